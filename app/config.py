@@ -82,6 +82,10 @@ class Config:
     # Flask-WTF would read one from the code's files on each request that shows such
     # a message, leaving that time in the file's access time (app/preload.py).
     WTF_I18N_ENABLED = False
+    # An administrator's command (`app.cli.base.app_context`), not a server: it may run on
+    # an instance whose restore is not finished, since finishing it takes such commands
+    # (a keyring installed again, an account removed again: deploy/README.md §1.7).
+    ADMINISTERING = False
 
     def __init__(self, instance_dir: Path, **overrides: Any) -> None:
         paths = InstancePaths(instance_dir.resolve())
@@ -112,7 +116,8 @@ class Config:
         """Refuse to start with settings that are unsafe for this mode."""
         if len(self.SECRET_KEY) < 32:
             raise ConfigError("the secret key must be at least 32 bytes")
-        refuse_unfinished_restore(InstancePaths(self.INSTANCE_DIR))
+        if not self.ADMINISTERING:
+            refuse_unfinished_restore(InstancePaths(self.INSTANCE_DIR))
 
 
 # Waiting places per derivation slot (RAAZDAR_KDF_QUEUE overrides the total). A

@@ -109,8 +109,8 @@ def run() -> None:
 
 
 def app_context(instance: Path) -> Any:
-    """An app for `instance`, for commands that use the services."""
+    """An app for `instance`, for commands that use the services (even mid-restore)."""
     from app import create_app
     from app.config import config_for
 
-    return create_app(config_for(instance)).app_context()
+    return create_app(config_for(instance, ADMINISTERING=True)).app_context()

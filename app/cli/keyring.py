@@ -133,6 +133,7 @@ def timestamp(instance: Path, file: Path) -> None:
     from app.db import transaction
     from app.keyring import install_timestamp
     from app.models import today
+    from app.operations.restore import note_timestamp
     from app.services import audit
     from app.services.context import services
     from crypto.constants import TIMESTAMP_MAX_BYTES
@@ -142,6 +143,7 @@ def timestamp(instance: Path, file: Path) -> None:
     with app_context(instance):
         svc = services()
         stamp = install_timestamp(svc.paths, data, svc.manifest(), today())
+        note_timestamp(svc.paths, stamp.issued)
         with transaction() as session:
             audit.record(
                 session,

@@ -140,9 +140,21 @@ def _migrate(instance: Path) -> None:
     help="Purge although the clock says more than a week passed since the last purge "
     "(the server was off that long); the decision is audited.",
 )
+@click.option(
+    "--keyring-reinstalled",
+    is_flag=True,
+    help="Finish a restore although the keyring names no timestamp key: your word that the "
+    "newest keyring and subkey lists were installed again since (deploy/README.md §1.7).",
+)
 @click.pass_obj
 @reports_errors
-def purge(instance: Path, dry_run: bool, include_unacknowledged: bool, trust_clock: bool) -> None:
+def purge(
+    instance: Path,
+    dry_run: bool,
+    include_unacknowledged: bool,
+    trust_clock: bool,
+    keyring_reinstalled: bool,
+) -> None:
     """Delete what retention says is due: old items, expired sources, abandoned uploads, strays."""
     from app.models import today
     from app.operations.retention import purge as run_purge
@@ -175,15 +187,30 @@ def purge(instance: Path, dry_run: bool, include_unacknowledged: bool, trust_clo
         )
         sys.exit(1)
     if not dry_run:
-        _finish_restore(instance)
+        _finish_restore(instance, keyring_reinstalled=keyring_reinstalled)
 
 
-def _finish_restore(instance: Path) -> None:
-    """Remove the mark of a restore (`app.instance.RESTORED_NAME`): what it brought back went."""
+def _finish_restore(instance: Path, *, keyring_reinstalled: bool) -> None:
+    """Remove the mark of a restore (`app.instance.RESTORED_NAME`): what it brought back went,
+    and the newest keyring is vouched for again (`app.operations.restore`)."""
     from app.instance import InstancePaths
+    from app.models import today
+    from app.operations.restore import keyring_unconfirmed
 
+    paths = InstancePaths(instance)
+    if not paths.restored.exists():
+        return
+    unconfirmed = keyring_unconfirmed(paths, today(), reinstalled=keyring_reinstalled)
+    if unconfirmed is not None:
+        click.echo(f"raazdar: error: restore: not finished: {unconfirmed}", err=True)
+        click.echo(
+            "raazdar: hint: the server refuses to start until then; what the purge deleted "
+            "stays deleted",
+            err=True,
+        )
+        sys.exit(1)
     try:
-        InstancePaths(instance).restored.unlink()
+        paths.restored.unlink()
     except FileNotFoundError:
         return
     click.echo(

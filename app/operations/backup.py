@@ -8,9 +8,10 @@ with the times of the files. Here the tar goes to a pipe only; every member is
 dated the epoch, owned by 0 and private; names come sorted; the SQLite database
 is copied into memory and rebuilt there, its temporary storage in memory too
 (no free page, no WAL, rows in no order their pages keep), without the logins
-(what logout deletes), and a file `restored` the instance never has, so a server
-put back from it refuses to serve until a purge takes again what was deleted
-since (`app.instance.refuse_unfinished_restore`). The envelopes waiting in
+(what logout deletes), and a file `restored` the instance never has, naming the
+backup's day, so a server put back from it refuses to serve until a purge takes
+again what was deleted since (`app.instance.refuse_unfinished_restore`), once the
+newest keyring is vouched for again (`app.operations.restore`). The envelopes waiting in
 holding come under the store's name, as if swept; staging, deleted files and
 KDF slots are never read. Nothing on the disk changes.
 """
@@ -34,20 +35,15 @@ from app.db import empty_wal
 from app.errors import InstanceError
 from app.files import names
 from app.instance import InstancePaths
-from app.models import SessionRow
+from app.models import SessionRow, today
 from app.noatime import open_quietly
+from app.operations import restore
 from app.operations.rotation import PENDING_SIGNING_NAME, tor_dir
 from app.operations.tor.clients import CLIENTS_DIR_NAME
 from app.store import HOLDING_NAME
 
 # The instance's own files a backup holds (deploy/README.md §1.7).
 ROOT_FILES: Final = ("config.json", "secret_key", "server_signing_key", PENDING_SIGNING_NAME)
-# What the restored instance's `restored` says to whoever finds it there.
-RESTORED_NOTE: Final = (
-    b"This instance was put back from a backup made by `raazdar backup`. The server\n"
-    b"refuses to start while this file is here: undo what the backup brought back\n"
-    b"(deploy/README.md section 1.7), then `raazdar purge` removes it.\n"
-)
 # How a PostgreSQL database is backed up beside the files: without the logins, as
 # the SQLite copy is (`database_image`).
 PG_DUMP: Final = f"pg_dump --exclude-table-data={SessionRow.__tablename__}"
@@ -95,11 +91,9 @@ def write_backup(paths: InstancePaths, database_url: str, out: IO[bytes]) -> Bac
                     directories.add(parent)
                     tar.addfile(_info(str(parent), tarfile.DIRTYPE, 0))
             if path == paths.restored:
-                # Never the live instance's: every backup says it is one.
-                tar.addfile(
-                    _info(str(relative), tarfile.REGTYPE, len(RESTORED_NOTE)),
-                    io.BytesIO(RESTORED_NOTE),
-                )
+                # Never the live instance's: every backup says it is one, and its day.
+                note = restore.mark(today())
+                tar.addfile(_info(str(relative), tarfile.REGTYPE, len(note)), io.BytesIO(note))
                 continue
             if path == database:
                 image = database_image(database)

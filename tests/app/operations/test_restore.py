@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from flask import Flask
 from sqlalchemy import delete, update
 
@@ -25,7 +25,8 @@ from app.errors import ConfigError
 from app.instance import InstancePaths
 from app.models import Item, Source, today
 from app.operations.doctor import Status, diagnose
-from tests.app.support import Visitor, db_session, refusal_to_serve, source_id
+from crypto import make_timestamp
+from tests.app.support import Visitor, db_session, new_reviewer, refusal_to_serve, source_id
 
 # Files only: PostgreSQL is pg_dump's to back up.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -56,7 +57,9 @@ def test_a_restored_server_lets_no_purged_codename_in_before_its_purge(
     assert purged.exit_code == 0, purged.output
     assert not Visitor(app.test_client()).logs_in(codename)
 
-    # The disk is lost; the instance is put back from the backup.
+    # The disk is lost; the instance is put back from the backup. (The authorities make
+    # the keyring timestamp that finishing the restore needs: the server has no key for it.)
+    stamp = _stamp(instance, instance.parent, today())
     shutil.rmtree(instance)
     instance.mkdir(mode=0o700)
     with tarfile.open(fileobj=io.BytesIO(result.stdout_bytes)) as tar:
@@ -79,6 +82,7 @@ def test_a_restored_server_lets_no_purged_codename_in_before_its_purge(
     assert doctor["startup"].status is Status.FAIL, doctor["startup"]
     assert doctor["strays"].status is Status.OK, doctor["strays"]
 
+    assert _cli(runner, instance, "keyring", "timestamp", str(stamp)).exit_code == 0
     purged = runner.invoke(main, ["--instance", str(instance), "purge"])
     assert purged.exit_code == 0, purged.output
     assert "restore: finished" in purged.output
@@ -93,3 +97,69 @@ def test_raazdar_serve_refuses_an_instance_put_back_and_not_purged(
     refused = refusal_to_serve(instance, monkeypatch)
     assert "put back from a backup" in str(refused)
     assert "raazdar purge" in (refused.hint or "")
+
+
+def _stamp(instance: Path, where: Path, issued: dt.date) -> Path:
+    """A timestamp for the keyring in force, issued on `issued`, in a file to install."""
+    from tests.app.test_instance_keyring import in_force, timestamp_key
+
+    stamp = make_timestamp(in_force(instance), timestamp_key(instance), issued=issued, days=5)
+    path = where / f"timestamp-{in_force(instance).version}-{issued}.json"
+    path.write_bytes(stamp.to_bytes())
+    return path
+
+
+def _cli(runner: CliRunner, instance: Path, *args: str) -> Result:
+    return runner.invoke(main, ["--instance", str(instance), *args])
+
+
+def _put_back(instance: Path, backup: bytes) -> None:
+    shutil.rmtree(instance)
+    instance.mkdir(mode=0o700)
+    with tarfile.open(fileobj=io.BytesIO(backup)) as tar:
+        tar.extractall(instance, filter="data")
+
+
+def test_a_restore_finishes_only_once_the_newest_keyring_is_vouched_for_again(
+    instance: Path, app: Flask, runner: CliRunner, tmp_path: Path
+) -> None:
+    """A backup holds the keyring of its day. A reviewer key rotated out since (lost with a
+    laptop) is in force again once the server is put back: the chain to it verifies, its
+    timestamp is still fresh, and the audit log that remembered the newer keyring went back
+    with the database. The purge a restore needs finished it all the same."""
+    from tests.app.test_instance_keyring import in_force, successor_file
+
+    yesterday = today() - dt.timedelta(days=1)
+    old = _stamp(instance, tmp_path, yesterday)
+    assert _cli(runner, instance, "keyring", "timestamp", str(old)).exit_code == 0
+    backup = _cli(runner, instance, "backup")
+    assert backup.exit_code == 0, backup.stderr
+    # A ceremony replaces the reviewer whose key was compromised: keyring v2.
+    (compromised,) = (r.id for r in in_force(instance).recipients)
+    _, replacement = new_reviewer()
+    v2 = successor_file(instance, tmp_path, recipients=(replacement,))
+    assert _cli(runner, instance, "keyring", "install", str(v2)).exit_code == 0
+    fresh = _stamp(instance, tmp_path, today())
+    assert _cli(runner, instance, "keyring", "timestamp", str(fresh)).exit_code == 0
+
+    _put_back(instance, backup.stdout_bytes)
+    assert in_force(instance).version == 1
+    purged = _cli(runner, instance, "purge")
+    if purged.exit_code == 0 and "restore: finished" in purged.output:
+        pytest.fail(
+            "a restore finished with the backup's keyring v1 in force, not v2: reports "
+            f"would be sealed to {compromised}, whose key v2 replaced"
+        )
+    assert purged.exit_code == 1, purged.output
+    assert InstancePaths(instance).restored.exists()
+    assert "keyring timestamp" in purged.output
+    # Installing the backup's own timestamp again proves nothing new either.
+    assert _cli(runner, instance, "keyring", "timestamp", str(old)).exit_code == 0
+    assert _cli(runner, instance, "purge").exit_code == 1
+
+    assert _cli(runner, instance, "keyring", "install", str(v2)).exit_code == 0
+    assert _cli(runner, instance, "keyring", "timestamp", str(fresh)).exit_code == 0
+    purged = _cli(runner, instance, "purge")
+    assert purged.exit_code == 0, purged.output
+    assert "restore: finished" in purged.output
+    assert not InstancePaths(instance).restored.exists()

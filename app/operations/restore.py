@@ -1,0 +1,100 @@
+"""Finishing a restore: the newest keyring vouched for again, not the backup's.
+
+A backup holds the keyring of its day, and its database the audit log that
+remembers which versions were installed (`app.keyring.load_keyring`): put back,
+both go back together, and a keyring a later ceremony replaced (a reviewer's key
+lost with a laptop) is in force again, its chain verifying and its timestamp,
+valid for days, still fresh. Nothing on the server remembers the newer one. So
+the `restored` mark each backup holds (`app.instance.refuse_unfinished_restore`)
+names the backup's day, and the purge that removes it refuses while no keyring
+timestamp issued on that day or later has been installed since the restore: only
+the holder of the timestamp key can make one, and it vouches for the newest
+version (and, format 2, the lowest subkey list number of each reviewer). A keyring
+that names no timestamp key has nothing to vouch for it: the operator's word
+(`raazdar purge --keyring-reinstalled`) that the newest keyring and subkey lists
+were installed again stands in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from typing import Final
+
+from app.instance import InstancePaths
+from app.keyring import fresh_timestamp, load_keyring
+from app.noatime import read_quietly
+
+# What the `restored` mark says to whoever finds it there.
+NOTE: Final = (
+    "This instance was put back from a backup made by `raazdar backup`. The server\n"
+    "refuses to start while this file is here: undo what the backup brought back\n"
+    "(deploy/README.md section 1.7), then `raazdar purge` removes it.\n"
+)
+_BACKUP_DAY: Final = "backup-day"
+_STAMPED: Final = "timestamp-installed"
+_LINE: Final = re.compile(r"^([a-z-]+): (\d{4}-\d{2}-\d{2})$", re.MULTILINE)
+_MARK_MAX: Final = 64 * 1024
+
+
+def mark(day: dt.date) -> bytes:
+    """The `restored` mark a backup made on `day` holds."""
+    return f"{NOTE}{_BACKUP_DAY}: {day.isoformat()}\n".encode()
+
+
+def note_timestamp(paths: InstancePaths, issued: dt.date) -> None:
+    """Write in an unfinished restore's mark that a timestamp issued on `issued` was installed."""
+    try:
+        fd = os.open(paths.restored, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        out.write(f"{_STAMPED}: {issued.isoformat()}\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def keyring_unconfirmed(paths: InstancePaths, today: dt.date, *, reinstalled: bool) -> str | None:
+    """Why the restore cannot finish yet for its keyring, or None if it can."""
+    lines = _lines(paths)
+    backup_day = min(lines.get(_BACKUP_DAY, [today]))  # an older release's mark: today
+    state = load_keyring(paths, today)
+    if state.manifest is None:
+        return f"the keyring cannot be used ({state.problem}): install the newest again"
+    if state.manifest.timestamp is None:
+        if reinstalled:
+            return None
+        return (
+            f"keyring v{state.manifest.version}, which came back with the backup, names no "
+            "timestamp key, so nothing vouches that it is the newest: install the newest "
+            "keyring and subkey lists again from the workstation (`raazdar keyring install`, "
+            "`raazdar keyring subkeys install`), then `raazdar purge --keyring-reinstalled`"
+        )
+    stamp = fresh_timestamp(state, today)
+    installed = [d for d in lines.get(_STAMPED, []) if d >= backup_day]
+    if stamp is not None and stamp.issued >= backup_day and stamp.issued in installed:
+        return None
+    return (
+        f"keyring v{state.manifest.version} came back with the backup of {backup_day}, "
+        "and a keyring a later ceremony installed (dropping a reviewer's lost key) would "
+        "be forgotten: install the newest keyring and subkey lists from the workstation "
+        "again (`raazdar keyring install`, `raazdar keyring subkeys install`) and a "
+        f"keyring timestamp for it issued on {backup_day} or later (`raazdar keyring "
+        "timestamp`), then `raazdar purge` again"
+    )
+
+
+def _lines(paths: InstancePaths) -> dict[str, list[dt.date]]:
+    """The dated lines of the `restored` mark, by name."""
+    try:
+        text = read_quietly(paths.restored)[:_MARK_MAX].decode("utf-8", "replace")
+    except FileNotFoundError:
+        return {}
+    found: dict[str, list[dt.date]] = {}
+    for name, day in _LINE.findall(text):
+        try:
+            found.setdefault(name, []).append(dt.date.fromisoformat(day))
+        except ValueError:
+            continue
+    return found
