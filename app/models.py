@@ -186,6 +186,24 @@ class AckKey(Base):
     key: Mapped[str] = mapped_column(Text)
 
 
+class RestoreMark(Base):
+    """How many restores this instance has finished, and a random id of the last one.
+
+    One row, written by the purge that finishes a restore (`app.cli.maintenance`) and
+    carried in every export (format 8), so that the workstation learns of a restore
+    the export chain does not show (a backup made after the last export). The id is
+    random: a second restore from the same backup gives the same count, never the
+    same id. No day: which day it was is the operator's to say.
+    """
+
+    __tablename__ = "restore_mark"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer)
+    epoch: Mapped[str] = mapped_column(String(32))
+
+
 class ExportHead(Base):
     """The newest export bundle's place in the chain: the next one follows it.
 

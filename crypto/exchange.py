@@ -91,7 +91,9 @@ EXPORT_FORMAT_AUDIT: Final = 4
 EXPORT_FORMAT_NOTICES: Final = 5
 # Format 6: unheld prekeys, no acknowledgement state.
 EXPORT_FORMAT_UNHELD: Final = 6
-EXPORT_FORMAT: Final = 7
+# Format 7: acknowledgement state, no restore mark.
+EXPORT_FORMAT_ACKS: Final = 7
+EXPORT_FORMAT: Final = 8
 EXPORT_FORMATS: Final = frozenset(
     {
         FORMAT,
@@ -100,6 +102,7 @@ EXPORT_FORMATS: Final = frozenset(
         EXPORT_FORMAT_AUDIT,
         EXPORT_FORMAT_NOTICES,
         EXPORT_FORMAT_UNHELD,
+        EXPORT_FORMAT_ACKS,
         EXPORT_FORMAT,
     }
 )
@@ -220,6 +223,38 @@ class AckState:
 
 
 @dataclass(frozen=True, slots=True)
+class RestoreState:
+    """The restores the server has finished (export format 8, PROTOCOL §13.7).
+
+    `epoch`: a random id the purge that finished the last one drew (None before any);
+    another id than the previous export's means the server was put back from a backup
+    in between, whatever its chain and audit log show.
+    """
+
+    count: int
+    epoch: str | None
+
+    def __post_init__(self) -> None:
+        if type(self.count) is not int or self.count < 0:
+            raise FormatError("a restore count is a non-negative integer")
+        if (self.count == 0) != (self.epoch is None):
+            raise FormatError("a restore id comes with a restore, and only then")
+        if self.epoch is not None:
+            _hex_id(self.epoch)
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest's `restore` field."""
+        return {"count": self.count, "epoch": self.epoch}
+
+    @classmethod
+    def from_json(cls, value: Any) -> RestoreState:
+        """Parse the manifest's `restore` field."""
+        fields = exact_object(value, {"count", "epoch"}, "restore")
+        epoch = None if fields["epoch"] is None else _hex_id(fields["epoch"])
+        return cls(integer(fields["count"], "restore count"), epoch)
+
+
+@dataclass(frozen=True, slots=True)
 class ExportEntry:
     """One envelope in an export bundle, as reviewers will file it."""
 
@@ -253,6 +288,8 @@ class ExportManifest:
     unheld: tuple[UnheldPrekey, ...] | None = None
     # The acknowledgement key held and the items held; None in format 1 to 6.
     acks: AckState | None = None
+    # The restores the server finished; None in format 1 to 7.
+    restore: RestoreState | None = None
 
     def __post_init__(self) -> None:
         if self.receipts is not None and self.chain is None:
@@ -267,6 +304,8 @@ class ExportManifest:
             raise FormatError("unheld prekeys come only with notice counts (format 6)")
         if self.acks is not None and self.unheld is None:
             raise FormatError("held acknowledgements come only with unheld prekeys (format 7)")
+        if self.restore is not None and self.acks is None:
+            raise FormatError("a restore mark comes only with acknowledgements (format 8)")
 
     @property
     def format(self) -> int:
@@ -281,7 +320,9 @@ class ExportManifest:
             return EXPORT_FORMAT_AUDIT
         if self.unheld is None:
             return EXPORT_FORMAT_NOTICES
-        return EXPORT_FORMAT_UNHELD if self.acks is None else EXPORT_FORMAT
+        if self.acks is None:
+            return EXPORT_FORMAT_UNHELD
+        return EXPORT_FORMAT_ACKS if self.restore is None else EXPORT_FORMAT
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
@@ -308,6 +349,8 @@ class ExportManifest:
             )
         if self.acks is not None:
             chained["acks"] = self.acks.to_json()
+        if self.restore is not None:
+            chained["restore"] = self.restore.to_json()
         return chained | {
             "type": EXPORT_TYPE,
             "format": self.format,
@@ -343,16 +386,28 @@ class ExportManifest:
         audit_fields = (
             {"audit"}
             if version
-            in (EXPORT_FORMAT_AUDIT, EXPORT_FORMAT_NOTICES, EXPORT_FORMAT_UNHELD, EXPORT_FORMAT)
+            in (
+                EXPORT_FORMAT_AUDIT,
+                EXPORT_FORMAT_NOTICES,
+                EXPORT_FORMAT_UNHELD,
+                EXPORT_FORMAT_ACKS,
+                EXPORT_FORMAT,
+            )
             else set()
         )
         notice_fields = (
             {"notices"}
-            if version in (EXPORT_FORMAT_NOTICES, EXPORT_FORMAT_UNHELD, EXPORT_FORMAT)
+            if version
+            in (EXPORT_FORMAT_NOTICES, EXPORT_FORMAT_UNHELD, EXPORT_FORMAT_ACKS, EXPORT_FORMAT)
             else set()
         )
-        unheld_fields = {"unheld"} if version in (EXPORT_FORMAT_UNHELD, EXPORT_FORMAT) else set()
-        ack_fields = {"acks"} if version == EXPORT_FORMAT else set()
+        unheld_fields = (
+            {"unheld"}
+            if version in (EXPORT_FORMAT_UNHELD, EXPORT_FORMAT_ACKS, EXPORT_FORMAT)
+            else set()
+        )
+        ack_fields = {"acks"} if version in (EXPORT_FORMAT_ACKS, EXPORT_FORMAT) else set()
+        restore_fields = {"restore"} if version == EXPORT_FORMAT else set()
         extra = {
             "entries",
             "sources",
@@ -363,6 +418,7 @@ class ExportManifest:
             *notice_fields,
             *unheld_fields,
             *ack_fields,
+            *restore_fields,
         }
         _header(obj, EXPORT_TYPE, extra, EXPORT_FORMATS)
         chain = None
@@ -405,6 +461,7 @@ class ExportManifest:
             notice_counts=_notice_counts(obj["notices"]) if notice_fields else None,
             unheld=_unheld(obj["unheld"]) if unheld_fields else None,
             acks=AckState.from_json(obj["acks"]) if ack_fields else None,
+            restore=RestoreState.from_json(obj["restore"]) if restore_fields else None,
         )
 
 

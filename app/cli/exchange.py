@@ -45,6 +45,7 @@ def export(
 ) -> None:
     """Write a signed export bundle of new items for the review workstation."""
     from app.db import db_session
+    from app.instance import InstancePaths, refuse_unfinished_restore
     from app.operations.exchange import export_bundle
 
     if since and (resend or resume):
@@ -60,6 +61,8 @@ def export(
             f"rename it to {out.name} and carry it, or delete it; either way a later "
             "`raazdar export --resend` fills any gap it leaves at the workstation",
         )
+    # Until its purge, a restore has no id of its own: the bundle would not tell it.
+    refuse_unfinished_restore(InstancePaths(instance))
     with app_context(instance):
         try:
             with partial.open("xb") as dst:

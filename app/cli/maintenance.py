@@ -209,14 +209,32 @@ def _finish_restore(instance: Path, *, keyring_reinstalled: bool) -> None:
             err=True,
         )
         sys.exit(1)
+    count = _record_restore(instance)
     try:
         paths.restored.unlink()
     except FileNotFoundError:
         return
     click.echo(
         "raazdar: restore: finished: what was deleted since the backup's day went again, "
-        "and the server may start"
+        f"and the server may start; the next export tells the workstation of restore {count}"
     )
+
+
+def _record_restore(instance: Path) -> int:
+    """Give the restore a new random id for exports to carry (`app.models.RestoreMark`)."""
+    import secrets
+
+    from app.models import RestoreMark
+
+    with _offline(instance) as (session, _store):
+        mark = session.get(RestoreMark, 1)
+        if mark is None:
+            mark = RestoreMark(id=1, count=0, epoch="")
+            session.add(mark)
+        mark.count += 1
+        mark.epoch = secrets.token_hex(16)
+        session.commit()
+        return mark.count
 
 
 def _say_purged(report: PurgeReport) -> None:

@@ -14,7 +14,9 @@ before carried, so that a workstation names a log cut or written again
 between two exports (PROTOCOL §13.5), and the number of the notice each source
 is shown, so that a workspace put back from an older copy numbers its next
 notices past them (§13.4.1), and the signed word of each source's device that
-it cannot open a reply (§5A.9), so that the reviewers learn it was lost.
+it cannot open a reply (§5A.9), so that the reviewers learn it was lost; and
+the restores this instance finished (`RestoreMark`, format 8), so that the
+workstation learns of one its chain and audit log do not show.
 
 A server put back from a backup has its chain back where the backup left it,
 and the workstation refuses its next export as a fork. The workstation then
@@ -66,7 +68,16 @@ from sqlalchemy.orm import Session
 
 from app.db import commit_or_confirm
 from app.errors import AppError, CommitUnconfirmed
-from app.models import AckKey, AppliedBundle, ExportHead, Item, Reply, Source, today
+from app.models import (
+    AckKey,
+    AppliedBundle,
+    ExportHead,
+    Item,
+    Reply,
+    RestoreMark,
+    Source,
+    today,
+)
 from app.noatime import read_quietly
 from app.operations.rotation import promote
 from app.services import audit
@@ -87,6 +98,7 @@ from crypto.exchange import (
     Notice,
     ReplyEntry,
     ReplyManifest,
+    RestoreState,
     new_bundle_id,
     read_replies,
     write_export,
@@ -200,6 +212,7 @@ def export_bundle(
             notice_counts=_notice_counts(session),
             unheld=_unheld(session),
             acks=_ack_state(session),
+            restore=_restore_state(session),
         )
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
@@ -252,6 +265,12 @@ def _ack_state(session: Session) -> AckState:
         VerifyKey.from_text(held.key) if held is not None else None,
         tuple(session.execute(query).scalars()),
     )
+
+
+def _restore_state(session: Session) -> RestoreState:
+    """How many restores this instance finished, and the last one's id (`RestoreMark`)."""
+    mark = session.get(RestoreMark, 1)
+    return RestoreState(0, None) if mark is None else RestoreState(mark.count, mark.epoch)
 
 
 def _notice_counts(session: Session) -> dict[str, int]:

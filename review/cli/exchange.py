@@ -79,6 +79,9 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: warning: {lost.message()}", err=True)
     if summary.forgotten:
         click.echo(f"{PROG}: hint: {receipts.Forgotten.hint()}", err=True)
+    if summary.restored is not None:
+        click.echo(f"{PROG}: warning: {summary.restored.message()}", err=True)
+        click.echo(f"{PROG}: hint: {summary.restored.hint()}", err=True)
     if summary.keyring_behind is not None:
         click.echo(f"{PROG}: warning: {summary.keyring_behind.message()}", err=True)
     if summary.keyring_older is not None:

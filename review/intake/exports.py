@@ -13,6 +13,8 @@ A bundle of format 4 also carries the server's audit log head; the workspace
 keeps it with the bundle and names a log that shrank, or whose link at the
 length the neighbouring bundle saw is not the one that bundle carried: entries
 removed and the chain written again between the two exports (PROTOCOL §13.5).
+A bundle of format 8 names the server's last restore; the workspace keeps it too,
+and names a restore between two bundles (`restored_before`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Final
 
 from crypto import GENESIS
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
-from crypto.exchange import AuditProof, ChainLink, ExportManifest
+from crypto.exchange import AuditProof, ChainLink, ExportManifest, RestoreState
 from review.errors import ImportRefused
 from review.workspace import head
 
@@ -51,6 +53,8 @@ class Seen:
     receipts: bool = False
     # The server's audit log head it carried (format 4).
     audit: AuditProof | None = None
+    # The restores the server had finished when it made it (format 8).
+    restore: RestoreState | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ def seen(conn: sqlite3.Connection) -> dict[int, Seen]:
             dt.date.fromisoformat(obj["created"]) if "created" in obj else None,
             obj.get("receipts") is True,
             AuditProof.from_json(obj["audit"]) if "audit" in obj else None,
+            RestoreState.from_json(obj["restore"]) if "restore" in obj else None,
         )
     return found
 
@@ -291,6 +296,27 @@ def audit_unchecked(conn: sqlite3.Connection) -> tuple[tuple[int, int], ...]:
     return tuple((a, b) for a, b in itertools.pairwise(numbers) if b != a + 1)
 
 
+def restored_before(conn: sqlite3.Connection, manifest: ExportManifest) -> int | None:
+    """The bundle imported here that the server made before a restore this one follows.
+
+    Each bundle of format 8 names the server's last restore by a random id
+    (`RestoreState`); compared with the nearest bundle numbered before it that
+    names one, another id is a restore in between, even one that forked no chain
+    and rewound no log seen here (a backup made after the last export).
+    """
+    if manifest.chain is None or manifest.restore is None:
+        return None
+    earlier = [
+        (n, s.restore)
+        for n, s in seen(conn).items()
+        if n < manifest.chain.sequence and s.restore is not None
+    ]
+    if not earlier:
+        return None
+    number, restore = max(earlier, key=lambda e: e[0])
+    return number if restore.epoch != manifest.restore.epoch else None
+
+
 def record(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) -> None:
     """Remember a chained bundle (inside the import's transaction)."""
     link: ChainLink | None = manifest.chain
@@ -306,6 +332,7 @@ def record(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) ->
         }
         | ({"receipts": True} if manifest.receipts is not None else {})
         | ({"audit": manifest.audit.to_json()} if manifest.audit is not None else {})
+        | ({"restore": manifest.restore.to_json()} if manifest.restore is not None else {})
     ).decode("utf-8")
     conn.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO NOTHING",

@@ -58,7 +58,7 @@ from crypto.bundle import BundleReader
 from crypto.envelope import HeldEnvelope
 from crypto.envelope.metadata import KeyringSeen
 from crypto.envelope.version import V2
-from crypto.errors import CryptoError, FormatError, VerificationError
+from crypto.errors import CryptoError, FormatError, UnsupportedVersionError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
 from review.analysis import corroboration
 from review.analysis.records import FileSent
@@ -130,6 +130,8 @@ class ImportSummary:
     held: acks.Held | None = None
     # The server takes acknowledgements sealed by another key than this workspace's.
     other_ack_key: acks.OtherKey | None = None
+    # The server was put back from a backup since the bundle imported here before this one.
+    restored: receipts.Restored | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,14 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             return summary
     except VerificationError as exc:
         raise ImportRefused(f"bundle refused: {exc}", hint=_HINTS.get(exc.rule)) from exc
+    except UnsupportedVersionError as exc:
+        raise ImportRefused(
+            f"bundle refused: {exc}",
+            hint="the server runs a newer release than this review tool, and its bundle says "
+            "what this tool cannot read (a restore, say): install the review tool of the "
+            "server's release (docs/review-workstation.md), then import it; it stays on the "
+            "server until then",
+        ) from exc
     except CryptoError as exc:
         raise ImportRefused(
             f"bundle refused: {exc}", hint="the bundle is damaged: copy it again"
@@ -392,6 +402,7 @@ def _file_all(
                 head.put(u.conn, u.key)  # the record is under the head's tag
                 summary.forgotten = receipts.forgotten(u.conn, manifest)
                 summary.applied_after_all = receipts.confirm(u.conn, manifest)
+                summary.restored = receipts.restored(u.conn, manifest)
                 summary.notices_behind = _catch_up(u, manifest)
                 summary.unread, summary.forged_unheld = unheld.settle(u, manifest.unheld or ())
                 summary.held = acks.settle(u, manifest.acks)
@@ -401,6 +412,7 @@ def _file_all(
             exports.record(u.conn, manifest, digest)
             summary.forgotten = receipts.forgotten(u.conn, manifest)
             summary.applied_after_all = receipts.confirm(u.conn, manifest)
+            summary.restored = receipts.restored(u.conn, manifest)
             disputed = {d.designation for d in summary.disputes}
             summary.new_reports = _record(u, manifest, filed, superseded, ahead, disputed)
             # After the filing: a source new here has its row, and its "received" notice.

@@ -167,6 +167,75 @@ _FORGOTTEN: Final = (
 )
 
 
+@dataclass(frozen=True)
+class Restored:
+    """A restore of the server between two exports imported here (export format 8)."""
+
+    after: int
+    sequence: int
+    count: int
+    # The reply bundles written here this export does not confirm: (id, replies, acks).
+    unconfirmed: tuple[tuple[str, int, int], ...]
+
+    def message(self) -> str:
+        """Say that the server was restored, and what written here it may have lost."""
+        said = (
+            f"the server was put back from a backup between bundle {self.after} and bundle "
+            f"{self.sequence} (its restore {self.count}): whatever it applied after that "
+            "backup was made is gone from it"
+        )
+        if not self.unconfirmed:
+            return (
+                f"{said}; every reply bundle written here that is not taken back is confirmed "
+                f"by bundle {self.sequence}, so nothing sent from here is missing from it"
+            )
+        lost = "; ".join(
+            f"reply bundle {bundle} ({replies} reply(ies), {acks} ack(s))"
+            for bundle, replies, acks in self.unconfirmed
+        )
+        commands = " and ".join(f"`exchange take-back {b}`" for b, _, _ in self.unconfirmed)
+        return (
+            f"{said}. Not confirmed by bundle {self.sequence}, and lost with the restore if "
+            f"they were handed in before it: {lost}. To send their replies and "
+            f"acknowledgements again: {commands}, then `exchange export`"
+        )
+
+    @staticmethod
+    def hint() -> str:
+        """What to ask before sending again."""
+        return _RESTORED
+
+
+_RESTORED: Final = (
+    "ask the administrators, not through the server, when they restored it and from which"
+    " day's backup, and the carrier whether each bundle named was handed in before that:"
+    " one still on its way needs nothing, and taking one back is safe either way (the next"
+    " reply bundle voids it, so the server posts nothing twice)"
+)
+
+
+def restored(conn: sqlite3.Connection, manifest: ExportManifest) -> Restored | None:
+    """A restore between this export and the one before it here, and what it may have lost.
+
+    After `confirm` (inside the import's transaction): what stays unconfirmed is named.
+    """
+    after = exports.restored_before(conn, manifest)
+    if after is None or manifest.chain is None or manifest.restore is None:
+        return None
+    rows = conn.execute(
+        "SELECT id FROM reply_bundles WHERE confirmed IS NULL AND taken_back IS NULL ORDER BY rowid"
+    ).fetchall()
+    unconfirmed = tuple(
+        (
+            bundle,
+            _count(conn, "SELECT count(*) FROM replies WHERE exported_in = ?", bundle),
+            _count(conn, "SELECT count(*) FROM items WHERE acked_in = ?", bundle),
+        )
+        for (bundle,) in rows
+    )
+    return Restored(after, manifest.chain.sequence, manifest.restore.count, unconfirmed)
+
+
 def forgotten(conn: sqlite3.Connection, manifest: ExportManifest) -> list[Forgotten]:
     """Re-queue the acks of reply bundles an earlier export confirmed and this one does not.
 

@@ -91,6 +91,7 @@ def test_the_migrations_form_one_line() -> None:
         "0017",
         "0018",
         "0019",
+        "0020_restore2",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]

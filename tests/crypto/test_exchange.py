@@ -31,6 +31,7 @@ from crypto.exchange import (
     Notice,
     ReplyEntry,
     ReplyManifest,
+    RestoreState,
     Void,
     manifest_digest,
     new_bundle_id,
@@ -282,7 +283,7 @@ def test_an_unchained_manifest_is_format_1_and_reads_back_without_a_chain() -> N
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"format": 8}, UnsupportedVersionError),
+        ({"format": 9}, UnsupportedVersionError),
         ({"format": True}, UnsupportedVersionError),
         ({"sequence": 0}, FormatError),
         ({"sequence": True}, FormatError),
@@ -545,6 +546,37 @@ def test_a_format_6_export_without_held_acknowledgements_is_still_read_and_has_n
 )
 def test_bad_held_acknowledgements_are_refused(change: dict[str, Any]) -> None:
     manifest = dataclasses.replace(COUNTED, unheld=(), acks=AckState(None, ()))
+    with pytest.raises(FormatError):
+        ExportManifest.from_json(_signed(manifest.to_json()) | change)
+
+
+def test_a_restore_mark_makes_format_8_and_round_trips() -> None:
+    acked = dataclasses.replace(COUNTED, unheld=(), acks=AckState(None, ()))
+    for restore in (RestoreState(0, None), RestoreState(2, "e" * 32)):
+        obj = _signed(dataclasses.replace(acked, restore=restore).to_json())
+        assert obj["format"] == 8
+        assert ExportManifest.from_json(obj).restore == restore
+    assert _signed(acked.to_json())["format"] == 7
+    assert ExportManifest.from_json(_signed(acked.to_json())).restore is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"format": 7},
+        {"restore": {"count": 1, "epoch": None}},
+        {"restore": {"count": 0, "epoch": "e" * 32}},
+        {"restore": {"count": -1, "epoch": None}},
+        {"restore": {"count": 1, "epoch": "E" * 32}},
+        {"restore": {"count": True, "epoch": "e" * 32}},
+        {"restore": {"count": 1}},
+    ],
+    ids=["format-7-with-restore", "no-id", "id-unrestored", "negative", "upper", "bool", "short"],
+)
+def test_bad_restore_marks_are_refused(change: dict[str, Any]) -> None:
+    manifest = dataclasses.replace(
+        COUNTED, unheld=(), acks=AckState(None, ()), restore=RestoreState(1, "e" * 32)
+    )
     with pytest.raises(FormatError):
         ExportManifest.from_json(_signed(manifest.to_json()) | change)
 

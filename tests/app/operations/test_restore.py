@@ -78,6 +78,11 @@ def test_a_restored_server_lets_no_purged_codename_in_before_its_purge(
     assert "put back from a backup" in said
     assert "raazdar purge" in said
     assert "deploy/README.md §1.7" in (hint or "")
+    # Nor does it export before then: the bundle could not tell the workstation of it.
+    exported = _cli(runner, instance, "export", "--out", str(instance.parent / "e.rzb"))
+    assert exported.exit_code == 1, exported.output
+    assert "put back from a backup" in exported.output
+    assert not (instance.parent / "e.rzb").exists()
     doctor = {check.name: check for check in diagnose(instance, today())}
     assert doctor["startup"].status is Status.FAIL, doctor["startup"]
     assert doctor["strays"].status is Status.OK, doctor["strays"]
@@ -86,6 +91,7 @@ def test_a_restored_server_lets_no_purged_codename_in_before_its_purge(
     purged = runner.invoke(main, ["--instance", str(instance), "purge"])
     assert purged.exit_code == 0, purged.output
     assert "restore: finished" in purged.output
+    assert "tells the workstation of restore 1" in purged.output
     assert not InstancePaths(instance).restored.exists()
     assert not Visitor(make_app().test_client()).logs_in(codename)
 

@@ -147,7 +147,11 @@ def test_a_bundle_from_before_audit_heads_warns_of_nothing(
 ) -> None:
     def without_audit(**fields: Any) -> ExportManifest:
         return ExportManifest(
-            **(fields | {"audit": None, "notice_counts": None, "unheld": None, "acks": None})
+            **(
+                fields
+                | {"audit": None, "notice_counts": None, "unheld": None, "acks": None}
+                | {"restore": None}
+            )
         )
 
     _act(server, "honest", 2)

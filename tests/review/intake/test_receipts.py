@@ -61,7 +61,11 @@ def test_an_export_bundle_of_format_2_without_receipts_still_imports_and_warns_o
         server_exchange,
         "ExportManifest",
         lambda **fields: ExportManifest(
-            **(fields | {"audit": None, "notice_counts": None, "unheld": None, "acks": None})
+            **(
+                fields
+                | {"audit": None, "notice_counts": None, "unheld": None, "acks": None}
+                | {"restore": None}
+            )
         ),
     )
     _tomorrow(monkeypatch)
@@ -212,3 +216,81 @@ def test_a_server_put_back_from_a_backup_has_what_was_acknowledged_since_deleted
     resent = _manifest(tmp_path / "r3.rzr")
     assert [r.id for r in resent.replies] == [r.id for r in sent.replies]
     assert server.apply(tmp_path / "r3.rzr").replies == 1
+
+
+def _finish_restore(server: Server) -> None:
+    """Mark the instance restored (as a backup's files do), vouch for its keyring again, purge."""
+    from app.models import today
+    from app.operations.restore import mark
+    from crypto import make_timestamp
+    from tests.app.test_instance_keyring import in_force, timestamp_key
+
+    server.paths.restored.write_bytes(mark(today()))
+    stamp = make_timestamp(
+        in_force(server.instance), timestamp_key(server.instance), issued=today(), days=5
+    )
+    path = server.instance.parent / "timestamp.json"
+    path.write_bytes(stamp.to_bytes())
+    cli = ["--instance", str(server.instance)]
+    assert CliRunner().invoke(main, [*cli, "keyring", "timestamp", str(path)]).exit_code == 0
+    purged = CliRunner().invoke(main, [*cli, "purge"])
+    assert "restore: finished" in purged.output, purged.output
+
+
+def test_a_restore_the_chain_does_not_show_is_named_with_the_reply_bundles_it_lost(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """The backup is made after the last export; a reply bundle is applied, then the server
+    is put back from that backup. Its next export follows the last one imported here and
+    its audit log is the one the workstation saw: no fork, no rewrite, and a reply bundle
+    written the same day is not judged. The reply and the acknowledgement were gone from
+    the server and nothing said so."""
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    server.backup(tmp_path / "backup")
+    sent = _manifest(_reply_and_export(workspace, tmp_path, "r1"))
+    applied = server.apply(tmp_path / "r1.rzr")
+    assert (applied.replies, applied.deleted) == (1, 1)
+    server.restore(tmp_path / "backup")
+    _finish_restore(server)
+
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    if "put back from a backup" not in said:
+        pytest.fail(
+            "the import said nothing of the restore: reply bundle "
+            f"{sent.bundle_id}'s reply is gone from the server and the report it "
+            "acknowledged is back, unacknowledged:\n" + result.output
+        )
+    assert "between bundle 1 and bundle 2 (its restore 1)" in said
+    assert f"reply bundle {sent.bundle_id} (1 reply(ies), 1 ack(s))" in said
+    assert f"`exchange take-back {sent.bundle_id}`, then `exchange export`" in said
+    # The commands it names put both back on the server.
+    assert review(workspace, "exchange", "take-back", sent.bundle_id).exit_code == 0
+    review(workspace, "exchange", "export", "--out", str(tmp_path / "r2.rzr"))
+    again = server.apply(tmp_path / "r2.rzr")
+    assert (again.replies, again.deleted) == (1, 1)
+    # The next export, with no restore since, names none.
+    result = review(workspace, "import", str(server.export(tmp_path / "e3.rzb")))
+    assert "put back from a backup" not in result.output
+
+
+def test_a_workstation_that_reads_no_restore_mark_refuses_the_bundle_and_says_why(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review tool of the release before format 8 (its formats end at 7) is handed a
+    bundle from an upgraded server: refused whole, with the way out, nothing filed."""
+    import crypto.exchange
+
+    server.submit("a report")
+    bundle = server.export(tmp_path / "e1.rzb")
+    older = crypto.exchange.EXPORT_FORMATS - {crypto.exchange.EXPORT_FORMAT}
+    monkeypatch.setattr(crypto.exchange, "EXPORT_FORMATS", older)
+    result = review(workspace, "import", str(bundle))
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "unsupported raazdar-export format 8" in said
+    assert "newer release" in said, said
+    assert "damaged" not in said
+    assert exports.seen(_conn(workspace).conn) == {}
