@@ -109,10 +109,13 @@ def import_replies(instance: Path, bundle: Path) -> None:
     """Apply a reply bundle from the review workstation: all of it, or nothing of it."""
     from app.db import db_session
     from app.errors import KeyringUnavailable
+    from app.instance import InstancePaths, refuse_unfinished_restore
     from app.operations.exchange import BundleRefused, apply_reply_bundle
     from app.services.refusals import reply_bundle_refusal
     from crypto import CryptoError
 
+    # The purge that finishes a restore drops the replies the backup brought back.
+    refuse_unfinished_restore(InstancePaths(instance))
     with app_context(instance), bundle.open("rb") as src:
         try:
             summary = apply_reply_bundle(db_session(), src)

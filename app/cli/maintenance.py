@@ -7,6 +7,7 @@ most needs to know what is wrong.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -195,7 +196,7 @@ def _finish_restore(instance: Path, *, keyring_reinstalled: bool) -> None:
     and the newest keyring is vouched for again (`app.operations.restore`)."""
     from app.instance import InstancePaths
     from app.models import today
-    from app.operations.restore import keyring_unconfirmed
+    from app.operations.restore import backup_day, keyring_unconfirmed
 
     paths = InstancePaths(instance)
     if not paths.restored.exists():
@@ -209,24 +210,32 @@ def _finish_restore(instance: Path, *, keyring_reinstalled: bool) -> None:
             err=True,
         )
         sys.exit(1)
-    count = _record_restore(instance)
+    dropped, count = _record_restore(instance, backup_day(paths, today()))
     try:
         paths.restored.unlink()
     except FileNotFoundError:
         return
+    click.echo(
+        f"raazdar: restore: {dropped} reply(ies) the backup brought back were deleted: one "
+        "a source deleted since would be back, readable with the codename; the reviewers "
+        "send again what a source still needs"
+    )
     click.echo(
         "raazdar: restore: finished: what was deleted since the backup's day went again, "
         f"and the server may start; the next export tells the workstation of restore {count}"
     )
 
 
-def _record_restore(instance: Path) -> int:
-    """Give the restore a new random id for exports to carry (`app.models.RestoreMark`)."""
+def _record_restore(instance: Path, made: dt.date) -> tuple[int, int]:
+    """Drop the replies the backup brought back, and give the restore a new random id for
+    exports to carry (`app.models.RestoreMark`): how many replies, and which restore."""
     import secrets
 
     from app.models import RestoreMark
+    from app.operations.restore import drop_replies
 
-    with _offline(instance) as (session, _store):
+    with _offline(instance) as (session, store):
+        dropped = drop_replies(session, store, made)
         mark = session.get(RestoreMark, 1)
         if mark is None:
             mark = RestoreMark(id=1, count=0, epoch="")
@@ -234,7 +243,7 @@ def _record_restore(instance: Path) -> int:
         mark.count += 1
         mark.epoch = secrets.token_hex(16)
         session.commit()
-        return mark.count
+        return dropped, mark.count
 
 
 def _say_purged(report: PurgeReport) -> None:

@@ -13,6 +13,9 @@ version (and, format 2, the lowest subkey list number of each reviewer). A keyri
 that names no timestamp key has nothing to vouch for it: the operator's word
 (`raazdar purge --keyring-reinstalled`) that the newest keyring and subkey lists
 were installed again stands in.
+
+The same purge drops every reply the backup brought back (`drop_replies`): one
+its source deleted since would be back, readable with her codename.
 """
 
 from __future__ import annotations
@@ -22,9 +25,14 @@ import os
 import re
 from typing import Final
 
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
 from app.instance import InstancePaths
 from app.keyring import fresh_timestamp, load_keyring
+from app.models import Reply
 from app.noatime import read_quietly
+from app.store import EnvelopeStore
 
 # What the `restored` mark says to whoever finds it there.
 NOTE: Final = (
@@ -36,6 +44,8 @@ _BACKUP_DAY: Final = "backup-day"
 _STAMPED: Final = "timestamp-installed"
 _LINE: Final = re.compile(r"^([a-z-]+): (\d{4}-\d{2}-\d{2})$", re.MULTILINE)
 _MARK_MAX: Final = 64 * 1024
+# Ids per DELETE: below SQLite's bound on a statement's parameters.
+_CHUNK: Final = 500
 
 
 def mark(day: dt.date) -> bytes:
@@ -58,7 +68,7 @@ def note_timestamp(paths: InstancePaths, issued: dt.date) -> None:
 def keyring_unconfirmed(paths: InstancePaths, today: dt.date, *, reinstalled: bool) -> str | None:
     """Why the restore cannot finish yet for its keyring, or None if it can."""
     lines = _lines(paths)
-    backup_day = min(lines.get(_BACKUP_DAY, [today]))  # an older release's mark: today
+    made = backup_day(paths, today)
     state = load_keyring(paths, today)
     if state.manifest is None:
         return f"the keyring cannot be used ({state.problem}): install the newest again"
@@ -72,17 +82,42 @@ def keyring_unconfirmed(paths: InstancePaths, today: dt.date, *, reinstalled: bo
             "`raazdar keyring subkeys install`), then `raazdar purge --keyring-reinstalled`"
         )
     stamp = fresh_timestamp(state, today)
-    installed = [d for d in lines.get(_STAMPED, []) if d >= backup_day]
-    if stamp is not None and stamp.issued >= backup_day and stamp.issued in installed:
+    installed = [d for d in lines.get(_STAMPED, []) if d >= made]
+    if stamp is not None and stamp.issued >= made and stamp.issued in installed:
         return None
     return (
-        f"keyring v{state.manifest.version} came back with the backup of {backup_day}, "
+        f"keyring v{state.manifest.version} came back with the backup of {made}, "
         "and a keyring a later ceremony installed (dropping a reviewer's lost key) would "
         "be forgotten: install the newest keyring and subkey lists from the workstation "
         "again (`raazdar keyring install`, `raazdar keyring subkeys install`) and a "
-        f"keyring timestamp for it issued on {backup_day} or later (`raazdar keyring "
+        f"keyring timestamp for it issued on {made} or later (`raazdar keyring "
         "timestamp`), then `raazdar purge` again"
     )
+
+
+def backup_day(paths: InstancePaths, today: dt.date) -> dt.date:
+    """The day the backup an unfinished restore put back was made (today, if its mark is older)."""
+    return min(_lines(paths).get(_BACKUP_DAY, [today]))
+
+
+def drop_replies(session: Session, store: EnvelopeStore, day: dt.date) -> int:
+    """Delete every reply posted on or before the backup's `day`, file and row; how many.
+
+    A source deletes a reply so that whoever forces her codename out of her reads
+    nothing; the backup kept it, and the server keeps no list of deletions (it would
+    date and link them). So every reply the backup brought back goes: the reviewers,
+    told by the next export (`RestoreMark`), send again what a source still needs.
+    """
+    doomed = list(session.execute(select(Reply.id).where(Reply.received_day <= day)).scalars())
+    for chunk in range(0, len(doomed), _CHUNK):
+        ids = doomed[chunk : chunk + _CHUNK]
+        session.execute(
+            delete(Reply).where(Reply.id.in_(ids)).execution_options(synchronize_session=False)
+        )
+    session.commit()
+    for reply in doomed:
+        store.retire(reply)
+    return len(doomed)
 
 
 def _lines(paths: InstancePaths) -> dict[str, list[dt.date]]:

@@ -182,7 +182,9 @@ class Restored:
         said = (
             f"the server was put back from a backup between bundle {self.after} and bundle "
             f"{self.sequence} (its restore {self.count}): whatever it applied after that "
-            "backup was made is gone from it"
+            "backup was made is gone from it, and the replies the backup held were deleted "
+            "(one a source had deleted since would be back, readable with the codename): "
+            "write again only what a source still needs"
         )
         if not self.unconfirmed:
             return (

@@ -23,10 +23,19 @@ from sqlalchemy import delete, update
 from app.cli import main
 from app.errors import ConfigError
 from app.instance import InstancePaths
-from app.models import Item, Source, today
+from app.models import Item, Reply, Source, today
 from app.operations.doctor import Status, diagnose
+from app.services.replies import delete_own_reply
 from crypto import make_timestamp
-from tests.app.support import Visitor, db_session, new_reviewer, refusal_to_serve, source_id
+from tests.app.support import (
+    Visitor,
+    db_session,
+    new_reviewer,
+    refusal_to_serve,
+    reply_to,
+    reviewer_keys,
+    source_id,
+)
 
 # Files only: PostgreSQL is pg_dump's to back up.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -169,3 +178,44 @@ def test_a_restore_finishes_only_once_the_newest_keyring_is_vouched_for_again(
     assert purged.exit_code == 0, purged.output
     assert "restore: finished" in purged.output
     assert not InstancePaths(instance).restored.exists()
+
+
+def test_a_reply_its_source_deleted_after_the_backup_is_not_back_after_the_restore(
+    instance: Path,
+    app: Flask,
+    visitor: Visitor,
+    runner: CliRunner,
+    make_app: Callable[..., Flask],
+) -> None:
+    """A source reads the reviewers' reply and deletes it, so that whoever forces her codename
+    out of her finds nothing. The server is then put back from last night's backup: the
+    reply is back, sealed to her codename's key, and nothing tells her or the reviewers."""
+    page = visitor.start()
+    codename = page.fields["codename"]
+    assert visitor.send(page, "the SHO took the money").status_code == 303
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply = reply_to(app, codename, "meet the lawyer at the shrine", signer, written=today())
+    backup = _cli(runner, instance, "backup")
+    assert backup.exit_code == 0, backup.stderr
+    with app.app_context(), db_session(app) as session:
+        assert delete_own_reply(session, source_id(app, codename), reply)
+
+    stamp = _stamp(instance, instance.parent, today())
+    _put_back(instance, backup.stdout_bytes)
+    assert _cli(runner, instance, "keyring", "timestamp", str(stamp)).exit_code == 0
+    purged = _cli(runner, instance, "purge")
+    assert "restore: finished" in purged.output, purged.output
+
+    restored = make_app()
+    source = Visitor(restored.test_client())
+    assert source.logs_in(codename)
+    shown = source.get("/account")
+    if "meet the lawyer at the shrine" in shown:
+        pytest.fail(
+            "a reply its source deleted after the backup is back, readable with her codename"
+        )
+    with db_session(restored) as session:
+        assert session.get(Reply, reply) is None
+    assert not list(InstancePaths(instance).store.glob(f"{reply}*"))
+    assert "1 reply(ies) the backup brought back were deleted" in purged.output
