@@ -196,7 +196,7 @@ def _finish_restore(instance: Path, *, keyring_reinstalled: bool) -> None:
     and the newest keyring is vouched for again (`app.operations.restore`)."""
     from app.instance import InstancePaths
     from app.models import today
-    from app.operations.restore import backup_day, keyring_unconfirmed
+    from app.operations.restore import backup_day, keyring_unconfirmed, onion_unlisted
 
     paths = InstancePaths(instance)
     if not paths.restored.exists():
@@ -224,6 +224,14 @@ def _finish_restore(instance: Path, *, keyring_reinstalled: bool) -> None:
         "raazdar: restore: finished: what was deleted since the backup's day went again, "
         f"and the server may start; the next export tells the workstation of restore {count}"
     )
+    if onion_unlisted(paths, today()):
+        click.echo(
+            "raazdar: warning: restore: the keyring in force lists none of this host's onion "
+            "addresses: the backup brought back an onion key rotated since, which the "
+            "service would publish again; repeat that rotation (deploy/README.md §1.9) "
+            "before you start it (expected only behind Onionbalance)",
+            err=True,
+        )
 
 
 def _record_restore(instance: Path, made: dt.date) -> tuple[int, int]:

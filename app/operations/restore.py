@@ -32,6 +32,7 @@ from app.instance import InstancePaths
 from app.keyring import fresh_timestamp, load_keyring
 from app.models import Reply
 from app.noatime import read_quietly
+from app.operations.rotation import onion_addresses
 from app.store import EnvelopeStore
 
 # What the `restored` mark says to whoever finds it there.
@@ -93,6 +94,20 @@ def keyring_unconfirmed(paths: InstancePaths, today: dt.date, *, reinstalled: bo
         f"keyring timestamp for it issued on {made} or later (`raazdar keyring "
         "timestamp`), then `raazdar purge` again"
     )
+
+
+def onion_unlisted(paths: InstancePaths, today: dt.date) -> bool:
+    """Whether the keyring in force lists onions and none of this host's.
+
+    A backup holds the onion keys of its day: one rotated since (deploy/README.md
+    §1.9, after a leak, say) is back, and would be published again. Only a warning:
+    behind Onionbalance the keyring lists the master address, which no host holds.
+    """
+    manifest = load_keyring(paths, today).manifest
+    listing = manifest.instance if manifest is not None else None
+    if listing is None or not listing.onions:
+        return False
+    return not set(listing.onions) & set(onion_addresses(paths))
 
 
 def backup_day(paths: InstancePaths, today: dt.date) -> dt.date:

@@ -219,3 +219,31 @@ def test_a_reply_its_source_deleted_after_the_backup_is_not_back_after_the_resto
         assert session.get(Reply, reply) is None
     assert not list(InstancePaths(instance).store.glob(f"{reply}*"))
     assert "1 reply(ies) the backup brought back were deleted" in purged.output
+
+
+def test_a_restore_that_brings_back_an_onion_key_rotated_since_says_so(
+    instance: Path, app: Flask, runner: CliRunner, tmp_path: Path
+) -> None:
+    """The onion key was rotated after the backup (it leaked with a laptop, say): keyring v2
+    lists only the new address. Put back, the instance holds the old key again, and would
+    publish the address whose key the adversary has; the restore finished in silence."""
+    from crypto.onion import OnionServiceKey
+    from tests.app.test_instance_keyring import listing, successor_file
+
+    backup = _cli(runner, instance, "backup")
+    assert backup.exit_code == 0, backup.stderr
+    moved = listing(instance, onions=(OnionServiceKey.generate().address,))
+    v2 = successor_file(instance, tmp_path, instance=moved)
+    assert _cli(runner, instance, "keyring", "install", str(v2)).exit_code == 0
+    fresh = _stamp(instance, tmp_path, today())
+
+    _put_back(instance, backup.stdout_bytes)
+    assert _cli(runner, instance, "keyring", "install", str(v2)).exit_code == 0
+    assert _cli(runner, instance, "keyring", "timestamp", str(fresh)).exit_code == 0
+    purged = _cli(runner, instance, "purge")
+    assert "restore: finished" in purged.output, purged.output
+    said = " ".join(purged.output.split())
+    if "onion" not in said:
+        pytest.fail("the restore finished with an onion key the keyring no longer lists")
+    assert "lists none of this host's onion addresses" in said
+    assert "§1.9" in said
