@@ -243,15 +243,17 @@ def _record_restore(instance: Path, made: dt.date) -> tuple[int, int]:
     from app.operations.restore import drop_replies
 
     with _offline(instance) as (session, store):
-        dropped = drop_replies(session, store, made)
+        dropped = drop_replies(session, made)
         mark = session.get(RestoreMark, 1)
         if mark is None:
             mark = RestoreMark(id=1, count=0, epoch="")
             session.add(mark)
         mark.count += 1
         mark.epoch = secrets.token_hex(16)
-        session.commit()
-        return dropped, mark.count
+        session.commit()  # the replies and the new id together, or neither
+        for reply in dropped:
+            store.retire(reply)
+        return len(dropped), mark.count
 
 
 def _say_purged(report: PurgeReport) -> None:

@@ -33,7 +33,6 @@ from app.keyring import fresh_timestamp, load_keyring
 from app.models import Reply
 from app.noatime import read_quietly
 from app.operations.rotation import onion_addresses
-from app.store import EnvelopeStore
 
 # What the `restored` mark says to whoever finds it there.
 NOTE: Final = (
@@ -115,13 +114,15 @@ def backup_day(paths: InstancePaths, today: dt.date) -> dt.date:
     return min(_lines(paths).get(_BACKUP_DAY, [today]))
 
 
-def drop_replies(session: Session, store: EnvelopeStore, day: dt.date) -> int:
-    """Delete every reply posted on or before the backup's `day`, file and row; how many.
+def drop_replies(session: Session, day: dt.date) -> list[str]:
+    """Delete the rows of every reply posted on or before the backup's `day`; their ids.
 
     A source deletes a reply so that whoever forces her codename out of her reads
     nothing; the backup kept it, and the server keeps no list of deletions (it would
-    date and link them). So every reply the backup brought back goes: the reviewers,
-    told by the next export (`RestoreMark`), send again what a source still needs.
+    date and link them, and go back with the restore). So every reply the backup
+    brought back goes: the reviewers, told by the next export (`RestoreMark`), send
+    again what a source still needs. The caller commits, then retires the files
+    (`EnvelopeStore.retire`): a failed commit leaves every reply readable as before.
     """
     doomed = list(session.execute(select(Reply.id).where(Reply.received_day <= day)).scalars())
     for chunk in range(0, len(doomed), _CHUNK):
@@ -129,10 +130,7 @@ def drop_replies(session: Session, store: EnvelopeStore, day: dt.date) -> int:
         session.execute(
             delete(Reply).where(Reply.id.in_(ids)).execution_options(synchronize_session=False)
         )
-    session.commit()
-    for reply in doomed:
-        store.retire(reply)
-    return len(doomed)
+    return doomed
 
 
 def _lines(paths: InstancePaths) -> dict[str, list[dt.date]]:

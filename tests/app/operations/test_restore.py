@@ -247,3 +247,38 @@ def test_a_restore_that_brings_back_an_onion_key_rotated_since_says_so(
         pytest.fail("the restore finished with an onion key the keyring no longer lists")
     assert "lists none of this host's onion addresses" in said
     assert "§1.9" in said
+
+
+def test_an_older_releases_backup_loses_no_reply_to_a_purge_before_its_migration(
+    instance: Path, app: Flask, visitor: Visitor, runner: CliRunner
+) -> None:
+    """An earlier release's backup (schema 0019, a mark with no day) put back on this one:
+    a purge run before `raazdar migrate` deletes no reply and finishes nothing; after it,
+    the restore finishes as any other."""
+    from app.config import config_for
+    from app.migrate import downgrade
+    from app.operations.restore import NOTE
+
+    page = visitor.start()
+    codename = page.fields["codename"]
+    assert visitor.send(page, "the SHO took the money").status_code == 303
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply = reply_to(app, codename, "meet the lawyer", signer, written=today())
+    backup = _cli(runner, instance, "backup")
+    stamp = _stamp(instance, instance.parent, today())
+    _put_back(instance, backup.stdout_bytes)
+    paths = InstancePaths(instance)
+    paths.restored.write_text(NOTE)
+    assert _cli(runner, instance, "keyring", "timestamp", str(stamp)).exit_code == 0
+    downgrade(config_for(instance).DATABASE_URL, "0019")
+
+    early = _cli(runner, instance, "purge")
+    assert early.exit_code == 1, early.output
+    assert "raazdar migrate" in early.output
+    assert paths.restored.exists()
+    assert list(paths.store.glob(f"{reply}*")), "a purge before the migration took a reply"
+    assert _cli(runner, instance, "migrate").exit_code == 0
+    purged = _cli(runner, instance, "purge")
+    assert "restore: finished" in purged.output, purged.output
+    assert "1 reply(ies) the backup brought back were deleted" in purged.output
