@@ -92,6 +92,12 @@ def test_a_restored_server_lets_no_purged_codename_in_before_its_purge(
     assert exported.exit_code == 1, exported.output
     assert "put back from a backup" in exported.output
     assert not (instance.parent / "e.rzb").exists()
+    # Nor applies a reply bundle: its replies would go with those the backup brought back.
+    stick = instance.parent / "r.rzr"
+    stick.write_bytes(b"")
+    applied = _cli(runner, instance, "import-replies", str(stick))
+    assert applied.exit_code == 1, applied.output
+    assert "put back from a backup" in applied.output
     doctor = {check.name: check for check in diagnose(instance, today())}
     assert doctor["startup"].status is Status.FAIL, doctor["startup"]
     assert doctor["strays"].status is Status.OK, doctor["strays"]
