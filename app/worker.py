@@ -71,7 +71,6 @@ How requests take turns for threads is `app.worker_turns`; how a connection is r
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import errno
 import resource
@@ -104,7 +103,7 @@ from app.worker_reads import (
     write_busy,
     write_error,
 )
-from app.worker_turns import QUICK_THREADS, TurnTakingWorker
+from app.worker_turns import GIVE_BACK_SECONDS, QUICK_THREADS, TurnTakingWorker
 
 # The longest head the main loop reads (Tor Browser's are under 2 KiB); a longer one is
 # answered 400 there (`_refuse_head`). gunicorn takes heads of fifty 8 KiB fields: handed to
@@ -128,6 +127,9 @@ ACCEPT_PAUSE: Final = 0.5
 # How long before the graceful stop's end (`graceful_timeout`) a stopping worker pre-empts
 # the bodies still coming, to answer each busy before the master kills it (`_stop_bodies`).
 STOP_MARGIN_SECONDS: Final = 5.0
+# How many forms refused for its circuit's pace one circuit may have given back or waiting to
+# be at once (`_give_form_back`): a source's tabs; past them, a bare 503.
+FORMS_GIVEN_BACK: Final = 4
 _NO_DESCRIPTOR: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
@@ -150,6 +152,9 @@ class HeadFirstWorker(TurnTakingWorker):
         # through which one refused too often is asked closed (`tor.closer`), if any.
         self.refusals = circuits.Refusals()
         self.closer = circuits.closer_fd()
+        # Forms refused for their circuit's pace waiting for a kept thread to give them back
+        # (`_give_forms_back`), in the order they came: when, and their circuit.
+        self.forms_back: dict[Any, tuple[float, int]] = {}
         self.staff_binds = frozenset(staff_binds())
 
     @property
@@ -302,14 +307,16 @@ class HeadFirstWorker(TurnTakingWorker):
     def _give_form_back(self, conn: Any, wait: int) -> bool:
         """Have a form refused for its circuit's pace answered busy with its fields, as a
         pre-empted one (`_give_back`), or a login's short form busy with its codename
-        (`_short_form`); False if it is neither, or its circuit has one being given back
-        already.
+        (`_short_form`); False if it is neither, or its circuit has `FORMS_GIVEN_BACK`
+        being given back or waiting to be already.
 
         It was answered a bare 503 here and closed: a source's report was lost with it. The
         last `_WITHHELD` bytes of its body never reach the app, so it is never filed (a
         report's form ends `--boundary--` and CRLF: its last part is whole without them).
-        One form a circuit at a time: each takes a kept thread a moment, and a circuit past
-        its pace sending forms as fast as it could would hold them all.
+        One form a circuit at a time takes a kept thread, a moment each: a circuit past its
+        pace sending forms as fast as it could would hold them all. The others wait in the
+        main loop, holding no thread, and are given back in turn (`_give_forms_back`): a
+        second tab's form, sent while the first was given back, was answered a bare 503.
         """
         circuit = _circuit_of(conn)
         length = _form_length(conn.head)
@@ -317,7 +324,7 @@ class HeadFirstWorker(TurnTakingWorker):
         if circuit is None or (not short and (length is None or length <= _WITHHELD)):
             return False
         held = self.circuit_conns.get(circuit, ())
-        if any(getattr(c, "refused", False) and not _closed(c) for c in held):
+        if sum(getattr(c, "refused", False) and not _closed(c) for c in held) >= FORMS_GIVEN_BACK:
             return False
         if length is None or short:
             # A login's: read whole, and answered busy, the codename in its box, where it
@@ -329,10 +336,26 @@ class HeadFirstWorker(TurnTakingWorker):
             conn.head = conn.head[: end + length - _WITHHELD]
             conn.sock.refuse(wait, length - _WITHHELD - (len(conn.head) - end))
         conn.refused = True
-        self.circuit_waiting.setdefault(circuit, collections.deque()).append(conn)
-        self.waiting_until[conn] = (time.monotonic(), circuit)
-        self._give_back(conn, circuit, 0.0)
+        self.forms_back[conn] = (time.monotonic(), circuit)
+        self._give_forms_back(time.monotonic())
         return True
+
+    def _give_forms_back(self, now: float) -> None:
+        """Hand each form waiting to be given back (`_give_form_back`) to a kept thread, in
+        the order they came, while one is free and none of its circuit's is being given back
+        now; one that waited past `GIVE_BACK_SECONDS` is answered busy here, its body unread."""
+        giving = {c.circuit for c in self.in_threads if getattr(c, "refused", False)}
+        for conn, (since, circuit) in list(self.forms_back.items()):
+            if _closed(conn):
+                del self.forms_back[conn]
+            elif circuit not in giving and self._drain(conn, circuit):
+                del self.forms_back[conn]
+                giving.add(circuit)
+            elif now - since > GIVE_BACK_SECONDS:
+                del self.forms_back[conn]
+                with contextlib.suppress(OSError):
+                    write_busy(conn.sock)
+                self._close(conn)
 
     def _refuse_head(self, conn: Any) -> None:
         """Answer a head longer than `_HEAD_LIMIT` 400, as gunicorn answers one past its
@@ -447,6 +470,7 @@ class HeadFirstWorker(TurnTakingWorker):
                 with contextlib.suppress(OSError):
                     write_busy(conn.sock)
                 self._close(conn)
+        self._give_forms_back(now)
         self._serve_waiting()
         for circuit, held in list(self.circuit_conns.items()):
             open_ = [c for c in held if not _closed(c)]
@@ -475,6 +499,12 @@ class HeadFirstWorker(TurnTakingWorker):
                 sock.preempt()
         for conn, (deadline, circuit) in list(self.waiting_until.items()):
             self.waiting_until[conn] = (min(deadline, now - 0.001), circuit)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """A thread is done: the next form of its circuit waiting to be given back goes."""
+        super().finish_request(conn, fs)
+        if getattr(conn, "refused", False):
+            self._give_forms_back(time.monotonic())
 
     def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
         """Keep the connection only if the unread rest of its body drains in time."""

@@ -311,6 +311,14 @@ class TurnTakingWorker(ThreadWorker):
             return True  # a kept thread is busy a moment: it waits for the next round
         del self.waiting_until[conn]
         self._leave_queue(circuit, conn)
+        self._drain(conn, circuit)
+        return True
+
+    def _drain(self, conn: Any, circuit: int) -> bool:
+        """Have a kept thread read only what has come of `conn`'s body and answer it busy, as
+        a pre-empted body (its form given back); False if none is free now."""
+        if self.quick_pool is None or self.quick_in_flight >= QUICK_THREADS:
+            return False
         conn.sock.draining = True
         self.circuit_load[circuit] += 1
         self.serving[conn] = None

@@ -38,6 +38,7 @@ from tests.app.test_worker import _busy_worker, report_request
 HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A110004
 PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
 LOGGING_IN, LATE, STARVED = 0x7A110008, 0x7A110009, 0x7A11000A
+TWO_TABS = 0x7A11000B
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -246,11 +247,34 @@ def test_a_report_past_its_circuits_turns_is_answered_busy_with_its_form(
         assert session.execute(select_rows(Source)).first() is None, "the paced report was filed"
 
 
+def _answers_while_serving(worker: HeadFirstWorker, clients: list[socket.socket]) -> list[bytes]:
+    """What the worker answers on each of `clients`, its main loop's rounds run meanwhile (the
+    threads' ends it is told of, and `murder_pending`) for at most 15 s; and the most kept
+    threads busy at once meanwhile, as the last item's length."""
+    answers: dict[int, bytes] = {}
+    readers = [
+        threading.Thread(target=lambda i=i: answers.__setitem__(i, _answer(clients[i])))
+        for i in range(len(clients))
+    ]
+    for reader in readers:
+        reader.start()
+    most = worker.quick_in_flight
+    deadline = time.monotonic() + 15
+    while any(r.is_alive() for r in readers) and time.monotonic() < deadline:
+        select.select([worker.method_queue.fileno()], [], [], 0.05)
+        worker.method_queue.run_callbacks(None)
+        worker.murder_pending()
+        most = max(most, worker.quick_in_flight)
+    for reader in readers:
+        reader.join(1)
+    return [answers.get(i, b"") for i in range(len(clients))] + [b"x" * most]
+
+
 def test_a_circuit_past_its_turns_has_one_form_given_back_at_a_time(app: Any) -> None:
     """A form given back takes a kept thread a moment: a circuit past its turns sending forms
     as fast as it can would hold every kept thread (pages of everyone else wait on them while
-    the other threads are busy). One of its forms at a time is given back; the others are
-    answered busy in the main loop, as before."""
+    the other threads are busy). One of its forms at a time is given back; the others wait
+    their turn in the main loop, holding no thread, and are given back after it."""
     head, body = report_request(app, "a second copy", 1024)
     with _busy_worker(app) as worker, _pairs() as clients:
         _spend_turns(PACED)
@@ -262,11 +286,38 @@ def test_a_circuit_past_its_turns_has_one_form_given_back_at_a_time(app: Any) ->
             conns.append(conn)
             worker._head_in(conn)
         taken = worker.quick_in_flight
-        answers = [_answer(clients[i]) for i in range(3, len(clients), 2)]
+        *answers, most = _answers_while_serving(worker, clients[3::2])
         for conn in conns:
             conn.close()
     assert taken == 1, f"one circuit past its turns took {taken} kept threads"
+    assert len(most) == 1, f"one circuit past its turns took {len(most)} kept threads at once"
     assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers), [a[:20] for a in answers]
+    lost = sum(b"a second copy" not in a for a in answers)
+    assert not lost, f"{lost} of {len(answers)} forms of one circuit lost what was written"
+
+
+def test_a_second_tab_past_its_circuits_turns_keeps_its_form_too(app: Any) -> None:
+    """A source with two tabs on one circuit (a report in one, a login in the other) past its
+    turns: the first form was given back, and the second, while the first was being given
+    back, was answered a bare 503 in the main loop and closed, what she wrote lost to a flood
+    she did not cause. Each is now given back, one after the other."""
+    codename = generate_codename()
+    report_head, report_body = report_request(app, "the driver's name is in the ledger", 1024)
+    login = _login_request(app, codename)
+    with _busy_worker(app) as worker, _pairs() as clients:
+        _spend_turns(TWO_TABS)
+        for request in (report_head + report_body, login):
+            conn = _connection(worker, clients, TWO_TABS)
+            conn.sock.setblocking(False)
+            conn.head = request
+            worker._head_in(conn)
+        *answers, _ = _answers_while_serving(worker, clients[1::2])
+    assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers), [a[:20] for a in answers]
+    kept = [
+        b"the driver&#39;s name is in the ledger" in answers[0],
+        codename.encode() in answers[1],
+    ]
+    assert all(kept), f"the second tab's form was lost (report kept, login kept: {kept})"
 
 
 def _login_request(app: Any, codename: str) -> bytes:
