@@ -22,13 +22,17 @@ import ipaddress
 import re
 import socket
 import time
+from pathlib import Path
 from typing import Any, Final
 
+from babel.support import Translations
 from gunicorn import util
 from gunicorn.http import wsgi
+from markupsafe import escape
 
 from app.errors import AppError
 from app.security import HEADERS
+from app.source.sizes import wire_size
 
 HEAD_SECONDS: Final = 20.0
 BODY_GRACE_SECONDS: Final = 20.0
@@ -86,54 +90,92 @@ class _Response(wsgi.Response):
 wsgi.Response = _Response
 
 
-def write_error(
-    sock: socket.socket, status_int: int, reason: str, mesg: str, retry_after: int | None = None
-) -> None:
-    """Answer a request gunicorn refused itself: the app's headers, and only the status.
+# The app's words for each kind of answer built under it (app/templates/error.html), which
+# `_write_page` writes in both languages: the main loop reads no cookie to choose one.
+_BUSY: Final = (
+    "The server is busy",
+    "Too many people are using this site right now. Nothing you sent was stored. Please try"
+    " again in a minute.",
+)
+_REFUSED: Final = ("Request refused", "The request could not be understood. Nothing was stored.")
+_FAILED: Final = (
+    "Something went wrong",
+    "An error occurred on the server. Nothing you sent was stored in readable form. Please"
+    " try again later.",
+)
+_URDU: Final = Translations.load(Path(__file__).resolve().parent / "translations", ["ur"])
 
-    gunicorn's own page had no Cache-Control, CSP or framing rule, and its text
-    repeated the words of the request it refused (`mesg`, left out here).
-    """
-    body = f"{status_int} {reason}\n".encode("latin-1")
-    lines = [
+
+def _page(words: tuple[str, str]) -> bytes:
+    """A page saying `words` (a title, a sentence) in English, then in Urdu."""
+    title, text = (escape(w) for w in words)
+    ur_title, ur_text = (escape(_URDU.gettext(w)) for w in words)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title}</title></head><body>\n<h1>{title}</h1>\n<p>{text}</p>\n"
+        f'<div lang="ur" dir="rtl"><h1>{ur_title}</h1>\n<p>{ur_text}</p></div>\n'
+        "</body></html>\n"
+    ).encode()
+
+
+_PAGES: Final = {words: _page(words) for words in (_BUSY, _REFUSED, _FAILED)}
+
+
+def _write_page(
+    sock: socket.socket,
+    status_int: int,
+    reason: str,
+    words: tuple[str, str],
+    retry_after: int | None = None,
+) -> None:
+    """Answer with the page saying `words` in both languages, the app's strict headers
+    (`app.security.HEADERS`), and `Retry-After` if given: one write, holding no thread, its
+    body unread, and the connection closed. Padded as the app pads a source page
+    (`app.source.sizes`): its status line, headers and body take `wire_size(0)` bytes, Date
+    and Connection aside (gunicorn adds them to the app's pages after the padding).
+
+    These answers were a short plain-text status in English (or a short page): their size
+    on the wire, a cell or a few where every page of the app takes fifty, said to whoever
+    counts cells that the source was refused, and by which rule."""
+    page = _PAGES[words]
+    head = [
         f"HTTP/1.1 {status_int} {reason}",
         *([] if retry_after is None else [f"Retry-After: {retry_after}"]),
-        "Connection: close",
-        "Content-Type: text/plain; charset=utf-8",
-        f"Content-Length: {len(body)}",
+        "Content-Type: text/html; charset=utf-8",
+        "Content-Length: ",
         *(f"{name}: {value}" for name, value in HEADERS.items()),
     ]
+    weighed = sum(len(line) + 2 for line in head) + 2  # and the blank line
+    # Content-Length is weighed too: settle it with the body it announces.
+    length = len(page)
+    for _ in range(3):
+        length = max(wire_size(0) - weighed - len(str(length)), len(page))
+    head[head.index("Content-Length: ")] += str(length)
+    lines = [head[0], f"Date: {util.http_date()}", "Connection: close", *head[1:]]
+    body = page + b" " * (length - len(page))
     util.write_nonblock(sock, "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
 
 
-# The page a connection is answered with when a worker holds no place for it (`write_busy`):
-# the words of the app's own busy page (app/templates/error.html), in both languages, which
-# the main loop cannot choose between (it reads no cookie).
-_BUSY_PAGE: Final = (
-    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-    "<title>The server is busy</title></head><body>\n"
-    "<h1>The server is busy</h1>\n<p>Too many people are using this site right now. Nothing"
-    " you sent was stored. Please try again in a minute.</p>\n"
-    '<div lang="ur" dir="rtl"><h1>سرور اس وقت مصروف ہے</h1>\n<p>اس وقت بہت سے لوگ یہ سائٹ'
-    " استعمال کر رہے ہیں۔ آپ کی بھیجی ہوئی کوئی چیز نہیں رکھی گئی۔ براہ کرم ایک منٹ بعد"
-    " دوبارہ کوشش کریں۔</p></div>\n</body></html>\n"
-).encode()
-# When a client answered so may come back (seconds).
+def write_error(
+    sock: socket.socket, status_int: int, reason: str, mesg: str, retry_after: int | None = None
+) -> None:
+    """Answer a request refused under the app (gunicorn's parser, or the main loop): the
+    app's page for its status (`_write_page`), and nothing of the request.
+
+    gunicorn's own page had no Cache-Control, CSP or framing rule, and its text
+    repeated the words of the request it refused (`mesg`, left out here)."""
+    words = _BUSY if status_int == 503 else _REFUSED if status_int < 500 else _FAILED
+    _write_page(sock, status_int, reason, words, retry_after)
+
+
+# When a client answered busy for want of a place may come back (seconds).
 BUSY_RETRY_AFTER: Final = 10
 
 
 def write_busy(sock: socket.socket, retry_after: int = BUSY_RETRY_AFTER) -> None:
-    """Answer a request busy (503, Retry-After) with a short page saying nothing was stored,
-    its body unread: written in the main loop, one write, holding no thread."""
-    lines = [
-        "HTTP/1.1 503 Service Unavailable",
-        f"Retry-After: {retry_after}",
-        "Connection: close",
-        "Content-Type: text/html; charset=utf-8",
-        f"Content-Length: {len(_BUSY_PAGE)}",
-        *(f"{name}: {value}" for name, value in HEADERS.items()),
-    ]
-    util.write_nonblock(sock, "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + _BUSY_PAGE)
+    """Answer a request busy (503, Retry-After) with the page saying nothing was stored, its
+    body unread: written in the main loop, one write, holding no thread."""
+    _write_page(sock, 503, "Service Unavailable", _BUSY, retry_after)
 
 
 # `Worker.handle_error` writes its answer through this module-level name.

@@ -447,7 +447,7 @@ def test_the_page_of_a_connection_finding_no_place_says_what_the_apps_busy_page_
     each in the words the app's own busy page says in it."""
     with (TRANSLATIONS / "ur" / "LC_MESSAGES" / "messages.po").open("rb") as po:
         catalog = read_po(po)
-    page = worker_reads._BUSY_PAGE.decode()
+    page = worker_reads._PAGES[worker_reads._BUSY].decode()
     for words in (
         "The server is busy",
         "Too many people are using this site right now. Nothing you sent was stored. "
