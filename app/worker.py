@@ -89,6 +89,7 @@ from app.config import kdf_slots, staff_binds, tor_circuits
 from app.listeners import local_address
 from app.worker_reads import (
     _END_OF_HEAD,
+    BODY_GRACE_SECONDS,
     HEAD_SECONDS,
     BodyPreempted,
     BodyTooSlow,
@@ -256,8 +257,11 @@ class HeadFirstWorker(TurnTakingWorker):
             return
         conn.sock.setblocking(False)
         conn.head = None
+        conn.form_coming = False
         conn.head_bytes = bytearray(begun)
         self.reading_heads[conn] = time.monotonic() + HEAD_SECONDS
+        if _END_OF_HEAD in begun:  # a login's short body still to come
+            self._form_coming(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
 
     def _read_head(self, conn: Any, _sock: Any) -> None:
@@ -278,13 +282,26 @@ class HeadFirstWorker(TurnTakingWorker):
             return
         if _END_OF_HEAD not in conn.head_bytes and len(conn.head_bytes) > _HEAD_LIMIT:
             self._refuse_head(conn)
-        elif _END_OF_HEAD in conn.head_bytes and not _short_form_coming(conn.head_bytes):
+        elif _END_OF_HEAD in conn.head_bytes and _short_form_coming(conn.head_bytes):
+            self._form_coming(conn)
+        elif _END_OF_HEAD in conn.head_bytes:
             self.poller.unregister(conn.sock)
             del self.reading_heads[conn]
             conn.head = bytes(conn.head_bytes)
             conn.head_bytes = bytearray()
             conn.data_ready = True
             self._head_in(conn)
+
+    def _form_coming(self, conn: Any) -> None:
+        """A login's head is whole, its short body still coming (`_short_form_coming`): give
+        the body a body's grace (`BODY_GRACE_SECONDS`) from now, once.
+
+        It had what was left of the head's `HEAD_SECONDS` from when the connection opened: a
+        source on a slow phone whose head took most of them was closed unanswered as her
+        body's cell came, and typed her codename again."""
+        if not getattr(conn, "form_coming", False):
+            conn.form_coming = True
+            self.reading_heads[conn] = time.monotonic() + BODY_GRACE_SECONDS
 
     def _head_in(self, conn: Any) -> None:
         """Hand on a request whose head is here, if its circuit has a turn left
@@ -460,6 +477,10 @@ class HeadFirstWorker(TurnTakingWorker):
         now = time.monotonic()
         self._stop_bodies(now)
         for conn in [c for c, deadline in self.reading_heads.items() if deadline < now]:
+            if getattr(conn, "form_coming", False):
+                # A login whose body never came: answered, not reset (which says nothing).
+                with contextlib.suppress(OSError):
+                    write_error(conn.sock, 408, "Request Timeout", "")
             self._drop(conn)
         for conn, (deadline, circuit) in list(self.waiting_until.items()):
             if deadline < now and not self._give_back(conn, circuit, now - deadline):

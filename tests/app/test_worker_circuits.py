@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po
 from gunicorn.workers.gthread import TConn
 from sqlalchemy import select as select_rows
 
-from app import circuits, worker_reads
+from app import circuits, kdf_pool, worker_reads
 from app.models import Source
 from app.worker import HeadFirstWorker
 from app.worker_reads import _paced
@@ -38,7 +38,7 @@ from tests.app.test_worker import _busy_worker, report_request
 HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A110004
 PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
 LOGGING_IN, LATE, STARVED = 0x7A110008, 0x7A110009, 0x7A11000A
-TWO_TABS = 0x7A11000B
+TWO_TABS, SLOW_PHONE = 0x7A11000B, 0x7A11000C
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -362,6 +362,58 @@ def test_a_login_past_its_circuits_turns_is_answered_busy_with_its_codename(
     assert codename.encode() in answer, "the paced login's codename was lost"
     assert b'id="login"' in answer
     assert "سرور اس وقت مصروف ہے".encode() in answer, "the page does not say the server is busy"
+
+
+def test_a_login_whose_body_comes_late_on_a_slow_phone_is_served(app: Any) -> None:
+    """A login's head is read by the main loop with its body (`_short_form_coming`), under the
+    head's deadline, 20 s from when the connection opened: a source on a slow phone over Tor,
+    whose head took 19 s and whose body came 1.5 s after it, was closed unanswered and typed
+    her codename again. Its body now has a body's own grace from when its head came whole."""
+    codename = generate_codename()
+    request = _login_request(app, codename)
+    end = request.index(b"\r\n\r\n") + 4
+    kdf_pool.start_derivers(2)  # as a worker does as it starts (`init_process`)
+    with _busy_worker(app) as worker, _pairs() as clients:
+        conn = _connection(worker, clients, SLOW_PHONE)
+        worker.enqueue_req(conn)
+        worker.reading_heads[conn] = time.monotonic() + 1.0  # opened 19 s ago, its head coming
+        clients[-1].sendall(request[:end])
+        select.select([conn.sock], [], [], 5)
+        worker._read_head(conn, conn.sock)
+        time.sleep(1.5)  # the body's cell, behind the head's on a slow circuit
+        worker.murder_pending()
+        _send(clients[-1], request[end:])
+        if conn in worker.reading_heads:
+            select.select([conn.sock], [], [], 5)
+            worker._read_head(conn, conn.sock)
+        clients[-1].settimeout(10)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while b"\r\n\r\n" not in answer and (chunk := clients[-1].recv(65536)):
+                answer += chunk
+        conn.close()  # as the main loop does once its thread is done
+    assert answer.startswith(b"HTTP/1.1 303 "), (
+        f"a login whose body came late was answered {answer[:30]!r}"
+    )
+    assert b"\r\nLocation: /account\r\n" in answer, "the login did not let her in"
+
+
+def test_a_login_whose_body_never_comes_is_answered_not_closed_bare(app: Any) -> None:
+    """A login whose body does not come within its grace is answered (408, the app's page of a
+    refused request), not closed unanswered: a connection reset says nothing to a source."""
+    request = _login_request(app, generate_codename())
+    end = request.index(b"\r\n\r\n") + 4
+    with _busy_worker(app) as worker, _pairs() as clients:
+        conn = _connection(worker, clients, SLOW_PHONE)
+        worker.enqueue_req(conn)
+        clients[-1].sendall(request[:end])
+        select.select([conn.sock], [], [], 5)
+        worker._read_head(conn, conn.sock)
+        worker.reading_heads[conn] = time.monotonic() - 0.1  # its body's grace is out
+        worker.murder_pending()
+        answer = _answer(clients[-1])
+    assert answer.startswith(b"HTTP/1.1 408 "), f"a login without a body got {answer[:30]!r}"
+    assert b"Nothing was stored" in answer
 
 
 def test_a_short_form_past_its_circuits_turns_other_than_a_login_is_not_served(
