@@ -310,9 +310,13 @@ class HeadFirstWorker(TurnTakingWorker):
         tor's proof-of-work prices a circuit, not its requests: one circuit kept open had
         every request it sent served, and never paid again."""
         circuit = _circuit_of(conn)
-        wait = circuits.take_circuit_turn(circuit)
-        if self.refusals.note(circuit, bool(wait)) and circuit is not None:
-            circuits.ask_to_close(self.closer, circuit)
+        wait = 0
+        if getattr(conn, "turn_taken", False):  # by its connection, to make room
+            conn.turn_taken = False
+        else:
+            wait = circuits.take_circuit_turn(circuit)
+            if self.refusals.note(circuit, bool(wait)) and circuit is not None:
+                circuits.ask_to_close(self.closer, circuit)
         if wait and not self._give_form_back(conn, wait):
             with contextlib.suppress(OSError):
                 write_error(conn.sock, 503, "Service Unavailable", "", retry_after=wait)
@@ -395,6 +399,8 @@ class HeadFirstWorker(TurnTakingWorker):
         if circuit is None:
             self._drop(conn)
             return False
+        if self.nr_conns > self._connections and not self._room_paced(circuit, conn):
+            return False
         if not self._make_room(circuit) or not self._admit(circuit, conn):
             # Closed unanswered, a source's report sent on it ended in a connection error,
             # which said nothing of whether it was stored.
@@ -404,6 +410,25 @@ class HeadFirstWorker(TurnTakingWorker):
             return False
         conn.circuit = circuit
         del conn.head_bytes[: end + 2]
+        return True
+
+    def _room_paced(self, circuit: int, conn: Any) -> bool:
+        """Take a turn of `circuit`'s pace for a new connection that would close another to
+        make room (`_make_room`); past the pace, answer it busy and close it, no one else.
+
+        A connection sending no request took no turn: one circuit past its pace, opening a
+        connection and closing it again, closed a source's idle kept-alive one each time,
+        every source's in turn (her browser opening another, which pushed out the next
+        source's). The turn taken serves the connection's first request (`_head_in`)."""
+        wait = circuits.take_circuit_turn(circuit)
+        if self.refusals.note(circuit, bool(wait)):
+            circuits.ask_to_close(self.closer, circuit)
+        if wait:
+            with contextlib.suppress(OSError):
+                write_busy(conn.sock, retry_after=wait)
+            self._drop(conn)
+            return False
+        conn.turn_taken = True
         return True
 
     def _make_room(self, circuit: int) -> bool:

@@ -38,7 +38,7 @@ from tests.app.test_worker import _busy_worker, report_request
 HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A110004
 PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
 LOGGING_IN, LATE, STARVED = 0x7A110008, 0x7A110009, 0x7A11000A
-TWO_TABS, SLOW_PHONE = 0x7A11000B, 0x7A11000C
+TWO_TABS, SLOW_PHONE, EVICTOR = 0x7A11000B, 0x7A11000C, 0x7A11000D
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -114,6 +114,56 @@ def test_a_kept_alive_connection_on_each_of_many_circuits_cannot_shut_a_new_one_
         assert worker.nr_conns == 8
         assert held[0].sock.fileno() == -1, "the connection idle the longest was kept"
         assert sum(conn.sock.fileno() == -1 for conn in held) == 1
+
+
+def _opens(worker: HeadFirstWorker, clients: list[socket.socket], circuit: int) -> bytes:
+    """A new connection of `circuit`, one past what the worker holds, that sends tor's line and
+    no request; what the worker answers on it before it is closed."""
+    client, server = socket.socketpair()
+    clients.append(client)
+    conn = TConn(worker.cfg, _paced(server), ("127.0.0.1", 1), ("127.0.0.1", 2))
+    conn.circuit = None  # its tor line not read yet
+    worker.nr_conns += 1
+    worker.enqueue_req(conn)
+    client.sendall(tor_line(circuit))
+    select.select([conn.sock], [], [], 5)
+    worker._read_head(conn, conn.sock)
+    client.setblocking(False)
+    answer = b""
+    with contextlib.suppress(BlockingIOError, ConnectionResetError):
+        answer = client.recv(65536)
+    client.close()  # and it goes, to open the next
+    if conn in worker.reading_heads:
+        worker._read_head(conn, conn.sock)
+    return answer
+
+
+def test_one_circuit_opening_connections_without_requests_cannot_evict_sources() -> None:
+    """A new connection of a circuit holding none makes room in a full worker by closing a
+    source's idle kept-alive connection (`_idlest_kept_alive`), and a connection sending no
+    request took no turn of its circuit's pace: one circuit past its pace, opening and
+    closing connections, evicted every source's in turn. A connection that would make room
+    now takes a turn; past its circuit's pace it is answered busy and evicts no one."""
+    with _busy_worker(_hello) as worker, _pairs() as clients:
+        worker._connections = 8
+        sources = [_connection(worker, clients, 0x7A140000 + n) for n in range(8)]
+        for conn in sources:
+            _kept_alive(worker, conn)
+        _spend_turns(EVICTOR)
+        answers, evicted = [], 0
+        for _ in range(8):
+            answers.append(_opens(worker, clients, EVICTOR))
+            for n, conn in enumerate(sources):
+                if conn.sock.fileno() == -1:  # its source opens another, and asks again
+                    evicted += 1
+                    sources[n] = _connection(worker, clients, 0x7A140000 + n)
+                    _kept_alive(worker, sources[n])
+        fresh = _opens(worker, clients, NEWCOMER + 0x100)
+        evicted_for_fresh = sum(conn.sock.fileno() == -1 for conn in sources)
+    assert evicted == 0, f"{evicted} sources' kept-alive connections evicted by one circuit"
+    assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers), [a[:20] for a in answers]
+    assert evicted_for_fresh == 1, "a circuit within its pace no longer makes room"
+    assert fresh == b""
 
 
 def test_a_request_past_a_circuits_waiting_ones_is_answered() -> None:
