@@ -383,17 +383,26 @@ def _short_form_coming(head: bytes) -> bool:
     too. Its body may come in a cell after its head's, and a login refused for its circuit's
     pace was then answered a bare 503, the codename lost."""
     end = head.find(_END_OF_HEAD)
+    return end >= 0 and len(head) - end - len(_END_OF_HEAD) < short_form_body(head)
+
+
+def short_form_body(head: bytes | bytearray) -> int:
+    """The length of a short urlencoded form's body (a login's: `_SHORT_FORM` bytes at most,
+    said once and plainly) whose head, whole, begins `head`; 0 if it is no such form."""
+    end = head.find(_END_OF_HEAD)
     if end < 0:
-        return False
-    fields = head[: end + 2].lower()
+        return 0
+    fields = bytes(head[: end + 2]).lower()
     lengths = _CONTENT_LENGTH.findall(fields)
-    return (
-        b"\r\ncontent-type: application/x-www-form-urlencoded" in fields
-        and b"transfer-encoding" not in fields
-        and len(lengths) == 1
-        and fields.count(b"content-length") == 1
-        and len(head) - end - len(_END_OF_HEAD) < int(lengths[0]) <= _SHORT_FORM
-    )
+    if (
+        b"\r\ncontent-type: application/x-www-form-urlencoded" not in fields
+        or b"transfer-encoding" in fields
+        or len(lengths) != 1
+        or fields.count(b"content-length") != 1
+        or int(lengths[0]) > _SHORT_FORM
+    ):
+        return 0
+    return int(lengths[0])
 
 
 def _bodiless(head: bytes | None) -> bool:
