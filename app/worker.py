@@ -129,6 +129,8 @@ ACCEPT_PAUSE: Final = 0.5
 # How long before the graceful stop's end (`graceful_timeout`) a stopping worker pre-empts
 # the bodies still coming, to answer each busy before the master kills it (`_stop_bodies`).
 STOP_MARGIN_SECONDS: Final = 5.0
+# The most connections the staff listener's clients, all of them together, may hold to a worker.
+STAFF_CONNECTIONS: Final = 32
 # How many forms refused for its circuit's pace one circuit may have given back or waiting to
 # be at once (`_give_form_back`): a source's tabs; past them, a bare 503.
 FORMS_GIVEN_BACK: Final = 4
@@ -157,6 +159,8 @@ class HeadFirstWorker(TurnTakingWorker):
         # Forms refused for their circuit's pace waiting for a kept thread to give them back
         # (`_give_forms_back`), in the order they came: when, and their circuit.
         self.forms_back: dict[Any, tuple[float, int]] = {}
+        # The staff listener's connections, where tor names circuits (`_staff_room`).
+        self.staff_conns: list[Any] = []
         self.staff_binds = frozenset(staff_binds())
 
     @property
@@ -228,6 +232,8 @@ class HeadFirstWorker(TurnTakingWorker):
             conn.circuit = -1
             if self.circuits and local_address(listener) not in self.staff_binds:
                 conn.circuit = None
+            elif self.circuits and not self._staff_room(conn):
+                return
             self.enqueue_req(conn)
         except OSError as exc:
             if exc.errno in _NO_DESCRIPTOR:
@@ -236,6 +242,30 @@ class HeadFirstWorker(TurnTakingWorker):
                 self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE
             elif exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
+
+    def _staff_room(self, conn: Any) -> bool:
+        """Count a new connection to the staff listener among the staff's, at most
+        `STAFF_CONNECTIONS`: past them, the staff connection idle the longest (a head still
+        coming, or kept alive) is closed for it; if none is idle, it is answered busy, and
+        closed; say whether it is kept.
+
+        The staff listener's connections name no circuit: none was ever closed to make room,
+        nor capped, and a colleague about to be revoked, still holding the staff onion's
+        client key, trickling heads there held every place of a worker: each source's new
+        connection was answered busy."""
+        self.staff_conns = [c for c in self.staff_conns if not _closed(c)]
+        if len(self.staff_conns) >= STAFF_CONNECTIONS:
+            idle = {c: c.timeout for c in self.keepalived_conns} | self.reading_heads
+            held = [c for c in self.staff_conns if c in idle]
+            if not held:
+                with contextlib.suppress(OSError):
+                    write_busy(conn.sock)
+                self._close(conn)
+                return False
+            self._drop(min(held, key=idle.__getitem__))
+            self.staff_conns = [c for c in self.staff_conns if not _closed(c)]
+        self.staff_conns.append(conn)
+        return True
 
     def enqueue_req(self, conn: Any) -> None:
         """Read the request head here first, unless it is already here whole.

@@ -25,8 +25,9 @@ from gunicorn.workers.gthread import TConn
 from sqlalchemy import select as select_rows
 
 from app import circuits, kdf_pool, worker_reads
+from app.listeners import local_address
 from app.models import Source
-from app.worker import HeadFirstWorker
+from app.worker import STAFF_CONNECTIONS, HeadFirstWorker
 from app.worker_reads import _paced
 from app.worker_turns import CIRCUIT_THREADS, CIRCUIT_WAITING, GIVE_BACK_SECONDS, QUICK_THREADS
 from crypto import generate_codename
@@ -165,6 +166,46 @@ def test_one_circuit_opening_connections_without_requests_cannot_evict_sources()
     assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers), [a[:20] for a in answers]
     assert evicted_for_fresh == 1, "a circuit within its pace no longer makes room"
     assert fresh == b""
+
+
+def test_slow_heads_on_the_staff_listener_cannot_shut_sources_out() -> None:
+    """Connections to the staff listener name no circuit: none was ever closed to make room,
+    nor capped. A colleague about to be revoked, still holding the staff onion's client key,
+    opening connections and trickling their heads there (slowloris), held every place of a
+    worker, and each source's new connection was answered busy. All staff connections together
+    now hold at most `STAFF_CONNECTIONS` of a worker, the one idle longest closed for a new one,
+    so a source still finds a place, and so does a staff member."""
+    with _busy_worker(_hello) as worker, _pairs() as clients:
+        worker.circuits = True
+        worker._connections = STAFF_CONNECTIONS + 8
+        staff = socket.create_server(("127.0.0.1", 0))
+        source = socket.create_server(("127.0.0.1", 0))
+        clients += [staff, source]
+        worker.staff_binds = frozenset({local_address(staff)})
+        port = staff.getsockname()[1]
+        for _ in range(worker._connections + 4):  # and more come as heads time out
+            clients.append(socket.create_connection(("127.0.0.1", port)))
+            if worker.nr_conns < worker.worker_connections:
+                worker.accept(staff)
+            clients[-1].sendall(b"GET /staff/ HTTP/1.1\r\n")
+        held_by_staff = worker.nr_conns
+        newest_held = worker.staff_conns[-1] in worker.reading_heads
+        clients.append(socket.create_connection(source.getsockname()))
+        clients[-1].sendall(tor_line(NEWCOMER + 0x200) + b"GET / HTTP/1.1\r\n")
+        worker.accept(source)
+        conn = next(c for c in worker.reading_heads if c.circuit is None)
+        worker._read_head(conn, conn.sock)
+        clients[-1].setblocking(False)
+        answer = b""
+        with contextlib.suppress(BlockingIOError):
+            answer = clients[-1].recv(65536)
+        for c in list(worker.reading_heads):
+            worker._drop(c)
+    assert held_by_staff <= STAFF_CONNECTIONS, (
+        f"slow heads on the staff listener held {held_by_staff} of a worker's places"
+    )
+    assert answer == b"", f"a source's new connection was answered {answer[:20]!r}"
+    assert newest_held, "a staff member's new connection found no place"
 
 
 def test_a_request_past_a_circuits_waiting_ones_is_answered() -> None:
