@@ -18,6 +18,7 @@ framing) and a body that repeats nothing of the request.
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import re
 import socket
@@ -35,6 +36,8 @@ from app.security import HEADERS
 from app.source.sizes import wire_size
 
 HEAD_SECONDS: Final = 20.0
+# How long a write of an answer may make no progress before the request is ended (seconds).
+SEND_SECONDS: Final = 10.0
 BODY_GRACE_SECONDS: Final = 20.0
 BODY_MIN_RATE: Final = 500.0
 _END_OF_HEAD: Final = b"\r\n\r\n"
@@ -250,6 +253,28 @@ class PacedSocket(socket.socket):
         if self.budget is not None:
             self.budget -= count
         return count
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        """Write as usual, but a write of an answer (a thread's, blocking) that makes no
+        progress for `SEND_SECONDS` ends the request as a client gone (EPIPE).
+
+        A client that asked and read nothing, once tor's window for its stream was full,
+        held the thread in this write for as long as it liked: the worker pre-empts only
+        reads. The main loop's own writes (non-blocking) are as they were."""
+        if self.gettimeout() is not None:
+            super().sendall(data, flags)
+            return
+        view = memoryview(data).cast("B")
+        self.settimeout(SEND_SECONDS)
+        try:
+            while view:
+                try:
+                    sent = self.send(view, flags)
+                except TimeoutError as exc:
+                    raise BrokenPipeError(errno.EPIPE, "the client read nothing") from exc
+                view = view[sent:]
+        finally:
+            self.settimeout(None)
 
     def start_body(self) -> None:
         """The request's head is read: its body must keep up from now (after the grace)."""

@@ -40,7 +40,7 @@ HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A11000
 PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
 LOGGING_IN, LATE, STARVED = 0x7A110008, 0x7A110009, 0x7A11000A
 TWO_TABS, SLOW_PHONE, EVICTOR = 0x7A11000B, 0x7A11000C, 0x7A11000D
-TRICKLER = 0x7A11000E
+TRICKLER, SLOW_READER = 0x7A11000E, 0x7A11000F
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -538,6 +538,36 @@ def test_a_head_trickled_a_byte_at_a_time_costs_the_main_loop_little(app: Any, c
         still = conn in worker.reading_heads
     assert still, "the trickled head was not read to its end"
     assert spent < 1.0, f"{len(trickled)} bytes a byte at a time cost the main loop {spent:.2f} s"
+
+
+def _page(environ: Any, start_response: Any) -> list[bytes]:
+    """A source page's size (24 KiB), at once."""
+    start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", "24576")])
+    return [b" " * 24576]
+
+
+def test_a_client_reading_nothing_holds_its_thread_only_a_while() -> None:
+    """A thread writes a page with no deadline: a client that asks and reads nothing, once
+    tor's window for its stream is full (some 250 KB: a few pipelined pages), held the thread
+    for as long as it liked, in a write the worker cannot pre-empt (only reads are), and
+    eight such circuits held every thread of two workers. A write that makes no progress for
+    `SEND_SECONDS` now ends the request, and the thread is free."""
+    with _busy_worker(_page) as worker, _pairs() as clients:
+        worker.in_flight = 0  # a thread is free
+        conn = _connection(worker, clients, SLOW_READER)
+        # Tor's window for the stream full: what it takes of the page is all it holds.
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        clients[-1].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.head = b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n"
+        worker._to_thread(conn)
+        deadline = time.monotonic() + worker_reads.SEND_SECONDS + 5
+        while conn in worker.in_threads and time.monotonic() < deadline:
+            select.select([worker.method_queue.fileno()], [], [], 0.2)
+            worker.method_queue.run_callbacks(None)
+        held = conn in worker.in_threads
+    assert not held, (
+        f"a client reading nothing held its thread past {worker_reads.SEND_SECONDS + 5:.0f} s"
+    )
 
 
 def test_a_short_form_past_its_circuits_turns_other_than_a_login_is_not_served(
