@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run once as each reviewer on the review workstation (docs/review-workstation.md §3):
-# the shell keeps no history, nor do less, Python or sqlite3, and the desktop keeps
+# the shell keeps no history, nor do less, Python, sqlite3, vim or neovim, and the desktop keeps
 # no list of recent files, no thumbnails, no viewer's metadata of the files it opened
 # and no index of files' words. Report text typed at a prompt, or an attachment
 # written out and viewed, then leaves no copy behind.
@@ -30,6 +30,36 @@ for name in .bash_history .zsh_history .python_history .lesshst .sqlite_history 
         rm -f "$home/$name"
     fi
     ln -sfn /dev/null "$home/$name"
+done
+
+# The link is no help against vim: it writes its viminfo anew and renames it over
+# ~/.viminfo, which then keeps the searches, substitutions and yanked lines of a
+# reviewer reading an attachment. Neovim keeps them in its shada, and writes the swap
+# file of a file anywhere (the text, and the file's name) under ~/.local. A plugin
+# each reads at every start turns both off, and keeps neovim's swap file beside the
+# file, in /dev/shm for an attachment written out there, as vim's is.
+config="${XDG_CONFIG_HOME:-$home/.config}"
+data="${XDG_DATA_HOME:-$home/.local/share}"
+state="${XDG_STATE_HOME:-$home/.local/state}"
+for dir in "$home/.vim/plugin" "$config/nvim/plugin"; do
+    mkdir -p "$dir"
+    cat > "$dir/raazdar-no-history.vim" <<'VIM'
+" raazdar: no history on the review workstation (deploy/review-account.sh)
+if has('nvim')
+  set shada= shadafile=NONE directory=.
+else
+  set viminfo= viminfofile=NONE
+endif
+set noundofile
+VIM
+done
+for dir in "$state/nvim/shada" "$state/nvim/swap" "$data/nvim/shada" "$data/nvim/swap"; do
+    for file in "$dir"/*; do
+        if [ -f "$file" ] && [ ! -L "$file" ]; then
+            : > "$file"
+            rm -f "$file"
+        fi
+    done
 done
 
 # An attachment written out with `report open` and shown by the desktop leaves a

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import select
 import shutil
+import signal
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +81,86 @@ def test_after_the_setup_no_viewer_keeps_an_opened_attachments_name(tmp_path: Pa
     # GVfs's metadata daemon, starting its store again, gets nowhere.
     with pytest.raises(NotADirectoryError):
         (metadata / "root").write_bytes(b"again")
+
+
+# What a reviewer types in vim or neovim, reading an attachment written out to /dev/shm:
+# a name searched for, a substitution, a line yanked, the text left unsaved a while.
+_TYPED = (
+    (b"iNasreen Bibi 0301-7654321 Thana Saddar\x1b", 3.0),  # long enough for a swap file
+    (b"/Nasreen\r", 0.3),
+    (b":s/Saddar/Saddar Kalan/\r", 0.3),
+    (b'"ayy', 0.3),
+    (b":q!\r", 1.5),
+)
+
+
+def _edit_in_a_terminal(editor: str, path: Path, home: Path) -> list[str]:
+    """Run `editor` on `path` in a pseudo-terminal, as a reviewer would, typing _TYPED.
+
+    The files under `home` that held the text or the file's name while it was open.
+    """
+    env = {"HOME": str(home), "PATH": os.environ["PATH"], "TERM": "xterm"}
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execvpe(editor, [editor, str(path)], env)  # noqa: S606
+    during: list[str] = []
+    try:
+        _drain(fd, 1.5)
+        for keys, pause in _TYPED:
+            os.write(fd, keys)
+            _drain(fd, pause)
+            during += _holding(home, b"Nasreen")
+    finally:
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    return during
+
+
+def _drain(fd: int, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                return
+
+
+def _holding(home: Path, words: bytes) -> list[str]:
+    """The files under `home` holding `words`, or named after the file edited."""
+    found = []
+    for path in home.rglob("*"):
+        if (path.is_file() and not path.is_symlink()) and (
+            words in path.read_bytes() or "att.txt" in path.name  # a swap file's name
+        ):
+            found.append(str(path.relative_to(home)))
+    return found
+
+
+@pytest.mark.parametrize("editor", ["vim", "nvim"])
+def test_after_the_setup_vim_and_neovim_keep_nothing_typed_in_the_home(
+    tmp_path: Path, editor: str
+) -> None:
+    """The attack: the setup links ~/.viminfo to /dev/null, but vim writes its viminfo anew
+    and renames it over the link, so the next session's ~/.viminfo (mode 0666, from
+    /dev/null's) holds the searches, substitutions and yanked lines of a reviewer reading
+    an attachment; neovim keeps them in its shada, and writes the swap file of a file in
+    /dev/shm (the text typed, and the file's name) under ~/.local, on the disk."""
+    if shutil.which(editor) is None:
+        pytest.skip(f"{editor} is not installed (tests/run.sh installs it)")
+    home = tmp_path / "home"
+    home.mkdir()
+    assert _run("sh", str(SCRIPT), home=home).returncode == 0
+    assert _run("sh", str(SCRIPT), home=home).returncode == 0  # twice is harmless
+    shm = Path(tempfile.mkdtemp(dir="/dev/shm"))  # where the guide writes attachments
+    try:
+        (shm / "att.txt").write_text("FIR\n")
+        during = _edit_in_a_terminal(editor, shm / "att.txt", home)
+    finally:
+        shutil.rmtree(shm)
+    assert during == []
+    assert _holding(home, b"Nasreen") == []
+    assert os.readlink(home / ".viminfo") == os.devnull
