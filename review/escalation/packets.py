@@ -287,9 +287,11 @@ def _files(
         where = f"report {item.num} attachment {a.index}"
         if (item.num, a.index) in selection.as_is:
             result: Scrubbed = as_is(item.data, a.name, a.content_type)
-            # What the body will read in it (its name is the packet's own, so not that).
-            carried = metadata.identifying(None, item.data)
-            said = f"; it carries {'; '.join(carried)}" if carried else ""
+            # What the body will read in it (its name is the packet's own, so not that): the
+            # kinds only, as the values would stay in the scrollback; `report view` pages them.
+            carried = metadata.kinds(metadata.identifying(None, item.data))
+            view = f"`raazdar-review report view {item.num} {a.index}` shows them"
+            said = f"; it carries {', '.join(carried)} ({view})" if carried else ""
             warnings.append(
                 f"{where} goes as it came: its metadata was NOT removed{said}; and it"
                 " matches byte for byte any copy the source kept or shared (a phone's"

@@ -87,6 +87,15 @@ def identifying(name: str | None, data: bytes) -> list[str]:
     return said + _picture(data)
 
 
+def kinds(found: list[str]) -> list[str]:
+    """The kinds of detail `identifying` found, without their values: for the normal screen.
+
+    A warning on stderr stays in the scrollback (or a log of it): it names a GPS position or
+    an owner, and `report view` pages the values on the alternate screen.
+    """
+    return list(dict.fromkeys(line.partition(":")[0] for line in found))
+
+
 def _picture(data: bytes) -> list[str]:
     try:
         with warnings.catch_warnings():

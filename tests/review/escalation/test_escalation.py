@@ -623,6 +623,8 @@ def test_an_attachment_sent_as_it_is_is_said_to_carry_its_recording_place(
 ) -> None:
     # The attack: a video cannot be cleaned, so the reviewer includes it --as-is, told only
     # that "its metadata was NOT removed", not that the body will read where it was recorded.
+    # And the second: told, on the normal screen, the place itself ("GPS position: 31.55600,
+    # 74.34400"), which the scrollback and a log of stderr keep; `report view` pages it.
     server.submit("A video of the handover", [("files", "v.mp4", phone_video(), "video/mp4")])
     assert review(workspace, "import", str(server.export(tmp_path / "v.rzb"))).exit_code == 0
     num = _number(workspace, "handover")
@@ -632,7 +634,10 @@ def test_an_attachment_sent_as_it_is_is_said_to_carry_its_recording_place(
     assert kept.exit_code == 0, kept.output
     said = " ".join(kept.output.split())
     assert "metadata was NOT removed" in said
-    assert "GPS position: 31.55600, 74.34400" in said, "not told the packet says where"
+    assert "it carries GPS position" in said, "not told the packet says where"
+    assert f"`raazdar-review report view {num} 1` shows" in said
+    assert "31.556" not in said, "the place itself is left in the scrollback"
+    assert "74.344" not in said
 
 
 def test_an_attachment_sent_as_it_is_is_said_to_match_the_sources_own_copy(
