@@ -117,7 +117,8 @@ def kept_hint(ctx: click.Context) -> str | None:
     try:
         kept = idle.keep_drafts(_held(ctx))
     except (ReviewError, CryptoError, sqlite3.Error) as error:
-        click.echo(f"{PROG}: warning: the draft could not be kept: {clean(str(error))}", err=True)
+        said = clean(sensitive.unquoted(str(error)))
+        click.echo(f"{PROG}: warning: the draft could not be kept: {said}", err=True)
         return None
     if not kept:
         return None

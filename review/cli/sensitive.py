@@ -62,6 +62,10 @@ _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
 # command it belongs to while that lives: one no command holds was left by one killed.
 _SCRATCH: Final = "raazdar-review-"
 HELD: Final = ".held"
+# What an error says in place of a value it was given; below `_BARE_MIN` characters, a
+# value is taken out only where it is quoted.
+GAVE: Final = "(what you gave)"
+_BARE_MIN: Final = 4
 # How long an editor told to end at the idle lock has to save and go.
 _EDITOR_GRACE_SECONDS: Final = 3.0
 
@@ -301,20 +305,29 @@ def given(value: str) -> str:
     """Note a value given to keep it off the screen, for `unquoted` to take out of errors."""
     context = click.get_current_context(silent=True)
     if context is not None and value.strip():
-        context.find_root().meta.setdefault(_GIVEN, set()).add(value.strip())
+        # As typed too: an error quotes it with the space a name copied from a report brings.
+        context.find_root().meta.setdefault(_GIVEN, set()).update({value, value.strip()})
     return value
 
 
 def unquoted(text: str) -> str:
-    """`text` (an error, a hint) without the values this run was given quoted in it.
+    """`text` (an error, a hint) without the values this run was given, quoted or not.
 
     An error quoting a name or a tag ("report 1 names no entity 'X'") would draw on the
-    normal screen, for the scrollback, what the prompt or the erase kept out of it. Only
-    quoted forms go (as `repr` writes them), so a short value leaves the words alone.
+    normal screen, for the scrollback, what the prompt or the erase kept out of it. Quoted
+    forms go (as `repr` writes them, as typed or trimmed), and a value of at least
+    `_BARE_MIN` characters goes where it stands as words of its own too, in any case or
+    spacing; a shorter one ("in", "1") is left alone there, or the words would go with it.
     """
     context = click.get_current_context(silent=True)
     given: set[str] = context.find_root().meta.get(_GIVEN, set()) if context else set()
-    for value in sorted(given, key=len, reverse=True):
-        for form in {repr(value), repr(value.casefold())}:
-            text = re.sub(re.escape(form), "(what you gave)", text, flags=re.IGNORECASE)
-    return text
+    forms: set[str] = set()
+    for value in given:
+        forms |= {re.escape(repr(value)), re.escape(repr(value.casefold()))}
+        if len(words := value.split()) and len(value.strip()) >= _BARE_MIN:
+            forms.add(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)")
+    if not forms:
+        return text
+    # One pass, longest first: what one form put in is never taken for another.
+    pattern = "|".join(sorted(forms, key=len, reverse=True))
+    return re.sub(pattern, GAVE, text, flags=re.IGNORECASE)

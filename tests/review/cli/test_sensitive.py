@@ -342,3 +342,48 @@ def test_a_draft_left_by_a_command_killed_outright_is_removed_by_the_next(
         "the draft of a command killed outright stayed in memory-backed storage: "
         f"{sorted(p.name for p in draft.parent.iterdir())}"
     )
+
+
+def _errors(output: str) -> str:
+    """The tool's error, warning and hint lines: what reaches the normal screen unasked.
+
+    (A prompt's own line, with what was typed, is drawn aside on a terminal.)
+    """
+    return "\n".join(line for line in output.splitlines() if line.startswith(sensitive.PROG))
+
+
+@pytest.mark.parametrize(
+    ("args", "answers"),
+    [
+        (("names", "confirm", "1"), "Nasreen Akhtar "),
+        (("names", "confirm", "1"), "  Nasreen Akhtar"),
+        (("names", "reject", "1"), "Nasreen Akhtar\t"),
+        (("names", "correct", "1"), "Nasreen Akhtar \nNasreen"),
+        (("names", "add", "1", "cnic"), " 0301 7654321 "),
+    ],
+)
+def test_a_name_typed_with_a_stray_space_stays_out_of_the_error(
+    filed: Path, args: tuple[str, ...], answers: str
+) -> None:
+    """The attack: a name typed at the prompt with a space before or after it (as a name copied
+    from a report comes) was quoted back whole in the error, "report 1 names no entity
+    'Nasreen Akhtar '", on the normal screen: only the typed value's exact quoted form went."""
+    code, out = asked(filed, *args, answers=answers)
+    assert code == 1, out
+    said = _errors(out)
+    assert "(what you gave)" in said, out
+    assert "Nasreen" not in said
+    assert "7654321" not in said
+
+
+def test_a_value_given_is_taken_out_of_an_error_unquoted_too() -> None:
+    """The attack: an error that echoes what was typed without quotes ("no agency Punjab
+    Police here"), or in other case or spacing, drew it on the normal screen."""
+    with click.Context(cli):
+        sensitive.given("Nasreen Akhtar ")
+        sensitive.given("0301-7654321")
+        sensitive.given("in")  # short: left alone where unquoted, or every word would go
+        said = sensitive.unquoted(
+            "report 1 names no entity NASREEN   akhtar; in 0301-7654321 or 0301-76543210"
+        )
+    assert said == "report 1 names no entity (what you gave); in (what you gave) or 0301-76543210"
