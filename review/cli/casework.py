@@ -13,7 +13,7 @@ from review.cli import groups, idle, paging
 from review.cli.base import PROG, Ctx, compose, parse_date, pass_ctx
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
-from review.cli.sensitive import ask, warn_argument, warn_on_disk
+from review.cli.sensitive import REPORT, ask, warn_argument, warn_on_disk
 from review.errors import ReviewError
 from review.present.text import (
     DANGER,
@@ -108,7 +108,7 @@ def _print_rows(rows: list[triage.ReportRow]) -> None:
 
 
 @groups.report.command()
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.option(
     "--rtl",
     type=click.Choice(RTL_MODES),
@@ -189,7 +189,7 @@ def show(c: Ctx, num: int, rtl: str | None, start: int) -> None:
 
 
 @groups.report.command("open")
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.argument("attachment")
 @click.option(
     "--out",
@@ -226,7 +226,7 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
 
 
 @groups.triage.command()
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.argument("status", type=click.Choice(triage.STATUSES))
 @click.option("--reason", type=click.Choice(triage.CLOSE_REASONS), help="Why it is closed.")
 @pass_ctx
@@ -237,7 +237,7 @@ def status(c: Ctx, num: int, status: str, reason: str | None) -> None:
 
 
 @groups.triage.command()
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.argument("reviewer", required=False)
 @click.option("--none", "nobody", is_flag=True, help="Unassign.")
 @pass_ctx
@@ -251,7 +251,7 @@ def assign(c: Ctx, num: int, reviewer: str | None, nobody: bool) -> None:
 
 def _field_command(name: str) -> None:
     @groups.triage.command(name, help=f"Set (or --clear) a report's {name}.")
-    @click.argument("num", type=int)
+    @click.argument("num", type=REPORT)
     @click.argument("value", required=False, callback=warn_argument)
     @click.option("--clear", is_flag=True, help=f"Clear the {name}.")
     @pass_ctx
@@ -270,7 +270,7 @@ for _name in triage.TEXT_FIELDS:
 
 
 @groups.triage.command()
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.argument("level", type=click.Choice([*triage.SEVERITIES, "none"]))
 @click.option(
     "--danger/--no-danger",
@@ -286,7 +286,7 @@ def severity(c: Ctx, num: int, level: str, danger: bool | None) -> None:
 
 
 @groups.triage.command()
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.argument("tags", nargs=-1, callback=warn_argument)
 @click.option("--remove", is_flag=True, help="Remove these tags instead.")
 @pass_ctx
@@ -304,7 +304,7 @@ def tag(c: Ctx, num: int, tags: tuple[str, ...], remove: bool) -> None:
 
 
 @groups.triage.command()
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.argument("text", required=False, callback=warn_argument)
 @click.option(
     "--file",
@@ -321,8 +321,8 @@ def note(c: Ctx, num: int, text: str | None, file: Path | None) -> None:
 
 
 @groups.links.command("add")
-@click.argument("num", type=int)
-@click.argument("other", type=int)
+@click.argument("num", type=REPORT)
+@click.argument("other", type=REPORT)
 # Hidden: `links remove` says it; kept for the old `link NUM OTHER --remove`.
 @click.option("--remove", is_flag=True, hidden=True, help="Unlink instead.")
 @pass_ctx
@@ -332,8 +332,8 @@ def link(c: Ctx, num: int, other: int, remove: bool) -> None:
 
 
 @groups.links.command("remove")
-@click.argument("num", type=int)
-@click.argument("other", type=int)
+@click.argument("num", type=REPORT)
+@click.argument("other", type=REPORT)
 @pass_ctx
 def unlink(c: Ctx, num: int, other: int) -> None:
     """Remove the link between two reports that `links add` made."""

@@ -20,7 +20,7 @@ from review.analysis import corroboration, entities, links
 from review.analysis.corpus import Corpus, Group, visible_corpus
 from review.cli import groups, paging
 from review.cli.base import PROG, Ctx, pass_ctx
-from review.cli.sensitive import ask, warn_argument
+from review.cli.sensitive import REPORT, ask, warn_argument
 from review.errors import InvalidValue
 from review.present.text import RTL_MODES, reorders, safe
 
@@ -237,7 +237,7 @@ def _pairs_table(
 
 
 @groups.links.command("show")
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @_rtl_option
 @paging.paged
 @pass_ctx
@@ -371,8 +371,8 @@ def pending(c: Ctx, kind: str | None, limit: int, rtl: str | None) -> None:
 
 def _link_command(name: str, decision: str, help_text: str) -> None:
     @groups.links.command(name, help=help_text)
-    @click.argument("num", type=int)
-    @click.argument("other", type=int)
+    @click.argument("num", type=REPORT)
+    @click.argument("other", type=REPORT)
     @click.argument("entity_name", metavar="NAME", required=False, callback=warn_argument)
     @click.option("--kind", type=_KIND, help="Which kind, when NAME is several.")
     @pass_ctx
@@ -402,8 +402,8 @@ _link_command(
 
 
 @groups.links.command("writer")
-@click.argument("num", type=int)
-@click.argument("other", type=int)
+@click.argument("num", type=REPORT)
+@click.argument("other", type=REPORT)
 @click.argument("decision", type=click.Choice(["same", "apart"]))
 @pass_ctx
 def writer(c: Ctx, num: int, other: int, decision: str) -> None:
@@ -424,7 +424,7 @@ def _kind(kind: str) -> str:
 
 def _decision_command(name: str, decision: str, help_text: str) -> None:
     @groups.names.command(name, help=help_text)
-    @click.argument("num", type=int)
+    @click.argument("num", type=REPORT)
     @click.argument("entity_name", metavar="NAME", required=False, callback=warn_argument)
     @click.option("--kind", type=_KIND, help="Which kind, when NAME is several.")
     @pass_ctx
@@ -441,7 +441,7 @@ _decision_command(
 
 
 @groups.names.command("add")
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.argument("kind", type=_KIND)
 @click.argument("text", required=False, callback=warn_argument)
 @click.option(
@@ -458,7 +458,7 @@ def entity_add(c: Ctx, num: int, kind: str, text: str | None, designation: str |
 
 
 @groups.names.command("correct")
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.argument("entity_name", metavar="NAME", required=False, callback=warn_argument)
 @click.argument("text", required=False, callback=warn_argument)
 @click.option("--kind", type=_KIND, help="Which kind, when NAME is several.")
@@ -474,7 +474,7 @@ def entity_correct(
 
 
 @groups.names.command("extract")
-@click.argument("nums", type=int, nargs=-1)
+@click.argument("nums", type=REPORT, nargs=-1)
 @pass_ctx
 def entities_extract(c: Ctx, nums: tuple[int, ...]) -> None:
     """Run entity extraction again (on NUMS, or every report); reviewers' decisions stay."""

@@ -17,8 +17,8 @@ from review import escalation
 from review.cli import groups, idle, paging
 from review.cli.base import PROG, Ctx, ask, compose, parse_date, pass_ctx
 from review.cli.keys import second_admin_option, with_second
+from review.cli.sensitive import REPORT, asked_lines, warn_argument, warn_unless_number
 from review.cli.sensitive import ask as asked
-from review.cli.sensitive import asked_lines, warn_argument, warn_unless_number
 from review.errors import InvalidValue, ReviewError
 from review.escalation import bodies
 from review.escalation.opened import render, write_new, write_opened
@@ -190,7 +190,7 @@ def _confirmer(yes: tuple[str, ...], keep: tuple[str, ...], used: set[str]) -> C
 
 
 @groups.escalation.command("new")
-@click.argument("nums", nargs=-1, required=True, type=int)
+@click.argument("nums", nargs=-1, required=True, type=REPORT)
 @click.option(
     "--to",
     "to",

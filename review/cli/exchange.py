@@ -12,6 +12,7 @@ from rich.console import Console
 from review.casework import replies
 from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, pass_ctx
+from review.cli.sensitive import REPORT
 from review.cli.subkeys import destroy_after_import
 from review.intake import exports, forks, receipts
 from review.intake.importer import REPLACED_HINT, import_bundle
@@ -153,7 +154,7 @@ def gap_notice(u: Unlocked) -> None:
 
 
 @click.command()
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.option(
     "--file",
     "file",

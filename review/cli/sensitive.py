@@ -37,6 +37,7 @@ PROG: Final = "raazdar-review"
 _WARNED: Final = "raazdar-history-warned"
 _SWAP_WARNED: Final = "raazdar-swap-warned"
 _GIVEN: Final = "raazdar-given"
+_NUMBERS: Final = "raazdar-numbers-asked"
 # vim and neovim: no swap file (-n), no viminfo/shada (-i NONE); before and after
 # the user's vimrc, no undo file and no backup of the draft.
 VIM_SETTINGS: Final = "set noundofile nobackup nowritebackup noswapfile"
@@ -62,6 +63,8 @@ _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
 # command it belongs to while that lives: one no command holds was left by one killed.
 _SCRATCH: Final = "raazdar-review-"
 HELD: Final = ".held"
+# A report number given as this is asked for instead (`ReportNumber`).
+ASK: Final = "-"
 # What an error says in place of a value it was given; below `_BARE_MIN` characters, a
 # value is taken out only where it is quoted.
 GAVE: Final = "(what you gave)"
@@ -301,6 +304,35 @@ def asked_lines(label: str, *, interactive: bool) -> Iterator[str]:
         yield given(answer.strip())
 
 
+class ReportNumber(click.ParamType[int]):
+    """A report's number, or `-` to be asked for it at a prompt (or read from stdin).
+
+    `show 17` leaves 17 in the shell's history and, while it runs, in the command line
+    every user of the machine reads (`ps`, /proc/PID/cmdline): which report was read, and
+    when. `show -` asks on the alternate screen, and leaves neither.
+    """
+
+    name = "num"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        if value == ASK:
+            other = param is not None and param.name == "other"
+            label = "The other report's number" if other else "Report number"
+            with idle.aside():
+                asked: int = idle.prompt(label, type=click.IntRange(min=1), err=True)
+            if ctx is not None:  # an error naming it ("no report 99") leaves it out too
+                ctx.find_root().meta.setdefault(_NUMBERS, set()).add(asked)
+            return asked
+        try:
+            return int(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a report number (give {ASK} to be asked)", param, ctx)
+
+
 def given(value: str) -> str:
     """Note a value given to keep it off the screen, for `unquoted` to take out of errors."""
     context = click.get_current_context(silent=True)
@@ -318,10 +350,13 @@ def unquoted(text: str) -> str:
     forms go (as `repr` writes them, as typed or trimmed), and a value of at least
     `_BARE_MIN` characters goes where it stands as words of its own too, in any case or
     spacing; a shorter one ("in", "1") is left alone there, or the words would go with it.
+    A report number asked for (`ReportNumber`) goes wherever it stands as a number.
     """
     context = click.get_current_context(silent=True)
-    given: set[str] = context.find_root().meta.get(_GIVEN, set()) if context else set()
-    forms: set[str] = set()
+    if context is None:
+        return text
+    given: set[str] = context.find_root().meta.get(_GIVEN, set())
+    forms = {rf"(?<![\w.-]){n}(?![\w.-])" for n in context.find_root().meta.get(_NUMBERS, ())}
     for value in given:
         forms |= {re.escape(repr(value)), re.escape(repr(value.casefold()))}
         if len(words := value.split()) and len(value.strip()) >= _BARE_MIN:
@@ -331,3 +366,6 @@ def unquoted(text: str) -> str:
     # One pass, longest first: what one form put in is never taken for another.
     pattern = "|".join(sorted(forms, key=len, reverse=True))
     return re.sub(pattern, GAVE, text, flags=re.IGNORECASE)
+
+
+REPORT: Final = ReportNumber()

@@ -14,6 +14,7 @@ import click
 from review.casework import pdfview, reports
 from review.cli import groups, paging
 from review.cli.base import Ctx, pass_ctx
+from review.cli.sensitive import REPORT
 from review.present.attachments import blocks, render
 from review.present.text import RTL_MODES, reorders
 
@@ -36,7 +37,7 @@ def page_range(
 
 
 @groups.report.command()
-@click.argument("num", type=int)
+@click.argument("num", type=REPORT)
 @click.argument("attachment")
 @click.option(
     "--rtl",

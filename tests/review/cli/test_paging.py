@@ -316,3 +316,43 @@ def test_the_reviewers_lesskey_cannot_take_the_pager_off_the_alternate_screen(
     assert not kept_in_scrollback(unerased, SECRET), (
         "less drew the report on the normal screen, as the reviewer's lesskey file said"
     )
+
+
+# A pager that records what its parent, the tool, shows every user of the machine as its
+# command line (`ps`, /proc/PID/cmdline) while a report is read.
+_PS_PAGER = """#!{python}
+import json, os, sys
+text = sys.stdin.read()
+with open(f"/proc/{{os.getppid()}}/cmdline", "rb") as seen:
+    argv = [a.decode() for a in seen.read().split(b"\\0") if a]
+with open({record!r}, "w") as out:
+    json.dump({{"text": text, "argv": argv}}, out)
+"""
+
+
+def test_a_report_is_read_without_its_number_on_the_command_line(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: `show 2` puts 2 in the shell's history and, for as long as the report is
+    read, in the command line any user of the machine lists (`ps`): which report was read,
+    and when. There was no form without it (`show -` was "'-' is not a valid integer")."""
+    server.submit("the first report")
+    server.submit(SECRET)
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    record = tmp_path / "ps.json"
+    pager = tmp_path / "bin" / "less"
+    pager.parent.mkdir()
+    pager.write_text(_PS_PAGER.format(python=sys.executable, record=str(record)))
+    pager.chmod(0o700)
+    monkeypatch.setenv("PATH", f"{pager.parent}{os.pathsep}{os.environ['PATH']}")
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    _on_a_terminal(workspace, cwd, "show", "2")
+    by_number = json.loads(record.read_text())
+    assert by_number["argv"][-2:] == ["show", "2"]  # what `ps` shows
+    drawn = _on_a_terminal(workspace, cwd, "show", "-", answers=((b"Report number", b"2"),))
+    seen = json.loads(record.read_text())
+    assert seen["text"] == by_number["text"], "report 2 was not shown"
+    assert "Report 2" in seen["text"]
+    assert seen["argv"][-2:] == ["show", "-"]
+    assert not kept_in_scrollback(drawn, "Report number"), "the question stays in the scrollback"

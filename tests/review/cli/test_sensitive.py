@@ -387,3 +387,20 @@ def test_a_value_given_is_taken_out_of_an_error_unquoted_too() -> None:
             "report 1 names no entity NASREEN   akhtar; in 0301-7654321 or 0301-76543210"
         )
     assert said == "report 1 names no entity (what you gave); in (what you gave) or 0301-76543210"
+
+
+def test_a_report_number_asked_for_is_not_said_back_in_an_error(filed: Path) -> None:
+    """`show -` asks for the number so that no command line holds it: "no report 99" on the
+    normal screen would leave it in the scrollback all the same."""
+    result = CliRunner().invoke(
+        cli, ["--workspace", str(filed), "show", "-"], input=f"99\n{DEMO_PASSPHRASE}\n"
+    )
+    assert result.exit_code == 1, result.output
+    said = _errors(result.output)
+    assert "no report (what you gave)" in said
+    assert "99" not in said
+    shown = CliRunner().invoke(
+        cli, ["--workspace", str(filed), "show", "-"], input=f"1\n{DEMO_PASSPHRASE}\n"
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "the SHO of Thana Saddar takes a cut" in shown.output
