@@ -7,7 +7,7 @@ cd "$root"
 
 # Debian packages: age and gpg for the benchmark's comparison, chromium for the
 # browser tier, postgresql for the PostgreSQL tier, tor for the Tor tier, e2fsprogs for
-# the journal's seizure, vim and neovim for the review account's editors. Installed only when missing,
+# the journal's seizure, vim, neovim and nano for the reviewer's editors. Installed only when missing,
 # and only where we may (root with apt-get).
 need=()
 command -v age >/dev/null 2>&1 || need+=(age)
@@ -15,9 +15,11 @@ command -v gpg >/dev/null 2>&1 || need+=(gpg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v tor >/dev/null 2>&1 || need+=(tor)
-# vim and neovim for the account setup's check that neither keeps what a reviewer typed.
+# vim, neovim and nano: the account setup's and the review tool's checks that none keeps
+# what a reviewer typed in it.
 command -v vim >/dev/null 2>&1 || need+=(vim)
 command -v nvim >/dev/null 2>&1 || need+=(neovim)
+command -v nano >/dev/null 2>&1 || need+=(nano)
 # debugfs and mkfs.ext4 for the seizure of a filesystem's journal.
 [ -x /usr/sbin/debugfs ] && [ -x /usr/sbin/mkfs.ext4 ] || need+=(e2fsprogs)
 # Urdu needs real Nastaliq/Naskh fonts, or the browser screenshots show boxes.

@@ -176,7 +176,9 @@ def edit_text(initial: str = "") -> str:
     draft = scratch / "draft.txt"
     try:
         draft.write_text(initial, "utf-8")
-        env = {**os.environ, "TMPDIR": str(scratch)}
+        # Neovim makes its log file (~/.cache/nvim/log, or ~/.local/state/nvim/log) at its
+        # first start, dating the first note written; here it is made beside the draft.
+        env = {**os.environ, "TMPDIR": str(scratch), "NVIM_LOG_FILE": str(scratch / "nvim.log")}
         with _terminal_kept():
             command = editor_command(editor)
             editing = subprocess.Popen([*command, str(draft)], env=env)  # noqa: S603 - the person's own editor
