@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from crypto import open_bytes, open_to_path
-from review.casework import triage
+from review.casework import triage, writing
 from review.errors import NotFound, ReviewError
 from review.workspace import Unlocked, audit
 from review.workspace.blobs import open_blob, read_blob
@@ -278,7 +278,7 @@ def open_attachment(
     if ask is not None:
         ask(attachment)
     blob = u.conn.execute("SELECT blob FROM items WHERE id = ?", (attachment.item,)).fetchone()[0]
-    with open_blob(u.workspace, blob) as src:
+    with open_blob(u.workspace, blob) as src, writing.noted(out):
         open_to_path(src, out, [u.key.identity])
     with transaction(u.conn):
         audit.append(u, "open", num, {"attachment": attachment.item, "out": str(out)})
