@@ -32,6 +32,19 @@ for name in .bash_history .zsh_history .python_history .lesshst .sqlite_history 
     ln -sfn /dev/null "$home/$name"
 done
 
+# less started where neither file above was read (zsh, fish, a file manager's "open in
+# terminal") writes its history anew and renames it over the ~/.lesshst link, keeping
+# what was searched for in an attachment. less reads its lesskey file whatever started
+# it: its #env section switches the history off there too (~/.lesskey for less before
+# 600, ~/.config/lesskey, when there is one, for later ones).
+for keys in "$home/.lesskey" "${XDG_CONFIG_HOME:-$home/.config}/lesskey"; do
+    if [ "$keys" = "$home/.lesskey" ] || [ -f "$keys" ]; then
+        if ! grep -qF "$marker" "$keys" 2>/dev/null; then
+            printf '\n%s\n#env\nLESSHISTFILE=-\nLESSHISTSIZE=0\n' "$marker" >> "$keys"
+        fi
+    fi
+done
+
 # The link is no help against vim: it writes its viminfo anew and renames it over
 # ~/.viminfo, which then keeps the searches, substitutions and yanked lines of a
 # reviewer reading an attachment. Neovim keeps them in its shada, and writes the swap

@@ -94,7 +94,9 @@ _TYPED = (
 )
 
 
-def _edit_in_a_terminal(editor: str, path: Path, home: Path) -> list[str]:
+def _edit_in_a_terminal(
+    editor: str, path: Path, home: Path, typed: tuple[tuple[bytes, float], ...] = _TYPED
+) -> list[str]:
     """Run `editor` on `path` in a pseudo-terminal, as a reviewer would, typing _TYPED.
 
     The files under `home` that held the text or the file's name while it was open.
@@ -106,7 +108,7 @@ def _edit_in_a_terminal(editor: str, path: Path, home: Path) -> list[str]:
     during: list[str] = []
     try:
         _drain(fd, 1.5)
-        for keys, pause in _TYPED:
+        for keys, pause in typed:
             os.write(fd, keys)
             _drain(fd, pause)
             during += _holding(home, b"Nasreen")
@@ -164,3 +166,25 @@ def test_after_the_setup_vim_and_neovim_keep_nothing_typed_in_the_home(
     assert during == []
     assert _holding(home, b"Nasreen") == []
     assert os.readlink(home / ".viminfo") == os.devnull
+
+
+def test_after_the_setup_less_keeps_no_search_whatever_shell_started_it(tmp_path: Path) -> None:
+    """The attack: the setup sets LESSHISTFILE=- in ~/.profile and ~/.bashrc and links
+    ~/.lesshst to /dev/null; but less started where neither was read (zsh, fish, a file
+    manager's "open in terminal") writes its history anew and renames it over the link,
+    so ~/.lesshst kept "Nasreen", searched for in an attachment written out to /dev/shm."""
+    if shutil.which("less") is None:
+        pytest.skip("less is not installed")
+    home = tmp_path / "home"
+    home.mkdir()
+    assert _run("sh", str(SCRIPT), home=home).returncode == 0
+    assert _run("sh", str(SCRIPT), home=home).returncode == 0  # twice is harmless
+    shm = Path(tempfile.mkdtemp(dir="/dev/shm"))  # where the guide writes attachments
+    try:
+        (shm / "att.txt").write_text("FIR of Nasreen Akhtar\n")
+        _edit_in_a_terminal("less", shm / "att.txt", home, ((b"/Nasreen\r", 0.5), (b"q", 1.0)))
+    finally:
+        shutil.rmtree(shm)
+    assert _holding(home, b"Nasreen") == []
+    assert os.readlink(home / ".lesshst") == os.devnull
+    assert (home / ".lesskey").read_text().count("raazdar") == 1
