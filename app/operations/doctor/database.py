@@ -7,18 +7,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import db
 from app.config import Config
 from app.errors import KeyringUnavailable
-from app.models import ExportHead, Item
+from app.instance import InstancePaths
+from app.keyring import load_keyring
+from app.models import AckKey, AppliedBundle, ExportHead, Item
 from app.operations import retention
 from app.operations.doctor.verdict import Check, Status, guarded
 from app.services import audit
 from app.settings import delayed_changes, get_setting
 from app.store import EnvelopeStore
+from crypto import VerifyKey
 
 
 def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> list[Check]:
@@ -37,6 +40,7 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
                 guarded("audit", lambda: _audit(session)),
                 guarded("retention", lambda: _retention(session, today)),
                 guarded("acknowledgement", lambda: _acknowledgement(session, today)),
+                guarded("ack-key", lambda: _ack_key(session, config, today)),
                 guarded("item-files", lambda: _item_files(session, store)),
                 guarded("resources", lambda: _resources(session)),
             ]
@@ -294,6 +298,44 @@ def _acknowledgement(session: Session, today: dt.date) -> Check:
             "`raazdar purge --include-unacknowledged` deletes them, audited, if nobody needs them"
         )
     return Check("acknowledgement", Status.WARN, "; ".join(parts))
+
+
+def _ack_key(session: Session, config: Config, today: dt.date) -> Check:
+    """Fail while reviewers exist and the server holds no review workspace key (PROTOCOL §13.6).
+
+    Until it holds one, the first sealed reply bundle gives it, whoever sealed it, and
+    before that any reviewer's key file alone posts replies sources read as the
+    reviewers' words. Items an unsealed bundle acknowledged, kept here, warn.
+    """
+    held = session.get(AckKey, 1)
+    kept = session.scalar(select(func.count()).select_from(Item).where(Item.ack_held)) or 0
+    manifest = load_keyring(InstancePaths(config.INSTANCE_DIR), today).manifest
+    reviewers = (manifest is not None and bool(manifest.recipients)) or any(
+        session.scalar(select(func.count()).select_from(table))
+        for table in (ExportHead, AppliedBundle)
+    )
+    session.rollback()
+    if held is None and not reviewers:
+        return Check("ack-key", Status.OK, "no reviewers yet: no review workspace key to hold")
+    if held is None:
+        said = (
+            "the server holds no review workspace key: the first sealed reply bundle to arrive "
+            "gives its key, whoever sealed it, and until then any reviewer's key file alone "
+            "posts replies, sets notices and voids bundles; give it the workspace's key before "
+            "any bundle: `raazdar set-ack-key KEY` (`raazdar-review exchange import` names it)"
+        )
+        # A demonstration's reviewer keys lie beside it: the seal guards nothing there.
+        return Check("ack-key", Status.WARN if config.DEMO else Status.FAIL, said)
+    fingerprint = VerifyKey.from_text(held.key).fingerprint
+    said = f"reply bundles count only under the seal of workspace key {fingerprint}"
+    if kept:
+        return Check(
+            "ack-key",
+            Status.WARN,
+            f"{said}; {kept} item(s) a bundle it did not seal acknowledged are kept and exported "
+            "again until the workstation's own bundle acknowledges them",
+        )
+    return Check("ack-key", Status.OK, said)
 
 
 def _item_files(session: Session, store: EnvelopeStore) -> Check:

@@ -36,6 +36,7 @@ from app.settings import SOURCE_EXPIRY_DELAY_DAYS
 from app.store import EnvelopeStore
 from app.subkeys import read_lists
 from crypto.keyfile import KeyFile
+from crypto.keys import SigningKey
 from crypto.timestamp import make_timestamp
 from tests.app.operations.test_sweep import autovacuum_visits
 from tests.app.support import db_session
@@ -56,6 +57,7 @@ CHECKS = [
     "audit",
     "retention",
     "acknowledgement",
+    "ack-key",
     "item-files",
     "resources",
     "staging",
@@ -170,10 +172,12 @@ def test_a_healthy_demo_instance_passes_with_only_the_demo_warning(
 ) -> None:
     checks = diagnose(instance, today(), where)
     assert [c.name for c in checks] == CHECKS
-    # The legal-aid page warns until an administrator reviews it (no demo does).
+    # The legal-aid page warns until an administrator reviews it (no demo does), and
+    # the workspace key until it is set (a demo's reviewer keys lie beside it).
     assert {n: s for n, s in verdicts(checks).items() if s is not Status.OK} == {
         "mode": Status.WARN,
         "resources": Status.WARN,
+        "ack-key": Status.WARN,
     }
     assert not failed(checks)
     assert "100%" in message(checks, "tor")
@@ -990,3 +994,64 @@ def test_a_journal_kept_in_memory_for_two_days_passes(
     _journald(system, main, drop_ins, kept)
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["journal"] is Status.OK, message(checks, "journal")
+
+
+def _mode(instance: Path, mode: str) -> None:
+    config = InstancePaths(instance).config
+    config.write_text(config.read_text().replace('"mode": "demo"', f'"mode": "{mode}"'))
+
+
+def test_an_instance_with_reviewers_and_no_workspace_key_fails_until_one_is_set(
+    instance: Path, where: Surroundings
+) -> None:
+    # Until the server holds the review workspace's key, the first sealed bundle
+    # gives it, whoever sealed it, and any reviewer's key file speaks for all.
+    _mode(instance, "testing")
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks).get("ack-key") is Status.FAIL, (
+        "doctor passed an instance whose keyring lists reviewers while the server holds no "
+        f"workspace key: {message(checks, 'ack-key')}"
+    )
+    assert "raazdar set-ack-key" in message(checks, "ack-key")
+    key = SigningKey.generate().verify_key
+    ran = CliRunner().invoke(main, ["--instance", str(instance), "set-ack-key", key.to_text()])
+    assert ran.exit_code == 0, ran.output
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["ack-key"] is Status.OK
+    assert str(key.fingerprint) in message(checks, "ack-key")
+
+
+def test_a_demo_instance_without_a_workspace_key_warns(instance: Path, where: Surroundings) -> None:
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["ack-key"] is Status.WARN
+    assert "raazdar set-ack-key" in message(checks, "ack-key")
+
+
+def test_items_an_unsealed_bundle_acknowledged_warn(
+    app: Flask, instance: Path, where: Surroundings
+) -> None:
+    ran = CliRunner().invoke(
+        main,
+        ["--instance", str(instance), "set-ack-key", SigningKey.generate().verify_key.to_text()],
+    )
+    assert ran.exit_code == 0, ran.output
+    with db_session(app) as session:
+        source = Source(
+            lookup_tag=secrets.token_bytes(32), designation="Test Source", public_key="x"
+        )
+        session.add(source)
+        session.flush()
+        session.add(
+            Item(
+                source_id=source.id,
+                submission_id=secrets.token_hex(16),
+                kind="message",
+                size=1,
+                keyring_version=1,
+                ack_held=True,
+            )
+        )
+        session.commit()
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["ack-key"] is Status.WARN
+    assert "1 item(s)" in message(checks, "ack-key")
