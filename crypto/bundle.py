@@ -63,6 +63,19 @@ def _open(data: ItemData) -> BinaryIO:
     return io.BytesIO(data) if isinstance(data, bytes) else open(data, "rb")
 
 
+def bundle_body(
+    manifest: dict[str, Any], files: Sequence[tuple[str, ItemData]], signer: VerifyKey
+) -> dict[str, Any]:
+    """The manifest as `write_bundle` signs it: `items` (id, size, hash) and `signer` added."""
+    if "items" in manifest or "signer" in manifest:
+        raise FormatError("the bundle writer sets items and signer itself")
+    items = []
+    for item_id, path in files:
+        size, digest = hash_file(path)
+        items.append({"id": item_id, "size": size, "hash": b64encode(digest)})
+    return dict(manifest, items=items, signer=signer.to_text())
+
+
 def write_bundle(
     dst: BinaryIO,
     manifest: dict[str, Any],
@@ -75,13 +88,8 @@ def write_bundle(
     a file that changes between the two reads makes the copy fail loudly. An
     item given as bytes is written as it is.
     """
-    if "items" in manifest or "signer" in manifest:
-        raise FormatError("the bundle writer sets items and signer itself")
-    items = []
-    for item_id, path in files:
-        size, digest = hash_file(path)
-        items.append({"id": item_id, "size": size, "hash": b64encode(digest)})
-    body = dict(manifest, items=items, signer=signer.verify_key.to_text())
+    body = bundle_body(manifest, files, signer.verify_key)
+    items = body["items"]
     encoded = canonical_json(body)
     if len(encoded) > C.BUNDLE_MAX_MANIFEST_BYTES:
         raise FormatError("bundle manifest too large")

@@ -232,6 +232,8 @@ PERSON_BUNDLE_CHAIN: Final = b"rz-bundle-chain1"
 # and an earlier workspace key's word that a later one took its place.
 SIG_CONTEXT_ACK_SEAL: Final = b"raazdar acknowledgement seal v1"
 SIG_CONTEXT_ACK_HANDOVER: Final = b"raazdar acknowledgement key handover v1"
+# Reply format 5: the seal covers the whole bundle manifest (items and signer included).
+SIG_CONTEXT_ACK_SEAL_BUNDLE: Final = b"raazdar acknowledgement seal v2"
 
 # The submission API (docs/PROTOCOL.md §16): request proofs and their challenges.
 PERSON_API_BODY: Final = b"rz-api-body-v1"

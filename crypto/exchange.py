@@ -56,6 +56,15 @@ earlier workspace key that this one took its place. The server deletes what a
 bundle acknowledges only under the seal of the workspace key it holds, so a
 reviewer's key file used elsewhere (a colleague with a stick nobody imported)
 deletes nothing.
+
+Reply bundles of format 5 seal the whole bundle: the workspace's key signs the
+manifest as the container signs it (every reply's id, source, size and hash,
+every notice and void, the date, the signer's key), the seal's own signature
+left out. A format 4 seal covered the acknowledgements alone, so whoever held a
+reviewer's key file and a sealed bundle could lift its seal onto replies of
+their own (a trap for a source) under the same bundle id, and the workstation's
+bundle was then a replay. A format 4 seal is still read and checked, but the
+server takes it for no seal (`AckSeal.binds_bundle`).
 """
 
 from __future__ import annotations
@@ -64,13 +73,13 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from crypto import constants as C
 from crypto.binding import UnheldPrekey
-from crypto.bundle import BundleReader, ItemData, write_bundle
+from crypto.bundle import BundleReader, ItemData, bundle_body, write_bundle
 from crypto.encoding import b64decode, b64encode, blake2b, canonical_json
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
 from crypto.fields import date, exact_object, integer, list_of, matching, string
@@ -114,8 +123,10 @@ REPLIES_FORMAT: Final = 2
 REPLIES_FORMAT_NUMBERED: Final = 3
 # Reply bundles whose acknowledgements the workspace's own key seals (always carry voids).
 REPLIES_FORMAT_SEALED: Final = 4
+# Reply bundles whose whole manifest the workspace's own key seals (written since).
+REPLIES_FORMAT_BOUND: Final = 5
 REPLIES_FORMATS: Final = frozenset(
-    {FORMAT, REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED, REPLIES_FORMAT_SEALED}
+    {FORMAT, REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED, REPLIES_FORMAT_SEALED, REPLIES_FORMAT_BOUND}
 )
 # What the first bundle of a chain names as its predecessor.
 CHAIN_START: Final = bytes(32)
@@ -511,15 +522,17 @@ class Handover:
 
 @dataclass(frozen=True, slots=True)
 class AckSeal:
-    """The workspace's own key over a reply bundle's acknowledgements (format 4).
+    """The workspace's own key over a reply bundle (format 5), or its acknowledgements (format 4).
 
-    The server deletes acknowledged items only under the seal of the key it holds
-    for the workspace, or of one an earlier key it holds handed over to.
+    A server holding the workspace's key applies a bundle only under a format 5 seal
+    of that key, or of one it handed over to; a format 4 seal counts as none.
     """
 
     key: VerifyKey
     signature: bytes
     handovers: tuple[Handover, ...] = ()
+    # Format 5: over the whole bundle manifest; format 4 (False): over the acknowledgements only.
+    binds_bundle: bool = False
 
     @classmethod
     def make(
@@ -543,11 +556,17 @@ class AckSeal:
         )
 
     def check(self, bundle_id: str, instance_id: str, acks: Sequence[str]) -> None:
-        """Raise `VerificationError("seal")` unless the seal and every handover verify."""
+        """Raise `VerificationError("seal")` unless a format 4 seal and every handover verify."""
+        self._check(C.SIG_CONTEXT_ACK_SEAL, _ack_message(bundle_id, instance_id, acks))
+
+    def check_bundle(self, body: dict[str, Any]) -> None:
+        """Raise `VerificationError("seal")` unless a format 5 seal over `body` (the bundle's
+        whole manifest, as its container signs it) and every handover verify."""
+        self._check(C.SIG_CONTEXT_ACK_SEAL_BUNDLE, _bundle_message(body))
+
+    def _check(self, context: bytes, message: bytes) -> None:
         try:
-            self.key.verify(
-                C.SIG_CONTEXT_ACK_SEAL, _ack_message(bundle_id, instance_id, acks), self.signature
-            )
+            self.key.verify(context, message, self.signature)
             for handover in self.handovers:
                 handover.key.verify(C.SIG_CONTEXT_ACK_HANDOVER, self.key.raw, handover.signature)
         except VerificationError as exc:
@@ -565,8 +584,8 @@ class AckSeal:
         }
 
     @classmethod
-    def from_json(cls, value: Any) -> AckSeal:
-        """Parse the manifest's `seal` field (not yet checked: `check`)."""
+    def from_json(cls, value: Any, *, binds_bundle: bool = False) -> AckSeal:
+        """Parse the manifest's `seal` field (not yet checked: `check`, `check_bundle`)."""
         fields = exact_object(value, {"key", "signature", "handovers"}, "seal")
         handovers = tuple(
             Handover(
@@ -583,7 +602,37 @@ class AckSeal:
             VerifyKey.from_text(_str(fields["key"])),
             b64decode(_str(fields["signature"]), length=64),
             handovers,
+            binds_bundle,
         )
+
+
+def _bundle_message(body: dict[str, Any]) -> bytes:
+    """What a format 5 seal signs: the bundle's manifest, the seal's own signature left out."""
+    seal = {k: v for k, v in body["seal"].items() if k != "signature"}
+    return canonical_json(dict(body, seal=seal))
+
+
+def seal_replies(
+    manifest: ReplyManifest,
+    files: Sequence[ItemData],
+    signer: VerifyKey,
+    key: SigningKey,
+    earlier: Sequence[SigningKey] = (),
+) -> ReplyManifest:
+    """Seal a reply bundle whole (format 5) with the workspace's key, as `signer` will sign it.
+
+    `files[i]` is the envelope of `manifest.replies[i]`; each `earlier` key hands over to `key`.
+    """
+    public = key.verify_key
+    handovers = tuple(
+        Handover(e.verify_key, e.sign(C.SIG_CONTEXT_ACK_HANDOVER, public.raw))
+        for e in earlier
+        if e.verify_key != public
+    )
+    draft = replace(manifest, seal=AckSeal(public, bytes(64), handovers, binds_bundle=True))
+    body = bundle_body(draft.to_json(), _pair(manifest.replies, files), signer)
+    signature = key.sign(C.SIG_CONTEXT_ACK_SEAL_BUNDLE, _bundle_message(body))
+    return replace(draft, seal=AckSeal(public, signature, handovers, binds_bundle=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -614,7 +663,7 @@ class ReplyManifest:
     def format(self) -> int:
         """The format this manifest is written in: the oldest that holds what it carries."""
         if self.seal is not None:
-            return REPLIES_FORMAT_SEALED
+            return REPLIES_FORMAT_BOUND if self.seal.binds_bundle else REPLIES_FORMAT_SEALED
         if any(n.seq is not None for n in self.notices):
             return REPLIES_FORMAT_NUMBERED
         return REPLIES_FORMAT if self.voids else FORMAT
@@ -648,8 +697,14 @@ class ReplyManifest:
     def from_json(cls, obj: dict[str, Any]) -> ReplyManifest:
         """Parse and check a reply manifest (already signature-checked)."""
         version = obj.get("format")
-        sealed = version == REPLIES_FORMAT_SEALED
-        voiding = version in (REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED, REPLIES_FORMAT_SEALED)
+        bound = version == REPLIES_FORMAT_BOUND
+        sealed = version in (REPLIES_FORMAT_SEALED, REPLIES_FORMAT_BOUND)
+        voiding = version in (
+            REPLIES_FORMAT,
+            REPLIES_FORMAT_NUMBERED,
+            REPLIES_FORMAT_SEALED,
+            REPLIES_FORMAT_BOUND,
+        )
         numbered = version == REPLIES_FORMAT_NUMBERED
         extra = {
             "acks",
@@ -673,7 +728,7 @@ class ReplyManifest:
                 matching(_NOTICE, f["status"], "status"),
                 integer(f["seq"], "a notice's number") if "seq" in f else None,
             )
-            # Format 4 numbers its notices, or (all or none) not.
+            # Formats 4 and 5 number their notices, or (all or none) not.
             for f in (_exact(n, _notice_fields(n, fields, sealed)) for n in _list(obj["notices"]))
         )
         voids = tuple(
@@ -682,8 +737,10 @@ class ReplyManifest:
         )
         _check_items(obj, [r.id for r in replies])
         bundle_id, instance_id = _hex_id(obj["bundle_id"]), _hex_id(obj["instance_id"])
-        seal = AckSeal.from_json(obj["seal"]) if sealed else None
-        if seal is not None:
+        seal = AckSeal.from_json(obj["seal"], binds_bundle=bound) if sealed else None
+        if seal is not None and bound:
+            seal.check_bundle(obj)
+        elif seal is not None:
             seal.check(bundle_id, instance_id, acks)
         return cls(
             bundle_id=bundle_id,

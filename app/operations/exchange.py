@@ -32,14 +32,19 @@ must be signed by that same reviewer and sealed to the source it names, and
 each notice name a known source, or nothing of the bundle is applied. A notice
 numbered no higher than the one its source is shown is not applied (a bundle
 kept back and handed in late), and the summary counts it.
-Acknowledged items are deleted, file and row, only if the review workspace's
-own key seals the acknowledgements (reply format 4, PROTOCOL §13.6): the key
-held here (`AckKey`), taken from the first sealed bundle, or one it handed over
-to. Any reviewer's key file may sign a bundle, and one used away from the
-workstation (a colleague with an export stick nobody imported) must not delete
-what nobody read: what an unsealed bundle acknowledges is held instead
-(`Item.ack_held`), exported again, and named in every export until a sealed
-bundle acknowledges it. Nothing that was not acknowledged is ever deleted here.
+Once this server holds the review workspace's own key (`AckKey`: set by the
+administrators, taken from the first sealed bundle, or one it handed over to),
+a bundle is applied only if that key seals it whole (reply format 5, PROTOCOL
+§13.6): any reviewer's key file may sign a bundle, and one used away from the
+workstation (a colleague about to be revoked, with a stick) must not speak for
+the reviewers: not a reply a source reads as theirs, not a notice, not a void,
+not a deletion. Any other bundle is refused whole (`VerificationError`
+`unsealed` or `ack-key`), nothing of it applied nor recorded, so the same
+bundle applies once the administrators give the key it was sealed with. Before
+any key is held (an upgrade), an unsealed bundle is applied as before, but what
+it acknowledges is held (`Item.ack_held`), exported again, and named in every
+export until a sealed bundle acknowledges it. Nothing that was not acknowledged
+is ever deleted here.
 
 A reply bundle also voids the bundles the reviewers took back: a voided bundle
 not applied yet is recorded so, and refused if handed in later; the replies a
@@ -425,6 +430,7 @@ def apply_reply_bundle(
         raise VerificationError("voided", "this reply bundle was taken back and voided")
     if settled is not None:
         raise VerificationError("replay", "this reply bundle was already applied")
+    _check_authority(session, manifest.seal)
     # Sweeps wait until it is done: a work directory a sweep finds is a killed apply's.
     with svc.store.steady():
         return _apply(session, reader, manifest, before_commit)
@@ -465,7 +471,7 @@ def _apply(
                 summary.notices += 1
             else:
                 summary.stale_notices += 1
-        sealed = _sealed_here(session, manifest.seal)
+        sealed = _take_key(session, manifest.seal)
         for item_id in manifest.acks:
             item = session.get(Item, item_id)
             if item is None:
@@ -504,26 +510,47 @@ def _apply(
     return summary
 
 
-def _sealed_here(session: Session, seal: AckSeal | None) -> bool:
-    """Say whether the workspace key held here sealed these acknowledgements (in the transaction).
+def _check_authority(session: Session, seal: AckSeal | None) -> None:
+    """Refuse a bundle the workspace key held here did not seal whole, if one is held.
 
-    The first sealed bundle gives its key (trust on first use: PROTOCOL §13.6 says
-    what that leaves open); a key the one held handed over to replaces it. The seal
-    itself was checked when the manifest was read.
+    Its key, or one the key held handed over to (a rewrapped workspace). A format 4
+    seal covers the acknowledgements alone, so it counts as none: its replies,
+    notices and voids could be anyone's with a reviewer's key file.
     """
-    if seal is None:
+    held = session.get(AckKey, 1)
+    if held is None:
+        return  # an upgrade: no key yet (`raazdar doctor` fails until one is set)
+    if seal is None or not seal.binds_bundle:
+        raise VerificationError(
+            "unsealed",
+            "the review workspace's key did not seal this bundle whole, and this server "
+            f"holds that key ({VerifyKey.from_text(held.key).fingerprint})",
+        )
+    if seal.key.to_text() != held.key and all(h.key.to_text() != held.key for h in seal.handovers):
+        raise VerificationError(
+            "ack-key",
+            f"this bundle is sealed by workspace key {seal.key.fingerprint}, not the one this "
+            f"server holds ({VerifyKey.from_text(held.key).fingerprint}), nor handed over to "
+            "by it",
+        )
+
+
+def _take_key(session: Session, seal: AckSeal | None) -> bool:
+    """Say whether the workspace's key sealed this bundle, taking or moving to its key.
+
+    In the transaction, after `_check_authority`. The first sealed bundle gives its key
+    (trust on first use: PROTOCOL §13.6 says what that leaves open, and doctor fails
+    until a key is held); a key the one held handed over to replaces it.
+    """
+    if seal is None or not seal.binds_bundle:
         return False
     key = seal.key.to_text()
     held = session.get(AckKey, 1)
     if held is None:
         session.add(AckKey(id=1, key=key))
-        return True
-    if held.key == key:
-        return True
-    if any(h.key.to_text() == held.key for h in seal.handovers):
+    else:
         held.key = key
-        return True
-    return False
+    return True
 
 
 def set_ack_key(session: Session, key: VerifyKey) -> str | None:

@@ -61,6 +61,25 @@ _REPLY_RULES: Final = {
 }
 
 
+# A bundle the workspace key held here did not seal whole: what it says comes with the error.
+_AUTHORITY_HINTS: Final = {
+    "unsealed": (
+        "a review workstation older than this server writes no such seal: update it, take the "
+        "bundle back (`raazdar-review exchange take-back`) and export again; if nobody at the "
+        "workstation wrote this bundle, a reviewer's key file is used elsewhere: keep the file "
+        "for the oversight body and have that key revoked"
+    ),
+    "ack-key": (
+        "if the review workspace was started again, or put back from a copy older than the "
+        "key held, its import names its key: the administrators give it at the console "
+        "(`raazdar set-ack-key KEY`) and this same bundle is handed in again; one written "
+        "before a `keys rewrap` and handed in after a later bundle is taken back "
+        "(`raazdar-review exchange take-back`) and exported again; otherwise keep the file "
+        "for the oversight body: someone seals with a workspace key of their own"
+    ),
+}
+
+
 def reply_bundle_refusal(exc: CryptoError | KeyringUnavailable) -> Refusal:
     """Say why a reply bundle was refused whole, and what to do about it."""
     if isinstance(exc, KeyringUnavailable):
@@ -69,6 +88,14 @@ def reply_bundle_refusal(exc: CryptoError | KeyringUnavailable) -> Refusal:
             f"trusted: {NOTHING_CHANGED}",
             "install a keyring the authorities signed: `raazdar keyring install FILE`",
             "keyring",
+        )
+    if isinstance(exc, VerificationError) and exc.rule in _AUTHORITY_HINTS:
+        what = str(exc).removeprefix(f"{exc.rule}: ")
+        return Refusal(
+            f"reply bundle refused: {what}: no reply posted, no notice set, nothing voided "
+            f"or deleted: {NOTHING_CHANGED}",
+            _AUTHORITY_HINTS[exc.rule],
+            exc.rule,
         )
     if isinstance(exc, VerificationError) and exc.rule in _REPLY_RULES:
         what, hint = _REPLY_RULES[exc.rule]

@@ -43,11 +43,11 @@ from typing import Final
 from crypto import HybridPublicKey, PublicKey, VerifyKey, seal_bytes
 from crypto.errors import CryptoError
 from crypto.exchange import (
-    AckSeal,
     ReplyEntry,
     ReplyManifest,
     new_bundle_id,
     read_replies,
+    seal_replies,
     write_replies,
 )
 from crypto.reply import reply_content
@@ -256,10 +256,10 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             hint="; ".join(hints) or None,
         )
     bundle_id, instance_id = new_bundle_id(), u.workspace.pinned.instance_id
-    # Sealed by the workspace's own key: the server deletes nothing a reviewer's key file
-    # alone acknowledges (`review.intake.acks`).
+    # Sealed whole by the workspace's own key: a server holding it applies nothing a
+    # reviewer's key file alone signs (`review.intake.acks`).
     seal_key, earlier = acks_held.ack_keys(u)
-    manifest = ReplyManifest(
+    unsealed = ReplyManifest(
         bundle_id=bundle_id,
         instance_id=instance_id,
         created=dt.date.today(),
@@ -267,10 +267,10 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         replies=tuple(ReplyEntry(r[0], r[1]) for r in replies),
         notices=tuple(waiting_notices),
         voids=voids,
-        seal=AckSeal.make(bundle_id, instance_id, acks, seal_key, earlier),
     )
     # Unwrapped in memory only: on disk the envelopes open for the workspace key alone.
     envelopes = [outbox.envelope(u, r[2]) for r in replies]
+    manifest = seal_replies(unsealed, envelopes, u.signing.verify_key, seal_key, earlier)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as dst:

@@ -1,17 +1,18 @@
 """Acknowledgements the server held: a reply bundle this workspace's key did not seal.
 
-Every reply bundle written here seals its acknowledgements with the workspace's
-acknowledgement key (`crypto.workspace.WorkspaceKey.ack_key`, reply format 4), and
-each earlier workspace key hands over to it. The server deletes only what the key
-it holds seals; what any other bundle acknowledges (a reviewer's key file used
-away from this workstation, a colleague with an export stick nobody imported)
-it keeps, exports again and names in every export (format 7: `AckState`). At
-import, the items it names are acknowledged again here (the next bundle, sealed,
-deletes them), and those this workspace never acknowledged are named: a bundle
-signed elsewhere tried to delete them. A server holding another key than this
-workspace's (a workspace started again, restored from a copy older than a
-rewrap, or a key given by another bundle before this workstation's first) is
-named with the key to give it (`raazdar set-ack-key`).
+Every reply bundle written here is sealed whole by the workspace's
+acknowledgement key (`crypto.workspace.WorkspaceKey.ack_key`, reply format 5), and
+each earlier workspace key hands over to it. A server holding that key refuses
+any other bundle whole (a reviewer's key file used away from this workstation, a
+colleague with an export stick nobody imported). Before it holds one (an
+upgrade), what an unsealed bundle acknowledges it keeps, exports again and names
+in every export (format 7: `AckState`). At import, the items it names are
+acknowledged again here (the next bundle, sealed, deletes them), and those this
+workspace never acknowledged are named: a bundle signed elsewhere tried to
+delete them. A server holding another key than this workspace's (a workspace
+started again, restored from a copy older than a rewrap, or a key given by
+another bundle before this workstation's first), or none yet, is named with the
+key to give it (`raazdar set-ack-key`).
 """
 
 from __future__ import annotations
@@ -108,32 +109,46 @@ def settle(u: Unlocked, state: AckState | None) -> Held | None:
 class OtherKey:
     """The server deletes only what another workspace key seals than this workspace's."""
 
-    server: VerifyKey
+    # None: the server holds no key yet, and the first sealed bundle to reach it gives one.
+    server: VerifyKey | None
     ours: VerifyKey
 
     def message(self) -> str:
-        """Say what it means: nothing this workspace acknowledges is deleted."""
+        """Say what it means: this workspace's bundles are refused, or anyone's may speak."""
+        if self.server is None:
+            return (
+                "the server holds no workspace key yet: the first sealed reply bundle to reach "
+                "it gives its key, and until then a bundle signed by any reviewer's key file "
+                "alone reaches sources; give it this workspace's key first"
+            )
         return (
-            f"the server deletes only what workspace key {self.server.fingerprint} seals, not "
-            f"this workspace's ({self.ours.fingerprint}): what this workspace acknowledges is "
-            "kept there and exported again; this workspace was started again or put back from "
-            "a copy older than its key, or a bundle sealed by another key reached the server "
-            "before this workstation's first"
+            f"the server applies only what workspace key {self.server.fingerprint} seals, not "
+            f"this workspace's ({self.ours.fingerprint}): it refuses this workspace's reply "
+            "bundles whole; this workspace was started again or put back from a copy older "
+            "than its key, or a bundle sealed by another key reached the server before this "
+            "workstation's first"
         )
 
     def hint(self) -> str:
         """What the administrators do, with the key to give the server."""
         key = self.ours.to_text()
+        if self.server is None:
+            return (
+                f"the administrators give it at the server's console: `raazdar set-ack-key {key}`"
+            )
         return (
             "unless you know why, tell the oversight body; the administrators give the "
-            f"server this workspace's key at its console: `raazdar set-ack-key {key}`"
+            f"server this workspace's key at its console: `raazdar set-ack-key {key}`, "
+            "and hand in again the reply bundles it refused"
         )
 
 
 def other_key(u: Unlocked, state: AckState | None) -> OtherKey | None:
-    """The server's acknowledgement key, if it is none of this workspace's."""
-    if state is None or state.key is None:
-        return None
+    """The server's acknowledgement key, if it is none of this workspace's, or it holds none."""
+    if state is None:
+        return None  # an export older than format 7: a server older than the seal
+    if state.key is None:
+        return OtherKey(None, ack_keys(u)[0].verify_key)
     current, earlier = ack_keys(u)
     known = {current.verify_key, *(k.verify_key for k in earlier)}
     if state.key in known:

@@ -112,9 +112,10 @@ class Unknown:
             " older copy, and what was done here since (replies, notes, decisions, imports) is"
             " gone from it; or a reviewer's key signed a reply bundle outside this workspace"
             " (a key file used elsewhere, a colleague about to be revoked): unsealed by this"
-            " workspace's key, its acknowledgements deleted nothing (the server keeps what"
-            " they named and an export names it), unless the server took another workspace"
-            " key's seal; or the server names bundles nobody wrote here"
+            " workspace's key, the server applied it only while it held no workspace key, and"
+            " its acknowledgements deleted nothing (the server keeps what they named and an"
+            " export names it), unless the server took another workspace key's seal; or the"
+            " server names bundles nobody wrote here"
         )
 
     @staticmethod

@@ -1,7 +1,7 @@
 """Export manifests: the chain fields of format 2, the receipts of format 3, the audit head
 of format 4, the notice counts of format 5, the unheld prekeys of format 6, the held
 acknowledgements of format 7, and older formats still read without them; reply manifests,
-the voids of their format 2 and the acknowledgement seal of their format 4."""
+the voids of their format 2 and the acknowledgement seal of their formats 4 and 5."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from crypto.exchange import (
     new_bundle_id,
     read_export,
     read_replies,
+    seal_replies,
     write_export,
     write_replies,
 )
@@ -630,3 +631,86 @@ def test_a_format_3_reply_bundle_with_a_seal_is_refused() -> None:
     obj = dict(_sealed(SigningKey.generate()).to_json(), items=[], signer="x", format=3)
     with pytest.raises(FormatError):
         ReplyManifest.from_json(obj)
+
+
+def _bound(
+    signer: SigningKey, workspace: SigningKey, earlier: tuple[SigningKey, ...] = ()
+) -> tuple[ReplyManifest, bytes]:
+    """A reply bundle sealed whole (format 5), and its bytes."""
+    plain = dataclasses.replace(
+        _replies(ReplyEntry("d" * 32, "Source One")),
+        notices=(Notice("Source One", "in-review", 3),),
+        voids=(Void("e" * 32, ()),),
+    )
+    manifest = seal_replies(plain, [b"reply"], signer.verify_key, workspace, earlier)
+    out = io.BytesIO()
+    write_replies(out, manifest, [b"reply"], signer)
+    return manifest, out.getvalue()
+
+
+def test_a_reply_bundle_sealed_whole_is_format_5_and_round_trips() -> None:
+    signer, workspace, earlier = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    manifest, data = _bound(signer, workspace, (earlier, workspace))
+    assert manifest.seal is not None
+    assert manifest.seal.binds_bundle
+    assert [h.key for h in manifest.seal.handovers] == [earlier.verify_key]
+    reader, read = read_replies(io.BytesIO(data), [signer.verify_key], INSTANCE)
+    assert reader.manifest["format"] == 5
+    assert read == manifest
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"replies": [{"id": "f" * 32, "source": "Source One"}]},
+        {"replies": [{"id": "d" * 32, "source": "Source Two"}]},
+        {"items": [{"id": "d" * 32, "size": 5, "hash": "A" * 43}]},
+        {"notices": [{"source": "Source One", "status": "closed", "seq": 3}]},
+        {"notices": [{"source": "Source One", "status": "in-review", "seq": 9}]},
+        {"voids": []},
+        {"voids": [{"bundle": "9" * 32, "replies": []}]},
+        {"created": "2026-01-04"},
+        {"acks": []},
+        {"bundle_id": "9" * 32},
+        {"instance_id": "8" * 32},
+        {"signer": SigningKey.generate().verify_key.to_text()},
+        {"format": 4},
+    ],
+    ids=[
+        "another-reply",
+        "another-source",
+        "another-envelope",
+        "another-notice",
+        "notice-renumbered",
+        "void-removed",
+        "void-added",
+        "another-day",
+        "acks-removed",
+        "another-bundle",
+        "another-instance",
+        "another-signer",
+        "format-4",
+    ],
+)
+def test_a_seal_lifted_onto_any_other_part_of_a_bundle_is_refused(change: dict[str, Any]) -> None:
+    # Whoever holds a reviewer's key file and the workstation's sealed bundle cannot
+    # keep its seal over a trap reply, another notice, a void, or another server.
+    signer = SigningKey.generate()
+    _, data = _bound(signer, SigningKey.generate())
+    reader, _ = read_replies(io.BytesIO(data), [signer.verify_key], INSTANCE)
+    obj = dict(reader.manifest) | change
+    if obj["items"][0]["id"] != obj["replies"][0]["id"]:  # the container lists it alike
+        obj["items"] = [dict(obj["items"][0], id=obj["replies"][0]["id"])]
+    with pytest.raises(VerificationError, match="seal"):
+        ReplyManifest.from_json(obj)
+
+
+def test_a_format_5_handover_not_signed_by_the_key_it_names_is_refused() -> None:
+    signer = SigningKey.generate()
+    _, data = _bound(signer, SigningKey.generate(), (SigningKey.generate(),))
+    reader, _ = read_replies(io.BytesIO(data), [signer.verify_key], INSTANCE)
+    obj = dict(reader.manifest)
+    seal = dict(obj["seal"])
+    seal["handovers"] = [dict(seal["handovers"][0], key=SigningKey.generate().verify_key.to_text())]
+    with pytest.raises(VerificationError, match="seal"):
+        ReplyManifest.from_json(obj | {"seal": seal})

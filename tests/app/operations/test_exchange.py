@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import io
@@ -38,7 +39,9 @@ from crypto import (
     open_bytes,
     seal_bytes,
 )
+from crypto.bundle import BundleReader, write_bundle
 from crypto.exchange import (
+    NOTICE_SEQ_MAX,
     AckSeal,
     ExportManifest,
     Notice,
@@ -47,6 +50,7 @@ from crypto.exchange import (
     Void,
     new_bundle_id,
     read_export,
+    seal_replies,
     write_replies,
 )
 from tests.app.support import envelope_files, reviewer_openers
@@ -95,9 +99,12 @@ class Review:
         voids: tuple[Void, ...] = (),
         notice: tuple[str, int | None] = ("under-review", None),
         workstation: bool = True,
+        earlier: tuple[SigningKey, ...] = (),
+        acks_only: bool = False,
     ) -> Path:
         """Write a reply bundle answering every source of `manifest` (sealed to `seal_to`),
-        with a notice (status, number) for each."""
+        with a notice (status, number) for each: sealed whole by the workspace's key
+        (format 5), over its acknowledgements alone (`acks_only`, format 4), or not at all."""
         signer = signer or self.reviewer.signing
         assert signer is not None
         files, entries = [], []
@@ -125,8 +132,12 @@ class Review:
             replies=tuple(entries),
             notices=tuple(Notice(d, *notice) for d in manifest.sources),
             voids=voids,
-            seal=AckSeal.make(bundle_id, instance_id, acks, self.ack_key) if workstation else None,
         )
+        if workstation and acks_only:
+            seal = AckSeal.make(bundle_id, instance_id, acks, self.ack_key, earlier)
+            reply = dataclasses.replace(reply, seal=seal)
+        elif workstation:
+            reply = seal_replies(reply, files, signer.verify_key, self.ack_key, earlier)
         with out.open("wb") as dst:
             write_replies(dst, reply, files, signer)
         return out
@@ -694,12 +705,30 @@ def test_a_bundle_signed_with_a_reviewer_key_outside_the_workstation_deletes_no_
     assert len(taken.entries) == 2
     forged = review.replies(tmp_path / "forged.rzr", taken, "ok", workstation=False)
     status, output = cli(instance, "import-replies", str(forged))
-    assert status == 0, output  # its replies are its signer's own word: still posted
     kept = {f"{e.id}.rze" for e in taken.entries} & store_files(instance)
     assert len(kept) == len(taken.entries), (
         "a reply bundle signed with a reviewer's key outside the workstation deleted "
         f"{len(taken.entries) - len(kept)} report item(s) nobody imported: {output}"
     )
+    assert status == 1, output
+    assert "the review workspace's key did not seal this bundle whole" in output
+    assert "nothing changed" in output
+    sealed = review.replies(tmp_path / "sealed.rzr", taken, "Thank you")
+    status, output = cli(instance, "import-replies", str(sealed))
+    assert "2 acknowledged item(s) deleted" in output, output
+
+
+def test_before_any_key_is_held_an_unsealed_bundle_deletes_nothing_and_its_items_come_again(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    # Just after the upgrade the server holds no workspace key: a bundle of a
+    # workstation not yet upgraded (or a colleague's) is applied, its acks held.
+    _, first = exported
+    taken, _ = review.read(first, tmp_path / "taken")
+    forged = review.replies(tmp_path / "forged.rzr", taken, "ok", workstation=False)
+    status, output = cli(instance, "import-replies", str(forged))
+    assert status == 0, output
+    assert {f"{e.id}.rze" for e in taken.entries} <= store_files(instance)
     assert "2 acknowledged item(s) kept, not deleted" in output
     # The next export brings them to the workstation and names them held; the
     # workstation's own sealed bundle deletes them.
@@ -709,7 +738,7 @@ def test_a_bundle_signed_with_a_reviewer_key_outside_the_workstation_deletes_no_
     assert tuple(sorted(e.id for e in again.entries)) == ids
     assert again.acks is not None
     assert again.acks.held == ids
-    assert again.acks.key == review.ack_key.verify_key
+    assert again.acks.key is None
     sealed = review.replies(tmp_path / "sealed.rzr", again, "Thank you", acks=ids)
     status, output = cli(instance, "import-replies", str(sealed))
     assert "2 acknowledged item(s) deleted" in output, output
@@ -728,31 +757,18 @@ def test_a_bundle_sealed_by_another_workspace_key_deletes_nothing_until_handed_o
     colleague = Review(instance, review.reviewer)
     own = colleague.replies(tmp_path / "own.rzr", manifest, "hi", acks=ids)
     status, output = cli(instance, "import-replies", str(own))
-    assert status == 0, output
-    assert "0 acknowledged item(s) deleted" in output
+    assert status == 1, output
+    assert "this bundle is sealed by workspace key" in output
     assert {f"{i}.rze" for i in ids} <= store_files(instance)
     # A rewrapped workspace: its new key, handed over to by the one the server holds.
-    new = SigningKey.generate()
-    bundle_id = new_bundle_id()
-    reply = ReplyManifest(
-        bundle_id=bundle_id,
-        instance_id=review.instance_id,
-        created=dt.date.today(),
-        acks=ids,
-        replies=(),
-        notices=(),
-        seal=AckSeal.make(bundle_id, review.instance_id, ids, new, [review.ack_key]),
-    )
-    signer = review.reviewer.signing
-    assert signer is not None
-    with (tmp_path / "handover.rzr").open("wb") as dst:
-        write_replies(dst, reply, [], signer)
-    status, output = cli(instance, "import-replies", str(tmp_path / "handover.rzr"))
+    new = Review(instance, review.reviewer)
+    handover = new.replies(tmp_path / "h.rzr", manifest, "hi", acks=ids, earlier=(review.ack_key,))
+    status, output = cli(instance, "import-replies", str(handover))
     assert "2 acknowledged item(s) deleted" in output, output
     assert cli(instance, "export", "--out", str(tmp_path / "next.rzb"))[0] == 0
     later, _ = review.read(tmp_path / "next.rzb", tmp_path / "next")
     assert later.acks is not None
-    assert later.acks.key == new.verify_key
+    assert later.acks.key == new.ack_key.verify_key
 
 
 def test_a_key_the_administrators_set_first_leaves_a_colleague_no_first_use(
@@ -767,9 +783,178 @@ def test_a_key_the_administrators_set_first_leaves_a_colleague_no_first_use(
     status, output = cli(
         instance, "import-replies", str(colleague.replies(tmp_path / "c.rzr", manifest, "x"))
     )
-    assert status == 0, output
-    assert "0 acknowledged item(s) deleted" in output
+    assert status == 1, output
+    assert "this bundle is sealed by workspace key" in output
     assert {f"{e.id}.rze" for e in manifest.entries} <= store_files(instance)
     status, output = cli(instance, "set-ack-key", "rz-ed25519-public:nonsense")
     assert status == 2
     assert "not a workspace key" in output
+
+
+TRAP = "Come to the Saddar police post at 4 with your papers"
+
+
+def _reply_count(app: Flask) -> int:
+    with app.app_context():
+        return int(db_session().scalar(select(func.count()).select_from(Reply)) or 0)
+
+
+def _notice(app: Flask, designation: str) -> str:
+    with app.app_context():
+        source = (
+            db_session().execute(select(Source).where(Source.designation == designation))
+        ).scalar_one()
+        return f"{source.notice}/{source.notice_seq}"
+
+
+def test_a_bundle_the_workspace_did_not_seal_reaches_no_source_once_the_server_holds_its_key(
+    app: Flask,
+    exported: tuple[FlaskClient, Path],
+    review: Review,
+    instance: Path,
+    tmp_path: Path,
+) -> None:
+    # A colleague about to be revoked, with only their reviewer key file and a stick:
+    # a trap for the source, a notice numbered at the top, and a void of the real
+    # workstation's bundle in transit.
+    client, first = exported
+    manifest, _ = review.read(first, tmp_path / "first")
+    (designation,) = manifest.sources
+    anchor = review.replies(
+        tmp_path / "anchor.rzr", manifest, "Which police station?", notice=("received", 1)
+    )
+    assert cli(instance, "import-replies", str(anchor))[0] == 0  # the server takes its key
+    transit = review.replies(
+        tmp_path / "transit.rzr", manifest, "Thank you", acks=(), notice=("under-review", 2)
+    )
+    before = _reply_count(app)
+    rogue = {
+        "unsealed": review.replies(
+            tmp_path / "unsealed.rzr",
+            manifest,
+            TRAP,
+            acks=(),
+            notice=("closed", NOTICE_SEQ_MAX),
+            voids=(Void(_bundle_id(transit), ()),),
+            workstation=False,
+        ),
+        "sealed over its acknowledgements alone (format 4), by the workspace's key": (
+            review.replies(
+                tmp_path / "format4.rzr",
+                manifest,
+                TRAP,
+                acks=(),
+                notice=("closed", NOTICE_SEQ_MAX),
+                voids=(Void(_bundle_id(transit), ()),),
+                acks_only=True,
+            )
+        ),
+        "sealed by a key of its own": Review(instance, review.reviewer).replies(
+            tmp_path / "own.rzr",
+            manifest,
+            TRAP,
+            acks=(),
+            notice=("closed", NOTICE_SEQ_MAX),
+            voids=(Void(_bundle_id(transit), ()),),
+        ),
+    }
+    for how, bundle in rogue.items():
+        status, output = cli(instance, "import-replies", str(bundle))
+        posted = _reply_count(app) - before
+        assert posted == 0, (
+            f"a reply bundle {how}, signed with a reviewer's key file away from the "
+            f"workstation, posted {posted} reply(ies) to sources: {output}"
+        )
+        assert TRAP not in client.get("/account").get_data(as_text=True)
+        assert _notice(app, designation) == "received/1", f"{how}: its notice was set"
+        assert status == 1, output
+        assert "nothing changed" in output
+    status, output = cli(instance, "import-replies", str(transit))
+    assert status == 0, f"the workstation's bundle in transit was voided: {output}"
+    assert "1 reply(ies) posted" in output
+    assert _notice(app, designation) == "under-review/2"
+
+
+def _lift_seal(bundle: Path, onto: Path, signer: SigningKey, **fields: Any) -> Path:
+    """Rewrite a sealed bundle's manifest (its seal kept) under another reviewer key."""
+    with bundle.open("rb") as src:
+        body = dict(BundleReader(src, [signer.verify_key]).manifest)
+    del body["items"], body["signer"]
+    envelopes = fields.pop("envelopes", [])
+    body.update(fields)
+    with onto.open("wb") as dst:
+        write_bundle(dst, body, envelopes, signer)
+    return onto
+
+
+def test_a_seal_lifted_onto_other_replies_notices_or_voids_is_refused(
+    app: Flask,
+    exported: tuple[FlaskClient, Path],
+    review: Review,
+    instance: Path,
+    tmp_path: Path,
+) -> None:
+    # A corrupt carrier with a reviewer's key file keeps the workstation's sealed
+    # bundle, and hands in its manifest (bundle id, acknowledgements and seal as
+    # they were) with a trap for the source in place of the reply, and the notice
+    # numbered at the top. The workstation's own bundle is then a replay.
+    client, first = exported
+    manifest, _ = review.read(first, tmp_path / "first")
+    ((designation, key),) = manifest.sources.items()
+    real = review.replies(tmp_path / "real.rzr", manifest, "Thank you", notice=("received", 1))
+    signer = review.reviewer.signing
+    assert signer is not None
+    trap = seal_bytes(
+        TRAP.encode(), [key], Metadata("reply", "text/plain; charset=utf-8"), signer=signer
+    )
+    reply_id = new_bundle_id()
+    forged = _lift_seal(
+        real,
+        tmp_path / "forged.rzr",
+        signer,
+        replies=[{"id": reply_id, "source": designation}],
+        notices=[{"source": designation, "status": "closed", "seq": NOTICE_SEQ_MAX}],
+        envelopes=[(reply_id, trap)],
+    )
+    status, output = cli(instance, "import-replies", str(forged))
+    shown = TRAP in client.get("/account").get_data(as_text=True)
+    assert not shown, (
+        "a seal lifted from the workstation's bundle onto a trap reply reached the "
+        f"source ({_reply_count(app)} reply(ies) posted): {output}"
+    )
+    assert status == 1, output
+    assert _notice(app, designation) == "None/None"
+    status, output = cli(instance, "import-replies", str(real))
+    assert status == 0, f"the workstation's own bundle was refused: {output}"
+    assert "Thank you" in client.get("/account").get_data(as_text=True)
+
+
+def test_a_bundle_sealed_by_the_key_a_rewrap_replaced_reaches_no_source(
+    app: Flask,
+    exported: tuple[FlaskClient, Path],
+    review: Review,
+    instance: Path,
+    tmp_path: Path,
+) -> None:
+    # A reviewer removed by a rewrap kept the workspace key from before it: after
+    # the server took the new key, the old one must speak for nobody.
+    _, first = exported
+    manifest, _ = review.read(first, tmp_path / "first")
+    old = Review(instance, review.reviewer, review.ack_key)
+    first_reply = old.replies(tmp_path / "a.rzr", manifest, "hi")
+    assert cli(instance, "import-replies", str(first_reply))[0] == 0
+    review.ack_key = SigningKey.generate()
+    handover = review.replies(
+        tmp_path / "h.rzr", manifest, "hello", acks=(), earlier=(old.ack_key,)
+    )
+    status, output = cli(instance, "import-replies", str(handover))
+    assert status == 0, output
+    before = _reply_count(app)
+    late = old.replies(tmp_path / "late.rzr", manifest, TRAP, acks=())
+    status, output = cli(instance, "import-replies", str(late))
+    posted = _reply_count(app) - before
+    assert posted == 0, (
+        f"a bundle sealed by the workspace key a rewrap replaced posted {posted} reply(ies) "
+        f"to sources after the server took the new key: {output}"
+    )
+    assert status == 1, output

@@ -28,13 +28,13 @@ from app.services.replies import delete_own_reply
 from app.store import EnvelopeStore
 from crypto import Metadata, SigningKey, open_bytes, seal_bytes
 from crypto.exchange import (
-    AckSeal,
     ExportManifest,
     Notice,
     ReplyEntry,
     ReplyManifest,
     new_bundle_id,
     read_export,
+    seal_replies,
     write_replies,
 )
 from tests.app.staff.test_staff_admin import add_account, staff_browser
@@ -129,6 +129,7 @@ def reply_bundle(
     signer: SigningKey | None = None,
     envelope_signer: SigningKey | None = None,
     instance_id: str | None = None,
+    sealed: bool = True,
 ) -> bytes:
     """A reply bundle as the review workstation writes one: a reply to each source."""
     signer = signer or reviewer_keys(instance).signing
@@ -157,9 +158,9 @@ def reply_bundle(
         acks=acked,
         replies=tuple(entries),
         notices=tuple(Notice(d, "under-review") for d in manifest.sources),
-        # Sealed by the workspace's key, as the workstation does (the first seal gives it).
-        seal=AckSeal.make(bundle_id, instance_id, acked, _WORKSPACE_ACK_KEY),
     )
+    if sealed:  # by the workspace's key, as the workstation does (the first seal gives it)
+        replies = seal_replies(replies, files, signer.verify_key, _WORKSPACE_ACK_KEY)
     out = io.BytesIO()
     write_replies(out, replies, files, signer)
     return out.getvalue()

@@ -3,7 +3,8 @@
 A colleague about to be revoked takes an export stick before it is imported and
 signs, with their own key file (a key of the keyring in force), a reply bundle
 acknowledging its items. Before reply format 4 the server deleted the reports
-unseen, and the resend that filled the gap held nothing.
+unseen, and the resend that filled the gap held nothing; before format 5 its
+replies, notices and voids were applied, whatever key the server held.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from app.cli import main
 from app.demo import DEMO_PASSPHRASE
-from crypto import SigningKey
+from crypto import SigningKey, VerificationError
 from crypto.exchange import ReplyManifest, new_bundle_id, read_export, write_replies
 from review import workspace as ws
 from review.keys.rewrap import rewrap
@@ -54,7 +56,7 @@ def _rogue(server: Server, stick: Path, out: Path) -> ReplyManifest:
     return rogue
 
 
-def test_a_reply_bundle_signed_outside_this_workspace_deletes_nothing_and_its_items_are_named(
+def test_a_reply_bundle_signed_outside_this_workspace_is_refused_whole_once_the_key_is_held(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
     server.submit("The ASI warns the agents before each raid.")
@@ -63,13 +65,34 @@ def test_a_reply_bundle_signed_outside_this_workspace_deletes_nothing_and_its_it
     assert server.apply(_answer(workspace, tmp_path, "r1")).deleted == 1
     server.submit("The SHO sold the girls to the agent.")
     stick = server.export(tmp_path / "e2.rzb")  # taken by the colleague, never imported
+    _rogue(server, stick, tmp_path / "rogue.rzr")
+    with pytest.raises(VerificationError, match="unsealed"):
+        server.apply(tmp_path / "rogue.rzr")
+    resend = server.export(tmp_path / "e3.rzb", resend=True)  # the gap the stick left
+    result = review(workspace, "import", str(resend))
+    assert result.exit_code == 0, result.output
+    assert "1 new report(s)" in result.output
+    assert "did not write acknowledged" not in result.output
+    assert server.apply(_answer(workspace, tmp_path, "r2", 2)).deleted == 1
+
+
+def test_before_the_server_holds_a_key_an_unsealed_bundle_deletes_nothing_and_is_named(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("The ASI warns the agents before each raid.")
+    result = review(workspace, "import", str(server.export(tmp_path / "e1.rzb")))
+    assert result.exit_code == 0, result.output
+    # Just after the upgrade: the workstation names the key to give the server.
+    assert "the server holds no workspace key yet" in result.output
+    assert "`raazdar set-ack-key rz-ed25519-public:" in result.output
+    server.submit("The SHO sold the girls to the agent.")
+    stick = server.export(tmp_path / "e2.rzb")  # taken by the colleague, never imported
     rogue = _rogue(server, stick, tmp_path / "rogue.rzr")
     applied = server.apply(tmp_path / "rogue.rzr")
     assert (applied.deleted, applied.held) == (0, 1), (
         f"a reply bundle signed with a reviewer's key outside the workspace deleted "
         f"{applied.deleted} report(s) nobody imported"
     )
-
     result = review(workspace, "import", str(server.export(tmp_path / "e3.rzb")))
     assert result.exit_code == 0, result.output
     assert "1 new report(s)" in result.output
@@ -79,13 +102,10 @@ def test_a_reply_bundle_signed_outside_this_workspace_deletes_nothing_and_its_it
         in result.output
     )
     assert rogue.acks[0] in result.output
-    # The workstation's own bundle, sealed, acknowledges it and deletes it; an export
-    # made before it arrives names the item again, now as one acknowledged here.
-    sealed = _answer(workspace, tmp_path, "r2", 2)
+    # The workstation's own bundle, sealed, acknowledges it and deletes it.
+    assert server.apply(_answer(workspace, tmp_path, "r2", 2)).deleted == 2
     result = review(workspace, "import", str(server.export(tmp_path / "e4.rzb")))
-    assert "did not write acknowledged" not in result.output
-    assert "the server kept 1 item(s) this workspace acknowledged" in result.output
-    assert server.apply(sealed).deleted == 1
+    assert "the server holds no workspace key yet" not in result.output
 
 
 def _set_ack_key(server: Server, key: str) -> str:
@@ -94,7 +114,7 @@ def _set_ack_key(server: Server, key: str) -> str:
     return ran.output
 
 
-def test_a_server_holding_another_workspace_key_keeps_what_it_acknowledges_and_is_told_this_one(
+def test_a_server_holding_another_workspace_key_refuses_its_bundles_until_it_is_given_this_one(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
     """What a workspace started again (or put back from a copy older than a rewrap) meets."""
@@ -105,19 +125,16 @@ def test_a_server_holding_another_workspace_key_keeps_what_it_acknowledges_and_i
     server.submit("A report filed after.")
     result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
     assert result.exit_code == 0, result.output
-    assert "the server deletes only what workspace key" in result.output
+    assert "the server applies only what workspace key" in result.output
     command = result.output.split("`raazdar set-ack-key ", 1)[1].split("`", 1)[0]
-    held = server.apply(_answer(workspace, tmp_path, "r2", 2))
-    assert (held.deleted, held.held) == (0, 1), held  # kept, not lost
+    bundle = _answer(workspace, tmp_path, "r2", 2)
+    with pytest.raises(VerificationError, match="ack-key"):
+        server.apply(bundle)  # refused whole: nothing lost, nothing recorded
     assert "now delete only under the seal of" in _set_ack_key(server, command)
+    assert server.apply(bundle).deleted == 1  # the same bundle, handed in again
     result = review(workspace, "import", str(server.export(tmp_path / "e3.rzb")))
     assert result.exit_code == 0, result.output
-    assert "the server deletes only what workspace key" not in result.output
-    assert "1 already here" in result.output  # exported again
-    assert "the next reply bundle acknowledges them again" in result.output, result.output
-    bundle = tmp_path / "r3.rzr"
-    assert review(workspace, "export-replies", "--out", str(bundle)).exit_code == 0
-    assert server.apply(bundle).deleted == 1
+    assert "the server applies only what workspace key" not in result.output
 
 
 def test_a_rewrapped_workspace_hands_the_server_over_to_its_new_key(
@@ -134,7 +151,7 @@ def test_a_rewrapped_workspace_hands_the_server_over_to_its_new_key(
     server.submit("A report filed after.")
     result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
     assert result.exit_code == 0, result.output
-    assert "the server deletes only what workspace key" not in result.output  # an earlier key
+    assert "the server applies only what workspace key" not in result.output  # an earlier key
     assert server.apply(_answer(workspace, tmp_path, "r2", 2)).deleted == 1
     result = review(workspace, "import", str(server.export(tmp_path / "e3.rzb")))
-    assert "the server deletes only what workspace key" not in result.output
+    assert "the server applies only what workspace key" not in result.output
