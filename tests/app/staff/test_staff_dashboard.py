@@ -461,6 +461,34 @@ def test_reply_upload_is_applied_and_accounted_for(
     assert detail["refused"] == 0
 
 
+def test_a_reply_upload_says_what_it_kept_and_what_it_left_unset(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    # Before the server holds the workspace's key, a bundle it did not seal deletes
+    # nothing: staff must see that its items were kept, not read "nothing refused".
+    report(visitor, "The SHO took money", b"\xff\xd8 photo")
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    unsealed = reply_bundle(app, instance, manifest, "Which police station?", sealed=False)
+    page = upload(staff, unsealed).get_data(as_text=True)
+    assert "Reply bundle applied" in page
+    assert "2 acknowledged items kept on the server, not deleted" in page, (
+        "the staff page after an upload does not show the 2 item(s) the server kept"
+    )
+    assert "did not seal" in page
+    assert "Nothing in the bundle was refused" not in page
+    assert row_counts(app, Item, Reply) == {"items": 2, "replies": 1}
+    # Once the server holds the key, such a bundle is refused whole, and says why.
+    (tmp_path / "again").mkdir()
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path / "again")
+    assert upload(staff, reply_bundle(app, instance, manifest, "hi", acks=())).status_code == 200
+    response = upload(staff, reply_bundle(app, instance, manifest, "trap", sealed=False))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "did not seal this bundle whole" in page
+    assert "raazdar-review exchange take-back" in page
+    assert row_counts(app, Reply) == {"replies": 2}
+
+
 def test_a_reply_upload_whose_account_is_removed_as_it_is_checked_applies_nothing(
     app: Flask,
     instance: Path,
