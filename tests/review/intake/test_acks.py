@@ -155,3 +155,26 @@ def test_a_rewrapped_workspace_hands_the_server_over_to_its_new_key(
     assert server.apply(_answer(workspace, tmp_path, "r2", 2)).deleted == 1
     result = review(workspace, "import", str(server.export(tmp_path / "e3.rzb")))
     assert "the server applies only what workspace key" not in result.output
+
+
+def test_after_a_restore_only_the_workspace_s_own_sealed_bundles_apply_again(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """What PROTOCOL §13.6 leaves open after a restore, and what it does not."""
+    server.submit("A report filed before the backup.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    assert server.apply(_answer(workspace, tmp_path, "r1")).deleted == 1  # the key is held
+    server.backup(tmp_path / "backup")
+    sealed = _answer(workspace, tmp_path, "r2", 1)
+    assert server.apply(sealed).replies == 1
+    server.restore(tmp_path / "backup")
+    # The backup holds the key: a colleague's bundle is still refused whole.
+    server.submit("A report filed after the restore.")
+    stick = server.export(tmp_path / "e2.rzb")
+    _rogue(server, stick, tmp_path / "rogue.rzr")
+    with pytest.raises(VerificationError, match="unsealed"):
+        server.apply(tmp_path / "rogue.rzr")
+    # The workstation's bundle the restore forgot applies again: its own sealed words.
+    assert server.apply(sealed).replies == 1
+    with pytest.raises(VerificationError, match="replay"):
+        server.apply(sealed)
