@@ -87,6 +87,56 @@ def entries(
     return list(session.execute(query).scalars())
 
 
+# The changes an administrator makes, by the admin page that shows them (`recent_changes`).
+ADMIN_CHANGES: dict[str, tuple[str, ...]] = {
+    "accounts": (
+        "staff-added",
+        "staff-removed",
+        "staff-locked",
+        "staff-role-changed",
+        "staff-password-reset",
+        "staff-2fa-reset",
+    ),
+    "settings": ("settings-changed",),
+    "taxonomy": (
+        "taxonomy-term-added",
+        "taxonomy-term-relabelled",
+        "taxonomy-term-removed",
+        "taxonomy-term-moved",
+    ),
+    "keyring": (KEYRING_INSTALLED, SUBKEYS_INSTALLED),
+}
+# How far back, and how many, an admin page shows the changes made to what it manages.
+CHANGES_SHOWN_DAYS = 30
+CHANGES_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The changes an admin page shows, and whether the log holds more of those days."""
+
+    entries: list[AuditEntry]
+    more: bool
+
+
+def recent_changes(session: Session, area: str, day: dt.date) -> Changes:
+    """The changes to `area` of the `CHANGES_SHOWN_DAYS` days up to `day`, newest first.
+
+    Each admin page names every change made to what it manages, by whom and on what
+    day, so the other administrators see it where they look: in the log alone, a
+    flood of other entries pages it away.
+    """
+    since = day - dt.timedelta(days=CHANGES_SHOWN_DAYS)
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.action.in_(ADMIN_CHANGES[area]), AuditEntry.day >= since)
+        .order_by(AuditEntry.seq.desc())
+        .limit(CHANGES_SHOWN + 1)
+    )
+    found = list(session.execute(query).scalars())
+    return Changes(found[:CHANGES_SHOWN], len(found) > CHANGES_SHOWN)
+
+
 def newest_keyring(session: Session) -> int | None:
     """The version of the newest keyring the log records installed (None: none since `init`).
 

@@ -116,6 +116,7 @@ def _accounts_page(
         error=error,
         me=_me(),
         resets=staff.recent_resets(db_session(), today()),
+        changes=audit.recent_changes(db_session(), "accounts", today()),
     )
     return page, status
 
@@ -236,6 +237,7 @@ def _settings_page(
         general=general or GeneralSettingsForm(formdata=None, data=values),
         resources=resources or ResourcesForm(formdata=None, data=values),
         resources_reviewed=bool(values["resources_reviewed"]),
+        changes=audit.recent_changes(session, "settings", today()),
     )
     return page, status
 
@@ -294,6 +296,7 @@ def _taxonomy_page(
         terms=taxonomy(db_session()),
         label_changes=settings_admin.label_changes(db_session()),
         removed=settings_admin.removed_terms(db_session()),
+        changes=audit.recent_changes(db_session(), "taxonomy", today()),
         action_form=ActionForm(formdata=None),
         adding=adding,
         error=error,
@@ -393,6 +396,7 @@ def _keyring_page(form: KeyringInstallForm | None = None, status: int = 200) -> 
         keyring=keyring_admin.describe(),
         form=form or KeyringInstallForm(formdata=None),
         warning_days=keyring_admin.EXPIRY_WARNING_DAYS,
+        changes=audit.recent_changes(db_session(), "keyring", today()),
     )
     return page, status
 

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.models import AuditEntry, StaffAccount
+from app.models import AuditEntry, StaffAccount, today
 from app.services import audit
 from tests.app.operations.test_keyring_install import successor
 from tests.app.staff.test_staff_admin import (
@@ -37,7 +37,11 @@ def admin(app: Flask) -> Staff:
 
 
 def _target(app: Flask) -> str:
-    return add_account(app, "target")
+    """The account an action on one is made on (made once)."""
+    with db_session(app) as session:
+        query = select(StaffAccount.id).where(StaffAccount.username == "target")
+        made = session.scalar(query)
+    return made if made is not None else add_account(app, "target")
 
 
 # The actions that ask the password and a code each time, whose confirmation is audited first.
@@ -361,3 +365,47 @@ def test_a_proof_past_the_end_of_the_chain_has_no_link_there(app: Flask) -> None
         proof = audit.proof(session, 3)
         assert (proof.entries, proof.since, proof.link) == (1, 3, bytes(32))
         assert audit.proof(session, 0).link == bytes(32)
+
+
+def _visible_text(page: str) -> str:
+    """A page's words without its markup, entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def _area_page(path: str) -> str:
+    """The admin page of the area a POST changes: `/staff/admin/<area>`."""
+    return "/".join(path.split("/")[:4])
+
+
+def test_the_admin_actions_here_cover_every_admin_post(app: Flask, admin: Staff) -> None:
+    """The table below is enumerated, not remembered: a new admin POST needs a row."""
+    posted = {path for make, _action in ACTIONS.values() for path, _data in [make(app, admin)]}
+    rules = [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("staff.admin_") and "POST" in (r.methods or ())
+    ]
+    assert rules
+    for rule in rules:
+        pattern = re.sub(r"<[^>]+>", "[^/]+", rule)
+        assert any(re.fullmatch(pattern, p) for p in posted), f"no row for {rule}"
+
+
+@pytest.mark.parametrize("name", ACTIONS, ids=list(ACTIONS))
+def test_each_admin_change_is_shown_to_the_other_admins_on_its_page(
+    app: Flask, admin: Staff, name: str
+) -> None:
+    """A change one administrator makes is named, by whom and when, on the page of what it
+    changed, where the other administrators look: not only in the audit log, where a flood
+    of other entries pages it away. Moving a form term was not (removing one was)."""
+    other = staff_browser(app).log_in(add_account(app, "second", "admin"))
+    make, action = ACTIONS[name]
+    path, data = make(app, admin)
+    response = admin.post(path, data)
+    assert response.status_code in (200, 303), admin.text(response)
+    with db_session(app) as session:
+        for _ in range(120):  # a staff member's flood of refusals pages the log
+            audit.record(session, "clerk", "reply-bundle-refused", reason="signer")
+        session.commit()
+    page = _visible_text(other.get(_area_page(path)))
+    assert f"{today().isoformat()} root {action}" in page, f"no word of {action} on its page"
