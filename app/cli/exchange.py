@@ -46,7 +46,8 @@ def export(
     """Write a signed export bundle of new items for the review workstation."""
     from app.db import db_session
     from app.instance import InstancePaths, refuse_unfinished_restore
-    from app.operations.exchange import export_bundle
+    from app.operations.exchange import export_bundle, record_export
+    from app.services import audit
 
     if since and (resend or resume):
         raise click.UsageError("give --since or --resend (or --resume-chain), not more")
@@ -72,6 +73,15 @@ def export(
                     since=since.date() if since else None,
                     resend=resend,
                     resume=resume,
+                    # Audited as the dashboard's are: a bundle nobody's page names is a
+                    # console's taking every new report, seen only as a gap (PROTOCOL §13.1).
+                    before_commit=lambda session, summary: record_export(
+                        session,
+                        audit.CONSOLE,
+                        summary,
+                        since=since.date() if since else None,
+                        resend=resend or resume is not None,
+                    ),
                 )
             partial.rename(out)
         finally:
@@ -110,7 +120,8 @@ def import_replies(instance: Path, bundle: Path) -> None:
     from app.db import db_session
     from app.errors import KeyringUnavailable
     from app.instance import InstancePaths, refuse_unfinished_restore
-    from app.operations.exchange import BundleRefused, apply_reply_bundle
+    from app.operations.exchange import BundleRefused, apply_reply_bundle, record_applied
+    from app.services import audit
     from app.services.refusals import reply_bundle_refusal
     from crypto import CryptoError
 
@@ -118,7 +129,13 @@ def import_replies(instance: Path, bundle: Path) -> None:
     refuse_unfinished_restore(InstancePaths(instance))
     with app_context(instance), bundle.open("rb") as src:
         try:
-            summary = apply_reply_bundle(db_session(), src)
+            summary = apply_reply_bundle(
+                db_session(),
+                src,
+                before_commit=lambda session, summary: record_applied(
+                    session, audit.CONSOLE, summary
+                ),
+            )
         except (CryptoError, KeyringUnavailable) as exc:
             refusal = reply_bundle_refusal(exc)
             fail(refusal.error, refusal.hint)

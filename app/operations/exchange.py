@@ -241,6 +241,42 @@ def export_bundle(
     return summary
 
 
+def record_export(
+    session: Session, actor: str, summary: ExportSummary, *, since: dt.date | None, resend: bool
+) -> None:
+    """Audit an export in its own transaction (`export_bundle`'s `before_commit`).
+
+    The dashboard's and the console's alike: a bundle nobody's page names is one
+    whoever held the console could take every new report in, seen only as a gap.
+    """
+    audit.record(
+        session,
+        actor,
+        "export",
+        bundle=summary.bundle_id,
+        sequence=summary.sequence,
+        items=summary.items,
+        sources=summary.sources,
+        since=since.isoformat() if since is not None else None,
+        **({"resend": True} if resend else {}),
+    )
+
+
+def record_applied(session: Session, actor: str, summary: ApplySummary) -> None:
+    """Audit a reply bundle in its own transaction (`apply_reply_bundle`'s `before_commit`)."""
+    audit.record(
+        session,
+        actor,
+        "reply-bundle-applied",
+        bundle=summary.bundle_id,
+        replies=summary.replies,
+        deleted=summary.deleted,
+        held=summary.held,
+        notices=summary.notices,
+        refused=len(summary.refused),
+    )
+
+
 def _flush(dst: BinaryIO) -> None:
     """Put the whole bundle on its disk before its items are marked exported.
 

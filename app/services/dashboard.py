@@ -23,6 +23,8 @@ from app.operations.exchange import (
     ExportSummary,
     apply_reply_bundle,
     export_bundle,
+    record_applied,
+    record_export,
 )
 from app.services import audit, staff
 from app.services.context import services
@@ -136,10 +138,7 @@ def dashboard(session: Session) -> Dashboard:
 
 
 def recent_exports(session: Session) -> tuple[ExportMade, ...]:
-    """The last `RECENT_EXPORTS` exports from the staff pages, newest first, as audited.
-
-    A console's `raazdar export` is not audited: its bundle's number is the one missing.
-    """
+    """The last `RECENT_EXPORTS` exports, newest first, as audited (the console's as `console`)."""
     made = []
     for entry in audit.entries(session, action="export", limit=RECENT_EXPORTS):
         detail = json.loads(entry.detail)
@@ -207,16 +206,7 @@ def export_download(
         # The account's row first, then the audit head: the order a removal takes
         # them in (`staff.remove_account`): one waits for the other, never both.
         staff.hold_staff(session, account)
-        audit.record(
-            session,
-            account.username,
-            "export",
-            bundle=summary.bundle_id,
-            sequence=summary.sequence,
-            items=summary.items,
-            sources=summary.sources,
-            since=since.isoformat() if since is not None else None,
-        )
+        record_export(session, account.username, summary, since=since, resend=False)
 
     try:
         summary = export_bundle(session, dst, since=since, before_commit=settle)
@@ -242,17 +232,7 @@ def apply_upload(session: Session, account: StaffAccount, src: BinaryIO) -> Uplo
         """Hold the account that uploaded the bundle (or refuse), then audit it."""
         # The account's row first, then the audit head, as a removal takes them.
         staff.hold_staff(session, account)
-        audit.record(
-            session,
-            account.username,
-            "reply-bundle-applied",
-            bundle=summary.bundle_id,
-            replies=summary.replies,
-            deleted=summary.deleted,
-            held=summary.held,
-            notices=summary.notices,
-            refused=len(summary.refused),
-        )
+        record_applied(session, account.username, summary)
 
     try:
         summary = apply_reply_bundle(session, src, before_commit=settle)

@@ -602,7 +602,8 @@ def test_each_export_carries_the_audit_head_and_its_link_where_the_one_before_en
     assert after.audit is not None
     assert (after.audit.entries, after.audit.head) == (head.entries, head.head)
     assert (after.audit.since, after.audit.link) == (before.audit.entries, before.audit.head)
-    assert after.audit.entries == before.audit.entries + 3
+    # The three, and the first export's own entry: an export counts the one before it.
+    assert after.audit.entries == before.audit.entries + 3 + 1
 
 
 def test_a_resend_holds_every_item_not_yet_acknowledged(
@@ -958,3 +959,41 @@ def test_a_bundle_sealed_by_the_key_a_rewrap_replaced_reaches_no_source(
         f"to sources after the server took the new key: {output}"
     )
     assert status == 1, output
+
+
+def _audited(app: Flask, action: str) -> list[tuple[str, dict[str, Any]]]:
+    """The actor and details of every audit entry of `action`, oldest first."""
+    from app.services import audit
+
+    with app.app_context():
+        found = audit.entries(db_session(), action=action, newest_first=False)
+        return [(e.actor, json.loads(e.detail)) for e in found]
+
+
+def test_an_export_and_a_reply_bundle_at_the_console_are_audited_as_the_dashboards_are(
+    app: Flask, exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    """Whoever holds the server's console took every new report in a bundle of their own, and
+    no administrator's page or audit entry said so: only a number missing from the dashboard's
+    list of the last exports, or a gap the workstation found later."""
+    from app.services.dashboard import recent_exports
+
+    client, first = exported
+    made = _audited(app, "export")
+    assert made, "the console's export left no audit entry"
+    ((actor, detail),) = made
+    assert actor == "console"
+    manifest, _ = review.read(first, tmp_path / "first")
+    assert detail["sequence"] == 1
+    assert detail["bundle"] == manifest.bundle_id
+    assert detail["items"] == len(manifest.entries)
+    with app.app_context():
+        (shown,) = recent_exports(db_session())
+    assert (shown.sequence, shown.actor, shown.items) == (1, "console", 2)
+    submit(client, "A second report", b"more")
+    assert cli(instance, "export", "--resend", "--out", str(tmp_path / "again.rzb"))[0] == 0
+    assert _audited(app, "export")[-1][1]["resend"] is True
+    answer = review.replies(tmp_path / "answer.rzr", manifest, "Which police station?")
+    assert cli(instance, "import-replies", str(answer))[0] == 0
+    ((actor, detail),) = _audited(app, "reply-bundle-applied")
+    assert (actor, detail["bundle"], detail["deleted"]) == ("console", _bundle_id(answer), 2)
