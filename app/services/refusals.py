@@ -12,6 +12,7 @@ from typing import Final
 
 from app.errors import KeyringUnavailable
 from crypto import CryptoError, FormatError, VerificationError
+from crypto.errors import UnsupportedVersionError
 
 NOTHING_CHANGED: Final = "nothing changed"
 COPY_AGAIN: Final = "copy it again from the review workstation (`raazdar-review exchange export`)"
@@ -100,6 +101,15 @@ def reply_bundle_refusal(exc: CryptoError | KeyringUnavailable) -> Refusal:
     if isinstance(exc, VerificationError) and exc.rule in _REPLY_RULES:
         what, hint = _REPLY_RULES[exc.rule]
         return Refusal(f"reply bundle refused: {what}: {NOTHING_CHANGED}", hint, exc.rule)
+    if isinstance(exc, UnsupportedVersionError):
+        # A workstation upgraded before its server: servers go first (docs/PROTOCOL.md §12).
+        return Refusal(
+            f"reply bundle refused: it is written in a newer format than this server reads "
+            f"({exc}): {NOTHING_CHANGED}",
+            "upgrade this server to the workstation's release, then apply the same bundle "
+            "again (servers are upgraded before workstations)",
+            "format",
+        )
     rule = exc.rule if isinstance(exc, VerificationError) else "format"
     detail = str(exc) if isinstance(exc, FormatError | VerificationError) else type(exc).__name__
     return Refusal(

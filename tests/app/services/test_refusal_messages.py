@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import struct
 from pathlib import Path
@@ -187,3 +188,22 @@ def test_an_altered_keyring_is_refused_as_altered(instance: Path, tmp_path: Path
     assert lines[0].startswith("raazdar: error: keyring not installed: ")
     assert lines[0].endswith(": nothing changed")
     assert lines[1].startswith("raazdar: hint: ")
+
+
+def test_a_reply_bundle_of_a_newer_format_says_to_upgrade_the_server_first(
+    instance: Path, review: Review, tmp_path: Path
+) -> None:
+    """A workstation upgraded before its server (servers go first) writes a format the
+    server does not read: it was refused as truncated or damaged, to be copied again."""
+    from crypto.bundle import write_bundle
+    from crypto.exchange import ReplyManifest, new_bundle_id
+
+    signer = review.reviewer.signing
+    assert signer is not None
+    manifest = ReplyManifest(new_bundle_id(), review.instance_id, dt.date.today(), (), (), ())
+    newer = tmp_path / "newer.rzr"
+    with newer.open("wb") as dst:
+        write_bundle(dst, {**manifest.to_json(), "format": 99}, [], signer)
+    lines = refused(instance, newer)
+    assert any("a newer format than this server reads" in line for line in lines), lines
+    assert any("upgrade this server" in line for line in lines), lines
