@@ -26,6 +26,7 @@ from tests.app.staff_support import (
     fresh_code,
     last_step,
     login,
+    login_token,
     make_staff,
     page_token,
     staff_client,
@@ -820,3 +821,22 @@ def test_the_server_key_and_a_database_copy_cannot_mint_an_enrolment(app: Flask)
         account = session.get(StaffAccount, bob.id)
         assert account is not None
         assert not account.totp_enrolled
+
+
+def test_a_cookie_planted_before_the_login_is_not_the_session_after_it(
+    app: Flask, alice: StaffUser
+) -> None:
+    """Session fixation: whoever plants a cookie of their own in a staff member's browser
+    (a shared machine) before she logs in must not hold her session after it."""
+    attacker = staff_client(app)
+    login_token(attacker)  # a session of the login page's, with its CSRF token
+    planted = attacker.get_cookie("rz")
+    assert planted is not None
+    victim = staff_client(app)
+    victim.set_cookie("rz", planted.value)
+    login(victim, app, alice)
+    assert logged_in(victim)
+    after = victim.get_cookie("rz")
+    assert after is not None
+    assert after.value != planted.value
+    assert not logged_in(attacker), "the planted cookie holds the session its victim began"
