@@ -222,6 +222,10 @@ class ExportHead(Base):
     # The latest day an export was dated (None before 0013): rule D2 never seals or accepts
     # for a week that day closed, even once the server's clock is set back behind it.
     day: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # The newest export number the review workspace's seal said its chain is complete
+    # through (reply format 5; None before any): while the head is past it, every export
+    # carries every item still here again (`app.operations.exchange.unconfirmed`).
+    confirmed: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Setting(Base):

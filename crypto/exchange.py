@@ -65,6 +65,14 @@ reviewer's key file and a sealed bundle could lift its seal onto replies of
 their own (a trap for a source) under the same bundle id, and the workstation's
 bundle was then a replay. A format 4 seal is still read and checked, but the
 server takes it for no seal (`AckSeal.binds_bundle`).
+
+Reply bundles of format 5 may also carry `imported`, under the same seal: the
+newest export number through which the workspace's chain is complete (every
+bundle up to it imported, or filled by a later resend). Until a sealed bundle
+says a server's newest export arrived, its next export carries every item it
+still holds again (a resend), so a bundle taken by someone with a staff login
+(or a lost stick) loses no report; the workspace imports the ones it has filed
+as duplicates, idempotently.
 """
 
 from __future__ import annotations
@@ -618,10 +626,12 @@ def seal_replies(
     signer: VerifyKey,
     key: SigningKey,
     earlier: Sequence[SigningKey] = (),
+    imported: int | None = None,
 ) -> ReplyManifest:
     """Seal a reply bundle whole (format 5) with the workspace's key, as `signer` will sign it.
 
-    `files[i]` is the envelope of `manifest.replies[i]`; each `earlier` key hands over to `key`.
+    `files[i]` is the envelope of `manifest.replies[i]`; each `earlier` key hands over to `key`;
+    `imported`, when given, says under the seal which exports the workspace has.
     """
     public = key.verify_key
     handovers = tuple(
@@ -629,7 +639,10 @@ def seal_replies(
         for e in earlier
         if e.verify_key != public
     )
-    draft = replace(manifest, seal=AckSeal(public, bytes(64), handovers, binds_bundle=True))
+    unsigned = AckSeal(public, bytes(64), handovers, binds_bundle=True)
+    draft = replace(
+        manifest, seal=unsigned, imported=manifest.imported if imported is None else imported
+    )
     body = bundle_body(draft.to_json(), _pair(manifest.replies, files), signer)
     signature = key.sign(C.SIG_CONTEXT_ACK_SEAL_BUNDLE, _bundle_message(body))
     return replace(draft, seal=AckSeal(public, signature, handovers, binds_bundle=True))
@@ -649,8 +662,14 @@ class ReplyManifest:
     voids: tuple[Void, ...] = ()
     # The workspace's own key over the acknowledgements (format 4; None before).
     seal: AckSeal | None = None
+    # The newest export number through which the workspace's chain is complete (format 5,
+    # under the seal): the server carries every item of a later export again until then.
+    imported: int | None = None
 
     def __post_init__(self) -> None:
+        bound = self.seal is not None and self.seal.binds_bundle
+        if self.imported is not None and (not bound or self.imported < 0):
+            raise FormatError("the exports imported are said only under a seal, from 0 (format 5)")
         voided = [v.bundle for v in self.voids]
         if len(set(voided)) != len(voided):
             raise FormatError("a bundle is voided twice")
@@ -678,6 +697,8 @@ class ReplyManifest:
         )
         if self.seal is not None:
             voids["seal"] = self.seal.to_json()
+        if self.imported is not None:
+            voids["imported"] = self.imported
         return voids | {
             "type": REPLIES_TYPE,
             "format": version,
@@ -712,6 +733,8 @@ class ReplyManifest:
             "notices",
             *({"voids"} if voiding else set()),
             *({"seal"} if sealed else set()),
+            # Format 5 may say which exports the workspace imported, under its seal.
+            *({"imported"} if bound and "imported" in obj else set()),
         }
         _header(obj, REPLIES_TYPE, extra, REPLIES_FORMATS)
         acks = tuple(_hex_id(a) for a in _list(obj["acks"]))
@@ -738,6 +761,7 @@ class ReplyManifest:
         _check_items(obj, [r.id for r in replies])
         bundle_id, instance_id = _hex_id(obj["bundle_id"]), _hex_id(obj["instance_id"])
         seal = AckSeal.from_json(obj["seal"], binds_bundle=bound) if sealed else None
+        imported = integer(obj["imported"], "the exports imported") if "imported" in extra else None
         if seal is not None and bound:
             seal.check_bundle(obj)
         elif seal is not None:
@@ -751,6 +775,7 @@ class ReplyManifest:
             notices=notices,
             voids=voids,
             seal=seal,
+            imported=imported,
         )
 
 

@@ -90,6 +90,13 @@ def export(
         f"raazdar: exported {summary.items} item(s) from {summary.sources} source(s) "
         f"to {out} (bundle {summary.sequence}, id {summary.bundle_id})"
     )
+    if summary.again is not None:
+        first, last = summary.again
+        named = f"bundle {first}" if first == last else f"bundles {first} to {last}"
+        click.echo(
+            f"raazdar: it carries again every item still here: the review workstation has not "
+            f"confirmed {named} (its next reply bundle does)"
+        )
     if summary.missing:
         click.echo(
             f"raazdar: warning: {len(summary.missing)} item(s) left out, their files are missing: "

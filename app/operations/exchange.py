@@ -122,6 +122,9 @@ class ExportSummary:
     sequence: int = 0
     # Items left out because their files are missing (`raazdar doctor` lists them too).
     missing: tuple[str, ...] = ()
+    # The exports (first, last) the workstation had not confirmed, whose items this one
+    # carries again with every other item still here (`unconfirmed`); None if none.
+    again: tuple[int, int] | None = None
 
 
 @dataclass
@@ -141,6 +144,8 @@ class ApplySummary:
     stale_notices: int = 0
     # Items acknowledged but kept: the workspace's key did not seal the acknowledgements.
     held: int = 0
+    # The export number the workspace's seal said its chain is complete through (format 5).
+    confirmed: int | None = None
 
 
 def server_signing_key() -> SigningKey:
@@ -180,7 +185,8 @@ def export_bundle(
     """
     svc = services()
     manifest = svc.manifest()
-    resend = resend or resume is not None
+    again = unconfirmed(session) if resume is None else None
+    resend = resend or resume is not None or again is not None
     query = select(Item).order_by(Item.id)
     if not resend:
         new = ~Item.exported
@@ -230,7 +236,9 @@ def export_bundle(
     for item in items:
         item.exported = True
         item.exported_day = item.exported_day or day
-    summary = ExportSummary(export.bundle_id, len(items), len(sources), chain.sequence, missing)
+    summary = ExportSummary(
+        export.bundle_id, len(items), len(sources), chain.sequence, missing, again
+    )
     if before_commit is not None:
         try:
             before_commit(session, summary)
@@ -275,6 +283,21 @@ def record_applied(session: Session, actor: str, summary: ApplySummary) -> None:
         notices=summary.notices,
         refused=len(summary.refused),
     )
+
+
+def unconfirmed(session: Session) -> tuple[int, int] | None:
+    """The exports (first, last) made since the newest the workstation's seal confirmed.
+
+    Until it confirms them, every export carries every item still here again (a
+    resend): a bundle taken with a staff login, or a stick lost, loses no report,
+    and the workstation files what it has already as duplicates. None before any
+    sealed confirmation (a workstation older than reply format 5): exports then
+    carry again only what `--resend` asks for, as before.
+    """
+    head = session.get(ExportHead, 1)
+    if head is None or head.confirmed is None or head.sequence <= head.confirmed:
+        return None
+    return head.confirmed + 1, head.sequence
 
 
 def _flush(dst: BinaryIO) -> None:
@@ -508,6 +531,15 @@ def _apply(
             else:
                 summary.stale_notices += 1
         sealed = _take_key(session, manifest.seal)
+        if sealed and manifest.imported is not None:
+            # The head's row before the items', the order an export takes them in.
+            session.execute(
+                update(ExportHead)
+                .where(ExportHead.id == 1)
+                .values(confirmed=manifest.imported)
+                .execution_options(synchronize_session=False)
+            )
+            summary.confirmed = manifest.imported
         for item_id in manifest.acks:
             item = session.get(Item, item_id)
             if item is None:

@@ -25,6 +25,7 @@ from app.operations.exchange import (
     export_bundle,
     record_applied,
     record_export,
+    unconfirmed,
 )
 from app.services import audit, staff
 from app.services.context import services
@@ -184,7 +185,9 @@ def export_download(
     was written (it can take minutes) gets none, and nothing is marked exported.
     """
     wanted = Item.received_day >= since if since is not None else ~Item.exported
-    if not session.scalar(select(func.count()).select_from(Item).where(wanted)):
+    # Exports the workstation has not confirmed: this one carries every item still here.
+    again = unconfirmed(session) is not None
+    if not again and not session.scalar(select(func.count()).select_from(Item).where(wanted)):
         # Audited too: "nothing" until the minute a report comes dates it, as the dashboard's
         # counts no longer do; every administrator sees whoever presses again and again.
         staff.hold_staff(session, account)

@@ -55,7 +55,7 @@ from review.casework import notices, prekeys, triage
 from review.casework.reports import reply_context
 from review.errors import InvalidValue, NotFound, ReviewError
 from review.intake import acks as acks_held
-from review.intake import receipts
+from review.intake import exports, receipts
 from review.workspace import Unlocked, audit, outbox
 from review.workspace.erase import destroy
 from review.workspace.schema import transaction
@@ -270,7 +270,11 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
     )
     # Unwrapped in memory only: on disk the envelopes open for the workspace key alone.
     envelopes = [outbox.envelope(u, r[2]) for r in replies]
-    manifest = seal_replies(unsealed, envelopes, u.signing.verify_key, seal_key, earlier)
+    # Which exports arrived, sealed too: the server carries a later one's items again.
+    imported = exports.complete_through(u.conn)
+    manifest = seal_replies(
+        unsealed, envelopes, u.signing.verify_key, seal_key, earlier, imported=imported
+    )
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as dst:

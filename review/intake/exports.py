@@ -150,6 +150,21 @@ def gaps(conn: sqlite3.Connection) -> Gaps:
     return Gaps(missing, tuple(sorted(have)))
 
 
+def complete_through(conn: sqlite3.Connection) -> int:
+    """The newest bundle number through which the chain is complete here (0 before any).
+
+    Every bundle up to it imported, or filled by a later resend. A reply bundle says it
+    under the workspace's seal (reply format 5): until it does, the server carries every
+    item of a later export again, so a bundle taken on the way loses no report.
+    """
+    have = seen(conn)
+    filled_below = max((n for n, s in have.items() if s.resend), default=0)
+    through = 0
+    while through + 1 in have or through + 1 <= filled_below:
+        through += 1
+    return through
+
+
 def check(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) -> None:
     """Refuse a bundle that contradicts the chain seen here (or is unchained after it)."""
     have = seen(conn)

@@ -92,6 +92,7 @@ def test_the_migrations_form_one_line() -> None:
         "0018",
         "0019",
         "0020_restore2",
+        "0021_staff4",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]

@@ -714,3 +714,56 @@ def test_a_format_5_handover_not_signed_by_the_key_it_names_is_refused() -> None
     seal["handovers"] = [dict(seal["handovers"][0], key=SigningKey.generate().verify_key.to_text())]
     with pytest.raises(VerificationError, match="seal"):
         ReplyManifest.from_json(obj | {"seal": seal})
+
+
+def _confirming(workspace: SigningKey, imported: int, signer: SigningKey) -> ReplyManifest:
+    """A reply bundle sealed whole, saying the exports through `imported` arrived."""
+    return seal_replies(_replies(), [], signer.verify_key, workspace, imported=imported)
+
+
+def test_a_reply_bundle_confirming_exports_is_format_5_and_round_trips() -> None:
+    key = SigningKey.generate()
+    manifest = _confirming(SigningKey.generate(), 7, key)
+    out = io.BytesIO()
+    write_replies(out, manifest, [], key)
+    reader, read = read_replies(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert (reader.manifest["format"], reader.manifest["imported"]) == (5, 7)
+    assert read == manifest
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"imported": 8}, {"imported": 0}, {"format": 4}],
+    ids=["raised", "lowered", "downgraded"],
+)
+def test_exports_confirmed_outside_the_seal_are_refused(change: dict[str, Any]) -> None:
+    # A courier cannot say a bundle they kept arrived, nor strip the word to format 4.
+    signer = SigningKey.generate()
+    body = dict(
+        _confirming(SigningKey.generate(), 7, signer).to_json(),
+        items=[],
+        signer=signer.verify_key.to_text(),
+    )
+    assert ReplyManifest.from_json(body).imported == 7  # as sealed, it reads
+    with pytest.raises((VerificationError, FormatError)):  # the seal, or fields 4 lacks
+        ReplyManifest.from_json(body | change)
+
+
+@pytest.mark.parametrize("imported", [-1, True, "7"])
+def test_a_bad_count_of_exports_imported_is_refused(imported: Any) -> None:
+    signer = SigningKey.generate()
+    body = dict(
+        _confirming(SigningKey.generate(), 7, signer).to_json(),
+        items=[],
+        signer=signer.verify_key.to_text(),
+    )
+    with pytest.raises((VerificationError, FormatError)):
+        ReplyManifest.from_json(body | {"imported": imported})
+
+
+def test_exports_are_confirmed_only_under_a_seal_over_the_whole_bundle() -> None:
+    with pytest.raises(FormatError):
+        dataclasses.replace(_replies(), imported=3)
+    acks_only = AckSeal.make("a" * 32, INSTANCE, (), SigningKey.generate())  # format 4's seal
+    with pytest.raises(FormatError):
+        dataclasses.replace(_replies(), seal=acks_only, imported=3)

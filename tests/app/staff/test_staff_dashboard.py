@@ -130,8 +130,10 @@ def reply_bundle(
     envelope_signer: SigningKey | None = None,
     instance_id: str | None = None,
     sealed: bool = True,
+    imported: int | None = None,
 ) -> bytes:
-    """A reply bundle as the review workstation writes one: a reply to each source."""
+    """A reply bundle as the review workstation writes one: a reply to each source
+    (`imported`: the export number its chain is complete through, reply format 5)."""
     signer = signer or reviewer_keys(instance).signing
     assert signer is not None
     work = instance.parent / f"replies-{new_bundle_id()}"
@@ -160,7 +162,9 @@ def reply_bundle(
         notices=tuple(Notice(d, "under-review") for d in manifest.sources),
     )
     if sealed:  # by the workspace's key, as the workstation does (the first seal gives it)
-        replies = seal_replies(replies, files, signer.verify_key, _WORKSPACE_ACK_KEY)
+        replies = seal_replies(
+            replies, files, signer.verify_key, _WORKSPACE_ACK_KEY, imported=imported
+        )
     out = io.BytesIO()
     write_replies(out, replies, files, signer)
     return out.getvalue()
@@ -734,6 +738,99 @@ def test_an_export_its_owner_did_not_make_is_named_on_her_dashboard(
         "the owner's dashboard did not name the export she did not make"
     )
     assert "raazdar export --resend" in page
+
+
+def _another(app: Flask) -> Visitor:
+    """Another source's browser, in English."""
+    client = app.test_client()
+    client.get("/lang/en")
+    return Visitor(client)
+
+
+def _dir(path: Path) -> Path:
+    """A new directory (each export read in its own)."""
+    path.mkdir()
+    return path
+
+
+def test_an_export_the_workstation_never_confirmed_is_carried_again_in_the_owners_next(
+    app: Flask, instance: Path, visitor: Visitor, alice: StaffUser, tmp_path: Path
+) -> None:
+    """Whoever holds the cookie, the password and a live code still exports, and the reports
+    it took went to their bundle only: the owner's next export said "Nothing to export", and
+    only `raazdar export --resend` at the console brought them back. Until the workstation's
+    seal confirms a bundle arrived, every export carries every item still here again."""
+    report(visitor, "The SHO released the agent for money")
+    owner = staff_client(app)
+    login(owner, app, alice)
+    first, _ = exported_manifest(app, instance, owner, _dir(tmp_path / "one"))
+    # The workstation imported bundle 1, and its sealed reply bundle says so.
+    answer = reply_bundle(app, instance, first, "Which police station?", imported=1)
+    assert upload(owner, answer).status_code in (200, 303)
+    report(_another(app), "The DSP takes a cut from the brick kiln")
+    thief = staff_client(app)
+    cookie = owner.get_cookie("rz")
+    assert cookie is not None
+    thief.set_cookie("rz", cookie.value)
+    taken_response = export(thief)
+    assert taken_response.status_code == 200
+    taken, _ = read(app, instance, taken_response.get_data(), tmp_path / "taken")
+    assert len(taken.entries) == 1
+    response = export(owner)
+    assert response.status_code == 200, (
+        f"{len(taken.entries)} of {len(taken.entries)} report items went to the thief's "
+        "bundle only: the owner's next export had nothing"
+    )
+    again, _ = read(app, instance, response.get_data(), tmp_path / "again")
+    assert {e.id for e in taken.entries} <= {e.id for e in again.entries}
+    assert again.chain is not None
+    assert (again.chain.sequence, again.chain.resend) == (3, True)
+    # Confirmed (the resend fills bundle 2's gap): the next export carries only what is new.
+    sealed = reply_bundle(app, instance, again, "Thank you", imported=3)
+    assert upload(owner, sealed).status_code in (200, 303)
+    report(_another(app), "A third report")
+    last, _ = exported_manifest(app, instance, owner, _dir(tmp_path / "last"))
+    assert last.chain is not None
+    assert not last.chain.resend
+    assert len(last.entries) == 1
+
+
+def test_a_confirmation_not_under_the_workspaces_seal_stops_no_carrying_again(
+    app: Flask, instance: Path, visitor: Visitor, alice: StaffUser, tmp_path: Path
+) -> None:
+    """A colleague about to be revoked, with a reviewer's key file and the thief's stick,
+    cannot say the stolen bundle arrived: only the seal of the workspace key held here
+    confirms, and another key's seal is ignored."""
+    report(visitor, "The SHO released the agent for money")
+    owner = staff_client(app)
+    login(owner, app, alice)
+    first, _ = exported_manifest(app, instance, owner, _dir(tmp_path / "one"))
+    assert upload(owner, reply_bundle(app, instance, first, "x", imported=1)).status_code in (
+        200,
+        303,
+    )
+    report(_another(app), "The DSP takes a cut from the brick kiln")
+    taken, _ = exported_manifest(app, instance, owner, _dir(tmp_path / "taken"))  # bundle 2, stolen
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    bundle_id, instance_id = new_bundle_id(), app.config["INSTANCE_ID"]
+    unsealed = ReplyManifest(
+        bundle_id=bundle_id,
+        instance_id=instance_id,
+        created=today(),
+        acks=(),
+        replies=(),
+        notices=(),
+    )
+    forged = seal_replies(unsealed, [], signer.verify_key, SigningKey.generate(), imported=2)
+    out = io.BytesIO()
+    write_replies(out, forged, [], signer)
+    # Refused whole (the server holds the workspace's key: PROTOCOL §13.6), so it says nothing.
+    assert upload(owner, out.getvalue()).status_code == 422
+    response = export(owner)
+    assert response.status_code == 200
+    again, _ = read(app, instance, response.get_data(), tmp_path / "again")
+    assert {e.id for e in taken.entries} <= {e.id for e in again.entries}
 
 
 def _sweep(app: Flask) -> None:
