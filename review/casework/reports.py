@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -244,13 +245,43 @@ def read_attachment(u: Unlocked, num: int, which: str) -> tuple[Attachment, byte
 def _readable(u: Unlocked, num: int, which: str) -> Attachment:
     """One readable attachment, by number, item id or file name."""
     triage.load_state(u, num)  # the report exists and is not routed away from this reviewer
-    found = [a for a in attachments(u, num) if which in (str(a.index), a.item, a.name)]
-    if not found:
-        raise NotFound(f"report {num} has no attachment {which!r}", hint="`show` lists them")
-    attachment = found[0]
+    attachment = chosen(attachments(u, num), num, which)
     if attachment.status != "filed":
         raise ReviewError(f"attachment {which} is not readable here: {attachment.problem}")
     return attachment
+
+
+def chosen(listed: list[Attachment], num: int, which: str) -> Attachment:
+    """The one attachment `which` names: by the number `show` lists, its item id, or its name.
+
+    Its source chose the name, and whoever sealed a browser report (the server) did:
+    digits are only ever a number, never a name made to be another attachment's number,
+    and a name that two attachments' names match once folded (NFKC, case: the same on
+    the screen) chooses neither.
+    """
+    if _NUMBER.fullmatch(which):
+        found = [a for a in listed if a.index == int(which)]
+    else:
+        found = [a for a in listed if a.item == which] or [
+            a for a in listed if a.name is not None and _folded(a.name) == _folded(which)
+        ]
+    if not found:
+        raise NotFound(f"report {num} has no attachment {which!r}", hint="`show` lists them")
+    if len(found) > 1:
+        numbers = [str(a.index) for a in found]
+        raise ReviewError(
+            f"attachments {', '.join(numbers[:-1])} and {numbers[-1]} of report {num} are named"
+            " alike",
+            hint="give the attachment's number, as `show` lists it",
+        )
+    return found[0]
+
+
+_NUMBER: Final = re.compile(r"[0-9]{1,9}")
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def open_attachment(
