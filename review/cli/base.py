@@ -43,6 +43,12 @@ def make_console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
+def shown(path: Path | str) -> str:
+    """A path as the tool echoes it: whoever named a file on a stick chose its name, and
+    escape sequences in it must reach the terminal as text, never as commands."""
+    return clean(str(path))
+
+
 def fail(ctx: click.Context, message: str, hint: str | None) -> None:
     """Print an error (and a hint) in the tool's format and exit with status 1."""
     click.echo(f"{PROG}: error: {clean(sensitive.unquoted(message))}", err=True)

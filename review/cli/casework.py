@@ -10,7 +10,7 @@ from rich.table import Table
 
 from review.casework import reports, triage
 from review.cli import groups, idle, paging
-from review.cli.base import PROG, Ctx, compose, parse_date, pass_ctx
+from review.cli.base import PROG, Ctx, compose, parse_date, pass_ctx, shown
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
 from review.cli.sensitive import REPORT, ask, warn_argument, warn_on_disk
@@ -209,7 +209,7 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
         which.append(f"attachment {a.index} of report {num}")
         click.echo(
             f"{PROG}: warning: this writes the plaintext of {which[0]} to"
-            f" {out}, outside the encrypted workspace, where it stays until you remove it;"
+            f" {shown(out)}, outside the encrypted workspace, where it stays until you remove it;"
             f" `{PROG} report view {num} {a.index}` reads text, images and PDFs without"
             " writing them",
             err=True,
@@ -222,7 +222,7 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
 
     found = reports.open_attachment(c.unlock(), num, attachment, out, warn)
     said = which[0] if which else "the attachment"
-    click.echo(f"wrote {said} ({found.length:,} bytes) to {out}")
+    click.echo(f"wrote {said} ({found.length:,} bytes) to {shown(out)}")
 
 
 @groups.triage.command()

@@ -15,7 +15,7 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import escalation
 from review.cli import groups, idle, paging
-from review.cli.base import PROG, Ctx, ask, compose, parse_date, pass_ctx
+from review.cli.base import PROG, Ctx, ask, compose, parse_date, pass_ctx, shown
 from review.cli.keys import second_admin_option, with_second
 from review.cli.sensitive import REPORT, asked_lines, warn_argument, warn_unless_number
 from review.cli.sensitive import ask as asked
@@ -55,7 +55,9 @@ def bodies_keygen(out: Path, label: str, fast_kdf: bool) -> None:
     except CryptoError as exc:
         raise InvalidValue(str(exc)) from exc
     write_new(out, file.to_bytes())
-    click.echo(f"wrote {out}: give reviewers this file's public keys (the file is safe to copy:")
+    click.echo(
+        f"wrote {shown(out)}: give reviewers this file's public keys (the file is safe to copy:"
+    )
     click.echo("its secrets open only with the passphrase), or these lines:")
     click.echo(f"  {file.public['x25519']}")
     click.echo(f"  {file.public['ed25519']}")
@@ -301,7 +303,7 @@ def escalate_cmd(
             f"`{PROG} escalation countersign {esc.id}`"
         )
         if out is not None:
-            click.echo(f"{PROG}: hint: {out} was not written", err=True)
+            click.echo(f"{PROG}: hint: {shown(out)} was not written", err=True)
     elif out is not None:
         _report_sent(escalation.export(u, esc.id, out), out)
     else:
@@ -311,7 +313,8 @@ def escalate_cmd(
 def _report_sent(esc: escalation.Escalation, out: Path) -> None:
     reports = ", ".join(str(n) for n in esc.record.reports)
     click.echo(
-        f"wrote {out}: report(s) {reports} escalated; an answer is due by {esc.record.deadline}"
+        f"wrote {shown(out)}: report(s) {reports} escalated;"
+        f" an answer is due by {esc.record.deadline}"
     )
 
 
@@ -509,7 +512,8 @@ def open_packet_cmd(
         ) from exc
     write_opened(opened, out)
     click.echo(
-        f"wrote {out}: packet {opened.content.packet_id}, {len(opened.content.files)} file(s)"
+        f"wrote {shown(out)}: packet {opened.content.packet_id},"
+        f" {len(opened.content.files)} file(s)"
     )
     for key in opened.signers:
         role = "author" if key == opened.author else "countersigner"

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from review.casework import replies
 from review.cli import groups
-from review.cli.base import PROG, Ctx, compose, pass_ctx
+from review.cli.base import PROG, Ctx, compose, pass_ctx, shown
 from review.cli.sensitive import REPORT
 from review.cli.subkeys import destroy_after_import
 from review.intake import exports, forks, receipts
@@ -100,7 +100,7 @@ def import_(c: Ctx, bundle: Path) -> None:
 def stick_notice(path: Path, holds: str, until: str) -> None:
     """Say what a bundle left on a stick gives away, and that only overwriting the stick ends it."""
     click.echo(
-        f"{PROG}: hint: {path} stays on its stick and {holds}; {until}, overwrite the whole"
+        f"{PROG}: hint: {shown(path)} stays on its stick and {holds}; {until}, overwrite the whole"
         " stick (a new filesystem leaves its bytes there: docs/review-workstation.md,"
         ' "USB discipline")',
         err=True,
@@ -216,12 +216,12 @@ def export_replies(c: Ctx, out: Path) -> None:
     summary = replies.export_replies(c.unlock(), out)
     for left in summary.left:
         click.echo(
-            f"{PROG}: warning: {left} is a reply bundle recorded here that an export cut short "
-            "left under its temporary name: rename it and carry it, or take it back",
+            f"{PROG}: warning: {shown(left)} is a reply bundle recorded here that an export cut"
+            " short left under its temporary name: rename it and carry it, or take it back",
             err=True,
         )
     click.echo(
-        f"wrote {out}: {summary.replies} reply(ies), {summary.notices} notice(s), "
+        f"wrote {shown(out)}: {summary.replies} reply(ies), {summary.notices} notice(s), "
         f"{summary.acks} acknowledgement(s)"
     )
     stick_notice(

@@ -21,7 +21,7 @@ from crypto.constants import MANIFEST_MAX_DAYS, SUBKEYS_MAX_BYTES
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import groups, idle, sensitive
-from review.cli.base import Ctx, ask, make_console, pass_ctx
+from review.cli.base import Ctx, ask, make_console, pass_ctx, shown
 from review.keys import ceremony, keyring, revocation, witness
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import refresh_copy, rotate
@@ -112,7 +112,9 @@ def _write_draft(path: Path, signed: SignedManifest, current: Manifest | None) -
     for line in ceremony.changes(current, signed.manifest):
         click.echo(line)
     need = ceremony.signatures(signed, current).need
-    click.echo(f"wrote {path}: it needs {need} authority signature(s) (`keys sign-manifest`)")
+    click.echo(
+        f"wrote {shown(path)}: it needs {need} authority signature(s) (`keys sign-manifest`)"
+    )
 
 
 @groups.keys.command("reviewer-new")
@@ -126,7 +128,7 @@ def reviewer_new(out: Path, label: str, fast_kdf: bool) -> None:
     )
     ceremony.write_new(out, file.to_bytes())
     assert file.encryption_public is not None  # noqa: S101 - made with one above
-    click.echo(f"wrote {out}: key {file.encryption_public.fingerprint}")
+    click.echo(f"wrote {shown(out)}: key {file.encryption_public.fingerprint}")
 
 
 @groups.keys.command("authority-init")
@@ -182,7 +184,7 @@ def authority_init(
         kdf=_kdf(fast_kdf),
     )
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {shown(path)}")
     click.echo("authority fingerprints, to pin on the server and in each workspace:")
     for fp in ceremony.fingerprints(signed):
         click.echo(f"  {fp}")
@@ -606,7 +608,7 @@ def timestamp_new(out: Path, label: str, fast_kdf: bool) -> None:
     )
     ceremony.write_new(out, file.to_bytes())
     assert file.signing_public is not None  # noqa: S101 - made with one above
-    click.echo(f"wrote {out}: timestamp key {file.signing_public.fingerprint}")
+    click.echo(f"wrote {shown(out)}: timestamp key {file.signing_public.fingerprint}")
 
 
 @groups.keys.command("list-instance")
@@ -733,7 +735,7 @@ def timestamp(
     stamp = keyring.timestamp(current, pair.signing, dt.date.today(), days, lists)
     ceremony.write_new(out, stamp.to_bytes())
     click.echo(
-        f"wrote {out}: keyring v{stamp.timestamp.version} is the newest until "
+        f"wrote {shown(out)}: keyring v{stamp.timestamp.version} is the newest until "
         f"{stamp.timestamp.expires}; install it on the server: raazdar keyring timestamp FILE"
     )
     for rid, number in stamp.timestamp.subkeys:

@@ -12,7 +12,7 @@ from crypto import Period
 from crypto import constants as C
 from crypto.errors import FormatError
 from review.cli import groups
-from review.cli.base import PROG, Ctx, pass_ctx
+from review.cli.base import PROG, Ctx, pass_ctx, shown
 from review.keys import subkeys
 from review.workspace.erase import destroy as destroy_file
 
@@ -56,27 +56,28 @@ def new(c: Ctx, out: Path, weeks: int, rekey: bool) -> None:
         dst.write(signed.to_bytes())
     listed = signed.subkeys
     if rekey:
-        click.echo(f"subkey list {listed.first} to {listed.last} written to {out}")
+        click.echo(f"subkey list {listed.first} to {listed.last} written to {shown(out)}")
         click.echo(f"new keys for {_periods(made)}")
         click.echo(
             f"{PROG}: hint: carry it to the server: "
-            f"`raazdar keyring subkeys install --rekeyed {out.name}` (today: until then reports "
-            "are sealed to the leaked keys)",
+            f"`raazdar keyring subkeys install --rekeyed {shown(out.name)}` (today: until then"
+            " reports are sealed to the leaked keys)",
             err=True,
         )
         click.echo(
             f"{PROG}: hint: and have a timestamp signed naming it (list {listed.sequence}): "
-            f"`raazdar-review keys timestamp --key-file … --subkeys {out.name} --out …`, "
+            f"`raazdar-review keys timestamp --key-file … --subkeys {shown(out.name)} --out …`, "
             "so devices that keep nothing refuse the leaked list too",
             err=True,
         )
         return
     click.echo(
-        f"subkey list {listed.first} to {listed.last} written to {out} "
+        f"subkey list {listed.first} to {listed.last} written to {shown(out)} "
         f"({len(made)} new week(s): {_periods(made)})"
     )
     click.echo(
-        f"{PROG}: hint: carry it to the server: `raazdar keyring subkeys install {out.name}`",
+        f"{PROG}: hint: carry it to the server:"
+        f" `raazdar keyring subkeys install {shown(out.name)}`",
         err=True,
     )
 
