@@ -14,7 +14,7 @@ from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, pass_ctx, shown
 from review.cli.sensitive import REPORT
 from review.cli.subkeys import destroy_after_import
-from review.intake import exports, forks, receipts
+from review.intake import copies, exports, forks, receipts
 from review.intake.importer import REPLACED_HINT, import_bundle
 from review.workspace import Unlocked
 
@@ -48,6 +48,10 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: warning: {withheld.message()}", err=True)
     if summary.stale:
         click.echo(f"{PROG}: hint: {forks.STALE_HINT}", err=True)
+    for copy in summary.copies:
+        click.echo(f"{PROG}: warning: {copy.message()}", err=True)
+    if summary.copies:
+        click.echo(f"{PROG}: hint: {copies.HINT}", err=True)
     for replaced in summary.replaced:
         click.echo(f"{PROG}: warning: {replaced.message()}", err=True)
         click.echo(f"{PROG}: hint: {REPLACED_HINT}", err=True)

@@ -65,7 +65,7 @@ from review.analysis.records import FileSent
 from review.casework import conflicts, notices, prekeys, triage
 from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
-from review.intake import acks, exports, receipts, unheld
+from review.intake import acks, copies, exports, receipts, unheld
 from review.intake.ahead import Ahead
 from review.intake.forks import Fork, Stale, forked, stale
 from review.keys import subkeys
@@ -132,6 +132,8 @@ class ImportSummary:
     other_ack_key: acks.OtherKey | None = None
     # The server was put back from a backup since the bundle imported here before this one.
     restored: receipts.Restored | None = None
+    # Items whose envelope is one filed here under another id: not filed again.
+    copies: list[copies.Copy] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,7 @@ class _Filed:
     sent: FileSent | None = None  # a file's plaintext digest, name and length
     keyring: KeyringSeen | None = None  # the keyring its sealer verified, if it says
     leaked: bool = False  # opened only by subkeys a re-keying replaced
+    envelope: bytes | None = None  # the bundle item hash of its envelope
 
 
 @dataclass(frozen=True)
@@ -315,8 +318,8 @@ _HINTS: Final = {
 }
 
 
-def _verified_items(reader: BundleReader, tmp: Path) -> Iterator[bytes | Path]:
-    """Each item in order, whole and with its hash checked, before anyone reads it.
+def _verified_items(reader: BundleReader, tmp: Path) -> Iterator[tuple[bytes, bytes | Path]]:
+    """Each item in order with its hash, whole and checked, before anyone reads it.
 
     Small items stay in memory and large ones go to scratch (ciphertext either
     way); bytes after the last item raise when the iteration ends, before the
@@ -324,19 +327,19 @@ def _verified_items(reader: BundleReader, tmp: Path) -> Iterator[bytes | Path]:
     """
     for index, (item, blocks) in enumerate(reader.iter_items()):
         if item.size <= _BUFFER_MAX:
-            yield b"".join(blocks)
+            yield item.hash, b"".join(blocks)
             continue
         path = tmp / f"{index:06d}.item"
         with path.open("xb") as out:
             for block in blocks:
                 out.write(block)
-        yield path
+        yield item.hash, path
 
 
 def _file_all(
     u: Unlocked,
     manifest: ExportManifest,
-    envelopes: Iterator[bytes | Path],
+    envelopes: Iterator[tuple[bytes, bytes | Path]],
     progress: Progress | None,
     digest: bytes,
 ) -> ImportSummary:
@@ -362,14 +365,20 @@ def _file_all(
     # Inline blobs wait in memory for the transaction; past this, blobs are files.
     inline_left = _INLINE_BUDGET
     ahead = Ahead(len(manifest.entries))
+    seen: dict[bytes, str] = {}  # envelope hash to the item filed with it, in this bundle
+    found: list[copies.Copy] = []
     try:
         filed = []
         for done, entry in enumerate(manifest.entries, start=1):
             if progress is not None:
                 progress(done, len(manifest.entries))
-            envelope = next(envelopes)
+            hashed, envelope = next(envelopes)
             if known.get(entry.id) == "filed":
                 summary.already += 1
+                continue
+            first = seen.get(hashed) or copies.original(u.conn, hashed)
+            if first is not None and first != entry.id:
+                found.append(copies.Copy(entry.id, first))
                 continue
             inline = inline_left > 0
             result = _file_one(u, entry, envelope, keys, written, inline=inline)
@@ -377,6 +386,8 @@ def _file_all(
                 ahead.add(result.content)
             if result.problem is not None:
                 summary.problems.append(f"item {entry.id}: {result.problem}")
+            if result.status == "filed":
+                seen[hashed], result.envelope = entry.id, hashed
             if result.status == "filed" or entry.id not in known:
                 filed.append(result)
                 inline_left -= len(result.data or b"")
@@ -407,6 +418,9 @@ def _file_all(
                 summary.unread, summary.forged_unheld = unheld.settle(u, manifest.unheld or ())
                 summary.held = acks.settle(u, manifest.acks)
                 summary.other_ack_key = acks.other_key(u, manifest.acks)
+                summary.copies = copies.numbered(u.conn, found)
+                if found:
+                    audit.append(u, "import", None, _copied(manifest, found))
             return summary
         with transaction(u.conn):
             exports.record(u.conn, manifest, digest)
@@ -421,6 +435,8 @@ def _file_all(
             summary.held = acks.settle(u, manifest.acks)
             summary.other_ack_key = acks.other_key(u, manifest.acks)
             summary.filed = sum(1 for f in filed if f.status == "filed")
+            copies.record(u.conn, ((f.envelope, f.entry.id) for f in filed if f.envelope))
+            summary.copies = copies.numbered(u.conn, found)
             detail: dict[str, object] = {
                 "bundle": manifest.bundle_id,
                 "filed": summary.filed,
@@ -435,6 +451,8 @@ def _file_all(
                 detail["stale"] = sorted({f.item for f in summary.stale})
             if leaked:
                 detail["replaced_subkey"] = sorted(item for item, _ in leaked)
+            if found:
+                detail["copies"] = sorted(c.item for c in found)
             audit.append(u, "import", None, detail)
             conflicts.route(u)  # new reports naming a reviewer's declaration go to others
     except BaseException:
@@ -739,6 +757,15 @@ def _reseal(
         raise
     writer.finish()
     return opened, tee.copy(), tee.digest.hexdigest()
+
+
+def _copied(manifest: ExportManifest, found: list[copies.Copy]) -> dict[str, object]:
+    """The audit entry of an import that filed nothing but copies."""
+    return {
+        "bundle": manifest.bundle_id,
+        "filed": 0,
+        "copies": sorted(c.item for c in found),
+    }
 
 
 def _record(

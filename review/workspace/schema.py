@@ -26,7 +26,7 @@ from typing import Final
 from review.errors import WorkspaceError
 from review.workspace.erase import destroy
 
-SCHEMA_VERSION: Final = 11
+SCHEMA_VERSION: Final = 12
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -151,6 +151,7 @@ CREATE TABLE reply_prekeys (
     used INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1))
 );
 CREATE INDEX reply_prekeys_report ON reply_prekeys(report);
+CREATE TABLE envelopes (digest BLOB PRIMARY KEY, item TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -340,6 +341,12 @@ def _to_version_11(conn: sqlite3.Connection) -> None:
     """
 
 
+def _to_version_12(conn: sqlite3.Connection) -> None:
+    """Each filed envelope's bundle item hash, so a copy under another id is named
+    (`review.intake.copies`); envelopes filed before are not known, their ciphertext gone."""
+    _create_missing(conn, SCHEMA[SCHEMA.index("CREATE TABLE envelopes") :])
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -352,6 +359,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (9, _to_version_9),
     (10, _to_version_10),
     (11, _to_version_11),
+    (12, _to_version_12),
 )
 
 
