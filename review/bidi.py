@@ -8,6 +8,9 @@ Unicode Bidirectional Algorithm (rules W1-W7, N1-N2, I1-I2, without explicit
 embeddings); it is wrapped to the width in logical order; and each line is
 reversed by levels (L1-L2) with mirrored brackets (L4), so what reaches the
 terminal is visual order. Combining marks stay after the letter they sit on.
+One rule is not Unicode's: a number written in groups (0300-1234567, +92 300
+1234567) is drawn as written, where the algorithm would swap its groups after
+Urdu letters.
 Letters are not joined (shaped): a terminal that does not shape shows them in
 their isolated forms. Explicit embedding, override and isolate characters are
 dropped, so a report cannot make the screen show text in an order that hides
@@ -29,6 +32,9 @@ _MARKS: Final = frozenset({"\u200e", "\u200f", "\u061c"})
 _JOINERS: Final = frozenset({"\u200c", "\u200d"})
 _MIRROR: Final = dict(zip("()[]{}<>«»\u2039\u203a", ")(][}{><»«\u203a\u2039", strict=True))
 _NEUTRAL: Final = frozenset({"B", "S", "WS", "ON", "BN", "ES", "ET", "CS", "NSM"})
+# Between two digits, what writes one number in groups: a phone number (0300-1234567,
+# +92 300 1234567), an identity card's (35202-1234567-1), a date (12/03/2024).
+_NUMBER_JOINERS: Final = frozenset("-+/. \u00a0\u2010\u2011\u2012\u2013")
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def layout(text: str, width: int, *, reorder: bool = True) -> list[Line]:
     for paragraph in clean(text).split("\n"):
         rtl = is_rtl(paragraph)
         clusters = _clusters(paragraph)
-        levels = _levels([unicodedata.bidirectional(c[0]) for c in clusters], rtl)
+        levels = _levels(clusters, rtl)
         for start, end in _wrap(clusters, width):
             line, line_levels = clusters[start:end], levels[start:end]
             if reorder:
@@ -82,7 +88,7 @@ def visual(text: str, *, rtl: bool | None = None) -> str:
     """One line of text in visual order, as `layout` would draw it unwrapped."""
     direction = is_rtl(text) if rtl is None else rtl
     clusters = _clusters(clean(text))
-    levels = _levels([unicodedata.bidirectional(c[0]) for c in clusters], direction)
+    levels = _levels(clusters, direction)
     line = _reorder(clusters, _trailing_space_at_base(clusters, levels, direction))
     return "".join(c for c in line if c not in _MARKS)
 
@@ -99,11 +105,12 @@ def _clusters(text: str) -> list[str]:
     return clusters
 
 
-def _levels(kinds: list[str], rtl: bool) -> list[int]:
-    """Resolve each character's embedding level within one paragraph (W1-W7, N1-N2, I1-I2)."""
+def _levels(clusters: list[str], rtl: bool) -> list[int]:
+    """Resolve each character's embedding level within one paragraph (W1-W7, N1-N2, I1-I2),
+    a number's groups kept together (`_NUMBER_JOINERS`)."""
     base = 1 if rtl else 0
     sos = "R" if rtl else "L"
-    types = list(kinds)
+    types = [unicodedata.bidirectional(c[0]) for c in clusters]
     # W1: a mark with nothing before it takes the paragraph's direction.
     types = [sos if t == "NSM" and i == 0 else t for i, t in enumerate(types)]
     for i, t in enumerate(types):
@@ -124,6 +131,7 @@ def _levels(kinds: list[str], rtl: bool) -> list[int]:
             types[i] = "EN"
         elif here == "CS" and before == after and before in ("EN", "AN"):
             types[i] = before
+    _join_numbers(clusters, types)
     # W5: terminators (%, currency signs) next to European numbers join them.
     for i, t in enumerate(types):
         if t != "EN":
@@ -163,6 +171,21 @@ def _levels(kinds: list[str], rtl: bool) -> list[int]:
     if base == 0:
         return [{"L": 0, "R": 1}.get(t, 2) for t in types]
     return [1 if t == "R" else 2 for t in types]
+
+
+def _join_numbers(clusters: list[str], types: list[str]) -> None:
+    """Not Unicode's rule: one of `_NUMBER_JOINERS` between two digits of a kind, or a plus
+    just before one, is of its number. Digits after Urdu letters are Arabic numbers (W2),
+    and W4 joins no hyphen nor space between those: "0300-1234567" would be drawn
+    "1234567-0300", and a reviewer copy another person's phone number from the screen."""
+    numbers = ("EN", "AN")
+    for i in range(1, len(types) - 1):
+        before, after = types[i - 1], types[i + 1]
+        if clusters[i] in _NUMBER_JOINERS and before == after and before in numbers:
+            types[i] = before
+    for i in range(len(types) - 1):
+        if clusters[i] == "+" and types[i + 1] in numbers and (i == 0 or types[i - 1] == "WS"):
+            types[i] = types[i + 1]
 
 
 def _strong(kind: str) -> str:
