@@ -38,6 +38,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -240,7 +241,7 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
     """
     ws = u.workspace
     try:
-        with bundle.open("rb") as src, scratch(ws) as tmp, _collector_paused():
+        with _regular_file(bundle) as src, scratch(ws) as tmp, _collector_paused():
             reader, manifest = read_export(src, server_keys(ws), ws.pinned.instance_id)
             digest = manifest_digest(reader.manifest)
             exports.check(u.conn, manifest, digest)
@@ -267,6 +268,23 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
         ) from exc
     except FileNotFoundError as exc:
         raise ImportRefused(f"no bundle at {bundle}") from exc
+
+
+def _regular_file(path: Path) -> BinaryIO:
+    """Open a bundle for reading, refusing what a stick can hold in its place: a named pipe
+    (opened as a file, one no one writes to blocks for ever) or a device, linked or not."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ImportRefused(
+                f"{path} is not a file (a pipe, a device, or a link to one)",
+                hint="a bundle is a plain file: copy it onto the stick again",
+            )
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _catch_up(u: Unlocked, manifest: ExportManifest) -> notices.Behind | None:
