@@ -223,6 +223,14 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
     """Write a reply bundle: this reviewer's queued replies, notices, and acks."""
     if out.exists() or out.is_symlink():
         raise ReviewError(f"{out} already exists", hint="choose a new file name")
+    if u.workspace.holds(out.parent):
+        # Its manifest names, in the clear, the sources answered and what each is shown.
+        raise ReviewError(
+            f"{out} is in the workspace (a folder there, or a link to it): a reply bundle"
+            " goes on the stick, and names in the clear the sources it answers",
+            hint="write it to a folder of the stick that is no link; if the stick holds a"
+            " link to the workspace, its carrier put it there: tell the administrators",
+        )
     left = _left_over(u, out.parent)
     signer = u.signing.verify_key.to_text()
     replies = u.conn.execute(

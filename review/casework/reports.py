@@ -301,7 +301,7 @@ def open_attachment(
         raise ReviewError(f"{out} already exists", hint="choose a new file name")
     if not out.parent.is_dir():
         raise ReviewError(f"{out.parent} is not a directory")
-    if out.parent.resolve().is_relative_to(u.workspace.root.resolve()):
+    if u.workspace.holds(out.parent):
         raise ReviewError(
             "the workspace holds no plaintext: write the attachment somewhere else",
             hint="an encrypted volume of its own, or the stick it leaves on",

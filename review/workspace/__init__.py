@@ -117,6 +117,11 @@ class Workspace:
         """Scratch space on the same disk: ciphertext only, emptied after each use."""
         return self.root / "tmp"
 
+    def holds(self, directory: Path) -> bool:
+        """Whether a directory is the workspace or in it, links followed: what it is named
+        by on a stick (a link there to the workspace) does not matter."""
+        return directory.resolve().is_relative_to(self.root.resolve())
+
     @classmethod
     def open(cls, root: Path) -> Workspace:
         """Open an existing workspace (still locked)."""
