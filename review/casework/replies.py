@@ -356,6 +356,8 @@ def _left_over(u: Unlocked, directory: Path) -> tuple[Path, ...]:
     trusted = [VerifyKey.from_text(k) for (k,) in u.conn.execute(_SIGNING_KEYS)]
     recorded = []
     for path in sorted(directory.glob(".*.part")):
+        if path.is_symlink() or not path.is_file():
+            continue  # not one an export left: a pipe there would hold the export for ever
         try:
             with path.open("rb") as src:
                 _, manifest = read_replies(src, trusted, u.workspace.pinned.instance_id)
