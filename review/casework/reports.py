@@ -65,8 +65,45 @@ class Attachment:
 
     @property
     def label(self) -> str:
-        """What to call the item: its file name, or what it holds when it has none."""
-        return self.name or ("the report's text" if self.kind == "report" else "")
+        """What to call the item: its file name, marked if made to look like another name,
+        or what it holds when it has none."""
+        if not self.name:
+            return "the report's text" if self.kind == "report" else ""
+        marks = lookalike(self.name)
+        return f"{self.name} (!! {'; '.join(marks)})" if marks else self.name
+
+
+# Scripts with letters drawn like Latin ones: a name mixing two of them may imitate another.
+_LOOKALIKE_SCRIPTS: Final = ("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC")
+
+
+def lookalike(name: str) -> list[str]:
+    """What makes a file name look like another one on the screen, if anything does.
+
+    Whoever sealed the report chose it: letters of two scripts drawn alike ("ledger"
+    with a Cyrillic U+0435 for its e), blanks that are not spaces (a Hangul filler draws
+    as nothing), compatibility forms (a fullwidth U+FF4C for an l). The sealer refuses
+    control and format characters.
+    """
+    marks = []
+    scripts = []
+    for ch in name:
+        if unicodedata.category(ch).startswith("L"):
+            script = unicodedata.name(ch, "").split(" ")[0]
+            if script in _LOOKALIKE_SCRIPTS and script not in scripts:
+                scripts.append(script)
+    if len(scripts) > 1:
+        mixed = " and ".join(s.title() for s in scripts)
+        marks.append(f"mixes {mixed} letters")
+    if any(ch in _BLANKS or (unicodedata.category(ch) == "Zs" and ch != " ") for ch in name):
+        marks.append("holds blank characters that are not spaces")
+    if unicodedata.normalize("NFKC", name) != unicodedata.normalize("NFC", name):
+        marks.append("written in compatibility forms")
+    return marks
+
+
+# Letters and symbols drawn as nothing, or as a blank.
+_BLANKS: Final = frozenset("\u115f\u1160\u3164\uffa0\u2800\u2028\u2029")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+from app.demo import DEMO_PASSPHRASE
+from review import workspace as ws
+from review.casework import reports
 from tests.review.support import Server, review
 
 DECOY = b"decoy-NOT-the-ledger"
@@ -60,3 +63,30 @@ def test_two_names_that_look_the_same_are_refused_by_name_and_each_read_by_numbe
     both = {review(workspace, "view", "1", n).output for n in ("1", "2")}
     assert any(LEDGER.decode() in o for o in both)
     assert any(DECOY.decode() in o for o in both)
+
+
+LOOKALIKES = [
+    ("l\u0435dger.txt", "mixes Latin and Cyrillic letters"),  # a Cyrillic e
+    ("ledger\u3164.txt", "blank characters that are not spaces"),  # a Hangul filler
+    ("\uff4cedger.txt", "compatibility forms"),  # a fullwidth l
+]
+
+
+def test_a_name_made_to_look_like_another_is_marked_wherever_it_is_listed(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    files = [("ledger.txt", LEDGER)] + [(name, DECOY) for name, _ in LOOKALIKES]
+    _imported(server, workspace, tmp_path, files)
+    shown = review(workspace, "show", "1")
+    assert shown.exit_code == 0, shown.output
+    for _name, mark in LOOKALIKES:
+        assert mark in shown.output
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    try:
+        labels = {a.name: a.label for a in reports.attachments(u, 1)}
+    finally:
+        u.workspace.close()
+    assert labels["ledger.txt"] == "ledger.txt"  # a plain name is shown as it is
+    for name, mark in LOOKALIKES:
+        assert labels[name].startswith(name)
+        assert mark in labels[name]  # the terminal UI's list shows the same label
