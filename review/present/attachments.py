@@ -16,7 +16,7 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
-from review.casework import pdfview, reports
+from review.casework import pdfchild, pdfview, reports
 from review.errors import ReviewError
 from review.present import metadata
 from review.present.text import SHOWN_MAX, prose, safe
@@ -182,9 +182,14 @@ def image_cells(data: bytes, columns: int) -> Text:
 
 
 def cells(rgb: Image.Image, columns: int) -> Text:
-    """Draw an image in colour with half blocks: two pixel rows to a line of cells."""
+    """Draw an image in colour with half blocks: two pixel rows to a line of cells, at most
+    `columns` wide and `pdfchild.TALLEST` times that tall (a picture a pixel wide and a
+    hundred thousand tall is a few hundred bytes: drawn at its width, 50,000 lines)."""
     cols = max(1, min(columns, rgb.width))
     rows = max(2, round(rgb.height * cols / rgb.width))
+    if rows > pdfchild.TALLEST * columns:
+        rows = pdfchild.TALLEST * columns
+        cols = max(1, min(cols, round(rgb.width * rows / rgb.height)))
     small = rgb.resize((cols, rows + rows % 2))
     out = Text()
     for y in range(0, small.height, 2):
