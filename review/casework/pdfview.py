@@ -1,11 +1,12 @@
-"""Reading a PDF for `view`, from memory: in a confined child process, by pipe, with a deadline.
+"""Reading a PDF (or a picture) for `view`, from memory: in a confined child, by pipe, in time.
 
 The PDF goes to `review.casework.pdfchild` on its standard input and comes back as
 frames on its standard output: no temporary file holds it or its text. The
 child is given a wall-clock deadline here and lowers its own memory, CPU and
 file limits before it reads a byte, so a PDF built to hang or exhaust a parser,
 or a bug in one, ends the child and never the review tool. The child is
-untrusted too: every frame is checked, and its output is capped.
+untrusted too: every frame is checked, and its output is capped. A picture goes
+the same way to `review.casework.imagechild` (`read_picture`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import IO, Final, cast
 
 from PIL import Image
 
-from review.casework import pdfchild
+from review.casework import imagechild, pdfchild
 from review.errors import ReviewError
 
 HINT_OPEN: Final = "`open` writes it to a file outside the workspace, for a viewer of its own"
@@ -100,6 +101,32 @@ _SIGNALS: Final = {
 }
 
 
+def read_picture(data: bytes, *, columns: int, limits: Limits = Limits()) -> Image.Image:
+    """Decode a picture in a confined child (`review.casework.imagechild`), made small:
+    `columns` pixels wide at most, and `pdfchild.TALLEST` times that tall."""
+    columns = max(1, min(columns, 1000))
+    request = {"memory": limits.memory, "cpu": limits.cpu_seconds, "columns": columns}
+    out, status = run_child(imagechild.__name__, data, json.dumps(request), limits, "the picture")
+    header = pdfchild.HEADER.size
+    if len(out) >= header:
+        kind, _number, length = pdfchild.HEADER.unpack_from(out)
+        body = out[header : header + length]
+        if kind == pdfchild.ERROR and len(body) == length:
+            code, _, detail = body.decode("utf-8", "replace").partition("\n")
+            said = (
+                "it needs more memory than a picture is given here" if code == "memory" else detail
+            )
+            raise ReviewError(f"the image cannot be drawn: {said}", hint=HINT_OPEN)
+        if kind == pdfchild.IMAGE and len(body) == length and status == 0:
+            picture = _image(body, columns)
+            if picture is not None:
+                return picture
+    stopped = (
+        f"the picture reader stopped: {ended(status)}" if status else "its answer was malformed"
+    )
+    raise ReviewError(f"the image cannot be drawn: {stopped}", hint=HINT_OPEN)
+
+
 def ended(status: int) -> str:
     """Why the child ended, in words."""
     if status < 0:
@@ -124,7 +151,9 @@ def _command(module: str, request: str) -> list[str]:
     return [sys.executable, "-I", "-B", "-c", _BOOT, _TREE, module, request]
 
 
-def run_child(module: str, data: bytes, request: str, limits: Limits) -> tuple[bytes, int]:
+def run_child(
+    module: str, data: bytes, request: str, limits: Limits, what: str = "the PDF"
+) -> tuple[bytes, int]:
     """Run a confining child module with `data` on its stdin: its output and exit status,
     in bounded time (`ReviewError` past the deadline or the output limit)."""
     proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
@@ -143,7 +172,7 @@ def run_child(module: str, data: bytes, request: str, limits: Limits) -> tuple[b
         # Its output ended; give it what is left of the deadline to exit.
         status = proc.wait(max(deadline - time.monotonic(), 0.1))
     except subprocess.TimeoutExpired:
-        raise _too_slow(limits) from None
+        raise _too_slow(limits, what) from None
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -194,9 +223,10 @@ def _feed(stdin: IO[bytes], data: bytes, sent: int) -> int:
         return len(data)
 
 
-def _too_slow(limits: Limits) -> ReviewError:
+def _too_slow(limits: Limits, what: str = "the PDF") -> ReviewError:
     return ReviewError(
-        f"the PDF took longer than {limits.seconds:g} s to read: {HOSTILE}", hint=HINT_OPEN
+        f"{what} took longer than {limits.seconds:g} s to read: {HOSTILE.replace('the PDF', what)}",
+        hint=HINT_OPEN,
     )
 
 

@@ -6,12 +6,10 @@ child process through pipes (`review.casework.pdfview`). Nothing is written to d
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
@@ -163,22 +161,9 @@ def render(shown: list[Block], width: int, *, reorder: bool) -> Text:
     return out
 
 
-# The formats Pillow decodes in memory by itself. Not EPS, whatever the attachment's type
-# says: Pillow would write it to a temporary file on the disk for Ghostscript to run.
-DRAWN: Final = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP")
-
-
 def image_cells(data: bytes, columns: int) -> Text:
-    """Decode an image, refusing a decompression bomb, and draw it in cells."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=DRAWN) as img:
-                img.load()
-                rgb = img.convert("RGB")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Warning) as exc:
-        raise ReviewError(f"the image cannot be drawn: {exc}") from exc
-    return cells(rgb, columns)
+    """Decode a picture in a confined child (a decompression bomb is refused there), draw it."""
+    return cells(pdfview.read_picture(data, columns=columns), columns)
 
 
 def cells(rgb: Image.Image, columns: int) -> Text:

@@ -8,13 +8,18 @@ thousand times more for one of 100 million pixels.
 
 from __future__ import annotations
 
+import os
 import struct
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import pytest
 
 from review.casework.pdfchild import TALLEST
 from review.casework.reports import Attachment
+from review.errors import ReviewError
 from review.present.attachments import blocks, image_cells
 
 
@@ -50,3 +55,36 @@ def test_a_tall_picture_attachment_is_viewed_within_bounds() -> None:
     assert len(cells) == 1
     assert cells[0] is not None
     assert cells[0].plain.count("\n") <= TALLEST * 80 // 2 + 1
+
+
+# The tool's own peak when it draws a picture of 36 million pixels (a 35 KB PNG): decoded
+# in the tool, it took 300 MB and more, with the workspace's key in the same memory.
+TOOL_PEAK_MB = 160
+
+
+def test_a_picture_is_decoded_outside_the_tools_own_memory(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png(6000, 6000))
+    script = (
+        "import resource, sys; from pathlib import Path;"
+        " from review.present.attachments import image_cells;"
+        " drawn = image_cells(Path(sys.argv[1]).read_bytes(), 100);"
+        " peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024;"
+        " print(peak, drawn.plain.count(chr(10)))"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", script, str(bomb)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])},
+        check=True,
+    )
+    peak, lines = map(int, done.stdout.split())
+    assert lines == 50  # drawn, 100 by 100 pixels
+    assert peak < TOOL_PEAK_MB, f"the tool itself peaked at {peak} MB"
+
+
+def test_a_picture_that_is_none_is_refused_with_the_readers_words() -> None:
+    with pytest.raises(ReviewError, match="the image cannot be drawn"):
+        image_cells(b"\x89PNG\r\n\x1a\n not a picture", 100)
