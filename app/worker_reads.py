@@ -80,13 +80,23 @@ class BodyTooSlow(AppError):
     gives_form_back = True
 
 
+# `Connection: close` filled with the whitespace a header's value may end with (RFC 9112
+# §5) to the bytes of `Connection: keep-alive`: five bytes said which, after the padding.
+_CLOSE: Final = "Connection: close\r\n"
+_CLOSE_AS_LONG: Final = f"Connection: close{' ' * (len('keep-alive') - len('close'))}\r\n"
+
+
 class _Response(wsgi.Response):
     """gunicorn's response writer without the `Server: gunicorn` line."""
 
     def default_headers(self) -> list[str]:
-        """Gunicorn's own headers, except the one that names it."""
+        """Gunicorn's own headers, except the one that names it; closing or not, one size."""
         headers: list[str] = super().default_headers()
-        return [h for h in headers if not h.lower().startswith("server:")]
+        return [
+            _CLOSE_AS_LONG if h == _CLOSE else h
+            for h in headers
+            if not h.lower().startswith("server:")
+        ]
 
 
 # `wsgi.create` builds its writer from this module-level name.

@@ -275,6 +275,32 @@ def test_gunicorn_does_not_name_itself(server: str) -> None:
     assert b"\r\nlast-modified:" not in head
 
 
+def _answer(sock: socket.socket) -> bytes:
+    """Read one answer of a kept-alive connection: its head and the body it announces."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head = data.split(b"\r\n\r\n", 1)[0]
+    length = int(head.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+    while len(data) < len(head) + 4 + length:
+        data += sock.recv(65536)
+    return data
+
+
+def test_a_closing_answer_takes_the_bytes_of_a_kept_alive_one(server: str) -> None:
+    # gunicorn says `Connection: close` or `Connection: keep-alive`, five bytes apart,
+    # after the app padded the page: a server under load closes more connections, and a
+    # client that asks it to close was answered in fewer bytes than its neighbours.
+    request = b"GET /login HTTP/1.1\r\nHost: x.onion\r\n%s\r\n"
+    closing = _raw(server, request % b"Connection: close\r\n")
+    with socket.create_connection(_address(server), timeout=10) as sock:
+        sock.sendall(request % b"")
+        kept = _answer(sock)
+    assert b"\r\nconnection: keep-alive" in kept.lower()
+    assert b"\r\nconnection: close" in closing.lower()
+    assert len(closing) == len(kept), f"closing {len(closing)} bytes, kept alive {len(kept)}"
+
+
 @pytest.mark.parametrize("host", [b"a" * 64 + b".onion", b"a..b"])
 def test_a_malformed_host_is_a_normal_400_page_and_no_log_line(
     server: str, server_log: Path, host: bytes
