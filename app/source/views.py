@@ -250,7 +250,7 @@ def submit() -> ResponseReturnValue:
             return _file_first_report(form, _report(form, terms), codename)
         except submissions_service.AlreadyFiled as exc:
             _sign_in(exc.who)
-            return redirect(url_for("source.submitted"), code=303)
+            return _confirmed()
         except (SubmissionError, KdfBusy, KeyringUnavailable) as exc:
             return _refused_first_report(form, exc)
         except Exception as exc:
@@ -291,7 +291,18 @@ def _file_first_report(
         before_commit=lambda who: logins.append(_add_login(who)),
     )
     _hand_out(logins[0])
-    return redirect(url_for("source.submitted"), code=303)
+    return _confirmed()
+
+
+def _confirmed() -> ResponseReturnValue:
+    """The confirmation of a report filed, in place of the form that sent it.
+
+    A redirect to `/submitted` and a second answer, where a report refused is given back
+    in one, told whoever counts the answers (a guard relay, the source's ISP) which it was.
+    In place, it takes what the form given back would (`app.source.sizes`). Sent again (a
+    reload, Back and Send), the form's one-time token files nothing twice (`_once_id`).
+    """
+    return render_template("source/submitted.html"), 200
 
 
 def _switched_language() -> bool:
@@ -377,10 +388,19 @@ class _Refused:
 
 @bp.get("/submitted")
 def submitted() -> ResponseReturnValue:
-    """The confirmation page."""
+    """The confirmation page, for a source who reloads it or comes back to it."""
     if _signed_in() is None:
-        return redirect(url_for("source.login"))
+        return _login_in_place()
     return render_template("source/submitted.html")
+
+
+def _login_in_place() -> ResponseReturnValue:
+    """The login page, for a visitor with no login at a page that needs one.
+
+    A `302` to `/login` and a second answer, where a signed-in source got one, told
+    whoever counts the answers that this browser held no login. The form posts to `/login`.
+    """
+    return render_template("source/login.html", form=LoginForm(), failed=False)
 
 
 def _login_given_back() -> ResponseReturnValue:
@@ -464,7 +484,7 @@ def account() -> ResponseReturnValue:
         if failed_login:
             # Where a right codename's login leads, padded as the account page is.
             return _login_failed_page(failed_login)
-        return redirect(url_for("source.login"))
+        return _login_in_place()
     terms = taxonomy(db_session())
     form = SubmissionForm()
     if _switched_language():
@@ -514,7 +534,7 @@ def _file_later_report(
     if sized_as is not None:
         page = render_template("source/submitted.html")
         return page + " " * (sized_as - len(page.encode())), 200
-    return redirect(url_for("source.submitted"), code=303)
+    return _confirmed()
 
 
 def _report_after_login_ended(*, token_refused: bool = False) -> ResponseReturnValue:
@@ -606,7 +626,9 @@ def delete_reply(reply_id: str) -> ResponseReturnValue:
     """Delete a reply for real: its file and its row."""
     who = _signed_in()
     if who is None:
-        return redirect(url_for("source.login"))
+        # Where a deletion leads, which shows the login page in place: a `302` to `/login`
+        # was ten bytes short of the `303` to `/account`, and said the login had ended.
+        return redirect(url_for("source.account"), code=303)
     if not ActionForm().validate_on_submit():
         abort(400)
     if not replies_service.delete_reply(db_session(), who, reply_id):

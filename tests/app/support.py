@@ -165,6 +165,18 @@ class ClosingClient(FlaskClient):
         return super().open(*args, buffered=buffered, **kwargs)
 
 
+def shows_login(response: TestResponse) -> bool:
+    """Say whether an answer is the login page, as a page needing a login shows it in place.
+
+    A `302` to `/login` and a second answer, where a signed-in source got one, told whoever
+    counts the answers that the browser held no login (docs/PROTOCOL.md §7.3.2).
+    """
+    page = response.get_data(as_text=True)
+    return (
+        response.status_code == 200 and 'action="/login"' in page and 'action="/logout"' not in page
+    )
+
+
 @dataclass
 class Visitor:
     """A source's browser: the pages it sees and the forms it sends, as a person would."""
@@ -195,6 +207,17 @@ class Visitor:
             fields += [(name, v) for v in values]
         body, content_type = multipart(fields, list(files))
         return self.client.post(page.action, data=body, content_type=content_type)
+
+    def filed(self, response: TestResponse) -> str:
+        """The confirmation a report's answer shows; fails if the report was not filed.
+
+        A report filed is confirmed in place, answered as one refused is: one page of one
+        size (docs/PROTOCOL.md §7.3.2).
+        """
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, (response.status_code, page[:300])
+        assert 'class="filed"' in page, f"the report was not filed: {page[:300]}"
+        return page
 
     def log_in(self, codename: str) -> TestResponse:
         """Log in with a codename through the login form."""

@@ -19,7 +19,7 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from tests.app.staff_support import login, login_token, make_staff, page_token, staff_client
-from tests.app.support import Visitor, form, forms
+from tests.app.support import Visitor, form, forms, shows_login
 
 # What a stranger must reach to log in at all, or to leave.
 STAFF_PUBLIC = frozenset({"staff.login", "staff.logout", "staff.set_language"})
@@ -41,6 +41,8 @@ SOURCE_PUBLIC = frozenset(
 # A report sent once its login ended is given back, asking for the codename (401), not
 # sent to the login page: it must be nothing but that form (no account, no replies).
 GIVEN_BACK = frozenset({("source.account", "POST")})
+# Pages that show a caller with no login the login page in place (its form posts to /login).
+SHOWN_LOGIN = frozenset({("source.account", "GET"), ("source.submitted", "GET")})
 
 
 def _rules(app: Flask, prefix: str) -> list[Rule]:
@@ -79,6 +81,17 @@ def _assert_sent_to_login(
             assert response.status_code == 401, (endpoint, method, response.status_code)
             assert [f.action for f in forms(shown)] == [response.request.path], endpoint
             assert 'name="codename"' in shown, endpoint
+            checked += 1
+            continue
+        if (endpoint, method) in SHOWN_LOGIN:
+            # The login page in place: a redirect to it and a second answer, where a
+            # signed-in source got one, said the browser held no login.
+            assert shows_login(response), (endpoint, method, response.status_code)
+            checked += 1
+            continue
+        if response.status_code == 303 and response.headers["Location"] == "/account":
+            response = client.get("/account")  # a deletion leads there, as a signed-in one's
+            assert shows_login(response), (endpoint, method, response.status_code)
             checked += 1
             continue
         location = response.headers.get("Location", "").partition("?")[0]

@@ -72,7 +72,7 @@ def signed_in_source(client: FlaskClient) -> Visitor:
     """A source (in English) who has just reported, and so is signed in."""
     client.get("/lang/en")
     visitor = Visitor(client)
-    assert visitor.send(visitor.start(), "the SHO").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "the SHO"))
     assert client.get("/account").status_code == 200
     return visitor
 

@@ -323,7 +323,7 @@ def test_export_leaves_out_an_item_whose_file_is_lost_and_doctor_lists_it(
 ) -> None:
     for _ in range(2):
         visitor = Visitor(app.test_client())
-        assert visitor.send(visitor.start(), message="a report").status_code == 303
+        visitor.filed(visitor.send(visitor.start(), message="a report"))
     paths = InstancePaths(instance)
     held = sorted(paths.store.rglob("*.rze"))
     assert len(held) == 2

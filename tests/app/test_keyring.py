@@ -134,7 +134,7 @@ def test_without_a_keyring_a_source_can_still_log_in_but_not_send(
     app: Flask, instance: Path, visitor: Visitor
 ) -> None:
     page = visitor.start()
-    assert visitor.send(page, "first").status_code == 303
+    visitor.filed(visitor.send(page, "first"))
     visitor.log_out()
     remove_keyring(instance)
     assert visitor.log_in(page.fields["codename"]).status_code == 303
@@ -165,7 +165,7 @@ def test_the_last_day_of_a_keyring_still_takes_reports(
     clock.day = expiry(instance) - dt.timedelta(days=1)
     # A subkey list covering that day (the demo's covers 8 weeks from today).
     publish(CliRunner(), without_lists(instance), Period.of(clock.day), count=1)
-    assert visitor.send(page, "the SHO").status_code == 303
+    visitor.filed(visitor.send(page, "the SHO"))
 
 
 def _expire(instance: Path, clock: Clock) -> None:
@@ -208,7 +208,7 @@ def test_a_newer_keyring_seals_new_reports_to_its_reviewers(
     keys, reviewer = new_reviewer()
     install_successor(instance, [reviewer])
     subkey = install_subkeys(instance, keys)
-    assert visitor.send(visitor.start(), "for the new reviewer").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "for the new reviewer"))
     (path,) = envelope_files(instance)
     plaintext, _ = open_bytes(path.read_bytes(), [subkey])
     assert b"for the new reviewer" in plaintext
@@ -260,7 +260,7 @@ def test_a_report_with_a_file_looks_at_the_keyring_once_before_its_body_and_once
     # syscalls on every report (docs/benchmarks.md, the uploads' tenth pass).
     page = visitor.start()
     if returning:
-        assert visitor.send(page, "first").status_code == 303
+        visitor.filed(visitor.send(page, "first"))
         page = form(visitor.get("/account"), "/account")
     with app.app_context():
         context.services().recipients()  # as a worker's are: read once, at its first report
@@ -307,4 +307,4 @@ def test_a_keyring_rolled_back_under_its_timestamp_takes_nothing(
     command = ["--instance", str(instance), "keyring", "install", str(carried)]
     again = CliRunner().invoke(main, command)
     assert again.exit_code == 0, again.output
-    assert visitor.send(visitor.start(), "the SHO").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "the SHO"))

@@ -56,7 +56,7 @@ def test_a_backup_holds_the_keys_the_keyring_and_the_swept_envelopes_and_no_more
     instance: Path, visitor: Visitor, runner: CliRunner
 ) -> None:
     paths = InstancePaths(instance)
-    assert visitor.send(visitor.start(), "the SHO took the money").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "the SHO took the money"))
     held = list((paths.store / HOLDING_NAME).iterdir())
     assert held, "the report should wait in holding until a sweep"
     (paths.staging / "leftover.rze").write_bytes(b"an upload in progress")
@@ -97,7 +97,7 @@ def test_a_backup_holds_the_keys_the_keyring_and_the_swept_envelopes_and_no_more
 def test_the_database_in_a_backup_opens_whole_with_no_free_page(
     instance: Path, visitor: Visitor, runner: CliRunner, tmp_path: Path
 ) -> None:
-    assert visitor.send(visitor.start(), "a report").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "a report"))
     tar, _ = backup(runner, instance)
     database = tar.extractfile("raazdar.db")
     assert database is not None
@@ -115,7 +115,7 @@ def test_the_database_in_a_backup_opens_whole_with_no_free_page(
 def test_a_backup_writes_nothing_to_the_disk(
     instance: Path, visitor: Visitor, runner: CliRunner
 ) -> None:
-    assert visitor.send(visitor.start(), "a report").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "a report"))
     before = set(everything(instance))
     backup(runner, instance)
     assert set(everything(instance)) == before
@@ -203,7 +203,7 @@ def test_a_login_ended_after_the_backup_opens_nothing_from_it(
     the cookie's key): put back, or opened on the stick it sits on for months,
     it opened again with a copy of the cookie taken before the logout.
     """
-    assert visitor.send(visitor.start(), "a report").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "a report"))
     cookie = client.get_cookie("rz")
     assert cookie is not None
     assert login_grants(app, client) is not None
@@ -238,10 +238,10 @@ def test_a_backup_splits_no_period_of_arrivals_on_the_live_disk(
     sweep = ["--instance", str(instance), "sweep", "--force"]
     assert runner.invoke(main, sweep).exit_code == 0  # the period's sweep, last night
     before = {p.name for p in envelope_files(instance)}
-    assert visitor.send(visitor.start(), "before the backup").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "before the backup"))
     tar, _ = backup(runner, instance)
     later = Visitor(app.test_client())
-    assert later.send(later.start(), "after the backup").status_code == 303
+    later.filed(later.send(later.start(), "after the backup"))
     held = {p.name for p in envelope_files(instance)} - before
     assert len(held) == 2
     assert len([n for n in tar.getnames() if n.split("/")[-1] in held]) == 1

@@ -29,7 +29,7 @@ def test_the_pg_dump_a_postgresql_backup_names_holds_no_login(
     instance: Path, app: Flask, client: FlaskClient, visitor: Visitor, runner: CliRunner
 ) -> None:
     """Logout deletes a login's row; a dump that kept it opens for a cookie copied before."""
-    assert visitor.send(visitor.start(), "a report").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "a report"))
     assert login_grants(app, client) is not None
     with db_session(app) as session:
         logins = session.execute(select(SessionRow.sealed)).scalars().all()

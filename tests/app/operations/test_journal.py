@@ -217,7 +217,7 @@ def test_a_disk_copied_after_the_sweep_dates_no_reply_a_source_deleted(
         app = create_app(config_for(instance))
         visitor = Visitor(app.test_client())
         page = visitor.start()
-        assert visitor.send(page, "the SHO").status_code == 303
+        visitor.filed(visitor.send(page, "the SHO"))
         codename, signer = page.fields["codename"], SigningKey.generate()
         replies = [reply_to(app, codename, f"Thank you ({n}).", signer) for n in range(2)]
         sweep(engine, store, force=True)
@@ -424,7 +424,7 @@ def _uploaded(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[
     app, device, envelope = _device(instance)
     visitor = Visitor(app.test_client())
     page = visitor.start()
-    assert visitor.send(page, "the SHO").status_code == 303
+    visitor.filed(visitor.send(page, "the SHO"))
     reply = reply_to(app, page.fields["codename"], "Thank you.", SigningKey.generate())
 
     def act() -> list[int]:

@@ -20,6 +20,7 @@ from tests.app.support import (
     assert_form_given_back,
     envelope_files,
     form,
+    shows_login,
     staging_files,
 )
 
@@ -35,7 +36,7 @@ def test_a_first_submission_signs_in_with_a_login_row_committed_beside_its_items
 ) -> None:
     response = visitor.send(visitor.start(), message="the first report")
 
-    assert response.status_code == 303
+    visitor.filed(response)
     assert _count(app, Item) == 1
     assert _count(app, SessionRow) == 1
     assert visitor.client.get("/account").status_code == 200  # signed in
@@ -56,7 +57,7 @@ def test_a_submission_that_fails_before_its_commit_leaves_no_login(
     assert response.status_code == 503
     assert _count(app, Item) == 0
     assert _count(app, SessionRow) == 0
-    assert visitor.client.get("/account").status_code == 302  # not signed in
+    assert shows_login(visitor.client.get("/account"))  # not signed in
 
 
 def test_a_signed_in_source_whose_account_went_mid_request_stores_nothing(
@@ -64,7 +65,7 @@ def test_a_signed_in_source_whose_account_went_mid_request_stores_nothing(
 ) -> None:
     """The account is deleted after the request found it signed in (the source deleted it in
     another tab): the submission is refused, and neither a row nor a file of it is left."""
-    assert visitor.send(visitor.start(), message="the first report").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), message="the first report"))
     page = form(visitor.get("/account"), "/account")
     stored = envelope_files(instance)
     signed_in = sources_service.resume
@@ -116,7 +117,7 @@ def test_a_report_refused_by_a_full_disk_or_a_busy_database_gives_the_form_back(
     assert staging_files(instance) == []
 
     monkeypatch.setattr(EnvelopeStore, "publish_all", publish_all)
-    assert visitor.send(first, "the first report").status_code == 303
+    visitor.filed(visitor.send(first, "the first report"))
     monkeypatch.setattr(EnvelopeStore, "publish_all", failing)
     later = form(visitor.get("/account"), "/account")
     response = visitor.send(later, "a second report", files=note)

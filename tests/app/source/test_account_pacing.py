@@ -53,7 +53,7 @@ def _report_page(app: Flask, first: bool) -> tuple[Visitor, Form]:
     visitor = _visitor(app)
     page = visitor.start()
     if not first:
-        assert visitor.send(page, "an earlier report").status_code == 303
+        visitor.filed(visitor.send(page, "an earlier report"))
         page = form(visitor.get("/account"), "/account")
     return visitor, page
 
@@ -72,13 +72,13 @@ def test_one_circuit_makes_one_browser_account_a_minute(
     circuit making one per request would, in time, leave none for anyone."""
     on_circuit(31)
     made = [_new_account(app)[2] for _ in range(5)]
-    assert made == [303] + [503] * 4, "one circuit made an account per request"
+    assert made == [200] + [503] * 4, "one circuit made an account per request"
     assert row_counts(app, Source)["sources"] == 1
     # Another circuit is not held back, nor tor-unnamed requests.
     on_circuit(32)
-    assert _new_account(app)[2] == 303
+    assert _new_account(app)[2] == 200
     on_circuit(None)
-    assert _new_account(app)[2] == 303
+    assert _new_account(app)[2] == 200
 
 
 def test_a_source_told_to_wait_keeps_their_words_and_codename_and_is_told_of_their_files(
@@ -89,7 +89,7 @@ def test_a_source_told_to_wait_keeps_their_words_and_codename_and_is_told_of_the
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     on_circuit(33)
-    assert _new_account(app)[2] == 303  # someone else on the circuit, a moment ago
+    assert _new_account(app)[2] == 200  # someone else on the circuit, a moment ago
     visitor = Visitor(client)
     client.get("/lang/en")  # the words below are read in English
     page = visitor.start()
@@ -116,7 +116,7 @@ def test_a_source_told_to_wait_keeps_their_words_and_codename_and_is_told_of_the
     later = time.monotonic_ns() + circuits.ACCOUNT_SPACING_SECONDS * 10**9
     monkeypatch.setattr(circuits, "_now", lambda: later)
     sent = visitor.send(again, message_box(shown), FILES, CHOICES)
-    assert sent.status_code == 303
+    visitor.filed(sent)
     assert row_counts(app, Source, Item) == {"sources": 2, "items": 1 + 1 + len(FILES)}
     back = _visitor(app)
     assert back.logs_in(page.fields["codename"])
@@ -142,7 +142,7 @@ def test_a_busy_derivation_pool_gives_the_form_back_too(
     assert row_counts(app, Source, Item) == {"sources": 0, "items": 0}
     assert staging_files(instance) == []
     # The slots free, the form as it came back files the report under the same codename.
-    assert visitor.send(form(shown, "/submit"), message_box(shown), [FILES[0]]).status_code == 303
+    visitor.filed(visitor.send(form(shown, "/submit"), message_box(shown), [FILES[0]]))
     assert _visitor(app).logs_in(page.fields["codename"])
 
 
@@ -349,7 +349,7 @@ def _signed_in_with_a_one_mib_limit(app: Flask) -> tuple[Visitor, Form]:
         set_setting(session, "upload_limit_mib", 1)
         session.commit()
     visitor = _visitor(app)
-    assert visitor.send(visitor.start(), "a first report").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "a first report"))
     return visitor, form(visitor.get("/account"), "/account")
 
 
@@ -367,7 +367,7 @@ def test_one_session_cannot_fill_the_disk_with_later_reports(
         for _ in range(5)
     ]
     statuses = [a.status_code for a in answers]
-    assert statuses == [303, 303, 503, 503, 503], f"one session filed {statuses.count(303)} of 5"
+    assert statuses == [200, 200, 503, 503, 503], f"one session filed {statuses.count(200)} of 5"
     assert row_counts(app, Item)["items"] == before + 2 * 2
     assert staging_files(instance) == []
     refused = answers[-1]
@@ -377,10 +377,10 @@ def test_one_session_cannot_fill_the_disk_with_later_reports(
     assert NEAR_LIMIT[1] in refusal_said(shown)
     # Another account is not held back; this one, a minute on, files one more.
     other, other_page = _signed_in_with_a_one_mib_limit(app)
-    assert other.send(other_page, MESSAGE, [NEAR_LIMIT]).status_code == 303
+    other.filed(other.send(other_page, MESSAGE, [NEAR_LIMIT]))
     later = time.monotonic_ns() + circuits.ACCOUNT_SPACING_SECONDS * 10**9
     monkeypatch.setattr(report_pacing, "_now", lambda: later)
-    assert visitor.send(form(shown, "/account"), MESSAGE, [NEAR_LIMIT]).status_code == 303
+    visitor.filed(visitor.send(form(shown, "/account"), MESSAGE, [NEAR_LIMIT]))
 
 
 def test_later_reports_leave_the_space_kept_for_first_reports(
@@ -407,4 +407,4 @@ def test_later_reports_leave_the_space_kept_for_first_reports(
     assert row_counts(app, Source, Item) == before
     assert staging_files(instance) == []
     # A new source's first report still arrives.
-    assert _new_account(app, [NEAR_LIMIT])[2] == 303
+    assert _new_account(app, [NEAR_LIMIT])[2] == 200

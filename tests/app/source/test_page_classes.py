@@ -55,7 +55,7 @@ def _pages_of_a_visit(app: Flask, later: ClockAhead, lang: str) -> dict[str, Tes
     seen = {"landing": get("/"), "login": get("/login"), "not found": get("/no-such-page")}
     new = seen["submit, a new visitor"] = get("/submit")
     page = form(new.get_data(as_text=True), "/submit")
-    assert visitor.send(page, "The SHO lets the vans through.").status_code == 303
+    visitor.filed(visitor.send(page, "The SHO lets the vans through."))
     seen["submitted"] = get("/submitted")
     seen["account"] = get("/account")
     seen["resources"] = get("/resources")
@@ -104,7 +104,7 @@ def test_the_submit_page_looks_alike_to_a_new_a_lapsed_and_a_signed_in_source(
     # visitor and one whose account lapsed had one. The count said "has a live login".
     new, lapsed, signed_in = (Visitor(app.test_client()) for _ in range(3))
     for visitor in (lapsed, signed_in):
-        assert visitor.send(visitor.start(), "The SHO lets the vans through.").status_code == 303
+        visitor.filed(visitor.send(visitor.start(), "The SHO lets the vans through."))
     later.ahead = 31 * 60
     assert "/login" in lapsed.get("/submit")
     later.ahead = 0
@@ -131,7 +131,7 @@ def _given_back(app: Flask, lang: str, text: str) -> dict[str, TestResponse]:
     stale = form(visitor.get("/submit"), "/submit")
     stale.fields["csrf_token"] = "stale"
     seen["first, a stale form"] = visitor.send(stale, text)
-    assert visitor.send(visitor.start(), "first").status_code == 303
+    visitor.filed(visitor.send(visitor.start(), "first"))
     later = form(visitor.get("/account"), "/account")
     seen["later, switched"] = post("/account", data={**later.fields, "message": text, **switch})
     seen["later, holding a codename"] = visitor.send(later, text)
@@ -182,7 +182,7 @@ def test_every_source_page_takes_the_same_bytes_on_the_wire(app: Flask) -> None:
         and not rule.arguments
     ]
     signed_in = Visitor(app.test_client())
-    assert signed_in.send(signed_in.start(), "first").status_code == 303
+    signed_in.filed(signed_in.send(signed_in.start(), "first"))
     seen: dict[str, TestResponse] = {}
     for lang in ("en", "ur"):
         for who, visitor in (("visitor", Visitor(app.test_client())), ("signed in", signed_in)):

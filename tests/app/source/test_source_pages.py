@@ -37,7 +37,7 @@ def test_an_empty_first_report_is_refused_at_the_top_of_the_form(visitor_in: Vis
 
 
 def test_an_empty_later_report_is_refused_at_the_top_of_the_form(visitor_in: Visitor) -> None:
-    assert visitor_in.send(visitor_in.start(), "first").status_code == 303
+    visitor_in.filed(visitor_in.send(visitor_in.start(), "first"))
     page = form(visitor_in.get("/account"), "/account")
     response = visitor_in.send(page, "")
     assert response.status_code == 400
@@ -100,7 +100,7 @@ def test_the_form_says_a_photo_carries_its_place_and_phone_and_how_to_leave_them
     first = visitor.get("/submit")
     assert what in first, "the form taking a photo says nothing of where it was taken"
     assert how in first, "the form says nothing of how to leave it out"
-    assert visitor.send(form(first, "/submit"), "first").status_code == 303
+    visitor.filed(visitor.send(form(first, "/submit"), "first"))
     later = visitor.get("/account")
     assert what in later
     assert how in later
@@ -126,5 +126,5 @@ def test_a_phone_source_is_told_what_the_phone_keeps(client: FlaskClient, lang: 
     first = visitor.get("/submit")
     assert codename in first, "the page handing out a codename says nothing of copying it"
     assert photo in first, "the form taking a photo says nothing of the gallery"
-    assert visitor.send(form(first, "/submit"), "first").status_code == 303
+    visitor.filed(visitor.send(form(first, "/submit"), "first"))
     assert photo in visitor.get("/account")

@@ -44,7 +44,7 @@ class _Later:
 def _reported(visitor: Visitor) -> str:
     page = visitor.start()
     response = visitor.send(page, "The SHO lets the agent's vans through.")
-    assert response.status_code == 303
+    visitor.filed(response)
     return page.fields["codename"]
 
 
@@ -61,11 +61,11 @@ def test_a_signed_in_source_posting_the_first_form_again_is_not_given_an_account
     visitor: Visitor, app: Flask
 ) -> None:
     page = visitor.start()
-    assert visitor.send(page, "first").status_code == 303
+    visitor.filed(visitor.send(page, "first"))
     # The same form sent again (the answer was lost, or Back and send).
     again = visitor.send(page, "first")
-    assert again.status_code == 303
-    assert again.headers["Location"] == "/submitted"
+    assert again.status_code == 200
+    assert 'class="filed"' in again.get_data(as_text=True)  # confirmed in place
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
 
 
@@ -76,11 +76,11 @@ def test_the_same_post_twice_files_one_report(app: Flask, visitor: Visitor) -> N
     saved = visitor.client.get_cookie("rz")
     assert saved is not None
     first = visitor.send(page, "The SHO took money.")
-    assert first.status_code == 303
+    visitor.filed(first)
     visitor.client.set_cookie("rz", saved.value)
     second = visitor.send(page, "The SHO took money.")
-    assert second.status_code == 303
-    assert second.headers["Location"] == "/submitted"
+    assert second.status_code == 200
+    assert 'class="filed"' in second.get_data(as_text=True)  # confirmed in place
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
     # ... and the retry is answered with the original confirmation, signed in.
     assert "/logout" in visitor.get("/submitted")
@@ -90,12 +90,12 @@ def test_the_same_account_form_twice_files_one_report(app: Flask, visitor: Visit
     _reported(visitor)
     page = form(visitor.get("/account"), "/account")
     assert "once" in page.fields
-    assert visitor.send(page, "More: the van's number.").status_code == 303
-    assert visitor.send(page, "More: the van's number.").status_code == 303
+    visitor.filed(visitor.send(page, "More: the van's number."))
+    visitor.filed(visitor.send(page, "More: the van's number."))
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
     # A fresh form is a fresh report.
     page = form(visitor.get("/account"), "/account")
-    assert visitor.send(page, "And another thing.").status_code == 303
+    visitor.filed(visitor.send(page, "And another thing."))
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 3}
 
 
@@ -103,14 +103,14 @@ def test_a_token_of_another_source_tells_nothing(
     app: Flask, visitor: Visitor, make_app: Callable[..., Flask]
 ) -> None:
     page = visitor.start()
-    assert visitor.send(page, "mine").status_code == 303
+    visitor.filed(visitor.send(page, "mine"))
     other = Visitor(app.test_client())
     other.client.get("/lang/en")
     _reported(other)
     theirs = form(other.get("/account"), "/account")
     # Another source replays the first source's one-time token on their own form.
     theirs.fields["once"] = page.fields["once"]
-    assert other.send(theirs, "theirs").status_code == 303
+    other.filed(other.send(theirs, "theirs"))
     assert row_counts(app, Source, Item) == {"sources": 2, "items": 3}
 
 
@@ -145,7 +145,7 @@ def test_back_after_a_form_sent_past_the_lapse_shows_no_new_codename(
     page = visitor.start()
     later.ahead = 31 * 60
     # Filed under the codename it shows (tests/app/source/test_long_writing.py) ...
-    assert visitor.send(page, "late").status_code == 303
+    visitor.filed(visitor.send(page, "late"))
     # ... and the page behind it no longer shows a codename of its own: the account's.
     back = visitor.get("/submit")
     assert 'action="/logout"' in back
@@ -160,8 +160,8 @@ def test_a_first_visit_still_gets_a_codename(visitor: Visitor) -> None:
 
 def test_a_form_changed_after_back_is_a_new_report(app: Flask, visitor: Visitor) -> None:
     page = visitor.start()
-    assert visitor.send(page, "first").status_code == 303
-    assert visitor.send(page, "first, and more I forgot").status_code == 303
+    visitor.filed(visitor.send(page, "first"))
+    visitor.filed(visitor.send(page, "first, and more I forgot"))
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
 
 
@@ -220,7 +220,7 @@ def test_the_same_account_form_sent_twice_at_once_files_one_report(
     _reported(visitor)
     page = form(visitor.get("/account"), "/account")
     answers = _press_send_twice(app, visitor, page, "More: the van's number.")
-    assert answers == [303, 303]
+    assert answers == [200, 200]  # both confirmed in place
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}, "filed twice"
 
 
@@ -241,7 +241,7 @@ def test_the_first_form_sent_twice_at_once_makes_one_account_and_one_report(
         _meeting_before(monkeypatch, circuits, "take_account_turn")
     page = visitor.start()
     answers = _press_send_twice(app, visitor, page, "The SHO took money.", circuit)
-    assert answers == [303, 303], "one of the two was refused"
+    assert answers == [200, 200], "one of the two was refused"
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
 
 
@@ -260,7 +260,7 @@ def test_a_long_report_is_serialised_once(
         return json.dumps(obj, **kwargs)
 
     monkeypatch.setattr(submissions, "json", SimpleNamespace(dumps=dumps))
-    assert visitor.send(page, "ایس ایچ او " * 10_000).status_code == 303
+    visitor.filed(visitor.send(page, "ایس ایچ او " * 10_000))
     assert len(serialised) == 1
 
 
@@ -281,13 +281,13 @@ def test_a_first_report_looks_for_its_form_once(
     monkeypatch.setattr(submissions, "filed_by", counted)
     page = visitor.start()
     message, files = "The SHO took money.", [("files", "v.txt", b"LEA-1", "text/plain")]
-    assert visitor.send(page, message, files).status_code == 303
+    visitor.filed(visitor.send(page, message, files))
     assert len(looks) == 1, f"a first report looked for its form's submission {len(looks)} times"
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
     stored = envelope_files(instance)
     again = visitor.send(page, message, files)  # Back and send: its answer was lost
-    assert again.status_code == 303
-    assert again.headers["Location"] == "/submitted"
+    assert again.status_code == 200
+    assert 'class="filed"' in again.get_data(as_text=True)  # confirmed in place
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
     assert envelope_files(instance) == stored
     assert staging_files(instance) == []
@@ -311,15 +311,15 @@ def test_a_report_from_the_account_page_looks_for_its_form_once(
     monkeypatch.setattr(submissions, "filed_by", counted)
     page = form(visitor.get("/account"), "/account")
     message, files = "More: the van's number.", [("files", "v.txt", b"LEA-1", "text/plain")]
-    assert visitor.send(page, message, files).status_code == 303
+    visitor.filed(visitor.send(page, message, files))
     assert len(looks) == 1, f"one report looked for its form's submission {len(looks)} times"
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 3}
     # Sent again, it is still answered as filed, and files and leaves nothing: its report's
     # envelope, sealed before the look now, is discarded with its file's.
     stored = envelope_files(instance)
     again = visitor.send(page, message, files)
-    assert again.status_code == 303
-    assert again.headers["Location"] == "/submitted"
+    assert again.status_code == 200
+    assert 'class="filed"' in again.get_data(as_text=True)  # confirmed in place
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 3}
     assert envelope_files(instance) == stored
     assert staging_files(instance) == []

@@ -83,7 +83,7 @@ def staff(app: Flask, alice: StaffUser) -> FlaskClient:
 def report(visitor: Visitor, message: str, *files: bytes) -> None:
     """A source's first report, through the submit form."""
     parts = [("files", f"evidence-{i}.jpg", data, "image/jpeg") for i, data in enumerate(files)]
-    assert visitor.send(visitor.start(), message, parts).status_code == 303
+    visitor.filed(visitor.send(visitor.start(), message, parts))
 
 
 def counts(client: FlaskClient) -> dict[str, int]:
@@ -849,7 +849,7 @@ def test_reloading_the_dashboard_dates_nothing_a_source_did_finer_than_the_sweep
     page = visitor.get("/submit")
     codename = shown_codename(page)
     assert codename is not None
-    assert visitor.send(form(page, "/submit"), "The SHO took money").status_code == 303
+    visitor.filed(visitor.send(form(page, "/submit"), "The SHO took money"))
     signer = reviewer_keys(instance).signing
     assert signer is not None
     reply = reply_to(app, codename, "Which police station?", signer)
