@@ -49,8 +49,13 @@ class Paged:
 Measure = Callable[..., int]
 
 
-def page_of(replies: Sequence[ShownReply], number: int, *, frame: Measure, card: Measure) -> Paged:
-    """The pieces of page `number` (clamped), each page's within the floor.
+def page_of(
+    replies: Sequence[ShownReply], number: int | None, *, frame: Measure, card: Measure
+) -> Paged:
+    """The pieces of page `number` (clamped; None: the last, the newest), each within the floor.
+
+    The oldest replies came first: reading the newest took one request more for each page
+    before it, and the count of a visit's requests said how much the reviewers had written.
 
     `frame(pieces, page, pages)` and `card(piece)` are the bytes the page around the
     replies and one reply's card take as rendered.
@@ -68,7 +73,7 @@ def page_of(replies: Sequence[ShownReply], number: int, *, frame: Measure, card:
             used = 0
         pages[-1].append(piece)
         used += size
-    number = min(max(number, 1), len(pages))
+    number = len(pages) if number is None else min(max(number, 1), len(pages))
     return Paged(pages[number - 1], number, len(pages))
 
 

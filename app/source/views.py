@@ -613,7 +613,8 @@ def _account_page(
             **shown,
         )
 
-    number = request.args.get("page", 1, type=int) if request.method == "GET" else 1
+    # The newest page unless another is asked for: what came last is read in one request.
+    number = request.args.get("page", type=int) if request.method == "GET" else None
     shown = paging.page_of(replies, number, frame=frame, card=card)
     page = render(pieces=shown.pieces, page=shown.page, pages=shown.pages)
     if refused is None:

@@ -8,19 +8,23 @@ and a second page where another state has one page tells the states apart.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from app import sessions
-from app.models import Item
+from app.models import Item, Reply
 from crypto import generate_codename
 from tests.app.support import (
     ClockAhead,
     Visitor,
+    db_session,
     form,
     reply_to,
     reviewer_keys,
@@ -268,3 +272,40 @@ def test_every_source_post_is_answered_alike_whatever_came_of_it(
         for name, shape in seen.items():
             shapes.setdefault(shape, []).append(name)
         assert len(shapes) == 1, f"{endpoint}'s answers say what came of it: {shapes}"
+
+
+def _requests_to_read(visitor: Visitor, newest: str) -> int:
+    """How many pages a source loads to read `newest`, following the replies' links."""
+    loaded = [visitor.get("/account")]
+    while newest not in loaded[-1] and len(loaded) < 20:
+        link = re.search(r'<a href="(/account\?page=\d+)"[^>]*rel="next"', loaded[-1])
+        assert link is not None, "the newest reply is on no page"
+        loaded.append(visitor.get(html.unescape(link.group(1))))
+    return len(loaded)
+
+
+def test_the_newest_reply_takes_one_request_however_many_came_before(
+    app: Flask, instance: Path
+) -> None:
+    # The account page showed the oldest replies first: to read what the reviewers wrote
+    # last, a source loaded one page more for every page of replies before it, and the
+    # number of requests of her visit said how much they had written.
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    counts = {}
+    for many in (1, 40):
+        visitor = Visitor(app.test_client())
+        page = visitor.start()
+        visitor.filed(visitor.send(page, "first"))
+        for n in range(many):
+            text = f"Question {n}: which thana, and who else was there? " * 8
+            reply_to(app, page.fields["codename"], text, signer, written=dt.date.today())
+        with db_session(app) as session:  # came days before (one day's replies have no order)
+            session.execute(update(Reply).values(received_day=dt.date.today() - dt.timedelta(3)))
+            session.commit()
+        newest = f"The newest of {many}: meet us at the court gate."
+        reply_to(app, page.fields["codename"], newest, signer, written=dt.date.today())
+        counts[many] = _requests_to_read(visitor, newest)
+    assert counts == {1: 1, 40: 1}, (
+        f"the requests to read the newest reply count the rest: {counts}"
+    )

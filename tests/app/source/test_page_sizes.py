@@ -51,9 +51,9 @@ _REPLY_TEXT = r'<p class="reply">(.*?)</p>'
 
 
 def _pages(visitor: Visitor) -> list[str]:
-    """Every page of the account, following its link to older replies."""
+    """Every page of the account, from the newest, following its link to older replies."""
     shown = [visitor.get("/account")]
-    while (older := re.search(r'<a href="(/account\?page=\d+)"[^>]*rel="next"', shown[-1])) and (
+    while (older := re.search(r'<a href="(/account\?page=\d+)"[^>]*rel="prev"', shown[-1])) and (
         len(shown) < 20
     ):
         shown.append(visitor.get(html.unescape(older.group(1))))
@@ -88,7 +88,10 @@ def test_an_account_with_many_replies_is_the_size_of_a_failed_login(
         sizes = {len(p.encode()) for p in pages}
         assert sizes == {failed}, f"the account page's size says it has many replies: {sizes}"
         # Nothing is lost to the paging: every reply can be read, in full.
-        read = "".join(html.unescape(t) for p in pages for t in re.findall(_REPLY_TEXT, p, re.S))
+        # The pages come newest first; each, and a reply's parts over them, reads in order.
+        read = "".join(
+            html.unescape(t) for p in reversed(pages) for t in re.findall(_REPLY_TEXT, p, re.S)
+        )
         assert len(read) == sum(map(len, texts)), f"the pages show too much or too little ({lang})"
         for text in texts:
             assert text in read, f"a reply cannot be read in full ({lang})"
