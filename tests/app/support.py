@@ -177,6 +177,11 @@ def shows_login(response: TestResponse) -> bool:
     )
 
 
+def holds_login(response: TestResponse) -> bool:
+    """Say whether an answer to `/account` is the account page, not the login page in place."""
+    return response.status_code == 200 and 'action="/logout"' in response.get_data(as_text=True)
+
+
 @dataclass
 class Visitor:
     """A source's browser: the pages it sees and the forms it sends, as a person would."""

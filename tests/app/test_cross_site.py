@@ -22,7 +22,7 @@ from werkzeug.test import TestResponse
 from app import sessions
 from app.models import Item, Source
 from tests.app.staff_support import login, make_staff, page_token, staff_client
-from tests.app.support import Visitor, form, multipart, row_counts, shown_codename
+from tests.app.support import Visitor, form, holds_login, multipart, row_counts, shown_codename
 
 # What Tor Browser (Firefox ESR) and Chromium send when a page of another site is followed.
 ELSEWHERE: Final = {
@@ -73,7 +73,7 @@ def signed_in_source(client: FlaskClient) -> Visitor:
     client.get("/lang/en")
     visitor = Visitor(client)
     visitor.filed(visitor.send(visitor.start(), "the SHO"))
-    assert client.get("/account").status_code == 200
+    assert holds_login(client.get("/account"))
     return visitor
 
 

@@ -35,7 +35,7 @@ from app.operations.setup import initialise
 from app.services.keys import public_keys
 from app.settings import DEFAULTS
 from crypto import KdfParams, generate_codename
-from tests.app.support import compile_catalogs, form
+from tests.app.support import compile_catalogs, form, holds_login
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "app" / "translations"
@@ -417,7 +417,7 @@ def test_a_first_report_in_urdu_leads_to_an_urdu_account(site: Flask) -> None:
     sent = client.post("/submit", data={"codename": shown, "message": "بھٹے پر بچے قید ہیں۔"})
     assert 'class="filed"' in sent.get_data(as_text=True)  # confirmed in place
     account = client.get("/account")
-    assert account.status_code == 200
+    assert holds_login(account)
     assert '<html lang="ur" dir="rtl">' in account.get_data(as_text=True)
 
 

@@ -27,7 +27,7 @@ from crypto import generate_codename, hash_password
 from tests.app.flood import Browser, worker_pids
 from tests.app.live import demo_instance, live_server
 from tests.app.staff_support import PASSWORD, fresh_code, make_staff, staff_client, submit_login
-from tests.app.support import Visitor, db_session, form, source_id
+from tests.app.support import Visitor, db_session, form, shows_login, source_id
 from tests.app.workers import at_once_in_workers
 
 SLOTS = 2
@@ -172,7 +172,7 @@ def test_submit_refuses_a_codename_it_did_not_generate_for_this_visitor(
         assert "This page was out of date" in text
         assert guess not in text
         page = form(text, "/submit")
-    assert attacker.client.get("/account").status_code == 302
+    assert shows_login(attacker.client.get("/account"))
     with db_session(pooled) as session:
         assert session.scalar(select(func.count()).select_from(Source)) == 1
         owner = source_id(pooled, victim)

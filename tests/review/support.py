@@ -40,7 +40,7 @@ from crypto.workspace import WorkspaceKey
 from review.cli import base, cli, idle
 from review.keys.enrolment import enrol_key
 from review.workspace import DB_NAME, Unlocked
-from tests.app.support import FilePart, Visitor
+from tests.app.support import FilePart, Visitor, holds_login
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Source:
     def account_page(self) -> str:
         """The source's account page, logging in with the codename if the session ended."""
         response = self.visitor.client.get("/account")
-        if response.status_code != 200:
+        if not holds_login(response):
             assert self.visitor.log_in(self.codename).status_code in (200, 302, 303)
             return self.visitor.get("/account")
         return response.get_data(as_text=True)

@@ -151,7 +151,7 @@ def _send_report(base: str, message: str) -> None:
         status, html = browser.get("/submit")
         assert status == 200, status
         fields = {k: v for k, v in inputs(html).items() if k in ("csrf_token", "codename")}
-        assert browser.post_multipart("/submit", {**fields, "message": message}) == 303
+        assert browser.post_multipart("/submit", {**fields, "message": message}) == 200
     finally:
         browser.close()
 

@@ -157,7 +157,7 @@ def test_a_disk_copied_after_the_sweep_dates_no_arrival(
             response = visitor.send(
                 page, f"report {n}", [("files", f"f{n}.txt", b"x" * 5000 * (n + 1), "text/plain")]
             )
-            assert response.status_code == 303
+            visitor.filed(response)
             time.sleep(0.3)
         app.extensions["raazdar.db"].engine.dispose()
         held = [p.stat().st_ino for p in (paths.store / HOLDING_NAME).glob("*.rze")]

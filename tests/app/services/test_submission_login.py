@@ -20,6 +20,7 @@ from tests.app.support import (
     assert_form_given_back,
     envelope_files,
     form,
+    holds_login,
     shows_login,
     staging_files,
 )
@@ -39,7 +40,7 @@ def test_a_first_submission_signs_in_with_a_login_row_committed_beside_its_items
     visitor.filed(response)
     assert _count(app, Item) == 1
     assert _count(app, SessionRow) == 1
-    assert visitor.client.get("/account").status_code == 200  # signed in
+    assert holds_login(visitor.client.get("/account"))  # signed in
 
 
 def test_a_submission_that_fails_before_its_commit_leaves_no_login(
