@@ -211,6 +211,8 @@ def _first_report_given_back() -> ResponseReturnValue:
         return _report_after_login_ended(token_refused=True)
     form = NewSourceForm()
     form.set_choices(taxonomy(db_session()), current_language())
+    if _filed_already(form):
+        return _confirmed()
     _offer_codename(form)
     return render_template("source/submit.html", form=form, refusal="stale-codename"), 400
 
@@ -292,6 +294,22 @@ def _file_first_report(
     )
     _hand_out(logins[0])
     return _confirmed()
+
+
+def _filed_already(form: SubmissionForm) -> bool:
+    """Say whether this form, as sent, was filed already: its words are then not given back.
+
+    A report confirmed in place leaves its POST in the tab's history. On a phone taken
+    before New Identity, Back to it and the browser's offer to send it again, once the
+    login had ended (the cookie gone, its token stale), gave the report's words back.
+    """
+    if request.method != "POST" or getattr(request, "cut_short", None) is not None:
+        return False
+    submission = _once_id(form, _report(form, taxonomy(db_session())))
+    return (
+        submission is not None
+        and submissions_service.filed_by(db_session(), submission) is not None
+    )
 
 
 def _confirmed() -> ResponseReturnValue:
@@ -549,6 +567,8 @@ def _report_after_login_ended(*, token_refused: bool = False) -> ResponseReturnV
     terms = taxonomy(db_session())
     form = ResumeForm()
     form.set_choices(terms, current_language())
+    if _filed_already(form):
+        return _confirmed()
     failed: str | None = None
     if token_refused:
         form.codename.data = ""  # a first report's form carries the codename its page showed

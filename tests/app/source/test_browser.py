@@ -31,6 +31,7 @@ from playwright.sync_api import (
     ViewportSize,
     sync_playwright,
 )
+from playwright.sync_api import Error as PlaywrightError
 
 from app import create_app
 from app.config import config_for
@@ -556,7 +557,16 @@ def test_back_after_sending_more_brings_no_report_text_back(browser: Browser) ->
         page.click("form[action$='/logout'] button[type=submit]")
         page.wait_for_url("**/logged-out?lang=*")
         for _ in range(3):
-            page.go_back()
+            try:
+                page.go_back()
+            except PlaywrightError as error:
+                # A report confirmed in place is a POST in the history: the browser shows
+                # its own page offering to send it again, and no field (and, sent again, a
+                # filed form gives no words back: test_source_resubmit.py). Chromium walks
+                # no further from it reliably; the pages before it were read above.
+                if "ERR_CACHE_MISS" not in str(error):
+                    raise
+                break
             page.wait_for_load_state()
             for field in page.locator("textarea, input:not([type=hidden])").all():
                 value = field.input_value()

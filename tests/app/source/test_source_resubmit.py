@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -323,3 +324,24 @@ def test_a_report_from_the_account_page_looks_for_its_form_once(
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 3}
     assert envelope_files(instance) == stored
     assert staging_files(instance) == []
+
+
+@pytest.mark.parametrize("which", ["first", "later"])
+def test_a_filed_form_sent_again_after_logging_out_gives_no_words_back(
+    app: Flask, visitor: Visitor, which: str
+) -> None:
+    # A report filed is confirmed in place, so its POST stays in the tab's history. A phone
+    # taken before New Identity: Back to it, and the browser offers to send it again. Sent
+    # after logging out, its token stale, it was a form given back, the report's words in it.
+    words = f"The SHO of Thana Saddar {secrets.token_hex(4)} sold the papers of the girls."
+    page = visitor.start()
+    if which == "later":
+        visitor.filed(visitor.send(page, "first"))
+        page = form(visitor.get("/account"), "/account")
+    visitor.filed(visitor.send(page, words))
+    visitor.log_out()
+    again = visitor.send(page, words)
+    shown = again.get_data(as_text=True)
+    assert words not in shown, "the words of a filed report came back to whoever sent it again"
+    assert 'class="filed"' in shown
+    assert row_counts(app, Item) == {"items": 2 if which == "later" else 1}
