@@ -11,7 +11,6 @@ the targets of the notes no living command holds.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
@@ -23,9 +22,8 @@ from pathlib import Path
 from typing import Final
 
 from review.workspace.erase import destroy
+from review.workspace.held import hold, ram_dir, unheld
 
-# Memory-backed: the note (the target's path) never reaches a disk.
-_RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
 _NOTES: Final = "raazdar-writing-"
 _HELD: Final = "held"
 _TARGET: Final = "target"
@@ -36,18 +34,19 @@ _RANDOM: Final = re.compile(r"[a-z0-9_]{8}")
 @contextmanager
 def noted(target: Path) -> Iterator[None]:
     """Leave a note of `target` for as long as this runs; first destroy what killed ones left."""
-    base = _ram_dir()
+    base = ram_dir()
     if base is None:
         yield  # nowhere to keep a note off the disk: none is kept
         return
     sweep(base)
     note = Path(tempfile.mkdtemp(prefix=_NOTES, dir=base))
     (note / _TARGET).write_text(str(target.absolute()), "utf-8")
-    # Locked before it is named: a sweep never finds it unheld while this command lives.
-    held = os.open(note / f"{_HELD}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        os.rename(note / f"{_HELD}.new", note / _HELD)
+        held = hold(note, _HELD)
+    except BaseException:
+        shutil.rmtree(note, ignore_errors=True)
+        raise
+    try:
         yield
     finally:
         shutil.rmtree(note, ignore_errors=True)
@@ -56,25 +55,12 @@ def noted(target: Path) -> Iterator[None]:
 
 def sweep(base: Path) -> None:
     """Destroy the parts beside the targets of the notes in `base` no living command holds."""
-    with suppress(OSError):
-        for entry in base.iterdir():
-            if entry.name.startswith(_NOTES):
-                with suppress(OSError, UnicodeDecodeError):
-                    _sweep_one(entry)
+    for entry in unheld(base, _NOTES, _HELD):
+        with suppress(OSError, UnicodeDecodeError):
+            _destroy_parts(entry)
 
 
-def _sweep_one(entry: Path) -> None:
-    info = entry.lstat()
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        return
-    # None yet (FileNotFoundError, passed over): a living command is making it.
-    fd = os.open(entry / _HELD, os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return  # a command that lives holds it
-    finally:
-        os.close(fd)
+def _destroy_parts(entry: Path) -> None:
     target = Path((entry / _TARGET).read_text("utf-8"))
     prefix = f".{target.name}."
     with suppress(OSError):
@@ -88,11 +74,3 @@ def _sweep_one(entry: Path) -> None:
             ):
                 destroy(part)
     shutil.rmtree(entry, ignore_errors=True)
-
-
-def _ram_dir() -> Path | None:
-    for candidate in _RAM_DIRS:
-        path = Path(os.path.expandvars(candidate))
-        if not str(path).startswith("$") and path.is_dir() and os.access(path, os.W_OK):
-            return path
-    return None

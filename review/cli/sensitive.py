@@ -12,12 +12,10 @@ share no code but `crypto/`.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shlex
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -32,6 +30,7 @@ import click
 from review.cli import idle
 from review.present import disk
 from review.workspace.erase import destroy_tree
+from review.workspace.held import hold, ram_dir, unheld
 
 PROG: Final = "raazdar-review"
 _WARNED: Final = "raazdar-history-warned"
@@ -57,8 +56,6 @@ NANO_ARGS: Final = ("--ignorercfiles",)
 _VIMS: Final = frozenset(
     {"vim", "nvim", "gvim", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk", "vim.gtk3"}
 )
-# Memory-backed, so a draft never reaches a disk; mkdtemp makes a private directory in it.
-_RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
 # This tool's scratch directories in memory; each holds `HELD`, locked (flock) by the
 # command it belongs to while that lives: one no command holds was left by one killed.
 _SCRATCH: Final = "raazdar-review-"
@@ -133,15 +130,6 @@ def chosen_editor() -> str:
     return next((e for e in ("nano", "vim", "vi") if shutil.which(e)), "vi")
 
 
-def ram_dir() -> Path | None:
-    """A memory-backed directory for drafts, if this system has one."""
-    for candidate in _RAM_DIRS:
-        path = Path(os.path.expandvars(candidate))
-        if not str(path).startswith("$") and path.is_dir() and os.access(path, os.W_OK):
-            return path
-    return None
-
-
 def warn_on_disk(path: Path, what: str) -> None:
     """Warn that `what` in `path` stays readable on a disk, and where to keep it instead."""
     if (message := disk.warning(path, what)) is not None:
@@ -172,7 +160,7 @@ def edit_text(initial: str = "") -> str:
     else:
         sweep_left_drafts(base)
     scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH, dir=base))
-    held = _hold(scratch)
+    held = hold(scratch, HELD)
     draft = scratch / "draft.txt"
     try:
         draft.write_text(initial, "utf-8")
@@ -199,41 +187,14 @@ def edit_text(initial: str = "") -> str:
         os.close(held)
 
 
-def _hold(scratch: Path) -> int:
-    """Lock `HELD` in this command's scratch directory for as long as it lives (the fd)."""
-    # Locked before it is named: a sweep never finds it unheld while the command lives.
-    fd = os.open(scratch / f"{HELD}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    os.rename(scratch / f"{HELD}.new", scratch / HELD)
-    return fd
-
-
 def sweep_left_drafts(base: Path) -> None:
     """Destroy the drafts commands killed outright (SIGKILL, out of memory) left in `base`.
 
     SIGKILL reaches no `finally`: the draft stays in memory until the machine restarts.
     Only this user's directories of this tool whose `HELD` no living command holds go.
     """
-    with suppress(OSError):
-        for entry in base.iterdir():
-            if entry.name.startswith(_SCRATCH):
-                with suppress(OSError):
-                    _sweep_one(entry)
-
-
-def _sweep_one(entry: Path) -> None:
-    info = entry.lstat()
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        return
-    # None yet (FileNotFoundError, passed over): a living command is making it.
-    fd = os.open(entry / HELD, os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return  # a command that lives holds it
-    finally:
-        os.close(fd)
-    destroy_tree(entry)
+    for entry in unheld(base, _SCRATCH, HELD):
+        destroy_tree(entry)
 
 
 def _end(editing: subprocess.Popen[bytes], watched: Path | None) -> None:

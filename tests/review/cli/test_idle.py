@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from app.demo import DEMO_PASSPHRASE
 from review import workspace as ws
 from review.cli import cli, idle, sensitive
-from review.workspace import drafts
+from review.workspace import drafts, held
 from review.workspace.erase import destroy_tree
 from tests.review.support import Server, all_bytes, review
 
@@ -219,7 +219,7 @@ def test_vim_told_to_end_at_the_lock_writes_what_was_typed_first(tmp_path: Path)
     """The attack (on the reviewer's work, not their safety): vim runs without a swap file,
     so the idle lock's SIGTERM ended it with nothing saved of what was typed since the last
     `:w`; a reviewer led away mid-reply lost the reply, and learnt to keep the command open."""
-    ram = sensitive.ram_dir()
+    ram = held.ram_dir()
     scratch = Path(tempfile.mkdtemp(prefix="raazdar-", dir=ram))
     draft = scratch / "draft.txt"
     draft.write_text("")

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from app.demo import DEMO_PASSPHRASE
 from review.cli import cli
-from review.cli.sensitive import ram_dir
+from review.workspace.held import ram_dir
 from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.review.support import Server
 

@@ -17,7 +17,7 @@ from app.demo import DEMO_PASSPHRASE
 from crypto import PrivateKey
 from review.casework import triage
 from review.cli import cli, sensitive
-from review.workspace import Workspace
+from review.workspace import Workspace, held
 from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.editor import stub_editor
 from tests.review.support import Server, review
@@ -54,7 +54,7 @@ def test_notes_and_replies_open_the_editor_without_traces(
     expected = sensitive.NANO_ARGS if name == "nano" else sensitive.VIM_ARGS
     assert seen["argv"][1:-1] == list(expected)
     draft = Path(seen["argv"][-1])
-    ram = sensitive.ram_dir()
+    ram = held.ram_dir()
     assert ram is not None
     assert draft.is_relative_to(ram)
     assert seen["env"]["TMPDIR"] == str(draft.parent)
@@ -153,7 +153,7 @@ def test_a_draft_written_on_a_disk_is_not_left_in_its_freed_blocks(
     monkeypatch.setenv("EDITOR", str(editor))
     # The one memory-backed place the tool looks for is on this disk: as on a system
     # whose runtime directory is not a tmpfs.
-    monkeypatch.setattr(sensitive, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
+    monkeypatch.setattr(held, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(mount))
     assert sensitive.edit_text().startswith(secret)
     assert list(mount.iterdir()) == [mount / "lost+found"]  # removed, as before
@@ -183,7 +183,7 @@ def test_what_cannot_be_overwritten_beside_a_draft_is_removed_all_the_same(
     monkeypatch.setenv("EDITOR", str(editor))
     ram = tmp_path / "ram"
     ram.mkdir()
-    monkeypatch.setattr(sensitive, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
+    monkeypatch.setattr(held, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(ram))
     assert sensitive.edit_text() == "written in the editor"
     assert list(ram.iterdir()) == [], "the draft's directory is left behind"
