@@ -134,6 +134,21 @@ _derivers: list[threading.Thread] = []
 _jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
 
 
+def _forget_parents_derivers() -> None:
+    """In a forked child: none of the parent's threads came with it, so derive in place.
+
+    A fork (a test's server killed mid-report, any process forked after the worker
+    started its derivers) kept the list of threads but not the threads, and every
+    derivation waited on a queue nobody read.
+    """
+    global _jobs
+    _derivers.clear()
+    _jobs = queue.SimpleQueue()
+
+
+os.register_at_fork(after_in_child=_forget_parents_derivers)
+
+
 class KdfBusy(AppError):
     """Every derivation slot stayed taken for the whole wait: try again in a minute."""
 

@@ -794,3 +794,21 @@ def test_an_unknown_name_hashes_nothing_outside_the_staffs_slot(
     hash_password(PASSWORD)
     one_hash = time.thread_time() - started
     assert unknown - known < one_hash / 2, "an unknown name ran a hash outside the staff's slot"
+
+
+def _derive_in_a_forked_child() -> None:
+    os._exit(kdf_pool.run(lambda: 42))
+
+
+def test_a_process_forked_after_the_derivers_started_still_derives() -> None:
+    """Its parent's derivation threads are not the child's: a report's POST in a process
+    forked after they started (CI, a test's killed server) waited on a queue nobody read,
+    forever ("assert None == -SIGKILL" after 120 s)."""
+    kdf_pool.start_derivers(1)
+    child = multiprocessing.get_context("fork").Process(target=_derive_in_a_forked_child)
+    child.start()
+    child.join(10)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
+    assert child.exitcode == 42, "the forked child's derivation never came back"
