@@ -505,9 +505,8 @@ def test_sqlite_without_secure_delete_fails(
     assert verdicts(checks)["secure-delete"] is Status.FAIL
 
 
-def test_unexported_items_near_retention_warn(
-    app: Flask, instance: Path, where: Surroundings
-) -> None:
+def _one_item(app: Flask, **fields: Any) -> None:
+    """One source with one message item of `fields` (its other columns the plain ones)."""
     with db_session(app) as session:
         source = Source(
             lookup_tag=secrets.token_bytes(32), designation="Test Source", public_key="x"
@@ -520,11 +519,20 @@ def test_unexported_items_near_retention_warn(
                 submission_id=secrets.token_hex(16),
                 kind="message",
                 size=1,
-                received_day=today() - dt.timedelta(days=80),
                 keyring_version=1,
+                **fields,
             )
         )
         session.commit()
+
+
+def test_unexported_items_near_retention_warn(
+    app: Flask, instance: Path, where: Surroundings
+) -> None:
+    _one_item(
+        app,
+        received_day=today() - dt.timedelta(days=80),
+    )
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["retention"] is Status.WARN
     assert "1 item(s) not yet exported" in message(checks, "retention")
@@ -535,25 +543,12 @@ def test_items_exported_but_never_acknowledged_warn(
 ) -> None:
     # A lost stick: the items went out 20 days ago and nothing came back. Before,
     # the doctor counted only items never exported, and said all was well.
-    with db_session(app) as session:
-        source = Source(
-            lookup_tag=secrets.token_bytes(32), designation="Test Source", public_key="x"
-        )
-        session.add(source)
-        session.flush()
-        session.add(
-            Item(
-                source_id=source.id,
-                submission_id=secrets.token_hex(16),
-                kind="message",
-                size=1,
-                received_day=today() - dt.timedelta(days=100),
-                keyring_version=1,
-                exported=True,
-                exported_day=today() - dt.timedelta(days=20),
-            )
-        )
-        session.commit()
+    _one_item(
+        app,
+        received_day=today() - dt.timedelta(days=100),
+        exported=True,
+        exported_day=today() - dt.timedelta(days=20),
+    )
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["acknowledgement"] is Status.WARN
     said = message(checks, "acknowledgement")
@@ -1035,23 +1030,10 @@ def test_items_an_unsealed_bundle_acknowledged_warn(
         ["--instance", str(instance), "set-ack-key", SigningKey.generate().verify_key.to_text()],
     )
     assert ran.exit_code == 0, ran.output
-    with db_session(app) as session:
-        source = Source(
-            lookup_tag=secrets.token_bytes(32), designation="Test Source", public_key="x"
-        )
-        session.add(source)
-        session.flush()
-        session.add(
-            Item(
-                source_id=source.id,
-                submission_id=secrets.token_hex(16),
-                kind="message",
-                size=1,
-                keyring_version=1,
-                ack_held=True,
-            )
-        )
-        session.commit()
+    _one_item(
+        app,
+        ack_held=True,
+    )
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["ack-key"] is Status.WARN
     assert "1 item(s)" in message(checks, "ack-key")

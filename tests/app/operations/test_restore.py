@@ -186,6 +186,20 @@ def test_a_restore_finishes_only_once_the_newest_keyring_is_vouched_for_again(
     assert not InstancePaths(instance).restored.exists()
 
 
+def _replied_then_backed_up(
+    instance: Path, app: Flask, visitor: Visitor, runner: CliRunner, words: str
+) -> tuple[str, str, Result]:
+    """A source files a report, the reviewers reply `words` today, and the server is backed
+    up: her codename, the reply's id and the backup command's result."""
+    page = visitor.start()
+    codename = page.fields["codename"]
+    visitor.filed(visitor.send(page, "the SHO took the money"))
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply = reply_to(app, codename, words, signer, written=today())
+    return codename, reply, _cli(runner, instance, "backup")
+
+
 def test_a_reply_its_source_deleted_after_the_backup_is_not_back_after_the_restore(
     instance: Path,
     app: Flask,
@@ -196,13 +210,9 @@ def test_a_reply_its_source_deleted_after_the_backup_is_not_back_after_the_resto
     """A source reads the reviewers' reply and deletes it, so that whoever forces her codename
     out of her finds nothing. The server is then put back from last night's backup: the
     reply is back, sealed to her codename's key, and nothing tells her or the reviewers."""
-    page = visitor.start()
-    codename = page.fields["codename"]
-    visitor.filed(visitor.send(page, "the SHO took the money"))
-    signer = reviewer_keys(instance).signing
-    assert signer is not None
-    reply = reply_to(app, codename, "meet the lawyer at the shrine", signer, written=today())
-    backup = _cli(runner, instance, "backup")
+    codename, reply, backup = _replied_then_backed_up(
+        instance, app, visitor, runner, "meet the lawyer at the shrine"
+    )
     assert backup.exit_code == 0, backup.stderr
     with app.app_context(), db_session(app) as session:
         assert delete_own_reply(session, source_id(app, codename), reply)
@@ -265,13 +275,7 @@ def test_an_older_releases_backup_loses_no_reply_to_a_purge_before_its_migration
     from app.migrate import downgrade
     from app.operations.restore import NOTE
 
-    page = visitor.start()
-    codename = page.fields["codename"]
-    visitor.filed(visitor.send(page, "the SHO took the money"))
-    signer = reviewer_keys(instance).signing
-    assert signer is not None
-    reply = reply_to(app, codename, "meet the lawyer", signer, written=today())
-    backup = _cli(runner, instance, "backup")
+    _, reply, backup = _replied_then_backed_up(instance, app, visitor, runner, "meet the lawyer")
     stamp = _stamp(instance, instance.parent, today())
     _put_back(instance, backup.stdout_bytes)
     paths = InstancePaths(instance)
