@@ -521,10 +521,44 @@ def opened(root: Path, codename: str, *, fast_kdf: bool = False) -> Iterator[Sta
                 f"another {APP_NAME} is using {root}",
                 hint="wait for it to finish, or give another directory with --state",
             ) from exc
-        yield State.load(root, device_vault(root, codename, fast=fast_kdf))
+        state = State.load(root, device_vault(root, codename, fast=fast_kdf))
+        sweep_killed(state)
+        yield state
     finally:
         clear_times(root)
         os.close(fd)
+
+
+# What `_write_atomically` names the file it writes before the rename (`tempfile.mkstemp`'s
+# eight characters after the prefix): a run killed in between leaves it.
+_HALF_SAVED: Final = re.compile(r"\.(?:[0-9a-f]{32}\.state|device\.json)\.[a-z0-9_]{8}")
+
+
+def sweep_killed(state: State) -> None:
+    """Remove what a run killed outright (SIGKILL, out of memory, a flat battery) left here.
+
+    A save killed before its rename leaves the state it was writing, sealed under that
+    codename and holding the reply keys it held then, which the state deletes later as
+    their replies are read: opened with the codename, it would open those replies. A
+    `send` killed while sealing leaves envelopes its state never recorded: they would
+    stay for good (their size classes on the disk) and stop every later `send` of the
+    codename, whose first envelope's name they hold. Called with the directory locked,
+    so no other run is writing either.
+    """
+    with contextlib.suppress(OSError):
+        for path in state.root.iterdir():
+            if _HALF_SAVED.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                with contextlib.suppress(OSError):
+                    _destroy(path)
+    recorded = {i.name for i in state.pending.items} if state.pending is not None else set()
+    with contextlib.suppress(OSError):
+        for path in state.pending_dir.iterdir():
+            if path.name not in recorded:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+    if state.pending is None:
+        with contextlib.suppress(OSError):
+            state.pending_dir.rmdir()
 
 
 def clear_times(root: Path) -> None:

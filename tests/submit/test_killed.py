@@ -1,0 +1,124 @@
+"""A run of the client killed outright (SIGKILL, out of memory, a phone's battery): what it
+leaves on the device, and what the next run makes of it.
+
+The attack, as whoever takes the phone: a `send` killed while it seals leaves
+envelopes its state never recorded; a save killed before its rename leaves the
+sealed state it was writing under a temporary name, with the one-time reply keys
+it held then. Nothing that could cut them came after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Final
+
+from crypto import HybridPrivateKey
+from tests.submit.support import Device, open_state
+
+_CLIENT: Final = (sys.executable, "-c", "from submit.cli import main; main()")
+_TREE: Final = Path(__file__).parents[2]
+# openat(2): 257 on x86-64, 56 on arm64.
+_OPENAT: Final = {"257", "56"}
+
+
+def _opening(pid: int) -> bool:
+    """Whether the process is blocked in openat(2) (here: a FIFO no one writes yet)."""
+    try:
+        return Path(f"/proc/{pid}/syscall").read_text().split()[0] in _OPENAT
+    except (OSError, IndexError):
+        return False
+
+
+def _killed_while_sealing(device: Device, codename: Path, tmp_path: Path) -> None:
+    """`send` a report and a file, killed once the report's envelope is sealed on the disk and
+    the file (a FIFO no one writes) is being opened: before the state records either."""
+    message = tmp_path / "message.txt"
+    message.write_text("The SHO at the border post takes money for each family")
+    fifo = tmp_path / "ledger.pdf"
+    os.mkfifo(fifo)
+    arguments = device.arguments(
+        "send", "--message-file", str(message), "--codename-file", str(codename), str(fifo)
+    )
+    proc = subprocess.Popen(  # noqa: S603 - our own client, fixed arguments
+        [*_CLIENT, *arguments],
+        env={**os.environ, "PYTHONPATH": str(_TREE)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (_opening(proc.pid) and list(device.state.glob("*.pending/0.rze"))):
+            assert time.monotonic() < deadline, "the client never sealed the report"
+            assert proc.poll() is None, "the client ended before it opened the file"
+            time.sleep(0.05)
+        proc.kill()
+    finally:
+        proc.kill()
+        proc.wait(10)
+    fifo.unlink()
+
+
+def test_a_send_killed_while_sealing_leaves_no_envelope_and_blocks_no_later_send(
+    tmp_path: Path, device: Device, codename_file: Path
+) -> None:
+    """Before: the report's sealed envelope stayed in `<name>.pending/` for good (its size
+    class on the phone), and every later `send` of the codename failed with "File exists"
+    while `--discard` said there was nothing to discard."""
+    # A first report, so the state exists and the kill comes in a later send.
+    first = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert first.exit_code == 0, first.output
+    _killed_while_sealing(device, codename_file, tmp_path)
+    assert open_state(device.state, codename_file).pending is None, "the state recorded it"
+    left = sorted(p.name for p in device.state.glob("*.pending/*"))
+    assert left, "the kill came before the report's envelope was written"
+
+    again = device.run("send", "-m", "second", "--codename-file", str(codename_file))
+    assert again.exit_code == 0, f"a later send fails after the kill: {again.output}"
+    assert not list(device.state.glob("*.pending")), "envelopes of the killed send stay"
+
+
+def test_a_save_killed_before_its_rename_leaves_no_reply_key_behind(
+    device: Device, codename_file: Path
+) -> None:
+    """Before: the state a save was writing when killed stayed under its temporary name,
+    sealed under the codename, and kept the one-time reply keys the state deletes later,
+    once their replies are read: whoever took the phone and the codename opened those."""
+    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    state = open_state(device.state, codename_file)
+    assert state.path is not None
+    assert state.prekeys
+    # What a kill between the write of the new state and its rename leaves (the name is
+    # `tempfile.mkstemp`'s, as `state._write_atomically` makes it).
+    leftover = state.path.with_name(f".{state.path.name}.k1ll3d_x")
+    shutil.copyfile(state.path, leftover)
+
+    later = device.run("replies", "--codename-file", str(codename_file))
+    assert later.exit_code == 0, later.output
+    # A reply sealed to a one-time key is read: the state deletes its secret.
+    key: HybridPrivateKey = state.prekeys[0]
+    state = open_state(device.state, codename_file)
+    state.forget_prekey(key)
+    left = [p for p in device.state.iterdir() if p.name.startswith(".")]
+    opened = [open_state_at(p, device, codename_file) for p in left]
+    holding = [p.name for p, keys in zip(left, opened, strict=True) if key in keys]
+    assert holding == [], f"a killed save's state still opens that reply: {holding}"
+
+
+def open_state_at(path: Path, device: Device, codename: Path) -> list[HybridPrivateKey]:
+    """The reply keys the sealed state file at `path` holds, opened with the codename as the
+    client opens its own (beside the device's salt, under the codename's file name)."""
+    name = open_state(device.state, codename).path
+    assert name is not None
+    aside = path.parent.parent / "aside"
+    shutil.rmtree(aside, ignore_errors=True)
+    aside.mkdir()
+    shutil.copyfile(device.state / "device.json", aside / "device.json")
+    shutil.copyfile(path, aside / name.name)
+    return open_state(aside, codename).prekeys
