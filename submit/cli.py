@@ -356,7 +356,8 @@ class _Bar:
 
 
 @cli.command()
-def new() -> None:
+@pass_settings
+def new(settings: Settings) -> None:
     """Make a new codename on this device and print it (write it down; it is not stored)."""
     codename = generate_codename()
     click.echo(
@@ -366,6 +367,15 @@ def new() -> None:
         err=True,
     )
     click.echo(codename)
+    if not settings.no_state and state_mod.codenames_kept(settings.root):
+        # Its first run would start from the pins alone, and the device show two accounts.
+        click.echo(
+            f"{PROG}: note: this device keeps another codename's state: `{PROG} carry "
+            "--forget` starts the new one from the instance and keyring that one verified "
+            "(a first run from the pins alone takes what it refused as replaced) and removes "
+            "it, so the device shows one codename",
+            err=True,
+        )
     sensitive.erase_once_read("written it down")
 
 
@@ -815,6 +825,51 @@ def pins(settings: Settings, codename_file: Path | None) -> None:
             lines += [f"subkeys {rid} {n}" for rid, n in numbers_seen(state)]
     click.echo("\n".join(lines))
     sensitive.erase_once_read("copied them")
+
+
+@cli.command()
+@codename_option
+@click.option(
+    "--to-codename-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the new codename from a file (`-` for stdin) instead of prompting for it.",
+)
+@click.option(
+    "--forget",
+    "forget_old",
+    is_flag=True,
+    help="Then forget the codename carried from (its reply keys go: read its replies first), "
+    "so the device shows one codename.",
+)
+@pass_settings
+def carry(
+    settings: Settings, codename_file: Path | None, to_codename_file: Path | None, forget_old: bool
+) -> None:
+    """Start a new codename from what this one pinned and verified (instance, pins, keyring).
+
+    Without it, a new codename's first run starts from the pins file alone, and takes a
+    keyring or a reviewer's subkey list this device already refused as replaced.
+    """
+    if settings.no_state:
+        raise click.UsageError("--no-state keeps nothing to carry")
+    if str(codename_file) == "-" and str(to_codename_file) == "-":
+        raise click.UsageError("the two codenames cannot both come from stdin")
+    codename = read_codename(codename_file)
+    if to_codename_file is None:
+        text: str = click.prompt("New codename", hide_input=True, err=True)
+        new_codename = check_codename(text)
+    else:
+        new_codename = read_codename(to_codename_file)
+    with device_state(settings, codename) as state:
+        vault = state_mod.device_vault(settings.root, new_codename, fast=settings.fast_kdf)
+        state_mod.carry(state, vault, forget=forget_old)
+    click.echo(
+        "Carried: the new codename starts from the instance, pins and keyring this device "
+        "verified; no pins file is needed for it.",
+        err=True,
+    )
+    if forget_old:
+        click.echo("Forgotten: this device keeps nothing for the old codename now.", err=True)
 
 
 @cli.command()

@@ -529,6 +529,59 @@ def opened(root: Path, codename: str, *, fast_kdf: bool = False) -> Iterator[Sta
         os.close(fd)
 
 
+def codenames_kept(root: Path) -> int:
+    """How many codenames keep a state in `root`, listed without dating the listing."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOATIME", 0)
+    try:
+        fd = os.open(root, flags)
+    except PermissionError:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return 0
+    try:
+        return sum(1 for name in os.listdir(fd) if name.endswith(STATE_SUFFIX))
+    finally:
+        os.close(fd)
+
+
+def carry(state: State, to: Vault, *, forget: bool) -> State:
+    """Give the codename of `to` what `state`'s pinned and verified; with `forget`, forget `state`.
+
+    A new codename's state is sealed under it alone, so it cannot read what an earlier
+    codename on the device verified: its first run would start from the pins alone, and
+    take a keyring or subkey list the device had already refused as replaced. Carried
+    are the instance, the pins, the codename parameters, the newest keyring and each
+    reviewer's newest subkey list; never the reply keys, the replies shown or read, or an
+    unfinished upload, which are the other account's. `state` is open, so the directory
+    is locked.
+    """
+    if state.vault is None or state.instance is None or state.manifest is None:
+        raise StateError(
+            "nothing is pinned here for this codename",
+            hint="carry from the codename that sent or read replies on this device",
+        )
+    if to.name == state.vault.name:
+        raise StateError("the two codenames are the same")
+    carried = State.load(state.root, to)
+    if carried.instance is not None or carried.pending is not None or carried.prekeys:
+        raise StateError(
+            "the new codename already keeps a state here",
+            hint="carry to a codename `raazdar-submit new` just made, before its first use",
+        )
+    if forget and state.pending is not None:
+        raise StateError(
+            "this codename has an unfinished upload: --forget would lose it",
+            hint="finish it with `send --resume`, or `send --discard` it, first",
+        )
+    carried.instance, carried.authorities = state.instance, state.authorities
+    carried.codename_salt, carried.codename_kdf = state.codename_salt, state.codename_kdf
+    carried.manifest, carried.subkeys = state.manifest, dict(state.subkeys)
+    carried.save()
+    if forget:
+        state.forget()
+    return carried
+
+
 # What `_write_atomically` names the file it writes before the rename (`tempfile.mkstemp`'s
 # eight characters after the prefix): a run killed in between leaves it.
 _HALF_SAVED: Final = re.compile(r"\.(?:[0-9a-f]{32}\.state|device\.json)\.[a-z0-9_]{8}")

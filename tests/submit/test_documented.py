@@ -28,15 +28,17 @@ def test_the_client_commands_of_the_docs_run_as_written(
     with (tmp_path / "statement.pdf").open("wb") as out:
         statement.write(out)
     monkeypatch.chdir(tmp_path)
-    codename = ""
+    codename = previous = ""
     for line in documented("submit.md"):
         words = shlex.split(line.replace("/media/stick", str(stick)), comments=True)
         # Loopback is reached directly; the test device and instance derive keys fast.
         args = ["--direct", "--fast-kdf", "--insecure-test-kdf", *words[1:]]
         if "--no-state" not in args:
             args = ["--state", str(tmp_path / "state"), *args]
-        result = CliRunner().invoke(submit_cli, args, input=f"{codename}\n")
+        # `carry` takes the codename used so far, then the one `new` made last.
+        typed = f"{previous}\n{codename}\n" if words[1] == "carry" else f"{codename}\n"
+        result = CliRunner().invoke(submit_cli, args, input=typed)
         assert result.exit_code == 0, (line, result.output)
         assert "history" not in result.stderr, line
         if words[1:] == ["new"]:
-            codename = result.stdout.strip()
+            codename, previous = result.stdout.strip(), codename

@@ -1,0 +1,95 @@
+"""A second codename on one phone: what it starts from, and what the phone then shows.
+
+Each codename's state is sealed under it, so a new one cannot read what an
+earlier one verified: its first run starts from the pins alone, as a device
+that never ran does. The attack: a seized server serves the new codename a
+subkey list its reviewer replaced after a leak, which the phone, under the
+earlier codename, had already refused. And whoever takes the phone counts the
+codenames by their state files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from app.instance import InstancePaths
+from app.subkeys import read_lists
+from submit.cli import cli
+from tests.submit.support import Device, Recorder
+from tests.submit.test_subkeys import _rekey_on_the_server
+
+
+def _carry(device: Device, old: Path, new: Path, *more: str) -> Any:
+    return CliRunner().invoke(
+        cli,
+        [
+            "--state",
+            str(device.state),
+            "--fast-kdf",
+            "carry",
+            "--codename-file",
+            str(old),
+            "--to-codename-file",
+            str(new),
+            *more,
+        ],
+    )
+
+
+def test_a_new_codename_carried_from_the_old_refuses_a_list_the_old_one_refused(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
+) -> None:
+    """Before: a new codename's first run on the phone, with the organisation's pins, sealed
+    the report to the reviewer's leaked subkeys, which the phone had already seen replaced
+    under the earlier codename, and there was no way to start it from what that one
+    verified but writing `pins` (the onion's address) to a file on the phone."""
+    leaked = read_lists(InstancePaths(instance))
+    (rid,) = leaked
+    _rekey_on_the_server(instance)
+    first = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert first.exit_code == 0, first.output
+
+    later = tmp_path / "later"
+    later.mkdir()
+    new = device.new_codename(later)
+    carried = _carry(device, codename_file, new)
+    recorder.seen.clear()
+
+    def replay(doc: dict[str, Any]) -> dict[str, Any]:
+        return {**doc, "subkeys": {rid: json.loads(leaked[rid].to_bytes())}}
+
+    recorder.keyring = replay
+    # With the organisation's pins, as from the stick.
+    sent = device.run("send", "-m", "second", "--codename-file", str(new))
+    offered = [p for p in recorder.paths("POST") if p.endswith("/uploads")]
+    assert offered == [], f"the new codename sealed to the leaked list and offered it: {offered}"
+    assert carried.exit_code == 0, carried.output
+    assert sent.exit_code == 1, sent.output
+    assert "than this device sealed to before" in sent.stderr
+
+
+def test_carry_with_forget_leaves_the_phone_one_codename(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    """Before: the phone kept a state file for each codename used, so whoever took it saw
+    that it had an earlier account; forgetting the old one lost its pins with it."""
+    first = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert first.exit_code == 0, first.output
+    made = CliRunner().invoke(cli, ["--state", str(device.state), "new"])
+    assert made.exit_code == 0, made.output
+    assert "carry --forget" in made.stderr, "the source is not told the phone shows two"
+    new = tmp_path / "later.txt"
+    new.write_text(made.stdout)
+    carried = _carry(device, codename_file, new, "--forget")
+    assert carried.exit_code == 0, carried.output
+    states = sorted(p.name for p in device.state.glob("*.state"))
+    assert len(states) == 1, f"the phone shows {len(states)} codenames: {states}"
+    assert device.state_of(codename_file).manifest is None, "the old codename's state stays"
+    assert device.state_of(new).instance == device.url
+    options = ["--state", str(device.state), "--fast-kdf", *device.transport]
+    sent = CliRunner().invoke(cli, [*options, "send", "-m", "next", "--codename-file", str(new)])
+    assert sent.exit_code == 0, sent.output
