@@ -28,6 +28,7 @@ from review.errors import InvalidValue, ReviewError
 from review.escalation.bodies import Body
 from review.escalation.redaction import Candidate, Redactor, Term, candidates
 from review.escalation.scrub import Scrubbed, Unsupported, as_is, document_text, scrub
+from review.escalation.style import marks, warning
 from review.present import metadata
 from review.workspace import Unlocked
 from review.workspace.blobs import open_blob
@@ -167,6 +168,12 @@ def build(
             for f in files
         ],
     }
+    # The writer's own hand in the words as they go (redacted): the reviewer is told where.
+    warnings += [
+        warning(report["label"], counted)
+        for report in document["reports"]
+        if (counted := marks(report["text"]))
+    ]
     packet_content = PacketContent(
         packet_id=packet_id,
         created=dt.date.today(),
