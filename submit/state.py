@@ -486,8 +486,25 @@ def private_dir(path: Path) -> Path:
         before = made[-1].parent.stat() if made else None
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(path, 0o700)
+        mode = os.stat(path).st_mode
     except OSError as exc:
         raise StateError(f"cannot use the state directory {path}: {exc.strerror}") from exc
+    if mode & 0o077:
+        # A phone's shared storage (FUSE, sdcardfs) or a FAT card: chmod does nothing there,
+        # and every app allowed the storage reads what the client would write. What this
+        # call made goes again, and the directory it was made in keeps its times.
+        for directory in made:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        if before is not None:
+            with contextlib.suppress(OSError):
+                os.utime(made[-1].parent, ns=(before.st_atime_ns, before.st_mtime_ns))
+        raise StateError(
+            f"{path} is on a filesystem that does not keep permissions (a phone's shared "
+            "storage, a memory card): other apps could read what the client keeps there",
+            hint="leave out --state (Termux keeps the default in its private home), or give a "
+            "directory there",
+        )
     # Not ours to fail over: a parent may belong to someone else (/tmp, a mount point).
     if before is not None:
         with contextlib.suppress(OSError):

@@ -9,6 +9,7 @@ it held then. Nothing that could cut them came after.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Final
+
+import pytest
 
 from crypto import HybridPrivateKey
 from tests.submit.support import Device, open_state
@@ -122,3 +125,22 @@ def open_state_at(path: Path, device: Device, codename: Path) -> list[HybridPriv
     shutil.copyfile(device.state / "device.json", aside / "device.json")
     shutil.copyfile(path, aside / name.name)
     return open_state(aside, codename).prekeys
+
+
+def test_a_state_directory_whose_filesystem_ignores_permissions_is_refused(
+    tmp_path: Path, device: Device, codename_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phone's shared storage (`~/storage` in Termux, /sdcard: FUSE or sdcardfs) and a FAT
+    card ignore chmod: every app with the storage permission reads what is there. Simulated
+    here by a directory made open to all and a chmod that does nothing, as those do.
+    Before: the client wrote its salt, its sealed state and its envelopes there, 0777."""
+    shared = tmp_path / "storage"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setattr(os, "chmod", lambda *_args, **_kwargs: None)
+    on_shared = dataclasses.replace(device, state=shared)
+    result = on_shared.run("send", "-m", "first", "--codename-file", str(codename_file))
+    written = sorted(p.name for p in shared.iterdir())
+    assert written == [], f"the client wrote {written} where any app reads them"
+    assert result.exit_code == 1, result.output
+    assert "does not keep permissions" in result.stderr
