@@ -1,16 +1,18 @@
 """Marks of a writer's own hand in a report's words, which a packet would carry as written.
 
 The accused know how their insiders write: one stretches words ("nooo"), one
-ends with "!!!", one puts a space before a comma. Redaction leaves these, since
-they are what a reader sees and rewording is the reviewer's (REVIEW.md: paraphrase
-in the summary, or leave the report out). This only counts the marks a rule can
-find, so the reviewer is told where to look; it finds no spelling of the writer's
-own, no word or turn of phrase, and says so: it anonymises nothing.
+ends with "!!!", one puts a space before a comma, one signs off with "🙏".
+Redaction leaves these, since they are what a reader sees and rewording is the
+reviewer's (REVIEW.md: paraphrase in the summary, or leave the report out).
+This only counts the marks a rule can find, so the reviewer is told where to
+look; it finds no spelling of the writer's own, no word or turn of phrase, and
+says so: it anonymises nothing.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 # Kind, as the warning names it (never the words found), and how it is found. Letters
@@ -24,11 +26,14 @@ _MARKS: Final = (
     ),
     ("a space before punctuation (as in “word ,”)", re.compile(r"(?<=\w) +[,.!?;:](?=\s|$)")),
 )
+# Emoji and other pictographs: which ones a writer reaches for is as personal as a spelling.
+_EMOJI: Final = "emoji or other pictographs (as in “🙏”)"
 
 
 def marks(text: str) -> dict[str, int]:
     """How many of each kind of mark `text` holds (only the kinds it holds)."""
     found = {kind: len(pattern.findall(text)) for kind, pattern in _MARKS}
+    found[_EMOJI] = sum(1 for ch in text if unicodedata.category(ch) == "So")
     return {kind: count for kind, count in found.items() if count}
 
 

@@ -57,4 +57,5 @@ def test_the_marks_are_counted_in_urdu_too_and_ordinary_writing_has_none() -> No
         "punctuation repeated (as in “!!”, “؟؟” or “....”)": 2
     }
     assert marks("آپ کہاں ہیں؟ SHO Rana Tariq, FIA, 1000 rupees... Allah, jee.") == {}
+    assert marks("Please help 🙏🙏") == {"emoji or other pictographs (as in “🙏”)": 2}
     assert marks(PLAIN) == {}
