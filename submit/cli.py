@@ -366,6 +366,12 @@ def new(settings: Settings) -> None:
         "take a screenshot of it: a phone keeps what was copied, and its screenshots.",
         err=True,
     )
+    if (out := sensitive.output_file()) is not None:
+        sensitive.warn_on_disk(
+            out,
+            "the codename",
+            "print it to the terminal and write it down, or into memory (/dev/shm)",
+        )
     click.echo(codename)
     if not settings.no_state and state_mod.codenames_kept(settings.root):
         # Its first run would start from the pins alone, and the device show two accounts.
@@ -823,8 +829,30 @@ def pins(settings: Settings, codename_file: Path | None) -> None:
             # Each reviewer's newest numbered list sealed to here: an older one, served to a
             # device with these pins, is a replay (a list replaced after a leak, say).
             lines += [f"subkeys {rid} {n}" for rid, n in numbers_seen(state)]
+    _warn_pins_kept_here(settings.root)
     click.echo("\n".join(lines))
     sensitive.erase_once_read("copied them")
+
+
+def _warn_pins_kept_here(root: Path) -> None:
+    """Warn when the pins go into a file on the filesystem the state is on: the device's own.
+
+    They name the instance, which the sealed state keeps from whoever takes the device.
+    A stick or a card is another filesystem; so is memory (/dev/shm).
+    """
+    out = sensitive.output_file()
+    try:
+        here = out is not None and os.stat(out).st_dev == os.stat(root).st_dev
+    except OSError:
+        return
+    if here:
+        click.echo(
+            f"{PROG}: warning: {out} is on this device's own storage: the pins name the "
+            "instance, which the sealed state keeps from whoever takes the device, and "
+            "removing the file frees its blocks without overwriting them; write them to a "
+            f"stick or card kept apart from it, or start a new codename here with `{PROG} carry`",
+            err=True,
+        )
 
 
 @cli.command()

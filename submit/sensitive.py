@@ -151,6 +151,18 @@ def warn_on_disk(path: Path, what: str, instead: str) -> None:
         )
 
 
+def output_file() -> Path | None:
+    """The regular file standard output goes to (`> FILE` in a shell), or None (a terminal, a
+    pipe, or a system that cannot say)."""
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return Path(os.readlink(f"/proc/self/fd/{fd}"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def editor_command(editor: str) -> list[str]:
     """The editor's command line with the options that stop it leaving traces."""
     words = shlex.split(editor)

@@ -11,16 +11,23 @@ codenames by their state files.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from click.testing import CliRunner
 
 from app.instance import InstancePaths
 from app.subkeys import read_lists
 from submit.cli import cli
+from submit.sensitive import on_disk
 from tests.submit.support import Device, Recorder
 from tests.submit.test_subkeys import _rekey_on_the_server
+
+_CLIENT: Final = (sys.executable, "-c", "from submit.cli import main; main()")
+_TREE: Final = Path(__file__).parents[2]
 
 
 def _carry(device: Device, old: Path, new: Path, *more: str) -> Any:
@@ -93,3 +100,37 @@ def test_carry_with_forget_leaves_the_phone_one_codename(
     options = ["--state", str(device.state), "--fast-kdf", *device.transport]
     sent = CliRunner().invoke(cli, [*options, "send", "-m", "next", "--codename-file", str(new)])
     assert sent.exit_code == 0, sent.output
+
+
+def _printed_to_file(args: list[str], out: Path) -> str:
+    """Run the client with its stdout redirected to `out`, as `> out` in a shell does: its
+    stderr."""
+    with out.open("wb") as sink:
+        done = subprocess.run(  # noqa: S603 - our own client, fixed arguments
+            [*_CLIENT, *args],
+            env={**os.environ, "PYTHONPATH": str(_TREE)},
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=True,
+        )
+    return done.stderr.decode()
+
+
+def test_a_codename_or_pins_printed_into_a_file_on_the_phone_are_named(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    """Before: `new > codename.txt` wrote the codename, and `pins > pins.txt` the onion's
+    address, to the phone's own disk (where the state directory is) without a word: the
+    very things the sealed state keeps from whoever takes it."""
+    said = _printed_to_file(["--state", str(device.state), "new"], tmp_path / "codename.txt")
+    # Where the tests' temporary directory is itself in memory, there is nothing to say.
+    warned = "codename.txt is on a disk" in said
+    assert warned == on_disk(tmp_path), f"no word of it: {said!r}"
+    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    pins = device.arguments("pins", "--codename-file", str(codename_file))
+    said = _printed_to_file(pins, tmp_path / "pins.txt")
+    assert device.url in (tmp_path / "pins.txt").read_text()
+    assert "pins.txt is on this device's own storage" in said, f"no word of it: {said!r}"
