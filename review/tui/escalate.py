@@ -220,6 +220,8 @@ class EscalationBuilder(Page[str | None]):
             key = (candidate.kind, candidate.key)
             return key in redacted or key not in known  # one not listed is redacted
 
+        warnings: list[str] = []
+
         def build() -> escalation.Escalation:
             created = escalation.escalate(
                 self.unlocked,
@@ -232,6 +234,7 @@ class EscalationBuilder(Page[str | None]):
                 deadline_days=draft.deadline_days,
             )
             esc = created.escalation
+            warnings.extend(created.warnings)
             if draft.out is not None and esc.record.state == "ready":
                 esc = escalation.export(self.unlocked, esc.id, draft.out)
             return esc
@@ -247,6 +250,8 @@ class EscalationBuilder(Page[str | None]):
             done += f"written to {draft.out}, answer due by {r.deadline}"
         else:
             done += f"ready: `raazdar-review escalation export {esc.id} --out FILE` writes it"
+        # What the command line prints as warnings (a writer's marks in a report's words).
+        done += "".join(f". Warning: {w}" for w in warnings)
         self.dismiss(done)
 
 

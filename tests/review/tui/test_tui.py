@@ -669,7 +669,9 @@ def test_the_tui_command_unlocks_before_it_starts(
 def test_the_escalation_builder_redacts_what_is_checked_and_builds_a_packet(
     server: Server, filed: ws.Unlocked, workspace: Path, tmp_path: Path
 ) -> None:
-    server.submit(f"SHO Rana Tariq sold a girl to an agent. Her brother's phone is {PHONE}")
+    # "!!!": a mark of its writer's hand, which the command line warns of; the builder
+    # said nothing of it.
+    server.submit(f"SHO Rana Tariq sold a girl to an agent!!! Her brother's phone is {PHONE}")
     import_bundle(filed, server.export(tmp_path / "4.rzb"))
     triage.set_status(filed, 4, "in-review")
     body = KeyPair.generate()
@@ -709,6 +711,7 @@ def test_the_escalation_builder_redacts_what_is_checked_and_builds_a_packet(
 
     drive(filed, script)
     assert said[0].startswith("escalation 1:")
+    assert "Warning: Report 1's words carry marks of its writer's hand" in said[0], said[0]
     (esc,) = escalation.list_escalations(filed)
     assert (esc.record.reports, esc.record.state) == ([4], "sent")
     text = out.read_bytes()
