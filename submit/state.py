@@ -583,7 +583,8 @@ def carry(state: State, to: Vault, *, forget: bool) -> State:
     if carried.instance is not None or carried.pending is not None or carried.prekeys:
         raise StateError(
             "the new codename already keeps a state here",
-            hint="carry to a codename `raazdar-submit new` just made, before its first use",
+            hint="carry to a codename `raazdar-submit new` just made, before its first use (a "
+            "`carry --forget` cut short has carried already: `raazdar-submit forget` the old one)",
         )
     if forget and state.pending is not None:
         raise StateError(
