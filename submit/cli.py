@@ -817,11 +817,19 @@ def pins(settings: Settings, codename_file: Path | None) -> None:
             "# Raazdar pins: keep this file apart from the device",
             f"instance {state.instance}",
         ]
-        lines += [f"authority {fp}" for fp in sorted(state.authorities, key=str)]
+        # Keys trusted on first use are the server's word: printed as pins, a device given
+        # them would trust them without the warning. Left as comments, they warn it again.
+        unchecked = "# (trusted on first use, never checked: compare) " if state.tofu else ""
+        if unchecked:
+            lines.append(
+                "# The authority keys below were trusted on first use: the instance's word, "
+                "which nobody checked. Compare them with the organisation's before using them."
+            )
+        lines += [f"{unchecked}authority {fp}" for fp in sorted(state.authorities, key=str)]
         if state.manifest is not None:
             # The newest keyring verified here: a device given these pins refuses any
             # keyring that does not follow from it (a fork by authorities rotated out since).
-            lines.append(f"keyring {KeyringPin.of(state.manifest.manifest)}")
+            lines.append(f"{unchecked}keyring {KeyringPin.of(state.manifest.manifest)}")
             if bound_everywhere(state.manifest.manifest, state.subkeys):
                 # Every reviewer's list sealed to here names the instance: one that names
                 # none, served to a device with these pins, is a replay.

@@ -169,7 +169,9 @@ def _unvouched(settings: Settings) -> Callable[[Unvouched], None]:
     return decide
 
 
-def _first_use(settings: Settings) -> Callable[[frozenset[Fingerprint]], None]:
+def _first_use(
+    settings: Settings, state: state_mod.State
+) -> Callable[[frozenset[Fingerprint]], None]:
     """Without pins: warn, and trust what the instance publishes only when told to.
 
     The flag, or a yes typed at the terminal once the warning is shown, and never
@@ -179,13 +181,16 @@ def _first_use(settings: Settings) -> Callable[[frozenset[Fingerprint]], None]:
 
     def decide(pinned: frozenset[Fingerprint]) -> None:
         _warn_tofu(pinned)
-        if settings.trust_on_first_use:
-            return
-        if sys.stdin.isatty() and click.confirm(
-            f"{PROG}: trust these keys, which nobody checked, and pin them?",
-            default=False,
-            err=True,
+        if settings.trust_on_first_use or (
+            sys.stdin.isatty()
+            and click.confirm(
+                f"{PROG}: trust these keys, which nobody checked, and pin them?",
+                default=False,
+                err=True,
+            )
         ):
+            # Remembered, so that `pins` never prints them as the organisation's.
+            state.tofu = True
             return
         raise TrustError(
             "no authority fingerprints were given, and those the instance publishes were not "
@@ -240,7 +245,7 @@ def connected(
             doc,
             pins,
             today,
-            _first_use(settings),
+            _first_use(settings, state),
             host=host,
             allow_test_kdf=settings.insecure_test_kdf,
             threshold=settings.threshold,
@@ -249,6 +254,10 @@ def connected(
             floors=settings.subkey_floors,
             unvouched=_unvouched(settings),
         )
+        if pins and state.tofu:
+            # The chain verified from pins given now: the organisation's word, not the server's.
+            state.tofu = False
+            state.save()
         if verified.kdf.is_testing:
             click.echo(
                 f"{PROG}: WARNING: this instance derives keys with TEST-STRENGTH parameters: "

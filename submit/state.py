@@ -57,9 +57,9 @@ PENDING_SUFFIX: Final = ".pending"
 # Format 3 added the one-time reply prekeys, format 4 the replies shown here, format 5 the
 # newest subkey list seen of each reviewer, format 6 its number and digest (a numbered
 # list, subkey format 3), format 7 the key ids of prekeys used by replies read here that
-# the server may still list, format 8 the key ids of every prekey deleted here; 2 to 7 are
-# still read.
-FORMAT: Final = 8
+# the server may still list, format 8 the key ids of every prekey deleted here, format 9
+# whether the pinned authorities were trusted on first use; 2 to 8 are still read.
+FORMAT: Final = 9
 _OLD_FORMATS: Final = {
     2: frozenset(),
     3: frozenset({"prekeys"}),
@@ -67,6 +67,7 @@ _OLD_FORMATS: Final = {
     5: frozenset({"prekeys", "shown", "subkeys"}),
     6: frozenset({"prekeys", "shown", "subkeys"}),
     7: frozenset({"prekeys", "shown", "subkeys", "read"}),
+    8: frozenset({"prekeys", "shown", "subkeys", "read", "deleted"}),
 }
 # At most this many prekeys used by replies read here are remembered (the newest): as
 # many as a run fetches (`protocol.MAX_REPLIES`), so no listing outgrows them.
@@ -227,6 +228,10 @@ class State:
     # its issue day, format, and number and digest if it has them. The server may not
     # serve an older one later (rollback), nor another of the same number.
     subkeys: dict[str, ListRank] = field(default_factory=dict, repr=False)
+    # True while the pinned authorities are only the instance's word, trusted on first use
+    # (no pins given since vouched for them): `pins` must not print them as pins. A state of
+    # format 8 or older did not record it.
+    tofu: bool = False
     vault: Vault | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -265,7 +270,7 @@ class State:
     def _from_json(cls, root: Path, obj: Any, vault: Vault | None) -> State:
         expected = {"format", "instance", "authorities", "codename", "manifest", "pending"}
         if isinstance(obj, dict) and obj.get("format") == FORMAT:
-            expected |= {"prekeys", "shown", "subkeys", "read", "deleted"}
+            expected |= {"prekeys", "shown", "subkeys", "read", "deleted", "tofu"}
         elif isinstance(obj, dict) and obj.get("format") in _OLD_FORMATS:
             expected |= _OLD_FORMATS[obj["format"]]
         else:
@@ -298,7 +303,11 @@ class State:
         state.shown = _shown(obj.get("shown", {}))
         state.subkeys = _subkeys(obj.get("subkeys", {}))
         state.read = _read(obj.get("read", []))
-        if obj["format"] == FORMAT:
+        tofu = obj.get("tofu", False)
+        if not isinstance(tofu, bool):
+            raise StateError("the state's record of keys trusted on first use is malformed")
+        state.tofu = tofu
+        if obj["format"] >= 8:
             state.deleted, state.deleted_all = _deleted(obj["deleted"])
         else:
             # Formats 3 to 7 forgot the prekeys they deleted (7 kept some a while): such a
@@ -323,6 +332,7 @@ class State:
             "subkeys": {k: _rank_json(v) for k, v in sorted(self.subkeys.items())},
             "read": self.read[-MAX_READ:],
             "deleted": {"ids": self.deleted[-MAX_DELETED:], "all": self.deleted_all},
+            "tofu": self.tofu,
         }
 
     def forget_prekey(self, key: HybridPrivateKey) -> None:
@@ -594,6 +604,7 @@ def carry(state: State, to: Vault, *, forget: bool) -> State:
     carried.instance, carried.authorities = state.instance, state.authorities
     carried.codename_salt, carried.codename_kdf = state.codename_salt, state.codename_kdf
     carried.manifest, carried.subkeys = state.manifest, dict(state.subkeys)
+    carried.tofu = state.tofu
     carried.save()
     if forget:
         state.forget()

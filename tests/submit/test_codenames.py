@@ -23,7 +23,7 @@ from app.instance import InstancePaths
 from app.subkeys import read_lists
 from submit.cli import cli
 from submit.sensitive import on_disk
-from tests.submit.support import Device, Recorder
+from tests.submit.support import Device, Recorder, send_without_state
 from tests.submit.test_subkeys import _rekey_on_the_server
 
 _CLIENT: Final = (sys.executable, "-c", "from submit.cli import main; main()")
@@ -137,3 +137,37 @@ def test_a_codename_or_pins_printed_into_a_file_on_the_phone_are_named(
     said = _printed_to_file(pins, tmp_path / "pins.txt")
     assert device.url in (tmp_path / "pins.txt").read_text()
     assert "pins.txt is on this device's own storage" in said, f"no word of it: {said!r}"
+
+
+def test_pins_of_keys_trusted_on_first_use_do_not_pass_for_the_organisations(
+    device: Device, codename_file: Path, recorder: Recorder, tmp_path: Path
+) -> None:
+    """The attack: a server in the wrong hands at a device's first use (no pins) has its own
+    authority keys trusted, with a loud warning. `pins` then printed them as plain pins, and a
+    device given that file (a --no-state run, another codename, a friend) sealed to the
+    server's keys without a word: "trusted on first use" was lost on the way."""
+    first = device.run(
+        "--trust-on-first-use",
+        "send",
+        "-m",
+        "first",
+        "--codename-file",
+        str(codename_file),
+        pin=False,
+    )
+    assert first.exit_code == 0, first.output
+    assert "NO AUTHORITY FINGERPRINTS WERE GIVEN" in first.stderr
+    printed = device.run("pins", "--codename-file", str(codename_file))
+    assert printed.exit_code == 0, printed.output
+    pins = tmp_path / "carried-pins.txt"
+    pins.write_text(printed.stdout)
+    result, offered = send_without_state(device, pins, codename_file, recorder)
+    assert offered == [], f"pins of keys nobody checked sealed a report unwarned: {offered}"
+    assert "NO AUTHORITY FINGERPRINTS WERE GIVEN" in result.stderr
+    assert "trusted on first use" in printed.stdout
+    # The organisation's pins, given later, vouch for them: then they are pins like any.
+    vouched = device.run("replies", "--codename-file", str(codename_file))
+    assert vouched.exit_code == 0, vouched.output
+    again = device.run("pins", "--codename-file", str(codename_file))
+    assert "trusted on first use" not in again.stdout
+    assert "\nauthority " in again.stdout

@@ -162,12 +162,12 @@ def test_an_amnesic_state_keeps_prekeys_in_memory_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("version", "missing"),
     [
-        (2, ("prekeys", "shown", "subkeys", "read", "deleted")),
-        (3, ("shown", "subkeys", "read", "deleted")),
-        (4, ("subkeys", "read", "deleted")),
-        (5, ("read", "deleted")),
-        (6, ("read", "deleted")),
-        (7, ("deleted",)),
+        (2, ("prekeys", "shown", "subkeys", "read", "deleted", "tofu")),
+        (3, ("shown", "subkeys", "read", "deleted", "tofu")),
+        (4, ("subkeys", "read", "deleted", "tofu")),
+        (5, ("read", "deleted", "tofu")),
+        (6, ("read", "deleted", "tofu")),
+        (7, ("deleted", "tofu")),
     ],
 )
 def test_an_older_state_is_read_and_saved_in_the_current_format(

@@ -144,6 +144,7 @@ def test_the_codename_has_no_field_in_the_state() -> None:
         "subkeys",
         "read",
         "deleted",
+        "tofu",
     }
     # "codename" holds the instance's public salt and KDF, never the words.
     state = full_state(Path("x"))
@@ -281,5 +282,14 @@ def test_a_malformed_record_of_subkey_lists_is_refused(tmp_path: Path, bad: obje
 def test_a_format_4_state_is_still_read(tmp_path: Path) -> None:
     record = full_state(tmp_path).to_json()
     record["format"] = 4
-    del record["subkeys"], record["read"], record["deleted"]
+    del record["subkeys"], record["read"], record["deleted"], record["tofu"]
     assert State._from_json(tmp_path, record, None).subkeys == {}
+
+
+def test_a_format_8_state_is_still_read_as_pinned_from_pins(tmp_path: Path) -> None:
+    record = full_state(tmp_path).to_json()
+    record["format"] = 8
+    del record["tofu"]
+    state = State._from_json(tmp_path, record, None)
+    assert state.deleted == full_state(tmp_path).deleted
+    assert state.tofu is False
