@@ -8,7 +8,11 @@ and must know: to judge what a packet may show, what a seized copy of the
 workspace or an opened attachment would give away, and what to tell the
 source. Escalation removes all of it (`review.escalation.scrub`). Read in
 memory: pictures only in the formats Pillow decodes by itself, office
-documents' property parts only, each of a bounded size.
+documents' property parts only, each of a bounded size; and read in a confined
+child (`review.present.metachild`), as a picture is drawn, never in the tool
+that holds the unlocked key: Pillow turns every value of a TIFF's tags into a
+Python object (a TIFF of 32 MiB took 728 MB of the tool), and a bug in its EXIF
+or TIFF parser would run where the key is.
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from __future__ import annotations
 import contextlib
 import html
 import io
+import json
 import re
 import warnings
 import zipfile
 from typing import Any, Final
 
 from PIL import Image, UnidentifiedImageError
+
+from review.casework import pdfchild, pdfview
+from review.errors import ReviewError
 
 HEADING: Final = "What the file says of its maker (an escalation packet leaves all of it out)"
 # Pillow's in-memory decoders only: never EPS, which it hands to Ghostscript through a file.
@@ -75,16 +83,71 @@ _CAMERA_NAME: Final = re.compile(
 )
 
 
-def identifying(name: str | None, data: bytes) -> list[str]:
-    """Each identifying detail an attachment carries, one line each, with its value."""
+# What the reviewer reads when the child could not say: never silence, which reads as "none".
+UNREAD: Final = "what it says of its maker"
+# What the child is given, and three times the file's size more (it holds the file, and
+# a video is only searched): far more than a photo's tags or a document's properties take.
+LIMITS: Final = pdfview.Limits(seconds=20.0, cpu_seconds=10, memory=128 * 1024 * 1024)
+# The files the child is started for: ZIP (office, ODF), ISO media (HEIC, video) and the
+# pictures Pillow decodes; `read` finds nothing in any other, so no child is started.
+_CARRIERS: Final = (
+    b"PK\x03\x04",
+    b"\xff\xd8\xff",
+    b"\x89PNG",
+    b"GIF8",
+    b"II*\x00",
+    b"MM\x00*",
+    b"BM",
+)
+_MOST_LINES: Final = 40
+
+
+def identifying(name: str | None, data: bytes, *, limits: pdfview.Limits = LIMITS) -> list[str]:
+    """Each identifying detail an attachment carries, one line each, with its value.
+
+    The file's own content is read in a confined child (`review.present.metachild`);
+    when that fails, one line says so and why.
+    """
     said = []
     if name and _CAMERA_NAME.search(name.rpartition(".")[0] or name):
         said.append(f"file name: {name[:_MAX_VALUE]} (a camera's or phone's: it dates the file)")
+    carrier = data.startswith(_CARRIERS) or data[4:8] == b"ftyp" or data[8:12] == b"WEBP"
+    return said + (_in_child(data, limits) if carrier else [])
+
+
+def _in_child(data: bytes, limits: pdfview.Limits) -> list[str]:
+    """What `read` finds in `data`, from the child: every frame checked, as the child is not
+    trusted either."""
+    memory = limits.memory + 3 * len(data)
+    request = json.dumps({"memory": memory, "cpu": limits.cpu_seconds})
+    why = "its answer was malformed"
+    try:
+        out, status = pdfview.run_child(
+            "review.present.metachild", data, request, limits, "the file's metadata"
+        )
+    except ReviewError as exc:
+        out, status, why = b"", 0, str(exc)
+    header = pdfchild.HEADER.size
+    if len(out) >= header:
+        kind, _number, length = pdfchild.HEADER.unpack_from(out)
+        body = out[header : header + length]
+        if kind == pdfchild.META and len(body) == length and status == 0:
+            lines = body.decode("utf-8", "replace").splitlines()[:_MOST_LINES]
+            return [" ".join(line.split())[:200] for line in lines if line.strip()]
+        if kind == pdfchild.ERROR and len(body) == length:
+            why = "it needs more memory than such a file is given here"
+    if status:
+        why = f"its reader stopped: {pdfview.ended(status)}"
+    return [f"{UNREAD}: not read ({why}); the file may be damaged or built to break a reader"]
+
+
+def read(data: bytes) -> list[str]:
+    """What `data` itself says of its maker, one line each: run in `review.present.metachild`."""
     if data.startswith(b"PK\x03\x04"):
-        return said + _office(data)
+        return _office(data)
     if data[4:8] == b"ftyp":
-        return said + _movie(data)
-    return said + _picture(data)
+        return _movie(data)
+    return _picture(data)
 
 
 def kinds(found: list[str]) -> list[str]:
