@@ -260,6 +260,30 @@ def attachments(u: Unlocked, num: int) -> list[Attachment]:
     return [replace(a, index=i) for i, a in enumerate(found, start=1)]
 
 
+# The most attachments `show` and the terminal UI list. The browser form sends 20 at most;
+# whoever seals a report chooses how many items it has, and one of 5,000 was drawn whole
+# (a row each, 11 s), pushing the notes and replies below thousands of lines.
+LISTED_MAX: Final = 100
+
+
+def listed(view: ReportView) -> tuple[list[Attachment], str | None]:
+    """The attachments to list, and what to say of those not listed: the unreadable ones,
+    which come last, are always listed (they say what is missing)."""
+    readable: list[Attachment] = []
+    rest: list[Attachment] = []
+    for a in view.attachments:
+        (readable if a.status == "filed" and a.kind != "report" else rest).append(a)
+    if len(readable) <= LISTED_MAX:
+        return view.attachments, None
+    first, last = readable[LISTED_MAX].index, readable[-1].index
+    said = (
+        f"({len(readable) - LISTED_MAX:,} more attachments, numbered {first:,} to {last:,} by"
+        f" name, are not listed: a report with this many may be built to flood the screen;"
+        f" `raazdar-review report view {view.num} N` reads attachment N, `report open` writes it)"
+    )
+    return readable[:LISTED_MAX] + rest, said
+
+
 # The largest attachment `read_attachment` decrypts into memory.
 VIEW_MAX: Final = 32 * 1024 * 1024
 

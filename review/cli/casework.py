@@ -170,7 +170,8 @@ def show(c: Ctx, num: int, rtl: str | None, start: int) -> None:
         table = Table(title="Attachments")
         for column in ("#", "name", "type", "size", "state"):
             table.add_column(column)
-        for a in view.attachments:
+        listing, unlisted = reports.listed(view)
+        for a in listing:
             table.add_row(
                 safe(a.index),
                 safe(a.label),
@@ -179,6 +180,8 @@ def show(c: Ctx, num: int, rtl: str | None, start: int) -> None:
                 safe("ok" if a.status == "filed" else f"{a.status}: {a.problem}"),
             )
         console.print(table)
+        if unlisted:
+            console.print(safe(unlisted, "italic"))
     for note in view.notes:
         console.print(safe("\nNote", "bold") + safe(f" by {note.author}, {note.at}"))
         text(note.text)

@@ -120,11 +120,12 @@ class ReportScreen(Page[None]):
             yield Static(
                 safe("Attachments (o reads one here, w writes one to a file)"), classes="heading"
             )
+            listing, unlisted = reports.listed(view)
             yield Prose(
-                "\n".join(_attachment_line(a) for a in view.attachments),
-                reorder=reorder,
-                id="attachments",
+                "\n".join(_attachment_line(a) for a in listing), reorder=reorder, id="attachments"
             )
+            if unlisted:
+                yield Static(safe(unlisted), classes="note")
         for note in view.notes:
             yield Static(safe(f"Note by {note.author}, {note.at}"), classes="heading")
             yield Prose(note.text, reorder=reorder, classes="note")
