@@ -13,7 +13,7 @@ from review.cli import groups, idle, paging
 from review.cli.base import PROG, Ctx, compose, parse_date, pass_ctx, shown
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
-from review.cli.sensitive import REPORT, ask, warn_argument, warn_on_disk
+from review.cli.sensitive import REPORT, ask, tell, warn_argument, warn_on_disk
 from review.errors import ReviewError
 from review.present.text import (
     DANGER,
@@ -210,7 +210,7 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
 
     def warn(a: reports.Attachment) -> None:
         which.append(f"attachment {a.index} of report {num}")
-        click.echo(
+        tell(
             f"{PROG}: warning: this writes the plaintext of {which[0]} to"
             f" {shown(out)}, outside the encrypted workspace, where it stays until you remove it;"
             f" `{PROG} report view {num} {a.index}` reads text, images and PDFs without"
@@ -225,7 +225,7 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
 
     found = reports.open_attachment(c.unlock(), num, attachment, out, warn)
     said = which[0] if which else "the attachment"
-    click.echo(f"wrote {said} ({found.length:,} bytes) to {shown(out)}")
+    tell(f"wrote {said} ({found.length:,} bytes) to {shown(out)}")
 
 
 @groups.triage.command()
@@ -236,7 +236,7 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
 def status(c: Ctx, num: int, status: str, reason: str | None) -> None:
     """Move a report along: new, in-review, needs-info, corroborated, escalated, closed."""
     state = triage.set_status(c.unlock(), num, status, reason)
-    click.echo(f"report {num}: {state.status}")
+    tell(f"report {num}: {state.status}")
 
 
 @groups.triage.command()
@@ -249,7 +249,7 @@ def assign(c: Ctx, num: int, reviewer: str | None, nobody: bool) -> None:
     if (reviewer is None) == (not nobody):
         raise click.UsageError("give a reviewer or --none")
     triage.assign(c.unlock(), num, None if nobody else reviewer)
-    click.echo(f"report {num}: assigned to {reviewer or 'nobody'}")
+    tell(f"report {num}: assigned to {reviewer or 'nobody'}")
 
 
 def _field_command(name: str) -> None:
@@ -265,7 +265,7 @@ def _field_command(name: str) -> None:
         if value is None and not clear:
             value = ask(name.capitalize())
         triage.set_field(u, num, name, None if clear else value)
-        click.echo(f"report {num}: {name} {'cleared' if clear else 'set'}")
+        tell(f"report {num}: {name} {'cleared' if clear else 'set'}")
 
 
 for _name in triage.TEXT_FIELDS:
@@ -285,7 +285,7 @@ def severity(c: Ctx, num: int, level: str, danger: bool | None) -> None:
     """Set a report's severity, and the imminent-danger-to-life flag."""
     state = triage.set_severity(c.unlock(), num, None if level == "none" else level, danger)
     flag = f", {DANGER}" if state.danger else ""
-    click.echo(f"report {num}: severity {state.severity or 'none'}{flag}")
+    tell(f"report {num}: severity {state.severity or 'none'}{flag}")
 
 
 @groups.triage.command()
@@ -300,7 +300,7 @@ def tag(c: Ctx, num: int, tags: tuple[str, ...], remove: bool) -> None:
         tags = tuple(ask("Tags (separated by spaces)").split())
     state = triage.tag(u, num, tags, remove=remove)
     # How many, not which: the scrollback would keep them (`show` pages them).
-    click.echo(
+    tell(
         f"report {num}: tags {'removed' if remove else 'added'}, {len(state.tags)} in all"
         f" (`{PROG} show {num}` lists them)"
     )
@@ -320,7 +320,7 @@ def note(c: Ctx, num: int, text: str | None, file: Path | None) -> None:
     """Add a note to a report: written in $EDITOR (or --file; TEXT is kept by shell history)."""
     u = c.unlock()
     triage.add_note(u, num, compose(text, file, f"triage:note:{num}"))
-    click.echo(f"report {num}: note added")
+    tell(f"report {num}: note added")
 
 
 @groups.links.command("add")
@@ -345,7 +345,7 @@ def unlink(c: Ctx, num: int, other: int) -> None:
 
 def _link(c: Ctx, num: int, other: int, *, remove: bool) -> None:
     triage.link(c.unlock(), num, other, remove=remove)
-    click.echo(f"reports {num} and {other}: {'unlinked' if remove else 'linked'}")
+    tell(f"reports {num} and {other}: {'unlinked' if remove else 'linked'}")
 
 
 @groups.report.command("search")

@@ -20,7 +20,7 @@ from review.analysis import corroboration, entities, links
 from review.analysis.corpus import Corpus, Group, visible_corpus
 from review.cli import groups, paging
 from review.cli.base import PROG, Ctx, pass_ctx
-from review.cli.sensitive import REPORT, ask, warn_argument
+from review.cli.sensitive import REPORT, ask, tell, warn_argument
 from review.errors import InvalidValue
 from review.present.text import RTL_MODES, reorders, safe
 
@@ -384,7 +384,7 @@ def _link_command(name: str, decision: str, help_text: str) -> None:
             if entity_name is not None or not sys.stdin.isatty():
                 raise
             e = corroboration.decide_link(u, num, other, ask("Name"), decision, kind)
-        click.echo(f"reports {num} and {other}: link on {_kind(e.kind)} {decision}")
+        tell(f"reports {num} and {other}: link on {_kind(e.kind)} {decision}")
 
 
 _link_command(
@@ -410,7 +410,7 @@ def writer(c: Ctx, num: int, other: int, decision: str) -> None:
     """Say reports NUM and OTHER are one writer's (same) or two writers' (apart)."""
     corroboration.decide_writer(c.unlock(), num, other, decision == "same")
     said = "one writer" if decision == "same" else "two writers"
-    click.echo(f"reports {num} and {other}: counted as {said}")
+    tell(f"reports {num} and {other}: counted as {said}")
 
 
 # What a names command says back: not the name, which the scrollback would keep.
@@ -431,7 +431,7 @@ def _decision_command(name: str, decision: str, help_text: str) -> None:
     def command(c: Ctx, num: int, entity_name: str | None, kind: str | None) -> None:
         u = c.unlock()
         m = corroboration.decide(u, num, entity_name or ask("Name"), decision, kind)
-        click.echo(f"report {num}: {_kind(m.kind)} {decision}{_LISTED.format(num=num)}")
+        tell(f"report {num}: {_kind(m.kind)} {decision}{_LISTED.format(num=num)}")
 
 
 _decision_command("confirm", "confirmed", "Confirm an entity the tool found in report NUM.")
@@ -454,7 +454,7 @@ def entity_add(c: Ctx, num: int, kind: str, text: str | None, designation: str |
     """Add an entity the tool missed in report NUM (TEXT is asked for if left out)."""
     u = c.unlock()
     m = corroboration.add(u, num, kind, text or ask("As written in the report"), designation)
-    click.echo(f"report {num}: {_kind(m.kind)} added{_LISTED.format(num=num)}")
+    tell(f"report {num}: {_kind(m.kind)} added{_LISTED.format(num=num)}")
 
 
 @groups.names.command("correct")
@@ -470,7 +470,7 @@ def entity_correct(
     u = c.unlock()
     name = entity_name or ask("Name the tool found")
     m = corroboration.correct(u, num, name, text or ask("Correct it to"), kind)
-    click.echo(f"report {num}: {_kind(m.kind)} corrected{_LISTED.format(num=num)}")
+    tell(f"report {num}: {_kind(m.kind)} corrected{_LISTED.format(num=num)}")
 
 
 @groups.names.command("extract")
@@ -479,4 +479,4 @@ def entity_correct(
 def entities_extract(c: Ctx, nums: tuple[int, ...]) -> None:
     """Run entity extraction again (on NUMS, or every report); reviewers' decisions stay."""
     count = corroboration.reextract(c.unlock(), nums or None)
-    click.echo(f"entities extracted from {count} reports")
+    tell(f"entities extracted from {count} reports")

@@ -17,7 +17,13 @@ from review import escalation
 from review.cli import groups, idle, paging
 from review.cli.base import PROG, Ctx, ask, compose, parse_date, pass_ctx, shown
 from review.cli.keys import second_admin_option, with_second
-from review.cli.sensitive import REPORT, asked_lines, warn_argument, warn_unless_number
+from review.cli.sensitive import (
+    REPORT,
+    asked_lines,
+    tell,
+    warn_argument,
+    warn_unless_number,
+)
 from review.cli.sensitive import ask as asked
 from review.errors import InvalidValue, ReviewError
 from review.escalation import bodies
@@ -291,28 +297,28 @@ def escalate_cmd(
     )
     esc = created.escalation
     for warning in created.warnings:
-        click.echo(f"{PROG}: warning: {warning}", err=True)
+        tell(f"{PROG}: warning: {warning}", err=True)
     r = esc.record
-    click.echo(
+    tell(
         f"escalation {esc.id}: packet {r.packet[:8]} with {len(r.reports)} report(s), "
         f"{len(r.redactions)} redaction(s), {len(r.files)} file(s)"
     )
     if r.state == "draft":
-        click.echo(
+        tell(
             f"it needs {esc.needs} countersignature(s): another reviewer runs "
             f"`{PROG} escalation countersign {esc.id}`"
         )
         if out is not None:
-            click.echo(f"{PROG}: hint: {shown(out)} was not written", err=True)
+            tell(f"{PROG}: hint: {shown(out)} was not written", err=True)
     elif out is not None:
         _report_sent(escalation.export(u, esc.id, out), out)
     else:
-        click.echo(f"write it with `{PROG} escalation export {esc.id} --out FILE`")
+        tell(f"write it with `{PROG} escalation export {esc.id} --out FILE`")
 
 
 def _report_sent(esc: escalation.Escalation, out: Path) -> None:
     reports = ", ".join(str(n) for n in esc.record.reports)
-    click.echo(
+    tell(
         f"wrote {shown(out)}: report(s) {reports} escalated;"
         f" an answer is due by {esc.record.deadline}"
     )

@@ -12,7 +12,7 @@ from rich.console import Console
 from review.casework import replies
 from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, pass_ctx, shown
-from review.cli.sensitive import REPORT
+from review.cli.sensitive import REPORT, tell
 from review.cli.subkeys import destroy_after_import
 from review.intake import copies, exports, forks, receipts
 from review.intake.importer import REPLACED_HINT, import_bundle
@@ -181,19 +181,17 @@ def reply(c: Ctx, num: int, file: Path | None, allow_codename_key: bool) -> None
     replies.refuse_disputed(u.conn, num)  # before the editor opens: it would be written in vain
     shared = replies.sharing_key(u.conn, num)
     if shared:  # before the editor opens too: the reviewer may not write it at all
-        click.echo(f"{PROG}: warning: {replies.shared_key_warning(num, shared)}", err=True)
-        click.echo(f"{PROG}: hint: {replies.SHARED_KEY_HINT}", err=True)
+        tell(f"{PROG}: warning: {replies.shared_key_warning(num, shared)}", err=True)
+        tell(f"{PROG}: hint: {replies.SHARED_KEY_HINT}", err=True)
     queued = replies.queue_reply(
         u, num, compose(None, file, f"reply:{num}"), allow_codename_key=allow_codename_key
     )
-    click.echo(f"report {num}: reply {queued.reply_id[:8]} queued for the next `exchange export`")
-    click.echo(f"report {num}: {reply_sealing(queued, allow_codename_key)}")
+    tell(f"report {num}: reply {queued.reply_id[:8]} queued for the next `exchange export`")
+    tell(f"report {num}: {reply_sealing(queued, allow_codename_key)}")
     if queued.clock_behind is not None and queued.written is not None:
         warning = replies.clock_warning(queued.written, queued.clock_behind)
-        click.echo(f"{PROG}: warning: {warning}", err=True)
-        click.echo(
-            f"{PROG}: hint: set this workstation's clock (UTC) before writing replies", err=True
-        )
+        tell(f"{PROG}: warning: {warning}", err=True)
+        tell(f"{PROG}: hint: set this workstation's clock (UTC) before writing replies", err=True)
 
 
 def reply_sealing(queued: replies.Queued, allowed: bool) -> str:

@@ -332,3 +332,10 @@ def unquoted(text: str) -> str:
 
 
 REPORT: Final = ReportNumber()
+
+
+def tell(message: str = "", *, err: bool = False) -> None:
+    """Write a line to the normal screen without a report number asked for (`ReportNumber`)
+    or a value given to keep off it: the terminal's scrollback keeps what a command says when
+    it succeeds ("report 17: note added") as much as what an error says."""
+    click.echo(unquoted(message), err=err)
