@@ -8,7 +8,9 @@ Filed as it came, a copy under a new submission and today's day would show a
 source's old words as a new report sent today, or one source's report as
 another designation's (PROTOCOL §13.1). The workspace keeps each filed
 envelope's bundle item hash (`envelopes`, schema 12) and files a copy nowhere:
-it names it, and leaves it unacknowledged, so the server keeps it in sight.
+it names it, and leaves it unacknowledged, so the server keeps it in sight. An
+envelope filed before schema 12 gets its hash when the server exports it again
+under its own id (`backfill`); until then, a copy of it is not known.
 """
 
 from __future__ import annotations
@@ -52,6 +54,16 @@ def original(conn: sqlite3.Connection, digest: bytes) -> str | None:
 def record(conn: sqlite3.Connection, filed: Iterable[tuple[bytes, str]]) -> None:
     """Keep the envelope hash of each item filed (hash, item id); the first item keeps it."""
     conn.executemany("INSERT OR IGNORE INTO envelopes (digest, item) VALUES (?, ?)", filed)
+
+
+def backfill(conn: sqlite3.Connection, resent: Iterable[tuple[bytes, str]]) -> None:
+    """Keep the hash of each envelope exported again under the id it was filed with, when
+    none is kept for that item: one filed before schema 12, whose ciphertext is gone (its
+    blob is sealed again to the workspace key). A copy of it under another id is then
+    named, as a copy of one filed since is. Not for an item holding one already: the
+    server chooses what it sends under an id, and a hash kept is never replaced."""
+    hashed = {str(item) for (item,) in conn.execute("SELECT item FROM envelopes")}
+    record(conn, ((digest, item) for digest, item in resent if item not in hashed))
 
 
 def numbered(conn: sqlite3.Connection, found: Iterable[Copy]) -> list[Copy]:

@@ -385,6 +385,7 @@ def _file_all(
     ahead = Ahead(len(manifest.entries))
     seen: dict[bytes, str] = {}  # envelope hash to the item filed with it, in this bundle
     found: list[copies.Copy] = []
+    resent: list[tuple[bytes, str]] = []  # (hash, item) of envelopes filed here already
     try:
         filed = []
         for done, entry in enumerate(manifest.entries, start=1):
@@ -393,6 +394,7 @@ def _file_all(
             hashed, envelope = next(envelopes)
             if known.get(entry.id) == "filed":
                 summary.already += 1
+                resent.append((hashed, entry.id))
                 continue
             first = seen.get(hashed) or copies.original(u.conn, hashed)
             if first is not None and first != entry.id:
@@ -428,6 +430,7 @@ def _file_all(
             with transaction(u.conn):
                 audit.require_current(u)
                 exports.record(u.conn, manifest, digest)
+                copies.backfill(u.conn, resent)
                 head.put(u.conn, u.key)  # the record is under the head's tag
                 summary.forgotten = receipts.forgotten(u.conn, manifest)
                 summary.applied_after_all = receipts.confirm(u.conn, manifest)
@@ -454,6 +457,7 @@ def _file_all(
             summary.other_ack_key = acks.other_key(u, manifest.acks)
             summary.filed = sum(1 for f in filed if f.status == "filed")
             copies.record(u.conn, ((f.envelope, f.entry.id) for f in filed if f.envelope))
+            copies.backfill(u.conn, resent)
             summary.copies = copies.numbered(u.conn, found)
             detail: dict[str, object] = {
                 "bundle": manifest.bundle_id,

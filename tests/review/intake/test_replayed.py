@@ -134,3 +134,27 @@ def test_a_version_11_workspace_gets_the_table_of_envelopes_filed(workspace: Pat
         assert conn.execute("SELECT count(*) FROM envelopes").fetchone() == (0,)
     finally:
         conn.close()
+
+
+def test_an_envelope_filed_before_its_hash_was_kept_is_known_once_it_is_resent(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Schema 12 keeps the hash of envelopes filed since; one filed before had none, and its
+    copy under a new id was filed as a new report. When the server exports it again under its
+    own id (a resend: it still holds it until it is acknowledged), its hash is kept then."""
+    server.submit(WORDS)
+    assert review(workspace, "import", str(server.export(tmp_path / "1.rzb"))).exit_code == 0
+    conn = sqlite3.connect(workspace / ws.DB_NAME)
+    conn.execute("DELETE FROM envelopes")  # as filed by a tool before schema 12
+    conn.commit()
+    conn.close()
+    resent = review(workspace, "import", str(server.export(tmp_path / "2.rzb", resend=True)))
+    assert resent.exit_code == 0, resent.output
+    _copied_by_the_server(server)
+
+    again = review(workspace, "import", str(server.export(tmp_path / "3.rzb")))
+
+    assert again.exit_code == 0, again.output
+    assert "0 new report(s)" in again.output
+    assert "is a copy, byte for byte" in again.output
+    assert review(workspace, "show", "2").exit_code != 0
