@@ -3,8 +3,8 @@
 A PDF comes from an anonymous source and may be built to hang, exhaust or
 break a parser. So it is parsed here, in a process of its own started by
 `review.casework.pdfview`: before it reads a byte of the PDF it lowers its own limits
-(address space, CPU time, no file larger than 0 bytes, no core dump, no new
-process, few file descriptors), reads the PDF from standard input, and writes
+(address space, CPU time, no file larger than 0 bytes, no core dump and not
+dumpable, no new process, few file descriptors), reads the PDF from standard input, and writes
 frames to standard output. Text comes from pypdf, pure Python, so a bug there
 is an exception and not memory corruption; page images, when asked for, from
 PDFium, only after every page's text is out, so a crash in it costs the images only.
@@ -12,6 +12,7 @@ PDFium, only after every page's text is out, so a crash in it costs the images o
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import io
 import json
@@ -45,6 +46,8 @@ INFO: Final = (
     ("/Keywords", "keywords"),
 )
 META_MAX: Final = 4096
+# prctl(2): whether a crash may be dumped, and this user's other processes may trace it.
+_PR_SET_DUMPABLE: Final = 4
 
 
 def confine(memory: int, cpu_seconds: int) -> None:
@@ -58,6 +61,11 @@ def confine(memory: int, cpu_seconds: int) -> None:
     }
     for which, value in hard.items():
         resource.setrlimit(which, (value, value))
+    # Not dumpable: exec made it so again, though the tool is not, and a core_pattern piping
+    # to a crash reporter is not held by RLIMIT_CORE (the kernel dumps to a pipe whatever it
+    # says). Nor can another process of this user trace it and read the attachment.
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     # Past the CPU time a SIGXCPU ends it; a second later the kernel's SIGKILL would.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
 

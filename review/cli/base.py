@@ -425,7 +425,9 @@ def forbid_core_dumps() -> None:
     """Let no crash write this process's memory (keys, reports, passphrases) to a core file.
 
     The limit holds for every child too (the editor, the PDF reader); a process
-    that is not dumpable is dumped by no crash reporter, whatever core_pattern says.
+    that is not dumpable is dumped by no crash reporter, whatever core_pattern says,
+    but exec makes a child dumpable again: the readers turn it off themselves
+    (`pdfchild.confine`), an editor cannot.
     """
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if sys.platform == "linux":

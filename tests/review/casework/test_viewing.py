@@ -336,6 +336,11 @@ def test_the_pdf_reader_can_write_no_file_and_dump_no_core(tmp_path: Path) -> No
         "from review.casework.pdfchild import confine\n"
         "confine(256 << 20, 5)\n"
         "assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)\n"
+        # Not dumpable either: a core_pattern piping to a crash reporter is not held by the
+        # limit (the kernel dumps to a pipe whatever RLIMIT_CORE says), and exec made the
+        # child dumpable again, though the tool that started it is not.
+        "import ctypes\n"
+        "assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0, 'dumpable'\n"  # PR_GET_DUMPABLE
         f"with open({str(target)!r}, 'wb') as f:\n"
         f"    f.write(b'{CANARY}')\n"
     )
