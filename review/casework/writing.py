@@ -2,7 +2,8 @@
 
 `open_attachment` writes to a hidden temporary file beside its target
 (`crypto.open_to_path`), renamed into place once all of it verifies, and destroyed
-when anything fails. SIGKILL (or the out-of-memory killer) reaches no `finally`: the
+when anything fails; `bodies open` a packet to a hidden directory the same way
+(`review.escalation.opened`). SIGKILL (or the out-of-memory killer) reaches no `finally`: the
 `.NAME.XXXXXXXX.part` would keep the plaintext written so far, unnamed by any
 warning. So, while it writes, a note naming the target waits in a memory-backed
 directory, locked (flock) by the command; the next write destroys the parts beside
@@ -21,7 +22,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final
 
-from review.workspace.erase import destroy
+from review.workspace.erase import destroy, destroy_tree
 from review.workspace.held import hold, ram_dir, unheld
 
 _NOTES: Final = "raazdar-writing-"
@@ -70,7 +71,10 @@ def _destroy_parts(entry: Path) -> None:
                 name.startswith(prefix)
                 and name.endswith(".part")
                 and _RANDOM.fullmatch(name[len(prefix) : -len(".part")])
-                and stat.S_ISREG(part.lstat().st_mode)
             ):
-                destroy(part)
+                mode = part.lstat().st_mode
+                if stat.S_ISREG(mode):
+                    destroy(part)
+                elif stat.S_ISDIR(mode):  # a packet's, from `bodies open`
+                    destroy_tree(part)
     shutil.rmtree(entry, ignore_errors=True)

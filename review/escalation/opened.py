@@ -2,7 +2,8 @@
 
 The contents go to a temporary directory beside the target, renamed into place
 only once everything is written, so a reader never finds half a packet; what a
-failed attempt wrote is overwritten before it is removed.
+failed attempt wrote is overwritten before it is removed, and what one killed
+outright wrote, by the next command that writes plaintext out.
 """
 
 from __future__ import annotations
@@ -15,11 +16,19 @@ from pathlib import Path
 
 from crypto.packet import OpenedPacket
 from review import bidi
+from review.casework import writing
 from review.workspace.erase import destroy_tree
 
 
 def write_opened(opened: OpenedPacket, out: Path) -> None:
     """Write the contents to a temporary directory beside `out`, renamed into place when whole."""
+    # Noted while it writes: killed outright, no `finally` runs, and the next writer
+    # destroys the part (`review.casework.writing`).
+    with writing.noted(out):
+        _write(opened, out)
+
+
+def _write(opened: OpenedPacket, out: Path) -> None:
     content = opened.content
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
     try:
