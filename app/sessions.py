@@ -174,6 +174,18 @@ def add_login(
     return NewLogin(row_id, key)
 
 
+def add_decoy_login(db: Session, grants: dict[str, Any], *, lifetime: int, idle: int) -> None:
+    """Write a login row for `grants` and delete it, in the open transaction; the caller commits.
+
+    A failed login's work, made a right one's: the same row written (and so the same
+    commit flushed, the same WAL emptied after the answer), and none left behind. A
+    right codename wrote and committed a row where a wrong one wrote nothing, and its
+    answer came later by that much (tests/app/source/test_login_timing.py).
+    """
+    login = add_login(db, grants, lifetime=lifetime, idle=idle)
+    db.execute(delete(SessionRow).where(SessionRow.id == login.row_id))
+
+
 def hand_out(login: NewLogin) -> None:
     """Point this visitor's cookie at a login row, once it is committed."""
     session[LOGIN_KEY] = {"sid": login.row_id, "key": b64encode(login.key)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -52,6 +53,11 @@ class SignedIn:
     def to_session(self) -> dict[str, str]:
         """Serialise for the session row (sealed under the cookie's own key)."""
         return {"id": self.source_id, "sk": b64encode(self.private_key.secret_bytes())}
+
+    @classmethod
+    def decoy(cls) -> SignedIn:
+        """A source of no account, whose login row weighs what a real one's does."""
+        return cls(new_id(), PrivateKey(secrets.token_bytes(32)))
 
     @classmethod
     def from_session(cls, value: object) -> SignedIn | None:
@@ -172,6 +178,9 @@ def log_in(session: Session, codename: str) -> SignedIn | None:
     A mistyped one (`check_codename` refuses it) costs the same derivation and look-up,
     of a codename drawn at random, and opens nothing: answered at once, its timing told
     a person typing from memory from a script guessing (docs/PROTOCOL.md §18.3).
+    A right one's account is marked active today in the open transaction, for the
+    caller to commit with its login row: a commit of its own made a right codename's
+    answer later than a wrong one's (tests/app/source/test_login_timing.py).
     """
     try:
         check_codename(codename)
@@ -187,7 +196,6 @@ def log_in(session: Session, codename: str) -> SignedIn | None:
         return None
     source.active_day = today()
     _note_signing_key(source, keys)
-    session.commit()
     return SignedIn(source.id, keys.private_key)
 
 
