@@ -8,7 +8,8 @@ A login (source or staff) is a row of `sessions`: the cookie holds the row's
 random id and a random 32-byte key, the row holds what the login grants (the
 account, a source's reply-opening key, the exact idle and absolute deadlines)
 sealed under that key. Logging out deletes the row, so a copy of the cookie
-taken before opens nothing after; a seized database, even with the secret key,
+taken before opens nothing after; a login left without one is deleted as its
+deadline passes (`app.login_ends`); a seized database, even with the secret key,
 holds no row it can open, since the cookie's key is nowhere on the server. The
 clear columns say only the day after which a row is swept, and for staff the
 account (see `app.models.SessionRow`).
@@ -30,6 +31,7 @@ from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app import login_ends
 from app.cross_site import cookie_withheld
 from app.models import SessionRow, new_id, today
 from crypto import CryptoError, TokenKey
@@ -65,6 +67,8 @@ _PAD: Final = 512
 _COOKIE_PAD: Final = 768
 # Where an app notes the day its last committed sweep of ended logins ran.
 _SWEPT_DAY: Final = "raazdar.logins_swept_on"
+# Where an app keeps its note of the login rows it has seen (`app.login_ends`).
+_ENDS: Final = "raazdar.login_ends"
 # Where a request keeps its login's re-seal until its own commit (`settle_touch`).
 _TOUCH: Final = "raazdar_login_touch"
 
@@ -159,18 +163,20 @@ def add_login(
     now = int(time.time())
     row_id, key = new_id(), secrets.token_bytes(KEY_BYTES)
     payload = {"sid": row_id, "until": now + lifetime, "idle": idle, "seen": now, "data": grants}
+    sealed = _seal(key, row_id, payload)
     # A statement, not an object to flush: the row is written and never read back here.
     db.connection().execute(
         insert(SessionRow),
         [
             {
                 "id": row_id,
-                "sealed": _seal(key, row_id, payload),
+                "sealed": sealed,
                 "expires_day": _last_day(now, lifetime),
                 "staff_id": staff_id,
             }
         ],
     )
+    _note(row_id, sealed, payload)
     return NewLogin(row_id, key)
 
 
@@ -184,6 +190,7 @@ def add_decoy_login(db: Session, grants: dict[str, Any], *, lifetime: int, idle:
     """
     login = add_login(db, grants, lifetime=lifetime, idle=idle)
     db.execute(delete(SessionRow).where(SessionRow.id == login.row_id))
+    _ends().forget(login.row_id)
 
 
 def hand_out(login: NewLogin) -> None:
@@ -229,13 +236,15 @@ def regrant(db: Session, change: Callable[[dict[str, Any]], dict[str, Any]]) -> 
         payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
         data = payload.get("data")
         payload["data"] = grants = change(data if isinstance(data, dict) else {})
+        resealed = _seal(key, row_id, payload)
         changed = db.execute(
             update(SessionRow)
             .where(SessionRow.id == row_id, SessionRow.sealed == sealed)
-            .values(sealed=_seal(key, row_id, payload))
+            .values(sealed=resealed)
         )
         if changed.rowcount:  # type: ignore[attr-defined]
             db.commit()
+            _note(row_id, resealed, payload)
             g.pop(_TOUCH, None)
             g.raazdar_login = grants
             return True
@@ -326,6 +335,19 @@ def _seal(key: bytes, row_id: str, payload: dict[str, Any]) -> str:
     return TokenKey(key).seal(text.encode(), _ROW_CONTEXT + row_id.encode())
 
 
+def _ends() -> login_ends.Ends:
+    """This app's note of its login rows and when each ends (`app.login_ends`)."""
+    ends: login_ends.Ends | None = current_app.extensions.get(_ENDS)
+    if ends is None:
+        ends = current_app.extensions[_ENDS] = login_ends.Ends(current_app.extensions["raazdar.db"])
+    return ends
+
+
+def _note(row_id: str, sealed: str, payload: dict[str, Any]) -> None:
+    """Note when the login of a row, sealed as `sealed`, ends: its idle or absolute deadline."""
+    _ends().note(row_id, sealed, min(payload["until"], payload["seen"] + payload["idle"]))
+
+
 def _end_lapsed(db: Session, *, commit: bool = True) -> bool:
     """Delete the row of a login whose cookie ran out, if the cookie's key opens it."""
     ref = _parsed(session.pop(_ENDED, None))
@@ -348,6 +370,7 @@ def _delete_opened(db: Session, row_id: str, key: bytes) -> bool:
     except CryptoError:
         return False
     db.execute(delete(SessionRow).where(SessionRow.id == row_id))
+    _ends().forget(row_id)
     return True
 
 
@@ -415,6 +438,7 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
         # Statements, not ORM deletes: a logout racing this request must not fail it.
         db.execute(delete(SessionRow).where(SessionRow.id == row_id))
         db.commit()
+        _ends().forget(row_id)
         return None
     # Re-sealed only when the idle deadline moves by a tenth of itself: a page
     # load is not a database write every time.
@@ -433,5 +457,6 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
         elif touched.rowcount:  # type: ignore[attr-defined]
             # One commit, and one flush of the disk, with the report the request carries.
             g.setdefault(_TOUCH, (row_id, sealed))
+    _note(row_id, sealed, payload)
     data = payload.get("data")
     return data if isinstance(data, dict) else None

@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import sessions
+from app import login_ends, sessions
 from app.models import Reply, SessionRow, Source
 from crypto import CryptoError, PrivateKey, TokenKey, derive_source_keys
 from crypto.constants import TOKEN_CONTEXT_SESSION
-from crypto.encoding import b64encode
+from crypto.encoding import b64decode, b64encode
 from tests.app.staff_support import StaffUser, login, make_staff, page_token, staff_client
 from tests.app.support import (
     StoppedClock,
@@ -153,6 +153,52 @@ def test_a_login_that_lapsed_is_deleted_when_its_cookie_comes_back(
     intruder.set_cookie("rz", mint(app, forged))
     intruder.get("/account")
     assert _row_ids(app) == {live}
+
+
+def test_a_login_left_idle_takes_its_key_with_it_when_it_ends(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A phone put away signed in, no logout: the login ends at its idle deadline. Its row,
+    # holding the source's reply-opening key, stayed until its day's sweep, a day or two:
+    # the cookie still in the seized phone's browser and a copy of the server opened it.
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    monkeypatch.setattr(login_ends, "time", later)
+    monkeypatch.setattr(login_ends, "LOOK_EVERY", 0.01)
+    app, other_worker = make_app(), make_app()
+    phone = app.test_client()
+    _, codename = signed_in(phone)
+    # A source still reading, whose last page another worker served, keeps her login.
+    reading = app.test_client()
+    signed_in(reading)
+    reading_elsewhere = other_worker.test_client()
+    reading_elsewhere.set_cookie("rz", cookie(reading))
+    later.ahead = 25 * 60
+    assert is_signed_in(reading_elsewhere)
+    later.ahead = 31 * 60
+    deadline = time.monotonic() + 5
+    while (opened := _opened_with_cookie(app, phone)) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    private = derive_source_keys(codename, app.config["CODENAME_SALT"], app.config["CODENAME_KDF"])
+    assert opened is None, "the ended login's row gave up the source's key" + (
+        " (hers)" if opened == b64encode(private.private_key.secret_bytes()) else ""
+    )
+    assert is_signed_in(reading_elsewhere), "a login in use was ended with one left idle"
+
+
+def _opened_with_cookie(app: Flask, client: FlaskClient) -> str | None:
+    """The reply-opening key a login row gives whoever holds the server and the browser's cookie."""
+    data = json.loads(app.session_interface._key(app).open(cookie(client), TOKEN_CONTEXT_SESSION))  # type: ignore[attr-defined]
+    ref = data["data"]["login"]
+    with db_session(app) as session:
+        row = session.get(SessionRow, ref["sid"])
+    if row is None:
+        return None
+    opened = TokenKey(b64decode(ref["key"])).open(
+        row.sealed, b"raazdar session row v1:" + row.id.encode()
+    )
+    sk: str = json.loads(opened)["data"]["source"]["sk"]
+    return sk
 
 
 def test_ended_logins_are_swept_at_the_next_login(

@@ -1,0 +1,124 @@
+"""Login rows deleted when their login ends, not at the sweep of their day, days later.
+
+A login left without a logout (the tab closed, the phone put away) ends for the app
+at its idle deadline, but its row, holding what the login granted (a source's
+reply-opening key), stayed until the sweep of its day, one or two days later: until
+then the cookie still in a seized phone's browser and a copy of the database opened
+it. Each process notes the rows it writes or opens, as they are sealed, and when each
+ends (its idle or absolute deadline, whichever comes first); a thread of its own
+deletes a row once that is past, if it is still sealed as noted: a re-seal, by any
+worker, moved its deadline and noted the row again there. What is noted lives in
+this process's memory only (row ids, ciphertext, deadlines), never on a disk.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.models import SessionRow
+
+if TYPE_CHECKING:
+    from app.db import Database
+
+# How often the thread looks for rows whose login has ended (seconds).
+LOOK_EVERY: Final = 60.0
+# The most rows one process keeps noted; past it, a row is left to its day's sweep.
+_MOST: Final = 100_000
+# Kept apart from `time`, which a test may replace with a clock of its own.
+_sleep = time.sleep
+
+
+class Ends:
+    """The login rows one database's process has seen, and when each login ends."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._lock = threading.Lock()
+        self._due: dict[str, tuple[str, float]] = {}
+        self._thread: threading.Thread | None = None
+        _all.add(self)
+
+    def note(self, row_id: str, sealed: str, ends: float) -> None:
+        """Note that the row `row_id`, sealed as `sealed`, ends at `ends` (`time.time()`)."""
+        with self._lock:
+            if len(self._due) >= _MOST and row_id not in self._due:
+                return
+            self._due[row_id] = (sealed, ends)
+            if self._thread is None or not self._thread.is_alive():
+                # Holding the notes weakly: an app let go (a test's) takes its thread with it.
+                self._thread = threading.Thread(
+                    target=_run, args=(weakref.ref(self),), name="raazdar-login-ends", daemon=True
+                )
+                self._thread.start()
+
+    def forget(self, row_id: str) -> None:
+        """Forget a row deleted already (a logout, a lapsed cookie come back)."""
+        with self._lock:
+            self._due.pop(row_id, None)
+
+    def end_due(self) -> int:
+        """Delete the rows whose login has ended, unless re-sealed since; return how many."""
+        now = time.time()
+        with self._lock:
+            due = [(r, sealed) for r, (sealed, ends) in self._due.items() if ends <= now]
+            for row_id, _sealed in due:
+                del self._due[row_id]
+        if not due:
+            return 0
+        session = self._database.new_session()
+        deleted = 0
+        try:
+            for row_id, sealed in due:
+                done = session.execute(
+                    delete(SessionRow).where(SessionRow.id == row_id, SessionRow.sealed == sealed)
+                )
+                deleted += int(done.rowcount or 0)  # type: ignore[attr-defined]
+            session.commit()
+        except SQLAlchemyError:
+            # The database away (a restart, a full disk): left to the day's sweep.
+            session.rollback()
+            return 0
+        finally:
+            session.close()
+        return deleted
+
+    def _settled(self) -> bool:
+        """Say whether nothing is left to look for; the thread then ends (`note` starts one)."""
+        with self._lock:
+            if self._due:
+                return False
+            self._thread = None
+            return True
+
+
+def _run(held: weakref.ref[Ends]) -> None:
+    """Delete the rows of ended logins every `LOOK_EVERY` seconds while any is noted."""
+    while True:
+        _sleep(LOOK_EVERY)
+        ends = held()
+        if ends is None:
+            return
+        ends.end_due()
+        if ends._settled():
+            return
+        del ends
+
+
+_all: weakref.WeakSet[Ends] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    """In a forked child: no thread came with it, and a lock held at the fork stays held."""
+    for ends in list(_all):
+        ends._lock = threading.Lock()
+        ends._thread = None
+
+
+os.register_at_fork(after_in_child=_after_fork)
