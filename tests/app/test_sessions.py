@@ -186,6 +186,26 @@ def test_a_login_left_idle_takes_its_key_with_it_when_it_ends(
     assert is_signed_in(reading_elsewhere), "a login in use was ended with one left idle"
 
 
+def test_logins_ending_by_the_hundred_are_all_deleted(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A flood of logins to one account (a codename its flooder made) ends as it came: ids
+    # are looked up a chunk at a time, below SQLite's bound on a statement's parameters.
+    monkeypatch.setattr(login_ends, "_CHUNK", 4)
+    ends = login_ends.Ends(app.extensions["raazdar.db"])
+    today = dt.datetime.now(dt.UTC).date()
+    rows = [SessionRow(id=secrets.token_hex(16), sealed=secrets.token_hex(300)) for _ in range(10)]
+    with db_session(app) as session:
+        session.add_all(SessionRow(id=r.id, sealed=r.sealed, expires_day=today) for r in rows)
+        session.commit()
+    kept = rows.pop()
+    for row in rows:
+        ends.note(row.id, row.sealed, time.time() - 1)
+    ends.note(kept.id, "sealed otherwise since", time.time() - 1)
+    assert ends.end_due() == len(rows)
+    assert _row_ids(app) == {kept.id}
+
+
 def _opened_with_cookie(app: Flask, client: FlaskClient) -> str | None:
     """The reply-opening key a login row gives whoever holds the server and the browser's cookie."""
     data = json.loads(app.session_interface._key(app).open(cookie(client), TOKEN_CONTEXT_SESSION))  # type: ignore[attr-defined]
