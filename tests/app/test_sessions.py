@@ -156,7 +156,7 @@ def test_a_login_that_lapsed_is_deleted_when_its_cookie_comes_back(
 
 
 def test_a_login_left_idle_takes_its_key_with_it_when_it_ends(
-    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, instance: Path
 ) -> None:
     # A phone put away signed in, no logout: the login ends at its idle deadline. Its row,
     # holding the source's reply-opening key, stayed until its day's sweep, a day or two:
@@ -175,10 +175,21 @@ def test_a_login_left_idle_takes_its_key_with_it_when_it_ends(
     reading_elsewhere.set_cookie("rz", cookie(reading))
     later.ahead = 25 * 60
     assert is_signed_in(reading_elsewhere)
+    with db_session(app) as session:
+        rows = session.execute(select(SessionRow)).scalars().all()
+    phones = {row.sealed.encode() for row in rows if row.id == _reference(app, phone)["sid"]}
+    sealed = {row.sealed.encode() for row in rows}
     later.ahead = 31 * 60
     deadline = time.monotonic() + 5
     while (opened := _opened_with_cookie(app, phone)) is not None and time.monotonic() < deadline:
         time.sleep(0.02)
+    # Nor does the disk keep it (SQLite: overwritten, its WAL emptied; PostgreSQL keeps
+    # a deleted row's version until the sweep, as deploy/README.md says).
+    disk = list(instance.glob("raazdar.db*"))
+    while time.monotonic() < deadline and _held(disk, sealed) != sealed - phones:
+        time.sleep(0.02)
+    if disk:
+        assert _held(disk, sealed) == sealed - phones, "the ended login's row is on the disk"
     private = derive_source_keys(codename, app.config["CODENAME_SALT"], app.config["CODENAME_KDF"])
     assert opened is None, "the ended login's row gave up the source's key" + (
         " (hers)" if opened == b64encode(private.private_key.secret_bytes()) else ""
@@ -206,10 +217,24 @@ def test_logins_ending_by_the_hundred_are_all_deleted(
     assert _row_ids(app) == {kept.id}
 
 
+def _held(files: list[Path], wanted: set[bytes]) -> set[bytes]:
+    """Which of `wanted` the files hold."""
+    data = b"".join(path.read_bytes() for path in files if path.is_file())
+    return {w for w in wanted if w in data}
+
+
+def _reference(app: Flask, client: FlaskClient) -> dict[str, str]:
+    """The login reference the browser's cookie holds, as whoever has the secret key reads it."""
+    key = app.session_interface._key(app)  # type: ignore[attr-defined]
+    ref: dict[str, str] = json.loads(key.open(cookie(client), TOKEN_CONTEXT_SESSION))["data"][
+        "login"
+    ]
+    return ref
+
+
 def _opened_with_cookie(app: Flask, client: FlaskClient) -> str | None:
     """The reply-opening key a login row gives whoever holds the server and the browser's cookie."""
-    data = json.loads(app.session_interface._key(app).open(cookie(client), TOKEN_CONTEXT_SESSION))  # type: ignore[attr-defined]
-    ref = data["data"]["login"]
+    ref = _reference(app, client)
     with db_session(app) as session:
         row = session.get(SessionRow, ref["sid"])
     if row is None:
