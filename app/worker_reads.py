@@ -286,6 +286,23 @@ class PacedSocket(socket.socket):
         finally:
             self.settimeout(None)
 
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        """Send a file's answer as usual (gunicorn's `sendfile`), but a thread's send that makes
+        no progress for `SEND_SECONDS` ends the request as a client gone (EPIPE), as `sendall`.
+
+        A file's answer (a staff export's bundle) went out by sendfile, past `sendall`'s
+        deadline: a client asking for one and reading nothing held the thread for ever."""
+        if self.gettimeout() is not None:
+            return super().sendfile(file, offset, count)
+        # With a timeout, each wait for room to write is bounded (`socket._sendfile_use_sendfile`).
+        self.settimeout(SEND_SECONDS)
+        try:
+            return super().sendfile(file, offset, count)
+        except TimeoutError as exc:
+            raise BrokenPipeError(errno.EPIPE, "the client read nothing") from exc
+        finally:
+            self.settimeout(None)
+
     def start_body(self) -> None:
         """The request's head is read: its body must keep up from now (after the grace)."""
         self.body_started = time.monotonic()

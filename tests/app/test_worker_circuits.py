@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -546,27 +547,63 @@ def _page(environ: Any, start_response: Any) -> list[bytes]:
     return [b" " * 24576]
 
 
-def test_a_client_reading_nothing_holds_its_thread_only_a_while() -> None:
-    """A thread writes a page with no deadline: a client that asks and reads nothing, once
-    tor's window for its stream is full (some 250 KB: a few pipelined pages), held the thread
-    for as long as it liked, in a write the worker cannot pre-empt (only reads are), and
-    eight such circuits held every thread of two workers. A write that makes no progress for
-    `SEND_SECONDS` now ends the request, and the thread is free."""
-    with _busy_worker(_page) as worker, _pairs() as clients:
+def _held_by_a_client_reading_nothing(app: Any, circuit: int, head: bytes) -> bool:
+    """Whether a client of `circuit` asking `head` of `app` and reading nothing still holds its
+    thread `SEND_SECONDS` + 5 s later, its stream's window full (4 KiB socket buffers)."""
+    with _busy_worker(app) as worker, _pairs() as clients:
         worker.in_flight = 0  # a thread is free
-        conn = _connection(worker, clients, SLOW_READER)
-        # Tor's window for the stream full: what it takes of the page is all it holds.
+        conn = _connection(worker, clients, circuit)
+        # Tor's window for the stream full: what it takes of the answer is all it holds.
         conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         clients[-1].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        conn.head = b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n"
+        conn.head = head
         worker._to_thread(conn)
         deadline = time.monotonic() + worker_reads.SEND_SECONDS + 5
         while conn in worker.in_threads and time.monotonic() < deadline:
             select.select([worker.method_queue.fileno()], [], [], 0.2)
             worker.method_queue.run_callbacks(None)
-        held = conn in worker.in_threads
+        return conn in worker.in_threads  # the client's end closed now ends the write
+
+
+def test_a_client_reading_nothing_holds_its_thread_only_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A thread writes a page with no deadline: a client that asks and reads nothing, once
+    tor's window for its stream is full (some 250 KB: a few pipelined pages), held the thread
+    for as long as it liked, in a write the worker cannot pre-empt (only reads are), and
+    eight such circuits held every thread of two workers. A write that makes no progress for
+    `SEND_SECONDS` now ends the request, and the thread is free."""
+    monkeypatch.setattr(worker_reads, "SEND_SECONDS", 1.0)  # 10 s as deployed: same path
+    head = b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n"
+    held = _held_by_a_client_reading_nothing(_page, SLOW_READER, head)
     assert not held, (
         f"a client reading nothing held its thread past {worker_reads.SEND_SECONDS + 5:.0f} s"
+    )
+
+
+def test_a_file_sent_to_a_client_reading_nothing_holds_its_thread_only_a_while(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A file's answer (a staff export's bundle: `send_file`, gunicorn's `wsgi.file_wrapper`)
+    goes out by `sendfile`, not through `PacedSocket.sendall`, and had no write deadline: a
+    client on the staff listener asking for a bundle and reading nothing held the thread for
+    as long as it liked, and sixteen such held every thread of a worker. Its writes now end
+    the request as a page's do, after `SEND_SECONDS` without progress."""
+    monkeypatch.setattr(worker_reads, "SEND_SECONDS", 1.0)
+    bundle = tmp_path / "bundle.bin"
+    bundle.write_bytes(os.urandom(1024 * 1024))
+
+    def _bundle(environ: Any, start_response: Any) -> Any:
+        start_response(
+            "200 OK",
+            [("Content-Type", "application/octet-stream"), ("Content-Length", "1048576")],
+        )
+        return environ["wsgi.file_wrapper"](bundle.open("rb"))
+
+    head = b"POST /staff/export HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 0\r\n\r\n"
+    held = _held_by_a_client_reading_nothing(_bundle, SLOW_READER, head)
+    assert not held, (
+        f"a client reading no file held its thread past {worker_reads.SEND_SECONDS + 5:.0f} s"
     )
 
 
