@@ -62,9 +62,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import selectors
+import socket
 import threading
 import time
 from concurrent import futures
+from functools import partial
 from typing import Any, Final
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -100,6 +103,17 @@ QUICK_THREADS: Final = 4
 # How many of those may wait for (or run) a derivation at once (`app.kdf_pool.in_slot`): a
 # login comes whole, and waits for a slot up to `KDF_WAIT_SECONDS`; the rest keep for pages.
 QUICK_DERIVING: Final = 2
+# How long a connection closed after its answer waits for its client to close its end, and how
+# much of what the client still sends is read meanwhile (`_linger`): gunicorn's own, in
+# `util.close_graceful` (RFC 9112 §9.6), which waited in the main loop.
+LINGER_SECONDS: Final = 2.0
+LINGER_BYTES: Final = 64 * 1024
+
+
+def _closing(fs: futures.Future[Any]) -> bool:
+    """Whether a thread's request ended with its connection to be closed (not kept alive, not
+    given back to wait for data, not failed: gthread closes a failed one at once)."""
+    return not fs.cancelled() and fs.exception() is None and not fs.result()
 
 
 def _request_thread_priority() -> None:
@@ -129,6 +143,9 @@ class TurnTakingWorker(ThreadWorker):
         self.quick_in_flight = 0
         # What a kept thread passes to wait for a derivation slot (`QUICK_DERIVING`).
         self.quick_deriving = threading.BoundedSemaphore(QUICK_DERIVING)
+        # Connections closed after their answer, waiting for their client to close its end
+        # (`_linger`): until when, and how much of what it sent since has been read.
+        self.lingering: dict[Any, list[float]] = {}
 
     def get_thread_pool(self) -> futures.ThreadPoolExecutor:
         """gthread's request threads, each at a lower CPU priority than the derivations; and
@@ -272,7 +289,59 @@ class TurnTakingWorker(ThreadWorker):
             if self.circuit_load[circuit] <= 0:
                 del self.circuit_load[circuit]
             self._serve_waiting()
+        if _closing(fs):
+            self._linger(conn)
+            return
         super().finish_request(conn, fs)
+
+    def _linger(self, conn: Any) -> None:
+        """Close a connection whose answer is written, as gthread does (its sending side
+        first, then what the client still sends read until it closes its end, for
+        `LINGER_SECONDS` or `LINGER_BYTES` at most), but waiting in the poller: its place
+        counted until it is closed.
+
+        gthread waited so in the main loop (`util.close_graceful`): a circuit asking with
+        `Connection: close` on each of its threads' connections, and closing none, stopped the
+        worker's main loop 2 s for each, no head read and no connection accepted meanwhile."""
+        sock = conn.sock
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.setblocking(False)
+            self.poller.register(sock, selectors.EVENT_READ, partial(self._read_linger, conn))
+        except (OSError, ValueError, KeyError):
+            self._close(conn)
+            return
+        self.lingering[conn] = [time.monotonic() + LINGER_SECONDS, 0]
+
+    def _read_linger(self, conn: Any, _sock: Any) -> None:
+        """Read what a lingering connection's client sent; close it at its end, or past
+        `LINGER_BYTES`."""
+        held = self.lingering.get(conn)
+        if held is None:
+            return
+        try:
+            data = conn.sock.recv(LINGER_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        held[1] += len(data)
+        if not data or held[1] >= LINGER_BYTES:
+            self._end_linger(conn)
+
+    def _end_linger(self, conn: Any) -> None:
+        """Close a lingering connection now."""
+        del self.lingering[conn]
+        with contextlib.suppress(OSError, KeyError, ValueError):
+            self.poller.unregister(conn.sock)
+        self._close(conn)
+
+    def murder_pending(self) -> None:
+        """Close what gthread closes for time, and connections lingering past `LINGER_SECONDS`."""
+        super().murder_pending()
+        now = time.monotonic()
+        for conn in [c for c, (until, _read) in self.lingering.items() if until < now]:
+            self._end_linger(conn)
 
     def _serve_waiting(self) -> None:
         """Serve waiting requests of circuits under their share, the circuit holding fewest

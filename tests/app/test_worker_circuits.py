@@ -42,6 +42,7 @@ PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
 LOGGING_IN, LATE, STARVED = 0x7A110008, 0x7A110009, 0x7A11000A
 TWO_TABS, SLOW_PHONE, EVICTOR = 0x7A11000B, 0x7A11000C, 0x7A11000D
 TRICKLER, SLOW_READER = 0x7A11000E, 0x7A11000F
+LINGERER = 0x7A110010
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -605,6 +606,44 @@ def test_a_file_sent_to_a_client_reading_nothing_holds_its_thread_only_a_while(
     assert not held, (
         f"a client reading no file held its thread past {worker_reads.SEND_SECONDS + 5:.0f} s"
     )
+
+
+def test_answers_that_close_their_connection_never_stall_the_main_loop() -> None:
+    """A request answered with `Connection: close` (asked so, or refused by the app) had its
+    connection closed by gthread's `finish_request`, in the main loop, gracefully: it waited
+    up to 2 s for the client to close its end (`util.close_graceful`). A circuit asking so on
+    its four threads' connections, and closing none, stopped the main loop of the worker 2 s
+    for each: no head read, no connection accepted, no thread given its next request. The
+    linger now waits in the main loop's poller, and the close takes no time there."""
+    head = b"GET / HTTP/1.1\r\nHost: x.onion\r\nConnection: close\r\n\r\n"
+    with _busy_worker(_hello) as worker, _pairs() as clients:
+        worker.in_flight = 0
+        conns = [_connection(worker, clients, LINGERER) for _ in range(CIRCUIT_THREADS)]
+        for conn in conns:
+            conn.head = head
+            worker._to_thread(conn)
+        stalled, deadline = 0.0, time.monotonic() + 10
+        while worker.in_threads and time.monotonic() < deadline:
+            select.select([worker.method_queue.fileno()], [], [], 0.2)
+            began = time.monotonic()
+            worker.method_queue.run_callbacks(None)
+            stalled += time.monotonic() - began
+        served = not worker.in_threads
+        lingering = all(conn.sock.fileno() != -1 for conn in conns)
+        for conn in conns:  # their clients close: each linger ends in the poller
+            clients[clients.index(conn.sock) + 1].close()
+        for _ in range(8):
+            for key, _events in worker.poller.select(0.2):
+                key.data(key.fileobj)
+        closed = all(conn.sock.fileno() == -1 for conn in conns)
+        places = worker.nr_conns
+    assert served, "the requests were never answered"
+    assert stalled < 0.5, (
+        f"{len(conns)} closing answers stalled the main loop {stalled:.1f} s, clients idle"
+    )
+    assert lingering, "a connection closed before its client could read its answer"
+    assert closed, "a connection whose client closed its end still lingers"
+    assert places == 0, f"{places} places still counted"
 
 
 def test_a_short_form_past_its_circuits_turns_other_than_a_login_is_not_served(
