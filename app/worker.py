@@ -97,6 +97,7 @@ from app.worker_reads import (
     _circuit_of,
     _closed,
     _form_length,
+    _framed,
     _paced,
     _short_form,
     _short_form_coming,
@@ -358,6 +359,9 @@ class HeadFirstWorker(TurnTakingWorker):
 
         tor's proof-of-work prices a circuit, not its requests: one circuit kept open had
         every request it sent served, and never paid again."""
+        if _framed(conn.head):
+            self._refuse_head(conn)
+            return
         circuit = _circuit_of(conn)
         wait = 0
         if getattr(conn, "turn_taken", False):  # by its connection, to make room
@@ -428,8 +432,9 @@ class HeadFirstWorker(TurnTakingWorker):
                 self._close(conn)
 
     def _refuse_head(self, conn: Any) -> None:
-        """Answer a head longer than `_HEAD_LIMIT` 400, as gunicorn answers one past its
-        limits (`write_error`), and close it: no thread waits for the rest of it."""
+        """Answer a head longer than `_HEAD_LIMIT`, or one framing its body otherwise than by
+        its length (`_framed`), 400, as gunicorn answers one past its limits (`write_error`),
+        and close it: no thread waits for the rest of it, or reads it."""
         with contextlib.suppress(OSError):
             write_error(conn.sock, 400, "Bad Request", "")
         self._drop(conn)

@@ -42,7 +42,7 @@ PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
 LOGGING_IN, LATE, STARVED = 0x7A110008, 0x7A110009, 0x7A11000A
 TWO_TABS, SLOW_PHONE, EVICTOR = 0x7A11000B, 0x7A11000C, 0x7A11000D
 TRICKLER, SLOW_READER = 0x7A11000E, 0x7A11000F
-LINGERER = 0x7A110010
+LINGERER, CHUNKER = 0x7A110010, 0x7A110011
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -644,6 +644,46 @@ def test_answers_that_close_their_connection_never_stall_the_main_loop() -> None
     assert lingering, "a connection closed before its client could read its answer"
     assert closed, "a connection whose client closed its end still lingers"
     assert places == 0, f"{places} places still counted"
+
+
+def test_a_body_in_one_byte_chunks_is_refused_before_a_thread_reads_it() -> None:
+    """A chunked body costs gunicorn's reader some 4 us of CPU a chunk, in Python: 600 KB of
+    one-byte chunks cost a thread as much as 1.5 GiB said by its length (0.3 ms a MiB), and
+    a few circuits sending them as fast as tor carries them took the CPU from every page. No
+    client of the server frames a body so (Tor Browser, raazdar-submit: each says its length):
+    a head with `Transfer-Encoding` is refused 400 in the main loop, holding no thread."""
+    spent: list[float] = []
+
+    def _reader(environ: Any, start_response: Any) -> list[bytes]:
+        began = time.thread_time()
+        while environ["wsgi.input"].read(1024 * 1024):
+            pass
+        spent.append(time.thread_time() - began)
+        start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", "7")])
+        return [b"</html>"]
+
+    head = (
+        b"POST /submit HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+    )
+    body = b"1\r\nx\r\n" * 100_000 + b"0\r\n\r\n"
+    with _busy_worker(_reader) as worker, _pairs() as clients:
+        worker.in_flight = 0
+        conn = _connection(worker, clients, CHUNKER)
+        worker.enqueue_req(conn)
+        sender = threading.Thread(target=_send, args=(clients[-1], head + body))
+        sender.start()
+        deadline = time.monotonic() + 20
+        while conn in worker.reading_heads and time.monotonic() < deadline:
+            select.select([conn.sock], [], [], 0.2)
+            worker._read_head(conn, conn.sock)
+        while conn in worker.in_threads and time.monotonic() < deadline:
+            select.select([worker.method_queue.fileno()], [], [], 0.2)
+            worker.method_queue.run_callbacks(None)
+        answer = _answer(clients[-1])
+        sender.join(timeout=10)
+    assert spent == [], f"{len(body) // 1000} KB of one-byte chunks cost a thread {spent[0]:.2f} s"
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:40]
 
 
 def test_a_short_form_past_its_circuits_turns_other_than_a_login_is_not_served(
