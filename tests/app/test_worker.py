@@ -77,6 +77,24 @@ def server(tmp_path: Path, server_log: Path) -> Iterator[str]:
         yield url
 
 
+@dataclass(frozen=True)
+class SharedServer:
+    """The module's one server for requests that change nothing (`shared`): its URL, its log."""
+
+    url: str
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
+    """gunicorn as `server` starts it, once for the module's tests that only ask and read: each
+    started its own (some 12 s each, eleven of them)."""
+    root = tmp_path_factory.mktemp("shared-server")
+    log = root / "gunicorn.log"
+    with live_server(demo_instance(root / "instance"), workers=2, log=log) as url:
+        yield SharedServer(url, log)
+
+
 def _address(base: str) -> tuple[str, int]:
     parts = urlsplit(base)
     return parts.hostname or "", parts.port or 80
@@ -264,9 +282,9 @@ def test_a_circuit_asking_for_more_at_once_than_its_share_is_answered_in_full(
     assert len(times) == 3 * CIRCUIT_THREADS
 
 
-def test_gunicorn_does_not_name_itself(server: str) -> None:
+def test_gunicorn_does_not_name_itself(shared: SharedServer) -> None:
     answer = _raw(
-        server, b"GET /static/style.css HTTP/1.1\r\nHost: x.onion\r\nConnection: close\r\n\r\n"
+        shared.url, b"GET /static/style.css HTTP/1.1\r\nHost: x.onion\r\nConnection: close\r\n\r\n"
     )
     head = answer.split(b"\r\n\r\n", 1)[0].lower()
     assert head.startswith(b"http/1.1 200")
@@ -287,7 +305,8 @@ def _answer(sock: socket.socket) -> bytes:
     return data
 
 
-def test_a_closing_answer_takes_the_bytes_of_a_kept_alive_one(server: str) -> None:
+def test_a_closing_answer_takes_the_bytes_of_a_kept_alive_one(shared: SharedServer) -> None:
+    server = shared.url
     # gunicorn says `Connection: close` or `Connection: keep-alive`, five bytes apart,
     # after the app padded the page: a server under load closes more connections, and a
     # client that asks it to close was answered in fewer bytes than its neighbours.
@@ -303,8 +322,9 @@ def test_a_closing_answer_takes_the_bytes_of_a_kept_alive_one(server: str) -> No
 
 @pytest.mark.parametrize("host", [b"a" * 64 + b".onion", b"a..b"])
 def test_a_malformed_host_is_a_normal_400_page_and_no_log_line(
-    server: str, server_log: Path, host: bytes
+    shared: SharedServer, host: bytes
 ) -> None:
+    server, server_log = shared.url, shared.log
     before = server_log.read_bytes()
     request = b"GET / HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
     answers = [_raw(server, request) for _ in range(5)]
@@ -333,8 +353,9 @@ MALFORMED = {
 
 @pytest.mark.parametrize("request_", MALFORMED.values(), ids=MALFORMED.keys())
 def test_gunicorns_own_refusals_carry_the_strict_headers_and_repeat_nothing(
-    server: str, request_: bytes
+    shared: SharedServer, request_: bytes
 ) -> None:
+    server = shared.url
     # gunicorn answers these itself (util.write_error): an HTML page with no
     # Cache-Control, no CSP and no framing rule, repeating the request's words.
     head, _, body = _raw(server, request_).partition(b"\r\n\r\n")
