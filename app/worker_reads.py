@@ -214,6 +214,12 @@ class PacedSocket(socket.socket):
     # pace is answered busy so, never served (`refuse`).
     budget: int | None = None
     retry_after: int | None = None
+    # When a thread began to write this request's answer (None: not yet), how much of it is out,
+    # and whether the thread is blocked writing it now: a write stalled on its client gives its
+    # thread up as a slow body does (`stalled`, `HeadFirstWorker._victim`).
+    send_started: float | None = None
+    sent_bytes: int = 0
+    sending: bool = False
 
     def refuse(self, retry_after: int, budget: int) -> None:
         """Have this request answered busy (Retry-After `retry_after`) once `budget` bytes of
@@ -275,7 +281,7 @@ class PacedSocket(socket.socket):
             super().sendall(data, flags)
             return
         view = memoryview(data).cast("B")
-        self.settimeout(SEND_SECONDS)
+        self._start_sending()
         try:
             while view:
                 try:
@@ -283,7 +289,9 @@ class PacedSocket(socket.socket):
                 except TimeoutError as exc:
                     raise BrokenPipeError(errno.EPIPE, "the client read nothing") from exc
                 view = view[sent:]
+                self.sent_bytes += sent
         finally:
+            self.sending = False
             self.settimeout(None)
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
@@ -295,34 +303,57 @@ class PacedSocket(socket.socket):
         if self.gettimeout() is not None:
             return super().sendfile(file, offset, count)
         # With a timeout, each wait for room to write is bounded (`socket._sendfile_use_sendfile`).
-        self.settimeout(SEND_SECONDS)
+        self._start_sending()
         try:
-            return super().sendfile(file, offset, count)
+            sent: int = super().sendfile(file, offset, count)
         except TimeoutError as exc:
             raise BrokenPipeError(errno.EPIPE, "the client read nothing") from exc
         finally:
+            self.sending = False
             self.settimeout(None)
+        self.sent_bytes += sent
+        return sent
+
+    def _start_sending(self) -> None:
+        """A thread begins a blocking write of the answer, `SEND_SECONDS` for each step."""
+        if self.send_started is None:
+            self.send_started = time.monotonic()
+        self.settimeout(SEND_SECONDS)
+        self.sending = True
+
+    def stalled(self, now: float) -> bool:
+        """Whether a thread is blocked writing the answer, begun `SCARCE_GRACE_SECONDS` ago or
+        more: its client reads it slower than the worker writes (a page takes a moment)."""
+        started = self.send_started
+        return self.sending and started is not None and now - started >= SCARCE_GRACE_SECONDS
 
     def start_body(self) -> None:
         """The request's head is read: its body must keep up from now (after the grace)."""
         self.body_started = time.monotonic()
         self.body_bytes = 0
         self.body_deadline = self.body_started + BODY_GRACE_SECONDS
+        self.send_started, self.sent_bytes = None, 0
 
     def rate(self, now: float) -> float:
-        """The body's bytes a second so far."""
+        """The body's bytes a second so far; the answer's, while a thread is blocked writing it."""
+        if self.sending and self.send_started is not None:
+            return self.sent_bytes / max(now - self.send_started, 1e-3)
         return self.body_bytes / max(now - self.body_started, 1e-3)
 
     def lagging(self, now: float) -> bool:
-        """Whether the body, past its first seconds, has come slower than `SCARCE_BODY_RATE`."""
+        """Whether the body, past its first seconds, has come slower than `SCARCE_BODY_RATE`;
+        or the answer, stalled (`stalled`), has gone out slower."""
+        if self.sending:
+            return self.stalled(now) and self.rate(now) < SCARCE_BODY_RATE
         return now - self.body_started >= SCARCE_GRACE_SECONDS and self.rate(now) < SCARCE_BODY_RATE
 
     def preempt(self) -> None:
         """Stop the read a thread waits in (main loop): it raises `BodyPreempted`, and the
-        app answers 503 with Retry-After on the still open sending side."""
+        app answers 503 with Retry-After on the still open sending side. A write stalled on
+        its client (`stalled`) is cut, both sides: it ends as a client gone (EPIPE)."""
         self.preempted = True
         with contextlib.suppress(OSError):
-            self.shutdown(socket.SHUT_RD)
+            self.shutdown(socket.SHUT_RDWR if self.sending else socket.SHUT_RD)
 
     def _within_budget(self, size: int) -> int:
         """At most `size` bytes, and no more than the budget left (`refuse`)."""

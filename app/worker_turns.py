@@ -232,9 +232,14 @@ class TurnTakingWorker(ThreadWorker):
         """The request to pre-empt for a circuit holding `least` - 2 threads, or None: of the
         circuit holding the most threads here (`least` at least, not counting those already
         pre-empted), the one whose body has come slowest, among those whose thread waits
-        for the client now. Pre-empting only a circuit holding two more than the taker
+        for the client now: reading its body, or writing its answer past its first seconds
+        (`PacedSocket.stalled`). Pre-empting only a circuit holding two more than the taker
         evens circuits' shares out; a circuit's one thread goes only to a circuit holding
-        none, and only if its body lags (`PacedSocket.lagging`)."""
+        none, and only if its body, or answer, lags (`PacedSocket.lagging`).
+
+        Writes were never pre-empted: clients reading a little every few seconds (tor: a
+        stream's SENDME every few seconds) held their threads while their answers lasted,
+        pipelining the next, and five circuits held every thread of a worker."""
         now = time.monotonic()
         going = collections.Counter(
             c.circuit for c in self.serving if getattr(c.sock, "preempted", False)
@@ -243,7 +248,11 @@ class TurnTakingWorker(ThreadWorker):
         victim = None
         for conn in self.serving:
             sock = conn.sock
-            if not isinstance(sock, PacedSocket) or not sock.waiting or sock.preempted:
+            if not isinstance(sock, PacedSocket) or sock.preempted:
+                continue
+            # A write stalled on its client (`PacedSocket.stalled`) as a slow body, but not on
+            # a kept thread: its taker goes to the pool's queue, for a thread of the pool.
+            if not sock.waiting and (getattr(conn, "quick", False) or not sock.stalled(now)):
                 continue
             load = self.circuit_load[conn.circuit] - going[conn.circuit]
             if load < least and not (least == 2 and sock.lagging(now)):

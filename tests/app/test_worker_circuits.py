@@ -43,6 +43,7 @@ LOGGING_IN, LATE, STARVED = 0x7A110008, 0x7A110009, 0x7A11000A
 TWO_TABS, SLOW_PHONE, EVICTOR = 0x7A11000B, 0x7A11000C, 0x7A11000D
 TRICKLER, SLOW_READER = 0x7A11000E, 0x7A11000F
 LINGERER, CHUNKER = 0x7A110010, 0x7A110011
+SIPPERS, SIPPED_OUT = (0x7A110012, 0x7A110013), 0x7A110014
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -684,6 +685,69 @@ def test_a_body_in_one_byte_chunks_is_refused_before_a_thread_reads_it() -> None
         sender.join(timeout=10)
     assert spent == [], f"{len(body) // 1000} KB of one-byte chunks cost a thread {spent[0]:.2f} s"
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:40]
+
+
+def _big_page(environ: Any, start_response: Any) -> list[bytes]:
+    """A 1 MiB answer, at once."""
+    start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(1 << 20))])
+    return [b" " * (1 << 20)]
+
+
+def test_clients_reading_a_little_at_a_time_cannot_hold_every_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A thread writing an answer is pre-empted for no one (only reads were): a client reading
+    a little every few seconds (with tor, a stream's SENDME every few seconds: 25 KB each)
+    made progress within `SEND_SECONDS` and held its thread as long as the answer lasted,
+    pipelining the next. Two circuits so, four requests each, held all eight threads of a
+    worker (five circuits, of a deployed one), and another circuit's page waited its turn
+    until `WAIT_SECONDS`. A write stalled past `SCARCE_GRACE_SECONDS` now gives its thread up
+    as a slow body does (`_victim`), to a request of a circuit holding fewer."""
+    monkeypatch.setattr(worker_reads, "SCARCE_GRACE_SECONDS", 1.0)  # 5 s as deployed
+    head = b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n"
+    stop = threading.Event()
+
+    def _sip(clients: list[socket.socket]) -> None:
+        while not stop.wait(0.25):
+            for client in clients:
+                with contextlib.suppress(OSError):
+                    client.recv(2048)
+
+    with _busy_worker(_big_page) as worker, _pairs() as clients:
+        worker.in_flight = 0
+        sippers = []
+        for circuit in SIPPERS:
+            for _ in range(CIRCUIT_THREADS):
+                conn = _connection(worker, clients, circuit)
+                conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+                clients[-1].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                clients[-1].settimeout(0.01)
+                sippers.append(clients[-1])
+                conn.head = head
+                worker._to_thread(conn)
+        sipping = threading.Thread(target=_sip, args=(sippers,))
+        sipping.start()
+        try:
+            time.sleep(1.5)  # every thread writing, a little at a time, past its grace
+            held = worker.in_flight + worker.quick_in_flight
+            newcomer = _connection(worker, clients, SIPPED_OUT)
+            newcomer.head = head
+            clients[-1].settimeout(0.01)
+            began, answer = time.monotonic(), b""
+            worker._to_thread(newcomer)
+            while not answer and time.monotonic() - began < 5:
+                select.select([worker.method_queue.fileno(), clients[-1]], [], [], 0.2)
+                worker.method_queue.run_callbacks(None)
+                with contextlib.suppress(OSError):
+                    answer = clients[-1].recv(64)
+            took = time.monotonic() - began
+        finally:
+            stop.set()
+            sipping.join()
+    assert held == 2 * CIRCUIT_THREADS, f"{held} threads held by the sipping circuits"
+    assert answer.startswith(b"HTTP/1.1 200 "), (
+        f"another circuit's page waited {took:.1f} s for a thread (threads held by slow readers)"
+    )
 
 
 def test_a_short_form_past_its_circuits_turns_other_than_a_login_is_not_served(
