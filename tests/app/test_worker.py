@@ -348,6 +348,11 @@ MALFORMED = {
     "content length": b"POST / HTTP/1.1\r\nHost: x.onion\r\nContent-Length: MARKER\r\n\r\n",
     "chunk size": b"POST /login HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding: chunked\r\n"
     b"Content-Type: application/x-www-form-urlencoded\r\n\r\nMARKER\r\n",
+    # A field folded over two lines, a length said twice, HTTP/2's preface (h2c is off).
+    "folded field": b"GET / HTTP/1.1\r\nHost: x.onion\r\nX-A: 1\r\n MARKER\r\n\r\n",
+    "two lengths": b"POST /login HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 6\r\n"
+    b"Content-Length: 7\r\n\r\nMARKER",
+    "http/2 preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\nMARKER",
 }
 
 
@@ -372,6 +377,20 @@ def test_gunicorns_own_refusals_carry_the_strict_headers_and_repeat_nothing(
     }
     assert missing == {}, f"{status!r} lacks {sorted(missing)}"
     assert b"MARKER" not in body.upper()
+
+
+def test_a_range_asked_of_a_page_or_a_file_is_answered_whole(shared: SharedServer) -> None:
+    """A part of a page (`Range`) would say where its padding begins, and a part of a large
+    answer asked again and again would cost a flood less of its pace a byte: neither the
+    worker nor the app answers one (no `conditional` response), whatever is asked."""
+    for path in (b"/login", b"/static/style.css"):
+        ask = b"GET " + path + b" HTTP/1.1\r\nHost: x.onion\r\nConnection: close\r\n"
+        whole = _raw(shared.url, ask + b"\r\n")
+        for asked in (b"bytes=0-9", b"bytes=-10", b"bytes=0-0,5-5"):
+            part = _raw(shared.url, ask + b"Range: " + asked + b"\r\n\r\n")
+            assert part.startswith(b"HTTP/1.1 200 "), (path, asked, part[:40])
+            assert b"\r\ncontent-range:" not in part.lower()
+            assert len(part) == len(whole), (path, asked)
 
 
 def test_a_body_read_into_a_buffer_keeps_the_body_deadline() -> None:
