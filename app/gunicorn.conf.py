@@ -164,6 +164,13 @@ limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
 
+# HTTP/1.1 only, no cleartext HTTP/2 (gunicorn's defaults, pinned, and checked in
+# `on_starting` against flags): HTTP/2 carries many requests on one connection, served in one
+# thread past the worker's head-first reading, its circuit's connection cap and its turns
+# (`app.worker`); and over a unix socket gunicorn trusts every peer to speak it.
+http_protocols = "h1"
+http2_cleartext = "off"
+
 # --- Files -------------------------------------------------------------------
 
 # Files gunicorn creates (a unix socket, the worker heartbeat files) are the
@@ -219,6 +226,8 @@ def on_starting(server: Any) -> None:
         raise _refuse(f"RAAZDAR_STAFF_BIND names {missing} but gunicorn would not listen there")
     if cfg.accesslog is not None or cfg.forwarded_allow_ips:
         raise _refuse("an access log or trusted proxies were configured; Raazdar allows neither")
+    if list(cfg.http_protocols) != ["h1"] or cfg.http2_cleartext != "off":
+        raise _refuse("HTTP/2 was configured; Raazdar's worker serves HTTP/1.1 only")
     # Shared with every worker through the fork: `raazdar migrate` is refused while any lives.
     # (`raazdar serve` and the systemd unit always name the instance.)
     instance = environment.get("RAAZDAR_INSTANCE", None)

@@ -144,8 +144,15 @@ def test_gunicorn_refuses_a_relative_staff_socket(monkeypatch: pytest.MonkeyPatc
 BOTH = {"RAAZDAR_BIND": "127.0.0.1:8080", "RAAZDAR_STAFF_BIND": "127.0.0.1:8081"}
 
 
-def fake_server(bind: list[str]) -> Any:
-    return SimpleNamespace(cfg=SimpleNamespace(bind=bind, accesslog=None, forwarded_allow_ips=""))
+def fake_server(bind: list[str], **settings: Any) -> Any:
+    cfg = {
+        "accesslog": None,
+        "forwarded_allow_ips": "",
+        "http_protocols": ["h1"],
+        "http2_cleartext": "off",
+        **settings,
+    }
+    return SimpleNamespace(cfg=SimpleNamespace(bind=bind, **cfg))
 
 
 @pytest.fixture
@@ -171,6 +178,26 @@ def test_gunicorn_refuses_at_start_what_flags_changed(
     )
     with pytest.raises(SystemExit, match="raazdar: error"):
         conf["on_starting"](fake_server(bind))
+
+
+@pytest.mark.usefixtures("restore_umask")
+@pytest.mark.parametrize(
+    "settings",
+    [{"http_protocols": ["h2", "h1"]}, {"http2_cleartext": "prior-knowledge"}],
+    ids=["h2", "h2c"],
+)
+def test_gunicorn_refuses_http2_a_flag_turned_on(
+    monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any]
+) -> None:
+    """HTTP/2 (`--http-protocols h2,h1`, `--http2-cleartext`) serves a connection's many
+    streams in one thread, past the worker's head-first reading, its circuit's cap on
+    connections and its turns; over a unix socket gunicorn trusts any peer to speak it. The
+    configuration pins HTTP/1.1 and a start with either flag is refused."""
+    conf = load_conf(monkeypatch, **BOTH)
+    assert conf["http_protocols"] == "h1"
+    assert conf["http2_cleartext"] == "off"
+    with pytest.raises(SystemExit, match="HTTP/2"):
+        conf["on_starting"](fake_server(["127.0.0.1:8080", "127.0.0.1:8081"], **settings))
 
 
 @pytest.mark.usefixtures("restore_umask")
