@@ -233,8 +233,11 @@ class HeadFirstWorker(TurnTakingWorker):
             conn.circuit = -1
             if self.circuits and local_address(listener) not in self.staff_binds:
                 conn.circuit = None
-            elif self.circuits and not self._staff_room(conn):
-                return
+            elif self.circuits:
+                if not self._staff_room(conn):
+                    return
+                # Its requests share one circuit's threads (`worker_turns.STAFF_SHARE`).
+                conn.staff = True
             self.enqueue_req(conn)
         except OSError as exc:
             if exc.errno in _NO_DESCRIPTOR:

@@ -57,6 +57,8 @@ PREEMPTED_RETRY_AFTER: Final = 5
 # The longest urlencoded form a request refused for its circuit's pace is answered with
 # (`_short_form`): a login's (its token and a codename) is some 250 bytes.
 _SHORT_FORM: Final = 4096
+# How much of a file's answer one `sendfile` call sends (`PacedSocket.sendfile`).
+_FILE_PIECE: Final = 1024 * 1024
 _CONTENT_LENGTH: Final = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,19})[ \t]*\r\n")
 
 
@@ -302,17 +304,24 @@ class PacedSocket(socket.socket):
         deadline: a client asking for one and reading nothing held the thread for ever."""
         if self.gettimeout() is not None:
             return super().sendfile(file, offset, count)
-        # With a timeout, each wait for room to write is bounded (`socket._sendfile_use_sendfile`).
+        # With a timeout, each wait for room to write is bounded (`socket._sendfile_use_sendfile`);
+        # sent a piece at a time, so that what is out is known as it goes (`rate`).
         self._start_sending()
+        total = 0
         try:
-            sent: int = super().sendfile(file, offset, count)
+            while count is None or total < count:
+                piece = _FILE_PIECE if count is None else min(_FILE_PIECE, count - total)
+                sent: int = super().sendfile(file, offset + total, piece)
+                if not sent:
+                    break
+                total += sent
+                self.sent_bytes += sent
         except TimeoutError as exc:
             raise BrokenPipeError(errno.EPIPE, "the client read nothing") from exc
         finally:
             self.sending = False
             self.settimeout(None)
-        self.sent_bytes += sent
-        return sent
+        return total
 
     def _start_sending(self) -> None:
         """A thread begins a blocking write of the answer, `SEND_SECONDS` for each step."""

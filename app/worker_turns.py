@@ -103,6 +103,9 @@ QUICK_THREADS: Final = 4
 # How many of those may wait for (or run) a derivation at once (`app.kdf_pool.in_slot`): a
 # login comes whole, and waits for a slot up to `KDF_WAIT_SECONDS`; the rest keep for pages.
 QUICK_DERIVING: Final = 2
+# The key under which the staff listener's requests, where tor names circuits, take turns
+# for threads as one circuit's (`_share`): no circuit id is negative.
+STAFF_SHARE: Final = -2
 # How long a connection closed after its answer waits for its client to close its end, and how
 # much of what the client still sends is read meanwhile (`_linger`): gunicorn's own, in
 # `util.close_graceful` (RFC 9112 §9.6), which waited in the main loop.
@@ -114,6 +117,19 @@ def _closing(fs: futures.Future[Any]) -> bool:
     """Whether a thread's request ended with its connection to be closed (not kept alive, not
     given back to wait for data, not failed: gthread closes a failed one at once)."""
     return not fs.cancelled() and fs.exception() is None and not fs.result()
+
+
+def _share(conn: Any) -> int | None:
+    """The key under which `conn`'s requests take turns for threads: its circuit; the staff
+    listener's `STAFF_SHARE` where tor names circuits (`HeadFirstWorker.accept`); else None.
+
+    The staff listener's requests named no circuit, so took turns with none: slow bodies on
+    its 32 connections (a colleague about to be revoked still holds the staff onion's client
+    key) held every thread, were never pre-empted, and sources' reports waited until busy."""
+    circuit = _circuit_of(conn)
+    if circuit is None and getattr(conn, "staff", False):
+        return STAFF_SHARE
+    return circuit
 
 
 def _request_thread_priority() -> None:
@@ -167,7 +183,7 @@ class TurnTakingWorker(ThreadWorker):
 
     def _to_thread(self, conn: Any) -> None:
         """Hand a connection whose head is here to a thread, or to its circuit's queue."""
-        circuit = _circuit_of(conn)
+        circuit = _share(conn)
         if circuit is not None:
             load = self.circuit_load[circuit]
             if load >= CIRCUIT_THREADS:
@@ -242,7 +258,7 @@ class TurnTakingWorker(ThreadWorker):
         pipelining the next, and five circuits held every thread of a worker."""
         now = time.monotonic()
         going = collections.Counter(
-            c.circuit for c in self.serving if getattr(c.sock, "preempted", False)
+            _share(c) for c in self.serving if getattr(c.sock, "preempted", False)
         )
         best: tuple[int, float] | None = None
         victim = None
@@ -254,7 +270,10 @@ class TurnTakingWorker(ThreadWorker):
             # a kept thread: its taker goes to the pool's queue, for a thread of the pool.
             if not sock.waiting and (getattr(conn, "quick", False) or not sock.stalled(now)):
                 continue
-            load = self.circuit_load[conn.circuit] - going[conn.circuit]
+            share = _share(conn)
+            if share is None:
+                continue
+            load = self.circuit_load[share] - going[share]
             if load < least and not (least == 2 and sock.lagging(now)):
                 continue
             rank = (-load, sock.rate(now))
@@ -291,7 +310,7 @@ class TurnTakingWorker(ThreadWorker):
             self.quick_in_flight -= 1
         else:
             self.in_flight -= 1
-        circuit = _circuit_of(conn)
+        circuit = _share(conn)
         if circuit is not None:
             self.serving.pop(conn, None)
             self.circuit_load[circuit] -= 1

@@ -893,17 +893,17 @@ def test_a_next_head_dripped_on_a_kept_alive_connection_holds_no_thread_and_logs
 
 
 @contextlib.contextmanager
-def _busy_worker(app: Any) -> Iterator[HeadFirstWorker]:
+def _busy_worker(app: Any, threads: int = CIRCUIT_THREADS) -> Iterator[HeadFirstWorker]:
     """A worker serving `app` in this process (no accept loop), every request thread taken:
     what is handed to it is served by its threads as in gunicorn, the rest waits its turn."""
     cfg = Config()
-    cfg.set("threads", CIRCUIT_THREADS)
+    cfg.set("threads", threads)
     worker = HeadFirstWorker(0, os.getpid(), [], None, 30, cfg, Logger(cfg))
     worker.wsgi = app
     worker.tpool = worker.get_thread_pool()
     worker.poller = selectors.DefaultSelector()
     worker.method_queue.init()
-    worker.in_flight = CIRCUIT_THREADS
+    worker.in_flight = threads
     try:
         yield worker
     finally:

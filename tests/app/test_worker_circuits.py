@@ -44,6 +44,7 @@ TWO_TABS, SLOW_PHONE, EVICTOR = 0x7A11000B, 0x7A11000C, 0x7A11000D
 TRICKLER, SLOW_READER = 0x7A11000E, 0x7A11000F
 LINGERER, CHUNKER = 0x7A110010, 0x7A110011
 SIPPERS, SIPPED_OUT = (0x7A110012, 0x7A110013), 0x7A110014
+BESIDE_STAFF = 0x7A110015
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -209,6 +210,58 @@ def test_slow_heads_on_the_staff_listener_cannot_shut_sources_out() -> None:
     )
     assert answer == b"", f"a source's new connection was answered {answer[:20]!r}"
     assert newest_held, "a staff member's new connection found no place"
+
+
+def _reads_its_body(environ: Any, start_response: Any) -> list[bytes]:
+    """Read the whole body (as a form's view does), then a page."""
+    while environ["wsgi.input"].read(65536):
+        pass
+    start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", "7")])
+    return [b"</html>"]
+
+
+def test_slow_bodies_on_the_staff_listener_cannot_hold_every_thread() -> None:
+    """Requests on the staff listener name no circuit: none shared a circuit's four threads,
+    none was pre-empted. A colleague about to be revoked (or anyone holding the staff onion's
+    client key), sending a body at 500 bytes/s on each of the staff's 32 connections (a
+    form's 500 KB: some 17 minutes each; a bundle's, for days), held every thread of each
+    worker, and a source's report waited its turn until it was answered busy. The staff
+    listener's requests now share one circuit's threads (`CIRCUIT_THREADS`) and its rules."""
+    threads = 2 * CIRCUIT_THREADS
+    head = (
+        b"POST /staff/login HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 500000\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+    )
+    with _busy_worker(_reads_its_body, threads) as worker, _pairs() as clients:
+        worker.in_flight = 0
+        worker.circuits = True
+        staff = socket.create_server(("127.0.0.1", 0))
+        clients.append(staff)
+        worker.staff_binds = frozenset({local_address(staff)})
+        for _ in range(threads):  # a body's first bytes come, the rest at 500 bytes/s
+            clients.append(socket.create_connection(staff.getsockname()))
+            worker.accept(staff)
+            clients[-1].sendall(head + b"a=")
+            conn = worker.staff_conns[-1]
+            select.select([conn.sock], [], [], 5)
+            worker._read_head(conn, conn.sock)
+        held = worker.in_flight
+        source = _connection(worker, clients, BESIDE_STAFF)
+        source.head = b"POST /submit HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 9000\r\n\r\n"
+        worker._to_thread(source)
+        served = source in worker.in_threads
+        for client in clients:  # the staff's bodies end; their threads let go
+            client.close()
+        deadline = time.monotonic() + 10
+        while worker.in_threads and time.monotonic() < deadline:
+            select.select([worker.method_queue.fileno()], [], [], 0.2)
+            worker.method_queue.run_callbacks(None)
+        for conn in worker.staff_conns:
+            conn.sock.close()
+    assert served, (
+        f"slow bodies on the staff listener held {held} of {threads} threads; "
+        "a source's report waited its turn"
+    )
 
 
 def test_a_request_past_a_circuits_waiting_ones_is_answered() -> None:
@@ -607,6 +660,38 @@ def test_a_file_sent_to_a_client_reading_nothing_holds_its_thread_only_a_while(
     assert not held, (
         f"a client reading no file held its thread past {worker_reads.SEND_SECONDS + 5:.0f} s"
     )
+
+
+def test_a_files_answer_goes_out_whole_a_piece_at_a_time(tmp_path: Path) -> None:
+    """`PacedSocket.sendfile` sends a file's answer a MiB at a time (what is out known as it
+    goes, for `rate`): a client reading it gets every byte, in order, and no more."""
+    bundle = tmp_path / "bundle.bin"
+    content = os.urandom(2 * 1024 * 1024 + 12345)
+    bundle.write_bytes(content)
+
+    def _bundle(environ: Any, start_response: Any) -> Any:
+        start_response(
+            "200 OK",
+            [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(content)))],
+        )
+        return environ["wsgi.file_wrapper"](bundle.open("rb"))
+
+    with _busy_worker(_bundle) as worker, _pairs() as clients:
+        worker.in_flight = 0
+        conn = _connection(worker, clients, SLOW_READER)
+        conn.head = b"GET /staff/export HTTP/1.1\r\nHost: x.onion\r\nConnection: close\r\n\r\n"
+        worker._to_thread(conn)
+        clients[-1].settimeout(10)
+        answer = b""
+        while chunk := clients[-1].recv(1 << 20):
+            answer += chunk
+            if len(answer) > len(content) and b"\r\n\r\n" in answer:
+                head, _, body = answer.partition(b"\r\n\r\n")
+                if len(body) >= len(content):
+                    break
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert body == content
 
 
 def test_answers_that_close_their_connection_never_stall_the_main_loop() -> None:
