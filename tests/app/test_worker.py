@@ -64,19 +64,6 @@ FLOODED, ANOTHER = 7, 1234
 WORKER_CONNECTIONS = 1000
 
 
-@pytest.fixture
-def server_log(tmp_path: Path) -> Path:
-    """Where gunicorn's output (its error log and the app's) goes."""
-    return tmp_path / "gunicorn.log"
-
-
-@pytest.fixture
-def server(tmp_path: Path, server_log: Path) -> Iterator[str]:
-    """gunicorn with two workers, as deployed (threads as in app/gunicorn.conf.py)."""
-    with live_server(demo_instance(tmp_path / "instance"), workers=2, log=server_log) as url:
-        yield url
-
-
 @dataclass(frozen=True)
 class SharedServer:
     """The module's one server for requests that change nothing (`shared`): its URL, its log."""
@@ -87,8 +74,9 @@ class SharedServer:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
-    """gunicorn as `server` starts it, once for the module's tests that only ask and read: each
-    started its own (some 12 s each, eleven of them)."""
+    """gunicorn with two workers, as deployed (threads as in app/gunicorn.conf.py), once for
+    the module's tests that leave it as they found it: each started its own (some 12 s each,
+    twelve of them)."""
     root = tmp_path_factory.mktemp("shared-server")
     log = root / "gunicorn.log"
     with live_server(demo_instance(root / "instance"), workers=2, log=log) as url:
@@ -131,7 +119,9 @@ def _page_load(base: str, circuit: int | None = None, timeout: float = 30) -> fl
     return time.monotonic() - started
 
 
-def test_slow_clients_do_not_slow_down_everyone_else(server: str) -> None:
+def test_slow_clients_do_not_slow_down_everyone_else(shared: SharedServer) -> None:
+    # Its slow clients close at its end: the server drops them, as it found itself.
+    server = shared.url
     stop = threading.Event()
     # Half drip their request head, half a body they announced as large.
     heads = [b"GET / HTTP/1.1\r\nHost: x.onion\r\nX-Slow: "] * (SLOW_CONNECTIONS // 2) + [
