@@ -823,6 +823,7 @@ def test_clients_reading_a_little_at_a_time_cannot_hold_every_thread(
             while not answer and time.monotonic() - began < 5:
                 select.select([worker.method_queue.fileno(), clients[-1]], [], [], 0.2)
                 worker.method_queue.run_callbacks(None)
+                worker.murder_pending()  # as the main loop does: waiting ones served
                 with contextlib.suppress(OSError):
                     answer = clients[-1].recv(64)
             took = time.monotonic() - began
