@@ -296,6 +296,24 @@ class PacedSocket(socket.socket):
             self.sending = False
             self.settimeout(None)
 
+    def send(self, data: Any, flags: int = 0) -> int:
+        """Send as usual, but a thread's (blocking) send that makes no progress for
+        `SEND_SECONDS` ends the request as a client gone (EPIPE), as `sendall`.
+
+        gunicorn writes its `100 Continue` with a bare send: a client that had pipelined
+        answers it never read until tor's window was full, then asked with
+        `Expect: 100-continue`, held the thread in it for as long as it liked."""
+        if self.gettimeout() is not None:  # the main loop's, or within `sendall`
+            return super().send(data, flags)
+        # Not the answer's write (`stalled` counts from that): an interim line, at once.
+        self.settimeout(SEND_SECONDS)
+        try:
+            return super().send(data, flags)
+        except TimeoutError as exc:
+            raise BrokenPipeError(errno.EPIPE, "the client read nothing") from exc
+        finally:
+            self.settimeout(None)
+
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
         """Send a file's answer as usual (gunicorn's `sendfile`), but a thread's send that makes
         no progress for `SEND_SECONDS` ends the request as a client gone (EPIPE), as `sendall`.

@@ -636,6 +636,39 @@ def test_a_client_reading_nothing_holds_its_thread_only_a_while(
     )
 
 
+def test_a_continue_sent_to_a_client_reading_nothing_holds_its_thread_only_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """gunicorn answers `Expect: 100-continue` with its own `send` of `100 Continue`, past
+    `PacedSocket.sendall` and its deadline: a client that pipelined answers it never read
+    until tor's window for its stream was full, then asked so, held the thread in that send
+    for as long as it liked. It now ends as any stalled write of an answer does."""
+    monkeypatch.setattr(worker_reads, "SEND_SECONDS", 1.0)
+    with _busy_worker(_reads_its_body) as worker, _pairs() as clients:
+        worker.in_flight = 0
+        conn = _connection(worker, clients, SLOW_READER)
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        clients[-1].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):  # the answers before it, never read
+            while True:
+                conn.sock.send(b" " * 4096)
+        conn.head = (
+            b"POST /submit HTTP/1.1\r\nHost: x.onion\r\nExpect: 100-continue\r\n"
+            b"Content-Length: 5000\r\n\r\n"
+        )
+        worker._to_thread(conn)
+        deadline = time.monotonic() + worker_reads.SEND_SECONDS + 5
+        while conn in worker.in_threads and time.monotonic() < deadline:
+            select.select([worker.method_queue.fileno()], [], [], 0.2)
+            worker.method_queue.run_callbacks(None)
+        held = conn in worker.in_threads
+    assert not held, (
+        f"a client reading no 100 Continue held its thread past "
+        f"{worker_reads.SEND_SECONDS + 5:.0f} s"
+    )
+
+
 def test_a_file_sent_to_a_client_reading_nothing_holds_its_thread_only_a_while(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
