@@ -65,6 +65,13 @@ place, none holding two more than a newcomer. Where nothing can make room, the n
 answered busy here, its body unread (`write_busy`): closed unanswered, a report sent on it
 ended in a connection error, which said nothing of whether it was stored.
 
+A body framed by `Transfer-Encoding` (chunked) is refused 400 here (`_framed`): gunicorn
+reads one in Python, some 4 us a chunk, and no client of the server sends one. The staff
+listener's requests, where tor names circuits, take turns for threads as one circuit's
+(`worker_turns.STAFF_SHARE`); a thread's write stalled on its client is pre-empted as a slow
+body is (`PacedSocket.stalled`); and a connection closed after its answer lingers in the
+poller, not in the main loop (`worker_turns.TurnTakingWorker._linger`).
+
 How requests take turns for threads is `app.worker_turns`; how a connection is read,
 `app.worker_reads`.
 """
