@@ -14,7 +14,9 @@ import atexit
 import contextlib
 import fcntl
 import os
+import secrets
 import sqlite3
+import struct
 import threading
 import time
 import urllib.parse
@@ -378,9 +380,49 @@ def _zero_lists(fd: int, wal: str) -> None:
         if any(os.pread(fd, length, offset)):
             os.pwrite(fd, bytes(length), offset)
         offset += length
+    _renew_header(fd, header)
     # Not flushed: SQLite never flushes the index, whose pages the kernel writes back
     # in place (within half a minute); they reach the disk as zeros, unless written
     # back in the moment between a write and its emptying.
+
+
+# One copy of the WAL index's header: where it keeps the commits' counter (`iChange`),
+# its "initialised" flag, the last frame's checksums, the WAL's salts and its own checksum.
+_HEADER_COPY = 48
+_HEADER_CHANGE, _HEADER_INIT, _HEADER_FRAME_SUMS, _HEADER_SALTS, _HEADER_SUM = 8, 12, 24, 32, 40
+
+
+def _renew_header(fd: int, header: bytes) -> None:
+    """Give the WAL index (open as `fd`) a header that counts nothing, the WAL being empty.
+
+    SQLite adds one to the header's `iChange` at every commit and one to its first
+    salt at every emptying, for as long as the `-shm` file lives: from the server's
+    start (the file's creation time) to its stop. So a seizer read how many writes
+    came since the start, and between two copies of the disk how many came in
+    between. SQLite compares the whole header with the copy each connection keeps to
+    know whether the database changed, and checks nothing else in it, so the counter
+    and the salts are drawn at random instead (a collision with a kept copy: 2^-64),
+    the last frame's checksums (unused while no frame is valid) are zeros, and the
+    header's own checksum is made again as SQLite makes it. The second copy is
+    written first, as SQLite does: a reader between the two sees them differ and
+    reads again. Called under the write lock, only while both copies say the WAL
+    holds no frame and the WAL file is empty; copies that differ are left as they are.
+    """
+    first = header[:_HEADER_COPY]
+    if first != header[_HEADER_COPY : 2 * _HEADER_COPY] or first[_HEADER_INIT] != 1:
+        return
+    renewed = bytearray(first)
+    renewed[_HEADER_CHANGE : _HEADER_CHANGE + 4] = secrets.token_bytes(4)
+    renewed[_HEADER_FRAME_SUMS:_HEADER_SALTS] = bytes(8)
+    renewed[_HEADER_SALTS:_HEADER_SUM] = secrets.token_bytes(8)
+    sum1 = sum2 = 0
+    words = struct.unpack(f"={_HEADER_SUM // 4}I", renewed[:_HEADER_SUM])
+    for at in range(0, len(words), 2):
+        sum1 = (sum1 + words[at] + sum2) & 0xFFFFFFFF
+        sum2 = (sum2 + words[at + 1] + sum1) & 0xFFFFFFFF
+    struct.pack_into("=2I", renewed, _HEADER_SUM, sum1, sum2)
+    os.pwrite(fd, renewed, _HEADER_COPY)
+    os.pwrite(fd, renewed, 0)
 
 
 def _descriptor_of(path: str) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import sqlite3
 import struct
@@ -619,3 +620,33 @@ def test_a_wal_a_crash_left_is_overwritten_by_the_first_to_open_the_database(
     finally:
         os.close(fd)
     assert b"CANARY" not in left, "the WAL a crash left was freed with its frames in it"
+
+
+def index_commits(shm: bytes) -> int:
+    """The commits SQLite's WAL index header counts (`iChange`, native byte order)."""
+    return int(struct.unpack_from("=I", shm, 8)[0])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_wal_index_counts_no_write_since_the_server_started(app: Flask) -> None:
+    """The `-shm` header's `iChange` goes up by one at every commit, for as long as the file lives.
+
+    It lives from the server's start (its creation time) to its stop, so a seizer
+    read how many writes came since the start: with the day's counts, how many
+    of the day's reports came after it, and between two copies how many came
+    in between. Each emptying now leaves a fresh header that counts nothing.
+    """
+    database = Path(str(app.extensions["raazdar.db"].engine.url.database))
+    seen = []
+    for n in range(4):
+        visitor = Visitor(app.test_client())
+        visitor.filed(visitor.send(visitor.start(), f"report {n}"))
+        assert Path(f"{database}-wal").stat().st_size == 0
+        seen.append(index_commits(Path(f"{database}-shm").read_bytes()))
+    steps = [(b - a) % 2**32 for a, b in itertools.pairwise(seen)]
+    assert not all(0 < step < 1000 for step in steps), (
+        f"the -shm counted the commits of each report: {seen}, "
+        f"{steps} commits between one report and the next"
+    )
+    with app.extensions["raazdar.db"].new_session() as session:
+        assert len(session.scalars(select(Item.id)).all()) >= 4
