@@ -256,6 +256,9 @@ def record_export(
 
     The dashboard's and the console's alike: a bundle nobody's page names is one
     whoever held the console could take every new report in, seen only as a gap.
+    Not how many items and sources it held: the log orders exports, so two in a day
+    split that day's arrivals at the first, and a source whose count of items matched
+    came before it (the items keep only their day). The workstation counts them.
     """
     audit.record(
         session,
@@ -263,8 +266,6 @@ def record_export(
         "export",
         bundle=summary.bundle_id,
         sequence=summary.sequence,
-        items=summary.items,
-        sources=summary.sources,
         since=since.isoformat() if since is not None else None,
         **({"resend": True} if resend else {}),
     )

@@ -41,12 +41,15 @@ RECENT_EXPORTS: Final = 5
 
 @dataclass(frozen=True)
 class ExportMade:
-    """An export the audit log records: its bundle's number, day, who made it, how many items."""
+    """An export the audit log records: its bundle's number, day and who made it.
+
+    Not how many items it held: two exports in a day would split the day's arrivals,
+    and their sources, at the first (`app.operations.exchange.record_export`).
+    """
 
     sequence: int
     day: dt.date
     actor: str
-    items: int
 
 
 @dataclass(frozen=True)
@@ -143,9 +146,9 @@ def recent_exports(session: Session) -> tuple[ExportMade, ...]:
     made = []
     for entry in audit.entries(session, action="export", limit=RECENT_EXPORTS):
         detail = json.loads(entry.detail)
-        sequence, items = detail.get("sequence"), detail.get("items")
-        if isinstance(sequence, int) and isinstance(items, int):
-            made.append(ExportMade(sequence, entry.day, entry.actor, items))
+        sequence = detail.get("sequence")
+        if isinstance(sequence, int):
+            made.append(ExportMade(sequence, entry.day, entry.actor))
     return tuple(made)
 
 
