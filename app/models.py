@@ -89,7 +89,9 @@ class Item(Base):
     keyring_version: Mapped[int] = mapped_column(Integer)
     exported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The day the item first went into an export bundle: an item still here N days
-    # later was never acknowledged (a lost stick?), and `raazdar doctor` says so.
+    # later was never acknowledged (a lost stick?), and `raazdar doctor` says so. None
+    # while it went out only on the day it came: dated then, it split that day's
+    # arrivals at the export (`app.operations.exchange._date_exported`, 0023).
     exported_day: Mapped[dt.date | None] = mapped_column(Date, default=None)
     # Acknowledged by a reply bundle the workstation's key did not seal: kept, exported
     # again, and named in every export until a sealed bundle acknowledges it (0019).

@@ -235,7 +235,8 @@ def export_bundle(
     day = today()
     for item in items:
         item.exported = True
-        item.exported_day = item.exported_day or day
+    session.flush()
+    _date_exported(session, day)
     summary = ExportSummary(
         export.bundle_id, len(items), len(sources), chain.sequence, missing, again
     )
@@ -247,6 +248,24 @@ def export_bundle(
             raise
     session.commit()
     return summary
+
+
+def _date_exported(session: Session, day: dt.date) -> None:
+    """Give every exported item that has none the export's day, if it came before that day.
+
+    An item goes out with no day on the day it came (an item exported and dated
+    none went out the day it came: `retention.unacknowledged` reads it so), and
+    takes the day of the first export on a later day, with every other item of its
+    day still undated. Dated at once, an item that came before an export kept that
+    day and one that came after it the next export's, so the items' days split the
+    day's arrivals at the export, which the audit log dates, and said which source
+    came first until the workstation acknowledged them.
+    """
+    session.execute(
+        update(Item)
+        .where(Item.exported, Item.exported_day.is_(None), Item.received_day < day)
+        .values(exported_day=day)
+    )
 
 
 def record_export(

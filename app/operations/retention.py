@@ -339,13 +339,14 @@ def at_risk(session: Session, today: dt.date, within_days: int = AT_RISK_DAYS) -
 def unacknowledged(
     session: Session, today: dt.date, older_than_days: int = UNACKNOWLEDGED_DAYS
 ) -> int:
-    """Count items exported at least `older_than_days` ago and still not acknowledged."""
+    """Count items exported at least `older_than_days` ago and still not acknowledged.
+
+    An item exported the day it came has no day of its own until an export on a later
+    day gives it one (`exchange._date_exported`): until then it went out on that day.
+    """
     cutoff = today - dt.timedelta(days=older_than_days)
-    query = (
-        select(func.count())
-        .select_from(Item)
-        .where(Item.exported, Item.exported_day.is_not(None), Item.exported_day <= cutoff)
-    )
+    exported_day = func.coalesce(Item.exported_day, Item.received_day)
+    query = select(func.count()).select_from(Item).where(Item.exported, exported_day <= cutoff)
     return session.scalar(query) or 0
 
 

@@ -411,9 +411,12 @@ def test_items_exported_long_ago_and_still_here_are_counted_as_unacknowledged(
         assert item is not None
         item.exported_day = days_ago(age)
     add_item(session, store, source, 40, exported=False)
+    # Exported on the day they came, no export since: no day of their own but that one.
+    add_item(session, store, source, 20)
+    add_item(session, store, source, 5)
     session.commit()
-    assert unacknowledged(session, TODAY) == 2
-    assert unacknowledged(session, TODAY, older_than_days=0) == 3
+    assert unacknowledged(session, TODAY) == 3
+    assert unacknowledged(session, TODAY, older_than_days=0) == 5
 
 
 def test_items_at_risk_are_those_not_exported_that_retention_takes_soon(

@@ -754,13 +754,38 @@ def test_two_exports_in_a_day_leave_no_count_that_says_which_source_came_between
     assert export(staff).status_code == 200
     with db_session(app) as session:
         per_source = Counter(session.scalars(select(Item.source_id)))
-        assert {i.exported_day for i in session.scalars(select(Item))} == {today()}
+        assert len({i.exported_day for i in session.scalars(select(Item))}) == 1
     first = next(detail for _, action, detail in audit_trail(app) if action == "export")
     counted = [first.get(k) for k in ("items", "sources")]
     before = [s for s, n in per_source.items() if counted == [n, 1]]
     assert before == [], (
         f"the first export's audit entry counted {counted[0]} item(s) of {counted[1]} "
         f"source(s): {len(before)} of the day's {len(per_source)} sources came before it"
+    )
+
+
+def test_the_day_an_item_was_exported_says_not_whether_it_came_before_that_days_export(
+    app: Flask, visitor: Visitor, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each item kept the day it first went out (`exported_day`): a report that came the
+    day of an export and before it kept that day, one that came after it the next
+    export's, so a seizer split the day's arrivals at the export (which the audit log
+    dates) and knew which source came first, until the workstation acknowledged them.
+    Reading the database as a seizer does: each item's days."""
+    report(visitor, "The SHO took money")
+    assert export(staff).status_code == 200
+    report(_another(app), "The clerk sold the file")
+    tomorrow = today() + dt.timedelta(days=1)
+    monkeypatch.setattr(exchange, "today", lambda: tomorrow)
+    assert export(staff).status_code == 200
+    with db_session(app) as session:
+        items = session.scalars(select(Item)).all()
+        assert {i.received_day for i in items} == {today()}
+        assert all(i.exported for i in items)
+        days = {i.source_id: i.exported_day for i in items}
+    assert len(set(days.values())) == 1, (
+        f"the day's {len(days)} sources' items went out on {sorted(map(str, days.values()))}: "
+        "the one dated the export's day came before it"
     )
 
 
