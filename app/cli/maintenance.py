@@ -124,6 +124,16 @@ def _migrate(instance: Path) -> None:
         click.echo(f"raazdar: the database is already at {head}")
         return
     upgrade(url)
+    if url.startswith("postgresql"):
+        # A migration's UPDATE leaves each replaced version where it was, its old
+        # values in it, until the next sweep's CLUSTER: rewritten now, as the sweep does.
+        from app.operations.sweep import compact
+
+        engine = db.make_engine(url)
+        try:
+            compact(engine)
+        finally:
+            engine.dispose()
     click.echo(f"raazdar: migrated the database from {before} to {head}")
 
 

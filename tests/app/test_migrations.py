@@ -360,3 +360,45 @@ def test_raazdar_migrate_brings_an_instance_up_to_head_and_says_so(
     finally:
         engine.dispose()
     assert f"already at {head}" in migrate()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_raazdar_migrate_leaves_no_row_version_a_migration_replaced(
+    instance: Path, database_url: str
+) -> None:
+    """PostgreSQL keeps the version a migration's UPDATE replaced in the table, where it
+    was, until the next sweep's CLUSTER (a day): 0023 takes the days that split a day's
+    arrivals at an export out of the rows, and the old versions kept them. A seizer reads
+    the table's file; a client sees the live rows moved past the old ones (`ctid`)."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    downgrade(database_url, "0021_staff4")
+    day, later = dt.date(2025, 1, 1), dt.date(2025, 1, 3)
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM items"))
+            _source_of_0001(connection, day, {"0" * 32: "report", "1" * 32: "report"})
+            connection.execute(
+                text("UPDATE items SET exported = true, exported_day = :d"), {"d": day}
+            )
+            connection.execute(
+                text("UPDATE items SET exported_day = :d WHERE id = :id"),
+                {"d": later, "id": "1" * 32},
+            )
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(
+                "CLUSTER items USING items_pkey"
+            )  # as the last sweep left it
+        result = CliRunner().invoke(main, ["--instance", str(instance), "migrate"])
+        assert result.exit_code == 0, result.output
+        with engine.connect() as connection:
+            places = sorted(connection.execute(text("SELECT ctid::text FROM items")).scalars())
+    finally:
+        engine.dispose()
+    assert places == ["(0,1)", "(0,2)"], (
+        f"the live rows are at {places}: the versions the migration replaced are still "
+        "in the table before them"
+    )
