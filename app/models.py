@@ -176,9 +176,9 @@ class AppliedBundle(Base):
 class AckKey(Base):
     """The review workspace's acknowledgement key: only bundles it seals delete items.
 
-    One row: taken from the first sealed reply bundle applied here (or after
-    `raazdar reset-ack-key`), and moved only by a bundle sealed by a key the one
-    held handed over to.
+    One row: given by an administrator (`raazdar set-ack-key`; a demonstration takes
+    the first sealed reply bundle's), and moved only by a bundle sealed by a key the
+    one held handed over to.
     """
 
     __tablename__ = "ack_key"

@@ -191,7 +191,7 @@ def set_ack_key(instance: Path, key: str) -> None:
 
     KEY (`rz-ed25519-public:…`) is the one the workstation names when the server
     holds another (a workspace started again or restored, or a bundle sealed
-    elsewhere came first). Until this is run, the first sealed bundle gives it.
+    elsewhere came first). Until this is run, every reply bundle is refused.
     """
     from app.db import db_session
     from app.operations.exchange import set_ack_key as put

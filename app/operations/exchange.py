@@ -33,18 +33,19 @@ each notice name a known source, or nothing of the bundle is applied. A notice
 numbered no higher than the one its source is shown is not applied (a bundle
 kept back and handed in late), and the summary counts it.
 Once this server holds the review workspace's own key (`AckKey`: set by the
-administrators, taken from the first sealed bundle, or one it handed over to),
+administrators, or one it handed over to; a demonstration takes the first seal's),
 a bundle is applied only if that key seals it whole (reply format 5, PROTOCOL
 §13.6): any reviewer's key file may sign a bundle, and one used away from the
 workstation (a colleague about to be revoked, with a stick) must not speak for
 the reviewers: not a reply a source reads as theirs, not a notice, not a void,
 not a deletion. Any other bundle is refused whole (`VerificationError`
 `unsealed` or `ack-key`), nothing of it applied nor recorded, so the same
-bundle applies once the administrators give the key it was sealed with. Before
-any key is held (an upgrade), an unsealed bundle is applied as before, but what
-it acknowledges is held (`Item.ack_held`), exported again, and named in every
-export until a sealed bundle acknowledges it. Nothing that was not acknowledged
-is ever deleted here.
+bundle applies once the administrators give the key it was sealed with. A real
+instance holding no key (an upgrade, before `raazdar set-ack-key`) refuses every
+bundle (`no-ack-key`). On a demonstration, before any key is held, an unsealed
+bundle is applied as before, but what it acknowledges is held (`Item.ack_held`),
+exported again, and named in every export until a sealed bundle acknowledges it.
+Nothing that was not acknowledged is ever deleted here.
 
 A reply bundle also voids the bundles the reviewers took back: a voided bundle
 not applied yet is recorded so, and refused if handed in later; the replies a
@@ -509,7 +510,7 @@ def apply_reply_bundle(
         raise VerificationError("voided", "this reply bundle was taken back and voided")
     if settled is not None:
         raise VerificationError("replay", "this reply bundle was already applied")
-    _check_authority(session, manifest.seal)
+    _check_authority(session, manifest.seal, first_use=current_app.config["DEMO"])
     # Sweeps wait until it is done: a work directory a sweep finds is a killed apply's.
     with svc.store.steady():
         return _apply(session, reader, manifest, before_commit)
@@ -598,16 +599,26 @@ def _apply(
     return summary
 
 
-def _check_authority(session: Session, seal: AckSeal | None) -> None:
-    """Refuse a bundle the workspace key held here did not seal whole, if one is held.
+def _check_authority(session: Session, seal: AckSeal | None, *, first_use: bool) -> None:
+    """Refuse a bundle the workspace key held here did not seal whole.
 
     Its key, or one the key held handed over to (a rewrapped workspace). A format 4
     seal covers the acknowledgements alone, so it counts as none: its replies,
-    notices and voids could be anyone's with a reviewer's key file.
+    notices and voids could be anyone's with a reviewer's key file. Holding no key,
+    a real instance refuses every bundle: the first to arrive must not choose whose
+    seal speaks for the reviewers (PROTOCOL §13.6); a demonstration (`first_use`),
+    whose reviewer keys lie beside it, takes the first seal's key.
     """
     held = session.get(AckKey, 1)
+    if held is None and not first_use:
+        named = f" (this bundle's seal: {seal.key.fingerprint})" if seal is not None else ""
+        raise VerificationError(
+            "no-ack-key",
+            "this server holds no review workspace key, so no bundle speaks for the "
+            f"reviewers yet{named}",
+        )
     if held is None:
-        return  # an upgrade: no key yet (`raazdar doctor` fails until one is set)
+        return  # a demonstration: the first sealed bundle gives its key
     if seal is None or not seal.binds_bundle:
         raise VerificationError(
             "unsealed",
@@ -626,9 +637,9 @@ def _check_authority(session: Session, seal: AckSeal | None) -> None:
 def _take_key(session: Session, seal: AckSeal | None) -> bool:
     """Say whether the workspace's key sealed this bundle, taking or moving to its key.
 
-    In the transaction, after `_check_authority`. The first sealed bundle gives its key
-    (trust on first use: PROTOCOL §13.6 says what that leaves open, and doctor fails
-    until a key is held); a key the one held handed over to replaces it.
+    In the transaction, after `_check_authority`. On a demonstration the first sealed
+    bundle gives its key (a real instance refused it holding none); a key the one held
+    handed over to replaces it.
     """
     if seal is None or not seal.binds_bundle:
         return False

@@ -64,6 +64,12 @@ _REPLY_RULES: Final = {
 
 # A bundle the workspace key held here did not seal whole: what it says comes with the error.
 _AUTHORITY_HINTS: Final = {
+    "no-ack-key": (
+        "the review workstation names its workspace key at each import of an export "
+        "(`raazdar-review exchange import`): an administrator at the console checks it with the "
+        "reviewers and gives it (`raazdar set-ack-key KEY`), then this same bundle is handed in "
+        "again; a bundle sealed by any other key is kept for the oversight body"
+    ),
     "unsealed": (
         "a review workstation older than this server writes no such seal: update it, take the "
         "bundle back (`raazdar-review exchange take-back`) and export again; if nobody at the "

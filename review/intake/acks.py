@@ -109,7 +109,7 @@ def settle(u: Unlocked, state: AckState | None) -> Held | None:
 class OtherKey:
     """The server deletes only what another workspace key seals than this workspace's."""
 
-    # None: the server holds no key yet, and the first sealed bundle to reach it gives one.
+    # None: the server holds no key yet, and refuses every bundle until it is given one.
     server: VerifyKey | None
     ours: VerifyKey
 
@@ -117,9 +117,9 @@ class OtherKey:
         """Say what it means: this workspace's bundles are refused, or anyone's may speak."""
         if self.server is None:
             return (
-                "the server holds no workspace key yet: the first sealed reply bundle to reach "
-                "it gives its key, and until then a bundle signed by any reviewer's key file "
-                "alone reaches sources; give it this workspace's key first"
+                "the server holds no workspace key yet: it refuses every reply bundle until "
+                "the administrators give it this workspace's key (a demonstration takes the "
+                "key of the first sealed bundle to reach it, whoever sealed it)"
             )
         return (
             f"the server applies only what workspace key {self.server.fingerprint} seals, not "

@@ -303,9 +303,9 @@ def _acknowledgement(session: Session, today: dt.date) -> Check:
 def _ack_key(session: Session, config: Config, today: dt.date) -> Check:
     """Fail while reviewers exist and the server holds no review workspace key (PROTOCOL §13.6).
 
-    Until it holds one, the first sealed reply bundle gives it, whoever sealed it, and
-    before that any reviewer's key file alone posts replies sources read as the
-    reviewers' words. Items an unsealed bundle acknowledged, kept here, warn.
+    Until it holds one every reply bundle is refused, so no reply reaches a source;
+    on a demonstration (a warning) the first sealed bundle gives it, whoever sealed it.
+    Items an unsealed bundle acknowledged, kept here, warn.
     """
     held = session.get(AckKey, 1)
     kept = session.scalar(select(func.count()).select_from(Item).where(Item.ack_held)) or 0
@@ -319,10 +319,9 @@ def _ack_key(session: Session, config: Config, today: dt.date) -> Check:
         return Check("ack-key", Status.OK, "no reviewers yet: no review workspace key to hold")
     if held is None:
         said = (
-            "the server holds no review workspace key: the first sealed reply bundle to arrive "
-            "gives its key, whoever sealed it, and until then any reviewer's key file alone "
-            "posts replies, sets notices and voids bundles; give it the workspace's key before "
-            "any bundle: `raazdar set-ack-key KEY` (`raazdar-review exchange import` names it)"
+            "the server holds no review workspace key, so it refuses every reply bundle: no "
+            "reply reaches a source; give it the workspace's key: `raazdar set-ack-key KEY` "
+            "(`raazdar-review exchange import` names it)"
         )
         # A demonstration's reviewer keys lie beside it: the seal guards nothing there.
         return Check("ack-key", Status.WARN if config.DEMO else Status.FAIL, said)

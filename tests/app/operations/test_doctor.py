@@ -999,8 +999,8 @@ def _mode(instance: Path, mode: str) -> None:
 def test_an_instance_with_reviewers_and_no_workspace_key_fails_until_one_is_set(
     instance: Path, where: Surroundings
 ) -> None:
-    # Until the server holds the review workspace's key, the first sealed bundle
-    # gives it, whoever sealed it, and any reviewer's key file speaks for all.
+    # Until the server holds the review workspace's key it refuses every reply
+    # bundle: no reply reaches a source until an administrator gives it.
     _mode(instance, "testing")
     checks = diagnose(instance, today(), where)
     assert verdicts(checks).get("ack-key") is Status.FAIL, (

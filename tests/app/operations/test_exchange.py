@@ -998,3 +998,50 @@ def test_an_export_and_a_reply_bundle_at_the_console_are_audited_as_the_dashboar
     assert cli(instance, "import-replies", str(answer))[0] == 0
     ((actor, detail),) = _audited(app, "reply-bundle-applied")
     assert (actor, detail["bundle"], detail["deleted"]) == ("console", _bundle_id(answer), 2)
+
+
+def _apply(app: Flask, bundle: Path) -> str:
+    """Hand a reply bundle to `app` in-process: its summary, or the refusal's rule."""
+    from app.operations.exchange import apply_reply_bundle
+
+    with app.app_context(), bundle.open("rb") as src:
+        try:
+            summary = apply_reply_bundle(db_session(), src)
+        except CryptoError as exc:
+            return f"refused: {exc}"
+    return f"applied: {summary.replies} posted, {summary.deleted} deleted"
+
+
+def test_a_production_server_holding_no_workspace_key_lets_no_bundle_speak_for_the_reviewers(
+    exported: tuple[FlaskClient, Path],
+    make_app: Any,
+    review: Review,
+    instance: Path,
+    tmp_path: Path,
+) -> None:
+    # Just after the upgrade, before an administrator ran `raazdar set-ack-key`: a
+    # colleague about to be revoked, with their reviewer key file and the export
+    # stick, seals a bundle with a key of their own and hands it in first.
+    client, first = exported
+    live = make_app(DEMO=False)
+    manifest, _ = review.read(first, tmp_path / "first")
+    colleague = Review(instance, review.reviewer)
+    rogue = {
+        "sealed by a key of its own": colleague.replies(tmp_path / "theirs.rzr", manifest, TRAP),
+        "unsealed": review.replies(tmp_path / "bare.rzr", manifest, TRAP, workstation=False),
+    }
+    for how, bundle in rogue.items():
+        said = _apply(live, bundle)
+        kept = {f"{e.id}.rze" for e in manifest.entries} & store_files(instance)
+        assert len(kept) == len(manifest.entries), (
+            f"a bundle {how}, handed to a production server holding no workspace key, was "
+            f"taken as the reviewers' ({said}; {len(manifest.entries) - len(kept)} of "
+            f"{len(manifest.entries)} report items deleted unseen)"
+        )
+        assert said.startswith("refused"), said
+        assert "no review workspace key" in said
+        assert TRAP not in client.get("/account").get_data(as_text=True)
+    assert cli(instance, "set-ack-key", review.ack_key.verify_key.to_text())[0] == 0
+    own = review.replies(tmp_path / "own.rzr", manifest, "Which police station?")
+    assert _apply(live, own) == "applied: 1 posted, 2 deleted"
+    assert _apply(live, rogue["sealed by a key of its own"]).startswith("refused: ack-key")
