@@ -73,6 +73,13 @@ says a server's newest export arrived, its next export carries every item it
 still holds again (a resend), so a bundle taken by someone with a staff login
 (or a lost stick) loses no report; the workspace imports the ones it has filed
 as duplicates, idempotently.
+
+Reply bundles of format 6 (written since) are format 5 with `restore`, under the
+same seal: the id of the server's last restore the workspace had seen in an
+export (`RestoreState.epoch`, null before any). A server applies a bundle only if
+it names the server's own last restore: one it applied before a backup was made
+of it is no longer recorded there once that backup is restored, and was applied
+again; now the restore draws a new id, and the old bundle names another.
 """
 
 from __future__ import annotations
@@ -131,10 +138,19 @@ REPLIES_FORMAT: Final = 2
 REPLIES_FORMAT_NUMBERED: Final = 3
 # Reply bundles whose acknowledgements the workspace's own key seals (always carry voids).
 REPLIES_FORMAT_SEALED: Final = 4
-# Reply bundles whose whole manifest the workspace's own key seals (written since).
+# Reply bundles whose whole manifest the workspace's own key seals.
 REPLIES_FORMAT_BOUND: Final = 5
+# Reply bundles sealed whole that name the server's last restore they know of (written since).
+REPLIES_FORMAT_RESTORE: Final = 6
 REPLIES_FORMATS: Final = frozenset(
-    {FORMAT, REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED, REPLIES_FORMAT_SEALED, REPLIES_FORMAT_BOUND}
+    {
+        FORMAT,
+        REPLIES_FORMAT,
+        REPLIES_FORMAT_NUMBERED,
+        REPLIES_FORMAT_SEALED,
+        REPLIES_FORMAT_BOUND,
+        REPLIES_FORMAT_RESTORE,
+    }
 )
 # What the first bundle of a chain names as its predecessor.
 CHAIN_START: Final = bytes(32)
@@ -620,6 +636,20 @@ def _bundle_message(body: dict[str, Any]) -> bytes:
     return canonical_json(dict(body, seal=seal))
 
 
+@dataclass(frozen=True, slots=True)
+class RestoreSeen:
+    """The server's last restore a reply bundle's workspace knew of (format 6, PROTOCOL §13.9).
+
+    `epoch`: the `RestoreState.epoch` of the newest export imported there (None: none yet).
+    """
+
+    epoch: str | None
+
+    def __post_init__(self) -> None:
+        if self.epoch is not None:
+            _hex_id(self.epoch)
+
+
 def seal_replies(
     manifest: ReplyManifest,
     files: Sequence[ItemData],
@@ -627,11 +657,13 @@ def seal_replies(
     key: SigningKey,
     earlier: Sequence[SigningKey] = (),
     imported: int | None = None,
+    restore: RestoreSeen | None = None,
 ) -> ReplyManifest:
-    """Seal a reply bundle whole (format 5) with the workspace's key, as `signer` will sign it.
+    """Seal a reply bundle whole (format 5, or 6 with `restore`) with the workspace's key.
 
-    `files[i]` is the envelope of `manifest.replies[i]`; each `earlier` key hands over to `key`;
-    `imported`, when given, says under the seal which exports the workspace has.
+    As `signer` will sign it. `files[i]` is the envelope of `manifest.replies[i]`; each
+    `earlier` key hands over to `key`; `imported`, when given, says under the seal which
+    exports the workspace has, and `restore` which restore of the server it last knew of.
     """
     public = key.verify_key
     handovers = tuple(
@@ -641,7 +673,10 @@ def seal_replies(
     )
     unsigned = AckSeal(public, bytes(64), handovers, binds_bundle=True)
     draft = replace(
-        manifest, seal=unsigned, imported=manifest.imported if imported is None else imported
+        manifest,
+        seal=unsigned,
+        imported=manifest.imported if imported is None else imported,
+        restore=manifest.restore if restore is None else restore,
     )
     body = bundle_body(draft.to_json(), _pair(manifest.replies, files), signer)
     signature = key.sign(C.SIG_CONTEXT_ACK_SEAL_BUNDLE, _bundle_message(body))
@@ -665,11 +700,16 @@ class ReplyManifest:
     # The newest export number through which the workspace's chain is complete (format 5,
     # under the seal): the server carries every item of a later export again until then.
     imported: int | None = None
+    # The server's last restore the workspace knew of (format 6, under the seal); None
+    # in a bundle of an earlier format.
+    restore: RestoreSeen | None = None
 
     def __post_init__(self) -> None:
         bound = self.seal is not None and self.seal.binds_bundle
         if self.imported is not None and (not bound or self.imported < 0):
             raise FormatError("the exports imported are said only under a seal, from 0 (format 5)")
+        if self.restore is not None and not bound:
+            raise FormatError("the server's restore is named only under a seal (format 6)")
         voided = [v.bundle for v in self.voids]
         if len(set(voided)) != len(voided):
             raise FormatError("a bundle is voided twice")
@@ -681,6 +721,8 @@ class ReplyManifest:
     @property
     def format(self) -> int:
         """The format this manifest is written in: the oldest that holds what it carries."""
+        if self.restore is not None:
+            return REPLIES_FORMAT_RESTORE
         if self.seal is not None:
             return REPLIES_FORMAT_BOUND if self.seal.binds_bundle else REPLIES_FORMAT_SEALED
         if any(n.seq is not None for n in self.notices):
@@ -699,6 +741,8 @@ class ReplyManifest:
             voids["seal"] = self.seal.to_json()
         if self.imported is not None:
             voids["imported"] = self.imported
+        if self.restore is not None:
+            voids["restore"] = self.restore.epoch
         return voids | {
             "type": REPLIES_TYPE,
             "format": version,
@@ -718,13 +762,15 @@ class ReplyManifest:
     def from_json(cls, obj: dict[str, Any]) -> ReplyManifest:
         """Parse and check a reply manifest (already signature-checked)."""
         version = obj.get("format")
-        bound = version == REPLIES_FORMAT_BOUND
-        sealed = version in (REPLIES_FORMAT_SEALED, REPLIES_FORMAT_BOUND)
+        restoring = version == REPLIES_FORMAT_RESTORE
+        bound = version in (REPLIES_FORMAT_BOUND, REPLIES_FORMAT_RESTORE)
+        sealed = version in (REPLIES_FORMAT_SEALED, REPLIES_FORMAT_BOUND, REPLIES_FORMAT_RESTORE)
         voiding = version in (
             REPLIES_FORMAT,
             REPLIES_FORMAT_NUMBERED,
             REPLIES_FORMAT_SEALED,
             REPLIES_FORMAT_BOUND,
+            REPLIES_FORMAT_RESTORE,
         )
         numbered = version == REPLIES_FORMAT_NUMBERED
         extra = {
@@ -735,6 +781,8 @@ class ReplyManifest:
             *({"seal"} if sealed else set()),
             # Format 5 may say which exports the workspace imported, under its seal.
             *({"imported"} if bound and "imported" in obj else set()),
+            # Format 6 always names the server's last restore it knew of, or null.
+            *({"restore"} if restoring else set()),
         }
         _header(obj, REPLIES_TYPE, extra, REPLIES_FORMATS)
         acks = tuple(_hex_id(a) for a in _list(obj["acks"]))
@@ -751,7 +799,7 @@ class ReplyManifest:
                 matching(_NOTICE, f["status"], "status"),
                 integer(f["seq"], "a notice's number") if "seq" in f else None,
             )
-            # Formats 4 and 5 number their notices, or (all or none) not.
+            # Formats 4 to 6 number their notices, or (all or none) not.
             for f in (_exact(n, _notice_fields(n, fields, sealed)) for n in _list(obj["notices"]))
         )
         voids = tuple(
@@ -762,6 +810,11 @@ class ReplyManifest:
         bundle_id, instance_id = _hex_id(obj["bundle_id"]), _hex_id(obj["instance_id"])
         seal = AckSeal.from_json(obj["seal"], binds_bundle=bound) if sealed else None
         imported = integer(obj["imported"], "the exports imported") if "imported" in extra else None
+        restore = (
+            RestoreSeen(None if obj["restore"] is None else _hex_id(obj["restore"]))
+            if restoring
+            else None
+        )
         if seal is not None and bound:
             seal.check_bundle(obj)
         elif seal is not None:
@@ -776,6 +829,7 @@ class ReplyManifest:
             voids=voids,
             seal=seal,
             imported=imported,
+            restore=restore,
         )
 
 

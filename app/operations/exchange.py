@@ -511,6 +511,7 @@ def apply_reply_bundle(
     if settled is not None:
         raise VerificationError("replay", "this reply bundle was already applied")
     _check_authority(session, manifest.seal, first_use=current_app.config["DEMO"])
+    _check_restore(session, manifest)
     # Sweeps wait until it is done: a work directory a sweep finds is a killed apply's.
     with svc.store.steady():
         return _apply(session, reader, manifest, before_commit)
@@ -632,6 +633,29 @@ def _check_authority(session: Session, seal: AckSeal | None, *, first_use: bool)
             f"server holds ({VerifyKey.from_text(held.key).fingerprint}), nor handed over to "
             "by it",
         )
+
+
+def _check_restore(session: Session, manifest: ReplyManifest) -> None:
+    """Refuse a bundle that does not name this server's last restore (PROTOCOL §13.9).
+
+    A bundle applied here after a backup was made is not recorded in that backup:
+    restored from it, the server would apply it again, its replies posted a second
+    time and its notices set over later ones. The purge that finished the restore
+    drew a new id, which no bundle written before it names. Before any restore the
+    id is null, which a bundle of format 5 or older names too.
+    """
+    mark = session.get(RestoreMark, 1)
+    ours = mark.epoch if mark is not None else None
+    named = manifest.restore.epoch if manifest.restore is not None else None
+    if named == ours:
+        return
+    said = "no restore" if named is None else f"restore {named[:8]}"
+    raise VerificationError(
+        "restored",
+        f"this bundle names {said} of this server, not its last ({ours[:8] if ours else 'none'}): "
+        "it was written before this server was put back from a backup, and may have been "
+        "applied before it",
+    )
 
 
 def _take_key(session: Session, seal: AckSeal | None) -> bool:

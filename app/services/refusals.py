@@ -54,6 +54,13 @@ _REPLY_RULES: Final = {
         "its contents do not match its signed manifest: the file was altered or damaged",
         COPY_AGAIN,
     ),
+    "restored": (
+        "it was written before this server was put back from a backup (it names another of "
+        "the server's restores), and may have been applied here before the restore",
+        "the reviewers import the server's next export, which names the restore and the reply "
+        "bundles to send again, then take this one back (`raazdar-review exchange take-back`) "
+        "and export again: destroy this copy",
+    ),
     "signer": (
         "it is not signed by a reviewer in the keyring in force",
         "export it again as a reviewer the keyring lists, or install the newer keyring first "

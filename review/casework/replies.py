@@ -280,8 +280,15 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
     envelopes = [outbox.envelope(u, r[2]) for r in replies]
     # Which exports arrived, sealed too: the server carries a later one's items again.
     imported = exports.complete_through(u.conn)
+    # And which restore of the server it knows of: one put back since refuses the bundle.
     manifest = seal_replies(
-        unsealed, envelopes, u.signing.verify_key, seal_key, earlier, imported=imported
+        unsealed,
+        envelopes,
+        u.signing.verify_key,
+        seal_key,
+        earlier,
+        imported=imported,
+        restore=exports.last_restore(u.conn),
     )
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:

@@ -27,7 +27,7 @@ from typing import Final
 
 from crypto import GENESIS
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
-from crypto.exchange import AuditProof, ChainLink, ExportManifest, RestoreState
+from crypto.exchange import AuditProof, ChainLink, ExportManifest, RestoreSeen, RestoreState
 from review.errors import ImportRefused
 from review.workspace import head
 
@@ -163,6 +163,18 @@ def complete_through(conn: sqlite3.Connection) -> int:
     while through + 1 in have or through + 1 <= filled_below:
         through += 1
     return through
+
+
+def last_restore(conn: sqlite3.Connection) -> RestoreSeen:
+    """The server's last restore as the newest bundle imported here names it (None: none).
+
+    A reply bundle names it under the workspace's seal (reply format 6): a server put
+    back from a backup since has drawn another id, and refuses the bundle rather than
+    apply again what it may have applied before the restore.
+    """
+    have = seen(conn)
+    newest = have[max(have)] if have else None
+    return RestoreSeen(newest.restore.epoch if newest and newest.restore else None)
 
 
 def check(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) -> None:

@@ -198,9 +198,9 @@ class Restored:
         )
         commands = " and ".join(f"`exchange take-back {b}`" for b, _, _ in self.unconfirmed)
         return (
-            f"{said}. Not confirmed by bundle {self.sequence}, and lost with the restore if "
-            f"they were handed in before it: {lost}. To send their replies and "
-            f"acknowledgements again: {commands}, then `exchange export`"
+            f"{said}. Not confirmed by bundle {self.sequence}, lost with the restore if they "
+            f"were handed in before it, and refused by the server now: {lost}. To send their "
+            f"replies and acknowledgements again: {commands}, then `exchange export`"
         )
 
     @staticmethod
@@ -211,9 +211,10 @@ class Restored:
 
 _RESTORED: Final = (
     "ask the administrators, not through the server, when they restored it and from which"
-    " day's backup, and the carrier whether each bundle named was handed in before that:"
-    " one still on its way needs nothing, and taking one back is safe either way (the next"
-    " reply bundle voids it, so the server posts nothing twice)"
+    " day's backup: a bundle written here before this import names the server's restore"
+    " before that one, and the server refuses it whether or not it was handed in (reply"
+    " format 6), so take each one named back; the next reply bundle voids it, so the server"
+    " posts nothing twice"
 )
 
 

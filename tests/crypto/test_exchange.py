@@ -31,6 +31,7 @@ from crypto.exchange import (
     Notice,
     ReplyEntry,
     ReplyManifest,
+    RestoreSeen,
     RestoreState,
     Void,
     manifest_digest,
@@ -767,3 +768,47 @@ def test_exports_are_confirmed_only_under_a_seal_over_the_whole_bundle() -> None
     acks_only = AckSeal.make("a" * 32, INSTANCE, (), SigningKey.generate())  # format 4's seal
     with pytest.raises(FormatError):
         dataclasses.replace(_replies(), seal=acks_only, imported=3)
+
+
+def _naming(restore: str | None, signer: SigningKey) -> dict[str, Any]:
+    """A reply bundle's manifest sealed whole, naming the server's last restore it knew of."""
+    manifest = seal_replies(
+        _replies(),
+        [],
+        signer.verify_key,
+        SigningKey.generate(),
+        imported=3,
+        restore=RestoreSeen(restore),
+    )
+    return dict(manifest.to_json(), items=[], signer=signer.verify_key.to_text())
+
+
+@pytest.mark.parametrize("restore", [None, "c" * 32], ids=["none-yet", "one"])
+def test_a_reply_bundle_naming_the_server_s_restore_is_format_6_and_round_trips(
+    restore: str | None,
+) -> None:
+    body = _naming(restore, SigningKey.generate())
+    assert (body["format"], body["restore"]) == (6, restore)
+    read = ReplyManifest.from_json(body)
+    assert read.restore == RestoreSeen(restore)
+    assert read.imported == 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"restore": "d" * 32}, {"restore": None}, {"format": 5}],
+    ids=["another-restore", "none", "downgraded"],
+)
+def test_a_restore_named_outside_the_seal_is_refused(change: dict[str, Any]) -> None:
+    # A carrier cannot make a bundle written before a restore name the one after it.
+    body = _naming("c" * 32, SigningKey.generate())
+    with pytest.raises((VerificationError, FormatError)):  # the seal, or fields 5 lacks
+        ReplyManifest.from_json(body | change)
+
+
+def test_a_reply_format_newer_than_this_reader_is_refused_as_such() -> None:
+    body = _naming(None, SigningKey.generate())
+    with pytest.raises(UnsupportedVersionError, match="format 7"):
+        ReplyManifest.from_json(body | {"format": 7})
+    with pytest.raises(FormatError):
+        dataclasses.replace(_replies(), restore=RestoreSeen(None))  # only under a seal

@@ -127,6 +127,18 @@ class Server:
             src.backup(dst)
         shutil.copytree(backup / "store", self.paths.store, dirs_exist_ok=True)
 
+    def finish_restore(self) -> None:
+        """Draw the restore's new id, as the purge that finishes a restore does."""
+        with (
+            closing(sqlite3.connect(self.paths.database)) as conn,
+            conn,
+        ):
+            conn.execute(
+                "INSERT INTO restore_mark (id, count, epoch) VALUES (1, 1, ?) ON CONFLICT (id)"
+                " DO UPDATE SET count = count + 1, epoch = excluded.epoch",
+                (os.urandom(16).hex(),),
+            )
+
 
 def init_workspace(server: Server, root: Path) -> Path:
     """Create a workspace pinned to the demo server, with the demo reviewer enrolled.

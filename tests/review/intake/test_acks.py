@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from app.cli import main
 from app.demo import DEMO_PASSPHRASE
 from crypto import SigningKey, VerificationError
+from crypto.bundle import BundleReader
 from crypto.exchange import ReplyManifest, new_bundle_id, read_export, write_replies
 from review import workspace as ws
 from review.keys.rewrap import rewrap
@@ -54,6 +55,15 @@ def _rogue(server: Server, stick: Path, out: Path) -> ReplyManifest:
     with out.open("wb") as dst:
         write_replies(dst, rogue, [], signer)
     return rogue
+
+
+def _refusal(server: Server, bundle: Path) -> str:
+    """The rule the server refused a bundle by, or what it posted."""
+    try:
+        applied = server.apply(bundle)
+    except VerificationError as exc:
+        return exc.rule
+    return f"{applied.replies} reply(ies) posted a second time"
 
 
 def test_a_reply_bundle_signed_outside_this_workspace_is_refused_whole_once_the_key_is_held(
@@ -157,10 +167,14 @@ def test_a_rewrapped_workspace_hands_the_server_over_to_its_new_key(
     assert "the server applies only what workspace key" not in result.output
 
 
-def test_after_a_restore_only_the_workspace_s_own_sealed_bundles_apply_again(
+def test_after_a_restore_no_bundle_applied_before_it_applies_again(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
-    """What PROTOCOL §13.6 leaves open after a restore, and what it does not."""
+    """A bundle applied after the backup was made, handed in again after the restore.
+
+    The backup does not record it as applied: before reply format 6 its replies
+    were posted a second time (PROTOCOL §13.9). A colleague's bundle is refused too.
+    """
     server.submit("A report filed before the backup.")
     assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
     assert server.apply(_answer(workspace, tmp_path, "r1")).deleted == 1  # the key is held
@@ -168,13 +182,25 @@ def test_after_a_restore_only_the_workspace_s_own_sealed_bundles_apply_again(
     sealed = _answer(workspace, tmp_path, "r2", 1)
     assert server.apply(sealed).replies == 1
     server.restore(tmp_path / "backup")
+    server.finish_restore()
     # The backup holds the key: a colleague's bundle is still refused whole.
     server.submit("A report filed after the restore.")
     stick = server.export(tmp_path / "e2.rzb")
     _rogue(server, stick, tmp_path / "rogue.rzr")
     with pytest.raises(VerificationError, match="unsealed"):
         server.apply(tmp_path / "rogue.rzr")
-    # The workstation's bundle the restore forgot applies again: its own sealed words.
-    assert server.apply(sealed).replies == 1
-    with pytest.raises(VerificationError, match="replay"):
-        server.apply(sealed)
+    # The carrier hands in again the workstation's bundle the restore forgot.
+    again = _refusal(server, sealed)
+    assert again == "restored", (
+        f"a sealed bundle applied before a restore applied again after it: {again}"
+    )
+    # The workstation learns of the restore from the next export; what it sends then applies.
+    result = review(workspace, "import", str(stick))
+    assert result.exit_code == 0, result.output
+    assert "put back from a backup" in result.output
+    signer = reviewer_keys(server.instance).signing
+    assert signer is not None
+    with sealed.open("rb") as src:
+        taken_back = BundleReader(src, [signer.verify_key]).manifest["bundle_id"]
+    assert review(workspace, "exchange", "take-back", taken_back).exit_code == 0
+    assert server.apply(_answer(workspace, tmp_path, "r3", 2)).replies >= 1

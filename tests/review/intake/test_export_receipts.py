@@ -46,7 +46,7 @@ def test_a_bundle_taken_on_the_way_reaches_the_workstation_in_the_next_export(
     assert import_bundle(unlocked, server.export(tmp_path / "1.rzb")).filed == 1
     replies.export_replies(unlocked, tmp_path / "r1.rzr")
     manifest = _reply_manifest(tmp_path / "r1.rzr", unlocked)
-    assert (manifest["format"], manifest["imported"]) == (5, 1)
+    assert (manifest["format"], manifest["imported"], manifest["restore"]) == (6, 1, None)
     assert server.apply(tmp_path / "r1.rzr").confirmed == 1
     server.submit("The DSP takes a cut from the brick kiln.")
     server.export(tmp_path / "stolen.rzb")  # bundle 2: taken, never imported here
