@@ -115,7 +115,8 @@ def gap_notice(u: Unlocked) -> None:
     """Warn of export bundles that never arrived here, until they or a resend do; of
     reply bundles the server has not confirmed, until a receipt comes or they are taken back;
     of a server audit log written again between exports, or put back by a restore, always;
-    and of one no bundle here checks between two, until the bundles in between come."""
+    of one no bundle here checks between two, until the bundles in between come; and of
+    bundles a resend made up for, which never came here, always (someone holds them)."""
     rewritten = exports.audit_rewritten(u.conn)
     if rewritten is not None:
         click.echo(
@@ -150,6 +151,10 @@ def gap_notice(u: Unlocked) -> None:
     if message is not None:
         click.echo(f"{PROG}: warning: {message}", err=True)
         click.echo(f"{PROG}: hint: {gaps.hint()}", err=True)
+    elsewhere = gaps.elsewhere_message()
+    if elsewhere is not None:
+        click.echo(f"{PROG}: warning: {elsewhere}", err=True)
+        click.echo(f"{PROG}: hint: {gaps.elsewhere_hint()}", err=True)
     unconfirmed = receipts.unconfirmed(u.conn)
     for bundle in unconfirmed:
         click.echo(f"{PROG}: warning: {bundle.message()}", err=True)

@@ -63,6 +63,9 @@ class Gaps:
 
     missing: tuple[int, ...]
     imported: tuple[int, ...]
+    # Not imported here, below a resend that carried their reports again: their sticks
+    # went somewhere else (a staff login's holder kept one, or one was lost).
+    elsewhere: tuple[int, ...] = ()
 
     def message(self) -> str | None:
         """Say which bundles are missing and which arrived, or None if none is missing."""
@@ -73,6 +76,28 @@ class Gaps:
         return (
             f"{noun} {_ranges(self.missing)} {verb} missing: "
             f"bundles {_ranges(self.imported)} imported"
+        )
+
+    def elsewhere_message(self) -> str | None:
+        """Name the bundles a resend made up for, which never came here; None if none."""
+        if not self.elsewhere:
+            return None
+        noun, its, it = (
+            ("bundle", "its", "it") if len(self.elsewhere) == 1 else ("bundles", "their", "them")
+        )
+        return (
+            f"{noun} {_ranges(self.elsewhere)} never came here: a later resend carried {its} "
+            f"reports again, but the server made {it}, and whoever holds {its} stick(s) holds "
+            "those reports, sealed to the reviewers"
+        )
+
+    @staticmethod
+    def elsewhere_hint() -> str:
+        """What to ask about a bundle that went elsewhere."""
+        return (
+            "ask the staff who made it and where its stick went (the staff dashboard's list of "
+            "exports names who made each); if nobody knows, tell the administrators and the "
+            "oversight body, not through the server"
         )
 
     @staticmethod
@@ -140,14 +165,17 @@ def backdated(conn: sqlite3.Connection) -> tuple[Backdated, ...]:
 
 
 def gaps(conn: sqlite3.Connection) -> Gaps:
-    """The bundles of the chain missing here; a resend fills every gap below it."""
+    """The bundles of the chain missing here; a resend fills every gap below it, and the
+    numbers it filled stay named as never imported (`Gaps.elsewhere`)."""
     have = seen(conn)
     if not have:
         return Gaps((), ())
     resends = [n for n, s in have.items() if s.resend]
     filled_below = max(resends, default=0)
-    missing = tuple(n for n in range(1, max(have) + 1) if n not in have and n > filled_below)
-    return Gaps(missing, tuple(sorted(have)))
+    absent = [n for n in range(1, max(have) + 1) if n not in have]
+    missing = tuple(n for n in absent if n > filled_below)
+    elsewhere = tuple(n for n in absent if n < filled_below)
+    return Gaps(missing, tuple(sorted(have)), elsewhere)
 
 
 def complete_through(conn: sqlite3.Connection) -> int:

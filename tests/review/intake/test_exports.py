@@ -234,3 +234,19 @@ def test_the_chain_is_never_resumed_behind_the_servers_head(server: Server, tmp_
     assert result.exit_code == 1, result.output
     assert "raazdar: error: this server's chain is at bundle 3" in result.output
     assert not (tmp_path / "behind.rzb").exists()
+
+
+def test_a_bundle_a_resend_made_up_for_is_still_named_as_never_imported(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    # Whoever held a staff login took bundle 2 and kept its stick; the server's next
+    # export was a resend (the workstation had not confirmed bundle 2), which fills the
+    # gap: before, nothing here said a bundle of reports had gone elsewhere.
+    first, _taken = _numbered(server, tmp_path, 2)
+    assert review(workspace, "import", str(first)).exit_code == 0
+    resend = server.export(tmp_path / "resend.rzb", resend=True)
+    result = review(workspace, "import", str(resend))
+    assert result.exit_code == 0, result.output
+    said = "bundle 2 never came here"
+    assert said in result.output, f"a bundle taken on its way went unnamed: {result.output}"
+    assert said in review(workspace, "list").output
