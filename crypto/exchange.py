@@ -32,6 +32,11 @@ Export bundles of format 6 also carry the unheld prekeys sources' devices
 reported (`crypto.binding.UnheldPrekey`): replies sealed to them will never
 open, and the workstation tells the reviewers who wrote them.
 
+Export bundles of format 9 also carry the digest of the server's keyring in force
+(`keyring_digest`), so that the workstation sees a keyring of the version it holds
+but another content: one installed on the server that the authorities did not give
+the workstation (PROTOCOL §13.10).
+
 Export bundles of format 7 also carry what the server holds of acknowledgements
 (`AckState`): the workspace key it takes them from, and every item a bundle not
 sealed by that key acknowledged, which it kept and exports again, so the
@@ -117,7 +122,8 @@ EXPORT_FORMAT_NOTICES: Final = 5
 EXPORT_FORMAT_UNHELD: Final = 6
 # Format 7: acknowledgement state, no restore mark.
 EXPORT_FORMAT_ACKS: Final = 7
-EXPORT_FORMAT: Final = 8
+EXPORT_FORMAT_RESTORE: Final = 8
+EXPORT_FORMAT: Final = 9
 EXPORT_FORMATS: Final = frozenset(
     {
         FORMAT,
@@ -127,6 +133,7 @@ EXPORT_FORMATS: Final = frozenset(
         EXPORT_FORMAT_NOTICES,
         EXPORT_FORMAT_UNHELD,
         EXPORT_FORMAT_ACKS,
+        EXPORT_FORMAT_RESTORE,
         EXPORT_FORMAT,
     }
 )
@@ -325,6 +332,9 @@ class ExportManifest:
     acks: AckState | None = None
     # The restores the server finished; None in format 1 to 7.
     restore: RestoreState | None = None
+    # The digest of the keyring in force on the server (`Manifest.digest`); None in
+    # format 1 to 8. The workstation compares it with the keyring of that version it holds.
+    keyring_digest: bytes | None = None
 
     def __post_init__(self) -> None:
         if self.receipts is not None and self.chain is None:
@@ -341,6 +351,12 @@ class ExportManifest:
             raise FormatError("held acknowledgements come only with unheld prekeys (format 7)")
         if self.restore is not None and self.acks is None:
             raise FormatError("a restore mark comes only with acknowledgements (format 8)")
+        if self.keyring_digest is not None and (
+            self.restore is None or len(self.keyring_digest) != 32
+        ):
+            raise FormatError(
+                "a keyring's 32-byte digest comes only with a restore mark (format 9)"
+            )
 
     @property
     def format(self) -> int:
@@ -357,7 +373,9 @@ class ExportManifest:
             return EXPORT_FORMAT_NOTICES
         if self.acks is None:
             return EXPORT_FORMAT_UNHELD
-        return EXPORT_FORMAT_ACKS if self.restore is None else EXPORT_FORMAT
+        if self.restore is None:
+            return EXPORT_FORMAT_ACKS
+        return EXPORT_FORMAT_RESTORE if self.keyring_digest is None else EXPORT_FORMAT
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
@@ -386,6 +404,8 @@ class ExportManifest:
             chained["acks"] = self.acks.to_json()
         if self.restore is not None:
             chained["restore"] = self.restore.to_json()
+        if self.keyring_digest is not None:
+            chained["keyring_digest"] = b64encode(self.keyring_digest)
         return chained | {
             "type": EXPORT_TYPE,
             "format": self.format,
@@ -413,36 +433,14 @@ class ExportManifest:
     def from_json(cls, obj: dict[str, Any]) -> ExportManifest:
         """Parse and check an export manifest (already signature-checked)."""
         version = obj.get("format")
-        chained = version in EXPORT_FORMATS - {FORMAT}
-        chain_fields = {"sequence", "previous", "resend"} if chained else set()
-        receipt_fields = (
-            {"receipts"} if version in EXPORT_FORMATS - {FORMAT, EXPORT_FORMAT_CHAIN} else set()
-        )
-        audit_fields = (
-            {"audit"}
-            if version
-            in (
-                EXPORT_FORMAT_AUDIT,
-                EXPORT_FORMAT_NOTICES,
-                EXPORT_FORMAT_UNHELD,
-                EXPORT_FORMAT_ACKS,
-                EXPORT_FORMAT,
-            )
-            else set()
-        )
-        notice_fields = (
-            {"notices"}
-            if version
-            in (EXPORT_FORMAT_NOTICES, EXPORT_FORMAT_UNHELD, EXPORT_FORMAT_ACKS, EXPORT_FORMAT)
-            else set()
-        )
-        unheld_fields = (
-            {"unheld"}
-            if version in (EXPORT_FORMAT_UNHELD, EXPORT_FORMAT_ACKS, EXPORT_FORMAT)
-            else set()
-        )
-        ack_fields = {"acks"} if version in (EXPORT_FORMAT_ACKS, EXPORT_FORMAT) else set()
-        restore_fields = {"restore"} if version == EXPORT_FORMAT else set()
+        chain_fields = _since(version, EXPORT_FORMAT_CHAIN, {"sequence", "previous", "resend"})
+        receipt_fields = _since(version, EXPORT_FORMAT_RECEIPTS, {"receipts"})
+        audit_fields = _since(version, EXPORT_FORMAT_AUDIT, {"audit"})
+        notice_fields = _since(version, EXPORT_FORMAT_NOTICES, {"notices"})
+        unheld_fields = _since(version, EXPORT_FORMAT_UNHELD, {"unheld"})
+        ack_fields = _since(version, EXPORT_FORMAT_ACKS, {"acks"})
+        restore_fields = _since(version, EXPORT_FORMAT_RESTORE, {"restore"})
+        keyring_fields = _since(version, EXPORT_FORMAT, {"keyring_digest"})
         extra = {
             "entries",
             "sources",
@@ -454,6 +452,7 @@ class ExportManifest:
             *unheld_fields,
             *ack_fields,
             *restore_fields,
+            *keyring_fields,
         }
         _header(obj, EXPORT_TYPE, extra, EXPORT_FORMATS)
         chain = None
@@ -497,6 +496,9 @@ class ExportManifest:
             unheld=_unheld(obj["unheld"]) if unheld_fields else None,
             acks=AckState.from_json(obj["acks"]) if ack_fields else None,
             restore=RestoreState.from_json(obj["restore"]) if restore_fields else None,
+            keyring_digest=(
+                b64decode(_str(obj["keyring_digest"]), length=32) if keyring_fields else None
+            ),
         )
 
 
@@ -957,6 +959,12 @@ def _unheld(value: Any) -> tuple[UnheldPrekey, ...]:
     if len({(u.key_id, u.signer) for u in found}) != len(found):
         raise FormatError("an unheld prekey is listed twice")
     return found
+
+
+def _since(version: Any, first: int, fields: set[str]) -> set[str]:
+    """`fields` if `version` is an export format from `first` on, else none."""
+    found = type(version) is int and version in EXPORT_FORMATS and version >= first
+    return fields if found else set()
 
 
 def _designation(value: Any) -> str:

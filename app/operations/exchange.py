@@ -225,6 +225,7 @@ def export_bundle(
             unheld=_unheld(session),
             acks=_ack_state(session),
             restore=_restore_state(session),
+            keyring_digest=manifest.digest(),
         )
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key()

@@ -89,6 +89,8 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: hint: {summary.restored.hint()}", err=True)
     if summary.keyring_behind is not None:
         click.echo(f"{PROG}: warning: {summary.keyring_behind.message()}", err=True)
+    if summary.keyring_swapped is not None:
+        click.echo(f"{PROG}: warning: {summary.keyring_swapped.message()}", err=True)
     if summary.keyring_older is not None:
         click.echo(f"{PROG}: warning: {summary.keyring_older.message()}", err=True)
     stick_notice(

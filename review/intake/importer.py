@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -61,6 +62,7 @@ from crypto.envelope.metadata import KeyringSeen
 from crypto.envelope.version import V2
 from crypto.errors import CryptoError, FormatError, UnsupportedVersionError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
+from crypto.manifest import format_digest
 from review.analysis import corroboration
 from review.analysis.records import FileSent
 from review.casework import conflicts, notices, prekeys, triage
@@ -114,6 +116,8 @@ class ImportSummary:
     keyring_behind: KeyringBehind | None = None
     # The same, when older than the one here: the server's keyring was rolled back.
     keyring_older: KeyringOlder | None = None
+    # The server's keyring of the version in force here, with another digest (format 9).
+    keyring_swapped: KeyringSwapped | None = None
     # Items a source's device sealed to a keyring forking from the one installed here.
     forks: list[Fork] = field(default_factory=list)
     stale: list[Stale] = field(default_factory=list)
@@ -176,6 +180,26 @@ class KeyringBehind:
             "until the later keyrings are installed here it believes the server keys and "
             "reviewers they may have dropped. Ask the administrators for them and install "
             "each in turn (`keys install`)"
+        )
+
+
+@dataclass(frozen=True)
+class KeyringSwapped:
+    """The server's export names the version in force here, with another keyring's digest."""
+
+    version: int
+    server: bytes
+    here: bytes
+
+    def message(self) -> str:
+        """Say that the server holds a keyring the authorities did not give this workspace."""
+        return (
+            f"the server's keyring in force v{self.version} (digest {format_digest(self.server)})"
+            f" is not the v{self.version} installed here ({format_digest(self.here)}): a keyring"
+            " the authorities did not give this workspace was installed on the server, and it "
+            "may seal reports to, or trust, keys of someone else's. Tell the administrators and "
+            "the oversight body, not through the server, and compare both with the authorities'"
+            " record (`keys show`)"
         )
 
 
@@ -250,6 +274,7 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             summary.sequence = manifest.chain.sequence if manifest.chain else None
             summary.keyring_behind = _keyring_behind(ws, manifest.keyring_version)
             summary.keyring_older = _keyring_older(ws, manifest.keyring_version)
+            summary.keyring_swapped = _keyring_swapped(ws, manifest)
             summary.sources, summary.items = len(manifest.sources), len(manifest.entries)
             return summary
     except VerificationError as exc:
@@ -300,6 +325,20 @@ def _keyring_behind(ws: Workspace, server: int) -> KeyringBehind | None:
     if signed is None or server <= signed.manifest.version:
         return None
     return KeyringBehind(server, signed.manifest.version)
+
+
+def _keyring_swapped(ws: Workspace, manifest: ExportManifest) -> KeyringSwapped | None:
+    """The server's word that its keyring of this workspace's version is another one."""
+    signed = ws.keyring()
+    server = manifest.keyring_digest
+    if signed is None or server is None or manifest.keyring_version != signed.manifest.version:
+        return None
+    here = signed.manifest.digest()
+    return (
+        None
+        if hmac.compare_digest(server, here)
+        else KeyringSwapped(manifest.keyring_version, server, here)
+    )
 
 
 def _keyring_older(ws: Workspace, server: int) -> KeyringOlder | None:

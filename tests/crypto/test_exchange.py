@@ -285,7 +285,7 @@ def test_an_unchained_manifest_is_format_1_and_reads_back_without_a_chain() -> N
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"format": 9}, UnsupportedVersionError),
+        ({"format": 10}, UnsupportedVersionError),
         ({"format": True}, UnsupportedVersionError),
         ({"sequence": 0}, FormatError),
         ({"sequence": True}, FormatError),
@@ -462,7 +462,7 @@ def test_a_writer_needs_one_file_per_entry(tmp_path: Path) -> None:
     ("change", "error", "says"),
     [
         ({"type": "replies"}, FormatError, "not a raazdar-export bundle"),
-        ({"format": 9}, UnsupportedVersionError, "unsupported"),
+        ({"format": 10}, UnsupportedVersionError, "unsupported"),
         ({"surprise": 1}, FormatError, "unexpected fields"),
         ({"items": [{"id": "f" * 32}]}, FormatError, "do not match"),
         ({"keyring_version": 0}, FormatError, "positive integer"),

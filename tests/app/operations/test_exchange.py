@@ -1045,3 +1045,19 @@ def test_a_production_server_holding_no_workspace_key_lets_no_bundle_speak_for_t
     own = review.replies(tmp_path / "own.rzr", manifest, "Which police station?")
     assert _apply(live, own) == "applied: 1 posted, 2 deleted"
     assert _apply(live, rogue["sealed by a key of its own"]).startswith("refused: ack-key")
+
+
+def test_each_export_names_the_digest_of_the_keyring_in_force(
+    app: Flask, exported: tuple[FlaskClient, Path], review: Review, tmp_path: Path
+) -> None:
+    from app.services.context import services
+
+    _, first = exported
+    manifest, _ = review.read(first, tmp_path / "first")
+    with app.app_context():
+        in_force = services().manifest()
+    assert manifest.format == 9
+    assert (manifest.keyring_version, manifest.keyring_digest) == (
+        in_force.version,
+        in_force.digest(),
+    )

@@ -150,7 +150,7 @@ def test_a_bundle_from_before_audit_heads_warns_of_nothing(
             **(
                 fields
                 | {"audit": None, "notice_counts": None, "unheld": None, "acks": None}
-                | {"restore": None}
+                | {"restore": None, "keyring_digest": None}
             )
         )
 

@@ -64,7 +64,7 @@ def test_an_export_bundle_of_format_2_without_receipts_still_imports_and_warns_o
             **(
                 fields
                 | {"audit": None, "notice_counts": None, "unheld": None, "acks": None}
-                | {"restore": None}
+                | {"restore": None, "keyring_digest": None}
             )
         ),
     )
@@ -279,7 +279,7 @@ def test_a_restore_the_chain_does_not_show_is_named_with_the_reply_bundles_it_lo
 def test_a_workstation_that_reads_no_restore_mark_refuses_the_bundle_and_says_why(
     server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The review tool of the release before format 8 (its formats end at 7) is handed a
+    """The review tool of the release before format 9 (its formats end at 8) is handed a
     bundle from an upgraded server: refused whole, with the way out, nothing filed."""
     import crypto.exchange
 
@@ -290,7 +290,7 @@ def test_a_workstation_that_reads_no_restore_mark_refuses_the_bundle_and_says_wh
     result = review(workspace, "import", str(bundle))
     assert result.exit_code == 1, result.output
     said = " ".join(result.output.split())
-    assert "unsupported raazdar-export format 8" in said
+    assert "unsupported raazdar-export format 9" in said
     assert "newer release" in said, said
     assert "damaged" not in said
     assert exports.seen(_conn(workspace).conn) == {}

@@ -11,6 +11,8 @@ from click.testing import CliRunner, Result
 from app.cli import main
 from app.keyring import manifest_path, timestamp_path
 from crypto import SignedManifest, SigningKey
+from crypto.bundle import BundleReader, write_bundle
+from crypto.encoding import b64encode
 from review.keys import ceremony
 from tests.app.support import install_successor
 from tests.review.support import Server, review
@@ -278,3 +280,31 @@ def test_list_instance_drafts_no_timestamp_key_that_is_a_reviewers_own(
     assert made.exit_code == 1, made.output
     assert "timestamp key of its own" in made.output
     assert not draft.exists()
+
+
+def test_an_export_from_a_server_holding_another_keyring_of_the_same_version_is_named(
+    server: Server, tmp_path: Path
+) -> None:
+    # The server's keyring in force was swapped for another of the same version (a
+    # fork a rotated-out authority set signed, listing a reviewer of its own): its
+    # exports named only the version, which the workstation holds too.
+    workspace = tmp_path / "workspace"
+    assert init(workspace, server, "--keyring", str(first_keyring(server, tmp_path))).exit_code == 0
+    server.submit("report number 1")
+    honest = server.export(tmp_path / "honest.rzb")
+    signer = SigningKey.from_text(server.paths.signing_key.read_text())
+    with honest.open("rb") as src:
+        reader = BundleReader(src, [signer.verify_key])
+        body = dict(reader.manifest)
+        items = reader.extract(tmp_path / "items")
+    del body["items"], body["signer"]
+    body["keyring_digest"] = b64encode(b"\x07" * 32)
+    swapped = tmp_path / "swapped.rzb"
+    with swapped.open("wb") as dst:
+        write_bundle(dst, body, list(items.items()), signer)
+    result = review(workspace, "import", str(swapped))
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "is not the v1 installed here" in said, (
+        f"an export from a server holding another keyring v1 went unnamed: {said}"
+    )
