@@ -245,13 +245,15 @@ def sniff(data: bytes) -> str | None:
 _PICTURE_LIMITS: Final = pdfview.Limits(
     seconds=120.0, cpu_seconds=100, memory=3 * 1024 * 1024 * 1024, output=1024 * 1024 * 1024
 )
-_PICTURE_CHILD: Final = "review.escalation.picturework"
+_PICTURE_CHILD: Final = "review.escalation.pdfwork"
 
 
 def _picture_apart(data: bytes) -> Scrubbed:
-    """`rebuilt_picture` in a confined child (`review.escalation.picturework`), never here:
+    """`rebuilt_picture` in a confined child (`review.escalation.pdfwork`), never here:
     its pixels are a stranger's, decoded in C, and may be many."""
-    asked = json.dumps({"memory": _PICTURE_LIMITS.memory, "cpu": _PICTURE_LIMITS.cpu_seconds})
+    asked = json.dumps(
+        {"op": "picture", "memory": _PICTURE_LIMITS.memory, "cpu": _PICTURE_LIMITS.cpu_seconds}
+    )
     try:
         out, status = pdfview.run_child(_PICTURE_CHILD, data, asked, _PICTURE_LIMITS, "the image")
     except ReviewError as exc:  # past its deadline, or saying too much
@@ -276,7 +278,7 @@ _REBUILT: Final = {("image/jpeg", "jpg"), ("image/png", "png")}
 
 
 def rebuilt_picture(data: bytes) -> Scrubbed:
-    """A picture attachment rebuilt from its pixels: run in `review.escalation.picturework`."""
+    """A picture attachment rebuilt from its pixels: run in `review.escalation.pdfwork`."""
     return _image(data)
 
 
