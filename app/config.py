@@ -18,7 +18,7 @@ from app.keyring import load_keyring
 from app.models import today
 from app.noatime import read_quietly
 from app.services.audit import newest_keyring
-from crypto import KdfParams
+from crypto import PASSWORD_COST, KdfParams
 
 
 def default_instance() -> Path:
@@ -101,6 +101,9 @@ class Config:
         self.DATABASE_URL = from_environment or instance.database_url_in(paths.root)
         self.CODENAME_SALT = instance.salt
         self.CODENAME_KDF = instance.kdf
+        # Staff passwords at libsodium's interactive cost; at the testing one only on an
+        # instance made with the testing derivation, which production refuses below.
+        self.STAFF_PASSWORD_COST = KdfParams.TESTING if instance.kdf.is_testing else PASSWORD_COST
         # The listeners (gunicorn binds) on which the staff pages answer.
         self.STAFF_BINDS = staff_binds()
         try:

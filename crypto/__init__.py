@@ -52,6 +52,7 @@ from crypto.manifest import (
     verify_initial,
     verify_successor,
 )
+from crypto.password import COST as PASSWORD_COST
 from crypto.password import (
     generate_passphrase,
     hash_password,
@@ -74,6 +75,7 @@ from crypto.token import TokenKey
 
 __all__ = [
     "GENESIS",
+    "PASSWORD_COST",
     "AuthorityKey",
     "CodenameError",
     "CodenameParams",

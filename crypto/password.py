@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from typing import Final
 
 import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
@@ -15,21 +16,23 @@ import nacl.pwhash.argon2id as argon2id
 from crypto import constants as C
 from crypto.codename import random_words
 from crypto.errors import FormatError
+from crypto.kdf import KdfParams
 
 # libsodium's "moderate" level (3 passes, 256 MiB) is too slow for a login form on
 # a small server under load; "interactive" (2 passes, 64 MiB) is its own advice
-# for online use, and a passphrase of seven diceware words carries the rest.
-_OPSLIMIT = argon2id.OPSLIMIT_INTERACTIVE
-_MEMLIMIT = argon2id.MEMLIMIT_INTERACTIVE
+# for online use, and a passphrase of seven diceware words carries the rest. An
+# instance made with the testing derivation, which production refuses
+# (`app.config`), hashes at `KdfParams.TESTING` instead.
+COST: Final = KdfParams(argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE)
 _PREFIX = b"$argon2id$"
 # The length of the digest in libsodium's hash strings.
 _DIGEST_BYTES = 32
 
 
-def hash_password(password: str) -> str:
-    """Hash `password` with Argon2id and a fresh salt; return the encoded string."""
+def hash_password(password: str, cost: KdfParams = COST) -> str:
+    """Hash `password` with Argon2id at `cost` and a fresh salt; return the encoded string."""
     _check(password)
-    digest: bytes = argon2id.str(password.encode("utf-8"), opslimit=_OPSLIMIT, memlimit=_MEMLIMIT)
+    digest: bytes = argon2id.str(password.encode("utf-8"), opslimit=cost.ops, memlimit=cost.mem)
     return digest.decode("ascii")
 
 
@@ -44,8 +47,8 @@ def verify_password(encoded: str, password: str) -> bool:
         return False
 
 
-def unmatchable_hash() -> str:
-    """Return a hash of today's costs that no password matches, made without hashing one.
+def unmatchable_hash(cost: KdfParams = COST) -> str:
+    """Return a hash of `cost` that no password matches, made without hashing one.
 
     Checking a password against it costs what checking one against a real hash
     costs, so a name without an account is refused as slowly as one with, and
@@ -53,8 +56,7 @@ def unmatchable_hash() -> str:
     """
     salt = _b64(secrets.token_bytes(argon2id.SALTBYTES))
     digest = _b64(secrets.token_bytes(_DIGEST_BYTES))
-    params = f"v=19$m={_MEMLIMIT // 1024},t={_OPSLIMIT},p=1"
-    return f"{_PREFIX.decode()}{params}${salt}${digest}"
+    return f"{_PREFIX.decode()}v=19{_params(cost)}{salt}${digest}"
 
 
 def _b64(raw: bytes) -> str:
@@ -62,9 +64,14 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii").rstrip("=")
 
 
-def needs_rehash(encoded: str) -> bool:
-    """Say whether `encoded` was made with other costs than today's."""
-    return f"$m={_MEMLIMIT // 1024},t={_OPSLIMIT},p=1$" not in encoded
+def needs_rehash(encoded: str, cost: KdfParams = COST) -> bool:
+    """Say whether `encoded` was made with other costs than `cost`."""
+    return _params(cost) not in encoded
+
+
+def _params(cost: KdfParams) -> str:
+    """The costs as a hash string names them, between its version and its salt."""
+    return f"$m={cost.mem // 1024},t={cost.ops},p=1$"
 
 
 def generate_passphrase(words: int = C.PASSPHRASE_WORDS) -> str:

@@ -41,6 +41,7 @@ from app.services import audit
 from app.settings import get_setting
 from crypto import (
     CryptoError,
+    KdfParams,
     TokenKey,
     generate_passphrase,
     hash_password,
@@ -169,7 +170,7 @@ def create_account(
             " so that its entries stay that account's"
         )
     password = password if password is not None else generate_passphrase()
-    account = StaffAccount(username=name, role=role, password_hash=hash_password(password))
+    account = StaffAccount(username=name, role=role, password_hash=hash_password(password, _cost()))
     session.add(account)
     try:
         session.flush()
@@ -306,7 +307,7 @@ def _keep_an_administrator(session: Session, account: StaffAccount, locked: list
 
 def _lock(session: Session, account: StaffAccount) -> None:
     """Lock an account until a reset: a password nobody sees, no second factor (no commit)."""
-    account.password_hash = hash_password(generate_passphrase())
+    account.password_hash = hash_password(generate_passphrase(), _cost())
     account.totp_secret = None
     account.totp_enrolled = False
     _next_epoch(account)
@@ -395,7 +396,7 @@ def reset_password(
 ) -> str:
     """Give an account a new password (generated unless given), ending its sessions."""
     password = password if password is not None else generate_passphrase()
-    account.password_hash = hash_password(password)
+    account.password_hash = hash_password(password, _cost())
     _next_epoch(account)
     sessions.end_staff_logins(session, account.id)
     _lift_throttle(session, account)
@@ -414,7 +415,7 @@ def reset_totp(
     before the owner came back. Only whoever is handed the new password enrols.
     """
     password = password if password is not None else generate_passphrase()
-    account.password_hash = hash_password(password)
+    account.password_hash = hash_password(password, _cost())
     account.totp_secret = None
     account.totp_enrolled = False
     _next_epoch(account)
@@ -454,7 +455,8 @@ def change_own_password(
     if new == current:
         raise SamePassword("the new password is the current one")
     try:
-        encoded = _pooled(lambda: hash_password(new))
+        cost = _cost()
+        encoded = _pooled(lambda: hash_password(new, cost))
     except CryptoError as exc:
         raise PasswordRefused(str(exc)) from exc
     secret = _open(account.totp_secret)
@@ -510,7 +512,7 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
     account = find_account(session, name)
     # An unknown name costs the same hash as a known one, in the same slot and nowhere
     # else: timing tells them apart no better.
-    encoded = account.password_hash if account is not None else unmatchable_hash()
+    encoded = account.password_hash if account is not None else unmatchable_hash(_cost())
     if not _pooled(lambda: verify_password(encoded, password)) or account is None:
         # Counted nowhere: counted, anyone who reaches the staff onion could lock its
         # owner out by trying passwords under a name. The password is the guard here.
@@ -688,8 +690,9 @@ def _settle(session: Session, account: StaffAccount, password: str, **values: An
     check, and the old password stood again. Such a login is refused (False),
     and the reset stands.
     """
-    if needs_rehash(account.password_hash):
-        values["password_hash"] = _pooled(lambda: hash_password(password))
+    cost = _cost()
+    if needs_rehash(account.password_hash, cost):
+        values["password_hash"] = _pooled(lambda: hash_password(password, cost))
     moved = session.execute(
         update(StaffAccount)
         .where(StaffAccount.id == account.id, StaffAccount.epoch == account.epoch)
@@ -703,6 +706,12 @@ def _settle(session: Session, account: StaffAccount, password: str, **values: An
         set_committed_value(account, key, value)
     session.commit()
     return True
+
+
+def _cost() -> KdfParams:
+    """What this instance hashes staff passwords at (`app.config`: testing only in tests)."""
+    cost: KdfParams = current_app.config["STAFF_PASSWORD_COST"]
+    return cost
 
 
 def _pooled(work: Callable[[], _T]) -> _T:

@@ -14,7 +14,7 @@ from app.config import DemoConfig, ProductionConfig, config_for
 from app.errors import ConfigError, InstanceError
 from app.instance import InstancePaths
 from app.models import today
-from crypto import KdfParams
+from crypto import PASSWORD_COST, KdfParams
 from tests.app.support import remove_keyring
 
 
@@ -24,6 +24,16 @@ def test_a_production_instance_starts_with_everything_in_place(production: Path)
     app = create_app(config)
     assert app.config["TESTING"] is False
     assert app.config["DEMO"] is False
+
+
+def test_staff_passwords_take_the_real_cost_everywhere_but_a_testing_instance(
+    production: Path, instance: Path
+) -> None:
+    # The test suite's instances (the testing derivation, refused by production) hash
+    # staff passwords cheaply; a production instance never does.
+    assert config_for(production).STAFF_PASSWORD_COST == PASSWORD_COST
+    assert config_for(instance).STAFF_PASSWORD_COST == KdfParams.TESTING
+    assert PASSWORD_COST != KdfParams.TESTING
 
 
 def test_production_refuses_the_testing_kdf(production: Path) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crypto import (
+    PASSWORD_COST,
     FormatError,
+    KdfParams,
     generate_passphrase,
     hash_password,
     needs_rehash,
@@ -60,6 +62,19 @@ def test_an_overlong_candidate_is_refused_without_hashing() -> None:
 def test_todays_costs_need_no_rehash_and_weaker_ones_do() -> None:
     assert not needs_rehash(hash_password(PASSWORD))
     assert needs_rehash("$argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$" + "A" * 43)
+
+
+def test_a_hash_at_another_cost_names_it_and_is_rehashed_at_the_one_asked() -> None:
+    cheap = hash_password(PASSWORD, KdfParams.TESTING)
+    assert "$m=8,t=1,p=1$" in cheap
+    assert verify_password(cheap, PASSWORD)
+    assert not verify_password(cheap, PASSWORD + "!")
+    assert needs_rehash(cheap)  # at today's cost
+    assert not needs_rehash(cheap, KdfParams.TESTING)
+    assert needs_rehash(hash_password(PASSWORD), KdfParams.TESTING)
+    # A name without an account costs what the instance's own hashes cost.
+    assert not needs_rehash(unmatchable_hash(KdfParams.TESTING), KdfParams.TESTING)
+    assert not needs_rehash(unmatchable_hash(), PASSWORD_COST)
 
 
 def test_a_passphrase_is_seven_words_from_the_eff_list() -> None:

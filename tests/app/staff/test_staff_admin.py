@@ -34,13 +34,14 @@ from app.settings import (
     taxonomy,
 )
 from app.staff.auth import FRESH_KEY
-from crypto import hash_password, verify_password
+from crypto import KdfParams, hash_password, verify_password
 from tests.app.staff_support import seal_totp_secret, staff_client, submit_login
 from tests.app.support import Visitor, audit_trail, db_session, form, forms, plant_login
 
 PASSWORD = "correct horse battery staple"
 # Hashed once: Argon2id at its interactive cost is too slow to repeat for every account.
-PASSWORD_HASH = hash_password(PASSWORD)
+# At the testing cost the test instances hash at (`app.config`), as their own accounts are.
+PASSWORD_HASH = hash_password(PASSWORD, KdfParams.TESTING)
 STAFF_LISTENER = {"raazdar.listener": "staff"}
 # Every account `add_account` makes has this second factor.
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -294,13 +295,13 @@ def test_an_administrator_removed_mid_request_does_nothing_after_the_removal(
             root = staff_service.get_account(session, "root")
             staff_service.remove_account(session, "keeper", root)
 
-    def removed_meanwhile(password: str) -> str:
+    def removed_meanwhile(password: str, cost: KdfParams) -> str:
         # The new account's passphrase is hashed after the page checked its admin.
         if not removal:
             removal.append(threading.Thread(target=remove_root))
             removal[0].start()
             removal[0].join(timeout=2)  # a removal held back by the action waits on
-        return hashing(password)
+        return hashing(password, cost)
 
     monkeypatch.setattr(staff_service, "hash_password", removed_meanwhile)
     admin.post("/staff/admin/accounts/new", {"username": "backdoor", "role": "staff"})

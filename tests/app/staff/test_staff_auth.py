@@ -296,7 +296,7 @@ def test_login_rehashes_a_password_made_with_old_costs(
         before = session.execute(
             select(StaffAccount.password_hash).where(StaffAccount.id == alice.id)
         ).scalar_one()
-    monkeypatch.setattr(staff_service, "needs_rehash", lambda encoded: True)
+    monkeypatch.setattr(staff_service, "needs_rehash", lambda encoded, cost: True)
     login(staff, app, alice)
     with db_session(app) as session:
         account = session.get(StaffAccount, alice.id)
@@ -329,7 +329,7 @@ def test_a_login_rehashing_its_password_does_not_undo_a_reset_made_meanwhile(
             reset[0].join(timeout=30)
         return verdict
 
-    monkeypatch.setattr(staff_service, "needs_rehash", lambda encoded: True)
+    monkeypatch.setattr(staff_service, "needs_rehash", lambda encoded, cost: True)
     monkeypatch.setattr(staff_service, "verify_password", then_reset)
     response = submit_login(staff, "alice", PASSWORD, fresh_code(app, alice))
 
