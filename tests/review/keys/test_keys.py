@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 from app import create_app
+from app.cli import main as app_cli
 from app.config import config_for
 from app.db import db_session
 from app.operations import keyring_admin
@@ -345,6 +346,15 @@ def test_rotation_keeps_every_report_readable_and_rewrap_retires_the_old_key_for
     ok(run("reply", num, "--file", str(text), answers=f"{ALICE_NEW}\n", workspace=c.workspace))
     out = tmp_path / "replies.rzr"
     ok(run("export-replies", "--out", str(out), answers=f"{ALICE_NEW}\n", workspace=c.workspace))
+    # A production server lets a bundle speak for the reviewers only under the workspace
+    # key an administrator set at its console (docs/PROTOCOL.md §13.6): the rewrapped one.
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE_NEW)
+    try:
+        key = u.key.ack_key().verify_key.to_text()
+    finally:
+        u.workspace.close()
+    held = CliRunner().invoke(app_cli, ["--instance", str(c.server.instance), "set-ack-key", key])
+    assert held.exit_code == 0, held.output
     applied = c.server.apply(out)
     assert applied.replies == 1, applied
 
