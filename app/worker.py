@@ -70,7 +70,8 @@ reads one in Python, some 4 us a chunk, and no client of the server sends one. T
 listener's requests, where tor names circuits, take turns for threads as one circuit's
 (`worker_turns.STAFF_SHARE`); a thread's write stalled on its client is pre-empted as a slow
 body is (`PacedSocket.stalled`); and a connection closed after its answer lingers in the
-poller, not in the main loop (`worker_turns.TurnTakingWorker._linger`).
+poller, not in the main loop (`worker_turns.TurnTakingWorker._linger`). gunicorn's `100 Continue`
+goes as the app first reads the body (`PacedSocket.owe_continue`), never before a refusal.
 
 How requests take turns for threads is `app.worker_turns`; how a connection is read,
 `app.worker_reads`.

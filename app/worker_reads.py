@@ -60,6 +60,8 @@ _SHORT_FORM: Final = 4096
 # How much of a file's answer one `sendfile` call sends (`PacedSocket.sendfile`).
 _FILE_PIECE: Final = 1024 * 1024
 _CONTENT_LENGTH: Final = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,19})[ \t]*\r\n")
+# The interim answer to `Expect: 100-continue`, owed until the app first reads the body.
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 class BodyPreempted(AppError):
@@ -222,6 +224,9 @@ class PacedSocket(socket.socket):
     send_started: float | None = None
     sent_bytes: int = 0
     sending: bool = False
+    # Whether the request asked `Expect: 100-continue` and its `100 Continue` is not sent yet:
+    # it goes as the app first reads the body (`_pay_continue`), never before a refusal.
+    continue_owed: bool = False
 
     def refuse(self, retry_after: int, budget: int) -> None:
         """Have this request answered busy (Retry-After `retry_after`) once `budget` bytes of
@@ -235,6 +240,7 @@ class PacedSocket(socket.socket):
         deadline = self.body_deadline
         if deadline is None:
             return super().recv(bufsize, flags)
+        self._pay_continue()
         previous = self._wait_until(deadline)
         try:
             data = super().recv(self._within_budget(bufsize), flags)
@@ -256,6 +262,7 @@ class PacedSocket(socket.socket):
         deadline = self.body_deadline
         if deadline is None:
             return super().recv_into(buffer, nbytes, flags)
+        self._pay_continue()
         previous = self._wait_until(deadline)
         try:
             count = super().recv_into(buffer, self._within_budget(nbytes or len(buffer)), flags)
@@ -271,6 +278,26 @@ class PacedSocket(socket.socket):
         if self.budget is not None:
             self.budget -= count
         return count
+
+    def owe_continue(self) -> None:
+        """The request asks `Expect: 100-continue`: answer it as the body is first read."""
+        self.continue_owed = True
+
+    def _pay_continue(self) -> None:
+        """Send the `100 Continue` owed (`owe_continue`) before the body's first read from the
+        client, unless the request is refused: pre-empted, or only what has come of its body
+        read (`refuse`, `draining`), which a `100` would have the client send for nothing.
+
+        gunicorn sent it as it built the request, before the app had looked at it: a report
+        refused for its circuit's pace, or refused unread (far over the upload limit), first
+        told its client to send the body, and the refusal came after it, or the body did
+        (its thread waiting for it, to keep the connection)."""
+        if not self.continue_owed or self.draining or self.preempted or self.budget is not None:
+            return
+        self.continue_owed = False
+        line = memoryview(_CONTINUE)
+        while line:
+            line = line[self.send(line) :]
 
     def sendall(self, data: Any, flags: int = 0) -> None:
         """Write as usual, but a write of an answer (a thread's, blocking) that makes no

@@ -447,8 +447,17 @@ class TurnTakingWorker(ThreadWorker):
         # answered busy, never served, and its connection not kept.
         refused = getattr(conn, "paced_out", None)
         conn.paced_out = None
+        # gunicorn's `100 Continue` goes as the app first reads the body, not as the request
+        # is built (`PacedSocket.owe_continue`); a body never asked for is never waited for.
+        owed = bool(req._expected_100_continue) and isinstance(conn.sock, PacedSocket)
+        if owed:
+            req._expected_100_continue = False
+            conn.sock.owe_continue()
         kdf_pool.set_circuit(None if circuit is None or circuit < 0 else circuit, gate, refused)
         try:
-            return bool(super().handle_request(req, conn)) and refused is None
+            kept = bool(super().handle_request(req, conn)) and refused is None
+            return kept and not (owed and conn.sock.continue_owed)
         finally:
             kdf_pool.set_circuit(None)
+            if owed:
+                conn.sock.continue_owed = False
