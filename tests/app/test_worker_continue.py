@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 from gunicorn.workers.gthread import TConn
+from sqlalchemy import select as select_rows
 
+from app.models import Source
 from app.worker import HeadFirstWorker
 from app.worker_reads import _paced
 from tests.app.live import tor_line
+from tests.app.support import db_session
 from tests.app.test_worker import _busy_worker, report_request
 from tests.app.test_worker_circuits import (
     _answer,
@@ -125,6 +128,31 @@ def test_a_body_the_app_reads_is_asked_for_as_it_is_read() -> None:
         conn.close()
     assert interim == _CONTINUE, f"a body the app reads was asked for with {interim!r}"
     assert answer.startswith(b"HTTP/1.1 200 "), f"the body read was answered {answer[:40]!r}"
+
+
+@_ON_SQLITE
+def test_a_report_asking_for_a_continue_is_filed(app: Any) -> None:
+    """A report whose client waits for its `100 Continue` before it sends the body gets it
+    as the app's form reader first reads the socket (`recv_into`), and is filed."""
+    head, body = report_request(app, "the SHO's cousin keeps the ledger", 64 * 1024)
+    with _busy_worker(app) as worker, _pairs() as clients:
+        worker.in_flight = 0
+        conn = _connection(worker, clients, PATIENT_SENDER + 0x10)
+        worker.enqueue_req(conn)
+        client = clients[-1]
+        client.sendall(_expecting(head))
+        _until_answered(worker, conn)
+        client.settimeout(10)
+        interim = b""
+        while len(interim) < len(_CONTINUE) and (chunk := client.recv(len(_CONTINUE))):
+            interim += chunk
+        client.sendall(body)
+        answer = _answer(client)
+        conn.close()
+    assert interim == _CONTINUE, f"a report was asked for its body with {interim!r}"
+    assert answer.startswith((b"HTTP/1.1 200 ", b"HTTP/1.1 303 ")), answer[:40]
+    with db_session(app) as session:
+        assert session.execute(select_rows(Source)).first() is not None, "the report was lost"
 
 
 def _tcp_pair() -> tuple[socket.socket, socket.socket]:
