@@ -8,7 +8,8 @@ them. This reader reads the body into one buffer, finds each delimiter with
 sink (the sealer copies only what it must keep). Text fields, headers and the
 limits are Werkzeug's: the same `stream_factory`, `max_form_memory_size`,
 `max_form_parts`, charset rule and `FileStorage` results, except that
-`max_form_memory_size` bounds the text fields of a request together, not each.
+`max_form_memory_size` bounds the text fields of a request together, not each,
+and the parts' header blocks are bounded together too (`MAX_HEADERS_BYTES`).
 
 It is strict where RFC 7578 is: lines end in CRLF, the body ends with the
 closing delimiter, header lines are not folded, and a part without a
@@ -36,6 +37,12 @@ from app.errors import AppError, BodyCutShort
 READ_SIZE: Final = 64 * 1024
 # A part's header block larger than this is refused (browsers send a few hundred bytes).
 MAX_HEADER_BYTES: Final = 16 * 1024
+# A request whose parts' header blocks together are larger than this is refused (413) before
+# the block past it is parsed: a report's twenty files, each named with 255 bytes, and its
+# fields, take some 10 KiB. Header lines and a Content-Disposition's parameters cost some
+# 500 ns a byte to parse (a field's or a file's bytes, about one): 64 parts of 16 KiB of
+# `;a=b`, 1 MiB (any form's limit), cost a thread half a second of CPU, before its CSRF check.
+MAX_HEADERS_BYTES: Final = 32 * 1024
 # Spaces and tabs allowed between a delimiter and its CRLF.
 _MAX_PADDING: Final = 64
 _CRLF: Final = b"\r\n"
@@ -123,6 +130,7 @@ class StreamingMultiPartParser(MultiPartParser):
         super().__init__(*args, **kwargs)
         self.read_size = read_size
         self.text_bytes = 0
+        self.header_bytes = 0
 
     def parse(
         self, stream: IO[bytes], boundary: bytes, content_length: int | None
@@ -136,6 +144,7 @@ class StreamingMultiPartParser(MultiPartParser):
         # Werkzeug holds each text field to the limit; here all of them together are:
         # 64 parts each under it held 64 times it (four times that once decoded).
         self.text_bytes = 0
+        self.header_bytes = 0
         try:
             self._parts(body, delimiter, content_length, fields, files)
         except AppError as exc:
@@ -159,7 +168,8 @@ class StreamingMultiPartParser(MultiPartParser):
             parts += 1
             if self.max_form_parts is not None and parts > self.max_form_parts:
                 raise RequestEntityTooLarge()
-            headers = _read_headers(body)
+            headers, size = _read_headers(body, MAX_HEADERS_BYTES - self.header_bytes)
+            self.header_bytes += size
             disposition, name, filename = _disposition(headers.get("content-disposition"))
             if disposition != "form-data" or name is None:
                 raise ValueError("a multipart part without a form-data name")
@@ -232,14 +242,18 @@ def _next_part(body: _Body) -> bool:
     raise ValueError("a multipart delimiter not followed by CRLF")
 
 
-def _read_headers(body: _Body) -> Headers:
-    """Read a part's header lines up to the blank line (the part may have none)."""
+def _read_headers(body: _Body, left: int) -> tuple[Headers, int]:
+    """Read a part's header lines up to the blank line (the part may have none), and their
+    size; refused (413) unparsed if larger than `left`, what the request's parts have left of
+    `MAX_HEADERS_BYTES`."""
     if body.need(2) and body.data.startswith(_CRLF, body.start):
         body.start += 2
-        return Headers()
+        return Headers(), 0
     end = body.find(_BLANK_LINE, MAX_HEADER_BYTES)
     if end < 0 or end - body.start > MAX_HEADER_BYTES:
         raise ValueError("a multipart part's headers do not end")
+    if end - body.start > left:
+        raise RequestEntityTooLarge()
     block = bytes(body.view[body.start : end])
     body.start = end + len(_BLANK_LINE)
     headers = Headers()
@@ -250,7 +264,7 @@ def _read_headers(body: _Body) -> Headers:
         if not colon or not key or key[0] in " \t":
             raise ValueError("a malformed multipart header line")
         headers.add(key.strip(" \t"), value.strip(" \t"))
-    return headers
+    return headers, len(block)
 
 
 def _copy_part(body: _Body, delimiter: bytes, write: Callable[[memoryview], Any]) -> None:

@@ -216,3 +216,54 @@ def test_only_a_file_parts_disposition_goes_through_werkzeugs_general_parser(
     body = _body(fields, [("files", "a.jpg", b"data")])
     assert _summary(_ours(body)) == _summary(_werkzeugs(body))
     assert parsed == ['form-data; name="files"; filename="a.jpg"']
+
+
+class _Counted(io.BytesIO):
+    """A body that counts the bytes read from it."""
+
+    read_bytes = 0
+
+    def readinto(self, buffer: Any) -> int:
+        count = super().readinto(buffer)
+        self.read_bytes += count
+        return count
+
+
+def test_part_headers_are_held_to_a_limit_together() -> None:
+    """A form's part headers are parsed line by line, a Content-Disposition's parameters by
+    Werkzeug's general parser: some 500 ns a byte, where a field's or a file's bytes cost
+    about one. Any POST to a form's view is parsed so before its CSRF token is checked:
+    64 parts, each with 16 KiB of `;a=b` parameters, 1 MiB in all (the limit of any form),
+    cost a thread half a second of CPU each, and a few circuits sending them as fast as tor
+    carries them took the CPU from every page. Part headers are now held to
+    `MAX_HEADERS_BYTES` together: a request past it is refused having parsed no more."""
+    from app import formdata
+
+    parts = [
+        b"--"
+        + BOUNDARY
+        + f'\r\nContent-Disposition: form-data; name="f{n}"'.encode()
+        + b";a=b" * 4000
+        + b"\r\n\r\nv\r\n"
+        for n in range(64)
+    ]
+    body = b"".join(parts) + b"--" + BOUNDARY + b"--\r\n"
+    stream = _Counted(body)
+    parser = StreamingMultiPartParser(stream_factory=_sink, max_form_parts=64)
+    with pytest.raises(RequestEntityTooLarge):
+        parser.parse(stream, BOUNDARY, len(body))
+    assert stream.read_bytes <= formdata.MAX_HEADERS_BYTES + 2 * formdata.READ_SIZE, (
+        f"{stream.read_bytes:,} bytes of part headers were parsed before a refusal"
+    )
+
+
+def test_a_reports_part_headers_stay_within_their_limit() -> None:
+    """Twenty files, each named with 255 bytes of Urdu (as a browser sends it, unescaped),
+    beside a report's text fields: well within `MAX_HEADERS_BYTES`."""
+    name = "ثبوت" * 31 + ".pdf"
+    assert len(name.encode()) <= 255
+    fields = [(f"f{n}", "v") for n in range(20)]
+    files = [("files", name, b"%PDF") for _ in range(20)]
+    form, got = _ours(_body(fields, files), max_form_parts=64)
+    assert len(form) == 20
+    assert [f.filename for f in got.getlist("files")] == [name] * 20
