@@ -17,7 +17,9 @@ is let through, and its failure refuses the next); after that it is forgotten.
 
 from __future__ import annotations
 
+import secrets
 import time
+from collections.abc import Sequence
 
 from sqlalchemy import case, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -64,40 +66,62 @@ def check(session: Session, bucket: str, limit: int, seconds: int) -> None:
 
 def record_failure(session: Session, bucket: str, seconds: int) -> None:
     """Count one failure in the current window, keeping the last window's count beside it."""
+    record_failures(session, [(bucket, seconds)])
+
+
+def record_failures(session: Session, counted: Sequence[tuple[str, int]]) -> None:
+    """Count one failure in each `(bucket, seconds)`, in one commit (`record_failure`)."""
+    for _attempt in range(3):
+        try:
+            for bucket, seconds in counted:
+                _count(session, bucket, seconds)
+            session.commit()
+            return
+        except IntegrityError:
+            # Another request inserted a bucket's row meanwhile: counted again, over it.
+            session.rollback()
+
+
+def record_none(session: Session, buckets: int) -> None:
+    """Write what `record_failures` writes for `buckets` buckets, keep none of it, and commit.
+
+    A failure that must not be counted (a wrong staff password) is timed as one that is.
+    """
+    stand_ins = [f"none:{secrets.token_hex(16)}" for _ in range(buckets)]
+    for bucket in stand_ins:
+        session.execute(insert(Throttle).values(bucket=bucket, window=0, failures=1, previous=0))
+    session.execute(delete(Throttle).where(Throttle.bucket.in_(stand_ins)))
+    session.commit()
+
+
+def _count(session: Session, bucket: str, seconds: int) -> None:
+    """Count one failure of `bucket` in the open transaction (`IntegrityError`: a race)."""
     current, previous, doubtful = _windows(bucket, seconds)
     # A window this run cannot read, while it may be a current one: its counts go on.
     unread_previous = Throttle.previous if doubtful else literal(0)
     unread_failures = Throttle.failures + 1 if doubtful else literal(1)
-    for _attempt in range(3):
-        # Each right-hand side reads the row as it was before this statement.
-        result = session.execute(
-            update(Throttle)
-            .where(Throttle.bucket == bucket)
-            .values(
-                previous=case(
-                    (Throttle.window == current, Throttle.previous),
-                    (Throttle.window == previous, Throttle.failures),
-                    else_=unread_previous,
-                ),
-                failures=case(
-                    (Throttle.window == current, Throttle.failures + 1),
-                    (Throttle.window == previous, 1),
-                    else_=unread_failures,
-                ),
-                window=current,
-            )
+    # Each right-hand side reads the row as it was before this statement.
+    result = session.execute(
+        update(Throttle)
+        .where(Throttle.bucket == bucket)
+        .values(
+            previous=case(
+                (Throttle.window == current, Throttle.previous),
+                (Throttle.window == previous, Throttle.failures),
+                else_=unread_previous,
+            ),
+            failures=case(
+                (Throttle.window == current, Throttle.failures + 1),
+                (Throttle.window == previous, 1),
+                else_=unread_failures,
+            ),
+            window=current,
         )
-        if result.rowcount:  # type: ignore[attr-defined]
-            session.commit()
-            return
-        try:
-            session.execute(
-                insert(Throttle).values(bucket=bucket, window=current, failures=1, previous=0)
-            )
-            session.commit()
-            return
-        except IntegrityError:
-            session.rollback()
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        session.execute(
+            insert(Throttle).values(bucket=bucket, window=current, failures=1, previous=0)
+        )
 
 
 def clear(session: Session, bucket: str) -> None:

@@ -516,7 +516,10 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
     if not _pooled(lambda: verify_password(encoded, password)) or account is None:
         # Counted nowhere: counted, anyone who reaches the staff onion could lock its
         # owner out by trying passwords under a name. The password is the guard here.
+        # Yet it writes what a code's count writes (`_refuse`): a count committed behind
+        # the right password alone told whoever timed the login that it was right.
         session.rollback()
+        throttle.record_none(session, 2)
         return None
     # Only whoever has the password meets the throttle, which counts codes tried behind it;
     # and meets it as a wrong login: a throttle that said so told which password was right
@@ -643,8 +646,8 @@ def _check_throttle(session: Session, bucket: str) -> None:
 def _refuse(session: Session, bucket: str, account: StaffAccount | None) -> None:
     """Count a failure; audit the moment a real account becomes locked, once per window."""
     session.rollback()
-    throttle.record_failure(session, bucket, current_app.config["STAFF_LOGIN_WINDOW_SECONDS"])
-    throttle.record_failure(session, _daily(bucket), _DAY)
+    window = int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"])
+    throttle.record_failures(session, [(bucket, window), (_daily(bucket), _DAY)])
     if account is None:
         return
     try:
