@@ -65,6 +65,10 @@ class Config:
     # A source's session ends this long after login however active it is (as
     # SecureDrop's), as well as after SESSION_IDLE_SECONDS without a page.
     SOURCE_SESSION_MAX_SECONDS = 120 * 60
+    # Every account page opens and draws this many replies, stand-ins for those an
+    # account lacks: up to it, its time says nothing of how many wait, nor (the page
+    # after a login) whether the codename opened an account (docs/PROTOCOL.md §7.3.2).
+    SOURCE_REPLIES_WEIGHED = 24
     # Staff: a session ends after this long however active it is; failed logins
     # per account are throttled in the database.
     STAFF_SESSION_MAX_SECONDS = 8 * 60 * 60
@@ -177,6 +181,9 @@ class TestingConfig(Config):
     test instance and a demo made with `raazdar init --demo --fast-kdf` may use it."""
 
     TESTING = True
+    # Two, not a real instance's 24: the suite loads account pages by the thousand, and
+    # the tests that time them ask for the real number (test_login_timing.py).
+    SOURCE_REPLIES_WEIGHED = 2
 
 
 class ProductionConfig(Config):

@@ -15,6 +15,8 @@ and its copy named as such, as `raazdar-submit` does.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import io
 import unicodedata
@@ -26,15 +28,26 @@ from sqlalchemy.orm import Session
 
 from app.db import commit_or_confirm
 from app.errors import CommitUnconfirmed, SubmissionError
-from app.models import Reply, Source
+from app.models import Reply, Source, new_id
 from app.services.context import services
 from app.services.sources import SignedIn
-from crypto import CryptoError, open_envelope, read_header, verify_signature
-from crypto.reply import doubtful_delay, read_reply
+from crypto import (
+    CryptoError,
+    PrivateKey,
+    SigningKey,
+    VerifyKey,
+    open_envelope,
+    read_header,
+    seal_bytes,
+    verify_signature,
+)
+from crypto.reply import doubtful_delay, read_reply, reply_content
 
 # Explicit embeddings, overrides and isolates: one pasted from a hostile report turns
 # "0300-7654321" around on the page. raazdar-submit removes the same (submit/cli.py).
 _BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# A stand-in reply's words: as long as a short question (`open_stand_ins`).
+_STAND_IN_TEXT: Final = "x" * 160
 
 
 def shown_text(text: str) -> str:
@@ -127,6 +140,48 @@ def read_replies(session: Session, who: SignedIn) -> list[ShownReply]:
             continue
         late = doubtful_delay(body.written, reply.received_day)
         shown.append(ShownReply(reply.id, day, text, body.written.isoformat(), late))
+    return shown
+
+
+@dataclass(frozen=True)
+class _StandIn:
+    """A reply sealed to a key of nobody's and signed by another, opened in a real one's stead."""
+
+    envelope: bytes
+    opener: PrivateKey
+    signer: VerifyKey
+
+
+@functools.cache
+def _stand_in() -> _StandIn:
+    """The stand-in reply of this process: made once, opened at every account page."""
+    opener, signer = PrivateKey.generate(), SigningKey.generate()
+    content, metadata = reply_content(_STAND_IN_TEXT, dt.date.today())
+    envelope = seal_bytes(content, [opener.public_key], metadata, signer=signer)
+    return _StandIn(envelope, opener, signer.verify_key)
+
+
+def open_stand_ins(count: int) -> list[ShownReply]:
+    """Open `count` stand-in replies as `read_replies` opens a real one, to be thrown away.
+
+    An account page opened and checked each of its replies (an X25519 opening and a
+    signature): the page a right login leads to took longer by that much than a wrong
+    one's, and said how much the reviewers had written. Every page opens as many
+    replies, real or stand-ins, up to `SOURCE_REPLIES_WEIGHED` (docs/PROTOCOL.md §7.3.2).
+    """
+    stand_in = _stand_in()
+    trusted = services().reviewer_signing_keys() | {stand_in.signer}
+    shown = []
+    for _ in range(count):
+        out = io.BytesIO()
+        data = stand_in.envelope
+        hashlib.sha256(data).digest()
+        read_header(io.BytesIO(data))
+        opened = open_envelope(io.BytesIO(data), out, [stand_in.opener], trusted_signers=trusted)
+        body = read_reply(out.getvalue(), opened.metadata)
+        written = body.written or dt.date.today()
+        doubtful_delay(written, dt.date.today())
+        shown.append(ShownReply(new_id(), written.isoformat(), shown_text(body.text)))
     return shown
 
 

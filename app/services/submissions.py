@@ -26,6 +26,7 @@ from app.errors import (
     ReportPaced,
     SubmissionError,
 )
+from app.files import fsync_together
 from app.models import Item, Source, today
 from app.services.context import services
 from app.services.sources import SignedIn, create_account
@@ -174,6 +175,37 @@ def submit(
         raise
     # Deliberately not logged: a log line's timestamp would record when it arrived.
     return result
+
+
+def file_for_nobody(report: Report, files: list[StagedEnvelope]) -> None:
+    """Do a report's filing for a codename that opened nothing, and keep none of it.
+
+    A later report sent with a right codename once its login ended is sealed, forced to
+    disk and filed; with a wrong one it was given back at once, some 70 ms sooner, and
+    the time said which codename worked. Its report is sealed here to the keyring in
+    force as `submit` seals it, forced to disk with its files, and retired as a refused
+    report's are (`StagedEnvelope.discard`); the caller commits a stand-in login.
+    """
+    svc = services()
+    if (report.is_empty() and not files) or any(not f.part_complete for f in files):
+        return  # refused before any sealing, as `submit` refuses it
+    _manifest, recipients = svc.sealing()
+    staged: list[StagedEnvelope] = []
+    try:
+        if not report.is_empty():
+            staged.append(
+                svc.store.stage_bytes(
+                    report.encode(), recipients, Metadata("report", REPORT_TYPE), flush=False
+                )
+            )
+        for upload in files:
+            upload.finish(flush=False)
+            staged.append(upload)
+        fds = [fd for envelope in staged if (fd := envelope.unflushed()) is not None]
+        fsync_together(fds, svc.store.holding)
+    finally:
+        for envelope in staged:
+            envelope.discard()
 
 
 def _pace_later_report(session: Session, source_id: str, staged: list[StagedEnvelope]) -> None:

@@ -50,7 +50,12 @@ Measure = Callable[..., int]
 
 
 def page_of(
-    replies: Sequence[ShownReply], number: int | None, *, frame: Measure, card: Measure
+    replies: Sequence[ShownReply],
+    number: int | None,
+    *,
+    frame: Measure,
+    card: Measure,
+    stand_ins: Sequence[ShownReply] = (),
 ) -> Paged:
     """The pieces of page `number` (clamped; None: the last, the newest), each within the floor.
 
@@ -58,13 +63,18 @@ def page_of(
     before it, and the count of a visit's requests said how much the reviewers had written.
 
     `frame(pieces, page, pages)` and `card(piece)` are the bytes the page around the
-    replies and one reply's card take as rendered.
+    replies and one reply's card take as rendered. Each of `stand_ins` is measured and
+    drawn as a reply is, and thrown away: a page takes as long with few replies as with
+    many (`app.services.replies.open_stand_ins`).
     """
-    if not replies:
-        return Paged([], 1, 0)
     # The page's own room leaves the headers theirs, and a report given back its own.
     around = frame([], _WIDEST, _WIDEST) - echoed()
     room = max(ACCOUNT_PAGE_FLOOR - HEADER_ROOM - ECHO_ROOM - _SPARE - around, _LEAST_ROOM)
+    for stand_in in stand_ins:
+        for piece, _size in _parts(stand_in, room, card):
+            card(piece)  # as the page draws a reply's card, after measuring it
+    if not replies:
+        return Paged([], 1, 0)
     pages: list[list[Piece]] = [[]]
     used = 0
     for piece, size in (p for reply in replies for p in _parts(reply, room, card)):

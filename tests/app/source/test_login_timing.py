@@ -13,14 +13,18 @@ an account.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask
 
+from app.config import Config
 from app.models import SessionRow
 from crypto import generate_codename
-from tests.app.support import Visitor, form, row_counts
+from tests.app.support import Form, Visitor, form, reply_to, reviewer_keys, row_counts
 
 # Alternating logins timed: enough for steady medians, few for the suite's time.
 _ROUNDS = 12
@@ -62,3 +66,73 @@ def test_a_right_codename_takes_as_long_as_a_wrong_one(app: Flask, visitor: Visi
     assert not told, f"a login's timing says the codename worked: {told}"
     # The wrong codenames' rows were written and deleted: the right ones' alone are left.
     assert row_counts(app, SessionRow) == {"sessions": _ROUNDS + 1}
+
+
+# Replies an account holds for the test of their opening: enough to weigh, few to write.
+_REPLIES = 20
+_TODAY = dt.date.today()
+
+
+def test_the_page_after_a_right_login_does_not_say_how_many_replies_wait(
+    make_app: Callable[..., Flask], instance: Path
+) -> None:
+    # Its replies were opened and checked on the page a right login leads to, each an
+    # X25519 opening and a signature: with 20 waiting, that page took ~390 ms under load
+    # to a wrong login's page's few, and said both that the codename worked and how much
+    # the reviewers had written.
+    app = make_app(SOURCE_REPLIES_WEIGHED=Config.SOURCE_REPLIES_WEIGHED)  # a real instance's
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    page = visitor.start()
+    visitor.filed(visitor.send(page, "The SHO lets the vans through."))
+    visitor.log_out()
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    for number in range(_REPLIES):
+        reply_to(app, page.fields["codename"], f"Question {number}?", signer, written=_TODAY)
+    right: list[float] = []
+    wrong: list[float] = []
+    _timed_login(app, page.fields["codename"])
+    for _ in range(_ROUNDS // 2):
+        right.append(_timed_login(app, page.fields["codename"])[1])
+        wrong.append(_timed_login(app, generate_codename())[1])
+    slow, fast = statistics.median(right) * 1000, statistics.median(wrong) * 1000
+    print(f"{_REPLIES} replies: {slow:.1f} ms right, {fast:.1f} ms wrong")
+    assert slow <= 1.5 * fast + 2, f"{_REPLIES} replies: {slow:.1f} ms right, {fast:.1f} ms wrong"
+
+
+def _timed_report_after_login_ended(app: Flask, codename: str) -> tuple[float, str]:
+    """Seconds a later report, sent with a codename once its login ended, takes; its page."""
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    token = form(visitor.get("/login"), "/login").fields["csrf_token"]
+    sent = Form(
+        "/account", "post", "multipart/form-data", {"csrf_token": token, "codename": codename}
+    )
+    started = time.perf_counter()
+    answer = visitor.send(sent, "The vans cross at night.")
+    return time.perf_counter() - started, answer.get_data(as_text=True)
+
+
+def test_a_report_sent_after_its_login_ended_takes_as_long_with_a_wrong_codename(
+    app: Flask, visitor: Visitor
+) -> None:
+    # Filed under a right codename (its login row, its envelope sealed and stored, one
+    # commit), given back under a wrong one (nothing): 122 ms against 15, and the time
+    # said which codename worked.
+    page = visitor.start()
+    visitor.filed(visitor.send(page, "The SHO lets the vans through."))
+    visitor.log_out()
+    right: list[float] = []
+    wrong: list[float] = []
+    _timed_report_after_login_ended(app, page.fields["codename"])
+    for _ in range(_ROUNDS // 2):
+        took, shown = _timed_report_after_login_ended(app, page.fields["codename"])
+        assert 'class="filed"' in shown
+        right.append(took)
+        took, shown = _timed_report_after_login_ended(app, generate_codename())
+        assert 'class="filed"' not in shown
+        wrong.append(took)
+    slow, fast = statistics.median(right) * 1000, statistics.median(wrong) * 1000
+    print(f"a report after its login: {slow:.1f} ms right, {fast:.1f} ms wrong")
+    assert slow <= 1.5 * fast + 2, f"{slow:.1f} ms right, {fast:.1f} ms wrong"
