@@ -352,8 +352,9 @@ class SessionRow(Base):
     What it grants (the account, a source's reply-opening key, the exact idle
     and absolute deadlines) is sealed under a random key that only the session's
     cookie holds (`app.sessions`). In the clear: a random id, the day after which
-    the row is swept, and for staff the account (so a new password or second
-    factor can end its sessions).
+    the row is swept, for staff the account (so a new password or second factor
+    can end its sessions), and for a source a tag of the account and the day that
+    only the codename makes (so a login can end the account's others).
     """
 
     __tablename__ = "sessions"
@@ -365,3 +366,6 @@ class SessionRow(Base):
     staff_id: Mapped[str | None] = mapped_column(
         ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True, default=None
     )
+    # A source's: a keyed digest of the account's key and the day, made only with the
+    # codename, by which a login ends the account's others (`app.services.sources.login_tags`).
+    login_tag: Mapped[str | None] = mapped_column(String(32), index=True, default=None)

@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -156,9 +156,18 @@ def start_login(
 
 
 def add_login(
-    db: Session, grants: dict[str, Any], *, lifetime: int, idle: int, staff_id: str | None = None
+    db: Session,
+    grants: dict[str, Any],
+    *,
+    lifetime: int,
+    idle: int,
+    staff_id: str | None = None,
+    login_tag: str | None = None,
 ) -> NewLogin:
-    """Add a login row for `grants` to the open transaction; the caller commits it."""
+    """Add a login row for `grants` to the open transaction; the caller commits it.
+
+    `login_tag`: a source's account tag (`end_tagged_logins`).
+    """
     sweep_if_due(db)
     now = int(time.time())
     row_id, key = new_id(), secrets.token_bytes(KEY_BYTES)
@@ -173,6 +182,7 @@ def add_login(
                 "sealed": sealed,
                 "expires_day": _last_day(now, lifetime),
                 "staff_id": staff_id,
+                "login_tag": login_tag,
             }
         ],
     )
@@ -180,7 +190,9 @@ def add_login(
     return NewLogin(row_id, key)
 
 
-def add_decoy_login(db: Session, grants: dict[str, Any], *, lifetime: int, idle: int) -> None:
+def add_decoy_login(
+    db: Session, grants: dict[str, Any], *, lifetime: int, idle: int, login_tag: str | None = None
+) -> None:
     """Write a login row for `grants` and delete it, in the open transaction; the caller commits.
 
     A failed login's work, made a right one's: the same row written (and so the same
@@ -188,7 +200,7 @@ def add_decoy_login(db: Session, grants: dict[str, Any], *, lifetime: int, idle:
     right codename wrote and committed a row where a wrong one wrote nothing, and its
     answer came later by that much (tests/app/source/test_login_timing.py).
     """
-    login = add_login(db, grants, lifetime=lifetime, idle=idle)
+    login = add_login(db, grants, lifetime=lifetime, idle=idle, login_tag=login_tag)
     db.execute(delete(SessionRow).where(SessionRow.id == login.row_id))
     _ends().forget(login.row_id)
 
@@ -266,6 +278,24 @@ def end_login(db: Session, *, commit: bool = True) -> None:
             db.commit()
         session.pop(LOGIN_KEY, None)
         g.pop("raazdar_login", None)
+
+
+def end_tagged_logins(db: Session, tags: Sequence[str], *, keep: str) -> int:
+    """Delete every login row carrying one of `tags` but the row `keep`; return how many.
+
+    A source's login ends the account's others (`app.services.sources.login_tags`): a
+    phone taken with a live login kept it, and the reply-opening key its row holds,
+    until its idle deadline, and signing in elsewhere ended nothing. No commit.
+    """
+    ended = db.execute(
+        delete(SessionRow)
+        .where(SessionRow.login_tag.in_(tags), SessionRow.id != keep)
+        .returning(SessionRow.id)
+    ).scalars()
+    rows = list(ended)
+    for row_id in rows:
+        _ends().forget(row_id)
+    return len(rows)
 
 
 def end_staff_logins(db: Session, staff_id: str) -> None:

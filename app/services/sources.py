@@ -10,6 +10,7 @@ server generated for that visitor, so it is never a way to log in.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -38,6 +39,7 @@ from crypto import (
 from crypto.encoding import b64decode, b64encode
 
 _OFFER_PERSON = b"rz-codename-offer"
+_LOGIN_TAG_PERSON = b"raazdar source login tag v1:"
 # Built once: a statement is immutable, and building it costs more than running it.
 _FIND_ACCOUNT = select(Source.id).where(Source.lookup_tag == bindparam("tag"))
 _ACCOUNT_KEY = select(Source.public_key).where(Source.id == bindparam("id"))
@@ -68,6 +70,24 @@ class SignedIn:
             return cls(str(value["id"]), PrivateKey(b64decode(str(value["sk"]), length=32)))
         except (KeyError, ValueError, CryptoError):
             return None
+
+
+def login_tags(who: SignedIn) -> tuple[str, str]:
+    """The tags of `who`'s logins made today and yesterday: today's first.
+
+    A keyed digest of the account's own key and the day, so only whoever holds the
+    codename makes it, and a copy of the database cannot tell whose login a row is, nor
+    link one account's logins of different days. A login lives two hours at most: one
+    of yesterday's may still be live.
+    """
+    key = who.private_key.secret_bytes()
+    day = today()
+    return (_login_tag(key, day), _login_tag(key, day - dt.timedelta(days=1)))
+
+
+def _login_tag(key: bytes, day: dt.date) -> str:
+    text = _LOGIN_TAG_PERSON + day.isoformat().encode()
+    return hashlib.blake2b(text, key=key, digest_size=16).hexdigest()
 
 
 def derive(codename: str) -> SourceKeys:

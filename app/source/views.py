@@ -103,12 +103,18 @@ def _add_login(who: sources_service.SignedIn) -> sessions.NewLogin:
     db = db_session()
     sessions.end_login(db, commit=False)
     config = current_app.config
-    return sessions.add_login(
+    tags = sources_service.login_tags(who)
+    login = sessions.add_login(
         db,
         {"source": who.to_session()},
         lifetime=int(config["SOURCE_SESSION_MAX_SECONDS"]),
         idle=int(config["SESSION_IDLE_SECONDS"]),
+        login_tag=tags[0],
     )
+    # The account's other logins end: a phone taken with one opens nothing once its
+    # owner signs in elsewhere (docs/PROTOCOL.md §18.1).
+    sessions.end_tagged_logins(db, tags, keep=login.row_id)
+    return login
 
 
 def _sign_in_nobody() -> None:
@@ -119,12 +125,16 @@ def _sign_in_nobody() -> None:
     """
     db = db_session()
     config = current_app.config
+    nobody = sources_service.SignedIn.decoy()
+    tags = sources_service.login_tags(nobody)
     sessions.add_decoy_login(
         db,
-        {"source": sources_service.SignedIn.decoy().to_session()},
+        {"source": nobody.to_session()},
         lifetime=int(config["SOURCE_SESSION_MAX_SECONDS"]),
         idle=int(config["SESSION_IDLE_SECONDS"]),
+        login_tag=tags[0],
     )
+    sessions.end_tagged_logins(db, tags, keep="")
     db.commit()
 
 

@@ -94,6 +94,7 @@ def test_the_migrations_form_one_line() -> None:
         "0020_restore2",
         "0021_staff4",
         "0023_seize2",
+        "0024_login3",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]
