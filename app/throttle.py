@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import case, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -69,12 +69,22 @@ def record_failure(session: Session, bucket: str, seconds: int) -> None:
     record_failures(session, [(bucket, seconds)])
 
 
-def record_failures(session: Session, counted: Sequence[tuple[str, int]]) -> None:
-    """Count one failure in each `(bucket, seconds)`, in one commit (`record_failure`)."""
+def record_failures(
+    session: Session,
+    counted: Sequence[tuple[str, int]],
+    *,
+    before_commit: Callable[[], None] | None = None,
+) -> None:
+    """Count one failure in each `(bucket, seconds)`, in one commit (`record_failure`).
+
+    `before_commit` adds what it will to that transaction, the counts made.
+    """
     for _attempt in range(3):
         try:
             for bucket, seconds in counted:
                 _count(session, bucket, seconds)
+            if before_commit is not None:
+                before_commit()
             session.commit()
             return
         except IntegrityError:

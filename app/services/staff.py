@@ -528,6 +528,7 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
         _check_throttle(session, bucket)
     except ThrottledError:
         session.rollback()
+        throttle.record_none(session, 2)  # silent, it said which password was right
         return None
     if not account.totp_enrolled:
         if not _settle(session, account, password):
@@ -647,14 +648,19 @@ def _refuse(session: Session, bucket: str, account: StaffAccount | None) -> None
     """Count a failure; audit the moment a real account becomes locked, once per window."""
     session.rollback()
     window = int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"])
-    throttle.record_failures(session, [(bucket, window), (_daily(bucket), _DAY)])
-    if account is None:
-        return
-    try:
-        _check_throttle(session, bucket)
-    except ThrottledError:
-        audit.record(session, LOGIN_ACTOR, "staff-login-throttled", username=account.username)
-        session.commit()
+
+    def audit_if_locked() -> None:
+        # In the counts' commit: one of its own, at the lock, said the password was right.
+        if account is None:
+            return
+        try:
+            _check_throttle(session, bucket)
+        except ThrottledError:
+            audit.record(session, LOGIN_ACTOR, "staff-login-throttled", username=account.username)
+
+    throttle.record_failures(
+        session, [(bucket, window), (_daily(bucket), _DAY)], before_commit=audit_if_locked
+    )
 
 
 def _lift_throttle(session: Session, account: StaffAccount) -> None:

@@ -74,3 +74,17 @@ def test_a_wrong_password_writes_what_a_wrong_code_behind_the_right_one_writes(
     assert wrong_password == wrong_code, (
         f"a wrong password committed {wrong_password}, a wrong code {wrong_code}"
     )
+
+
+def test_a_throttled_accounts_right_password_writes_what_a_wrong_one_writes(app: Flask) -> None:
+    # Throttled, the right password tries no code and counts nothing: it must still commit
+    # what a wrong password's stand-in counts commit, or the silence names it.
+    alice = make_staff(app, "alice")
+    client = staff_client(app)
+    _written(app, client, alice, "a first login meets the other hosts' keys (runshare)")
+    for _ in range(int(app.config["STAFF_LOGIN_FAILURES"])):
+        # The count that locks the account commits its audit entry with it: one commit.
+        assert len(_written(app, client, alice, alice.password)) == 1
+    right = _written(app, client, alice, alice.password)
+    wrong = _written(app, client, alice, "not the password at all")
+    assert right == wrong, f"throttled, the right password committed {right}, a wrong one {wrong}"
