@@ -98,7 +98,6 @@ def test_the_page_after_a_right_login_does_not_say_how_many_replies_wait(
         right.append(_timed_login(app, page.fields["codename"])[1])
         wrong.append(_timed_login(app, generate_codename())[1])
     slow, fast = statistics.median(right) * 1000, statistics.median(wrong) * 1000
-    print(f"{_REPLIES} replies: {slow:.1f} ms right, {fast:.1f} ms wrong")
     assert slow <= 1.5 * fast + 2, f"{_REPLIES} replies: {slow:.1f} ms right, {fast:.1f} ms wrong"
 
 
@@ -135,5 +134,4 @@ def test_a_report_sent_after_its_login_ended_takes_as_long_with_a_wrong_codename
         assert 'class="filed"' not in shown
         wrong.append(took)
     slow, fast = statistics.median(right) * 1000, statistics.median(wrong) * 1000
-    print(f"a report after its login: {slow:.1f} ms right, {fast:.1f} ms wrong")
     assert slow <= 1.5 * fast + 2, f"{slow:.1f} ms right, {fast:.1f} ms wrong"
