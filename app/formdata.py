@@ -10,6 +10,10 @@ limits are Werkzeug's: the same `stream_factory`, `max_form_memory_size`,
 `max_form_parts`, charset rule and `FileStorage` results, except that
 `max_form_memory_size` bounds the text fields of a request together, not each,
 and the parts' header blocks are bounded together too (`MAX_HEADERS_BYTES`).
+Before each file part, `before_file` (if given) is shown the text fields that
+came before it, so a request can decide what its files' sink is from them (a
+report's form whose CSRF token fails has its files dropped, never sealed:
+`app.uploads.SealingRequest`).
 
 It is strict where RFC 7578 is: lines end in CRLF, the body ends with the
 closing delimiter, header lines are not folded, and a part without a
@@ -52,6 +56,8 @@ _BLANK_LINE: Final = b"\r\n\r\n"
 _PLAIN_FIELD: Final = re.compile(r'form-data; name="([A-Za-z0-9_.-]{1,64})"')
 
 Readinto = Callable[[memoryview], int | None]
+# Shown the text fields so far before each file part is streamed (`StreamingMultiPartParser`).
+BeforeFile = Callable[[list[tuple[str, str]]], None]
 
 
 class _Body:
@@ -126,9 +132,16 @@ def _readinto_of(stream: IO[bytes]) -> Readinto:
 class StreamingMultiPartParser(MultiPartParser):
     """Werkzeug's `MultiPartParser` with `parse` replaced by a reader that does not copy."""
 
-    def __init__(self, *args: Any, read_size: int = READ_SIZE, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        read_size: int = READ_SIZE,
+        before_file: BeforeFile | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.read_size = read_size
+        self.before_file = before_file
         self.text_bytes = 0
         self.header_bytes = 0
 
@@ -177,6 +190,8 @@ class StreamingMultiPartParser(MultiPartParser):
                 value = self._read_field(body, delimiter, headers)
                 fields.append((name, value))
             else:
+                if self.before_file is not None:
+                    self.before_file(fields)
                 sink = self.start_file_streaming(File(name, filename, headers), content_length)
                 _copy_part(body, delimiter, sink.write)
                 sink.seek(0)
@@ -289,6 +304,9 @@ def _copy_part(body: _Body, delimiter: bytes, write: Callable[[memoryview], Any]
 class StreamingFormDataParser(FormDataParser):
     """Werkzeug's form parser, reading multipart bodies with `StreamingMultiPartParser`."""
 
+    # Passed on to the multipart parser (`StreamingMultiPartParser.before_file`).
+    before_file: BeforeFile | None = None
+
     def _parse_multipart(
         self,
         stream: IO[bytes],
@@ -304,6 +322,7 @@ class StreamingFormDataParser(FormDataParser):
             max_form_memory_size=self.max_form_memory_size,
             max_form_parts=self.max_form_parts,
             cls=self.cls,
+            before_file=self.before_file,
         )
         form, files = parser.parse(stream, boundary, content_length)
         return stream, form, files

@@ -13,10 +13,12 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any, BinaryIO, Final
 
-from flask import Request
+from flask import Request, current_app, request
+from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
+from wtforms import ValidationError
 
 from app.errors import AppError, BodyCutShort, malformed_body
 from app.formdata import StreamingFormDataParser
@@ -93,6 +95,45 @@ class OverLimit(SealedUploads):
         return _Drop()
 
 
+class FilesBeforeToken(AppError):
+    """A report's files came with no valid CSRF token before them: dropped, never sealed.
+
+    Browsers send the form's token first (it is the form's first field). A form
+    whose token fails would be refused once read whole; sealing and writing its
+    files first gave a flood the server's disk to spend, envelope by envelope,
+    with no token at all. Its words go back to the source, as for a body cut short.
+    """
+
+    status = 400
+    gives_form_back = True
+
+
+class TokenRefused(SealedUploads):
+    """The file parts of a report whose form's CSRF token failed before them: named, dropped.
+
+    Nothing is sealed or written; each part's name and type are kept, so the page
+    giving the form back can name the files to attach again.
+    """
+
+    def __init__(self, max_files: int) -> None:
+        self._max_files = max_files
+        self.staged = []
+
+    def open(self, content_type: str | None, filename: str | None) -> Any:
+        """Drop one file part as it arrives, keeping its name."""
+        if sum(1 for s in self.staged if s.started) >= self._max_files:
+            raise RequestEntityTooLarge("too many files")
+        dropped = _NamedDrop(
+            Metadata(
+                kind="file",
+                content_type=clean_content_type(content_type),
+                filename=clean_filename(filename),
+            )
+        )
+        self.staged.append(dropped)  # type: ignore[arg-type]
+        return dropped
+
+
 class _Drop:
     """A sink for file parts sent where no upload is expected: the bytes go nowhere."""
 
@@ -104,6 +145,42 @@ class _Drop:
 
     def read(self, size: int = -1) -> bytes:
         return b""
+
+
+class _NamedDrop(_Drop):
+    """A dropped file part that keeps its name, and whether any byte of it came."""
+
+    def __init__(self, metadata: Metadata) -> None:
+        self.metadata = metadata
+        self.started = False
+
+    def write(self, data: bytes) -> int:
+        self.started = self.started or len(data) > 0
+        return len(data)
+
+    def discard(self) -> None:
+        """Nothing was kept."""
+
+
+def _token_holds(fields: list[tuple[str, str]]) -> bool:
+    """Say whether the CSRF token the form sent before its files is one Flask-WTF will take.
+
+    Found as `CSRFProtect` finds it once the form is read (the field, a prefixed field,
+    then the headers), and checked by the same `validate_csrf`.
+    """
+    config = current_app.config
+    if not config.get("WTF_CSRF_ENABLED", True) or not config.get("WTF_CSRF_CHECK_DEFAULT", True):
+        return True  # nobody checks it, so nothing waits on it
+    name = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    token = next((v for k, v in fields if k == name and v), None)
+    token = token or next((v for k, v in fields if k.endswith(name) and v), None)
+    headers = config.get("WTF_CSRF_HEADERS", ())
+    token = token or next((request.headers[h] for h in headers if request.headers.get(h)), None)
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        return False
+    return True
 
 
 class _LargeReads:
@@ -262,7 +339,17 @@ class SealingRequest(Request):
         """Parse strictly: Werkzeug would read a malformed or truncated body as an empty form."""
         parser = super().make_form_data_parser()
         parser.silent = False
+        if isinstance(parser, StreamingFormDataParser):
+            parser.before_file = self._before_file
         return parser
+
+    def _before_file(self, fields: list[tuple[str, str]]) -> None:
+        """Before a report's first file part, drop its files unless its CSRF token holds."""
+        uploads = self.sealed_uploads
+        if type(uploads) is not SealedUploads or uploads.staged or _token_holds(fields):
+            return  # no report's files; dropped already; checked at the first file; or good
+        self.sealed_uploads = TokenRefused(uploads._max_files)
+        self.cut_short = FilesBeforeToken("files-before-token")
 
     def _load_form_data(self) -> None:
         try:

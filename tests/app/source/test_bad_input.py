@@ -7,15 +7,17 @@ import json
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.models import Throttle
+from app.models import Item, Throttle
 from app.settings import set_setting
 from app.source.forms import MAX_MESSAGE_CHARS
-from crypto import generate_codename
+from app.store import EnvelopeStore
+from crypto import Metadata, generate_codename
 from crypto.codename import wordlist
 from tests.app.support import (
     FilePart,
@@ -30,6 +32,7 @@ from tests.app.support import (
     multipart,
     opened_envelopes,
     refusal_said,
+    row_counts,
     staging_files,
 )
 
@@ -446,3 +449,75 @@ def test_an_encoded_lone_surrogate_in_a_file_name_is_replaced(
     assert name is not None
     assert name.endswith("x.txt")
     assert all(not 0xD800 <= ord(c) <= 0xDFFF for c in name)
+
+
+# --- Files before the form's token ---------------------------------------------
+
+
+@pytest.fixture
+def stagings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the file parts the store began to seal, as the request streamed them."""
+    begun: list[str] = []
+    stage = EnvelopeStore.stage
+
+    def counted(store: EnvelopeStore, recipients: list[Any], metadata: Metadata) -> Any:
+        begun.append(metadata.filename or "")
+        return stage(store, recipients, metadata)
+
+    monkeypatch.setattr(EnvelopeStore, "stage", counted)
+    return begun
+
+
+_FLOOD_FILES: list[FilePart] = [
+    ("files", f"f{n}.jpg", b"\xff\xd8\xff" + b"x" * 4096, "image/jpeg") for n in range(5)
+]
+
+
+@pytest.mark.parametrize("token", ["forged", None], ids=["forged-token", "no-token"])
+def test_a_forms_files_are_never_sealed_before_its_token_holds(
+    app: Flask, instance: Path, visitor: Visitor, stagings: list[str], token: str | None
+) -> None:
+    # A flood with no cookie, or any token, had every file of its form sealed to the
+    # keyring, written to staging and forced to disk, before the CSRF check refused
+    # the form read whole: the server's disk in the flood's hands, file by file.
+    page = visitor.start()
+    fields = [(k, v) for k, v in page.fields.items() if k != "csrf_token"]
+    if token is not None:
+        fields.insert(0, ("csrf_token", token))
+    body, content_type = multipart([*fields, ("message", ECHO)], _FLOOD_FILES)
+    response = visitor.client.post("/submit", data=body, content_type=content_type)
+    assert stagings == [], f"{len(stagings)} file(s) sealed before the token was checked"
+    # The words still go back, as they did when the files were sealed first.
+    assert response.status_code == 400
+    assert ECHO in message_box(response.get_data(as_text=True))
+    assert_nothing_stored(app, instance)
+
+
+def test_a_token_sent_after_the_files_files_nothing_without_them(
+    app: Flask, instance: Path, visitor: Visitor, stagings: list[str]
+) -> None:
+    # A client that puts the token last: its files were dropped unsealed, so the report
+    # must not be filed without them; its words go back, its files named to attach again.
+    page = visitor.start()
+    fields = [(k, v) for k, v in page.fields.items() if k != "csrf_token"]
+    fields += [("message", ECHO), ("csrf_token", page.fields["csrf_token"])]
+    files = _FLOOD_FILES[:1]
+    first, _ = multipart(fields[:-1], files, boundary="b0undary")
+    last, content_type = multipart(fields[-1:], boundary="b0undary")
+    # The token's part goes after the file's: the two bodies joined at their delimiter.
+    body = first[: first.rindex(b"--b0undary--")] + last[last.index(b"--b0undary") :]
+    response = visitor.client.post("/submit", data=body, content_type=content_type)
+    assert stagings == []
+    shown = response.get_data(as_text=True)
+    assert ECHO in message_box(shown)
+    assert "f0.jpg" in refusal_said(shown)
+    assert_nothing_stored(app, instance)
+
+
+def test_a_forms_files_behind_its_token_are_sealed_as_they_stream(
+    app: Flask, instance: Path, visitor: Visitor, stagings: list[str]
+) -> None:
+    page = visitor.start()
+    visitor.filed(visitor.send(page, "with a picture", _FLOOD_FILES[:2]))
+    assert {"f0.jpg", "f1.jpg"} <= set(stagings)
+    assert row_counts(app, Item)["items"] == 3
