@@ -123,22 +123,54 @@ def empty_wal(dbapi_connection: Any) -> bool:
     A reader still in the WAL makes the copy give up (busy): the WAL, frames and
     all, is then emptied again on a thread of its own until it is (`_Retry`), not
     left for the next write, nor for SQLite to delete unwritten at the last close.
+    The emptying runs on a connection of its own (`_empty_apart`), never on the
+    one that wrote: SQLite writes into the WAL's header how many times the writing
+    connection started the WAL again (`nCkpt`, from its opening), and a pool's
+    connection that emptied after each of its writes counted them there, from
+    the worker's start, for a disk seized between a write and its emptying. A
+    connection that only empties writes no frame, so no header; every writer's
+    count stays 0, and SQLite then draws the header's salts at random.
     Says whether it was emptied.
     """
     path = ""
-    emptied = False
     with contextlib.suppress(sqlite3.Error):
-        cursor = dbapi_connection.cursor()
-        try:
-            path = _main_path(dbapi_connection)
-            cursor.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
-            emptied = checkpoint(dbapi_connection)
-        finally:
-            cursor.execute("PRAGMA busy_timeout = 30000")
-            cursor.close()
-    if not emptied and path:
+        path = _main_path(dbapi_connection)
+    if not path:
+        return _empty_in_memory(dbapi_connection)
+    emptied = _empty_apart(path)
+    if not emptied:
         _Retry.of(path).soon()
     return emptied
+
+
+def _empty_in_memory(dbapi_connection: Any) -> bool:
+    """Empty the WAL of a database with no file (or none named) on its own connection."""
+    with contextlib.suppress(sqlite3.Error):
+        return checkpoint(dbapi_connection)
+    return False
+
+
+def _empty_apart(path: str) -> bool:
+    """Empty the WAL of the database at `path` on a connection of its own; say whether it was.
+
+    The connection opens the database only if it is still there (`mode=rw`): a
+    database removed meanwhile is not made again, empty; it counts as emptied.
+    """
+    if not os.path.exists(path):
+        return True
+    uri = f"file:{urllib.parse.quote(path)}?mode=rw"
+    try:
+        connection = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+    except sqlite3.Error:
+        return not os.path.exists(path)
+    try:
+        connection.execute("PRAGMA temp_store = MEMORY")
+        connection.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
+        return checkpoint(connection)
+    except sqlite3.Error:
+        return False
+    finally:
+        connection.close()
 
 
 def _main_path(dbapi_connection: Any) -> str:
@@ -197,21 +229,7 @@ class _Retry:
 
     def _try(self) -> bool:
         """One emptying on a connection of its own; a database gone counts as emptied."""
-        if not os.path.exists(self._path):
-            return True
-        uri = f"file:{urllib.parse.quote(self._path)}?mode=rw"
-        try:
-            connection = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
-        except sqlite3.Error:
-            return not os.path.exists(self._path)
-        try:
-            connection.execute("PRAGMA temp_store = MEMORY")
-            connection.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
-            return checkpoint(connection)
-        except sqlite3.Error:
-            return False
-        finally:
-            connection.close()
+        return _empty_apart(self._path)
 
 
 @atexit.register

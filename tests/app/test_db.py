@@ -650,3 +650,41 @@ def test_the_wal_index_counts_no_write_since_the_server_started(app: Flask) -> N
     )
     with app.extensions["raazdar.db"].new_session() as session:
         assert len(session.scalars(select(Item.id)).all()) >= 4
+
+
+def wal_header(wal: Path) -> tuple[int, int, int]:
+    """The WAL header's checkpoint counter and two salts (big-endian), as a seizer reads them."""
+    counter, salt1, salt2 = struct.unpack_from(">3I", wal.read_bytes(), 12)
+    return counter, salt1, salt2
+
+
+def test_the_wal_header_counts_no_write_since_the_connection_opened(tmp_path: Path) -> None:
+    """The WAL's header, there from a write to its emptying, keeps the writer's checkpoint count.
+
+    SQLite writes into it how many times the writing connection started the WAL
+    again (`nCkpt`), counted from the connection's opening: a pool's connection,
+    open from the worker's start, emptied the WAL after its own writes and so
+    went up by one at each. A disk seized while a report's frames waited (a power
+    cut after the commit, a reader holding the WAL) said how many writes that
+    connection had made since the server started. Each emptying is now done on
+    a connection of its own, which writes no frame.
+    """
+    database = tmp_path / "raazdar.db"
+    engine = app_db.make_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE items (id TEXT PRIMARY KEY)")
+    seen = []
+    try:
+        for n in range(3):
+            with engine.connect() as connection:
+                connection.exec_driver_sql("INSERT INTO items VALUES (?)", (str(n),))
+                connection.commit()
+                seen.append(wal_header(Path(f"{database}-wal")))  # committed, not yet emptied
+            assert Path(f"{database}-wal").stat().st_size == 0
+    finally:
+        engine.dispose()
+    counters = [counter for counter, _salt1, _salt2 in seen]
+    assert counters == [0, 0, 0], f"the WAL header counted the writes: {counters}"
+    salts = [salt1 for _counter, salt1, _salt2 in seen]
+    steps = [(b - a) % 2**32 for a, b in itertools.pairwise(salts)]
+    assert not all(0 < step < 1000 for step in steps), f"its first salt counted them: {salts}"
