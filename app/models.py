@@ -230,6 +230,21 @@ class ExportHead(Base):
     confirmed: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class ExportPress(Base):
+    """How many times one staff account pressed for an export that found nothing, since the sweep.
+
+    Audited at the next sweep as one entry per account (`app.operations.sweep`), not
+    at each press: an entry written at once stood in the log between the exports,
+    and one on the day of the export that found a report said it came after it.
+    """
+
+    __tablename__ = "export_presses"
+    __table_args__ = NO_ROWID
+
+    actor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    presses: Mapped[int] = mapped_column(Integer)
+
+
 class Setting(Base):
     """An instance setting an administrator can change, stored as JSON text."""
 

@@ -33,12 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.orm import Session
 
 from app import fsjournal
 from app.db import checkpoint
-from app.services import resumable
+from app.models import ExportPress
+from app.services import audit, resumable
 from app.settings import get_setting
 from app.store import EnvelopeStore
 
@@ -120,6 +121,7 @@ def sweep(
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
         with Session(engine) as session:
             uploads = resumable.renew(session, store)
+            audit_presses(session)
         rebuilt = compact(engine)
         refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads))
         _stamp(marker(store))
@@ -135,6 +137,23 @@ def sweep(
         journal_failed=failed,
         rebuild_waiting=not rebuilt,
     )
+
+
+def audit_presses(session: Session) -> int:
+    """Audit each account's presses for an export that found nothing since the last sweep.
+
+    One entry per account (`export-nothing`, with the count), in the order of the
+    accounts' names, under the sweep's day: the presses stand nowhere among the
+    day's exports, so none says a report came after it. Taken and cleared in one
+    statement, so a press counted meanwhile is never lost. Returns the entries made.
+    """
+    taken = session.execute(
+        delete(ExportPress).returning(ExportPress.actor, ExportPress.presses)
+    ).all()
+    for actor, presses in sorted(taken):
+        audit.record(session, actor, "export-nothing", presses=presses)
+    session.commit()
+    return len(taken)
 
 
 def held_still(store: EnvelopeStore) -> contextlib.AbstractContextManager[None]:

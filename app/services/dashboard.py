@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, Final
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable
-from app.models import Item, Source, StaffAccount, today
+from app.models import ExportPress, Item, Source, StaffAccount, today
 from app.operations import retention, sweep
 from app.operations.exchange import (
     ApplySummary,
@@ -191,15 +191,10 @@ def export_download(
     # Exports the workstation has not confirmed: this one carries every item still here.
     again = unconfirmed(session) is not None
     if not again and not session.scalar(select(func.count()).select_from(Item).where(wanted)):
-        # Audited too: "nothing" until the minute a report comes dates it, as the dashboard's
+        # Counted too: "nothing" until the minute a report comes dates it, as the dashboard's
         # counts no longer do; every administrator sees whoever presses again and again.
         staff.hold_staff(session, account)
-        audit.record(
-            session,
-            account.username,
-            "export-nothing",
-            since=since.isoformat() if since is not None else None,
-        )
+        count_press(session, account.username)
         session.commit()
         return None
     services().manifest()  # refuse before writing anything if no keyring is in force
@@ -224,6 +219,24 @@ def export_download(
     # The bundle's number first: reviewers report a missing bundle by it.
     name = f"raazdar-export-{summary.sequence}-{today().isoformat()}-{summary.bundle_id[:8]}.rzb"
     return Download(dst, name, size, summary)
+
+
+def count_press(session: Session, actor: str) -> None:
+    """Count a press for an export that found nothing; the next sweep audits the count.
+
+    Audited at once (`export-nothing`), the press stood in the log before the export
+    that found the next report, on its day: the report came after it. Counted, it
+    stands nowhere among the exports. The account's row is held (`staff.hold_staff`),
+    so two presses of one account count one after the other.
+    """
+    counted = session.execute(
+        update(ExportPress)
+        .where(ExportPress.actor == actor)
+        .values(presses=ExportPress.presses + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not counted.rowcount:  # type: ignore[attr-defined]
+        session.add(ExportPress(actor=actor, presses=1))
 
 
 def apply_upload(session: Session, account: StaffAccount, src: BinaryIO) -> Upload:

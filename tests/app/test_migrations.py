@@ -95,6 +95,7 @@ def test_the_migrations_form_one_line() -> None:
         "0021_staff4",
         "0023_seize2",
         "0024_login3",
+        "0025_seize3",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]
