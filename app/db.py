@@ -443,6 +443,56 @@ def _renew_header(fd: int, header: bytes) -> None:
     os.pwrite(fd, renewed, 0)
 
 
+# Where the database header keeps its change counter and the counter its page count is
+# valid for (`version-valid-for`): SQLite trusts that count only while the two are equal.
+_CHANGE_COUNTER, _VALID_FOR = 24, 92
+
+
+def renew_change_counter(dbapi_connection: Any) -> bool:
+    """Give the database header's change counter a random value; say whether the WAL took it.
+
+    SQLite adds one to it at every commit that writes page 1: one that takes a free
+    page or grows the file (most submissions' do), a VACUUM. It never reads it in
+    WAL mode, and VACUUM carries it over, so from the database's creation it
+    counted them, purged reports' included, and two copies of the disk said how
+    many came in between. It is written, with the count it makes valid, through
+    SQLite's own descriptor (closing another would drop this process's locks on
+    the file), under the write lock and only while the WAL is empty (no frame of
+    page 1 hides the file's). A fresh connection then commits page 1 again: every
+    other connection, seeing a commit, drops the page 1 it kept, and the WAL holds
+    the new counter until the next emptying. A connection that committed page 1
+    from its old copy in between only puts the old counter back; nothing is lost.
+    """
+    path = _main_path(dbapi_connection)
+    fd = _descriptor_of(path) if path else None
+    if fd is None:
+        return False
+    try:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return False
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(f"{path}-wal").st_size:
+                return False
+        counter = secrets.token_bytes(4)
+        os.pwrite(fd, counter, _CHANGE_COUNTER)
+        os.pwrite(fd, counter, _VALID_FOR)
+        os.fsync(fd)
+    finally:
+        dbapi_connection.execute("COMMIT")
+    uri = f"file:{urllib.parse.quote(path)}?mode=rw"
+    try:
+        with contextlib.closing(
+            sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+        ) as fresh:
+            version = int(fresh.execute("PRAGMA user_version").fetchone()[0])
+            fresh.execute(f"PRAGMA user_version = {version}")
+    except sqlite3.Error:
+        return False  # the file has the new counter; a connection's old page 1 may put it back
+    return True
+
+
 def _descriptor_of(path: str) -> int | None:
     """A descriptor this process already holds open on `path` for writing, if any (Linux)."""
     target = os.path.realpath(path)

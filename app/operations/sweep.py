@@ -37,7 +37,7 @@ from sqlalchemy import Engine, delete, update
 from sqlalchemy.orm import Session
 
 from app import fsjournal
-from app.db import checkpoint
+from app.db import checkpoint, renew_change_counter
 from app.models import ExportPress
 from app.services import audit, resumable
 from app.settings import get_setting
@@ -212,6 +212,9 @@ def compact(engine: Engine) -> bool:
         _keep_pages(raw, pages)
         # The WAL's cut flushed: a power cut brings back no frame.
         rebuilt = _emptied(raw)
+        # The header's count of commits since the database was made, renewed and emptied.
+        if rebuilt and renew_change_counter(raw):
+            rebuilt = _emptied(raw)
     database = engine.url.database
     if database:
         path = Path(database)

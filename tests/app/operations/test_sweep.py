@@ -560,3 +560,44 @@ def test_a_reader_that_outlasts_the_compaction_leaves_the_sweep_saying_so(
         timer.join()
     assert not report.rebuild_waiting
     assert Path(f"{database}-wal").stat().st_size == 0
+
+
+def change_counter(database: Path) -> tuple[int, int]:
+    """The database header's change counter and the one its size is valid for, as a seizer reads."""
+    counter, valid_for = (
+        int.from_bytes(database.read_bytes()[at : at + 4], "big") for at in (24, 92)
+    )
+    return counter, valid_for
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_database_header_counts_no_commit_since_it_was_made(engine: Engine) -> None:
+    """SQLite adds one to the header's change counter at each commit that writes page 1.
+
+    A commit writes it whenever it takes a free page or grows the file (most
+    submissions' do, the sweep keeping its freed pages), and VACUUM carries the
+    counter over: from the database's creation, purges and sweeps included, it
+    counted them, and between two copies of the disk how many came in between.
+    The compaction now gives it a random value.
+    """
+    database = Path(str(engine.url.database))
+    compact(engine)
+    before, _valid_for = change_counter(database)
+    for n in range(5):
+        with Session(engine) as session:
+            rows = (f"{n}-{m:03d}-{secrets.token_hex(28)}" for m in range(100))  # new pages
+            session.add_all(Throttle(bucket=row, window=1, failures=1) for row in rows)
+            session.commit()
+    compact(engine)
+    after, valid_for = change_counter(database)
+    counted = (after - before) % 2**32
+    assert not 5 <= counted <= 12, f"the header counted the commits between two sweeps: {counted}"
+    assert valid_for == after  # the header's page count stays the one SQLite trusts
+    with Session(engine) as session:  # a connection that read the old header writes on
+        session.add(Throttle(bucket="after", window=1, failures=1))
+        session.commit()
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert raw.execute("SELECT count(*) FROM throttle").fetchone() == (501,)
