@@ -36,6 +36,7 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
                 guarded("secure-delete", lambda: _secure_delete(session)),
                 guarded("commit-times", lambda: _commit_times(session)),
                 guarded("vacuum-times", lambda: _vacuum_times(session)),
+                guarded("table-counts", lambda: _table_counts(session)),
                 guarded("statement-log", lambda: _statement_log(session)),
                 guarded("audit", lambda: _audit(session)),
                 guarded("retention", lambda: _retention(session, today)),
@@ -208,6 +209,37 @@ def _vacuum_times(session: Session) -> Check:
         "it comes within a minute of a burst of writes, so the times date logins or "
         "arrivals; once a sweep has turned it off, reset them as a superuser "
         "(SELECT pg_stat_reset(); in this database)",
+    )
+
+
+def _table_counts(session: Session) -> Check:
+    """Warn while PostgreSQL counts the writes to each table of ours (`track_counts`).
+
+    `pg_stat_user_tables` counts each table's inserts and deletes since its counters
+    were last reset: every report and source, purged ones included, and every login.
+    From PostgreSQL 16 on it also keeps when each index was last scanned, to the
+    millisecond: a codename's last try, a source's last read of replies. The app's
+    role can neither turn it off nor reset it (deploy/README.md §2.1).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return Check("table-counts", Status.OK, "SQLite counts no table's writes")
+    value, role = session.execute(
+        text("SELECT current_setting('track_counts'), current_user")
+    ).one()
+    session.rollback()
+    if value == "off":
+        return Check(
+            "table-counts", Status.OK, "PostgreSQL counts no writes to our tables (track_counts)"
+        )
+    return Check(
+        "table-counts",
+        Status.WARN,
+        f"PostgreSQL counts each table's inserts and deletes (track_counts is {value!r}): "
+        "its statistics count every report and source since they were last reset, "
+        "purged ones included, and from PostgreSQL 16 on keep when each index was last "
+        "read, to the millisecond; as a superuser: "
+        f"ALTER ROLE {role} SET track_counts = off; then SELECT pg_stat_reset(); "
+        "in this database",
     )
 
 
