@@ -30,7 +30,10 @@ VAULT_CONTEXT_PREFIX: Final = b"raazdar device vault v1\x00"
 VAULT_FLOOR: Final = 1024
 SALT_BYTES: Final = 16
 
-_NONCE_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+# A sealed record starts with its random nonce: a file of the record whose first NONCE_BYTES
+# are zeros was being overwritten, and opens no more (submit/state.py).
+NONCE_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+_NONCE_BYTES: Final = NONCE_BYTES
 _TAG_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
 
 

@@ -898,7 +898,14 @@ def carry(
         new_codename = read_codename(to_codename_file)
     with device_state(settings, codename) as state:
         vault = state_mod.device_vault(settings.root, new_codename, fast=settings.fast_kdf)
-        state_mod.carry(state, vault, forget=forget_old)
+        carried = state_mod.carry(state, vault, forget=forget_old)
+    if carried is None:
+        click.echo(
+            "Nothing left to do: the old codename keeps nothing on this device, and the new "
+            "one keeps its state (a `carry --forget` cut short had carried it).",
+            err=True,
+        )
+        return
     click.echo(
         "Carried: the new codename starts from the instance, pins and keyring this device "
         "verified; no pins file is needed for it.",

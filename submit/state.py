@@ -44,7 +44,7 @@ from crypto import CryptoError, Fingerprint, HybridPrivateKey, KdfParams, Signed
 from crypto.encoding import b64decode, b64encode, canonical_json
 from crypto.mask import MASK_KEY_BYTES
 from crypto.subkeys import ListRank
-from crypto.vault import Vault
+from crypto.vault import NONCE_BYTES, Vault
 from submit import sensitive
 from submit.errors import StateError
 
@@ -259,6 +259,9 @@ class State:
             return state
         except OSError as exc:
             raise StateError(f"cannot read {path}: {exc.strerror}") from exc
+        if forgotten(sealed):
+            # A `forget` cut short: gone, as it was meant to be (`sweep_killed` removes it).
+            return state
         try:
             data = vault.open(sealed, _CONTEXT) if vault is not None else b""
             obj = json.loads(data)
@@ -357,11 +360,16 @@ class State:
         _write_atomically(path, sealed)
 
     def forget(self) -> None:
-        """Remove everything this codename left here: its sealed state and envelopes."""
+        """Remove everything this codename left here: its sealed state and envelopes.
+
+        The state goes first, its nonce before the rest (`_zero`): a run killed at any
+        point leaves it whole or gone, never a state that opens without its envelopes.
+        What is left of either goes at the next run (`sweep_killed`).
+        """
         self.pending = None
-        shutil.rmtree(self.pending_dir, ignore_errors=True)
         if self.path is not None:
             _destroy(self.path)
+        shutil.rmtree(self.pending_dir, ignore_errors=True)
 
 
 # What a device keeps for no codename in particular: the salt, the lock, `--launch-tor`'s data.
@@ -441,8 +449,23 @@ def _held(path: Path) -> Iterator[int | None]:
 
 
 def _zero(fd: int) -> None:
-    os.pwrite(fd, bytes(os.fstat(fd).st_size), 0)
+    """Overwrite a file with zeros, its sealed nonce first, so no kill leaves part of it open.
+
+    Zeroed whole at once, a kill between pages (or a flat battery before the write
+    reached the flash, in whatever order its pages did) could leave the nonce with
+    the rest of the sealed text: whoever has the codename decrypts what is left.
+    With the nonce gone first, nothing of the file opens, and it reads as forgotten.
+    """
+    size = os.fstat(fd).st_size
+    os.pwrite(fd, bytes(min(size, NONCE_BYTES)), 0)
     os.fsync(fd)
+    os.pwrite(fd, bytes(size), 0)
+    os.fsync(fd)
+
+
+def forgotten(sealed: bytes) -> bool:
+    """Whether a sealed file's nonce is zeros: `_zero` began on it, and it never opens again."""
+    return sealed[:NONCE_BYTES] == bytes(NONCE_BYTES)
 
 
 def _destroy(path: Path) -> None:
@@ -571,7 +594,7 @@ def codenames_kept(root: Path) -> int:
         os.close(fd)
 
 
-def carry(state: State, to: Vault, *, forget: bool) -> State:
+def carry(state: State, to: Vault, *, forget: bool) -> State | None:
     """Give the codename of `to` what `state`'s pinned and verified; with `forget`, forget `state`.
 
     A new codename's state is sealed under it alone, so it cannot read what an earlier
@@ -580,8 +603,12 @@ def carry(state: State, to: Vault, *, forget: bool) -> State:
     are the instance, the pins, the codename parameters, the newest keyring and each
     reviewer's newest subkey list; never the reply keys, the replies shown or read, or an
     unfinished upload, which are the other account's. `state` is open, so the directory
-    is locked.
+    is locked. None: a `carry --forget` cut short had done it all, but say so.
     """
+    if forget and state.vault is not None and state.instance is None and state.pending is None:
+        done = State.load(state.root, to)
+        if done.instance is not None and to.name != state.vault.name:
+            return None
     if state.vault is None or state.instance is None or state.manifest is None:
         raise StateError(
             "nothing is pinned here for this codename",
@@ -590,24 +617,33 @@ def carry(state: State, to: Vault, *, forget: bool) -> State:
     if to.name == state.vault.name:
         raise StateError("the two codenames are the same")
     carried = State.load(state.root, to)
-    if carried.instance is not None or carried.pending is not None or carried.prekeys:
+    # The same carry again (one cut short before it forgot, say) changes nothing of it.
+    if carried.to_json() != _carried(state, carried).to_json() and (
+        carried.instance is not None or carried.pending is not None or carried.prekeys
+    ):
         raise StateError(
             "the new codename already keeps a state here",
-            hint="carry to a codename `raazdar-submit new` just made, before its first use (a "
-            "`carry --forget` cut short has carried already: `raazdar-submit forget` the old one)",
+            hint="carry to a codename `raazdar-submit new` just made, before its first use",
         )
     if forget and state.pending is not None:
         raise StateError(
             "this codename has an unfinished upload: --forget would lose it",
             hint="finish it with `send --resume`, or `send --discard` it, first",
         )
+    carried = _carried(state, State(state.root, vault=to))
+    carried.save()
+    if forget:
+        state.forget()
+    return carried
+
+
+def _carried(state: State, to: State) -> State:
+    """A copy of the empty state `to` given what `state` pinned and verified."""
+    carried = State(to.root, vault=to.vault)
     carried.instance, carried.authorities = state.instance, state.authorities
     carried.codename_salt, carried.codename_kdf = state.codename_salt, state.codename_kdf
     carried.manifest, carried.subkeys = state.manifest, dict(state.subkeys)
     carried.tofu = state.tofu
-    carried.save()
-    if forget:
-        state.forget()
     return carried
 
 
@@ -629,7 +665,9 @@ def sweep_killed(state: State) -> None:
     """
     with contextlib.suppress(OSError):
         for path in state.root.iterdir():
-            if _HALF_SAVED.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            if path.is_symlink() or not path.is_file():
+                continue
+            if _HALF_SAVED.fullmatch(path.name) or _forgotten_state(path):
                 with contextlib.suppress(OSError):
                     _destroy(path)
     recorded = {i.name for i in state.pending.items} if state.pending is not None else set()
@@ -641,6 +679,14 @@ def sweep_killed(state: State) -> None:
     if state.pending is None:
         with contextlib.suppress(OSError):
             state.pending_dir.rmdir()
+
+
+def _forgotten_state(path: Path) -> bool:
+    """Whether `path` is a codename's state a `forget` (any codename's) began to overwrite."""
+    if not path.name.endswith(STATE_SUFFIX):
+        return False
+    with path.open("rb") as file:
+        return forgotten(file.read(NONCE_BYTES))
 
 
 def clear_times(root: Path) -> None:

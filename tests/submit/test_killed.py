@@ -15,18 +15,22 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
 from crypto import HybridPrivateKey
+from submit.errors import StateError
 from tests.submit.support import Device, open_state
+from tests.submit.test_codenames import _carry
 
 _CLIENT: Final = (sys.executable, "-c", "from submit.cli import main; main()")
 _TREE: Final = Path(__file__).parents[2]
 # openat(2): 257 on x86-64, 56 on arm64.
 _OPENAT: Final = {"257", "56"}
+_PAGE: Final = 4096
 
 
 def _opening(pid: int) -> bool:
@@ -144,3 +148,97 @@ def test_a_state_directory_whose_filesystem_ignores_permissions_is_refused(
     assert written == [], f"the client wrote {written} where any app reads them"
     assert result.exit_code == 1, result.output
     assert "does not keep permissions" in result.stderr
+
+
+def _snapshots_of_a_run_killed_at_each_step(
+    device: Device, monkeypatch: pytest.MonkeyPatch, run: Callable[[], Any], into: Path
+) -> list[tuple[str, Path]]:
+    """Run `run` once, copying the state directory as a kill would leave it before each call
+    that changes a file, and halfway through each write of more than a page (the kernel
+    stops a write killed between its pages)."""
+    snapshots: list[tuple[str, Path]] = []
+
+    def snap(step: str) -> None:
+        copy = into / f"{len(snapshots):02d}"
+        shutil.copytree(device.state, copy)
+        snapshots.append((step, copy))
+
+    def killed_before(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            snap(f"before {name}")
+            if name == "pwrite" and len(args[1]) > _PAGE:
+                real(args[0], args[1][: len(args[1]) // 2], args[2])
+                snap("halfway through pwrite")
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("replace", "pwrite", "fsync", "unlink", "rmdir"):
+        monkeypatch.setattr(os, name, killed_before(name, getattr(os, name)))
+    try:
+        run()
+    finally:
+        monkeypatch.undo()
+    return snapshots
+
+
+def test_a_carry_forget_killed_at_any_step_leaves_the_old_state_whole_or_gone(
+    tmp_path: Path, device: Device, codename_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever takes the phone after a `carry --forget` killed midway (a flat battery), with
+    the old codename; and the source, running the same command again.
+
+    Before: killed after the new codename's state was saved, both stayed, and the same
+    command refused ("already keeps a state here"); killed while the old state was being
+    overwritten, it stayed as zeros under its name: the device still showed two codenames,
+    and every run of the old one, `forget` included, failed ("damaged: it does not open")."""
+    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    keys = open_state(device.state, codename_file).prekeys
+    assert keys
+    later = tmp_path / "later"
+    later.mkdir()
+    new = device.new_codename(later)
+    snapshots = _snapshots_of_a_run_killed_at_each_step(
+        device,
+        monkeypatch,
+        lambda: _carry(device, codename_file, new, "--forget"),
+        tmp_path / "killed",
+    )
+    assert len(snapshots) > 5, snapshots
+    broken = []
+    for step, phone in snapshots:
+        try:
+            left = open_state(phone, codename_file).prekeys
+        except StateError as exc:
+            broken.append(f"{step}: the old codename's runs fail: {exc}")
+            continue
+        if left not in ([], keys):
+            broken.append(f"{step}: the old codename's state is half-forgotten")
+        others = [p for p in phone.iterdir() if p.is_file() and not p.name.endswith(".json")]
+        holding = [p.name for p in others if keys[0] in _keys_at(p, phone, codename_file)]
+        if len(holding) > (1 if left else 0):
+            broken.append(f"{step}: a leftover still opens its replies: {holding}")
+        again = _carry(dataclasses.replace(device, state=phone), codename_file, new, "--forget")
+        kept = sorted(p.name for p in phone.glob("*.state"))
+        if again.exit_code != 0 or len(kept) != 1:
+            broken.append(f"{step}: run again, {again.exit_code}, {kept}: {again.stderr.strip()}")
+        elif open_state(phone, codename_file).instance is not None:
+            broken.append(f"{step}: run again, the old codename is not forgotten")
+    assert broken == [], "\n".join(broken)
+
+
+def _keys_at(path: Path, root: Path, codename: Path) -> list[HybridPrivateKey]:
+    """The reply keys the file at `path` holds, opened as the codename's state (none if it
+    does not open)."""
+    name = open_state(root, codename).path
+    assert name is not None
+    aside = root.parent / f"{root.name}-aside"
+    shutil.rmtree(aside, ignore_errors=True)
+    aside.mkdir()
+    shutil.copyfile(root / "device.json", aside / "device.json")
+    shutil.copyfile(path, aside / name.name)
+    try:
+        return open_state(aside, codename).prekeys
+    except StateError:
+        return []
