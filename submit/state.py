@@ -484,7 +484,12 @@ def device_vault(root: Path, codename: str, *, fast: bool = False) -> Vault:
     """
     path = root / DEVICE_FILE
     try:
-        obj = json.loads(path.read_bytes())
+        data = path.read_bytes()
+        if _removal_cut_short(root, data):
+            # The last codename's `forget` was killed as it removed the directory: the salt
+            # was being overwritten, and opens nothing any more. A new device starts here.
+            raise FileNotFoundError(path)
+        obj = json.loads(data)
     except FileNotFoundError:
         params = KdfParams.TESTING if fast else KdfParams.INTERACTIVE
         salt = Vault.new_salt()
@@ -505,6 +510,11 @@ def device_vault(root: Path, codename: str, *, fast: bool = False) -> Vault:
     except CryptoError as exc:
         raise StateError(f"{path} is damaged: {exc}") from exc
     return Vault.derive(codename, _decode(obj["salt"], 16), params)
+
+
+def _removal_cut_short(root: Path, device: bytes) -> bool:
+    """Whether `device.json` was being overwritten by `remove_if_unused` (no state is left)."""
+    return device[:1] == b"\0" and codenames_kept(root) == 0
 
 
 def private_dir(path: Path) -> Path:
@@ -660,8 +670,10 @@ def sweep_killed(state: State) -> None:
     their replies are read: opened with the codename, it would open those replies. A
     `send` killed while sealing leaves envelopes its state never recorded: they would
     stay for good (their size classes on the disk) and stop every later `send` of the
-    codename, whose first envelope's name they hold. Called with the directory locked,
-    so no other run is writing either.
+    codename, whose first envelope's name they hold. A `forget` killed midway leaves a
+    state whose nonce it overwrote, which opens nothing but counts a codename, or the
+    envelopes of a state already gone. Called with the directory locked, so no other
+    run is writing either.
     """
     with contextlib.suppress(OSError):
         for path in state.root.iterdir():
@@ -670,6 +682,13 @@ def sweep_killed(state: State) -> None:
             if _HALF_SAVED.fullmatch(path.name) or _forgotten_state(path):
                 with contextlib.suppress(OSError):
                     _destroy(path)
+    with contextlib.suppress(OSError):
+        for path in state.root.glob(f"*{PENDING_SUFFIX}"):
+            # A codename's envelopes with no state left to record them: its `forget` was
+            # cut short after the state went.
+            kept = path.with_name(path.name.removesuffix(PENDING_SUFFIX) + STATE_SUFFIX)
+            if not kept.exists() and path != state.pending_dir and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
     recorded = {i.name for i in state.pending.items} if state.pending is not None else set()
     with contextlib.suppress(OSError):
         for path in state.pending_dir.iterdir():

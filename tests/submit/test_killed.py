@@ -23,8 +23,9 @@ import pytest
 
 from crypto import HybridPrivateKey
 from submit.errors import StateError
-from tests.submit.support import Device, open_state
+from tests.submit.support import CuttingProxy, Device, open_state
 from tests.submit.test_codenames import _carry
+from tests.submit.test_seizure import _sent_then_cut
 
 _CLIENT: Final = (sys.executable, "-c", "from submit.cli import main; main()")
 _TREE: Final = Path(__file__).parents[2]
@@ -242,3 +243,45 @@ def _keys_at(path: Path, root: Path, codename: Path) -> list[HybridPrivateKey]:
         return open_state(aside, codename).prekeys
     except StateError:
         return []
+
+
+def test_a_forget_killed_at_any_step_leaves_no_state_without_its_envelopes_nor_them_without_it(
+    tmp_path: Path, server: str, authorities: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`forget` of a codename with an unfinished upload, killed at each step, then run again.
+
+    Before: killed while it removed the envelopes, the state stayed whole, naming
+    envelopes that were gone ("the state opens, 1 of its envelopes gone"); the state
+    removed first, its envelopes would stay with no state to remove them."""
+    proxy = CuttingProxy(server)
+    try:
+        device = Device(tmp_path / "state", proxy.url, authorities)
+        codename = _sent_then_cut(device, proxy, tmp_path)
+    finally:
+        proxy.close()
+    assert open_state(device.state, codename).pending is not None
+    snapshots = _snapshots_of_a_run_killed_at_each_step(
+        device,
+        monkeypatch,
+        lambda: device.run("forget", "--codename-file", str(codename)),
+        tmp_path / "killed",
+    )
+    broken = []
+    for step, phone in snapshots:
+        try:
+            state = open_state(phone, codename)
+        except StateError as exc:
+            broken.append(f"{step}: the codename's runs fail: {exc}")
+            continue
+        if state.pending is not None:
+            waiting = state.pending_dir
+            gone = [i.name for i in state.pending.items if not (waiting / i.name).is_file()]
+            if gone:
+                broken.append(f"{step}: the state opens, {len(gone)} of its envelopes gone")
+        again = dataclasses.replace(device, state=phone).run(
+            "forget", "--codename-file", str(codename)
+        )
+        left = sorted(p.name for p in phone.glob("*")) if phone.exists() else []
+        if again.exit_code != 0 or left:
+            broken.append(f"{step}: run again, {again.exit_code}, {left}: {again.stderr.strip()}")
+    assert broken == [], "\n".join(broken)
