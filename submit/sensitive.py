@@ -244,7 +244,10 @@ def edit_text(initial: str = "") -> str:
         draft = scratch / "draft.txt"
         draft.write_text(initial, "utf-8")
         env = {**os.environ, "TMPDIR": str(scratch)}
-        done = subprocess.run([*editor_command(editor), str(draft)], env=env, check=False)  # noqa: S603 - the person's own editor
+        # Named from the directory it is in: the editor's command line, which every user
+        # of the computer reads (`ps`), names no directory of this tool.
+        command = [*editor_command(editor), draft.name]
+        done = subprocess.run(command, env=env, cwd=scratch, check=False)  # noqa: S603 - the person's own editor
         if done.returncode != 0:
             raise click.ClickException(f"the editor exited with status {done.returncode}")
         return draft.read_text("utf-8")

@@ -9,8 +9,8 @@ STUB = """#!{python}
 import json, os, sys
 draft = sys.argv[-1]
 with open({record!r}, "w") as out:
-    seen = os.listdir(os.path.dirname(draft))
-    json.dump({{"argv": sys.argv, "env": dict(os.environ), "dir": seen}}, out)
+    seen = os.listdir(os.path.dirname(os.path.abspath(draft)))
+    json.dump({{"argv": sys.argv, "env": dict(os.environ), "dir": seen, "cwd": os.getcwd()}}, out)
 with open(draft, "a") as out:
     out.write("written in the editor")
 """

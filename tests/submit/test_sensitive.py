@@ -33,7 +33,8 @@ def test_a_known_editor_gets_its_no_trace_options_and_a_draft_in_memory(
     if name != "nano":
         assert argv[1:4] == ["-n", "-i", "NONE"]
         assert set(argv[5].split()) >= {"noundofile", "noswapfile", "nobackup", "nowritebackup"}
-    draft = Path(argv[-1])
+    assert argv[-1] == "draft.txt"
+    draft = Path(seen["cwd"]) / argv[-1]
     ram = sensitive.ram_dir()
     assert ram is not None
     assert draft.is_relative_to(ram)
