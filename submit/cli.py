@@ -285,8 +285,8 @@ def read_codename(path: Path | None) -> str:
         sensitive.warn_on_disk(
             path,
             "the codename",
-            "type it at the prompt instead (leave out --codename-file), or keep the file in "
-            "memory (/dev/shm)",
+            "type it at the prompt instead (leave out --codename-file)"
+            + sensitive.or_in_memory("keep the file in memory"),
         )
         text = read_text_quietly(path)
     return check_codename(text)
@@ -370,7 +370,7 @@ def new(settings: Settings) -> None:
         sensitive.warn_on_disk(
             out,
             "the codename",
-            "print it to the terminal and write it down, or into memory (/dev/shm)",
+            "print it to the terminal and write it down" + sensitive.or_in_memory("into memory"),
         )
     click.echo(codename)
     if not settings.no_state and state_mod.codenames_kept(settings.root):
@@ -846,7 +846,7 @@ def _warn_pins_kept_here(root: Path) -> None:
     """Warn when the pins go into a file on the filesystem the state is on: the device's own.
 
     They name the instance, which the sealed state keeps from whoever takes the device.
-    A stick or a card is another filesystem; so is memory (/dev/shm).
+    A stick or a card is another filesystem; so is memory (/dev/shm on a Linux computer).
     """
     out = sensitive.output_file()
     try:

@@ -201,6 +201,18 @@ def ram_dir() -> Path | None:
     return None
 
 
+def or_in_memory(advice: str) -> str:
+    """`, or ADVICE (DIR)` naming this device's memory-backed directory; a phone with none
+    (Termux), told to use /dev/shm, would find no such place or make one on its flash."""
+    found = ram_dir()
+    if found is None:
+        return (
+            "; this device has no directory in memory (Termux has none): any file is written "
+            "on its storage"
+        )
+    return f", or {advice} ({found})"
+
+
 def typed_text() -> str:
     """The report typed at the terminal, kept in memory: for a device with no memory-backed dir.
 

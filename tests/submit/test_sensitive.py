@@ -9,8 +9,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from submit import sensitive
+from submit.cli import cli
 from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.editor import stub_editor
 from tests.submit.support import Device
@@ -137,3 +139,26 @@ def test_a_codename_file_in_memory_draws_no_warning(device: Device, codename_fil
     finally:
         in_memory.unlink()
         in_memory.parent.rmdir()
+
+
+def test_on_a_phone_with_no_memory_directory_no_hint_names_one(
+    tmp_path: Path, device: Device, codename_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Termux, as it is: no /dev/shm, no $XDG_RUNTIME_DIR, every filesystem on the flash.
+    Before: the warnings sent the frightened source to keep the codename in "memory
+    (/dev/shm)", which does not exist there, so a `> /dev/shm/codename` failed, or they
+    made that directory on the flash."""
+    mounts = tmp_path / "mounts"
+    mounts.write_text("/dev/block/dm-5 / f2fs rw,lazytime 0 0\n")
+    monkeypatch.setattr(sensitive, "_MOUNTS", mounts)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setattr(sensitive, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
+    read = device.run("replies", "--codename-file", str(codename_file))
+    monkeypatch.setattr(sensitive, "output_file", lambda: tmp_path / "codename.txt")
+    made = CliRunner().invoke(cli, ["--state", str(device.state), "new"])
+    said = " ".join((read.stderr + made.stderr).split())
+    assert said.count("is on a disk") == 2, said
+    assert "/dev/shm" not in said, said
+    assert "or keep the file in memory" not in said, said
+    for told in ("written on its storage", "type it at the prompt", "write it down"):
+        assert told in said, said
