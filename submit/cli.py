@@ -552,6 +552,15 @@ def _tell_cleaned(path: Path, cleaned: Cleaned) -> None:
 def replies(settings: Settings, codename_file: Path | None, delete: bool) -> None:
     """Fetch the replies to your reports and open them on this device."""
     codename = read_codename(codename_file)
+    if (out := sensitive.output_file()) is not None:
+        # Said before anything is fetched: a forward-secret reply's key is deleted here as
+        # it is shown, but not this copy of its text.
+        sensitive.warn_on_disk(
+            out,
+            "the replies' text (a forward-secret one's too: its key is deleted here, this "
+            "copy of it is not)",
+            "read them on the terminal" + sensitive.or_in_memory("print them into memory"),
+        )
     shown: list[int] = []
     try:
         with (

@@ -18,8 +18,10 @@ from app.models import Reply
 from app.services.replies import post_reply
 from crypto import HybridPrivateKey, PrivateKey, seal_bytes
 from crypto.reply import reply_content
+from submit.sensitive import on_disk
 from tests.app.support import db_session, envelope_files, reply_to, reviewer_keys, source_id
 from tests.submit.support import Device, open_state
+from tests.submit.test_codenames import _printed_to_file
 
 ASKED = "Which police station, and which night?"
 THANKS = "Thank you. We have what we need for now."
@@ -134,3 +136,25 @@ def test_a_seized_phone_keeps_no_trace_of_replies_read_once_the_server_holds_non
     assert open_state(device.state, codename_file).shown == {}, (
         "the seized state still names replies read here, and their days"
     )
+
+
+def test_replies_printed_into_a_file_on_a_disk_are_named_before_they_are_fetched(
+    device: Device, codename_file: Path, app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    """A frightened source keeps what the reviewers asked: `replies > replies.txt`. Whoever
+    takes the phone reads that file, or its freed blocks after removal: a forward-secret
+    reply's key is deleted here, the copy of its text is not. Before: "no word of it"."""
+    codename = reported(device, codename_file)
+    prekey = open_state(device.state, codename_file).prekeys[0]
+    seal_reply(app, instance, codename, ASKED, prekey)
+    kept = tmp_path / "replies.txt"
+    said = _printed_to_file(
+        device.arguments("replies", "--codename-file", str(codename_file)), kept
+    )
+    assert ASKED in kept.read_text()
+    # Where the tests' temporary directory is itself in memory, there is nothing to say.
+    warned = f"{kept} is on a disk: the replies' text" in " ".join(said.split())
+    assert warned == on_disk(kept), f"no word of it: {said!r}"
+    if warned:
+        flat = " ".join(said.split())
+        assert flat.index("the replies' text") < flat.index("stay on the server"), "told after"
