@@ -234,6 +234,7 @@ def connected(
             )
         else:
             socks = transport.parse_socks(settings.socks)
+            transport.check_socks(socks)
         http = stack.enter_context(transport.session(socks))
         api = Api(http, endpoint.url, timeout=transport.TIMEOUT)
         doc = KeyringDocument.parse(api.keyring())

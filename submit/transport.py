@@ -96,6 +96,28 @@ def parse_socks(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+# How long a running tor's SOCKS port, on this device, has to take a connection.
+SOCKS_PROBE_SECONDS: Final = 5.0
+
+
+def check_socks(address: tuple[str, int]) -> None:
+    """Say so, before anything is asked of the instance, when nothing listens at the SOCKS port.
+
+    Otherwise the first request fails as any lost connection does, and whether tor
+    is missing or the onion unreachable is left to a frightened reader to guess.
+    """
+    host, port = address
+    try:
+        with socket.create_connection(address, timeout=SOCKS_PROBE_SECONDS):
+            pass
+    except OSError as exc:
+        raise TransportError(
+            f"nothing answers at {host}:{port}, the SOCKS port this run uses to reach tor",
+            hint="start tor, or Tor Browser and give its port (--socks 127.0.0.1:9150 while it "
+            "runs), or let this run start a tor of its own (--launch-tor); nothing was sent",
+        ) from exc
+
+
 class Exchange:
     """One request and its answer, which must be over by a deadline: past it, its socket is shut.
 

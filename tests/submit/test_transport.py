@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 import requests.utils
 
+from crypto import generate_codename
 from submit import transport
 from submit.errors import SubmitError, TransportError
 from submit.protocol import Api
-from tests.submit.support import stop_listening
+from tests.submit.support import Device, stop_listening
+
+CODENAME = generate_codename()
 
 ONION = "http://" + "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx" + ".onion"
 
@@ -208,3 +211,19 @@ def test_a_socks_port_is_host_and_port(text: str, parsed: tuple[str, int]) -> No
 def test_a_malformed_socks_port_is_refused(text: str) -> None:
     with pytest.raises(SubmitError):
         transport.parse_socks(text)
+
+
+def test_no_tor_at_the_socks_port_is_said_in_so_many_words(tmp_path: Path) -> None:
+    """A first-time source on a phone or a laptop where tor is not running (or Tor Browser is,
+    on its own port). Before: "the connection to the instance failed (ConnectionError)",
+    "check that tor is running and the instance's address is right": which of the two,
+    and how, was left to a frightened reader."""
+    port = transport.free_port()  # nothing listens there
+    onion = f"http://{'a' * 56}.onion"
+    device = Device(tmp_path / "state", onion, transport=["--socks", f"127.0.0.1:{port}"])
+    result = device.run("send", "-m", "first", "--codename-file", "-", pin=False, input=CODENAME)
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.stderr.split())
+    assert f"nothing answers at 127.0.0.1:{port}" in said, said
+    for way in ("--socks 127.0.0.1:9150", "--launch-tor"):
+        assert way in said, said
