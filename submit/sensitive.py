@@ -2,7 +2,7 @@
 
 Text given as a command-line argument stays in the shell's history file, so the
 client takes the report from an editor or stdin by default and warns (once per
-run) when it is given as an argument. The editor is started on a draft in a
+option and run) when it is given as an argument. The editor is started on a draft in a
 private memory-backed directory, removed afterwards with whatever the editor
 left beside it, and, for editors it knows, with swap, undo, backup and history
 files turned off. A device without such a directory (Termux) gets no editor:
@@ -71,16 +71,24 @@ def forbid_core_dumps() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
+# What to do instead of giving an option's text on the command line, by option.
+_INSTEAD: Final = {
+    "--instance": "leave it out and give the pins file from the organisation (--pins-file)",
+}
+_INSTEAD_OF_TEXT: Final = "leave it out to write in an editor, or read it from stdin"
+
+
 def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> object:
-    """Click callback: warn, once per run, that an argument's text stays in shell history."""
+    """Click callback: warn, once per option and run, that an argument's text stays in shell
+    history, saying what to do instead of that option."""
     given = value not in (None, (), "")
-    root = ctx.find_root()
-    if given and not root.meta.get(_WARNED):
-        root.meta[_WARNED] = True
-        name = param.opts[0] if param.opts else param.name
+    name = param.opts[0] if param.opts else str(param.name)
+    warned: set[str] = ctx.find_root().meta.setdefault(_WARNED, set())
+    if given and name not in warned:
+        warned.add(name)
         click.echo(
             f"{PROG}: warning: {name} puts its text on the command line, and your shell's "
-            "history keeps it; leave it out to write in an editor, or read it from stdin "
+            f"history keeps it; {_INSTEAD.get(name, _INSTEAD_OF_TEXT)} "
             "(see docs/submit.md on switching history off)",
             err=True,
         )

@@ -162,3 +162,22 @@ def test_on_a_phone_with_no_memory_directory_no_hint_names_one(
     assert "or keep the file in memory" not in said, said
     for told in ("written on its storage", "type it at the prompt", "write it down"):
         assert told in said, said
+
+
+def test_the_instance_and_the_message_as_arguments_are_each_warned_about_in_their_own_words(
+    device: Device, codename_file: Path
+) -> None:
+    """Before: one warning a run, the first option's, in the message's words: `--instance URL
+    send -m TEXT` told to "leave it out to write in an editor" of the address, and said
+    nothing of the report's text, which the history keeps too."""
+    args = ["--instance", device.url, "send", "-m", "secret", "--codename-file", str(codename_file)]
+    result = device.run(*args)
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if "history keeps it" in line]
+    assert len(said) == 2, said
+    instance, message = said
+    assert "--instance" in instance, instance
+    assert "--pins-file" in instance, instance
+    assert "editor" not in instance, instance
+    assert "--message" in message, message
+    assert "editor" in message, message
