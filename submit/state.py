@@ -585,7 +585,10 @@ def opened(root: Path, codename: str, *, fast_kdf: bool = False) -> Iterator[Sta
         sweep_killed(state)
         yield state
     finally:
-        clear_times(root)
+        # A run that kept nothing (a first one that failed: no tor, a wrong address, a
+        # refused keyring) leaves no directory, salt or lock saying the client ran here.
+        if not remove_if_unused(root):
+            clear_times(root)
         os.close(fd)
 
 

@@ -20,9 +20,11 @@ from flask import Flask
 from crypto.bundle import hash_file
 from submit.cli import cli
 from submit.state import default_root
+from submit.transport import free_port
 from tests.app.test_canary import files_under, find
 from tests.review.support import Server, init_workspace, review
 from tests.submit.support import CuttingProxy, Device, camera_photo, open_state
+from tests.submit.test_transport import CODENAME
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:
@@ -424,3 +426,16 @@ def test_the_source_is_told_that_the_files_sent_are_still_on_the_device(
     assert sent.exit_code == 0, sent.output
     flat = " ".join(sent.stderr.split())
     assert f"{evidence} is still on this device" in flat, flat
+
+
+def test_a_first_run_that_kept_nothing_leaves_no_trace_of_the_client(tmp_path: Path) -> None:
+    """A frightened source's first `send`, with tor not running, fails and is given up on.
+    Before: the state directory stayed, with the device's salt and the lock ("['device.json',
+    'lock']"): whoever takes the phone learns the client was used, and when (their creation
+    times), though nothing was pinned or sent."""
+    onion = f"http://{'a' * 56}.onion"
+    device = Device(tmp_path / "state", onion, transport=["--socks", f"127.0.0.1:{free_port()}"])
+    result = device.run("send", "-m", "first", "--codename-file", "-", pin=False, input=CODENAME)
+    assert result.exit_code == 1, result.output
+    left = sorted(p.name for p in device.state.iterdir()) if device.state.exists() else []
+    assert left == [], f"a run that kept nothing left {left}"
