@@ -7,6 +7,8 @@ gigabyte (88 million pixels, under Pillow's bomb bound, took 725 MB and 9 s).
 So it is decoded here, in a process started by `review.casework.pdfview.run_child`
 that lowers its own limits before it reads a byte, and it sends back only the
 picture made small: `columns` pixels wide, at most `pdfchild.TALLEST` times taller.
+A picture escalated, and every picture of an office document escalated, is
+rebuilt from its pixels here too (`review.casework.pictures`).
 """
 
 from __future__ import annotations
@@ -25,13 +27,20 @@ DRAWN: Final = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP")
 
 
 def main() -> int:
-    """Confine, read the request and the picture, answer with one frame."""
+    """Confine, read the request and the picture, answer with one frame (or, to rebuild
+    pictures for a packet, as `review.casework.pictures` says)."""
     request = json.loads(sys.argv[1])
     pdfchild.confine(int(request["memory"]), int(request["cpu"]))
-    from PIL import Image, UnidentifiedImageError
-
     out = sys.stdout.buffer
     data = sys.stdin.buffer.read()
+    if (op := request.get("op", "draw")) != "draw":
+        from review.casework import pictures  # after confinement, as is everything that parses
+
+        out.write(pictures.answer(op, data, int(request.get("pixels", 0))))
+        out.flush()
+        return 0
+    from PIL import Image, UnidentifiedImageError
+
     columns = int(request["columns"])
     box = (columns, pdfchild.TALLEST * columns)
     try:

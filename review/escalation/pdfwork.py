@@ -1,5 +1,4 @@
-"""The child process that cleans or reads a PDF, or rebuilds a picture, for a packet: confined
-first, answers by pipe.
+"""The child process that cleans or reads a PDF for a packet: confined first, answers by pipe.
 
 A PDF comes from an anonymous source and may be built to hang or exhaust its
 parser, and escalating it rebuilds it without its metadata and reads its text
@@ -10,11 +9,8 @@ dump, no new process) before it reads a byte of the PDF from standard input,
 and the parent gives it a wall-clock deadline. It writes one answer to
 standard output: DONE, an 8-byte count and the bytes; or REFUSED and why.
 
-A picture attachment is rebuilt here too (op "picture", started by
-`review.escalation.scrub`): Pillow decodes in C (libjpeg, libtiff, libwebp), and
-a PNG of 81 million grey pixels is 79 KB yet took 367 MB of the tool that holds
-the key. Its answer's count is the length of a JSON header (type, extension)
-that comes before the picture.
+Pictures are rebuilt by the picture child (`review.casework.imagechild`), which
+imports Pillow alone: this one, inside the escalation package, starts in seconds.
 """
 
 from __future__ import annotations
@@ -24,22 +20,18 @@ import sys
 
 
 def main() -> int:
-    """Confine, read the PDF or the picture, answer once."""
+    """Confine, read the PDF, answer once."""
     from review.casework.pdfchild import confine
 
     request = json.loads(sys.argv[1])
     confine(int(request["memory"]), int(request["cpu"]))
     data = sys.stdin.buffer.read()
     from review.errors import Unsupported  # after confinement, as is everything that parses
-    from review.escalation import pdfs, scrub
+    from review.escalation import pdfs
 
     out = sys.stdout.buffer
     try:
-        if request["op"] == "picture":
-            result = scrub.rebuilt_picture(data)
-            header = json.dumps({"type": result.content_type, "extension": result.extension})
-            body, used = header.encode() + result.data, len(header.encode())
-        elif request["op"] == "rebuild":
+        if request["op"] == "rebuild":
             body, used = pdfs.rebuild_here(data, int(request["limit"]))
         else:
             body, used = pdfs.text_here(data).encode("utf-8"), 0
@@ -47,8 +39,7 @@ def main() -> int:
         out.write(pdfs.REFUSED + str(exc).encode("utf-8")[:1000])
         return 0
     except MemoryError:
-        what = b"the image" if request["op"] == "picture" else b"the PDF"
-        out.write(pdfs.REFUSED + what + b" needs more memory than its reader is given here")
+        out.write(pdfs.REFUSED + b"the PDF needs more memory than a PDF is given here")
         return 0
     except RecursionError:
         out.write(pdfs.REFUSED + b"the PDF's objects are nested too deeply")

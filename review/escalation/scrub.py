@@ -27,24 +27,16 @@ import io
 import json
 import re
 import unicodedata
-import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from PIL import Image, ImageOps
-
-from review.casework import pdfview
+from review.casework import imagechild, pdfview, pictures
 from review.errors import ReviewError
 from review.errors import Unsupported as Unsupported  # re-exported: callers catch it here
 from review.escalation import office_parts, pdfs
 
-_MAX_PIXELS: Final = 100_000_000
-# The pixels of every picture in an attachment, its embedded documents' included: three of
-# the largest. Each is rebuilt in this process at about 85 ns and 10 bytes a pixel, so a
-# document of many pictures just under the one-picture limit would hold a packet for hours.
-_MAX_PICTURE_PIXELS: Final = 3 * _MAX_PIXELS
 _PICTURES: Final = ("jpeg", "png", "gif", "tiff", "webp", "bmp")
 _MAX_MEMBERS: Final = 10_000
 _MAX_UNZIPPED: Final = 512 * 1024 * 1024  # for an attachment, its embedded documents' included
@@ -245,24 +237,19 @@ def sniff(data: bytes) -> str | None:
 _PICTURE_LIMITS: Final = pdfview.Limits(
     seconds=120.0, cpu_seconds=100, memory=3 * 1024 * 1024 * 1024, output=1024 * 1024 * 1024
 )
-_PICTURE_CHILD: Final = "review.escalation.pdfwork"
+# What a picture is rebuilt as, by type and extension.
+_REBUILT: Final = {("image/jpeg", "jpg"), ("image/png", "png")}
 
 
 def _picture_apart(data: bytes) -> Scrubbed:
-    """`rebuilt_picture` in a confined child (`review.escalation.pdfwork`), never here:
-    its pixels are a stranger's, decoded in C, and may be many."""
-    asked = json.dumps(
-        {"op": "picture", "memory": _PICTURE_LIMITS.memory, "cpu": _PICTURE_LIMITS.cpu_seconds}
-    )
-    try:
-        out, status = pdfview.run_child(_PICTURE_CHILD, data, asked, _PICTURE_LIMITS, "the image")
-    except ReviewError as exc:  # past its deadline, or saying too much
-        raise Unsupported(str(exc)) from None
-    if out[:1] == pdfs.REFUSED:
-        raise Unsupported(out[1:].decode("utf-8", "replace"))
+    """A picture attachment rebuilt from its pixels in the confined picture child
+    (`review.casework.pictures`), never here: its pixels are a stranger's, decoded in C,
+    and may be many."""
+    out, status = _pictures_child({"op": "rebuild"}, data, "the image")
     length = int.from_bytes(out[1:9], "big") if len(out) >= 9 else -1
+    ok = status == 0 and out[:1] == pictures.DONE
     try:
-        header = json.loads(out[9 : 9 + length]) if status == 0 and out[:1] == pdfs.DONE else None
+        header = json.loads(out[9 : 9 + length]) if ok else None
     except ValueError:
         header = None
     if not isinstance(header, dict) or not {"type", "extension"} <= header.keys():
@@ -273,72 +260,18 @@ def _picture_apart(data: bytes) -> Scrubbed:
     return Scrubbed(out[9 + length :], kind, extension, True)
 
 
-# What a picture is rebuilt as, by type and extension.
-_REBUILT: Final = {("image/jpeg", "jpg"), ("image/png", "png")}
-
-
-def rebuilt_picture(data: bytes) -> Scrubbed:
-    """A picture attachment rebuilt from its pixels: run in `review.escalation.pdfwork`."""
-    return _image(data)
-
-
-def _image(data: bytes, keep_format: bool = False) -> Scrubbed:
-    """Re-encode from the pixels alone: no EXIF, XMP, ICC profile, comments or text chunks."""
+def _pictures_child(request: dict[str, object], data: bytes, what: str) -> tuple[bytes, int]:
+    """What the picture child answers for `request` on `data`, and how it ended; its
+    refusals are left for the caller to say, with what they name."""
+    limits = _PICTURE_LIMITS
+    asked = json.dumps({**request, "memory": limits.memory, "cpu": limits.cpu_seconds})
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                if img.width * img.height > _MAX_PIXELS:
-                    raise Unsupported("the image is too large")
-                # A phone's MPO is its photo, then a depth map or preview: the photo alone goes.
-                if getattr(img, "n_frames", 1) > 1 and img.format != "MPO":
-                    raise Unsupported("animated and multi-page images are not supported")
-                source_format = "JPEG" if img.format == "MPO" else img.format
-                img.load()
-                upright = ImageOps.exif_transpose(img)  # the picture as the camera meant it
-    except (
-        OSError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
-        raise Unsupported(f"the image cannot be read: {exc}") from exc
-    if keep_format and source_format == "GIF":
-        # A document names its picture's type: a GIF stays a GIF, its palette kept.
-        return Scrubbed(_gif(upright), "image/gif", "gif", True)
-    has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-    if upright.mode not in ("RGB", "RGBA", "L", "LA"):
-        upright = upright.convert("RGBA" if has_alpha else "RGB")
-    clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
-    out = io.BytesIO()
-    as_jpeg = source_format == "JPEG" and clean.mode in ("RGB", "L")
-    if as_jpeg:
-        clean.save(out, "JPEG", quality=92)
-    elif keep_format and source_format == "BMP":
-        clean.save(out, "BMP")
-        return Scrubbed(out.getvalue(), "image/bmp", "bmp", True)
-    elif keep_format and source_format != "PNG":
-        raise Unsupported("only JPEG, PNG, GIF and BMP images are rebuilt inside documents")
-    else:
-        clean.save(out, "PNG")
-    if as_jpeg:
-        return Scrubbed(out.getvalue(), "image/jpeg", "jpg", True)
-    return Scrubbed(out.getvalue(), "image/png", "png", True)
-
-
-def _gif(picture: Image.Image) -> bytes:
-    """A GIF of the picture's pixels and palette alone: no comment or application data."""
-    if picture.mode != "P":
-        picture = picture.convert("RGBA").quantize()
-    clean = Image.frombytes("P", picture.size, picture.tobytes())
-    clean.putpalette(picture.getpalette() or [])
-    out = io.BytesIO()
-    transparency = picture.info.get("transparency")
-    if isinstance(transparency, int):
-        clean.save(out, "GIF", transparency=transparency)
-    else:
-        clean.save(out, "GIF")
-    return out.getvalue()
+        out, status = pdfview.run_child(imagechild.__name__, data, asked, limits, what)
+    except ReviewError as exc:  # past its deadline, or saying too much
+        raise Unsupported(str(exc)) from None
+    if out[:1] == pictures.REFUSED and request["op"] == "rebuild":
+        raise Unsupported(out[1:].decode("utf-8", "replace"))
+    return out, status
 
 
 @dataclass
@@ -347,7 +280,7 @@ class _Budget:
     hold: the documents embedded in it share them."""
 
     left: int
-    pixels: int = _MAX_PICTURE_PIXELS
+    pixels: int = pictures.MAX_DOCUMENT_PIXELS
 
 
 def _office(data: bytes, budget: _Budget, depth: int) -> Scrubbed:
@@ -363,19 +296,18 @@ def _office(data: bytes, budget: _Budget, depth: int) -> Scrubbed:
             budget.left -= sum(i.file_size for i in infos)
             if budget.left < 0:
                 raise Unsupported("the archive is too large once unpacked")
-            # Counted from each picture's header, before any is decoded.
-            budget.pixels -= sum(_pixels(src, info) for info in infos)
-            if budget.pixels < 0:
-                raise Unsupported(
-                    "the pictures in the document are too large in all (more than"
-                    f" {_MAX_PICTURE_PIXELS:,} pixels): send them apart, or as they are"
-                )
             extension, content_type = _office_kind(src, names)
+            # Every picture of the package at once, in one confined child, before the rest.
+            pictures = _pictures_apart(src, infos, budget)
             ids: dict[bytes, bytes] = {}
             out = io.BytesIO()
             with zipfile.ZipFile(out, "w") as dst:
                 for info in infos:
-                    body = _member(info.filename, src.read(info), ids, (budget, depth))
+                    body = (
+                        pictures[info.filename]
+                        if info.filename in pictures
+                        else _member(info.filename, src.read(info), ids, (budget, depth))
+                    )
                     # A fixed time and no extra fields: the archive says nothing of its making.
                     clean = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
                     clean.compress_type = (
@@ -387,18 +319,48 @@ def _office(data: bytes, budget: _Budget, depth: int) -> Scrubbed:
     return Scrubbed(out.getvalue(), content_type, extension, True)
 
 
-def _pixels(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    """How many pixels a member holds, read from its header alone (none: not a picture)."""
-    with src.open(info) as member:
-        if sniff(member.read(16)) not in _PICTURES:
-            return 0
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with src.open(info) as member, Image.open(member) as img:
-                return int(img.width * img.height)
-    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return 0  # a picture `_image` refuses unread, or no picture
+def _pictures_apart(
+    src: zipfile.ZipFile, infos: list[zipfile.ZipInfo], budget: _Budget
+) -> dict[str, bytes]:
+    """A package's pictures rebuilt in their own formats, by name: in a confined child
+    (`review.casework.pictures`), never here, as a picture attachment is."""
+    names, frames = [], io.BytesIO()
+    for info in infos:
+        if not _may_be_picture(info.filename):
+            continue
+        with src.open(info) as member:
+            if sniff(member.read(16)) not in _PICTURES:
+                continue
+        body = src.read(info)
+        names.append(info.filename)
+        frames.write(len(body).to_bytes(8, "big") + body)
+    if not names:
+        return {}
+    out, status = _pictures_child(
+        {"op": "rebuild-all", "pixels": budget.pixels}, frames.getvalue(), "the pictures"
+    )
+    if out[:1] == pictures.REFUSED:
+        which, _, why = out[1:].decode("utf-8", "replace").partition("\n")
+        at = int(which) if which.isdigit() and int(which) < len(names) else -1
+        raise Unsupported(f"{names[at]}: {why}" if at >= 0 else why)
+    ok = status == 0 and out[:1] == pictures.DONE
+    rebuilt = pictures.unframed(out[9:], len(names)) if ok else None
+    if rebuilt is None:  # the child is not trusted either
+        raise Unsupported(f"the document's pictures cannot be read here: {pdfview.ended(status)}")
+    budget.pixels -= int.from_bytes(out[1:9], "big")
+    return dict(zip(names, rebuilt, strict=True))
+
+
+def _may_be_picture(name: str) -> bool:
+    """Whether `_member` would take a part for what its bytes are (a picture among them)."""
+    lowered = name.casefold()
+    return not (
+        name in _REPLACED
+        or name.endswith("/meta.xml")
+        or lowered.startswith(_SIGNATURE_PARTS)
+        or lowered.endswith((".xml", ".rels", ".vml"))
+        or office_parts.PRINTER_SETTINGS.fullmatch(lowered)
+    )
 
 
 def _office_kind(src: zipfile.ZipFile, names: list[str]) -> tuple[str, str]:
@@ -435,9 +397,8 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes], within: tuple[_Budg
     if office_parts.PRINTER_SETTINGS.fullmatch(lowered):
         return office_parts.printer_settings(name, body)
     kind = sniff(body)
-    if kind in ("jpeg", "png", "gif", "tiff", "webp", "bmp"):
-        # Photos pasted into a document keep their EXIF: rebuild them in their own format.
-        return _image(body, keep_format=True).data
+    if kind in _PICTURES:  # rebuilt apart (`_pictures_apart`): one left here would go as it is
+        raise Unsupported(f"{name}: a picture this tool did not rebuild")
     if kind in _REFUSED:
         raise Unsupported(f"{name}: {_REFUSED[kind]}")
     if kind == "text" and _MARKUP.match(body.decode("utf-8").removeprefix("\ufeff")):
