@@ -301,8 +301,9 @@ def tag(c: Ctx, num: int, tags: tuple[str, ...], remove: bool) -> None:
     state = triage.tag(u, num, tags, remove=remove)
     # How many, not which: the scrollback would keep them (`show` pages them).
     tell(
-        f"report {num}: tags {'removed' if remove else 'added'}, {len(state.tags)} in all"
-        f" (`{PROG} show {num}` lists them)"
+        f"report {num}: tags {'removed' if remove else 'added'}, {{count}} in all"
+        f" (`{PROG} show {num}` lists them)",
+        counts={"count": len(state.tags)},
     )
 
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import termios
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final
@@ -334,8 +334,15 @@ def unquoted(text: str) -> str:
 REPORT: Final = ReportNumber()
 
 
-def tell(message: str = "", *, err: bool = False) -> None:
+def tell(message: str = "", *, err: bool = False, counts: Mapping[str, int] | None = None) -> None:
     """Write a line to the normal screen without a report number asked for (`ReportNumber`)
     or a value given to keep off it: the terminal's scrollback keeps what a command says when
-    it succeeds ("report 17: note added") as much as what an error says."""
-    click.echo(unquoted(message), err=err)
+    it succeeds ("report 17: note added") as much as what an error says.
+
+    A count is no value given: `{name}` in `message` is the count of that name in `counts`,
+    put in after, so "1 in all" stays so whatever number was asked for.
+    """
+    said = unquoted(message)
+    for name, count in (counts or {}).items():
+        said = said.replace(f"{{{name}}}", str(count))
+    click.echo(said, err=err)

@@ -38,6 +38,17 @@ def test_a_report_number_asked_for_is_not_in_the_success_line(
     assert "in-review" in said
     assert "1" not in said, said
 
+    # A count that happens to equal the number is still said: "1 in all" became
+    # "(what you gave) in all".
+    tagged = CliRunner().invoke(
+        cli,
+        ["--workspace", str(workspace), "triage", "tag", "-", "ledger"],
+        input=f"1\n{DEMO_PASSPHRASE}\n",
+    )
+    assert tagged.exit_code == 0, tagged.output
+    said = " ".join(tagged.output.partition("Passphrase")[2].split())
+    assert "report (what you gave): tags added, 1 in all" in said, said
+
 
 def _report_commands(tree: ast.Module) -> list[ast.FunctionDef]:
     """The module's commands given a report number (`type=REPORT`), not paged."""
