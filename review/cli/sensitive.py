@@ -35,6 +35,7 @@ from review.workspace.held import hold, ram_dir, unheld
 PROG: Final = "raazdar-review"
 _WARNED: Final = "raazdar-history-warned"
 _SWAP_WARNED: Final = "raazdar-swap-warned"
+_CRASH_WARNED: Final = "raazdar-crash-warned"
 _GIVEN: Final = "raazdar-given"
 _NUMBERS: Final = "raazdar-numbers-asked"
 # vim and neovim: no swap file (-n), no viminfo/shada (-i NONE); before and after
@@ -145,9 +146,19 @@ def warn_swap() -> None:
     meta[_SWAP_WARNED] = True
 
 
+def warn_crash_reporter() -> None:
+    """Warn, once per run, before an editor opens, if a crash of it may go to the disk."""
+    context = click.get_current_context(silent=True)
+    meta = context.find_root().meta if context is not None else {}
+    if not meta.get(_CRASH_WARNED) and (message := disk.crash_warning()) is not None:
+        click.echo(f"{PROG}: warning: {message}", err=True)
+    meta[_CRASH_WARNED] = True
+
+
 def edit_text(initial: str = "") -> str:
     """Let the person write in their editor, leaving no draft, swap or history behind."""
     editor = chosen_editor()
+    warn_crash_reporter()
     if not known_editor(editor):
         click.echo(
             f"{PROG}: warning: {shlex.split(editor)[0] if editor.strip() else editor!r} is not "

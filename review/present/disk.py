@@ -23,6 +23,7 @@ _MEMORY_FILESYSTEMS: Final = frozenset({"tmpfs", "ramfs"})
 _MOUNTS: Final = Path("/proc/self/mounts")
 _SWAPS: Final = Path("/proc/swaps")
 _SYS: Final = Path("/sys")
+_CORE_PATTERN: Final = Path("/proc/sys/kernel/core_pattern")
 
 
 def on_disk(path: Path) -> bool:
@@ -123,4 +124,34 @@ def swap_warning() -> str | None:
         " this tool holds in memory may be written there, and stay on the disk after shutdown;"
         " encrypt the swap with the disk (docs/review-workstation.md §2) or turn it off"
         " (`swapoff -a`), and never hibernate"
+    )
+
+
+def crash_reporter() -> str | None:
+    """The program the kernel hands a crashed process's memory to (`core_pattern` starting
+    with `|`, such as apport), or None: then the core limit of 0 the tool sets holds."""
+    try:
+        pattern = _CORE_PATTERN.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not pattern.startswith("|"):
+        return None
+    return pattern[1:].split(maxsplit=1)[0] if pattern[1:].strip() else "a program"
+
+
+def crash_warning() -> str | None:
+    """Why a crash of the editor may leave the draft on the disk, and what to do; None if not.
+
+    The tool and its readers are not dumpable, but an editor it starts is dumpable again
+    once exec'd, and the kernel pipes a dump to a crash reporter whatever core limit the
+    editor inherited: the reporter alone decides whether to keep it (apport keeps crash
+    reports of packaged programs, their memory included, in /var/crash).
+    """
+    reporter = crash_reporter()
+    if reporter is None:
+        return None
+    return (
+        f"a crash of the editor is handed to {reporter} (kernel.core_pattern), which may"
+        " write its memory, the draft included, to the disk; remove the crash reporter or"
+        " set kernel.core_pattern=core (docs/review-workstation.md §7)"
     )

@@ -17,6 +17,7 @@ from app.demo import DEMO_PASSPHRASE
 from crypto import PrivateKey
 from review.casework import triage
 from review.cli import cli, sensitive
+from review.present import disk
 from review.workspace import Workspace, held
 from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.editor import stub_editor
@@ -404,3 +405,26 @@ def test_a_report_number_asked_for_is_not_said_back_in_an_error(filed: Path) -> 
     )
     assert shown.exit_code == 0, shown.output
     assert "the SHO of Thana Saddar takes a cut" in shown.output
+
+
+def test_an_editor_whose_crash_goes_to_a_crash_reporter_is_warned_of(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The attack: the tool's core limit of 0 holds no piped dump. An editor it starts is
+    dumpable again once exec'd, and with apport in kernel.core_pattern its crash hands its
+    memory, the note being written, to a program that keeps crash reports in /var/crash:
+    the editor opened without a word of it."""
+    pattern = tmp_path / "core_pattern"
+    monkeypatch.setattr(disk, "_CORE_PATTERN", pattern)
+    editor, _ = stub_editor(tmp_path, "vim")
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+
+    pattern.write_text("|/usr/share/apport/apport -p%p -s%s -c%c -d%d -P%P -u%u -g%g -- %E\n")
+    assert sensitive.edit_text() == "written in the editor"
+    said = " ".join(capsys.readouterr().err.split())
+    assert "a crash of the editor is handed to /usr/share/apport/apport" in said, said
+
+    pattern.write_text("core\n")  # a core file, which the core limit of 0 the tool sets stops
+    assert sensitive.edit_text() == "written in the editor"
+    assert "crash" not in capsys.readouterr().err
