@@ -29,6 +29,7 @@ from review import workspace as ws
 from review.cli import idle, sensitive
 from review.errors import ReviewError, UnlockError
 from review.keys.rewrap import moved, upgrade_key
+from review.present import disk
 from review.present.text import clean
 from review.workspace.blobs import clear_times
 from review.workspace.schema import scrub_journal_at
@@ -452,6 +453,7 @@ def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
 def main() -> None:
     """Run the command line with this tool's error format and exit codes."""
     forbid_core_dumps()
+    disk.lock_memory()  # where it may: else the swap is looked at before anything unlocks
     end_cleanly_on_signals()
     # Whatever the tool writes (workspace files, exported attachments) is private.
     os.umask(0o077)

@@ -8,13 +8,20 @@ The CLI and the terminal UI warn in the same words.
 The tool's own memory (keys unlocked, the workspace key, reports read) goes to
 swap when the system runs short, and a hibernation writes all of it there: on
 a swap device that is not encrypted it outlives the shutdown. Python cannot
-lock its memory in RAM (an unprivileged process may lock 8 MiB), so the tool
-looks at the swap in use instead and warns of any it cannot see is encrypted.
+lock one key's bytes in RAM (they are copied wherever it likes), so the tool
+locks all of its memory where the system lets it lock without bound (root, or
+`memlock unlimited`: `lock_memory`); an unprivileged process may lock 8 MiB,
+far less than the tool holds, and locking all of it there would turn its next
+allocation past that into a failure. Unlocked, it looks at the swap in use
+instead and warns of any it cannot see is encrypted.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import resource
+import sys
 from pathlib import Path
 from typing import Final
 
@@ -24,6 +31,9 @@ _MOUNTS: Final = Path("/proc/self/mounts")
 _SWAPS: Final = Path("/proc/swaps")
 _SYS: Final = Path("/sys")
 _CORE_PATTERN: Final = Path("/proc/sys/kernel/core_pattern")
+# mlockall(2): what is mapped now, what will be, each page only once it is used.
+_MCL_CURRENT, _MCL_FUTURE, _MCL_ONFAULT = 1, 2, 4
+_locked = False
 
 
 def on_disk(path: Path) -> bool:
@@ -113,8 +123,22 @@ def _encrypted(device: Path, depth: int = 0) -> bool:
     return bool(below) and depth < 8 and all(_encrypted(d, depth + 1) for d in below)
 
 
+def lock_memory() -> bool:
+    """Keep all this process's memory, now and to come, out of swap, where nothing limits
+    how much it may lock; say whether it is locked (not inherited by the readers it starts)."""
+    global _locked
+    unlimited = resource.getrlimit(resource.RLIMIT_MEMLOCK)[0] == resource.RLIM_INFINITY
+    if sys.platform != "linux" or not (unlimited or os.geteuid() == 0):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    _locked = int(libc.mlockall(_MCL_CURRENT | _MCL_FUTURE | _MCL_ONFAULT)) == 0
+    return _locked
+
+
 def swap_warning() -> str | None:
     """Why what the tool holds in memory may outlive a shutdown, and what to do; None if not."""
+    if _locked:
+        return None  # no page of it goes to swap (hibernation still writes all of memory)
     areas = unencrypted_swap()
     if not areas:
         return None

@@ -11,6 +11,7 @@ import pytest
 from crypto import KeyFile
 from review import bidi
 from review.cli import base, cli, main
+from review.present import disk
 from tests.review.support import Server, review
 
 
@@ -91,9 +92,11 @@ def test_open_refuses_to_write_plaintext_inside_the_workspace(filed: Path) -> No
 
 @pytest.fixture
 def in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """main() run inside the test process: its signal handlers (SIGTERM and SIGHUP) would
-    outlive the test, so they are left out (core files: tests/conftest.py)."""
+    """main() run inside the test process: its signal handlers (SIGTERM and SIGHUP) and its
+    lock on all memory would outlive the test, so they are left out (core files:
+    tests/conftest.py)."""
     monkeypatch.setattr(base, "end_cleanly_on_signals", lambda: None)
+    monkeypatch.setattr(disk, "lock_memory", lambda: False)
 
 
 @pytest.mark.usefixtures("in_process")

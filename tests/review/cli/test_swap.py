@@ -15,6 +15,7 @@ no test may turn swap on for the whole machine.
 from __future__ import annotations
 
 import os
+import resource
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,32 @@ def test_no_swap_or_no_table_says_nothing(system: Path) -> None:
     assert disk.swap_warning() is None
     (system / "swaps").unlink()
     assert disk.swap_warning() is None
+
+
+def _locked_in_a_child() -> int:
+    """VmLck, in kB, of a forked copy of this process after `disk.lock_memory`."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            disk.lock_memory()
+            status = Path("/proc/self/status").read_text()
+            locked = next(line for line in status.splitlines() if line.startswith("VmLck:"))
+            os.write(writer, locked.split()[1].encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as said:
+        answer = said.read()
+    os.waitpid(pid, 0)
+    return int(answer or b"-1")
+
+
+def test_where_the_tool_may_lock_its_memory_none_of_it_is_swapped() -> None:
+    """The attack: where the system lets it (root, or `memlock unlimited`), the tool still
+    left every page of its memory, the workspace key and the reports read, to the swap:
+    0 kB locked. Where it may not, it locks nothing rather than fail later for memory."""
+    unlimited = resource.getrlimit(resource.RLIMIT_MEMLOCK)[0] == resource.RLIM_INFINITY
+    may = os.geteuid() == 0 or unlimited
+    locked = _locked_in_a_child()
+    assert locked > 0 if may else locked == 0, f"{locked} kB locked"
