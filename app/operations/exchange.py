@@ -604,12 +604,14 @@ def _apply(
 def _check_authority(session: Session, seal: AckSeal | None, *, first_use: bool) -> None:
     """Refuse a bundle the workspace key held here did not seal whole.
 
-    Its key, or one the key held handed over to (a rewrapped workspace). A format 4
-    seal covers the acknowledgements alone, so it counts as none: its replies,
-    notices and voids could be anyone's with a reviewer's key file. Holding no key,
-    a real instance refuses every bundle: the first to arrive must not choose whose
-    seal speaks for the reviewers (PROTOCOL §13.6); a demonstration (`first_use`),
-    whose reviewer keys lie beside it, takes the first seal's key.
+    A format 4 seal covers the acknowledgements alone, so it counts as none: its
+    replies, notices and voids could be anyone's with a reviewer's key file.
+    Holding no key, a real instance refuses every bundle: the first to arrive must
+    not choose whose seal speaks for the reviewers (PROTOCOL §13.6). Nor does a
+    handover move a real instance's key: whoever copied the workspace key before a
+    rewrap removed them signs one as well as the workstation, so only an
+    administrator gives the new key. A demonstration (`first_use`), whose reviewer
+    keys lie beside it, takes the first seal's key and follows handovers.
     """
     held = session.get(AckKey, 1)
     if held is None and not first_use:
@@ -627,13 +629,24 @@ def _check_authority(session: Session, seal: AckSeal | None, *, first_use: bool)
             "the review workspace's key did not seal this bundle whole, and this server "
             f"holds that key ({VerifyKey.from_text(held.key).fingerprint})",
         )
-    if seal.key.to_text() != held.key and all(h.key.to_text() != held.key for h in seal.handovers):
-        raise VerificationError(
-            "ack-key",
-            f"this bundle is sealed by workspace key {seal.key.fingerprint}, not the one this "
-            f"server holds ({VerifyKey.from_text(held.key).fingerprint}), nor handed over to "
-            "by it",
+    if seal.key.to_text() == held.key:
+        return
+    handed = any(h.key.to_text() == held.key for h in seal.handovers)
+    if handed and first_use:
+        return
+    said = (
+        f"this bundle is sealed by workspace key {seal.key.fingerprint}, not the one this "
+        f"server holds ({VerifyKey.from_text(held.key).fingerprint})"
+    )
+    if handed:
+        # A rewrap's handover, or one signed by whoever copied the key before it.
+        said += (
+            ", which hands over to it: a rewrapped workspace's, or a forgery by whoever "
+            "copied the earlier key; once the reviewers confirm that key by a channel the "
+            f"carrier does not hold, an administrator gives it: `raazdar set-ack-key "
+            f"{seal.key.to_text()}`"
         )
+    raise VerificationError("ack-key", said)
 
 
 def _check_restore(session: Session, manifest: ReplyManifest) -> None:
@@ -663,8 +676,8 @@ def _take_key(session: Session, seal: AckSeal | None) -> bool:
     """Say whether the workspace's key sealed this bundle, taking or moving to its key.
 
     In the transaction, after `_check_authority`. On a demonstration the first sealed
-    bundle gives its key (a real instance refused it holding none); a key the one held
-    handed over to replaces it.
+    bundle gives its key, and a key the one held handed over to replaces it; a real
+    instance refused both, so its key stays.
     """
     if seal is None or not seal.binds_bundle:
         return False

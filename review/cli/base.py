@@ -270,8 +270,11 @@ class Ctx:
                     err=True,
                 )
             if self._unlocked is not unlocked:
+                key = self._unlocked.key.ack_key().verify_key.to_text()
                 click.echo(
-                    f"{PROG}: the workspace is now sealed under a post-quantum (X-Wing) key",
+                    f"{PROG}: the workspace is now sealed under a post-quantum (X-Wing) key;"
+                    " the server refuses its reply bundles until the administrators give it"
+                    f" the new key at its console: `raazdar set-ack-key {key}`",
                     err=True,
                 )
         return self._unlocked

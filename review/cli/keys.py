@@ -25,7 +25,7 @@ from review.cli.base import Ctx, ask, make_console, pass_ctx, shown
 from review.keys import ceremony, keyring, revocation, witness
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import refresh_copy, rotate
-from review.keys.rewrap import hybrid_keys, rewrap
+from review.keys.rewrap import RewrapSummary, hybrid_keys, rewrap
 from review.present.text import safe
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
@@ -482,6 +482,7 @@ def reviewer_revoke(
         raise
     click.echo(f"retired {len(summary.retired)} key(s) of {reviewer}; re-sealed the workspace")
     _say_abandoned(summary.abandoned, f"{reviewer}'s keys")
+    _say_ack_key(summary)
     if nobody:
         click.echo(
             "nobody administers this workspace now: the authorities in force give the role "
@@ -587,6 +588,16 @@ def rewrap_cmd(
     for fp in summary.retired:
         click.echo(f"retired key {fp}: its key file is destroyed")
     _say_abandoned(summary.abandoned, "the retired keys")
+    _say_ack_key(summary)
+
+
+def _say_ack_key(summary: RewrapSummary) -> None:
+    """Print what the administrators type at the server's console, now, after a rewrap."""
+    click.echo(
+        "the server refuses this workspace's reply bundles until the administrators give it "
+        "the new workspace key, and until then applies what the old one seals (whoever copied "
+        f"it): give it now, at its console: `raazdar set-ack-key {summary.ack_key.to_text()}`"
+    )
 
 
 def _say_abandoned(count: int, whose: str) -> None:

@@ -2,7 +2,8 @@
 
 Every reply bundle written here is sealed whole by the workspace's
 acknowledgement key (`crypto.workspace.WorkspaceKey.ack_key`, reply format 5), and
-each earlier workspace key hands over to it. A server holding that key refuses
+each earlier workspace key hands over to it (which only a demonstration server
+follows: a real one takes a new key from its administrators). A server holding that key refuses
 any other bundle whole (a reviewer's key file used away from this workstation, a
 colleague with an export stick nobody imported). Before it holds one (an
 upgrade), what an unsealed bundle acknowledges it keeps, exports again and names
@@ -11,8 +12,9 @@ acknowledged again here (the next bundle, sealed, deletes them), and those this
 workspace never acknowledged are named: a bundle signed elsewhere tried to
 delete them. A server holding another key than this workspace's (a workspace
 started again, restored from a copy older than a rewrap, or a key given by
-another bundle before this workstation's first), or none yet, is named with the
-key to give it (`raazdar set-ack-key`).
+another bundle before this workstation's first), an earlier key of this
+workspace (a rewrap the administrators have not given the server yet), or none
+yet, is named with the key to give it (`raazdar set-ack-key`).
 """
 
 from __future__ import annotations
@@ -112,9 +114,20 @@ class OtherKey:
     # None: the server holds no key yet, and refuses every bundle until it is given one.
     server: VerifyKey | None
     ours: VerifyKey
+    # The server's key is one of this workspace's from before a rewrap.
+    earlier: bool = False
 
     def message(self) -> str:
         """Say what it means: this workspace's bundles are refused, or anyone's may speak."""
+        if self.server is not None and self.earlier:
+            return (
+                f"the server still holds this workspace's key from before a rewrap "
+                f"({self.server.fingerprint}), not its key now ({self.ours.fingerprint}): a "
+                "real server refuses this workspace's reply bundles until the administrators "
+                "give it the new key, and until then applies what the earlier key seals, "
+                "whoever copied it (a reviewer the rewrap removed); a demonstration takes the "
+                "new key from the next bundle"
+            )
         if self.server is None:
             return (
                 "the server holds no workspace key yet: it refuses every reply bundle until "
@@ -136,6 +149,11 @@ class OtherKey:
             return (
                 f"the administrators give it at the server's console: `raazdar set-ack-key {key}`"
             )
+        if self.earlier:
+            return (
+                f"the administrators give it now, at the server's console: `raazdar set-ack-key "
+                f"{key}`, and hand in again the reply bundles it refused"
+            )
         return (
             "unless you know why, tell the oversight body; the administrators give the "
             f"server this workspace's key at its console: `raazdar set-ack-key {key}`, "
@@ -150,7 +168,8 @@ def other_key(u: Unlocked, state: AckState | None) -> OtherKey | None:
     if state.key is None:
         return OtherKey(None, ack_keys(u)[0].verify_key)
     current, earlier = ack_keys(u)
-    known = {current.verify_key, *(k.verify_key for k in earlier)}
-    if state.key in known:
-        return None  # an earlier key: the next bundle hands over from it
-    return OtherKey(state.key, current.verify_key)
+    if state.key == current.verify_key:
+        return None
+    # An earlier key: a real server takes no handover, so it waits for the administrators.
+    before = state.key in {k.verify_key for k in earlier}
+    return OtherKey(state.key, current.verify_key, earlier=before)

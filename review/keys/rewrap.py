@@ -123,6 +123,8 @@ class RewrapSummary:
     blobs: int
     records: int
     retired: tuple[str, ...]
+    # The new key's acknowledgement key: a real server takes it only from an administrator.
+    ack_key: VerifyKey
     # Items waiting to be read that only the retired keys opened, given up (`abandon`).
     abandoned: int = 0
 
@@ -215,7 +217,11 @@ def rewrap(
                             marks.put(conn, seq, own[encryption], new)
                 after = replace(u, key=new, history=history)
                 summary = RewrapSummary(
-                    len(blobs), records, tuple(sorted(retiring.values())), abandoned
+                    len(blobs),
+                    records,
+                    tuple(sorted(retiring.values())),
+                    new.ack_key().verify_key,
+                    abandoned,
                 )
                 detail: dict[str, object] = {
                     "blobs": summary.blobs,

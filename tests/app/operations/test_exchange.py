@@ -1065,3 +1065,48 @@ def test_each_export_names_the_digest_of_the_keyring_in_force(
         in_force.version,
         in_force.digest(),
     )
+
+
+# Refused before anything is unpacked or written: the PostgreSQL tier would prove nothing more.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_copied_earlier_workspace_key_cannot_hand_a_production_server_over_to_its_holder(
+    exported: tuple[FlaskClient, Path],
+    make_app: Any,
+    review: Review,
+    instance: Path,
+    tmp_path: Path,
+) -> None:
+    # A colleague about to be revoked copied the workspace key before the rewrap that
+    # removed them. Before the workstation's first bundle after it arrives, they seal a
+    # bundle with a key of their own and a handover to it signed by the copied key.
+    client, first = exported
+    live = make_app(DEMO=False)
+    manifest, _ = review.read(first, tmp_path / "first")
+    assert cli(instance, "set-ack-key", review.ack_key.verify_key.to_text())[0] == 0
+    colleague = Review(instance, review.reviewer)
+    raced = colleague.replies(tmp_path / "raced.rzr", manifest, TRAP, earlier=(review.ack_key,))
+    said = _apply(live, raced)
+    kept = {f"{e.id}.rze" for e in manifest.entries} & store_files(instance)
+    assert len(kept) == len(manifest.entries), (
+        f"a handover signed by a copied earlier workspace key was taken by a production "
+        f"server ({said}; {len(manifest.entries) - len(kept)} of {len(manifest.entries)} "
+        "report items deleted unseen)"
+    )
+    assert said.startswith("refused: ack-key"), said
+    assert TRAP not in client.get("/account").get_data(as_text=True)
+    # The rewrapped workstation's own bundle waits for the administrators too, and its
+    # refusal names the key they give once the reviewers confirm it.
+    rewrapped = Review(instance, review.reviewer)
+    own = rewrapped.replies(
+        tmp_path / "own.rzr", manifest, "Which police station?", earlier=(review.ack_key,)
+    )
+    said = _apply(live, own)
+    assert said.startswith("refused: ack-key"), said
+    assert f"raazdar set-ack-key {rewrapped.ack_key.verify_key.to_text()}" in said
+    assert cli(instance, "set-ack-key", rewrapped.ack_key.verify_key.to_text())[0] == 0
+    assert _apply(live, own) == "applied: 1 posted, 2 deleted"
+    late = Review(instance, review.reviewer, review.ack_key).replies(
+        tmp_path / "late.rzr", manifest, TRAP, acks=()
+    )
+    assert _apply(live, late).startswith("refused: ack-key")
+    assert TRAP not in client.get("/account").get_data(as_text=True)
