@@ -10,6 +10,7 @@ replies, notices and voids were applied, whatever key the server held.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,34 @@ def test_after_a_restore_no_bundle_applied_before_it_applies_again(
         taken_back = BundleReader(src, [signer.verify_key]).manifest["bundle_id"]
     assert review(workspace, "exchange", "take-back", taken_back).exit_code == 0
     assert server.apply(_answer(workspace, tmp_path, "r3", 2)).replies >= 1
+
+
+def test_a_workspace_and_a_server_both_put_back_apply_no_bundle_twice(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """A seizer puts the workstation back from a copy the night the server is put back
+    from its backup: neither remembers the bundle applied in between."""
+    server.submit("A report filed before the backup.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    assert server.apply(_answer(workspace, tmp_path, "r1")).deleted == 1  # the key is held
+    server.backup(tmp_path / "backup")
+    copy = tmp_path / "copy"
+    shutil.copytree(workspace, copy)
+    between = _answer(workspace, tmp_path, "r2")
+    assert server.apply(between).replies == 1
+    server.restore(tmp_path / "backup")
+    server.finish_restore()
+    shutil.rmtree(workspace)
+    shutil.copytree(copy, workspace)
+    again = _refusal(server, between)
+    assert again == "restored", f"a bundle applied between the copies applied again: {again}"
+    # The copy's own next bundle names no restore: refused until it has seen one that does.
+    stale = _answer(workspace, tmp_path, "r3")
+    assert _refusal(server, stale) == "restored"
+    server.submit("A report filed after the restore.")
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "put back from a backup" in result.output
+    fresh = _answer(workspace, tmp_path, "r4", 2)
+    assert server.apply(fresh).replies == 1
+    assert _refusal(server, fresh) == "replay"

@@ -250,6 +250,7 @@ def test_the_first_import_after_a_restore_says_the_audit_log_went_back_with_the_
     server.submit("another report")
     _import(workspace, server.export(tmp_path / "e2.rzb"))
     server.restore(tmp_path / "backup")
+    server.finish_restore()
     server.submit("a report after the restore")
     output = _resume(server, workspace, tmp_path)
     assert WARNING not in output, (
@@ -275,6 +276,7 @@ def test_a_log_rewritten_behind_a_resumed_chain_is_still_named_a_rewrite(
     server.submit("another report")
     _import(workspace, server.export(tmp_path / "e2.rzb"))
     server.restore(tmp_path / "backup")
+    server.finish_restore()
     _rewrite_without(server, "mallory")
     _act(server, "honest", 4)
     output = _resume(server, workspace, tmp_path)

@@ -15,6 +15,7 @@ import app.operations.exchange as server_exchange
 from app.cli import main
 from app.db import db_session
 from app.models import Item
+from crypto import VerificationError
 from crypto.exchange import (
     ExportManifest,
     ReplyManifest,
@@ -189,8 +190,12 @@ def test_a_server_put_back_from_a_backup_has_what_was_acknowledged_since_deleted
     assert server.apply(tmp_path / "r1.rzr").deleted == 1
     assert review(workspace, "import", str(server.export(tmp_path / "e2.rzb"))).exit_code == 0
     server.restore(tmp_path / "backup")
+    server.finish_restore()  # the purge that finishes it draws a new restore id
     with server.app.app_context():
         assert db_session().get(Item, sent.acks[0]) is not None  # back, unacknowledged
+    # Its carrier hands the reply bundle in again: the backup does not record it applied.
+    with pytest.raises(VerificationError, match="restored"):
+        server.apply(tmp_path / "r1.rzr")
 
     forked = review(workspace, "import", str(server.export(tmp_path / "forked.rzb")))
     assert forked.exit_code == 1
