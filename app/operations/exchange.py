@@ -639,12 +639,13 @@ def _check_authority(session: Session, seal: AckSeal | None, *, first_use: bool)
         f"server holds ({VerifyKey.from_text(held.key).fingerprint})"
     )
     if handed:
-        # A rewrap's handover, or one signed by whoever copied the key before it.
+        # A rewrap's handover, or one signed by whoever copied the key before it: the
+        # key to give is the one the reviewers' rewrap printed, never one a bundle names.
         said += (
             ", which hands over to it: a rewrapped workspace's, or a forgery by whoever "
-            "copied the earlier key; once the reviewers confirm that key by a channel the "
-            f"carrier does not hold, an administrator gives it: `raazdar set-ack-key "
-            f"{seal.key.to_text()}`"
+            "copied the earlier key; an administrator gives the server only the key the "
+            "reviewers' rewrap printed (`raazdar set-ack-key`), checked with them by a "
+            "channel the carrier does not hold"
         )
     raise VerificationError("ack-key", said)
 

@@ -1094,15 +1094,17 @@ def test_a_copied_earlier_workspace_key_cannot_hand_a_production_server_over_to_
     )
     assert said.startswith("refused: ack-key"), said
     assert TRAP not in client.get("/account").get_data(as_text=True)
-    # The rewrapped workstation's own bundle waits for the administrators too, and its
-    # refusal names the key they give once the reviewers confirm it.
+    # The rewrapped workstation's own bundle waits for the administrators too; no refusal
+    # hands them a command with a key a bundle named (the copier's, as like as not).
     rewrapped = Review(instance, review.reviewer)
     own = rewrapped.replies(
         tmp_path / "own.rzr", manifest, "Which police station?", earlier=(review.ack_key,)
     )
     said = _apply(live, own)
     assert said.startswith("refused: ack-key"), said
-    assert f"raazdar set-ack-key {rewrapped.ack_key.verify_key.to_text()}" in said
+    assert "the key the reviewers' rewrap printed" in said
+    assert rewrapped.ack_key.verify_key.to_text() not in said
+    assert colleague.ack_key.verify_key.to_text() not in _apply(live, raced)
     assert cli(instance, "set-ack-key", rewrapped.ack_key.verify_key.to_text())[0] == 0
     assert _apply(live, own) == "applied: 1 posted, 2 deleted"
     late = Review(instance, review.reviewer, review.ack_key).replies(
