@@ -176,6 +176,9 @@ def test_a_workspace_put_back_from_an_older_copy_is_named_by_the_receipts(
     ), f"a workspace put back from an older copy imported without a word: {result.output}"
     assert sent.bundle_id in result.output
     assert "put back from an older copy" in result.output
+    # The server was not put back: its record of the bundle stands, restore id and all.
+    with pytest.raises(VerificationError, match="replay"):
+        server.apply(tmp_path / "r1.rzr")
 
 
 def test_a_server_put_back_from_a_backup_has_what_was_acknowledged_since_deleted_again(
