@@ -64,6 +64,9 @@ REPLY_PREKEYS: Final = 4
 # (crypto.reply, docs/PROTOCOL.md §5A.11); a reply of format 1 is plain text.
 REPLY_TYPE: Final = "text/plain; charset=utf-8; raazdar-reply=2"
 REPLY_TYPE_V1: Final = "text/plain; charset=utf-8"
+# Format 3: the day, then the keyring its reviewers held in force, so a device sees a
+# keyring its server showed it that the reviewers do not hold (docs/PROTOCOL.md §5A.11).
+REPLY_TYPE_KEYRING: Final = "text/plain; charset=utf-8; raazdar-reply=3"
 # The most days a reply is expected to take from the workstation to the server's listing:
 # queued, exported, carried on a stick, imported. A later listing is called out.
 REPLY_DELAY_DAYS: Final = 7

@@ -607,6 +607,12 @@ RELISTED: Final = (
     ". The server had stopped listing it and lists it again: a server in the wrong hands "
     "may do this to make this device sign that it cannot open it; it does not"
 )
+# What to do when a reply's keyring is not the one the server showed this device.
+FORKED_HINT: Final = (
+    "send nothing more through this server until the organisation confirms its keyring by "
+    "another channel; ask it for current pins (`keyring VERSION DIGEST`), and tell it what "
+    "you sent"
+)
 # Said of a reply to a key not held when the state does not know every key it deleted.
 UNSURE: Final = (
     "; the reviewers are not told: this device's state does not know every one-time key "
@@ -656,6 +662,9 @@ def _show_replies(
         )
     trusted = verified.reviewer_signing_keys()
     names = {r.signing_key: r.name for r in verified.manifest.recipients}
+    # Each keyring the server showed this run, the one in force last.
+    shown_chain = [m for m in verified.history if m.version < verified.manifest.version]
+    shown_chain.append(verified.manifest)
     failed = 0
     if not waiting:
         click.echo("No replies yet.", err=True)
@@ -756,6 +765,12 @@ def _show_replies(
                 f"day: {info.day} is the day the server lists it under, which it could change",
                 err=True,
             )
+        forked = (
+            inbox.keyring_doubt(reply.keyring, shown_chain) if reply.keyring is not None else None
+        )
+        if forked:
+            click.echo(f"{PROG}: warning: reply {number}: {forked}", err=True)
+            click.echo(f"{PROG}: hint: {FORKED_HINT}", err=True)
         click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")
         click.echo(clean(reply.text))
         shown.append(number)

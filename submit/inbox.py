@@ -18,7 +18,10 @@ lists it (`still_listed`). A reply of format 2 carries,
 sealed and signed with its text, the day its reviewer wrote it (`crypto.reply`):
 that day is shown, and a listing later by more than a stick's journey
 (`REPLY_DELAY_DAYS`), or earlier, is called out (`listing_doubt`), even the
-first time it is shown and with `--no-state`.
+first time it is shown and with `--no-state`. A reply of format 3 also names the
+keyring its reviewers held: another of a version this device was shown (a fork
+its server showed it), or a later one than the server shows (a successor
+withheld), is called out (`keyring_doubt`).
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from crypto import PrivateKey, VerifyKey, open_bytes, read_header, verify_signature
+from crypto import Manifest, PrivateKey, VerifyKey, open_bytes, read_header, verify_signature
+from crypto.envelope.metadata import KeyringSeen
+from crypto.manifest import format_digest
 from crypto.reply import doubtful_delay, read_reply
 from submit.errors import SubmitError
 from submit.state import State
@@ -70,6 +75,8 @@ class Reply:
     forward_secret: bool
     # The day its reviewer wrote it, sealed and signed; None for a reply of format 1.
     written: dt.date | None = None
+    # The keyring its reviewers held in force, sealed and signed; None before format 3.
+    keyring: KeyringSeen | None = None
 
 
 def open_reply(
@@ -87,7 +94,7 @@ def open_reply(
     if header.version.number == 1:
         plaintext, opened = open_bytes(envelope, [codename_key], trusted_signers=trusted)
         body = read_reply(plaintext, opened.metadata)
-        return Reply(body.text, opened.signer, forward_secret=False, written=body.written)
+        return Reply(body.text, opened.signer, False, body.written, body.keyring)
     wanted = {stanza.key_id for stanza in header.stanzas}
     held = [k for k in state.prekeys if k.public_key.fingerprint.key_id in wanted]
     if not held:
@@ -111,7 +118,7 @@ def open_reply(
     body = read_reply(plaintext, opened.metadata)
     for key in held:
         state.forget_prekey(key)
-    return Reply(body.text, opened.signer, forward_secret=True, written=body.written)
+    return Reply(body.text, opened.signer, True, body.written, body.keyring)
 
 
 def one_time_keys(envelope: bytes) -> list[str]:
@@ -171,3 +178,31 @@ def listing_doubt(written: dt.date, listed: str) -> str | None:
         f"takes days, not weeks, to reach the server): it may be an old reply listed "
         f"again; read it as written on {written}"
     )
+
+
+def keyring_doubt(named: KeyringSeen, shown: Sequence[Manifest]) -> str | None:
+    """What a reply's keyring says of the chain the server showed this device, newest last.
+
+    Its reviewers hold keyring `named`: another keyring of a version the device was
+    shown is a fork the server showed it; a version after the one in force, a
+    successor the server withholds (or has not installed yet).
+    """
+    by_version = {m.version: m for m in shown}
+    same = by_version.get(named.version)
+    if same is not None:
+        if same.digest() == named.digest:
+            return None
+        return (
+            f"its reviewers hold another keyring v{named.version} ({format_digest(named.digest)}) "
+            f"than the one your server showed this device ({format_digest(same.digest())}): "
+            "the server showed you a keyring of its own, and what you sent under it may have "
+            "reached others than the reviewers"
+        )
+    newest = shown[-1].version
+    if named.version > newest:
+        return (
+            f"its reviewers wrote it under keyring v{named.version}, and your server shows "
+            f"v{newest}: it may be withholding the newer one (which may remove a reviewer), "
+            "or has not installed it yet"
+        )
+    return None

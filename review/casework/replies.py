@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Final
 
 from crypto import HybridPublicKey, PublicKey, VerifyKey, seal_bytes
+from crypto.envelope.metadata import KeyringSeen
 from crypto.errors import CryptoError
 from crypto.exchange import (
     ReplyEntry,
@@ -93,6 +94,14 @@ class Queued:
     clock_behind: dt.date | None = None
 
 
+def _keyring_here(u: Unlocked) -> KeyringSeen | None:
+    """The keyring in force here, as a reply names it; None before the first is installed."""
+    signed = u.workspace.keyring()
+    if signed is None:
+        return None
+    return KeyringSeen(signed.manifest.version, signed.manifest.digest())
+
+
 def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = False) -> Queued:
     """Seal and sign a reply to the source of report `num`, to a prekey if there is one.
 
@@ -111,7 +120,8 @@ def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = 
     # Sealed with the text, the day (UTC, as the server's days) lets the source tell an
     # old reply a server lists again under a later day; a day only, never a time of day.
     written = dt.datetime.now(dt.UTC).date()
-    content, metadata = reply_content(text, written)
+    # And the keyring in force here: a device its server showed another sees it (format 3).
+    content, metadata = reply_content(text, written, _keyring_here(u))
     # The prekey is chosen, sealed to and marked used under one write lock, and the
     # envelope is kept (wrapped) in the same transaction: all of it, or nothing.
     with transaction(u.conn) as conn:

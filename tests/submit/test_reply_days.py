@@ -137,6 +137,8 @@ def test_a_reply_held_back_and_listed_weeks_later_is_shown_under_the_day_it_was_
         f"{[line for line in read.stdout.splitlines() if line.startswith('---')]}"
     )
     assert f"written {written}, from Demo reviewer" in read.stdout
+    # Written under the keyring this device was shown: nothing said of it (reply format 3).
+    assert "its reviewers" not in read.stderr
     assert f"the server lists it under {later}, 30 days after it was written" in read.stderr
 
 

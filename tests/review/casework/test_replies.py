@@ -27,6 +27,8 @@ from app.demo import DEMO_PASSPHRASE
 from crypto import CryptoError, HybridPrivateKey, PrivateKey, derive_source_keys
 from crypto.binding import SourceBinding
 from crypto.bundle import BundleReader
+from crypto.envelope.metadata import KeyringSeen
+from crypto.manifest import SignedManifest
 from crypto.reply import ReplyText
 from review import workspace as ws
 from review.casework import replies
@@ -98,6 +100,14 @@ def test_no_source_key_opens_a_reply_from_the_seized_workspace(
 def test_an_exported_reply_is_the_envelope_sealed_to_the_source_and_the_server_posts_it(
     server: Server, unlocked: ws.Unlocked, browser: Source, tmp_path: Path
 ) -> None:
+    # A keyring in force here (this workspace pins other authorities than the demo's, so
+    # its row is put in place, as `keys install` keeps it).
+    newest = sorted(server.paths.manifests.glob("*.json"))[-1]
+    signed = SignedManifest.from_bytes(newest.read_bytes())
+    with unlocked.conn:
+        unlocked.conn.execute(
+            "INSERT INTO keyrings VALUES (?, ?)", (signed.manifest.version, signed.to_bytes())
+        )
     queued = replies.queue_reply(unlocked, 1, REPLY)
     (name,) = unlocked.conn.execute(
         "SELECT envelope FROM replies WHERE id = ?", (queued.reply_id,)
@@ -106,9 +116,12 @@ def test_an_exported_reply_is_the_envelope_sealed_to_the_source_and_the_server_p
     out = tmp_path / "r.rzr"
     replies.export_replies(unlocked, out)
     assert _reply_items(out, unlocked) == [kept]
-    # Sealed with it, the day the workstation wrote it (UTC), which the server cannot see.
+    # Sealed with it, the day the workstation wrote it (UTC), which the server cannot see,
+    # and the keyring in force here, so a device its server showed another sees it.
     assert reply_text(kept, _codename_keys(server, browser)) == ReplyText(
-        REPLY, dt.datetime.now(dt.UTC).date()
+        REPLY,
+        dt.datetime.now(dt.UTC).date(),
+        KeyringSeen(signed.manifest.version, signed.manifest.digest()),
     )
     assert server.apply(out).replies == 1
     assert REPLY in browser.account_page()
