@@ -220,7 +220,7 @@ def _finish_restore(instance: Path, *, keyring_reinstalled: bool) -> None:
             err=True,
         )
         sys.exit(1)
-    dropped, count = _record_restore(instance, backup_day(paths, today()))
+    dropped, count, forgot = _record_restore(instance, backup_day(paths, today()))
     try:
         paths.restored.unlink()
     except FileNotFoundError:
@@ -230,6 +230,13 @@ def _finish_restore(instance: Path, *, keyring_reinstalled: bool) -> None:
         "a source deleted since would be back, readable with the codename; the reviewers "
         "send again what a source still needs"
     )
+    if forgot:
+        click.echo(
+            "raazdar: restore: the review workspace key the backup held is forgotten (a "
+            "rewrap since may have replaced it): every reply bundle is refused until you "
+            "give the reviewers' current key, which their next import prints: "
+            "`raazdar set-ack-key KEY`"
+        )
     click.echo(
         "raazdar: restore: finished: what was deleted since the backup's day went again, "
         f"and the server may start; the next export tells the workstation of restore {count}"
@@ -244,13 +251,20 @@ def _finish_restore(instance: Path, *, keyring_reinstalled: bool) -> None:
         )
 
 
-def _record_restore(instance: Path, made: dt.date) -> tuple[int, int]:
-    """Drop the replies the backup brought back, and give the restore a new random id for
-    exports to carry (`app.models.RestoreMark`): how many replies, and which restore."""
+def _record_restore(instance: Path, made: dt.date) -> tuple[int, int, bool]:
+    """Drop the replies the backup brought back, forget the workspace key it held, and give
+    the restore a new random id for exports to carry (`app.models.RestoreMark`): how many
+    replies, which restore, and whether a key was forgotten.
+
+    The key is the backup's day's: a rewrap since (revoking a colleague who copied the
+    earlier key) replaced it, and only the administrators know the key now (PROTOCOL §13.6).
+    """
     import secrets
 
-    from app.models import RestoreMark
+    from app.models import AckKey, RestoreMark
     from app.operations.restore import drop_replies
+    from app.services import audit
+    from crypto import VerifyKey
 
     with _offline(instance) as (session, store):
         dropped = drop_replies(session, made)
@@ -260,10 +274,15 @@ def _record_restore(instance: Path, made: dt.date) -> tuple[int, int]:
             session.add(mark)
         mark.count += 1
         mark.epoch = secrets.token_hex(16)
-        session.commit()  # the replies and the new id together, or neither
+        held = session.get(AckKey, 1)
+        if held is not None:
+            before = VerifyKey.from_text(held.key).fingerprint
+            session.delete(held)
+            audit.record(session, audit.CONSOLE, "ack-key-forgotten", before=str(before))
+        session.commit()  # the replies, the key and the new id together, or none
         for reply in dropped:
             store.retire(reply)
-        return len(dropped), mark.count
+        return len(dropped), mark.count, held is not None
 
 
 def _say_purged(report: PurgeReport) -> None:

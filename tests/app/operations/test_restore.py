@@ -292,3 +292,32 @@ def test_an_older_releases_backup_loses_no_reply_to_a_purge_before_its_migration
     purged = _cli(runner, instance, "purge")
     assert "restore: finished" in purged.output, purged.output
     assert "1 reply(ies) the backup brought back were deleted" in purged.output
+
+
+def test_a_restore_gives_back_no_workspace_key_a_rewrap_replaced(
+    instance: Path, app: Flask, runner: CliRunner, make_app: Callable[..., Flask]
+) -> None:
+    """A backup holds the review workspace key of its day. The reviewers rewrapped since
+    (revoking a colleague who had copied the earlier key) and the administrators gave the
+    new key; put back, the server held the earlier one again, and a bundle the copier
+    sealed with it spoke for the reviewers there."""
+    from app.models import AckKey
+    from crypto import SigningKey
+
+    earlier, rewrapped = SigningKey.generate().verify_key, SigningKey.generate().verify_key
+    assert _cli(runner, instance, "set-ack-key", earlier.to_text()).exit_code == 0
+    backup = _cli(runner, instance, "backup")
+    assert backup.exit_code == 0, backup.stderr
+    assert _cli(runner, instance, "set-ack-key", rewrapped.to_text()).exit_code == 0
+    stamp = _stamp(instance, instance.parent, today())
+    _put_back(instance, backup.stdout_bytes)
+    assert _cli(runner, instance, "keyring", "timestamp", str(stamp)).exit_code == 0
+    purged = _cli(runner, instance, "purge")
+    assert "restore: finished" in purged.output, purged.output
+    with db_session(make_app()) as session:  # the files put back, not the app's before
+        held = session.get(AckKey, 1)
+        assert held is None or held.key != earlier.to_text(), (
+            "the restored server holds the workspace key a rewrap replaced: a bundle sealed "
+            "by whoever copied it applies there again"
+        )
+    assert "raazdar set-ack-key" in purged.output
