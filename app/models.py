@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Final
 
 from sqlalchemy import (
     Boolean,
@@ -17,7 +18,9 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    event,
     false,
+    inspect,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -332,6 +335,30 @@ class StaffAccount(Base):
     epoch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
     last_login_day: Mapped[dt.date | None] = mapped_column(Date, default=None)
+
+    def as_found(self) -> tuple[str, int]:
+        """The id and epoch this session first read the row with, never read again.
+
+        A rollback (one a request makes before it reads its body, say) expires every
+        attribute, and the next read reloads the row as it is then: an epoch a reset
+        moved meanwhile was taken for the one the request began with, and a row a
+        removal deleted meanwhile raised `ObjectDeletedError`, a 500, where the
+        action was to be refused (`app.services.staff.hold_staff`).
+        """
+        found = inspect(self).info.get(_FOUND)
+        if found is None:  # made in this session, not read from a row
+            return self.id, self.epoch
+        ident, epoch = found
+        return ident, epoch
+
+
+_FOUND: Final = "raazdar.found"
+
+
+@event.listens_for(StaffAccount, "load")
+def _found(account: StaffAccount, _context: object) -> None:
+    """Keep what `StaffAccount.as_found` gives (a reload after an expiry is a refresh, not this)."""
+    inspect(account).info[_FOUND] = (account.id, account.epoch)
 
 
 class AuditEntry(Base):

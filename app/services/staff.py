@@ -211,10 +211,11 @@ def hold_admin(session: Session, account: StaffAccount) -> None:
     first and this action is refused (`NoLongerAdmin`).
     """
     _admins(session)
+    ident, epoch = account.as_found()
     row = session.execute(
-        select(StaffAccount.role, StaffAccount.epoch).where(StaffAccount.id == account.id)
+        select(StaffAccount.role, StaffAccount.epoch).where(StaffAccount.id == ident)
     ).one_or_none()
-    if row is None or row.role != "admin" or row.epoch != account.epoch:
+    if row is None or row.role != "admin" or row.epoch != epoch:
         raise NoLongerAdmin("your account was removed or changed meanwhile: nothing was done")
 
 
@@ -225,10 +226,11 @@ def hold_staff(session: Session, account: StaffAccount) -> None:
     minutes to write): a removal or reset committed meanwhile refuses it
     (`NoLongerStaff`), and one that comes after this waits for its commit.
     """
+    ident, epoch = account.as_found()
     held = session.execute(
         update(StaffAccount)
-        .where(StaffAccount.id == account.id, StaffAccount.epoch == account.epoch)
-        .values(epoch=account.epoch)
+        .where(StaffAccount.id == ident, StaffAccount.epoch == epoch)
+        .values(epoch=epoch)
         .execution_options(synchronize_session=False)
     )
     if not held.rowcount:  # type: ignore[attr-defined]

@@ -89,7 +89,11 @@ def gate(account: StaffAccount) -> ResponseReturnValue | None:
         abort(403)
     if not confirmed:
         return _page(form, failed=True), 401
-    auth.mark_authenticated()
+    if not auth.mark_authenticated():
+        # The session's row is gone: ended meanwhile (a removal, a reset, its owner's
+        # "end my other sessions"). Nothing is done in the name of a session that ended.
+        auth.reload()
+        abort(403)
     return None
 
 

@@ -11,18 +11,21 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import flask
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from app import sessions
 from app.instance import InstancePaths
 from app.models import Item, Reply, Source, today
 from app.operations import exchange
 from app.operations.doctor import tor_check
 from app.operations.exchange import apply_reply_bundle
 from app.operations.sweep import sweep
+from app.services import dashboard as dashboard_service
 from app.services import staff as staff_service
 from app.services.context import services
 from app.services.replies import delete_own_reply
@@ -387,6 +390,107 @@ def test_an_export_settling_as_its_account_is_removed_does_not_deadlock(
     assert response.status_code in (200, 403), response.status_code
     trail = audit_trail(app)
     assert ("root", "staff-removed", {"username": "alice"}) in trail
+
+
+@pytest.mark.parametrize("expired", [False, True], ids=["loaded", "expired"])
+@pytest.mark.parametrize("change", ["reset", "removed"])
+def test_an_export_whose_account_changes_as_it_settles_is_refused(
+    app: Flask,
+    visitor: Visitor,
+    staff: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    change: str,
+    expired: bool,
+    database_url: str,
+) -> None:
+    """A colleague resets or removes the account while its export is being written.
+
+    Expired: a rollback earlier in the request (`sessions.regrant` rolls back when
+    another request re-sealed the login row, or a removal deleted it, between its read
+    and its write) had expired the account the request loaded. Before: the export's
+    last check read the row again as it was by then. Reset, the new epoch was taken
+    for the one the request began with, and the bundle went out, every report marked
+    exported, in the name of an account whose sessions had all ended. Removed, the
+    reload raised ObjectDeletedError: a 500, and the error page failed on the same
+    account (CI saw this one, under load).
+
+    SQLite lets one transaction write at a time: there the change waits for the export
+    to commit, and comes after it."""
+    make_staff(app, "root", role="admin")
+    report(visitor, "The SHO released the agent for money")
+    writing = dashboard_service.export_bundle
+    changed: list[str] = []
+    workers: list[threading.Thread] = []
+    serial = database_url.startswith("sqlite")
+
+    def change_alice() -> None:
+        with app.app_context(), db_session(app) as session:
+            alice = staff_service.get_account(session, "alice")
+            if change == "reset":
+                staff_service.reset_password(session, "root", alice)
+            else:
+                staff_service.remove_account(session, "root", alice)
+            changed.append(change)
+
+    def changed_as_it_settles(*args: Any, before_commit: Any, **kwargs: Any) -> Any:
+        def settle(session: Any, summary: Any) -> None:
+            if expired:
+                session.expire(flask.g.staff_account)
+            workers.append(threading.Thread(target=change_alice))
+            workers[0].start()
+            if not serial:  # the export's transaction holds nothing the change waits for
+                workers[0].join(timeout=30)
+                assert changed, "the change did not go through"
+            before_commit(session, summary)
+
+        return writing(*args, before_commit=settle, **kwargs)
+
+    monkeypatch.setattr(dashboard_service, "export_bundle", changed_as_it_settles)
+    response = export(staff)
+    workers[0].join(timeout=30)
+    assert changed, "the change did not go through"
+    actions = [action for _, action, _ in audit_trail(app)]
+    if serial:
+        assert response.status_code == 200, response.status_code
+        assert actions[-1] != "export", actions
+        return
+    assert response.status_code == 403, response.status_code
+    with app.app_context(), db_session(app) as session:
+        exported = session.scalars(select(Item.exported)).all()
+    assert exported == [False], "the export marked its items exported"
+    assert "export" not in actions
+
+
+def test_an_export_whose_session_ends_as_it_is_confirmed_does_nothing(
+    app: Flask, visitor: Visitor, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account's owner ends her other sessions ("end my other sessions", on her own
+    laptop) just as a copied cookie's export is confirmed with her password and code.
+
+    Before: the confirmation could not be noted in the ended session's row, and the
+    export went ahead anyway: every new report in one bundle, marked exported."""
+    report(visitor, "The SHO released the agent for money")
+    confirming = staff_service.reauthenticate
+
+    def ended_as_it_is_confirmed(*args: Any, **kwargs: Any) -> bool:
+        confirmed = confirming(*args, **kwargs)
+
+        def end_it() -> None:
+            with app.app_context(), db_session(app) as session:
+                sessions.end_staff_logins(session, staff_service.get_account(session, "alice").id)
+                session.commit()
+
+        worker = threading.Thread(target=end_it)
+        worker.start()
+        worker.join(timeout=30)
+        return confirmed
+
+    monkeypatch.setattr(staff_service, "reauthenticate", ended_as_it_is_confirmed)
+    response = export(staff)
+    assert response.status_code == 403, response.status_code
+    with app.app_context(), db_session(app) as session:
+        assert session.scalars(select(Item.exported)).all() == [False]
+    assert "export" not in {action for _, action, _ in audit_trail(app)}
 
 
 def test_export_with_nothing_new_downloads_nothing(
