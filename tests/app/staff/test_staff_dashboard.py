@@ -418,7 +418,7 @@ def test_an_export_whose_account_changes_as_it_settles_is_refused(
     to commit, and comes after it."""
     make_staff(app, "root", role="admin")
     report(visitor, "The SHO released the agent for money")
-    writing = dashboard_service.export_bundle
+    writing = exchange.export_bundle
     changed: list[str] = []
     workers: list[threading.Thread] = []
     serial = database_url.startswith("sqlite")
