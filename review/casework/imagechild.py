@@ -17,7 +17,7 @@ import io
 import json
 import sys
 import warnings
-from typing import Final
+from typing import Any, Final
 
 from review.casework import pdfchild
 
@@ -30,17 +30,17 @@ def main() -> int:
     """Confine, read the request and the picture, answer with one frame (or, to rebuild
     pictures for a packet, as `review.casework.pictures` says)."""
     request = json.loads(sys.argv[1])
-    pdfchild.confine(int(request["memory"]), int(request["cpu"]))
+    prepare(request)
     out = sys.stdout.buffer
     data = sys.stdin.buffer.read()
-    if (op := request.get("op", "draw")) != "draw":
-        from review.casework import pictures  # after confinement, as is everything that parses
+    from PIL import Image, UnidentifiedImageError
 
+    from review.casework import pictures
+
+    if (op := request.get("op", "draw")) != "draw":
         out.write(pictures.answer(op, data, int(request.get("pixels", 0))))
         out.flush()
         return 0
-    from PIL import Image, UnidentifiedImageError
-
     columns = int(request["columns"])
     box = (columns, pdfchild.TALLEST * columns)
     try:
@@ -62,6 +62,18 @@ def main() -> int:
         return 0
     pdfchild.send(out, pdfchild.IMAGE, 1, pdfchild.SIZE.pack(*rgb.size) + rgb.tobytes())
     return 0
+
+
+def prepare(request: dict[str, Any]) -> None:
+    """Confine this process, import all it runs, then open no file or socket again: a
+    picture rebuilt leaves in a packet, and a decoder taken over would fill it with files."""
+    pdfchild.confine(int(request["memory"]), int(request["cpu"]))
+    from PIL import Image
+
+    from review.casework import pictures  # noqa: F401 - after confinement, as is all that parses
+
+    Image.init()  # every format's plugin: Pillow imports them late
+    pdfchild.shut()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import ctypes
 import functools
 import io
 import json
+import os
 import resource
 import struct
 import sys
@@ -68,6 +69,19 @@ def confine(memory: int, cpu_seconds: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     # Past the CPU time a SIGXCPU ends it; a second later the kernel's SIGKILL would.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+
+
+def shut() -> None:
+    """Open no file or socket from here on: what a child has open it keeps, nothing more.
+
+    A child whose answer leaves in a packet (a PDF or a picture rebuilt) and whose parser
+    a hostile attachment has taken over could otherwise read any file of the reviewer's
+    (an attachment opened onto the disk, their keys) into the bytes it answers with. Called
+    once everything the child runs is imported: an import opens files.
+    """
+    lowest = os.dup(0)  # the lowest descriptor free: every new one would be at or past it
+    os.close(lowest)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, lowest))
 
 
 def send(out: BinaryIO, kind: bytes, page: int, body: bytes = b"") -> None:

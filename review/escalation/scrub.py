@@ -5,7 +5,7 @@ document information and XMP the author's name; an office document the
 author, the last editor, the company, the printer and revision ids that link
 documents written on one machine. Each supported type is rebuilt with none of
 that: images are re-encoded from their pixels alone, PDFs are rebuilt by
-`review.escalation.pdfs`, and office documents lose their property parts (an
+`review.casework.pdfs`, and office documents lose their property parts (an
 embedded ODF object's too) and, by `review.escalation.office_parts`, the names
 and times in comments and tracked changes, the paths they were saved from and
 the ids that link copies of one document, and, by `review.escalation.fields`,
@@ -32,10 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from review.casework import imagechild, pdfview, pictures
+from review.casework import imagechild, pdfs, pdfview, pictures
 from review.errors import ReviewError
 from review.errors import Unsupported as Unsupported  # re-exported: callers catch it here
-from review.escalation import office_parts, pdfs
+from review.escalation import office_parts
 
 _PICTURES: Final = ("jpeg", "png", "gif", "tiff", "webp", "bmp")
 _MAX_MEMBERS: Final = 10_000

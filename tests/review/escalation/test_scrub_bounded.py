@@ -6,7 +6,7 @@ no time bound. 400 KB of PDF (3,000 pages that all use one form, whose resources
 name the same form 10,000 times) cost the metadata check pages x names steps:
 it held the reviewer's process past 40 s (minutes in all), and a few MB of it
 would for hours, while `escalation new` or the terminal UI waits. Now both run
-in a confined child process (`review.escalation.pdfwork`), given a wall-clock
+in a confined child process (`review.casework.pdfwork`), given a wall-clock
 deadline, CPU time and memory, as `report view`'s PDF reader is.
 """
 
@@ -20,7 +20,7 @@ from types import FrameType
 
 import pytest
 
-from review.escalation import pdfs
+from review.casework import pdfs
 from review.escalation.scrub import Scrubbed, Unsupported, document_text, scrub
 
 # The deadline the test gives; the old in-process cleaning ran far past it.

@@ -3,31 +3,32 @@
 A PDF comes from an anonymous source and may be built to hang or exhaust its
 parser, and escalating it rebuilds it without its metadata and reads its text
 to check the redactions. Both happen here, in a process of its own started by
-`review.escalation.pdfs`, as `report view`'s reader (`review.casework.pdfchild`)
+`review.casework.pdfs`, as `report view`'s reader (`review.casework.pdfchild`)
 is: it lowers its own limits (address space, CPU time, no file written, no core
 dump, no new process) before it reads a byte of the PDF from standard input,
 and the parent gives it a wall-clock deadline. It writes one answer to
 standard output: DONE, an 8-byte count and the bytes; or REFUSED and why.
 
-Pictures are rebuilt by the picture child (`review.casework.imagechild`), which
-imports Pillow alone: this one, inside the escalation package, starts in seconds.
+It lives here, with `pdfs`, and not in the escalation package: a child imports the
+packages its module sits in, and `review.escalation` (drafts, countersignatures,
+redaction, the analysis they use) took 1.3 s of every child's start, per PDF.
+Pictures are rebuilt by the picture child (`review.casework.imagechild`).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 
 def main() -> int:
     """Confine, read the PDF, answer once."""
-    from review.casework.pdfchild import confine
-
     request = json.loads(sys.argv[1])
-    confine(int(request["memory"]), int(request["cpu"]))
+    prepare(request)
     data = sys.stdin.buffer.read()
-    from review.errors import Unsupported  # after confinement, as is everything that parses
-    from review.escalation import pdfs
+    from review.casework import pdfs
+    from review.errors import Unsupported
 
     out = sys.stdout.buffer
     try:
@@ -47,6 +48,19 @@ def main() -> int:
     out.write(pdfs.DONE + used.to_bytes(8, "big") + body)
     out.flush()
     return 0
+
+
+def prepare(request: dict[str, Any]) -> None:
+    """Confine this process, import all it runs, then open no file or socket again."""
+    from review.casework import pdfchild  # a light package: see above
+
+    pdfchild.confine(int(request["memory"]), int(request["cpu"]))
+    from PIL import Image
+
+    from review.casework import pdfs  # noqa: F401 - after confinement, as is all that parses
+
+    Image.init()  # every format's plugin, JPEG 2000's among them: Pillow imports them late
+    pdfchild.shut()
 
 
 if __name__ == "__main__":

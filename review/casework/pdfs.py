@@ -12,7 +12,7 @@ A few KiB of PDF can unpack to gigabytes (a stream compressed twice, or one
 stream every page draws), so qpdf decodes no stream past 64 MiB and a PDF whose
 streams, counted as often as they are read, unpack to more than 256 MiB is
 refused before anything is read in full. All of it happens in a confined child
-process (`review.escalation.pdfwork`) with a wall-clock deadline, memory and CPU
+process (`review.casework.pdfwork`) with a wall-clock deadline, memory and CPU
 limits: a PDF built to keep a parser busy holds the reviewer up for no longer.
 """
 
@@ -68,7 +68,7 @@ _PICTURE_FILTERS: Final = ([pikepdf.Name.DCTDecode], [pikepdf.Name.JPXDecode])
 LIMITS: Final = pdfview.Limits(
     seconds=120.0, cpu_seconds=100, memory=3 * 1024 * 1024 * 1024, output=_MAX_DECODED + 1024 * 1024
 )
-_CHILD: Final = "review.escalation.pdfwork"
+_CHILD: Final = "review.casework.pdfwork"
 # The child's answer: DONE, an 8-byte count and the bytes; or REFUSED and why.
 DONE: Final = b"O"
 REFUSED: Final = b"U"
@@ -82,7 +82,7 @@ def rebuild(data: bytes) -> bytes:
 def rebuild_within(data: bytes, limit: int) -> tuple[bytes, int]:
     """`rebuild`, refused past `limit` bytes unpacked (below the PDF's own): what it used.
 
-    Done by the confined child (`review.escalation.pdfwork`), in bounded time.
+    Done by the confined child (`review.casework.pdfwork`), in bounded time.
     """
     reply = _apart({"op": "rebuild", "limit": limit}, data)
     return reply[8:], int.from_bytes(reply[:8], "big")
@@ -91,7 +91,7 @@ def rebuild_within(data: bytes, limit: int) -> tuple[bytes, int]:
 def text(data: bytes) -> str:
     """The strings a PDF's streams hold, decoded: what it says where it is written plainly.
 
-    Read by the confined child (`review.escalation.pdfwork`), in bounded time.
+    Read by the confined child (`review.casework.pdfwork`), in bounded time.
     """
     return _apart({"op": "text"}, data)[8:].decode("utf-8")
 

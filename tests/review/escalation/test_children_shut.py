@@ -1,0 +1,74 @@
+"""The children that rebuild a packet's PDFs and pictures: quick to start, and shut in.
+
+The first attack is on the reviewer's time: the PDF child (`review.casework.pdfwork`)
+lived in the escalation package, so each one imported `review.escalation` and all it
+uses (drafts, redaction, the analysis): 1.3 s of every PDF's rebuilding and text check,
+twice per PDF attachment escalated. The second is on what leaves: a child's answer is
+the attachment a body receives, so a parser taken over by a crafted PDF or picture could
+read any file of the reviewer's (a test's secret here) into it, or open a socket.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from review.casework import imagechild, pdfs, pdfview
+
+SECRET = "the reviewer's own file, never to reach a packet"
+
+
+def _run(script: str) -> subprocess.CompletedProcess[str]:
+    """`script` in a fresh interpreter started as the children are (`-I -B`, our tree)."""
+    boot = f"import sys; sys.path.insert(0, {pdfview._TREE!r})\n"
+    return subprocess.run(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-I", "-B", "-c", boot + script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_the_pdf_child_imports_no_escalation_or_analysis() -> None:
+    done = _run(
+        f"import importlib; importlib.import_module({pdfs._CHILD!r})\n"
+        "from review.casework import pdfs\n"
+        "print(' '.join(sys.modules))"
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    heavy = [
+        m for m in loaded if m.split(".")[:2] in (["review", "escalation"], ["review", "analysis"])
+    ]
+    assert heavy == [], f"the PDF child imports {len(heavy)} modules it never runs: {heavy[:5]}"
+
+
+@pytest.mark.parametrize("child", [pdfs._CHILD, imagechild.__name__])
+def test_a_child_taken_over_opens_no_file_or_socket(child: str, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    # What a parser taken over by a crafted attachment would do, once the child is ready
+    # to read it: the child's own preparation, then the attacker's code.
+    done = _run(
+        f"import importlib, socket; child = importlib.import_module({child!r})\n"
+        "child.prepare({'memory': 1 << 30, 'cpu': 10})\n"
+        "for attempt in (\n"
+        f"    lambda: open({str(secret)!r}).read(),\n"
+        f"    lambda: open({str(tmp_path / 'out.txt')!r}, 'w'),\n"
+        "    lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM),\n"
+        "    lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM),\n"
+        "):\n"
+        "    try:\n"
+        "        print('GOT', attempt())\n"
+        "    except OSError as exc:\n"
+        "        print('REFUSED', exc.errno)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    got = [line for line in done.stdout.splitlines() if not line.startswith("REFUSED")]
+    assert got == [], f"{len(got)} of 4 opened: {got}"
+    assert SECRET not in done.stdout
+    assert not (tmp_path / "out.txt").exists()
