@@ -33,7 +33,7 @@ def main() -> int:
     prepare(request)
     out = sys.stdout.buffer
     data = sys.stdin.buffer.read()
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     from review.casework import pictures
 
@@ -54,11 +54,8 @@ def main() -> int:
     except MemoryError:
         pdfchild.fail(out, "memory", "it needs more memory than a picture is given here")
         return 0
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Warning) as exc:
+    except pictures.PILLOW_ERRORS as exc:
         pdfchild.fail(out, "damaged", str(exc) or type(exc).__name__)
-        return 0
-    except Image.DecompressionBombError as exc:
-        pdfchild.fail(out, "damaged", str(exc))
         return 0
     pdfchild.send(out, pdfchild.IMAGE, 1, pdfchild.SIZE.pack(*rgb.size) + rgb.tobytes())
     return 0

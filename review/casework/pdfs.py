@@ -31,6 +31,7 @@ import pikepdf.settings
 from PIL import Image
 
 from review.casework import pdfview
+from review.casework.pictures import PILLOW_ERRORS
 from review.errors import ReviewError, Unsupported
 
 _MAX_PIXELS: Final = 100_000_000
@@ -426,12 +427,7 @@ def _jpeg2000_without_metadata(data: bytes) -> bytes:
                 clean = Image.frombytes(img.mode, img.size, img.tobytes())
         out = io.BytesIO()
         clean.save(out, "JPEG2000")
-    except (
-        OSError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except PILLOW_ERRORS as exc:
         raise Unsupported(f"a JPEG 2000 picture in the PDF cannot be read: {exc}") from exc
     # The encoder's comment names its version: the codestream is the last box, so it is cut
     # from the main header and the box's length written anew.

@@ -25,6 +25,16 @@ from PIL import Image, ImageOps
 from review.errors import Unsupported
 
 MAX_PIXELS: Final = 100_000_000
+# What Pillow raises for a picture it cannot or will not read: damaged or truncated data
+# (OSError, UnidentifiedImageError among them), values out of range, a plugin's SyntaxError,
+# and a decompression bomb (its warning raised as an error where a picture is read).
+PILLOW_ERRORS: Final = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
 # The pixels of every picture in an attachment, its embedded documents' included: three of
 # the largest. A document of many pictures just under the one-picture limit would hold a
 # packet's child for hours.
@@ -111,7 +121,7 @@ def _pixels(body: bytes) -> int:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(body), formats=_REBUILT) as img:
                 return int(img.width * img.height)
-    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except PILLOW_ERRORS:
         return 0  # a picture `rebuilt` refuses unread
 
 
@@ -129,12 +139,7 @@ def rebuilt(data: bytes, keep_format: bool = False) -> Picture:
                 source_format = "JPEG" if img.format == "MPO" else img.format
                 img.load()
                 upright = ImageOps.exif_transpose(img)  # the picture as the camera meant it
-    except (
-        OSError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except PILLOW_ERRORS as exc:
         raise Unsupported(f"the image cannot be read: {exc}") from exc
     if keep_format and source_format == "GIF":
         # A document names its picture's type: a GIF stays a GIF, its palette kept.

@@ -26,9 +26,10 @@ import warnings
 import zipfile
 from typing import Any, Final
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from review.casework import pdfchild, pdfview
+from review.casework.pictures import PILLOW_ERRORS
 from review.errors import ReviewError
 
 HEADING: Final = "What the file says of its maker (an escalation packet leaves all of it out)"
@@ -165,9 +166,7 @@ def _picture(data: bytes) -> list[str]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=_DECODED) as img:
                 return _exif(img) + _extras(img)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Warning):
-        return []
-    except Image.DecompressionBombError:
+    except PILLOW_ERRORS:
         return []
 
 
