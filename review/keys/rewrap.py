@@ -48,7 +48,14 @@ from review.errors import ReviewError
 from review.escalation import bodies
 from review.keys import subkeys
 from review.workspace import HISTORY, Unlocked, Workspace, audit, marks, roster, search
-from review.workspace.blobs import create_file, open_blob, remove_files, writing
+from review.workspace.blobs import (
+    INSERT_INLINE,
+    create_file,
+    inline_row,
+    open_blob,
+    remove_files,
+    writing,
+)
 from review.workspace.erase import destroy
 from review.workspace.noatime import read_quietly
 from review.workspace.schema import transaction
@@ -170,7 +177,7 @@ def rewrap(
                 roster.check(conn, u.key)
                 for b, key, old_name, new_name, data in blobs:
                     if data is not None:
-                        conn.execute("INSERT INTO blob_data VALUES (?, ?)", (new_name, data))
+                        conn.execute(INSERT_INLINE, inline_row(new_name, data))
                     conn.execute(
                         f"UPDATE {b.table} SET {b.column} = ? WHERE {b.key} = ?",  # noqa: S608 - names from BLOBS
                         (new_name, key),

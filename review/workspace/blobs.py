@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import io
 import os
+import secrets
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -61,7 +62,20 @@ def put_inline(workspace: Workspace, name: str, data: bytes) -> None:
 
 def put_inline_many(workspace: Workspace, blobs: Iterable[tuple[str, bytes]]) -> None:
     """Store small blobs, each (name, data), as rows in one statement (inside a transaction)."""
-    workspace.conn.executemany("INSERT INTO blob_data VALUES (?, ?)", blobs)
+    workspace.conn.executemany(INSERT_INLINE, (inline_row(name, data) for name, data in blobs))
+
+
+# A row's rowid is drawn at random, never the next one: SQLite numbers rows in the order
+# they were written, and `blob_data` holds every kind of blob (a report's items, a reply,
+# an escalated packet, a draft), so in order of writing its rows said, to whoever reads
+# the file without a passphrase, between which imports each reply and packet was made
+# (the imports' own times are clear, in `bundles`).
+INSERT_INLINE: Final = "INSERT INTO blob_data (rowid, name, data) VALUES (?, ?, ?)"
+
+
+def inline_row(name: str, data: bytes) -> tuple[int, str, bytes]:
+    """The parameters of `INSERT_INLINE` for one blob: a random rowid (one in 2**62)."""
+    return secrets.randbits(62) + 1, name, data
 
 
 def create_file(workspace: Workspace, name: str) -> tuple[Path, BinaryIO]:
