@@ -15,6 +15,11 @@ came before it, so a request can decide what its files' sink is from them (a
 report's form whose CSRF token fails has its files dropped, never sealed:
 `app.uploads.SealingRequest`).
 
+A urlencoded body (the language switch posts a report's form so, and a login's form is
+so) is decoded as Werkzeug decodes it (`urllib.parse.parse_qsl`), but in C rather than a
+Python step per escape (`parse_urlencoded`); a `%` that starts no escape, which no browser
+sends, is refused rather than kept, and the fields are held to `max_form_parts`.
+
 It is strict where RFC 7578 is: lines end in CRLF, the body ends with the
 closing delimiter, header lines are not folded, and a part without a
 form-data Content-Disposition and a name is refused.
@@ -24,6 +29,7 @@ into a 400 (`app.uploads.SealingRequest`).
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from typing import IO, Any, Final
@@ -47,6 +53,9 @@ MAX_HEADER_BYTES: Final = 16 * 1024
 # 500 ns a byte to parse (a field's or a file's bytes, about one): 64 parts of 16 KiB of
 # `;a=b`, 1 MiB (any form's limit), cost a thread half a second of CPU, before its CSRF check.
 MAX_HEADERS_BYTES: Final = 32 * 1024
+# The bytes a field's byte takes in a urlencoded body at most (`%XX`): its limit is the
+# multipart text fields' (`max_form_memory_size`) this many times.
+ESCAPED_BYTE: Final = 3
 # Spaces and tabs allowed between a delimiter and its CRLF.
 _MAX_PADDING: Final = 64
 _CRLF: Final = b"\r\n"
@@ -326,3 +335,71 @@ class StreamingFormDataParser(FormDataParser):
         )
         form, files = parser.parse(stream, boundary, content_length)
         return stream, form, files
+
+    def _parse_urlencoded(
+        self,
+        stream: IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str],
+    ) -> tuple[IO[bytes], MultiDict[str, Any], MultiDict[str, Any]]:
+        """Werkzeug's reading of a urlencoded body (`parse_urlencoded`), its fields held to
+        `max_form_parts` as a multipart body's are, and its size to what the same fields take
+        multipart (`max_form_memory_size`), each byte escaped (`ESCAPED_BYTE`).
+
+        Werkzeug holds it to nothing but the request's own limit: a report's form, posted
+        urlencoded (as the language switch posts it), was read whole into memory and decoded
+        up to four times the upload limit (`app.limits`), 2,000 MiB, from a flood with no
+        cookie. A report's longest message, 200,000 characters of Urdu, takes 1.2 MB."""
+        limit = self.max_form_memory_size
+        if limit is not None:
+            limit *= ESCAPED_BYTE
+        if limit is not None and content_length is not None and content_length > limit:
+            raise RequestEntityTooLarge()
+        data = stream.read()
+        if limit is not None and len(data) > limit:
+            raise RequestEntityTooLarge()  # a body of no declared length
+        fields = parse_urlencoded(data, self.max_form_parts)
+        return stream, self.cls(fields), self.cls()
+
+
+def _unquote(value: bytes) -> str:
+    """`urllib.parse.unquote_plus` as `parse_qsl` calls it for Werkzeug, in C: each escape
+    becomes a `\\x` one (the value's own backslashes doubled) and `codecs.escape_decode`
+    reads them all at once. A `%` that starts no escape (a `%` and two hex digits) raises
+    `ValueError`: no browser sends one (a form's `%` goes as `%25`).
+
+    `unquote` takes a Python step for every escape: 1 MiB of `%41` (a urlencoded form's limit)
+    cost a thread 0.2 to 0.3 s of CPU, before any check of the form; Urdu text is mostly
+    escapes, so the cost could not be capped away. A `%` kept as it is took a regular
+    expression's step each (1 MiB of `%zz`: 0.2 s), so a body with one is refused instead."""
+    value = value.replace(b"+", b" ")
+    if b"%" in value:
+        escaped = value.replace(b"\\", b"\\\\").replace(b"%", b"\\x")
+        try:
+            value = codecs.escape_decode(escaped)[0]
+        except ValueError:  # "invalid \x escape": a `%` without its two hex digits
+            raise ValueError("a urlencoded `%` that starts no escape") from None
+    # Werkzeug's handler (registered by `werkzeug.urls`) writes a byte no UTF-8 takes as its
+    # escape, as `parse_qsl` does for Werkzeug.
+    return value.decode("utf-8", "werkzeug.url_quote")
+
+
+def parse_urlencoded(data: bytes, max_fields: int | None = None) -> list[tuple[str, str]]:
+    """A urlencoded body's fields, as `parse_qsl(data.decode(), keep_blank_values=True,
+    errors="werkzeug.url_quote")` reads them (Werkzeug's `_parse_urlencoded`); a body that is
+    not UTF-8, or has a `%` that starts no escape, raises `ValueError` (a 400), and one of
+    more than `max_fields` fields is refused (413).
+    """
+    data.decode("utf-8")  # Werkzeug decodes the body strictly first: UnicodeDecodeError
+    if max_fields is not None and data.count(b"&") + 1 > max_fields:
+        # Counted as `parse_qsl`'s `max_num_fields` counts them, before any is split: a form's
+        # fields are a few (a report's, its files' names included, some 25). 1 MiB of `a=&`
+        # cost a thread 1 to 2 s of CPU, before any check of the form.
+        raise RequestEntityTooLarge()
+    fields = []
+    for pair in data.split(b"&"):
+        if pair:
+            name, _, value = pair.partition(b"=")
+            fields.append((_unquote(name), _unquote(value)))
+    return fields

@@ -181,6 +181,58 @@ def test_text_fields_together_are_held_to_the_memory_limit(app: Flask, instance:
     assert_nothing_stored(app, instance)
 
 
+def test_a_urlencoded_report_form_is_held_to_the_forms_limit_not_the_uploads(
+    app: Flask, instance: Path
+) -> None:
+    # No cookie needed. A report's form may be urlencoded (the language switch posts it
+    # so), and its body was held only to the upload limit (500 MiB, four times that read
+    # for its words): 8 MiB of it were read and decoded whole, held in memory twice over.
+    body = b"message=" + b"A" * (8 * MIB)
+    client = app.test_client()
+    tracemalloc.start()
+    try:
+        response = client.post(
+            "/submit", data=body, content_type="application/x-www-form-urlencoded"
+        )
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413, f"read, holding {peak // MIB} MiB at the peak"
+    assert peak < 2 * MIB
+    assert_clean_page(response)
+    assert_nothing_stored(app, instance)
+
+
+def test_the_longest_urdu_message_switched_to_english_comes_back_whole(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    # 200,000 characters of Urdu take 1.2 MB urlencoded (each byte `%XX`): over the text
+    # fields' 1 MiB, within the 3 MiB a urlencoded form is held to.
+    text = ("تھانے " * MAX_MESSAGE_CHARS)[:MAX_MESSAGE_CHARS]
+    fields = {**visitor.start().fields, "message": text, "switch_lang": "en"}
+    response = visitor.client.post("/submit", data=fields)
+    assert response.status_code == 200
+    assert message_box(response.get_data(as_text=True)) == text
+    assert_nothing_stored(app, instance)
+
+
+@pytest.mark.parametrize(
+    "body", [b"message=100%&codename=", b"&".join([b"complicity=bribery"] * 65)]
+)
+def test_a_urlencoded_form_no_browser_sends_is_refused(
+    app: Flask, instance: Path, visitor: Visitor, body: bytes
+) -> None:
+    # A `%` starting no escape (a browser sends `%25`) was read as itself, and kept 1 MiB of
+    # `%zz` a Python step a byte; fields past the form's 64 parts, 1 MiB of `a=&`, 1 to 2 s.
+    visitor.start()
+    response = visitor.client.post(
+        "/submit", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code in (400, 413)
+    assert_clean_page(response)
+    assert_nothing_stored(app, instance)
+
+
 def test_a_message_over_the_length_limit_is_refused(
     app: Flask, instance: Path, visitor: Visitor
 ) -> None:
