@@ -500,6 +500,29 @@ def _framed(head: bytes | None) -> bool:
     return _TRANSFER_ENCODING.search(head[: end + 2].lower()) is not None
 
 
+# The Cookie fields of a head, together, longer than this are refused in the main loop
+# (`_cookies_stuffed`): a browser keeps a cookie of 4 KiB at most, and the app sets one
+# (`app.sessions`, some 1 KiB).
+COOKIE_LIMIT: Final = 8 * 1024
+_COOKIE_FIELD: Final = re.compile(rb"\r\ncookie[ \t]*:([^\r\n]*)")
+
+
+def _cookies_stuffed(head: bytes | None) -> bool:
+    """Whether a request read in the main loop has more than `COOKIE_LIMIT` bytes of cookies:
+    it is refused there (`HeadFirstWorker._refuse_head`).
+
+    gunicorn takes fifty fields of 8 KiB each, and Werkzeug parses all of a request's Cookie
+    fields (as one) when the session is opened, before any check: seven of `a=b; ` (56 KiB)
+    cost a thread 10 to 45 ms of CPU, a report's own sealing of 1 MiB about as much."""
+    end = -1 if head is None else head.find(_END_OF_HEAD)
+    if head is None or end < 0:
+        return False
+    fields = head[: end + 2].lower()
+    if len(fields) <= COOKIE_LIMIT or b"cookie" not in fields:
+        return False
+    return sum(len(value) for value in _COOKIE_FIELD.findall(fields)) > COOKIE_LIMIT
+
+
 def _form_length(head: bytes | None) -> int | None:
     """The Content-Length of a request read in the main loop whose body is a form
     (multipart/form-data, as a report's) said once and plainly, or None."""
