@@ -119,10 +119,13 @@ from app.worker_reads import (
 )
 from app.worker_turns import GIVE_BACK_SECONDS, QUICK_THREADS, TurnTakingWorker
 
-# The longest head the main loop reads (Tor Browser's are under 2 KiB); a longer one is
-# answered 400 there (`_refuse_head`). gunicorn takes heads of fifty 8 KiB fields: handed to
-# a thread, the rest of one came at the body's least rate, some ten minutes a thread.
-_HEAD_LIMIT: Final = 64 * 1024
+# The longest head the main loop reads (Tor Browser's are under 2 KiB: the server's cookie
+# some 1 KiB, cookies held to `COOKIE_LIMIT`, a login's short form read with its head); a
+# longer one is answered 400 there (`_refuse_head`). gunicorn takes heads of fifty 8 KiB
+# fields: handed to a thread, the rest of one came at the body's least rate, some ten
+# minutes a thread. And a head still coming holds its bytes until `HEAD_SECONDS`: at 64 KiB,
+# 1,000 circuits each holding 60 KB of one held 58 MiB more of the workers.
+_HEAD_LIMIT: Final = 16 * 1024
 # The bytes at the end of a form refused for its circuit's pace that the app never reads
 # (`_give_form_back`): `--` and CRLF, after its last delimiter.
 _WITHHELD: Final = 4

@@ -1040,7 +1040,7 @@ def test_an_accept_that_finds_no_descriptor_free_pauses_accepting() -> None:
 def test_a_head_longer_than_the_main_loop_reads_is_refused_there(
     small_worker: SmallWorker,
 ) -> None:
-    """The main loop reads heads up to 64 KiB, but gunicorn takes heads of fifty 8 KiB fields
+    """The main loop reads heads up to 16 KiB, but gunicorn takes heads of fifty 8 KiB fields
     (some 400 KiB): a longer head went to a thread, which waited for the rest under a body's
     deadline, the rest dripped at 500 bytes a second for some ten minutes a thread. No browser
     sends such a head: it is answered 400 in the main loop, holding no thread."""

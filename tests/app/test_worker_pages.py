@@ -212,3 +212,25 @@ def test_no_status_line_is_written_but_through_the_one_page_writer() -> None:
             if re.search(r"HTTP/1\.[01] ", text) and re.search(r"write_nonblock|\.send", text):
                 writers.append(f"{source.relative_to(APP)}:{node.name}")
     assert writers == ["worker_reads.py:_write_page"], writers
+
+
+def test_a_head_still_coming_holds_no_more_than_a_browsers_head_could_need() -> None:
+    """A head not yet whole holds a place and its bytes in the main loop until `HEAD_SECONDS`:
+    1,000 circuits each sending 60 KB of one, then a byte now and then, held 58 MiB more of
+    the workers (tests/bench/floods.py, fat-heads), four times that on four workers full.
+    Tor Browser's heads are under 2 KiB (the server's cookie some 1 KiB, cookies held to 8
+    KiB, a login's short form 4 KiB with it): one past 16 KiB is answered 400 at once."""
+    with _busy_worker(_hello) as worker:
+        conn, client = _connection(worker, PACED + 30)
+        with client:
+            worker.enqueue_req(conn)
+            client.sendall(b"GET / HTTP/1.1\r\n" + b"X-Pad: " + b"x" * 17_000 + b"\r\n")
+            for _ in range(4):
+                if conn in worker.reading_heads:
+                    worker._read_head(conn, conn.sock)
+            held = conn in worker.reading_heads
+            answer = b"" if held else _answer(client)
+            if held:
+                worker._drop(conn)
+    assert not held, "17 KB of a head still coming were held, the connection kept reading"
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:40]
