@@ -241,7 +241,19 @@ def _first_report_given_back() -> ResponseReturnValue:
     if _filed_already(form):
         return _confirmed()
     _offer_codename(form)
-    return render_template("source/submit.html", form=form, refusal="stale-codename"), 400
+    return _stale_codename_page(form)
+
+
+def _stale_codename_page(form: NewSourceForm) -> ResponseReturnValue:
+    """A first report's form under a new codename, naming the files it carried to attach again.
+
+    Its files were dropped (unsealed behind a refused token, `app.uploads.TokenRefused`) or
+    are not filed: the page named none, and the report went again without its photo.
+    """
+    page = render_template(
+        "source/submit.html", form=form, refusal="stale-codename", attach_again=_files_named()
+    )
+    return page, 400
 
 
 @bp.route("/submit", methods=["GET", "POST"])
@@ -274,7 +286,7 @@ def submit() -> ResponseReturnValue:
             # Not a codename this server gave this visitor: /submit never signs
             # anyone in, and refuses before any key derivation is spent on it.
             _offer_codename(form)
-            return render_template("source/submit.html", form=form, refusal="stale-codename"), 400
+            return _stale_codename_page(form)
         try:
             return _file_first_report(form, _report(form, terms), codename)
         except submissions_service.AlreadyFiled as exc:

@@ -573,3 +573,26 @@ def test_a_forms_files_behind_its_token_are_sealed_as_they_stream(
     visitor.filed(visitor.send(page, "with a picture", _FLOOD_FILES[:2]))
     assert {"f0.jpg", "f1.jpg"} <= set(stagings)
     assert row_counts(app, Item)["items"] == 3
+
+
+@pytest.mark.parametrize("token", ["forged", "right"], ids=["token-refused", "codename-stale"])
+def test_a_first_report_given_back_under_a_new_codename_names_its_files(
+    app: Flask, instance: Path, visitor: Visitor, token: str
+) -> None:
+    # The stale-codename page (a token refused, or a codename this session was never
+    # offered) gave the words back and said nothing of the files: the source sent the
+    # report again without the photo, never told it was dropped.
+    page = visitor.start()
+    elsewhere = Visitor(app.test_client()).start().fields["codename"]
+    fields = [(k, v) for k, v in page.fields.items() if k != "csrf_token"]
+    fields = [(k, elsewhere if k == "codename" and token == "right" else v) for k, v in fields]
+    fields.insert(0, ("csrf_token", page.fields["csrf_token"] if token == "right" else token))
+    body, content_type = multipart([*fields, ("message", ECHO)], _FLOOD_FILES[:2])
+    response = visitor.client.post("/submit", data=body, content_type=content_type)
+    assert response.status_code == 400
+    shown = response.get_data(as_text=True)
+    assert ECHO in message_box(shown)
+    said = refusal_said(shown)
+    assert "f0.jpg" in said, f"the files dropped are not named: {said!r}"
+    assert "f1.jpg" in said
+    assert_nothing_stored(app, instance)
