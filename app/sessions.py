@@ -230,12 +230,18 @@ def current_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] |
     return grants
 
 
-def regrant(db: Session, change: Callable[[dict[str, Any]], dict[str, Any]]) -> bool:
+def regrant(
+    db: Session,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    alongside: Callable[[], None] | None = None,
+) -> bool:
     """Change what this visitor's live login grants, keeping its deadlines; commit.
 
     `change` is given the grants as the row holds them now, not as this request
     first read them: a change made meanwhile by another request is built on, not
-    undone. Say whether there was a login to change.
+    undone. `alongside` writes what it will in the same transaction, before the
+    row (again at each attempt). Say whether there was a login to change.
     """
     ref = _reference()
     if ref is None or current_login(db) is None:
@@ -245,6 +251,8 @@ def regrant(db: Session, change: Callable[[dict[str, Any]], dict[str, Any]]) -> 
         sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
         if sealed is None:
             return False
+        if alongside is not None:
+            alongside()
         payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
         data = payload.get("data")
         payload["data"] = grants = change(data if isinstance(data, dict) else {})
@@ -262,6 +270,34 @@ def regrant(db: Session, change: Callable[[dict[str, Any]], dict[str, Any]]) -> 
             return True
         db.rollback()  # another request re-sealed it meanwhile: build on what it wrote
     return False
+
+
+def reseal(db: Session) -> None:
+    """Re-seal this visitor's login row as it is, in the open transaction; the caller commits.
+
+    A write of the row that changes nothing it grants: a wrong code at a staff
+    re-confirmation, counted against the account, writes the row as a wrong password,
+    counted against the session (`regrant`), does, so the writes do not say which it was.
+    Noted at once (`app.login_ends`): a caller that rolls back calls it again.
+    """
+    ref = _reference()
+    if ref is None:
+        return
+    row_id, key = ref
+    sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
+    if sealed is None:
+        return
+    try:
+        payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
+    except (CryptoError, ValueError):
+        return
+    resealed = _seal(key, row_id, payload)
+    db.execute(
+        update(SessionRow)
+        .where(SessionRow.id == row_id, SessionRow.sealed == sealed)
+        .values(sealed=resealed)
+    )
+    _note(row_id, resealed, payload)
 
 
 def end_login(db: Session, *, commit: bool = True) -> None:

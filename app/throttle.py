@@ -97,11 +97,16 @@ def record_none(session: Session, buckets: int) -> None:
 
     A failure that must not be counted (a wrong staff password) is timed as one that is.
     """
+    add_none(session, buckets)
+    session.commit()
+
+
+def add_none(session: Session, buckets: int) -> None:
+    """`record_none`'s writes in the open transaction; the caller commits."""
     stand_ins = [f"none:{secrets.token_hex(16)}" for _ in range(buckets)]
     for bucket in stand_ins:
         session.execute(insert(Throttle).values(bucket=bucket, window=0, failures=1, previous=0))
     session.execute(delete(Throttle).where(Throttle.bucket.in_(stand_ins)))
-    session.commit()
 
 
 def _count(session: Session, bucket: str, seconds: int) -> None:

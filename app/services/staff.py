@@ -562,7 +562,10 @@ def reauthenticate(session: Session, account: StaffAccount, password: str, code:
         session.rollback()
         raise WrongPassword("the password is wrong")
     if secret is None or not _use_code(session, account, secret, code):
-        _refuse(session, bucket, account)
+        # Its session's row is written in the count's commit, as a wrong password's count
+        # writes stand-in counts in the row's (`app.staff.auth.wrong_password`): each
+        # committed only its own table, and a watcher of the writes read which was wrong.
+        _refuse(session, bucket, account, also=lambda: sessions.reseal(session))
         return False
     try:
         hold_staff(session, account)
@@ -581,6 +584,14 @@ def end_other_sessions(session: Session, account: StaffAccount) -> int:
     audit.record(session, account.username, "staff-sessions-ended", username=account.username)
     session.commit()
     return ended
+
+
+def uncounted_failure(session: Session) -> None:
+    """Write what a code's count (`_refuse`) writes and keep none of it; the caller commits.
+
+    A wrong password at a re-confirmation is counted against its session alone.
+    """
+    throttle.add_none(session, 2)
 
 
 def end_guessing_session(session: Session, account: StaffAccount) -> None:
@@ -646,12 +657,23 @@ def _check_throttle(session: Session, bucket: str) -> None:
     )
 
 
-def _refuse(session: Session, bucket: str, account: StaffAccount | None) -> None:
-    """Count a failure; audit the moment a real account becomes locked, once per window."""
+def _refuse(
+    session: Session,
+    bucket: str,
+    account: StaffAccount | None,
+    *,
+    also: Callable[[], None] | None = None,
+) -> None:
+    """Count a failure; audit the moment a real account becomes locked, once per window.
+
+    `also` writes what it will in the counts' transaction, after them.
+    """
     session.rollback()
     window = int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"])
 
     def audit_if_locked() -> None:
+        if also is not None:
+            also()
         # In the counts' commit: one of its own, at the lock, said the password was right.
         if account is None:
             return

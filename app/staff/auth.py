@@ -228,9 +228,12 @@ def wrong_password(account: StaffAccount) -> bool:
         counted.append((wrong if isinstance(wrong, int) else 0) + 1)
         return _staff_change(grants, wrong=counted[-1])
 
-    if sessions.regrant(db_session(), count) and counted[-1] <= int(
-        current_app.config["STAFF_LOGIN_FAILURES"]
-    ):
+    # Written with stand-in counts in the throttle, as a wrong code's count is written with
+    # a re-seal of the row (`staff_service.reauthenticate`): the writes do not say which.
+    db = db_session()
+    if sessions.regrant(
+        db, count, alongside=lambda: staff_service.uncounted_failure(db)
+    ) and counted[-1] <= int(current_app.config["STAFF_LOGIN_FAILURES"]):
         return False
     staff_service.end_guessing_session(db_session(), account)
     end()
