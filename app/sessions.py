@@ -10,7 +10,8 @@ account, a source's reply-opening key, the exact idle and absolute deadlines)
 sealed under that key. Logging out deletes the row, so a copy of the cookie
 taken before opens nothing after; a login left without one is deleted as its
 deadline passes (`app.login_ends`); a seized database, even with the secret key,
-holds no row it can open, since the cookie's key is nowhere on the server. The
+holds no row it can open, since the cookie's key is nowhere on the server. A copy
+of the cookie used beside its owner's ends the login for both (`_turn_held`). The
 clear columns say only the day after which a row is swept, and for staff the
 account (see `app.models.SessionRow`).
 """
@@ -18,6 +19,7 @@ account (see `app.models.SessionRow`).
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
 import secrets
 import time
@@ -144,6 +146,7 @@ class NewLogin:
 
     row_id: str
     key: bytes
+    turn: str
 
 
 def start_login(
@@ -170,8 +173,16 @@ def add_login(
     """
     sweep_if_due(db)
     now = int(time.time())
-    row_id, key = new_id(), secrets.token_bytes(KEY_BYTES)
-    payload = {"sid": row_id, "until": now + lifetime, "idle": idle, "seen": now, "data": grants}
+    row_id, key, turn = new_id(), secrets.token_bytes(KEY_BYTES), _new_turn()
+    payload = {
+        "sid": row_id,
+        "until": now + lifetime,
+        "idle": idle,
+        "seen": now,
+        "turn": turn,
+        "taken": True,
+        "data": grants,
+    }
     sealed = _seal(key, row_id, payload)
     # A statement, not an object to flush: the row is written and never read back here.
     db.connection().execute(
@@ -187,7 +198,7 @@ def add_login(
         ],
     )
     _note(row_id, sealed, payload)
-    return NewLogin(row_id, key)
+    return NewLogin(row_id, key, turn)
 
 
 def add_decoy_login(
@@ -207,7 +218,7 @@ def add_decoy_login(
 
 def hand_out(login: NewLogin) -> None:
     """Point this visitor's cookie at a login row, once it is committed."""
-    session[LOGIN_KEY] = {"sid": login.row_id, "key": b64encode(login.key)}
+    session[LOGIN_KEY] = {"sid": login.row_id, "key": b64encode(login.key), "turn": login.turn}
     g.pop("raazdar_login", None)
 
 
@@ -480,6 +491,48 @@ def settle_touch(db: Session) -> None:
         db.rollback()
 
 
+def _new_turn() -> str:
+    return b64encode(secrets.token_bytes(16))
+
+
+def _turn_held(payload: dict[str, Any]) -> str | None:
+    """The row's current turn, if this cookie may hold it; None if the row moved past its turn.
+
+    A login's row holds a turn, moved on at each re-seal of a page's request, and the
+    answer gives the cookie the new one. A copy of the cookie used beside its owner's
+    holds a turn the row has moved past: the login ends for both, as a logout ends it
+    (the copy cannot be told from its owner). The turn before opens it until the new
+    one first comes back (`taken`), and its request is given the new one: an answer
+    lost on the way (a circuit dropped, the page sent again later), or tabs loaded at
+    once, end nothing. A row of before turns (none held) takes the cookie as it comes
+    (""), and has one at its next re-seal.
+    """
+    turn = payload.get("turn")
+    if turn is None:
+        return ""
+    cookie = session[LOGIN_KEY].get("turn")
+    if not isinstance(turn, str) or not isinstance(cookie, str):
+        return None
+    if hmac.compare_digest(cookie, turn):
+        return turn
+    prev = payload.get("prev")
+    if not payload.get("taken") and isinstance(prev, str) and hmac.compare_digest(cookie, prev):
+        return turn
+    return None
+
+
+def _reread(db: Session, row_id: str, key: bytes) -> tuple[dict[str, Any], str] | None:
+    """The row as it stands now, opened, and as sealed; None if it is gone or unopenable."""
+    sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
+    if sealed is None:
+        return None
+    try:
+        payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
+    except (CryptoError, ValueError):
+        return None
+    return (payload, sealed) if isinstance(payload, dict) else None
+
+
 def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | None:
     """Open the row the cookie names; delete it if its time is up; push the idle deadline."""
     ref = _reference()
@@ -500,29 +553,51 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
     until, idle, seen = payload.get("until"), payload.get("idle"), payload.get("seen")
     if not (isinstance(until, int) and isinstance(idle, int) and isinstance(seen, int)):
         return None
-    if now >= until or now >= seen + idle:
+    held = _turn_held(payload)
+    if now >= until or now >= seen + idle or held is None:
+        # Over, or its cookie copied and used beside it (`_turn_held`): ended for every
+        # copy, its row (a source's reply-opening key) deleted as at a logout.
         # Statements, not ORM deletes: a logout racing this request must not fail it.
         db.execute(delete(SessionRow).where(SessionRow.id == row_id))
         db.commit()
         _ends().forget(row_id)
         return None
-    # Re-sealed only when the idle deadline moves by a tenth of itself: a page
-    # load is not a database write every time.
-    if now - seen >= max(1, idle // 10):
-        payload["seen"] = now
-        read, sealed = sealed, _seal(key, row_id, payload)
+    cookie_turn = session[LOGIN_KEY].get("turn")
+    # Re-sealed only when the idle deadline moves by a tenth of itself, or a turn moved on
+    # comes back for the first time: a page load is not a database write every time.
+    due = now - seen >= max(1, idle // 10)
+    taken = bool(held) and cookie_turn == held and not payload.get("taken")
+    if due or taken:
+        read = sealed
+        if taken:
+            payload["taken"] = True  # the turn before opens nothing from now on
+        if due:
+            payload["seen"] = now
+            if not defer_touch:
+                # The turn moves with the re-seal, at no write of its own; not at a deferred
+                # one (`settle_touch`), which may commit after another request's.
+                payload.update(prev=held, turn=_new_turn(), taken=False)
+        sealed = _seal(key, row_id, payload)
         # Only over the row as read: written over a change made meanwhile (a wrong
         # password counted, a confirmation given: `regrant`), it undid that change.
         touched = db.execute(
             update(SessionRow)
             .where(SessionRow.id == row_id, SessionRow.sealed == read)
             .values(sealed=sealed)
-        )
+        ).rowcount  # type: ignore[attr-defined]
         if not defer_touch:
             db.commit()
-        elif touched.rowcount:  # type: ignore[attr-defined]
+        elif touched:
             # One commit, and one flush of the disk, with the report the request carries.
             g.setdefault(_TOUCH, (row_id, sealed))
+        if touched:
+            held = payload["turn"]
+        else:
+            # Another request of this browser re-sealed it meanwhile (another tab): its turn.
+            payload, sealed = _reread(db, row_id, key) or (payload, read)
+            held = payload.get("turn") or held
+    if held and held != cookie_turn:
+        session[LOGIN_KEY] = {**session[LOGIN_KEY], "turn": held}
     _note(row_id, sealed, payload)
     data = payload.get("data")
     return data if isinstance(data, dict) else None
