@@ -259,12 +259,12 @@ def regrant(
         return False
     row_id, key = ref
     for _attempt in range(3):
-        sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
-        if sealed is None:
+        opened = _opened_row(db, row_id, key)
+        if opened is None:
             return False
+        payload, sealed = opened
         if alongside is not None:
             alongside()
-        payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
         data = payload.get("data")
         payload["data"] = grants = change(data if isinstance(data, dict) else {})
         resealed = _seal(key, row_id, payload)
@@ -295,13 +295,10 @@ def reseal(db: Session) -> None:
     if ref is None:
         return
     row_id, key = ref
-    sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
-    if sealed is None:
+    opened = _opened_row(db, row_id, key)
+    if opened is None:
         return
-    try:
-        payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
-    except (CryptoError, ValueError):
-        return
+    payload, sealed = opened
     resealed = _seal(key, row_id, payload)
     db.execute(
         update(SessionRow)
@@ -437,14 +434,9 @@ def _end_lapsed(db: Session, *, commit: bool = True) -> bool:
 
 def _delete_opened(db: Session, row_id: str, key: bytes) -> bool:
     """Delete a login row if `key` opens it (no commit); say whether it did."""
-    sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
-    if sealed is None:
-        return False
-    try:
-        # Only the cookie's own key may end a row: one minted with the secret key
-        # names rows (a copy of the database lists them), never their keys.
-        TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode())
-    except CryptoError:
+    # Only the cookie's own key may end a row: one minted with the secret key
+    # names rows (a copy of the database lists them), never their keys.
+    if _opened_row(db, row_id, key) is None:
         return False
     db.execute(delete(SessionRow).where(SessionRow.id == row_id))
     _ends().forget(row_id)
@@ -521,8 +513,11 @@ def _turn_held(payload: dict[str, Any]) -> str | None:
     return None
 
 
-def _reread(db: Session, row_id: str, key: bytes) -> tuple[dict[str, Any], str] | None:
-    """The row as it stands now, opened, and as sealed; None if it is gone or unopenable."""
+def _opened_row(db: Session, row_id: str, key: bytes) -> tuple[dict[str, Any], str] | None:
+    """The row as it stands now, opened, and as sealed; None if it is gone or unopenable.
+
+    A statement, not an object: every request of a signed-in visitor reads the row.
+    """
     sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
     if sealed is None:
         return None
@@ -539,15 +534,11 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
     if ref is None:
         return None
     row_id, key = ref
-    # A statement, not an object: every request of a signed-in visitor reads the row.
-    sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
-    if sealed is None:
+    opened = _opened_row(db, row_id, key)
+    if opened is None:
         return None
-    try:
-        payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
-    except (CryptoError, ValueError):
-        return None
-    if not isinstance(payload, dict) or payload.get("sid") != row_id:
+    payload, sealed = opened
+    if payload.get("sid") != row_id:
         return None
     now = int(time.time())
     until, idle, seen = payload.get("until"), payload.get("idle"), payload.get("seen")
@@ -594,7 +585,7 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
             held = payload["turn"]
         else:
             # Another request of this browser re-sealed it meanwhile (another tab): its turn.
-            payload, sealed = _reread(db, row_id, key) or (payload, read)
+            payload, sealed = _opened_row(db, row_id, key) or (payload, read)
             held = payload.get("turn") or held
     if held and held != cookie_turn:
         session[LOGIN_KEY] = {**session[LOGIN_KEY], "turn": held}
