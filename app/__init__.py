@@ -15,6 +15,7 @@ from app import (
     logs,
     preload,
     security,
+    sessions,
     static_files,
 )
 from app.config import Config, config_for
@@ -44,6 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
     kdf_pool.prepare(config.INSTANCE_DIR, app.config["KDF_SLOTS"], app.config["KDF_QUEUE"])
     # One per app: a shared instance would move every app to the last one's database.
     Database().init_app(app)
+    sessions.init_app(app)
     context.init_app(app)
     listeners.init_app(app)  # first: staff URLs off the staff listener are plain 404s
     cross_site.init_app(app)  # before the body is read: another site's POST is refused unread

@@ -64,6 +64,26 @@ class Ends:
                 )
                 self._thread.start()
 
+    def note_standing(self, ends: float) -> int:
+        """Note every login row on the database now as ending by `ends`; return how many.
+
+        For a process starting: what the one before it noted died with it, and a row
+        no process notes stayed until its day's sweep. After `raazdar rotate
+        secret-key` no cookie opens one again, so none came back to note it either.
+        Every row standing was last sealed before now, so its login ends within an
+        idle deadline from now; a cookie that comes back notes its own, sooner.
+        """
+        session = self._database.new_session()
+        try:
+            rows = session.execute(select(SessionRow.id, SessionRow.sealed).limit(_MOST)).all()
+        except SQLAlchemyError:
+            return 0  # no schema yet, or the database away: the day's sweep remains
+        finally:
+            session.close()
+        for row_id, sealed in rows:
+            self.note(row_id, sealed, ends)
+        return len(rows)
+
     def forget(self, row_id: str) -> None:
         """Forget a row deleted already (a logout, a lapsed cookie come back)."""
         with self._lock:

@@ -140,6 +140,14 @@ class SealedSessionInterface(SessionInterface):
         response.vary.add("Cookie")
 
 
+def init_app(app: Flask) -> None:
+    """Note when each login row standing at this process's start ends (`app.login_ends`)."""
+    if app.config.get("ADMINISTERING"):
+        return  # a command's app ends with the command: the server's workers note them
+    ends = app.extensions[_ENDS] = login_ends.Ends(app.extensions["raazdar.db"])
+    ends.note_standing(time.time() + int(app.config["SESSION_IDLE_SECONDS"]))
+
+
 @dataclass(frozen=True)
 class NewLogin:
     """A login row added but not yet committed, and the key its cookie will carry."""
@@ -354,6 +362,14 @@ def end_other_staff_logins(db: Session, staff_id: str) -> int:
     if ref is not None:
         query = query.where(SessionRow.id != ref[0])
     return int(db.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def end_every_login(db: Session) -> None:
+    """Delete every login row (no commit): the secret key was rotated (`raazdar rotate`).
+
+    No cookie made under the old key opens again, so none comes back to end its row.
+    """
+    db.execute(delete(SessionRow))
 
 
 def sweep(db: Session) -> int:

@@ -15,12 +15,18 @@ import click
 from app.cli.base import app_context, main, reports_errors
 
 
-def _record(instance: Path, action: str, **detail: str) -> None:
-    """Add an entry to the audit log: rotating the server's keys is an admin decision."""
+def _record(instance: Path, action: str, *, logins_void: bool = False, **detail: str) -> None:
+    """Add an entry to the audit log: rotating the server's keys is an admin decision.
+
+    `logins_void`: every login row is deleted with it (the secret key's rotation).
+    """
+    from app import sessions
     from app.db import transaction
     from app.services import audit
 
     with app_context(instance), transaction() as session:
+        if logins_void:
+            sessions.end_every_login(session)
         audit.record(session, audit.CONSOLE, action, **detail)
 
 
@@ -57,12 +63,15 @@ def signing_key(instance: Path) -> None:
 @click.pass_obj
 @reports_errors
 def secret_key(instance: Path) -> None:
-    """Replace the secret key: every source and staff session ends at the next start."""
+    """Replace the secret key: every source and staff session ends."""
     from app.instance import InstancePaths
     from app.operations.rotation import rotate_secret_key
 
     rotate_secret_key(InstancePaths(instance))
-    _record(instance, "secret-key-rotated")
+    # Its logins are void: their rows go now, not at their day's sweep. Those the running
+    # workers make with the old key until the restart are noted by the new ones as they
+    # start (`app.sessions.init_app`), and deleted within an idle deadline.
+    _record(instance, "secret-key-rotated", logins_void=True)
     click.echo("raazdar: new secret key written; every session made under the old one is void")
     click.echo(
         "raazdar: hint: restart the server now (`systemctl restart raazdar`): "

@@ -10,11 +10,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import login_ends, sessions
+from app.cli import main
 from app.models import Reply, SessionRow, Source
 from crypto import CryptoError, PrivateKey, TokenKey, derive_source_keys
 from crypto.constants import TOKEN_CONTEXT_SESSION
@@ -195,6 +197,43 @@ def test_a_login_left_idle_takes_its_key_with_it_when_it_ends(
         " (hers)" if opened == b64encode(private.private_key.secret_bytes()) else ""
     )
     assert is_signed_in(reading_elsewhere), "a login in use was ended with one left idle"
+
+
+def test_a_rotated_secret_keys_logins_are_deleted_by_their_idle_deadline(
+    make_app: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+    instance: Path,
+    runner: CliRunner,
+) -> None:
+    # "We think the server was compromised": the secret key is rotated, the server
+    # restarted. No cookie opens again, so none came back to end its row, and the worker
+    # that noted when each ends was gone: every row stayed until its day's sweep, a day
+    # or two, telling a seizer that logins were live when the server was last in use.
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    monkeypatch.setattr(login_ends, "time", later)
+    monkeypatch.setattr(login_ends, "LOOK_EVERY", 0.01)
+    app = make_app()
+    signed_in(app.test_client())
+    login(staff_client(app), app, make_staff(app, "alice"))
+    before = _row_ids(app)
+    later.ahead = 20 * 60
+    result = runner.invoke(main, ["--instance", str(instance), "rotate", "secret-key"])
+    assert result.exit_code == 0, result.output
+    # Until the restart the worker keeps the old key, and a source still logs in.
+    signed_in(app.test_client())
+    between = _row_ids(app) - before
+    later.ahead = 25 * 60
+    app.extensions.pop("raazdar.login_ends")  # the restart: the worker's notes die with it
+    restarted = make_app()
+    assert restarted.config["SECRET_KEY"] != app.config["SECRET_KEY"]
+    # The logins before the rotation ended by 30 minutes on; the one after it by 55.
+    for minutes, ended in ((31, before), (56, before | between)):
+        later.ahead = minutes * 60
+        deadline = time.monotonic() + 5
+        while _row_ids(restarted) & ended and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _row_ids(restarted) & ended, f"logins ended are on the disk {minutes} min on"
 
 
 def test_logins_ending_by_the_hundred_are_all_deleted(
