@@ -93,11 +93,12 @@ class Ends:
         """Delete the rows whose login has ended, unless re-sealed since; return how many."""
         now = time.time()
         with self._lock:
-            due = {r: digest for r, (digest, ends) in self._due.items() if ends <= now}
-            for row_id in due:
+            noted = {r: note for r, note in self._due.items() if note[1] <= now}
+            for row_id in noted:
                 del self._due[row_id]
-        if not due:
+        if not noted:
             return 0
+        due = {row_id: digest for row_id, (digest, _ends) in noted.items()}
         session = self._database.new_session()
         deleted = 0
         try:
@@ -120,8 +121,12 @@ class Ends:
                 deleted += int(done.rowcount or 0)  # type: ignore[attr-defined]
             session.commit()
         except SQLAlchemyError:
-            # The database away (a restart, a full disk): left to the day's sweep.
+            # The database away (a restart, a full disk, every connection held): looked for
+            # again at the next look. Dropped, each row stayed until its day's sweep.
             session.rollback()
+            with self._lock:
+                for row_id, note in noted.items():
+                    self._due.setdefault(row_id, note)  # unless noted anew meanwhile
             return 0
         finally:
             session.close()

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
 from app import login_ends, sessions
 from app.cli import main
@@ -254,6 +255,36 @@ def test_logins_ending_by_the_hundred_are_all_deleted(
     ends.note(kept.id, "sealed otherwise since", time.time() - 1)
     assert ends.end_due() == len(rows)
     assert _row_ids(app) == {kept.id}
+
+
+class _Away:
+    """A database that cannot be reached (a restart, a full disk, every connection held)."""
+
+    def __init__(self, path: Path) -> None:
+        self._engine = create_engine(f"sqlite:///{path / 'missing' / 'raazdar.db'}")
+
+    def new_session(self) -> Session:
+        return Session(self._engine)
+
+
+def test_a_login_whose_end_finds_the_database_away_is_deleted_at_the_next_look(
+    app: Flask, tmp_path: Path
+) -> None:
+    # The look at a login's end met the database away for a moment (PostgreSQL restarted,
+    # every connection held by a flood, SQLite's write lock held past its wait): the note
+    # was dropped, and the row, with a source's reply-opening key, stayed to its day's sweep.
+    ends = login_ends.Ends(app.extensions["raazdar.db"])
+    row = SessionRow(id=secrets.token_hex(16), sealed=secrets.token_hex(300))
+    today = dt.datetime.now(dt.UTC).date()
+    with db_session(app) as session:
+        session.add(SessionRow(id=row.id, sealed=row.sealed, expires_day=today))
+        session.commit()
+    ends.note(row.id, row.sealed, time.time() - 1)
+    database, ends._database = ends._database, _Away(tmp_path)  # type: ignore[assignment]
+    assert ends.end_due() == 0
+    ends._database = database
+    ends.end_due()
+    assert row.id not in _row_ids(app), "a login's row outlived its end: the database was away"
 
 
 def _held(files: list[Path], wanted: set[bytes]) -> set[bytes]:
