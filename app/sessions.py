@@ -484,15 +484,23 @@ def settle_touch(db: Session) -> None:
 
     Whatever else the request left open is rolled back, never committed here.
     """
-    pending: tuple[str, str] | None = g.pop(_TOUCH, None)
+    pending: tuple[str, str, str] | None = g.pop(_TOUCH, None)
     if pending is None:
         return
-    row_id, sealed = pending
+    row_id, read, sealed = pending
     try:
         db.rollback()
+        # Only over the row as the request read it: written over a re-seal made meanwhile
+        # (another tab's page, whose answer moved the cookie's turn on), it ended the login.
+        # That re-seal moved the idle deadline already; the request's own commit, if any
+        # came, wrote `sealed`.
         stored = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
-        if stored is not None and stored != sealed:
-            db.execute(update(SessionRow).where(SessionRow.id == row_id).values(sealed=sealed))
+        if stored == read:
+            db.execute(
+                update(SessionRow)
+                .where(SessionRow.id == row_id, SessionRow.sealed == read)
+                .values(sealed=sealed)
+            )
             db.commit()
     except SQLAlchemyError:
         # The request's answer stands; the idle deadline moves at the next request.
@@ -596,7 +604,7 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
             db.commit()
         elif touched:
             # One commit, and one flush of the disk, with the report the request carries.
-            g.setdefault(_TOUCH, (row_id, sealed))
+            g.setdefault(_TOUCH, (row_id, read, sealed))
         if touched:
             held = payload["turn"]
         else:

@@ -134,6 +134,34 @@ def test_a_source_session_ends_at_its_absolute_lifetime(
     assert shows_login(client.get("/account"))
 
 
+def test_a_refused_reports_re_seal_undoes_no_other_tabs(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A report sent from the account page carries the login's re-seal in its own commit;
+    # refused (busy in a flood, too big), the re-seal is committed alone as the request
+    # ends. Written over whatever the row held by then, it undid another tab's page served
+    # meanwhile, which had moved the login's turn on: the browser, holding that tab's
+    # turn, was taken for a copy of its own cookie, and the login ended.
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    app, other_worker = make_app(), make_app()
+    client = app.test_client()
+    signed_in(client)
+    later.ahead = 4 * 60  # a re-seal is due
+    other_tab = other_worker.test_client()
+    other_tab.set_cookie("rz", cookie(client))
+    headers = {"Cookie": f"rz={cookie(client)}"}
+    with app.test_request_context("/account", method="POST", headers=headers):
+        db = app.extensions["raazdar.db"].new_session()
+        assert sessions.current_login(db, defer_touch=True) is not None
+        assert sessions.touch_pending()
+        db.rollback()  # the report refused: nothing of its transaction committed
+        assert is_signed_in(other_tab)  # meanwhile, a page in another tab
+        sessions.settle_touch(db)
+        db.close()
+    assert is_signed_in(other_tab), "a refused report's re-seal ended the login"
+
+
 def test_a_login_that_lapsed_is_deleted_when_its_cookie_comes_back(
     make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
