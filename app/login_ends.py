@@ -7,7 +7,9 @@ then the cookie still in a seized phone's browser and a copy of the database ope
 it. Each process notes the rows it writes or opens, as they are sealed, and when each
 ends (its idle or absolute deadline, whichever comes first); a thread of its own
 deletes a row once that is past, if it is still sealed as noted: a re-seal, by any
-worker, moved its deadline and noted the row again there. What is noted lives in
+worker, moved its deadline and noted the row again there. A process starting notes
+every row standing as ending an idle deadline on (`Ends.note_standing`): the notes
+of the one before it died with it. What is noted lives in
 this process's memory only (row ids, digests of their ciphertext, deadlines), never
 on a disk.
 """
