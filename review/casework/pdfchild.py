@@ -4,14 +4,16 @@ A PDF comes from an anonymous source and may be built to hang, exhaust or
 break a parser. So it is parsed here, in a process of its own started by
 `review.casework.pdfview`: before it reads a byte of the PDF it lowers its own limits
 (address space, CPU time, no file larger than 0 bytes, no core dump and not
-dumpable, no new process, few file descriptors), reads the PDF from standard input, and writes
-frames to standard output. Text comes from pypdf, pure Python, so a bug there
-is an exception and not memory corruption; page images, when asked for, from
-PDFium, only after every page's text is out, so a crash in it costs the images only.
+dumpable, no new process, and, once all it runs is imported, no new file or socket),
+reads the PDF from standard input, and writes frames to standard output. Text comes
+from pypdf, pure Python, so a bug there is an exception and not memory corruption; page
+images, when asked for, from PDFium, only after every page's text is out, so a crash in
+it costs the images only.
 """
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import functools
 import io
@@ -47,6 +49,12 @@ INFO: Final = (
     ("/Keywords", "keywords"),
 )
 META_MAX: Final = 4096
+# The codecs pypdf decodes a PDF's strings and fonts with (its encodings and the CJK CMaps
+# it knows by name): each is imported before the child is shut, or a PDF needing it fails.
+CODECS: Final = (
+    *("ascii", "charmap", "latin-1", "mac_roman", "utf-8", "utf-16", "utf-16-be", "utf-16-le"),
+    *("cp1250", "cp1252", "cp1254", "cp1257", "cp932", "cp950", "gb2312", "gbk"),
+)
 # prctl(2): whether a crash may be dumped, and this user's other processes may trace it.
 _PR_SET_DUMPABLE: Final = 4
 
@@ -98,13 +106,32 @@ def fail(out: BinaryIO, code: str, message: str) -> None:
 def main() -> int:
     """Confine, read the request and the PDF, answer in frames."""
     request = json.loads(sys.argv[1])
-    confine(int(request["memory"]), int(request["cpu"]))
+    prepare(request)
     out = sys.stdout.buffer
     data = sys.stdin.buffer.read()
     wanted = read_text(out, data, request)
     if wanted and request["images"]:
         draw_pages(out, data, wanted, int(request["columns"]))
     return 0
+
+
+def prepare(request: dict[str, Any]) -> None:
+    """Confine this process, import all it runs, then open no file or socket again: a
+    parser taken over by a crafted PDF could otherwise read the reviewer's files (their
+    keys, an attachment opened onto the disk) into the text the view shows, or a socket."""
+    confine(int(request["memory"]), int(request["cpu"]))
+    # After confinement, as is all that parses; each imports more when it first needs it.
+    import pypdf
+    import pypdf._text_extraction
+    import pypdf.filters
+    import pypdf.xmp
+    import pypdfium2
+    from PIL import Image, ImageFile  # ImageFile: a page drawn is handed to Pillow by it
+
+    del pypdf, pypdfium2, Image, ImageFile  # imported to be loaded now, not later
+    for name in CODECS:
+        codecs.lookup(name)  # a codec's module is imported on its first use
+    shut()
 
 
 def refused(out: BinaryIO, exc: Exception, where: str = "") -> None:

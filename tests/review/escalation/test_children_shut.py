@@ -1,11 +1,14 @@
-"""The children that rebuild a packet's PDFs and pictures: quick to start, and shut in.
+"""The children that rebuild a packet's PDFs and pictures, or read them for `view`: quick to
+start, and shut in.
 
 The first attack is on the reviewer's time: the PDF child (`review.casework.pdfwork`)
 lived in the escalation package, so each one imported `review.escalation` and all it
 uses (drafts, redaction, the analysis): 1.3 s of every PDF's rebuilding and text check,
 twice per PDF attachment escalated. The second is on what leaves: a child's answer is
 the attachment a body receives, so a parser taken over by a crafted PDF or picture could
-read any file of the reviewer's (a test's secret here) into it, or open a socket.
+read any file of the reviewer's (a test's secret here) into it, or open a socket. The
+view's PDF reader (`pdfchild`) shows its answer on the reviewer's screen, and would put
+that file there: it is shut in as the others are.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from review.casework import imagechild, pdfs, pdfview
+from review.casework import imagechild, pdfchild, pdfs, pdfview
 
 SECRET = "the reviewer's own file, never to reach a packet"
 
@@ -47,7 +50,7 @@ def test_the_pdf_child_imports_no_escalation_or_analysis() -> None:
     assert heavy == [], f"the PDF child imports {len(heavy)} modules it never runs: {heavy[:5]}"
 
 
-@pytest.mark.parametrize("child", [pdfs._CHILD, imagechild.__name__])
+@pytest.mark.parametrize("child", [pdfs._CHILD, imagechild.__name__, pdfchild.__name__])
 def test_a_child_taken_over_opens_no_file_or_socket(child: str, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
