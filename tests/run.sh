@@ -22,6 +22,12 @@ command -v nvim >/dev/null 2>&1 || need+=(neovim)
 command -v nano >/dev/null 2>&1 || need+=(nano)
 # debugfs and mkfs.ext4 for the seizure of a filesystem's journal.
 [ -x /usr/sbin/debugfs ] && [ -x /usr/sbin/mkfs.ext4 ] || need+=(e2fsprogs)
+# dosfstools, exfatprogs, fusefat and exfat-fuse: the FAT32 and exFAT sticks a bundle is
+# carried on, made and mounted through FUSE, then read as whoever takes them would.
+command -v mkfs.vfat >/dev/null 2>&1 || need+=(dosfstools)
+command -v mkfs.exfat >/dev/null 2>&1 || need+=(exfatprogs)
+command -v fusefat >/dev/null 2>&1 || need+=(fusefat)
+command -v mount.exfat-fuse >/dev/null 2>&1 || need+=(exfat-fuse)
 # Urdu needs real Nastaliq/Naskh fonts, or the browser screenshots show boxes.
 [ -d /usr/share/fonts/truetype/noto ] || need+=(fonts-noto-core)
 if [ ${#need[@]} -gt 0 ]; then

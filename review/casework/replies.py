@@ -29,7 +29,6 @@ so the wrapped envelopes stay after export, and go only with a withdrawn reply.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -58,7 +57,7 @@ from review.errors import InvalidValue, NotFound, ReviewError
 from review.intake import acks as acks_held
 from review.intake import exports, receipts
 from review.workspace import Unlocked, audit, outbox
-from review.workspace.erase import destroy
+from review.workspace.erase import destroy, discard
 from review.workspace.schema import transaction
 
 _MAX_REPLY_CHARS = 20_000
@@ -328,8 +327,9 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             }
             audit.append(u, "export-replies", None, detail)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
+        # Overwritten, not only unlinked: on the stick an unlinked file's blocks keep what
+        # was written of it (the sources answered), and a full stick is how an export fails.
+        discard(Path(tmp_name))
         raise
     # Only once the export is recorded: a bundle in place that the workspace never
     # recorded would leave its replies queued, and the next bundle would carry them again.
