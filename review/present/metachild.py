@@ -11,8 +11,10 @@ byte, and it answers with one frame: the lines `metadata.read` found.
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
+from typing import Any
 
 from review.casework import pdfchild
 
@@ -20,7 +22,7 @@ from review.casework import pdfchild
 def main() -> int:
     """Confine, read the request and the file, answer with one frame."""
     request = json.loads(sys.argv[1])
-    pdfchild.confine(int(request["memory"]), int(request["cpu"]))
+    prepare(request)
     from review.present import metadata
 
     out = sys.stdout.buffer
@@ -32,6 +34,20 @@ def main() -> int:
         return 0
     pdfchild.send(out, pdfchild.META, 0, "\n".join(said).encode())
     return 0
+
+
+def prepare(request: dict[str, Any]) -> None:
+    """Confine this process, import all it runs, then open no file or socket again: a
+    parser taken over by a crafted file could otherwise read the reviewer's files into
+    the lines the view shows, or open a file for writing (truncating it) or a socket."""
+    pdfchild.confine(int(request["memory"]), int(request["cpu"]))
+    from PIL import Image
+
+    from review.present import metadata  # noqa: F401 - after confinement, as is all that parses
+
+    Image.init()  # every format's plugin: Pillow imports them late
+    codecs.lookup("cp437")  # zipfile's for a name not marked UTF-8, imported on first use
+    pdfchild.shut()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from review.casework import imagechild, pdfchild, pdfs, pdfview
+from review.present import metachild
 
 SECRET = "the reviewer's own file, never to reach a packet"
 
@@ -50,7 +51,9 @@ def test_the_pdf_child_imports_no_escalation_or_analysis() -> None:
     assert heavy == [], f"the PDF child imports {len(heavy)} modules it never runs: {heavy[:5]}"
 
 
-@pytest.mark.parametrize("child", [pdfs._CHILD, imagechild.__name__, pdfchild.__name__])
+@pytest.mark.parametrize(
+    "child", [pdfs._CHILD, imagechild.__name__, pdfchild.__name__, metachild.__name__]
+)
 def test_a_child_taken_over_opens_no_file_or_socket(child: str, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
