@@ -57,6 +57,11 @@ CODECS: Final = (
 )
 # prctl(2): whether a crash may be dumped, and this user's other processes may trace it.
 _PR_SET_DUMPABLE: Final = 4
+_PR_SET_NO_NEW_PRIVS: Final = 38
+# Landlock's system calls (Linux 5.13 on): one number on every architecture.
+_LANDLOCK_CREATE_RULESET: Final = 444
+_LANDLOCK_RESTRICT_SELF: Final = 446
+_LANDLOCK_VERSION: Final = 1  # create_ruleset's flag: say the ABI version, make nothing
 
 
 def confine(memory: int, cpu_seconds: int) -> None:
@@ -87,9 +92,57 @@ def shut() -> None:
     (an attachment opened onto the disk, their keys) into the bytes it answers with. Called
     once everything the child runs is imported: an import opens files.
     """
+    landlock()  # first: it takes a descriptor
     lowest = os.dup(0)  # the lowest descriptor free: every new one would be at or past it
     os.close(lowest)
     resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, lowest))
+
+
+def landlock_version() -> int:
+    """The Landlock ABI this kernel offers (0: none, or not Linux)."""
+    if sys.platform != "linux":
+        return 0
+    version = _libc().syscall(_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), _LANDLOCK_VERSION)
+    return max(int(version), 0)
+
+
+def landlock() -> bool:
+    """Touch no path again, where the kernel can refuse it: whether it could.
+
+    A child shut out of new descriptors could still unlink, truncate or rename by path
+    (the workspace, the reviewer's keys) and connect by TCP on a descriptor it has.
+    Landlock, with every access it knows handled and none granted, refuses all of it;
+    a kernel without it leaves the descriptor limit alone (docs/REVIEW.md says so).
+    """
+    version = landlock_version()
+    if version < 1:
+        return False
+    files = (1 << 13) - 1  # version 1: execute, read, write, list, remove and make anything
+    files |= sum(
+        bit for since, bit in ((2, 1 << 13), (3, 1 << 14), (5, 1 << 15)) if version >= since
+    )
+    # Then: link or rename across directories (2), truncate (3), a device's ioctl (5);
+    # TCP bind and connect (4); abstract UNIX sockets and signals out of the child (6).
+    net, scoped = (0b11 if version >= 4 else 0), (0b11 if version >= 6 else 0)
+    size = 8 if version < 4 else 16 if version < 6 else 24
+    attr = ctypes.create_string_buffer(struct.pack("=QQQ", files, net, scoped)[:size], size)
+    libc = _libc()
+    ruleset = libc.syscall(_LANDLOCK_CREATE_RULESET, attr, ctypes.c_size_t(size), 0)
+    if ruleset < 0:
+        return False
+    try:
+        return bool(
+            libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+            and libc.syscall(_LANDLOCK_RESTRICT_SELF, ruleset, 0) == 0
+        )
+    finally:
+        os.close(ruleset)
+
+
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long  # a descriptor or -1, as the kernel says
+    return libc
 
 
 def send(out: BinaryIO, kind: bytes, page: int, body: bytes = b"") -> None:
