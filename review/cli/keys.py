@@ -316,7 +316,7 @@ def _refresh_workspace_copy(c: Ctx, file: KeyFile) -> None:
 @pass_ctx
 def show(c: Ctx, draft: Path | None) -> None:
     """Show the keyring in force (or what DRAFT changes) and every enrolled key, numbered."""
-    workspace = c.open()
+    workspace = _checked(c)
     current = keyring.in_force(workspace)
     if draft is not None:
         for line in ceremony.changes(current, _read_manifest(draft).manifest):
@@ -338,6 +338,20 @@ def show(c: Ctx, draft: Path | None) -> None:
         table.add_row(str(key.seq), safe(key.reviewer), role, key.fingerprint, state)
     make_console().print(table)
     click.echo(_workspace_key_state(workspace))
+
+
+def _checked(c: Ctx) -> ws.Workspace:
+    """The workspace, unlocked first if it holds a keyring, so that what is read of it is checked.
+
+    Its pins and keyrings are in the clear: the unlock refuses them unless they are what
+    this tool wrote (`review.workspace.head`), so a keyring planted on the disk, or in a
+    backup, is neither shown for the sources' pins nor timestamped.
+    """
+    workspace = c.open()
+    if workspace.keyring() is None:
+        return workspace
+    workspace.close()
+    return c.unlock().workspace
 
 
 def _workspace_key_state(workspace: ws.Workspace) -> str:
@@ -727,7 +741,9 @@ def timestamp(
     Carry the file to the server: `raazdar keyring timestamp FILE`. Without a
     fresh one, raazdar-submit clients refuse the keyring.
     """
-    workspace = c.open() if (c.root / ws.DB_NAME).is_file() else None
+    workspace = None
+    if (c.root / ws.DB_NAME).is_file():
+        workspace = c.open() if keyring_file is not None else _checked(c)
     if keyring_file is not None:
         current: Manifest | None = _read_manifest(keyring_file).manifest
     elif workspace is not None:

@@ -14,6 +14,15 @@ what tells the workstation that the server's log was rewritten (PROTOCOL
 §13.5), so whoever holds the server and this disk for a night could otherwise
 write the rewritten log's head into that record, and the rewrite would pass.
 
+It covers the pins `init` wrote (instance, server key, authorities, threshold)
+and each keyring installed too. They are in the clear, and the workspace verified
+each keyring once, as it installed it: a keyring of someone else's written into
+`keyrings` (with authorities of theirs pinned, or without), on this disk or in a
+backup of it, named the server keys exports are checked with, the reviewers'
+keys, the digest `keys show` hands out for the sources' pins, and the keyring
+`keys timestamp` vouches for. A tag made before it covered them (schema 12) is
+taken once, at the first unlock by this tool, and replaced (trust on first use).
+
 A workspace whose roster says it keeps the tag (`roster.keeps_head`) must have
 it; one from before gets it at its first unlock by this tool (trust on that first
 use), as the roster is adopted. What a tag cannot tell is a whole older copy of
@@ -22,6 +31,7 @@ the database put back: its head was tagged once too (docs/REVIEW.md).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import sqlite3
@@ -38,6 +48,12 @@ TAG: Final = "audit_head_tag"
 # The rows of what this workspace saw of the server's export bundles (`review.intake.exports`):
 # their audit heads are what shows a rewrite of the server's log, so the tag covers them too.
 CHAIN: Final = "export-chain:"
+# What every keyring is verified against (`review.workspace.Pinned`), in the clear.
+_PINS: Final = ("authorities", "authority_threshold", "instance_id", "server_key")
+# First in what the tag covers since it covers the keyrings: never a head (`text`), so no
+# tag of the tool before (schema 12) is one of this tool's.
+_KEYRINGS: Final = "pins+keyrings"
+_READ_PINS: Final = "SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?) ORDER BY key"
 _UPSERT: Final = (
     "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
 )
@@ -72,31 +88,50 @@ def put(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
     conn.execute(_UPSERT, (TAG, b64encode(_tag(conn, key, stored(conn)))))
 
 
-def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str) -> bytes:
-    """The tag over the head and every export bundle's record (`review.intake.exports`)."""
+def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str, *, pins: bool = True) -> bytes:
+    """The tag over the head, every export bundle's record (`review.intake.exports`), and
+    (unless `pins` is False, as the tool before wrote it) the pins and every keyring."""
     rows = conn.execute(
         "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
         (CHAIN,),
     ).fetchall()
+    covered = [value, *(f"{k}={v}" for k, v in rows)]
+    if pins:
+        pinned = conn.execute(_READ_PINS, _PINS).fetchall()
+        keyrings = conn.execute("SELECT version, signed FROM keyrings ORDER BY version")
+        covered = [
+            _KEYRINGS,
+            *(f"{k}={v}" for k, v in pinned),
+            *(f"keyring:{v}={hashlib.blake2b(signed).hexdigest()}" for v, signed in keyrings),
+            *covered,
+        ]
     # JSON of strings only: unambiguous, and quick however many bundles came.
-    return key.head_tag(json.dumps([value, *(f"{k}={v}" for k, v in rows)]).encode("utf-8"))
+    return key.head_tag(json.dumps(covered).encode("utf-8"))
 
 
-def check(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
-    """Refuse a head this tool did not tag, or a log that does not end at it."""
+def check(conn: sqlite3.Connection, key: WorkspaceKey) -> bool:
+    """Refuse a head this tool did not tag, or a log that does not end at it.
+
+    True when the tag is the tool before's, which did not cover the pins and keyrings:
+    the caller tags them now (`put`).
+    """
     value = stored(conn)
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (TAG,)).fetchone()
     try:
         tag = b64decode(row[0]) if row is not None else b""
     except CryptoError:
         tag = b""
+    older = False
     if not hmac.compare_digest(tag, _tag(conn, key, value)):
-        raise UnlockError(
-            "the audit log on this disk was cut, or the export bundles it records were"
-            " altered: what is on the disk is not what this workspace's tool last wrote"
-            " (its newest audit entries, or what it saw of the server's bundles)",
-            hint=_HINT,
-        )
+        older = hmac.compare_digest(tag, _tag(conn, key, value, pins=False))
+        if not older:
+            raise UnlockError(
+                "the audit log on this disk was cut, or the export bundles it records, the"
+                " authorities it pins or the keyrings it installed were altered: what is on the"
+                " disk is not what this workspace's tool last wrote (its newest audit entries,"
+                " what it saw of the server's bundles, or who it trusts to name reviewers)",
+                hint=_HINT,
+            )
     last = conn.execute("SELECT seq, link FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     if (f"{last[0]}:{last[1]}" if last else text(0, GENESIS)) != value:
         seq = value.split(":", 1)[0]
@@ -105,3 +140,4 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
             " and the log does not end there",
             hint=_HINT,
         )
+    return older

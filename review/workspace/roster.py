@@ -107,7 +107,9 @@ def check_head(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
     it is (the next unlock tries again).
     """
     if keeps_head(conn):
-        head.check(conn, key)
+        if head.check(conn, key):  # the tool before's tag: the pins and keyrings now too
+            with suppress(sqlite3.OperationalError), transaction(conn):
+                head.put(conn, key)
         return
     with suppress(sqlite3.OperationalError), transaction(conn):
         if keeps_head(conn):

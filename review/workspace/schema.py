@@ -26,7 +26,7 @@ from typing import Final
 from review.errors import WorkspaceError
 from review.workspace.erase import destroy
 
-SCHEMA_VERSION: Final = 12
+SCHEMA_VERSION: Final = 13
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -347,6 +347,14 @@ def _to_version_12(conn: sqlite3.Connection) -> None:
     _create_missing(conn, SCHEMA[SCHEMA.index("CREATE TABLE envelopes") :])
 
 
+def _to_version_13(conn: sqlite3.Connection) -> None:
+    """The audit head's tag covers the pins and the keyrings (`review.workspace.head`).
+
+    No table changes: the first unlock tags them. The version keeps an older tool
+    away: it would tag the head without them, and this tool take that on trust again.
+    """
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -360,6 +368,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (10, _to_version_10),
     (11, _to_version_11),
     (12, _to_version_12),
+    (13, _to_version_13),
 )
 
 

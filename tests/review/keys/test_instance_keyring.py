@@ -9,10 +9,12 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from app.cli import main
+from app.demo import DEMO_PASSPHRASE
 from app.keyring import manifest_path, timestamp_path
 from crypto import SignedManifest, SigningKey
 from crypto.bundle import BundleReader, write_bundle
 from crypto.encoding import b64encode
+from review.cli import cli
 from review.keys import ceremony
 from tests.app.support import install_successor
 from tests.review.support import Server, review
@@ -40,6 +42,16 @@ def init(root: Path, server: Server, *extra: str) -> Result:
         str(server.reviewer_key_file),
         "--reviewer",
         "demo-reviewer",
+    )
+
+
+def timestamp(root: Path, *args: str) -> Result:
+    """`keys timestamp`, typing the reviewer's passphrase (its unlock checks the workspace's
+    keyring) and then the timestamp key file's (both the demo's)."""
+    return CliRunner().invoke(
+        cli,
+        ["--workspace", str(root), "keys", "timestamp", *args],
+        input=f"{DEMO_PASSPHRASE}\n{DEMO_PASSPHRASE}\n",
     )
 
 
@@ -118,7 +130,7 @@ def test_the_freshness_renewal_is_one_command_on_each_side(server: Server, tmp_p
     init(root, server, "--keyring", str(first_keyring(server, tmp_path)))
     stamp = tmp_path / "timestamp.json"
     key = server.paths.demo_keys / "timestamp.key"
-    made = review(root, "keys", "timestamp", "--key-file", str(key), "--out", str(stamp))
+    made = timestamp(root, "--key-file", str(key), "--out", str(stamp))
     assert made.exit_code == 0, made.output
     installed = CliRunner().invoke(
         main, ["--instance", str(server.instance), "keyring", "timestamp", str(stamp)]
@@ -196,7 +208,7 @@ def test_no_timestamp_vouches_for_a_keyring_older_than_one_known_here(
     assert review(root, "import", str(server.export(tmp_path / "export.rzb"))).exit_code == 0
     key = str(server.paths.demo_keys / "timestamp.key")
     stamp = tmp_path / "timestamp.json"
-    made = review(root, "keys", "timestamp", "--key-file", key, "--out", str(stamp))
+    made = timestamp(root, "--key-file", key, "--out", str(stamp))
     assert made.exit_code == 1, made.output
     assert "keyring v1 is not the newest: the server's exports name v2" in made.output
     assert not stamp.exists()
@@ -205,11 +217,11 @@ def test_no_timestamp_vouches_for_a_keyring_older_than_one_known_here(
     second.write_bytes(manifest_path(server.paths, 2).read_bytes())
     assert review(root, "keys", "install", str(second)).exit_code == 0
     given = ("--keyring", str(first), "--out", str(stamp))
-    made = review(root, "keys", "timestamp", "--key-file", key, *given)
+    made = timestamp(root, "--key-file", key, *given)
     assert made.exit_code == 1, made.output
     assert "keyring v1 is not the newest: this workspace has v2" in made.output
     assert not stamp.exists()
-    made = review(root, "keys", "timestamp", "--key-file", key, "--out", str(stamp))
+    made = timestamp(root, "--key-file", key, "--out", str(stamp))
     assert made.exit_code == 0, made.output
 
 

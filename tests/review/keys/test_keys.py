@@ -195,7 +195,9 @@ def test_the_founding_ceremony_makes_keys_a_keyring_and_a_pinned_workspace(
             file.unlock(HOLDER_PASS[i % 3])
     signed = SignedManifest.from_bytes((ceremony.dir / "keyring-v1.json").read_bytes())
     assert len(signed.valid_signers(signed.manifest.authorities)) == 3
-    shown = ok(run("keys", "show", workspace=ceremony.workspace)).output
+    shown = ok(
+        run("--as", "alice", "keys", "show", answers=f"{ALICE}\n", workspace=ceremony.workspace)
+    ).output
     assert "keyring v1" in shown
     assert "in keyring" in shown
 
@@ -481,7 +483,11 @@ def test_a_draft_with_alices_signing_key_swapped_is_shown_as_a_change(
     assert "encryption key" in result.output
     assert f"digest {digest_text(SignedManifest.from_bytes(before).manifest)}" in result.output
     assert draft.read_bytes() == before
-    shown = ok(run("keys", "show", str(draft), workspace=c.workspace))
+    shown = ok(
+        run(
+            "--as", "alice", "keys", "show", str(draft), answers=f"{ALICE}\n", workspace=c.workspace
+        )
+    )
     assert str(mallory.verify_key.fingerprint) in shown.output
 
 
@@ -515,7 +521,9 @@ def test_keys_show_lists_every_reviewers_both_fingerprints_and_the_digest(
 ) -> None:
     c = ceremony
     v1 = SignedManifest.from_bytes((c.dir / "keyring-v1.json").read_bytes()).manifest
-    shown = ok(run("keys", "show", workspace=c.workspace)).output
+    shown = ok(
+        run("--as", "alice", "keys", "show", answers=f"{ALICE}\n", workspace=c.workspace)
+    ).output
 
     alice = v1.recipients[0]
     assert str(alice.encryption_key.fingerprint) in shown
