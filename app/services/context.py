@@ -54,6 +54,8 @@ class Services:
     _sealing: tuple[Manifest, tuple[object, ...], dt.date, tuple[SealingKey, ...]] | None = field(
         default=None, repr=False, compare=False
     )
+    # The keyring state (the very object the cache holds) and day a fresh timestamp was seen.
+    _fresh: tuple[KeyringState, dt.date] | None = field(default=None, repr=False, compare=False)
 
     def keyring(self) -> KeyringState:
         """The keyring state for today."""
@@ -73,9 +75,10 @@ class Services:
 
         The one place that decides the keys: under a keyring of hybrid reviewers
         (format 3), each reviewer's subkey of this week and nothing else; without
-        one for everybody, nothing is sealed (docs/PROTOCOL.md §5A.8).
+        one for everybody, nothing is sealed (docs/PROTOCOL.md §5A.8). Nor without a
+        fresh timestamp for a keyring that names a timestamp key (`_require_fresh`).
         """
-        manifest = self.manifest()
+        manifest = self._require_fresh(self.keyring()).require()
         if not requires_subkeys(manifest):
             return manifest, [r.encryption_key for r in manifest.recipients]
         # Checking the lists costs an Ed25519 verification and canonical JSON per
@@ -93,6 +96,30 @@ class Services:
             raise KeyringUnavailable(f"no current subkey for every reviewer ({exc.rule})") from exc
         self._sealing = (manifest, stamp, day, keys)
         return manifest, list(keys)
+
+    def _require_fresh(self, state: KeyringState) -> KeyringState:
+        """`state`, or `KeyringUnavailable` unless a timestamp vouches for its keyring today.
+
+        For a browser source the server is the sealer, and the timestamp is all that
+        shows a successor withheld (one dropping a revoked reviewer, PROTOCOL §8.8):
+        `raazdar-submit` refuses the keyring once it lapses, and so does this. Checked
+        once per keyring state and day; a format-1 keyring names no timestamp key.
+        """
+        day, fresh = today(), self._fresh
+        if state.manifest is None or state.manifest.timestamp is None:
+            return state
+        if fresh is not None and fresh[0] is state and fresh[1] == day:
+            return state
+        if fresh_timestamp(state, day) is None:
+            self.timestamp()  # a demo instance renews its own
+            state = self.keyring()
+            if fresh_timestamp(state, day) is None:
+                raise KeyringUnavailable(
+                    "no fresh keyring timestamp vouches for the keyring in force, so nothing"
+                    " is sealed: install the next (`raazdar keyring timestamp FILE`)"
+                )
+        self._fresh = (state, day)
+        return state
 
     def sealing_day(self) -> dt.date:
         """The day whose week reports are sealed to: today, or the latest day an export was

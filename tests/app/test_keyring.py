@@ -17,11 +17,20 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.cli import main
+from app.demo import DEMO_PASSPHRASE, TIMESTAMP_KEY_NAME
 from app.instance import InstancePaths
 from app.keyring import manifest_path, read_timestamp
 from app.models import Item, today
 from app.services import context
-from crypto import DecryptionError, Period, SignedManifest, SigningKey, open_bytes
+from crypto import (
+    DecryptionError,
+    KeyFile,
+    Period,
+    SignedManifest,
+    SigningKey,
+    make_timestamp,
+    open_bytes,
+)
 from tests.app.subkeys_support import publish, without_lists
 from tests.app.support import (
     Visitor,
@@ -277,6 +286,33 @@ def test_a_report_with_a_file_looks_at_the_keyring_once_before_its_body_and_once
     response = visitor.send(page, "the SHO", [("files", "a.txt", b"a file", "text/plain")])
     visitor.filed(response)
     assert dict(Counter(listed)) == {"manifests": 2, "subkeys": 2}
+
+
+def test_a_keyring_whose_timestamp_lapsed_takes_no_browser_report(
+    app: Flask, instance: Path, visitor: Visitor, clock: Clock
+) -> None:
+    # The administrators withhold keyring v2 (which drops a revoked reviewer) and stop
+    # renewing v1's timestamp: `raazdar-submit` devices refuse v1 once the timestamp
+    # lapses (docs/PROTOCOL.md §8.8). Before, the server went on sealing browser reports
+    # to v1's reviewers until v1 itself expired, up to a year later.
+    paths = InstancePaths(instance)
+    manifest = SignedManifest.from_bytes(manifest_path(paths, 1).read_bytes()).manifest
+    held = paths.demo_keys / TIMESTAMP_KEY_NAME
+    key = KeyFile.from_bytes(held.read_bytes()).unlock(DEMO_PASSPHRASE).signing
+    assert key is not None
+    held.unlink()  # as on a real instance, which holds no timestamp key
+    stamp = make_timestamp(manifest, key, issued=clock.day, days=7)
+    (paths.keyring / "timestamp.json").write_bytes(stamp.to_bytes())
+    clock.day = stamp.timestamp.expires + dt.timedelta(days=1)
+    publish(CliRunner(), without_lists(instance), Period.of(clock.day), count=1)
+    response = visitor.send(visitor.start(), "the SHO")
+    assert response.status_code == 503, "a browser report was sealed under a lapsed timestamp"
+    assert_clean_page(response, "the SHO")
+    assert_nothing_stored(app, instance)
+    # The next timestamp the administrators sign and install is the way back.
+    renewed = make_timestamp(manifest, key, issued=clock.day, days=7)
+    (paths.keyring / "timestamp.json").write_bytes(renewed.to_bytes())
+    visitor.filed(visitor.send(visitor.start(), "the SHO"))
 
 
 def test_a_keyring_rolled_back_under_its_timestamp_takes_nothing(

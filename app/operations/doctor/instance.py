@@ -247,7 +247,7 @@ def timestamp_check(paths: InstancePaths, today: dt.date, installed: int | None 
 
     The server cannot make one (it holds no timestamp key), so a lapsed one stays
     lapsed until an administrator installs the next: the clients refuse the
-    keyring meanwhile (docs/PROTOCOL.md §8.8).
+    keyring meanwhile, and the server seals no browser report (docs/PROTOCOL.md §8.8).
     """
     state = load_keyring(paths, today, installed)
     manifest = state.manifest
@@ -277,7 +277,7 @@ def timestamp_check(paths: InstancePaths, today: dt.date, installed: int | None 
             "timestamp",
             Status.FAIL,
             f"the keyring's freshness timestamp {lapsed}, so `raazdar-submit` refuses the "
-            f"keyring: {renew}",
+            f"keyring and no browser report is sealed: {renew}",
         )
     installed_lists = read_lists(paths)
     for rid, floor in stamp.subkeys:
