@@ -93,8 +93,28 @@ def install_timestamp(
         stamp = verify_timestamp(signed, manifest, today)
     except CryptoError as exc:
         raise InstanceError(f"timestamp refused: {exc}") from exc
+    installed = fresh_timestamp(KeyringState(manifest, timestamp=read_timestamp(paths)), today)
+    if installed is not None and _says_less(stamp, installed):
+        raise InstanceError(
+            f"timestamp refused: it is older than the one installed (issued {stamp.issued}, "
+            f"the installed one {installed.issued}, or naming lower subkey list numbers), "
+            "which it would replace; install the newest the workstation signed"
+        )
     write_replacing(timestamp_path(paths), signed.to_bytes())
     return stamp
+
+
+def _says_less(candidate: Timestamp, installed: Timestamp) -> bool:
+    """Whether `candidate` is issued before `installed`, or the same day with a lower floor.
+
+    A replay (a swapped file, a corrupt carrier) of a timestamp still fresh would
+    otherwise replace the one naming a reviewer's re-keyed subkey list (PROTOCOL
+    §5A.8), and devices without state would take the leaked list again.
+    """
+    if candidate.issued != installed.issued:
+        return candidate.issued < installed.issued
+    floors = dict(candidate.subkeys)
+    return any(floors.get(rid, 0) < number for rid, number in installed.subkeys)
 
 
 def write_replacing(target: Path, data: bytes) -> None:

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.cli import main
-from app.demo import DEMO_PASSPHRASE, TIMESTAMP_KEY_NAME
+from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, TIMESTAMP_KEY_NAME
 from app.instance import InstancePaths
 from app.keyring import manifest_path, read_timestamp
 from app.models import Item, today
@@ -297,10 +297,8 @@ def test_a_keyring_whose_timestamp_lapsed_takes_no_browser_report(
     # to v1's reviewers until v1 itself expired, up to a year later.
     paths = InstancePaths(instance)
     manifest = SignedManifest.from_bytes(manifest_path(paths, 1).read_bytes()).manifest
-    held = paths.demo_keys / TIMESTAMP_KEY_NAME
-    key = KeyFile.from_bytes(held.read_bytes()).unlock(DEMO_PASSPHRASE).signing
-    assert key is not None
-    held.unlink()  # as on a real instance, which holds no timestamp key
+    key = _demo_timestamp_key(paths)
+    (paths.demo_keys / TIMESTAMP_KEY_NAME).unlink()  # a real instance holds no timestamp key
     stamp = make_timestamp(manifest, key, issued=clock.day, days=7)
     (paths.keyring / "timestamp.json").write_bytes(stamp.to_bytes())
     clock.day = stamp.timestamp.expires + dt.timedelta(days=1)
@@ -313,6 +311,45 @@ def test_a_keyring_whose_timestamp_lapsed_takes_no_browser_report(
     renewed = make_timestamp(manifest, key, issued=clock.day, days=7)
     (paths.keyring / "timestamp.json").write_bytes(renewed.to_bytes())
     visitor.filed(visitor.send(visitor.start(), "the SHO"))
+
+
+def _demo_timestamp_key(paths: InstancePaths) -> SigningKey:
+    held = paths.demo_keys / TIMESTAMP_KEY_NAME
+    key = KeyFile.from_bytes(held.read_bytes()).unlock(DEMO_PASSPHRASE).signing
+    assert key is not None
+    return key
+
+
+def test_a_timestamp_older_than_the_one_installed_is_refused(
+    instance: Path, tmp_path: Path
+) -> None:
+    # A corrupt carrier (or a swapped file) hands the administrator last week's timestamp,
+    # still fresh, after this week's: installed, it replaced the one that named the
+    # reviewer's re-keyed subkey list, and devices without state took the leaked list again
+    # (docs/PROTOCOL.md §5A.8) until it lapsed. The server keeps the newer one.
+    paths = InstancePaths(instance)
+    manifest = SignedManifest.from_bytes(manifest_path(paths, 1).read_bytes()).manifest
+    key = _demo_timestamp_key(paths)
+    day = today()
+    newer = make_timestamp(manifest, key, issued=day, days=7, subkeys={DEMO_REVIEWER: 1})
+    replays = {
+        "issued earlier": make_timestamp(manifest, key, issued=day - dt.timedelta(days=2), days=7),
+        "naming no list": make_timestamp(manifest, key, issued=day, days=7),
+    }
+    installed = tmp_path / "newer.json"
+    installed.write_bytes(newer.to_bytes())
+    command = ["--instance", str(instance), "keyring", "timestamp"]
+    done = CliRunner().invoke(main, [*command, str(installed)])
+    assert done.exit_code == 0, done.output
+    for name, stamp in replays.items():
+        carried = tmp_path / "older.json"
+        carried.write_bytes(stamp.to_bytes())
+        result = CliRunner().invoke(main, [*command, str(carried)])
+        kept = read_timestamp(paths)
+        assert kept is not None
+        assert kept.to_bytes() == newer.to_bytes(), f"a timestamp {name} replaced the newer one"
+        assert result.exit_code == 1, result.output
+        assert "older than the one installed" in result.output, result.output
 
 
 def test_a_keyring_rolled_back_under_its_timestamp_takes_nothing(
