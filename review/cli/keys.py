@@ -741,9 +741,7 @@ def timestamp(
     Carry the file to the server: `raazdar keyring timestamp FILE`. Without a
     fresh one, raazdar-submit clients refuse the keyring.
     """
-    workspace = None
-    if (c.root / ws.DB_NAME).is_file():
-        workspace = c.open() if keyring_file is not None else _checked(c)
+    workspace = _checked(c) if (c.root / ws.DB_NAME).is_file() else None
     if keyring_file is not None:
         current: Manifest | None = _read_manifest(keyring_file).manifest
     elif workspace is not None:
@@ -753,7 +751,7 @@ def timestamp(
     if current is None:
         raise CeremonyError("which keyring? there is no workspace here", hint="give --keyring FILE")
     if workspace is not None:
-        keyring.check_newest(workspace, current)
+        keyring.check_vouchable(workspace, current)
     file = _read_key_file(key_file)
     pair = file.unlock(ask(file.label))
     if pair.signing is None:

@@ -255,6 +255,27 @@ def check_newest(workspace: Workspace, manifest: Manifest) -> None:
     )
 
 
+def check_vouchable(workspace: Workspace, manifest: Manifest) -> None:
+    """Refuse to timestamp `manifest` unless it is the newest and, if any keyring is installed
+    here, the very one of its version.
+
+    A keyring file is carried to `keys timestamp --keyring` on a stick: swapped for a fork
+    of the same version, it had the timestamp key vouch for the fork (PROTOCOL §8.8).
+    """
+    check_newest(workspace, manifest)
+    if in_force(workspace) is None:
+        return  # nothing installed here to compare it with
+    row = workspace.conn.execute(
+        "SELECT signed FROM keyrings WHERE version = ?", (manifest.version,)
+    ).fetchone()
+    if row is None or SignedManifest.from_bytes(row[0]).manifest.digest() != manifest.digest():
+        raise KeyringError(
+            f"the keyring given is not the keyring v{manifest.version} installed here",
+            hint="timestamp the keyring installed here (leave out --keyring), or install the"
+            " newest here first (`keys install FILE`): a file that differs was changed",
+        )
+
+
 def timestamp(
     manifest: Manifest,
     key: SigningKey,

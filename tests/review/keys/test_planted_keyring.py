@@ -14,6 +14,7 @@ timestamp` vouches for. The workstation must refuse what it did not install.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -146,3 +147,29 @@ def test_a_tag_the_tool_before_made_is_taken_once_then_covers_the_keyrings(
         f"a keyring planted after the first unlock passed: {listed.output}"
     )
     assert ALTERED in listed.output, listed.output
+
+
+def test_a_keyring_file_swapped_on_the_stick_gets_no_timestamp(
+    server: Server, tmp_path: Path
+) -> None:
+    """`keys timestamp --keyring FILE` signed for whatever FILE held: a carrier swapping it
+    for a fork of the same version (its reviewers theirs) had the timestamp key vouch for
+    the fork, which is what keeps forks by rotated-out holders from devices (PROTOCOL §8.8)."""
+    root = tmp_path / "workspace"
+    made = init(root, server, "--keyring", str(first_keyring(server, tmp_path)))
+    assert made.exit_code == 0, made.output
+    real = SignedManifest.from_bytes(first_keyring(server, tmp_path).read_bytes()).manifest
+    fork = dataclasses.replace(real, issued=real.issued - dt.timedelta(days=1))
+    swapped = tmp_path / "keyring-v1-swapped.json"
+    swapped.write_bytes(SignedManifest(fork).to_bytes())
+    stamp = tmp_path / "timestamp.json"
+    key = str(server.paths.demo_keys / "timestamp.key")
+    given = ["--key-file", key, "--keyring", str(swapped), "--out", str(stamp)]
+    made = CliRunner().invoke(
+        cli,
+        ["--workspace", str(root), "keys", "timestamp", *given],
+        input=f"{DEMO_PASSPHRASE}\n{DEMO_PASSPHRASE}\n",
+    )
+    assert not stamp.exists(), f"the timestamp key vouched for a swapped keyring: {made.output}"
+    assert made.exit_code == 1, made.output
+    assert "is not the keyring v1 installed here" in made.output, made.output
