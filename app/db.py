@@ -154,7 +154,10 @@ def _empty_apart(path: str) -> bool:
     """Empty the WAL of the database at `path` on a connection of its own; say whether it was.
 
     The connection opens the database only if it is still there (`mode=rw`): a
-    database removed meanwhile is not made again, empty; it counts as emptied.
+    database removed meanwhile is not made again, empty; it counts as emptied. A
+    disk that fails the WAL's overwrite or flush (full, or an I/O error) counts as
+    not emptied, as a busy reader does: it runs after the response, whose answer
+    (a report filed) stands, and the WAL is tried again (`_Retry`), not left whole.
     """
     if not os.path.exists(path):
         return True
@@ -167,7 +170,7 @@ def _empty_apart(path: str) -> bool:
         connection.execute("PRAGMA temp_store = MEMORY")
         connection.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
         return checkpoint(connection)
-    except sqlite3.Error:
+    except (sqlite3.Error, OSError):
         return False
     finally:
         connection.close()
