@@ -419,14 +419,22 @@ class EnvelopeStore:
         return staged
 
     def stage_ciphertext(self, envelope: bytes) -> tuple[str, Path]:
-        """Write an envelope that was sealed elsewhere (a reply) into staging."""
+        """Write an envelope that was sealed elsewhere (a reply) into staging.
+
+        A write or flush that fails (a full disk) retires what was written: the
+        caller never learns the file's name, so nothing else would take it away.
+        """
         envelope_id = secrets.token_hex(16)
         path = self.staging / f"{envelope_id}.rze"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(envelope)
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(envelope)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            self.retire_file(path)  # freed now, its inode would date the failure
+            raise
         return envelope_id, path
 
     def publish(self, envelope_id: str, staged_path: Path) -> Path:

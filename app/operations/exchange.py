@@ -528,6 +528,7 @@ def _apply(
     svc = services()
     summary = ApplySummary(manifest.bundle_id)
     work = Path(tempfile.mkdtemp(prefix=REPLY_WORK_PREFIX, dir=svc.paths.store))
+    # Each reply's file in staging, then where publishing put it: retired should the apply fail.
     published: list[Path] = []
     deleted: list[str] = []
     try:
@@ -543,10 +544,11 @@ def _apply(
         for entry in replies:
             source = by_designation[entry.source]
             envelope_id, staged = svc.store.stage_ciphertext(paths[entry.id].read_bytes())
+            published.append(staged)  # a rename that fails leaves it there
             session.add(
                 Reply(id=envelope_id, source_id=source.id, size=paths[entry.id].stat().st_size)
             )
-            published.append(svc.store.publish(envelope_id, staged))
+            published[-1] = svc.store.publish(envelope_id, staged)
             summary.replies += 1
         for notice in manifest.notices:
             if _show_notice(by_designation[notice.source], notice):
