@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from app.cli.base import app_context, fail, main, reports_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.operations.exchange import ExportSummary
 
 
 @main.command()
@@ -45,6 +50,7 @@ def export(
 ) -> None:
     """Write a signed export bundle of new items for the review workstation."""
     from app.db import db_session
+    from app.files import fsync_directory
     from app.instance import InstancePaths, refuse_unfinished_restore
     from app.operations.exchange import export_bundle, record_export
     from app.services import audit
@@ -64,28 +70,45 @@ def export(
         )
     # Until its purge, a restore has no id of its own: the bundle would not tell it.
     refuse_unfinished_restore(InstancePaths(instance))
+    since_day = since.date() if since else None
+
+    def settle(session: Session, summary: ExportSummary) -> None:
+        # Audited as the dashboard's are: a bundle nobody's page names is a console's
+        # taking every new report, seen only as a gap (PROTOCOL §13.1).
+        record_export(
+            session, audit.CONSOLE, summary, since=since_day, resend=resend or resume is not None
+        )
+        # The part file's name on disk before the commit: a power cut after it would
+        # otherwise take the bundle, flushed, with the name that led to it.
+        fsync_directory(partial.parent)
+
+    summary: ExportSummary | None = None
     with app_context(instance):
         try:
             with partial.open("xb") as dst:
                 summary = export_bundle(
                     db_session(),
                     dst,
-                    since=since.date() if since else None,
+                    since=since_day,
                     resend=resend,
                     resume=resume,
-                    # Audited as the dashboard's are: a bundle nobody's page names is a
-                    # console's taking every new report, seen only as a gap (PROTOCOL §13.1).
-                    before_commit=lambda session, summary: record_export(
-                        session,
-                        audit.CONSOLE,
-                        summary,
-                        since=since.date() if since else None,
-                        resend=resend or resume is not None,
-                    ),
+                    before_commit=settle,
                 )
             partial.rename(out)
+        except OSError as exc:
+            if summary is None:
+                raise
+            # Committed: its items are marked exported, so the bundle is kept whatever
+            # failed after (a full disk refusing the rename). Deleted with the part file,
+            # as it was, they went in no bundle while the operator read "error".
+            fail(
+                f"bundle {summary.sequence} was exported, its items marked sent, but it "
+                f"could not be named {out.name}: {exc.strerror or exc}; it is {partial}",
+                f"rename it to {out.name} (make room first if the disk is full) and carry it",
+            )
         finally:
-            partial.unlink(missing_ok=True)
+            if summary is None:
+                partial.unlink(missing_ok=True)
     click.echo(
         f"raazdar: exported {summary.items} item(s) from {summary.sources} source(s) "
         f"to {out} (bundle {summary.sequence}, id {summary.bundle_id})"

@@ -8,10 +8,13 @@ same bundle (or export) goes through once the disk is mended.
 from __future__ import annotations
 
 import errno
+import itertools
+import re
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from app.instance import InstancePaths
 from app.models import Item, Reply
@@ -66,3 +69,45 @@ def test_a_reply_bundle_failing_at_any_step_applies_nothing_and_leaves_nothing(
     assert row_counts(app, Item, Reply) == {"items": 0, "replies": 2}
     assert len(store_files(instance)) == 2
     assert staging_files(instance) == []
+
+
+@pytest.mark.parametrize("error", _ERRORS)
+def test_an_export_failing_at_any_step_marks_nothing_exported_and_leaves_no_bundle(
+    app: Flask, instance: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: int
+) -> None:
+    """A step the export gets past (a best-effort one) exports whole, bundle and rows; one
+    before its commit leaves the database as it was and no bundle, nor a part of one; one
+    after it (the bundle's rename) keeps the bundle and says where it is."""
+    client: FlaskClient = app.test_client()
+    submit(client, "The SHO released the agent for money", b"\xff\xd8 a photo")
+    out = tmp_path / "bundles"
+    out.mkdir()
+    entries = _store_entries(instance)
+    rows = all_rows(app)
+    made: list[Path] = []
+    runs = itertools.count()
+
+    def export() -> tuple[int, str]:
+        return cli(instance, "export", "--out", str(out / f"e{next(runs)}.rzb"))
+
+    def failed(step: int, result: tuple[int, str]) -> None:
+        nonlocal rows
+        status, output = result
+        kept = re.search(r"it is (\S+\.part)\n", output)
+        if status == 0:
+            made.append(Path(output.split(" to ")[1].split(" (bundle")[0]))
+            rows = all_rows(app)
+        elif kept:
+            assert "was exported, its items marked sent" in output, (step, output)
+            made.append(Path(kept.group(1)))
+            rows = all_rows(app)
+        else:
+            assert "raazdar: error:" in output, (step, output)
+            assert all_rows(app) == rows, f"step {step} failed, and changed the database"
+        assert sorted(out.iterdir()) == sorted(made), f"step {step} left a bundle or a part"
+        assert _store_entries(instance) == entries, f"step {step} left the store changed"
+
+    steps = StepFaults(monkeypatch, error, after=(exchange, "export_bundle")).walk(export, failed)
+
+    assert steps > 1
+    assert len(made) < steps, "no step's failure stopped the export"
