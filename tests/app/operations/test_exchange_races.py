@@ -1,0 +1,58 @@
+"""Two workers applying the same reply bundle at once: its replies are posted once, and the
+one that loses leaves no reply's file behind."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from app.db import db_session
+from app.errors import AppError
+from app.models import Item, Reply
+from app.operations.exchange import ApplySummary, apply_reply_bundle
+from crypto.errors import CryptoError
+from tests.app.operations.test_exchange import Review, cli, store_files, submit
+from tests.app.support import reviewer_keys, row_counts, staging_files
+
+
+def test_the_same_reply_bundle_applied_twice_at_once_posts_each_reply_once(
+    app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    review = Review(instance, reviewer_keys(instance))
+    for n in range(2):
+        submit(app.test_client(), f"report {n}", b"\xff\xd8 a photo")
+    assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
+    manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
+    bundle = review.replies(tmp_path / "r.rzr", manifest, "hello")
+    # Both reach their commit together where the database lets them (PostgreSQL); SQLite's
+    # write lock keeps the second out until the first is done, and the wait gives up.
+    both_staged = threading.Barrier(2, timeout=3)
+    outcomes: list[object] = []
+
+    def meet(_session: Session, _summary: ApplySummary) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_staged.wait()
+
+    def apply() -> None:
+        with app.app_context(), bundle.open("rb") as src:
+            try:
+                outcomes.append(apply_reply_bundle(db_session(), src, before_commit=meet))
+            except (AppError, CryptoError) as exc:
+                outcomes.append(exc)
+
+    workers = [threading.Thread(target=apply) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+
+    applied = [o for o in outcomes if isinstance(o, ApplySummary)]
+    assert len(outcomes) == 2, outcomes
+    assert len(applied) == 1, outcomes
+    assert row_counts(app, Item, Reply) == {"items": 0, "replies": 2}
+    assert len(store_files(instance)) == 2, "the apply that lost left its replies' files"
+    assert staging_files(instance) == []
