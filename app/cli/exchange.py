@@ -50,6 +50,7 @@ def export(
 ) -> None:
     """Write a signed export bundle of new items for the review workstation."""
     from app.db import db_session
+    from app.errors import CommitUnconfirmed
     from app.files import fsync_directory
     from app.instance import InstancePaths, refuse_unfinished_restore
     from app.operations.exchange import export_bundle, record_export
@@ -83,6 +84,7 @@ def export(
         fsync_directory(partial.parent)
 
     summary: ExportSummary | None = None
+    kept = False
     with app_context(instance):
         try:
             with partial.open("xb") as dst:
@@ -95,6 +97,9 @@ def export(
                     before_commit=settle,
                 )
             partial.rename(out)
+        except CommitUnconfirmed:
+            kept = True  # it may have landed: the part file is the bundle its items are in
+            raise
         except OSError as exc:
             if summary is None:
                 raise
@@ -107,7 +112,7 @@ def export(
                 f"rename it to {out.name} (make room first if the disk is full) and carry it",
             )
         finally:
-            if summary is None:
+            if summary is None and not kept:
                 partial.unlink(missing_ok=True)
     click.echo(
         f"raazdar: exported {summary.items} item(s) from {summary.sources} source(s) "

@@ -248,7 +248,9 @@ def export_bundle(
         except BaseException:
             session.rollback()
             raise
-    session.commit()
+    # A commit whose answer was lost counts if the head names this bundle after it: its
+    # items were marked exported, and the caller keeps the bundle that holds them.
+    commit_or_confirm(session, select(ExportHead.id).where(ExportHead.digest == digest))
     return summary
 
 

@@ -22,6 +22,7 @@ from app.operations import exchange
 from tests.app.faults import StepFaults
 from tests.app.operations.test_exchange import Review, cli, store_files, submit
 from tests.app.support import all_rows, reviewer_keys, row_counts, staging_files
+from tests.app.test_lost_commit import answer_lost
 
 # A full disk, and a disk that fails (one step only: the next goes through).
 _ERRORS = [pytest.param(errno.ENOSPC, id="full"), pytest.param(errno.EIO, id="eio")]
@@ -111,3 +112,37 @@ def test_an_export_failing_at_any_step_marks_nothing_exported_and_leaves_no_bund
 
     assert steps > 1
     assert len(made) < steps, "no step's failure stopped the export"
+
+
+def test_an_export_whose_commit_answer_was_lost_keeps_its_bundle(
+    app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    """The connection drops before the database's answer to the export's commit, which it
+    carried out: the items are marked exported, so the bundle that holds them is kept."""
+    submit(app.test_client(), "The SHO released the agent for money", b"\xff\xd8 a photo")
+    out = tmp_path / "e.rzb"
+    with answer_lost("audit_log") as lost:
+        status, output = cli(instance, "export", "--out", str(out))
+    assert lost == ["audit_log"]
+    assert status == 0, output
+    assert "exported 2 item(s)" in output
+    assert out.exists(), "the items were marked exported in a bundle that was deleted"
+    status, output = cli(instance, "export", "--out", str(tmp_path / "again.rzb"))
+    assert "exported 0 item(s)" in output, output
+
+
+def test_an_export_whose_commit_cannot_be_confirmed_keeps_its_part_file(
+    app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    """The database is gone after the commit it may have carried out: the bundle stays as
+    its part file, which the next export names to the operator, never deleted."""
+    submit(app.test_client(), "The SHO released the agent for money", b"\xff\xd8 a photo")
+    out = tmp_path / "e.rzb"
+    with answer_lost("audit_log", then_down=True) as lost:
+        status, output = cli(instance, "export", "--out", str(out))
+    assert lost == ["audit_log"]
+    assert status == 1, output
+    assert (tmp_path / ".e.rzb.part").exists(), "a bundle that may be exported was deleted"
+    status, output = cli(instance, "export", "--out", str(out))
+    assert status == 1
+    assert "left by an export cut short" in output
