@@ -19,7 +19,7 @@ from app.demo import DEMO_PASSPHRASE
 from app.keyring import manifest_path
 from crypto import AuthorityKey, SignedManifest, SigningKey
 from review import workspace as ws
-from review.workspace import audit
+from review.workspace import audit, head
 from tests.app.support import demo_authorities, install_successor, new_reviewer
 from tests.review.intake.test_server_info import server_info
 from tests.review.keys.test_instance_keyring import first_keyring, init, pins
@@ -176,8 +176,10 @@ def test_a_workspace_made_before_the_rule_is_given_its_threshold_by_an_administr
     root = tmp_path / "workspace"
     assert init(root, server, *typed(server), *new_pins).exit_code == 0
     w = ws.Workspace.open(root)
-    with w.conn:  # as the workspace was before `meta:authority_threshold`
+    wskey = w.unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE).key
+    with w.conn:  # as the workspace was before `meta:authority_threshold`, tagged by its tool
         w.conn.execute("DELETE FROM meta WHERE key = ?", (ws.THRESHOLD,))
+        head.put(w.conn, wskey)
     w.close()
     result = review(root, "keys", "install", str(keyring))
     assert result.exit_code == 1, result.output
