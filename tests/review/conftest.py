@@ -15,11 +15,12 @@ from app.operations.setup import initialise
 from crypto import KdfParams
 from crypto.constants import MANIFEST_FORMAT_INSTANCE
 from review import workspace as ws
+from tests.app.templates import copy_of_demo
 from tests.review.support import Server, init_workspace
 
 
 def demo_server(instance: Path, keyring_format: int = DEMO_KEYRING_FORMAT) -> Server:
-    """A demo instance with fast key derivation, its keyring of `keyring_format`."""
+    """A demo instance of its own with fast key derivation, its keyring of `keyring_format`."""
     initialise(
         instance,
         signed=None,
@@ -28,6 +29,19 @@ def demo_server(instance: Path, keyring_format: int = DEMO_KEYRING_FORMAT) -> Se
         demo=True,
         keyring_format=keyring_format,
     )
+    return _serve(instance)
+
+
+def _copied_server(instance: Path, keyring_format: int = DEMO_KEYRING_FORMAT) -> Server:
+    """A copy of the demo instance made once per test process (tests/app/templates.py).
+
+    The copies of one process share their keys and instance id; a test that needs a
+    second, different instance calls `demo_server`.
+    """
+    return _serve(copy_of_demo(instance, keyring_format=keyring_format))
+
+
+def _serve(instance: Path) -> Server:
     app: Flask = create_app(config_for(instance))
     return Server(app, instance)
 
@@ -36,13 +50,13 @@ def demo_server(instance: Path, keyring_format: int = DEMO_KEYRING_FORMAT) -> Se
 def server(tmp_path: Path, _close_engines: None) -> Server:
     """A demo instance (keyring format 3: reports sealed v2 to the demo reviewer's weekly
     subkeys); its demo reviewer key opens with "demo"."""
-    return demo_server(tmp_path / "instance")
+    return _copied_server(tmp_path / "instance")
 
 
 @pytest.fixture
 def server_format_2(tmp_path: Path, _close_engines: None) -> Server:
     """An existing instance from before envelope v2: keyring format 2, reports sealed v1."""
-    return demo_server(tmp_path / "instance", MANIFEST_FORMAT_INSTANCE)
+    return _copied_server(tmp_path / "instance", MANIFEST_FORMAT_INSTANCE)
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from flask import Flask
 
 from app import create_app
 from app.config import config_for
-from app.operations.setup import initialise
-from crypto import KdfParams
 from submit import uploads
 from tests.app.support import demo_authorities
+from tests.app.templates import copy_of_demo
 from tests.submit.support import Device, Recorder, loopback_server
 
 
@@ -25,16 +24,12 @@ def _no_retry_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def instance(tmp_path: Path, _close_engines: None) -> Path:
-    """A demo instance (SQLite, fast key derivation); its demo keys open with "demo"."""
-    root = tmp_path / "instance"
-    initialise(
-        root,
-        signed=None,
-        database_url=f"sqlite:///{root / 'raazdar.db'}",
-        kdf=KdfParams.TESTING,
-        demo=True,
-    )
-    return root
+    """A demo instance (SQLite, fast key derivation); its demo keys open with "demo".
+
+    A copy of one made once per test process (tests/app/templates.py): the copies
+    share their keys.
+    """
+    return copy_of_demo(tmp_path / "instance")
 
 
 @pytest.fixture
