@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from werkzeug.routing import Rule
 
 from tests.postgres import postgres_admin_url, throwaway_database
 
@@ -37,6 +38,36 @@ def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     for engine in created:
         engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _url_builders_compiled_once() -> Iterator[None]:
+    """Compile each URL rule's builder once per test process, not once per app built.
+
+    Werkzeug writes and compiles two small functions for each of the app's rules
+    whenever an app is built: two thirds of `create_app`, which thousands of tests
+    call. A function is made only from what the key below holds (the rule, its parts,
+    its defaults, its converters), so the app built from it builds the same URLs.
+    Processes the tests start (gunicorn, the tools) compile their own.
+    """
+    compile_builder = Rule._compile_builder
+    compiled: dict[tuple[object, ...], Callable[..., tuple[str, str]]] = {}
+
+    def once(rule: Rule, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        key = (
+            rule.rule,
+            tuple(rule._trace),
+            tuple((name, repr(value)) for name, value in (rule.defaults or {}).items()),
+            tuple((name, type(value)) for name, value in rule._converters.items()),
+            append_unknown,
+        )
+        if key not in compiled:
+            compiled[key] = compile_builder(rule, append_unknown)
+        return compiled[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", once)
+        yield
 
 
 # What the three tools read from the environment to choose what they work on. Tests choose
