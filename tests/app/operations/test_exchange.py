@@ -187,6 +187,15 @@ def exported(app: Flask, instance: Path, tmp_path: Path) -> tuple[FlaskClient, P
     return client, bundle
 
 
+def two_reports_answered(app: Flask, instance: Path, review: Review, tmp_path: Path) -> Path:
+    """Two reports filed and exported, and the reply bundle answering each ("hello")."""
+    for n in range(2):
+        submit(app.test_client(), f"report {n}", b"\xff\xd8 a photo")
+    assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
+    manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
+    return review.replies(tmp_path / "r.rzr", manifest, "hello")
+
+
 def store_files(instance: Path) -> set[str]:
     return {p.name for p in envelope_files(instance)}
 
@@ -281,11 +290,7 @@ def test_a_reply_bundle_apply_killed_halfway_posts_each_reply_once_when_run_agai
 ) -> None:
     """SIGKILL after the first reply's file is published, before the commit: run again,
     every reply is posted once and every acknowledged item deleted."""
-    for n in range(2):
-        submit(app.test_client(), f"report {n}", b"\xff\xd8 a photo")
-    assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
-    manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
-    bundle = review.replies(tmp_path / "r.rzr", manifest, "hello")
+    bundle = two_reports_answered(app, instance, review, tmp_path)
 
     def run() -> None:
         real = EnvelopeStore.publish

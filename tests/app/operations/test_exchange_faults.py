@@ -20,7 +20,13 @@ from app.instance import InstancePaths
 from app.models import Item, Reply
 from app.operations import exchange
 from tests.app.faults import StepFaults
-from tests.app.operations.test_exchange import Review, cli, store_files, submit
+from tests.app.operations.test_exchange import (
+    Review,
+    cli,
+    store_files,
+    submit,
+    two_reports_answered,
+)
 from tests.app.support import all_rows, reviewer_keys, row_counts, staging_files
 from tests.app.test_lost_commit import answer_lost
 
@@ -44,11 +50,7 @@ def test_a_reply_bundle_failing_at_any_step_applies_nothing_and_leaves_nothing(
     error: int,
 ) -> None:
     review = Review(instance, reviewer_keys(instance))
-    for n in range(2):
-        submit(app.test_client(), f"report {n}", b"\xff\xd8 a photo")
-    assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
-    manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
-    bundle = review.replies(tmp_path / "r.rzr", manifest, "hello")
+    bundle = two_reports_answered(app, instance, review, tmp_path)
     rows = all_rows(app)
     entries = _store_entries(instance)
 

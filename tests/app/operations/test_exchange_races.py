@@ -15,7 +15,7 @@ from app.errors import AppError
 from app.models import Item, Reply
 from app.operations.exchange import ApplySummary, apply_reply_bundle
 from crypto.errors import CryptoError
-from tests.app.operations.test_exchange import Review, cli, store_files, submit
+from tests.app.operations.test_exchange import Review, store_files, two_reports_answered
 from tests.app.support import reviewer_keys, row_counts, staging_files
 
 
@@ -23,11 +23,7 @@ def test_the_same_reply_bundle_applied_twice_at_once_posts_each_reply_once(
     app: Flask, instance: Path, tmp_path: Path
 ) -> None:
     review = Review(instance, reviewer_keys(instance))
-    for n in range(2):
-        submit(app.test_client(), f"report {n}", b"\xff\xd8 a photo")
-    assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
-    manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
-    bundle = review.replies(tmp_path / "r.rzr", manifest, "hello")
+    bundle = two_reports_answered(app, instance, review, tmp_path)
     # Both reach their commit together where the database lets them (PostgreSQL); SQLite's
     # write lock keeps the second out until the first is done, and the wait gives up.
     both_staged = threading.Barrier(2, timeout=3)
