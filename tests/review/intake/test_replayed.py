@@ -20,6 +20,7 @@ from app.db import db_session
 from app.models import Item
 from app.store import EnvelopeStore
 from review import workspace as ws
+from review.workspace.schema import SCHEMA_VERSION
 from tests.review.support import Server, review
 
 WORDS = "meet me friday at the old mill, bring the ledger"
@@ -130,7 +131,9 @@ def test_a_version_11_workspace_gets_the_table_of_envelopes_filed(workspace: Pat
     assert review(workspace, "list").exit_code == 0
     conn = sqlite3.connect(workspace / ws.DB_NAME)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("12",)
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+            str(SCHEMA_VERSION),
+        )
         assert conn.execute("SELECT count(*) FROM envelopes").fetchone() == (0,)
     finally:
         conn.close()
