@@ -313,16 +313,22 @@ def _compact_postgresql(engine: Engine) -> None:
     from app.db import Base
 
     tables = [t for t in Base.metadata.sorted_tables if t.primary_key.columns]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        quote = connection.dialect.identifier_preparer.quote
+        # Off for every table before any is rewritten: an autovacuum visit still under way
+        # (it yields to the ALTER) holds a snapshot while it analyses one table, and CLUSTER
+        # keeps, in every other, each old version that snapshot may still see.
+        options = "autovacuum_enabled = off, toast.autovacuum_enabled = off"
+        for table in tables:
+            connection.exec_driver_sql(f"ALTER TABLE {quote(table.name)} SET ({options})")
     with engine.begin() as connection:
         for table in tables:
             column = next(iter(table.primary_key.columns))
             connection.execute(update(table).values({column: column}))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        quote = connection.dialect.identifier_preparer.quote
         for table in tables:
-            name = connection.dialect.identifier_preparer.quote(table.name)
-            index = connection.dialect.identifier_preparer.quote(f"{table.name}_pkey")
-            options = "autovacuum_enabled = off, toast.autovacuum_enabled = off"
-            connection.exec_driver_sql(f"ALTER TABLE {name} SET ({options})")
+            name, index = quote(table.name), quote(f"{table.name}_pkey")
             connection.exec_driver_sql(f"CLUSTER {name} USING {index}")
             connection.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
 
