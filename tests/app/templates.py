@@ -28,6 +28,7 @@ from app.instance import InstancePaths, load_config, relative_database_url, writ
 from app.models import today
 from app.operations.setup import initialise
 from crypto import KdfParams
+from tests.postgres import creating_databases
 
 # (keyring format, day, database kind) -> the template instance's directory and, on
 # PostgreSQL, its database's name.
@@ -87,7 +88,8 @@ def _make_template(keyring_format: int, admin_url: str | None) -> tuple[Path, st
     database = url = None
     if admin_url is not None:
         database = f"raazdar_template_{secrets.token_hex(8)}"
-        _run(admin_url, f'CREATE DATABASE "{database}"')
+        with creating_databases(admin_url):
+            _run(admin_url, f'CREATE DATABASE "{database}"')
         _DATABASES.append((admin_url, database))
         url = make_url(admin_url).set(database=database).render_as_string(hide_password=False)
     initialise(
