@@ -10,9 +10,6 @@ takes the stick would.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,59 +17,16 @@ import pytest
 
 from tests.review.cli.test_exchange_sticks import REPLY, _clear
 from tests.review.support import Server, review
+from tests.sticks import fill, mounted, needs_sticks, unmounted
 
-_TOOLS = ("mkfs.vfat", "fusefat", "mkfs.exfat", "mount.exfat-fuse", "losetup")
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not Path("/dev/fuse").exists() or not all(map(shutil.which, _TOOLS)),
-    reason="needs root, /dev/fuse, dosfstools, exfatprogs, fusefat and exfat-fuse",
-)
-
-
-def _run(*args: str) -> str:
-    return subprocess.run(  # noqa: S603 - fixed tools, our own paths
-        args, check=True, capture_output=True, text=True, timeout=60
-    ).stdout
+pytestmark = needs_sticks
 
 
 @pytest.fixture(params=["fat32", "exfat"])
 def stick(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     """A fresh stick made as the guide says, mounted: its mount point and its raw image."""
-    image, mnt = tmp_path / f"{request.param}.img", tmp_path / "stick"
-    mnt.mkdir()
-    with image.open("wb") as f:
-        f.truncate(40 << 20)
-    loop = None
-    if request.param == "fat32":
-        _run("mkfs.vfat", "-F", "32", "-s", "1", "-n", "OUT", str(image))
-        _run("fusefat", "-o", "rw+", str(image), str(mnt))
-    else:
-        _run("mkfs.exfat", "-L", "OUT", str(image))
-        loop = _run("losetup", "-f", "--show", str(image)).strip()  # exfat-fuse wants a device
-        _run("mount.exfat-fuse", loop, str(mnt))
-    try:
-        yield mnt, image
-    finally:
-        subprocess.run(["umount", str(mnt)], check=False, timeout=60)  # noqa: S603, S607
-        if loop:
-            subprocess.run(["losetup", "-d", loop], check=False, timeout=60)  # noqa: S603, S607
-
-
-def _unmounted(mnt: Path, image: Path) -> bytes:
-    """The stick's raw bytes once it is pulled out (unmounted, so all is written)."""
-    _run("umount", str(mnt))
-    return image.read_bytes()
-
-
-def _fill(path: Path, leaving: int) -> None:
-    """Fill the stick with one file, then give `leaving` bytes of it back (FUSE's FAT
-    says nothing of its free space, so it is filled until it refuses)."""
-    with path.open("wb", buffering=0) as f:
-        try:
-            while True:
-                f.write(b"\xaa" * (1 << 20 if f.tell() < 30 << 20 else 4096))
-        except OSError:
-            pass
-        f.truncate(os.fstat(f.fileno()).st_size - leaving)
+    with mounted(request.param, tmp_path) as found:
+        yield found
 
 
 def _queued_reply(server: Server, workspace: Path, tmp_path: Path) -> str:
@@ -96,8 +50,8 @@ def test_a_reply_bundle_cut_short_by_a_full_stick_leaves_none_of_it_there(
     # still name the source answered.
     mnt, image = stick
     designation = _queued_reply(server, workspace, tmp_path)
-    _fill(mnt / "filler", leaving=4096)  # a bundle of one reply is 5 KB
+    fill(mnt / "filler", leaving=4096)  # a bundle of one reply is 5 KB
     exported = review(workspace, "exchange", "export", "--out", str(mnt / "replies.rzr"))
     assert "error: No space left on device" in exported.output, exported.output
-    raw = _unmounted(mnt, image)
+    raw = unmounted(mnt, image)
     assert designation.encode() not in raw, "the stick keeps the part of the bundle it held"
