@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from app.operations.exchange import ExportSummary
+
+
+# How the operator destroys a part file: `rm` leaves its sealed items in a stick's free blocks.
+_SHRED = "`shred -u {}`, not `rm`, which leaves its sealed items in the stick's free blocks"
 
 
 @main.command()
@@ -66,8 +71,9 @@ def export(
         fail(
             f"{partial} was left by an export cut short: it may be a whole bundle whose "
             "items the server counts as exported",
-            f"rename it to {out.name} and carry it, or delete it; either way a later "
-            "`raazdar export --resend` fills any gap it leaves at the workstation",
+            f"rename it to {out.name} and carry it, or destroy it ({_SHRED.format(partial)}); "
+            "either way a later `raazdar export --resend` fills any gap it leaves at the "
+            "workstation",
         )
     # Until its purge, a restore has no id of its own: the bundle would not tell it.
     refuse_unfinished_restore(InstancePaths(instance))
@@ -99,7 +105,13 @@ def export(
             partial.rename(out)
         except CommitUnconfirmed:
             kept = True  # it may have landed: the part file is the bundle its items are in
-            raise
+            fail(
+                "the database did not say whether it stored this export: its items may be "
+                f"marked sent, so the bundle is kept as {partial}",
+                f"once the database answers, rename it to {out.name} and carry it, or destroy "
+                f"it ({_SHRED.format(partial)}); either way a later `raazdar export --resend` "
+                "fills any gap it leaves at the workstation",
+            )
         except OSError as exc:
             if summary is None:
                 raise
@@ -113,7 +125,7 @@ def export(
             )
         finally:
             if summary is None and not kept:
-                partial.unlink(missing_ok=True)
+                _discard(partial)
     click.echo(
         f"raazdar: exported {summary.items} item(s) from {summary.sources} source(s) "
         f"to {out} (bundle {summary.sequence}, id {summary.bundle_id})"
@@ -131,6 +143,21 @@ def export(
             f"{', '.join(summary.missing)} (`raazdar doctor` lists them)",
             err=True,
         )
+
+
+def _discard(partial: Path) -> None:
+    """Overwrite a bundle cut short, then unlink it (what fails is not the error reported).
+
+    Unlinked alone, its blocks stayed on the stick (FAT32 and exFAT free them where
+    they lie): the bundle's header and the sealed items it had copied, for whoever
+    takes the stick, though nothing of it was exported. Zeros written over what it
+    holds need no free space, so a stick left full by the failure takes them.
+    """
+    from app.files import overwrite
+
+    with contextlib.suppress(OSError):  # a stick pulled out: unlinked all the same, as before
+        overwrite(partial)
+    partial.unlink(missing_ok=True)
 
 
 def _link(value: str | None) -> tuple[int, bytes] | None:

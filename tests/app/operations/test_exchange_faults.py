@@ -145,6 +145,10 @@ def test_an_export_whose_commit_cannot_be_confirmed_keeps_its_part_file(
     assert lost == ["audit_log"]
     assert status == 1, output
     assert (tmp_path / ".e.rzb.part").exists(), "a bundle that may be exported was deleted"
+    # The operator is told where it is and what to do with it: not to `rm` it off a stick.
+    assert f"the bundle is kept as {tmp_path / '.e.rzb.part'}" in output, output
+    assert "rename it to e.rzb and carry it, or destroy it (`shred -u" in output, output
     status, output = cli(instance, "export", "--out", str(out))
     assert status == 1
     assert "left by an export cut short" in output
+    assert "or destroy it (`shred -u" in output, output
