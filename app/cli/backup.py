@@ -1,4 +1,4 @@
-"""`raazdar backup`: the instance as one tar on stdout, for `age` to encrypt on its way out."""
+"""`raazdar backup` and `raazdar restore`: the instance as one tar, through `age` both ways."""
 
 from __future__ import annotations
 
@@ -55,3 +55,49 @@ def backup(instance: Path) -> None:
             f"`{PG_DUMP}`, encrypted the same way (deploy/README.md §1.7)",
             err=True,
         )
+
+
+@main.command()
+@click.option(
+    "--signing-key",
+    "signing_key",
+    required=True,
+    metavar="FINGERPRINT",
+    help="The server signing key's fingerprint the review workspace pinned (`raazdar-review"
+    " workspace init` printed it for the key ceremony's record; after a rotation, the server"
+    " key the newest keyring lists): a backup holding another is refused.",
+)
+@click.pass_obj
+@reports_errors
+def restore(instance: Path, signing_key: str) -> None:
+    """Put back a backup read from stdin (`age -d … |`) into an empty instance.
+
+    Nothing is written unless the backup's signing key has FINGERPRINT and every
+    member is a file or directory a backup holds; then the server refuses to start
+    until the restore is finished (deploy/README.md §1.7).
+    """
+    from app.instance import InstancePaths
+    from app.operations.put_back import put_back
+    from crypto import Fingerprint
+    from crypto.errors import CryptoError
+
+    try:
+        pinned = Fingerprint.parse(signing_key)
+    except CryptoError as exc:
+        raise click.BadParameter(f"not a fingerprint: {exc}") from None
+    source = sys.stdin.buffer
+    if source.isatty():
+        fail(
+            "refusing to read a backup from a terminal",
+            "age -d -i KEY raazdar-backup.tar.age | raazdar restore --signing-key FINGERPRINT",
+        )
+    done = put_back(InstancePaths(instance), source, pinned)
+    day = done.day.isoformat() if done.day is not None else "an unknown day"
+    click.echo(
+        f"raazdar: restore: {done.files} file(s) put back from the backup of {day}, its "
+        f"signing key {pinned} as given"
+    )
+    click.echo(
+        "raazdar: hint: the server refuses to start until the restore is finished: undo what "
+        "the backup brought back, then `raazdar purge` (deploy/README.md §1.7)"
+    )

@@ -13,7 +13,8 @@ backup's day, so a server put back from it refuses to serve until a purge takes
 again what was deleted since (`app.instance.refuse_unfinished_restore`), once the
 newest keyring is vouched for again (`app.operations.restore`). The envelopes waiting in
 holding come under the store's name, as if swept; staging, deleted files and
-KDF slots are never read. Nothing on the disk changes.
+KDF slots are never read. Nothing on the disk changes. `raazdar restore`
+(`app.operations.put_back`) puts one back, checked before it writes anything.
 """
 
 from __future__ import annotations

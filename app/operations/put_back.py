@@ -1,0 +1,343 @@
+"""Putting a backup back: checked before anything is written, then written privately.
+
+`age` authenticates nothing: whoever knows a backup's recipient (the shell
+history of the backup's command holds it) writes one that decrypts, and `tar -x`
+run as root wrote whatever it held: a signing key, config and database of the
+seizer's own, symbolic links and hard links, devices, names outside the instance.
+One thing the seizer lacks: the server's signing key, which only the server and
+its backups hold, and whose fingerprint the review workspace pinned. A backup
+whose signing key has the fingerprint the operator gives was made by the server
+(or by whoever holds that key, who could sign its exports anyway): `age` seals a
+backup whole, so no member of a genuine one is swapped or added without its
+identity, which never lies on the server.
+
+So the stream is read member by member. Each must be a regular file or a
+directory under a name a backup holds (`app.operations.backup.members`), no
+larger than its kind allows. What comes before the signing key is held in memory
+(the database's image was in memory when the backup was made), within a bound;
+the key is checked; only then is anything written, into a directory of its own
+inside the instance, moved into place once the stream ended well, the `restored`
+mark first, so that a crash halfway leaves a server that refuses to start. A
+refusal overwrites what it wrote and removes it: the instance is as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Final, cast
+
+from app.errors import AppError
+from app.files import fsync_directory, overwrite
+from app.instance import RESTORED_NAME, InstancePaths
+from app.operations.backup import DIRECTORY_MODE, FILE_MODE, ROOT_FILES
+from app.operations.tor.clients import CLIENTS_DIR_NAME
+from crypto import Fingerprint, SigningKey
+from crypto.errors import CryptoError
+
+SIGNING_KEY_NAME: Final = "server_signing_key"
+# What may be held in memory before the signing key is checked (the database, mostly).
+HELD_MAX: Final = 1 << 30
+# Keys, the config, the mark and tor's files are a few hundred bytes each.
+SMALL_MAX: Final = 1 << 20
+KEYRING_MAX: Final = 16 << 20
+# An envelope: the store checks its size and format when it is used; this bounds the disk.
+ENVELOPE_MAX: Final = 1 << 36
+_COPY: Final = 1 << 20
+# A tar ends with two empty blocks, padded to a record (`tarfile.RECORDSIZE`).
+_END_MARK: Final = 2 * tarfile.BLOCKSIZE
+_TAIL: Final = 4 * tarfile.RECORDSIZE
+_STAGING_PREFIX: Final = ".restore-"
+_BACKUP_DAY: Final = re.compile(rb"^backup-day: (\d{4}-\d{2}-\d{2})$", re.MULTILINE)
+
+
+class BackupRefused(AppError):
+    """A backup that is not one this server made, or not whole: nothing of it was written."""
+
+    status = 422
+    hint = (
+        "a backup this server made holds the signing key whose fingerprint the review "
+        "workspace pinned (`raazdar-review workspace init` printed it for the key ceremony's "
+        "record; after a rotation, the server key the newest keyring lists): take another "
+        "backup, and keep this one for whoever investigates"
+    )
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+@dataclass(frozen=True)
+class PutBack:
+    """What a restore wrote."""
+
+    files: int
+    day: dt.date | None  # the backup's, as its `restored` mark names it
+
+
+def put_back(paths: InstancePaths, stream: IO[bytes], pinned: Fingerprint) -> PutBack:
+    """Write the backup `stream` holds into the empty instance, if its signing key is `pinned`."""
+    root = paths.root
+    if root.exists() and (not root.is_dir() or any(not _history_link(p) for p in root.iterdir())):
+        raise BackupRefused(
+            f"{root} holds files already: a backup is put back into an empty instance "
+            "(nothing was written)",
+            "on a fresh host, as deploy/README.md §1.7 says; never over a server's instance",
+        )
+    reader = _Reader(paths, pinned)
+    counted = _Counted(stream)
+    try:
+        # A stream `tarfile` only reads, which is all its stream mode does with it.
+        with tarfile.open(fileobj=cast("IO[bytes]", counted), mode="r|") as tar:
+            for member in tar:
+                reader.take(member, tar)
+            counted.check_end(tar.offset)
+        reader.finish()
+    except BaseException as exc:
+        reader.undo()
+        if isinstance(exc, BackupRefused):
+            raise
+        if isinstance(exc, (tarfile.TarError, EOFError)):
+            raise BackupRefused(
+                f"the backup is not a whole tar ({exc}): nothing was written",
+                "did `age -d` fail? A backup file cut short decrypts only in part",
+            ) from None
+        raise
+    return PutBack(reader.files, reader.day)
+
+
+class _Reader:
+    """A backup's members, checked, held until its signing key is checked, then written."""
+
+    def __init__(self, paths: InstancePaths, pinned: Fingerprint) -> None:
+        self.paths = paths
+        self.pinned = pinned
+        self.held: list[tuple[str, bytes | None]] = []  # None: a directory
+        self.held_bytes = 0
+        self.staging: Path | None = None
+        self.made_root = False
+        self.names: set[str] = set()
+        self.files = 0
+        self.day: dt.date | None = None
+
+    def take(self, member: tarfile.TarInfo, tar: tarfile.TarFile) -> None:
+        """Check one member, then hold it or write it."""
+        name = _checked(member)
+        if name in self.names:
+            raise _refused(name, "comes twice")
+        self.names.add(name)
+        if self.staging is not None:
+            self._write(name, tar.extractfile(member) if member.isfile() else None)
+            return
+        if member.isdir():
+            self.held.append((name, None))
+            return
+        self.held_bytes += member.size
+        if self.held_bytes > HELD_MAX:
+            raise _refused(name, f"and what comes before it exceed {HELD_MAX >> 20} MiB")
+        data = _read(tar, member)
+        if name != SIGNING_KEY_NAME:
+            self.held.append((name, data))
+            return
+        self._check_key(data)
+        self.staging = self._start()
+        for held, content in [*self.held, (name, data)]:
+            self._write(held, content)
+        self.held.clear()
+
+    def finish(self) -> None:
+        """Refuse a backup without its key or mark; move the rest into place, the mark first."""
+        if self.staging is None:
+            raise BackupRefused(
+                f"the backup holds no {SIGNING_KEY_NAME}: it is not one `raazdar backup` made "
+                "(nothing was written)"
+            )
+        for needed in (RESTORED_NAME, "config.json"):
+            if needed not in self.names:
+                raise BackupRefused(
+                    f"the backup holds no {needed}: it is not one `raazdar backup` made "
+                    "(nothing was written)"
+                )
+        self.day = _backup_day((self.staging / RESTORED_NAME).read_bytes())
+        root = self.paths.root
+        written = sorted(self.staging.rglob("*"), key=lambda p: len(p.parts), reverse=True)
+        for path in written:
+            # Dated the epoch, as the backup's members are (and `tar -x` left them).
+            os.utime(path, (0, 0), follow_symlinks=False)
+            if path.is_dir():
+                fsync_directory(path)
+        top = sorted(p.name for p in self.staging.iterdir())
+        for name in sorted(top, key=lambda n: n != RESTORED_NAME):
+            os.rename(self.staging / name, root / name)
+            if (root / name).is_dir():
+                os.utime(root / name, (0, 0))  # its `..` entry changed
+        os.rmdir(self.staging)
+        self.staging = None
+        fsync_directory(root)
+
+    def undo(self) -> None:
+        """Overwrite and remove whatever was written (a refusal or a failure)."""
+        if self.staging is not None:
+            for path in sorted(self.staging.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    if path.is_dir():
+                        path.rmdir()
+                    else:
+                        overwrite(path)
+                        path.unlink()
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+        if self.made_root:
+            with contextlib.suppress(OSError):
+                self.paths.root.rmdir()
+
+    def _check_key(self, data: bytes) -> None:
+        try:
+            found = SigningKey.from_text(data.decode("ascii").strip()).verify_key.fingerprint
+        except (CryptoError, UnicodeDecodeError):
+            raise _refused(SIGNING_KEY_NAME, "is not a signing key") from None
+        if found.raw != self.pinned.raw:
+            raise BackupRefused(
+                f"the backup's server signing key is {found}, not {self.pinned}, the one "
+                "given: whoever wrote this backup does not hold this server's key "
+                "(nothing was written)"
+            )
+
+    def _start(self) -> Path:
+        """The directory inside the instance the backup is written into before it is moved."""
+        root = self.paths.root
+        if not root.exists():
+            root.mkdir(mode=DIRECTORY_MODE)
+            self.made_root = True
+        return Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=root))
+
+    def _write(self, name: str, content: bytes | IO[bytes] | None) -> None:
+        assert self.staging is not None  # noqa: S101 - `take` starts it first
+        path = self.staging / name
+        for parent in reversed(PurePosixPath(name).parents[:-1]):
+            with contextlib.suppress(FileExistsError):
+                (self.staging / parent).mkdir(mode=DIRECTORY_MODE)
+        if content is None:
+            with contextlib.suppress(FileExistsError):
+                path.mkdir(mode=DIRECTORY_MODE)
+            return
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with os.fdopen(os.open(path, flags, FILE_MODE), "wb") as out:
+            if isinstance(content, bytes):
+                out.write(content)
+            else:
+                shutil.copyfileobj(content, out, _COPY)
+            out.flush()
+            os.fsync(out.fileno())
+        self.files += 1
+
+
+def _checked(member: tarfile.TarInfo) -> str:
+    """The member's name, if it is a file or directory a backup holds, of a size it allows."""
+    name = member.name
+    parts = PurePosixPath(name).parts
+    if (
+        not parts
+        or name.startswith("/")
+        or str(PurePosixPath(name)) != name
+        or any(p in {".", ".."} or "\\" in p or "\0" in p for p in parts)
+    ):
+        raise _refused(name, "names a place outside the instance")
+    if not (member.isreg() or member.isdir()) or member.issparse():
+        raise _refused(name, "is neither a regular file nor a directory (a link, a device)")
+    if member.mode & 0o7777 not in (FILE_MODE, DIRECTORY_MODE):
+        raise _refused(name, f"has mode {member.mode & 0o7777:o}, which no backup gives")
+    limit = _limit(parts, directory=member.isdir())
+    if limit is None:
+        raise _refused(name, "is not a file a backup holds")
+    if member.size > limit:
+        raise _refused(name, f"claims {member.size} bytes, more than such a file holds")
+    return name
+
+
+def _limit(parts: tuple[str, ...], *, directory: bool) -> int | None:
+    """How large a member under this name may be; None if a backup holds no such name."""
+    first, rest = parts[0], parts[1:]
+    dot = any(p.startswith(".") for p in parts)
+    if directory:
+        tree = first == "keyring" or parts[:2] == ("tor", CLIENTS_DIR_NAME)
+        return 0 if not dot and (tree or parts in {("tor",), ("store",)}) else None
+    if dot:
+        return None
+    if not rest:
+        if first in (*ROOT_FILES, RESTORED_NAME):
+            return SMALL_MAX
+        return HELD_MAX if first.endswith(".db") else None  # the SQLite database
+    if first == "keyring":
+        return KEYRING_MAX
+    if first == "tor" and (rest[0] == CLIENTS_DIR_NAME and len(rest) > 1):
+        return SMALL_MAX
+    if first == "tor" and len(rest) == 1 and rest[0].endswith(".key"):
+        return SMALL_MAX
+    if first == "store" and len(rest) == 1 and rest[0].endswith(".rze"):
+        return ENVELOPE_MAX
+    return None
+
+
+class _Counted:
+    """The backup's stream, counted, its last bytes kept: is the end marker there?
+
+    `tarfile` takes a stream that stops between two members for a whole archive, and
+    `age -d` writes what it decrypted before it finds the file cut short (and a pipe
+    hides its exit status): a backup cut after its database would come back without its
+    envelopes, or without tor's keys.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.total = 0
+        self.tail = b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.total += len(data)
+        self.tail = (self.tail + data)[-_TAIL:]
+        return data
+
+    def check_end(self, end: int) -> None:
+        """Refuse a stream without the two empty blocks that end a tar, or more after them."""
+        while self.read(_COPY):
+            pass
+        rest = self.total - end
+        if rest < _END_MARK or rest > len(self.tail) or any(self.tail[len(self.tail) - rest :]):
+            raise BackupRefused(
+                "the backup stops before its end, or goes on past it (`age -d` cut short, "
+                "or a stream someone added to): nothing was written",
+                "did `age -d` fail? A backup file cut short decrypts only in part",
+            )
+
+
+def _backup_day(mark: bytes) -> dt.date | None:
+    """The day the `restored` mark names (`app.operations.restore.mark`), if it names one."""
+    found = _BACKUP_DAY.search(mark)
+    try:
+        return dt.date.fromisoformat(found.group(1).decode()) if found else None
+    except ValueError:
+        return None
+
+
+def _history_link(path: Path) -> bool:
+    """A shell's or tool's history the instance sends to /dev/null (deploy/README.md §1.2)."""
+    return path.is_symlink() and os.readlink(path) == os.devnull
+
+
+def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    stream = tar.extractfile(member)
+    return stream.read() if stream is not None else b""
+
+
+def _refused(name: str, why: str) -> BackupRefused:
+    return BackupRefused(f"the backup's member {name!r} {why}: nothing was written")
