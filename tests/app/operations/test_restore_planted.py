@@ -141,7 +141,8 @@ def test_a_backup_holding_a_link_a_device_or_a_name_outside_is_refused_and_nothi
 ) -> None:
     genuine = _backup(runner, instance)
     pinned = _fingerprint(instance)
-    # Added after every genuine member but the last, which tar extracts last.
+    # After every genuine member, the signing key among them: what came before it was
+    # written when the plant is met, and the refusal takes it all back.
     planted = _rewritten(genuine, lambda info, data: (info, data), (_PLANTS[plant],))
 
     status, output = _restore(_fresh(instance), planted, pinned)
