@@ -18,7 +18,8 @@ larger than its kind allows. What comes before the signing key is held in memory
 the key is checked; only then is anything written, into a directory of its own
 inside the instance, moved into place once the stream ended well, the `restored`
 mark first, so that a crash halfway leaves a server that refuses to start. A
-refusal overwrites what it wrote and removes it: the instance is as it was.
+refusal overwrites what it wrote and removes it: the instance is as it was. The
+directory of a restore killed halfway is overwritten and removed by the next.
 """
 
 from __future__ import annotations
@@ -86,12 +87,18 @@ class PutBack:
 def put_back(paths: InstancePaths, stream: IO[bytes], pinned: Fingerprint) -> PutBack:
     """Write the backup `stream` holds into the empty instance, if its signing key is `pinned`."""
     root = paths.root
-    if root.exists() and (not root.is_dir() or any(not _history_link(p) for p in root.iterdir())):
+    left = [p for p in root.glob(f"{_STAGING_PREFIX}*") if p.is_dir() and not p.is_symlink()]
+    if root.exists() and (
+        not root.is_dir() or any(not _history_link(p) and p not in left for p in root.iterdir())
+    ):
         raise BackupRefused(
             f"{root} holds files already: a backup is put back into an empty instance "
             "(nothing was written)",
             "on a fresh host, as deploy/README.md §1.7 says; never over a server's instance",
         )
+    for stale in left:
+        # A restore killed halfway: its backup's key had checked out, and it is taken again.
+        _destroy(stale)
     reader = _Reader(paths, pinned)
     counted = _Counted(stream)
     try:
@@ -186,14 +193,7 @@ class _Reader:
     def undo(self) -> None:
         """Overwrite and remove whatever was written (a refusal or a failure)."""
         if self.staging is not None:
-            for path in sorted(self.staging.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-                with contextlib.suppress(OSError):
-                    if path.is_dir():
-                        path.rmdir()
-                    else:
-                        overwrite(path)
-                        path.unlink()
-            shutil.rmtree(self.staging, ignore_errors=True)
+            _destroy(self.staging)
             self.staging = None
         if self.made_root:
             with contextlib.suppress(OSError):
@@ -318,6 +318,18 @@ class _Counted:
                 "or a stream someone added to): nothing was written",
                 "did `age -d` fail? A backup file cut short decrypts only in part",
             )
+
+
+def _destroy(staging: Path) -> None:
+    """Overwrite every file a restore wrote in its directory, then remove it all."""
+    for path in sorted(staging.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()
+            else:
+                overwrite(path)
+                path.unlink()
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _backup_day(mark: bytes) -> dt.date | None:

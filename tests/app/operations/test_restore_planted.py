@@ -204,6 +204,22 @@ def test_an_instance_that_holds_files_takes_no_backup_and_keeps_them(
     assert {p: p.read_bytes() for p in instance.rglob("*") if p.is_file()} == before
 
 
+def test_a_restore_killed_halfway_is_taken_again_and_its_files_go(
+    instance: Path, app: Flask, runner: CliRunner
+) -> None:
+    genuine = _backup(runner, instance)
+    pinned = _fingerprint(instance)
+    killed = _fresh(instance) / ".restore-k1ll3d"
+    (killed / "keyring").mkdir(parents=True)
+    (killed / "keyring" / "pinned.json").write_bytes(b"{}")
+
+    status, output = _restore(instance, genuine, pinned)
+
+    assert status == 0, output
+    assert not killed.exists()
+    assert (instance / "server_signing_key").exists()
+
+
 def test_a_genuine_backup_is_put_back_whole_and_the_server_waits_for_its_purge(
     instance: Path, app: Flask, runner: CliRunner, make_app: Callable[..., Flask]
 ) -> None:
