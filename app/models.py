@@ -89,7 +89,8 @@ class Item(Base):
     kind: Mapped[str] = mapped_column(String(16))
     size: Mapped[int] = mapped_column(Integer)
     received_day: Mapped[dt.date] = mapped_column(Date, default=today)
-    keyring_version: Mapped[int] = mapped_column(Integer)
+    # No keyring version: nothing read it, and on the day of an install it told the
+    # reports that came before it from those after, where their headers did not (0026).
     exported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The day the item first went into an export bundle: an item still here N days
     # later was never acknowledged (a lost stick?), and `raazdar doctor` says so. None

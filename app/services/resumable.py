@@ -503,7 +503,6 @@ def _finish(session: Session, upload: Upload, path: Path) -> Progress:
                 submission_id=upload.submission_id,
                 kind=upload.kind,
                 size=upload.size,
-                keyring_version=manifest.version,
             )
         )
         session.delete(upload)

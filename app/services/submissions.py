@@ -98,7 +98,7 @@ def submit(
         raise SubmissionError("incomplete")
     # Read once, after the body: the report is sealed to these keys, and the files, sealed
     # to the keys in force when the body began, must have been sealed to them too.
-    manifest, recipients = svc.sealing()
+    _manifest, recipients = svc.sealing()
     staged: list[StagedEnvelope] = []
     published: list[Path] = []
     try:
@@ -153,7 +153,6 @@ def submit(
                     "submission_id": submission_id,
                     "kind": envelope.metadata.kind,
                     "size": envelope.result.envelope_size,
-                    "keyring_version": manifest.version,
                 }
             )
         if before_commit is not None:

@@ -96,6 +96,7 @@ def test_the_migrations_form_one_line() -> None:
         "0023_seize2",
         "0024_login3",
         "0025_seize3",
+        "0026_seize4",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]

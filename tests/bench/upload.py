@@ -461,7 +461,7 @@ class _Floor:
             self._db.execute("UPDATE sources SET active_day = ? WHERE id = ?", (day, self._source))
             self._db.executemany(
                 "INSERT INTO items (id, source_id, submission_id, kind, size, received_day,"
-                " keyring_version, exported) VALUES (?, ?, ?, ?, ?, ?, 1, 0)",
+                " exported) VALUES (?, ?, ?, ?, ?, ?, 0)",
                 [
                     (name, self._source, submission, kind, 1, day)
                     for name, kind in zip(names, ("report", "file"), strict=True)
@@ -554,7 +554,7 @@ class _LeastHandler:
                     codename, config["CODENAME_SALT"], config["CODENAME_KDF"]
                 ),
             )
-            manifest, recipients = svc.sealing()
+            _manifest, recipients = svc.sealing()
             report = Report(message=message, fields={}, language="en").encode()
             staged = [
                 svc.store.stage_bytes(
@@ -610,7 +610,6 @@ class _LeastHandler:
                             "submission_id": submission,
                             "kind": e.metadata.kind,
                             "size": _sealed_size(e),
-                            "keyring_version": manifest.version,
                             "received_day": today(),
                         }
                         for e in staged

@@ -521,7 +521,6 @@ def _one_item(app: Flask, **fields: Any) -> None:
                 submission_id=secrets.token_hex(16),
                 kind="message",
                 size=1,
-                keyring_version=1,
                 **fields,
             )
         )

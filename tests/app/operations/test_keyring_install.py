@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.cli import main
 from app.instance import InstancePaths
@@ -35,6 +35,7 @@ from crypto import (
     open_bytes,
     read_header,
 )
+from tests.app.api_support import ApiClient
 from tests.app.staff.test_staff_admin import (
     Staff,
     add_account,
@@ -191,8 +192,37 @@ def test_a_valid_successor_seals_the_next_report_to_the_new_reviewers(
     assert b"for the new reviewer" in plaintext
     with pytest.raises(DecryptionError):
         open_bytes(path.read_bytes(), [*old.decryption_keys, *reviewer_openers(instance)])
+
+
+def test_an_install_that_keeps_the_reviewers_splits_no_day_of_arrivals(
+    app: Flask, instance: Path, runner: CliRunner, device: ApiClient
+) -> None:
+    """A seizer reads the items' rows and headers: reports sealed to the same keys before an
+    install and after it (the install's day is in the audit log) say nothing of which came first."""
+
+    def report(visitor: Visitor) -> None:
+        visitor.filed(visitor.send(visitor.start(), "the same words"))
+        device.keyring()  # as the end-to-end client does before each submission
+        device.submit("the same words")
+
+    report(Visitor(app.test_client()))
     with db_session(app) as session:
-        assert list(session.execute(select(Item.keyring_version)).scalars()) == [2]
+        before = set(session.execute(select(Item.id)).scalars())
+    status, said = install_by_cli(runner, instance, successor(instance).to_bytes())
+    assert status == 0, said
+    report(Visitor(app.test_client()))
+
+    # What a seizer sees of each item but its random ids: every column, and its header.
+    random = {"id", "source_id", "submission_id"}
+    headers = {p.stem: sealed_recipients(p) for p in envelope_files(instance)}
+    with db_session(app) as session:
+        rows = session.execute(text("SELECT * FROM items")).mappings().all()
+    seen: dict[bool, set[tuple[object, ...]]] = {True: set(), False: set()}
+    for row in rows:
+        columns = sorted((k, v) for k, v in row.items() if k not in random)
+        seen[row["id"] in before].add((*columns, *sorted(headers[row["id"]])))
+    assert len(rows) == 4  # a report from a browser and one from a device, twice
+    assert seen[True] == seen[False]
 
 
 @DOORS

@@ -82,7 +82,6 @@ def add_item(
         kind="message",
         size=64,
         received_day=days_ago(age),
-        keyring_version=1,
         exported=exported,
     )
     session.add(item)

@@ -48,7 +48,6 @@ def _copied_by_the_server(server: Server, *, source_of: str | None = None) -> st
                     submission_id=submission,
                     kind=item.kind,
                     size=item.size,
-                    keyring_version=item.keyring_version,
                 )
             )
         session.commit()
