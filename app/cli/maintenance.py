@@ -345,6 +345,7 @@ def _say_purged(report: PurgeReport) -> None:
 @reports_errors
 def sweep(instance: Path, force: bool, hours: int | None) -> None:
     """Re-create new envelopes in random order so the disk dates them no finer than the period."""
+    from app.instance import InstancePaths
     from app.operations.sweep import sweep as run_sweep
     from app.services import audit, settings_admin
 
@@ -354,7 +355,7 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
             session.commit()
         engine = session.get_bind().engine
         session.close()
-        report = run_sweep(engine, store, force=force)
+        report = run_sweep(engine, store, force=force, keyring=InstancePaths(instance))
     if not report.ran:
         click.echo(
             f"raazdar: sweep: this {report.period_hours}-hour period's sweep has run; "

@@ -10,7 +10,9 @@ with zeros so that no page is cut off with rows in it, and a checkpoint that
 empties the WAL), so that neither the order of the WAL's frames nor the place
 of a row in its page says which row came first, and sets the
 times of the database files and of the store's directories to the epoch (their
-change times become the sweep's).
+change times become the sweep's). Each keyring manifest installed since the last
+sweep is made anew too: its file dated the install, after which reports were
+sealed to the new keyring's keys.
 
 The sweep runs from a systemd timer every hour and at the start of `raazdar
 serve`; each run does the work only when a new period has begun since the
@@ -38,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from app import fsjournal
 from app.db import checkpoint, renew_change_counter
+from app.instance import InstancePaths
 from app.models import ExportPress
 from app.services import audit, resumable
 from app.settings import get_setting
@@ -110,8 +113,12 @@ def sweep(
     force: bool = False,
     now: float | None = None,
     rng: random.Random | None = None,
+    keyring: InstancePaths | None = None,
 ) -> SweepReport:
-    """Sweep the store and the database if a new period has begun (or `force`)."""
+    """Sweep the store and the database if a new period has begun (or `force`).
+
+    With `keyring` (an instance's paths), its keyring's files are made anew too.
+    """
     every = period(engine)
     hours = int(every.total_seconds() // 3600)
     with _locked(store.root):
@@ -123,7 +130,8 @@ def sweep(
             uploads = resumable.renew(session, store)
             audit_presses(session)
         rebuilt = compact(engine)
-        refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads))
+        manifests = _renew_manifests(store, keyring, last) if keyring is not None else None
+        refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads), manifests)
         _stamp(marker(store))
         with contextlib.suppress(FileNotFoundError):
             os.utime(store.root, (0, 0))
@@ -161,7 +169,33 @@ def held_still(store: EnvelopeStore) -> contextlib.AbstractContextManager[None]:
     return _locked(store.root)
 
 
-def _below_the_files(store: EnvelopeStore, freed: tuple[int, ...]) -> tuple[int, int, str | None]:
+def _renew_manifests(
+    store: EnvelopeStore, paths: InstancePaths, last: float | None
+) -> tuple[Path, list[int]]:
+    """Make anew each keyring manifest installed since the last sweep; return the inodes freed.
+
+    Its file kept the install's time to the nanosecond, and the reports sealed to a
+    new keyring's keys came after it: it dated the split of its day's reports that
+    their headers make. A manifest is never rewritten once installed, so a copy
+    cannot undo an install; one being installed is a new name, left to the next sweep.
+    The keyring's folders are set to the epoch (their change times become the sweep's).
+    """
+    freed: list[int] = []
+    with contextlib.suppress(FileNotFoundError):
+        for path in sorted(paths.manifests.glob("*.json")):
+            if _unswept(path.lstat(), last):
+                freed += store.renew(path)
+    for directory in (paths.manifests, paths.keyring):
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(directory, (0, 0))
+    return paths.manifests, freed
+
+
+def _below_the_files(
+    store: EnvelopeStore,
+    freed: tuple[int, ...],
+    manifests: tuple[Path, list[int]] | None = None,
+) -> tuple[int, int, str | None]:
     """Give the freed inodes the sweep's time and write the journal anew (`app.fsjournal`).
 
     Returns the inodes taken back, the journal blocks written, and why it failed, if
@@ -172,6 +206,9 @@ def _below_the_files(store: EnvelopeStore, freed: tuple[int, ...]) -> tuple[int,
     try:
         # Envelopes are made in staging: their freed inodes are in its directory's group.
         refilled = fsjournal.refill(store.staging, freed)
+        if manifests is not None:
+            # The keyring's folder may be in another group than staging's.
+            refilled += fsjournal.refill(*manifests)
         journal = fsjournal.journal_of(store.root)
         if journal is not None:
             written = fsjournal.wrap(store.root / fsjournal.WRAP_NAME, journal)
@@ -355,12 +392,11 @@ def at_start(instance: Path, say: Callable[[str], None]) -> SweepReport:
     """Run the sweep if its period has begun since the last (`raazdar serve`, before gunicorn)."""
     from app import db
     from app.config import config_for
-    from app.instance import InstancePaths
 
     paths = InstancePaths(instance)
     engine = db.make_engine(config_for(instance).DATABASE_URL)
     try:
-        report = sweep(engine, EnvelopeStore(paths.store, paths.staging))
+        report = sweep(engine, EnvelopeStore(paths.store, paths.staging), keyring=paths)
     finally:
         engine.dispose()
     if report.ran:

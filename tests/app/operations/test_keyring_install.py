@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from crypto import (
     read_header,
 )
 from tests.app.api_support import ApiClient
+from tests.app.seizure import seize
 from tests.app.staff.test_staff_admin import (
     Staff,
     add_account,
@@ -54,6 +56,9 @@ from tests.app.support import (
     reviewer_keys,
     reviewer_openers,
 )
+
+# The most the kernel's coarse clock (file stamps) lags time.time_ns(): one tick at HZ=100.
+CLOCK_TICK = 10_000_000
 
 # A manifest's bytes, made for an instance (whose newest manifest it may refer to).
 Maker = Callable[[Path], bytes]
@@ -223,6 +228,36 @@ def test_an_install_that_keeps_the_reviewers_splits_no_day_of_arrivals(
         seen[row["id"] in before].add((*columns, *sorted(headers[row["id"]])))
     assert len(rows) == 4  # a report from a browser and one from a device, twice
     assert seen[True] == seen[False]
+
+
+def test_after_the_sweep_no_keyring_file_dates_an_install(
+    instance: Path, runner: CliRunner
+) -> None:
+    """The stamps of the keyring's files: the install's, to the nanosecond, dated the day's
+    reports whose headers name a new keyring's keys apart from the others (see above)."""
+    keyring = InstancePaths(instance).keyring
+    signed = successor(instance).to_bytes()  # read before: the test's reads set access times
+    time.sleep(0.05)  # the instance was made just before, a coarse tick before `start`
+    start = time.time_ns() - CLOCK_TICK
+    status, said = install_by_cli(runner, instance, signed)
+    assert status == 0, said
+    end = time.time_ns()
+    time.sleep(0.05)  # the sweep's own stamps come after the install's
+    result = runner.invoke(main, ["--instance", str(instance), "sweep", "--force"])
+    assert result.exit_code == 0, result.output
+    seized = seize(instance)
+    dated = {
+        f"{path.relative_to(instance)} {name}": value
+        for path, stamps in seized.stamps.items()
+        if path.is_relative_to(keyring)
+        for name, value in stamps.times().items()
+        if start <= value <= end
+    }
+    assert len([p for p in seized.stamps if p.is_relative_to(keyring)]) > 3
+    assert dated == {}
+    # Made anew, not changed: the keyring in force is the one installed.
+    assert manifest_path(InstancePaths(instance), 2).read_bytes() == signed
+    assert newest(instance).to_bytes() == signed
 
 
 @DOORS
