@@ -726,7 +726,7 @@ class EnvelopeStore:
             fresh.rmdir()
 
     def renew(self, path: Path) -> list[int]:
-        """Re-create a file as a new one (an upload under way, a manifest); return the old inode.
+        """Re-create a file of staging as a new one (an upload under way); return the old inode.
 
         Its creation and change times become now: the caller holds what writes to it
         (the upload's lock), and the sweep gives the inode freed its own time (`sweep`).

@@ -29,6 +29,7 @@ import logging
 import os
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ from sqlalchemy.orm import Session
 from app import fsjournal
 from app.db import checkpoint, renew_change_counter
 from app.instance import InstancePaths
+from app.keyring import write_replacing
 from app.models import ExportPress
+from app.noatime import read_quietly
 from app.services import audit, resumable
 from app.settings import get_setting
 from app.store import EnvelopeStore
@@ -130,7 +133,7 @@ def sweep(
             uploads = resumable.renew(session, store)
             audit_presses(session)
         rebuilt = compact(engine)
-        manifests = _renew_manifests(store, keyring, last) if keyring is not None else None
+        manifests = _renew_manifests(keyring, last) if keyring is not None else None
         refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads), manifests)
         _stamp(marker(store))
         with contextlib.suppress(FileNotFoundError):
@@ -169,9 +172,7 @@ def held_still(store: EnvelopeStore) -> contextlib.AbstractContextManager[None]:
     return _locked(store.root)
 
 
-def _renew_manifests(
-    store: EnvelopeStore, paths: InstancePaths, last: float | None
-) -> tuple[Path, list[int]]:
+def _renew_manifests(paths: InstancePaths, last: float | None) -> tuple[Path, list[int]]:
     """Make anew each keyring manifest installed since the last sweep; return the inodes freed.
 
     Its file kept the install's time to the nanosecond, and the reports sealed to a
@@ -183,8 +184,13 @@ def _renew_manifests(
     freed: list[int] = []
     with contextlib.suppress(FileNotFoundError):
         for path in sorted(paths.manifests.glob("*.json")):
-            if _unswept(path.lstat(), last):
-                freed += store.renew(path)
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode) and _unswept(info, last):
+                # Replaced, never overwritten: a manifest is public, and a request may be
+                # reading the old file (`app.keyring.KeyringCache`) as the new one goes in.
+                write_replacing(path, read_quietly(path))
+                os.utime(path, (0, 0))
+                freed.append(info.st_ino)
     for directory in (paths.manifests, paths.keyring):
         with contextlib.suppress(FileNotFoundError):
             os.utime(directory, (0, 0))

@@ -260,6 +260,19 @@ def test_after_the_sweep_no_keyring_file_dates_an_install(
     assert newest(instance).to_bytes() == signed
 
 
+def test_a_manifest_being_read_is_read_whole_while_the_sweep_makes_it_anew(
+    instance: Path, runner: CliRunner
+) -> None:
+    path = manifest_path(InstancePaths(instance), 1)
+    whole, inode = path.read_bytes(), path.stat().st_ino
+    with path.open("rb") as reading:  # as a request loading the keyring may hold it
+        result = runner.invoke(main, ["--instance", str(instance), "sweep", "--force"])
+        assert result.exit_code == 0, result.output
+        assert path.stat().st_ino != inode  # made anew: no sweep had run
+        assert reading.read() == whole
+    assert path.read_bytes() == whole
+
+
 @DOORS
 def test_an_install_is_audited_with_its_actor(
     app: Flask, instance: Path, admin: Staff, runner: CliRunner, door: Door
