@@ -133,7 +133,7 @@ def sweep(
             uploads = resumable.renew(session, store)
             audit_presses(session)
         rebuilt = compact(engine)
-        manifests = _renew_manifests(keyring, last) if keyring is not None else None
+        manifests = _renew_manifests(keyring) if keyring is not None else None
         refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads), manifests)
         _stamp(marker(store))
         with contextlib.suppress(FileNotFoundError):
@@ -172,7 +172,7 @@ def held_still(store: EnvelopeStore) -> contextlib.AbstractContextManager[None]:
     return _locked(store.root)
 
 
-def _renew_manifests(paths: InstancePaths, last: float | None) -> tuple[Path, list[int]]:
+def _renew_manifests(paths: InstancePaths) -> tuple[Path, list[int]]:
     """Make anew each keyring manifest installed since the last sweep; return the inodes freed.
 
     Its file kept the install's time to the nanosecond, and the reports sealed to a
@@ -185,12 +185,20 @@ def _renew_manifests(paths: InstancePaths, last: float | None) -> tuple[Path, li
     with contextlib.suppress(FileNotFoundError):
         for path in sorted(paths.manifests.glob("*.json")):
             info = path.lstat()
-            if stat.S_ISREG(info.st_mode) and _unswept(info, last):
+            # Dated by its install until made anew here, whose epoch says it was: one a
+            # full disk kept from being made anew is tried again by the next sweep.
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime_ns == 0:
+                continue
+            try:
                 # Replaced, never overwritten: a manifest is public, and a request may be
                 # reading the old file (`app.keyring.KeyringCache`) as the new one goes in.
                 write_replacing(path, read_quietly(path))
                 os.utime(path, (0, 0))
-                freed.append(info.st_ino)
+            except OSError as exc:
+                reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+                log.warning("sweep: a keyring manifest was not made anew: %s", reason)
+                continue
+            freed.append(info.st_ino)
     for directory in (paths.manifests, paths.keyring):
         with contextlib.suppress(FileNotFoundError):
             os.utime(directory, (0, 0))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import io
 import json
 import os
@@ -24,7 +25,7 @@ from app.cli import main
 from app.instance import InstancePaths
 from app.keyring import manifest_path
 from app.models import Item, today
-from app.operations import keyring_admin
+from app.operations import keyring_admin, sweep
 from app.services.audit import entries
 from crypto import (
     AuthorityKey,
@@ -271,6 +272,26 @@ def test_a_manifest_being_read_is_read_whole_while_the_sweep_makes_it_anew(
         assert path.stat().st_ino != inode  # made anew: no sweep had run
         assert reading.read() == whole
     assert path.read_bytes() == whole
+
+
+def test_a_manifest_a_full_disk_kept_from_being_made_anew_is_made_anew_by_the_next_sweep(
+    instance: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = manifest_path(InstancePaths(instance), 1)
+    inode = path.stat().st_ino
+
+    def full(target: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    sweep_now = ["--instance", str(instance), "sweep", "--force"]
+    with monkeypatch.context() as patch:
+        patch.setattr(sweep, "write_replacing", full)
+        result = runner.invoke(main, sweep_now)
+    assert result.exit_code == 0, result.output  # the rest of the sweep is done
+    assert path.stat().st_ino == inode
+    assert runner.invoke(main, sweep_now).exit_code == 0
+    assert path.stat().st_ino != inode
+    assert path.stat().st_mtime_ns == 0
 
 
 @DOORS
