@@ -291,31 +291,6 @@ def regrant(
     return False
 
 
-def reseal(db: Session) -> None:
-    """Re-seal this visitor's login row as it is, in the open transaction; the caller commits.
-
-    A write of the row that changes nothing it grants: a wrong code at a staff
-    re-confirmation, counted against the account, writes the row as a wrong password,
-    counted against the session (`regrant`), does, so the writes do not say which it was.
-    Noted at once (`app.login_ends`): a caller that rolls back calls it again.
-    """
-    ref = _reference()
-    if ref is None:
-        return
-    row_id, key = ref
-    opened = _opened_row(db, row_id, key)
-    if opened is None:
-        return
-    payload, sealed = opened
-    resealed = _seal(key, row_id, payload)
-    db.execute(
-        update(SessionRow)
-        .where(SessionRow.id == row_id, SessionRow.sealed == sealed)
-        .values(sealed=resealed)
-    )
-    _note(row_id, resealed, payload)
-
-
 def end_login(db: Session, *, commit: bool = True) -> None:
     """Delete this visitor's login row and forget it in the cookie.
 

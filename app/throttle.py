@@ -20,22 +20,24 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import case, delete, insert, literal, select, update
+from sqlalchemy import Insert, case, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import runkey
-from app.errors import ThrottledError
+from app.errors import AppError, ThrottledError
 from app.models import Throttle
 
 
-def _windows(bucket: str, seconds: int) -> tuple[int, int, bool]:
+def _windows(bucket: str, seconds: int, now: float | None = None) -> tuple[int, int, bool]:
     """Return the tags of the current and the previous window of `bucket` under the run key,
     and whether a window this run cannot read may be one of them under another host's key
     (for two windows after the run began, took up the hosts' key or met a host: `app.runkey`).
     """
-    run, now = runkey.current(), time.time()
+    run = runkey.current()
+    now = time.time() if now is None else now
     window = int(now) // seconds
     return (
         run.tag("throttle", bucket, seconds, window),
@@ -47,21 +49,119 @@ def _windows(bucket: str, seconds: int) -> tuple[int, int, bool]:
 def check(session: Session, bucket: str, limit: int, seconds: int) -> None:
     """Raise `ThrottledError` if `bucket` has `limit` failures in this window and the last."""
     row = session.execute(select(Throttle).where(Throttle.bucket == bucket)).scalar_one_or_none()
-    if row is None:
-        return
-    current, previous, doubtful = _windows(bucket, seconds)
+    if row is not None and _failures(row, limit, seconds) >= limit:
+        raise ThrottledError(bucket)
+
+
+def _failures(row: Throttle, limit: int, seconds: int, now: float | None = None) -> int:
+    """The failures `row` holds in this window and the last, as `check` weighs them."""
+    current, previous, doubtful = _windows(row.bucket, seconds, now)
     if row.window == current:
-        failures = row.failures + row.previous
-    elif row.window == previous:
-        failures = row.failures
-    elif doubtful:
+        return row.failures + row.previous
+    if row.window == previous:
+        return row.failures
+    if doubtful:
         # Perhaps another host's current window, perhaps a dead run's from long ago:
         # one try more, whose failure (counted on top) refuses the next.
-        failures = min(row.failures + row.previous, limit - 1)
-    else:
-        failures = 0
-    if failures >= limit:
-        raise ThrottledError(bucket)
+        return min(row.failures + row.previous, limit - 1)
+    return 0
+
+
+@dataclass(frozen=True)
+class Charge:
+    """Tries counted before their guesses were checked (`charge`), to take back (`refund`)."""
+
+    run: runkey.RunKey
+    # Each bucket, its window's length and the number of the window it was counted in.
+    counted: tuple[tuple[str, int, int], ...]
+
+
+def charge(session: Session, counted: Sequence[tuple[str, int, int]]) -> Charge:
+    """Count one failure in each `(bucket, seconds, limit)` before its guess is checked.
+
+    Or raise `ThrottledError` (its argument the bucket) if one has its limit of
+    failures already: then nothing is counted, and the caller rolls back. In the
+    open transaction, which holds the buckets' rows until the caller commits: a
+    request sent at once with others finds their tries counted, never the count
+    they all read before any wrote it. A guess that turns out right takes its
+    try back (`refund`); a wrong one leaves it counted, and nothing more is written.
+    """
+    buckets = [bucket for bucket, _seconds, _limit in counted]
+    now = time.time()
+    for bucket, seconds, _limit in counted:
+        tag, _previous, _doubtful = _windows(bucket, seconds, now)
+        session.execute(
+            _insert_absent(session).values(bucket=bucket, window=tag, failures=0, previous=0)
+        )
+    # Rewritten as they are: the rows' locks (on SQLite, the database's one writer) until
+    # the caller commits. The insert takes none on PostgreSQL where the row was there.
+    session.execute(
+        update(Throttle)
+        .where(Throttle.bucket.in_(buckets))
+        .values(failures=Throttle.failures)
+        .execution_options(synchronize_session=False)
+    )
+    rows = {
+        row.bucket: row
+        for row in session.execute(
+            select(Throttle)
+            .where(Throttle.bucket.in_(buckets))
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+    for bucket, seconds, limit in counted:
+        if _failures(rows[bucket], limit, seconds, now) >= limit:
+            raise ThrottledError(bucket)
+    for bucket, seconds, _limit in counted:
+        _count(session, bucket, seconds, now)
+    return Charge(
+        runkey.current(),
+        tuple((bucket, seconds, int(now) // seconds) for bucket, seconds, _limit in counted),
+    )
+
+
+def refund(session: Session, charged: Charge) -> None:
+    """Take back the tries `charge` counted, in the open transaction; the caller commits.
+
+    From the window each was counted in, or from the next one's count of the last
+    window; a try counted under a run key no longer this host's stays counted.
+    """
+    for bucket, seconds, window in charged.counted:
+        session.execute(
+            update(Throttle)
+            .where(
+                Throttle.bucket == bucket,
+                Throttle.window == charged.run.tag("throttle", bucket, seconds, window),
+                Throttle.failures > 0,
+            )
+            .values(failures=Throttle.failures - 1)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Throttle)
+            .where(
+                Throttle.bucket == bucket,
+                Throttle.window == charged.run.tag("throttle", bucket, seconds, window + 1),
+                Throttle.previous > 0,
+            )
+            .values(previous=Throttle.previous - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _insert_absent(session: Session) -> Insert:
+    """An insert of a bucket's row that does nothing where the row is there already."""
+    dialect = session.get_bind().dialect.name
+    # Imported here: each dialect's module is large, and an instance uses one.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(Throttle).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(Throttle).on_conflict_do_nothing()
+    raise AppError(f"no throttle for {dialect}")
 
 
 def record_failure(session: Session, bucket: str, seconds: int) -> None:
@@ -109,9 +209,9 @@ def add_none(session: Session, buckets: int) -> None:
     session.execute(delete(Throttle).where(Throttle.bucket.in_(stand_ins)))
 
 
-def _count(session: Session, bucket: str, seconds: int) -> None:
+def _count(session: Session, bucket: str, seconds: int, now: float | None = None) -> None:
     """Count one failure of `bucket` in the open transaction (`IntegrityError`: a race)."""
-    current, previous, doubtful = _windows(bucket, seconds)
+    current, previous, doubtful = _windows(bucket, seconds, now)
     # A window this run cannot read, while it may be a current one: its counts go on.
     unread_previous = Throttle.previous if doubtful else literal(0)
     unread_failures = Throttle.failures + 1 if doubtful else literal(1)

@@ -5,7 +5,8 @@ one older than the last accepted. A wrong password is refused and counted nowher
 counted, anyone who reaches the staff onion could lock an account's owner out by
 trying passwords under its name. Codes tried behind the right password are counted
 per account in the database (`app.throttle`), in a short window and over a day,
-so every worker shares the count;
+so every worker shares the count; each before it is tried, and given back if it
+was right, so that codes sent at once are tried no more than the limit allows;
 past the limit every login of the account is refused as a wrong one, so that the
 count tells no guesser which password was right. An unknown name is refused as a
 known one with a wrong password is. Each password check is an Argon2id hash in
@@ -24,7 +25,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import pyotp
 import segno
@@ -80,6 +81,12 @@ class SamePassword(AccountError):
     """The new password is the current one; nothing changed."""
 
 
+class TooManyGuesses(AccountError):
+    """The session typed its limit of wrong passwords: it has ended, and nothing was checked."""
+
+    status = 403
+
+
 class WrongCode(AccountError):
     """The code given with a change was wrong, or spent; counted as at a login; nothing changed."""
 
@@ -112,6 +119,22 @@ class AccountChanged(AccountError):
     """The account's credentials changed (an administrator's reset?) while this change ran."""
 
     status = 409
+
+
+class PasswordGuesses(Protocol):
+    """A session's count of the wrong passwords typed in it (`app.staff.auth.SessionGuesses`).
+
+    Each guess is counted before its check (`take`), and given back if it was right
+    (`settle`): counted after, guesses sent at once were each checked before any was
+    counted, the limit's and as many more as were waiting for the staff's slot.
+    """
+
+    def take(self) -> bool:
+        """Count a guess about to be checked; False: past the limit, and the session ended."""
+
+    def settle(self, give_back: bool, alongside: Callable[[], None]) -> bool:
+        """Give the guess back or keep it counted, writing `alongside` in the same commit;
+        False if the session ended meanwhile (nothing was written then)."""
 
 
 # Accounts.
@@ -429,7 +452,12 @@ def reset_totp(
 
 
 def change_own_password(
-    session: Session, account: StaffAccount, current: str, new: str, code: str
+    session: Session,
+    account: StaffAccount,
+    current: str,
+    new: str,
+    code: str,
+    guesses: PasswordGuesses,
 ) -> None:
     """Change `account`'s password after checking its current one and a fresh code.
 
@@ -437,9 +465,9 @@ def change_own_password(
 
     The caller starts a fresh session for the device that asked; every other
     device is logged out. A wrong current password changes nothing and is not
-    counted against the account (`WrongPassword`: the caller counts it against
-    the session, which ends past the limit); an account throttled for its codes
-    is refused (`ThrottledError`).
+    counted against the account (`WrongPassword`: it is counted against the
+    session, `guesses`, which ends past the limit: `TooManyGuesses`, unchecked);
+    an account throttled for its codes is refused (`ThrottledError`).
     The new password is written only over the epoch the check was made in: a
     reset or removal that lands meanwhile stands (`AccountChanged`), since the
     account's owner, told it is coming, would otherwise put their own password
@@ -450,21 +478,27 @@ def change_own_password(
     epoch = account.epoch
     runshare.exchange(session)
     bucket = _bucket(account.username)
-    _check_throttle(session, bucket)
-    if not _pooled(lambda: verify_password(account.password_hash, current)):
-        session.rollback()
-        raise WrongPassword("the current password is wrong")
-    if new == current:
-        raise SamePassword("the new password is the current one")
+    _check_throttle(session, bucket)  # told at once; the code's count (`_charge_code`) decides
+    right = _guess_password(session, guesses, lambda: account.password_hash, current)
+    encoded = ""
+    if right:
+        try:
+            encoded = _new_password(current, new)
+        except (AccountError, kdf_pool.KdfBusy):
+            guesses.settle(True, lambda: None)
+            raise
     try:
-        cost = _cost()
-        encoded = _pooled(lambda: hash_password(new, cost))
-    except CryptoError as exc:
-        raise PasswordRefused(str(exc)) from exc
+        charged = _settle_guess(session, guesses, right, bucket, account)
+    except NoLongerStaff as exc:
+        # Its session ended meanwhile: a reset (which ends them all), or a guess sent beside.
+        raise AccountChanged("the account changed meanwhile: nothing changed") from exc
+    if charged is None:
+        raise WrongPassword("the current password is wrong")
     secret = _open(account.totp_secret)
     if secret is None or not _use_code(session, account, secret, code):
-        _refuse(session, bucket, account)
+        session.rollback()  # the code's try stays counted
         raise WrongCode("the code is not right, or was used already")
+    throttle.refund(session, charged)
     changed = session.execute(
         update(StaffAccount)
         .where(StaffAccount.id == account.id, StaffAccount.epoch == epoch)
@@ -480,6 +514,17 @@ def change_own_password(
     sessions.end_staff_logins(session, account.id)
     audit.record(session, account.username, "staff-password-changed", username=account.username)
     session.commit()
+
+
+def _new_password(current: str, new: str) -> str:
+    """Hash a new password, or refuse it (`SamePassword`, `PasswordRefused`)."""
+    if new == current:
+        raise SamePassword("the new password is the current one")
+    try:
+        cost = _cost()
+        return _pooled(lambda: hash_password(new, cost))
+    except CryptoError as exc:
+        raise PasswordRefused(str(exc)) from exc
 
 
 # Login.
@@ -526,55 +571,105 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
     # Only whoever has the password meets the throttle, which counts codes tried behind it;
     # and meets it as a wrong login: a throttle that said so told which password was right
     # (a guess tried once more than the limit with any code, and only the right one throttled).
-    try:
-        _check_throttle(session, bucket)
-    except ThrottledError:
-        session.rollback()
-        throttle.record_none(session, 2)  # silent, it said which password was right
-        return None
     if not account.totp_enrolled:
+        try:
+            _check_throttle(session, bucket)
+        except ThrottledError:
+            session.rollback()
+            throttle.record_none(session, 2)  # silent, it said which password was right
+            return None
         if not _settle(session, account, password):
             return None
         return Login(account, enrolment=_seal(pyotp.random_base32()))
+    # Silent when throttled too: its stand-in counts are committed as a count is.
+    charged = _charge_code(session, bucket, account)
+    session.commit()
+    if isinstance(charged, ThrottledError):
+        return None
     secret = _open(account.totp_secret)
     if secret is not None and _use_code(session, account, secret, code):
+        throttle.refund(session, charged)
         if not _settle(session, account, password, last_login_day=today()):
             return None
         return Login(account)
-    _refuse(session, bucket, account)
+    session.rollback()  # the code's try stays counted
     return None
 
 
-def reauthenticate(session: Session, account: StaffAccount, password: str, code: str) -> bool:
+def reauthenticate(
+    session: Session, account: StaffAccount, password: str, code: str, guesses: PasswordGuesses
+) -> bool:
     """Check a logged-in account's password and a fresh code again, before a change it asks.
 
-    A wrong password is `WrongPassword`, counted against the session by the
-    caller, not against the account: counted there, whoever sat at a laptop left
-    logged in locked its owner out of every login. Codes tried behind the right
-    password are counted and throttled as at a login, and the code is spent.
-    Refused (`NoLongerStaff`) if the account changed since its session began.
+    A wrong password is `WrongPassword`, counted against the session (`guesses`),
+    not against the account: counted there, whoever sat at a laptop left logged in
+    locked its owner out of every login; past the session's limit it is
+    `TooManyGuesses`, unchecked. Codes tried behind the right password are counted
+    and throttled as at a login, and the code is spent. Refused (`NoLongerStaff`)
+    if the account changed since its session began, or its session ended.
     """
     runshare.exchange(session)
     bucket = _bucket(account.username)
-    _check_throttle(session, bucket)
+    _check_throttle(session, bucket)  # told at once; the code's count (`_charge_code`) decides
     secret = _open(account.totp_secret)
-    if not _pooled(lambda: verify_password(account.password_hash, password)):
-        session.rollback()
+    right = _guess_password(session, guesses, lambda: account.password_hash, password)
+    charged = _settle_guess(session, guesses, right, bucket, account)
+    if charged is None:
         raise WrongPassword("the password is wrong")
     if secret is None or not _use_code(session, account, secret, code):
-        # Its session's row is written in the count's commit, as a wrong password's count
-        # writes stand-in counts in the row's (`app.staff.auth.wrong_password`): each
-        # committed only its own table, and a watcher of the writes read which was wrong.
-        _refuse(session, bucket, account, also=lambda: sessions.reseal(session))
+        session.rollback()  # the code's try stays counted
         return False
     try:
         hold_staff(session, account)
     except NoLongerStaff:
         session.rollback()
         raise
+    throttle.refund(session, charged)
     audit.record(session, account.username, "staff-reauthenticated", username=account.username)
     session.commit()
     return True
+
+
+def _guess_password(
+    session: Session, guesses: PasswordGuesses, encoded: Callable[[], str], password: str
+) -> bool:
+    """Check a logged-in account's password, its guess counted against the session first."""
+    if not guesses.take():
+        raise TooManyGuesses("too many wrong passwords: this session has ended")
+    try:
+        right = _pooled(lambda: verify_password(encoded(), password))
+    except kdf_pool.KdfBusy:
+        guesses.settle(True, lambda: None)  # nothing was checked: the guess is not spent
+        raise
+    return right
+
+
+def _settle_guess(
+    session: Session, guesses: PasswordGuesses, right: bool, bucket: str, account: StaffAccount
+) -> throttle.Charge | None:
+    """Settle a password's guess with the session; behind the right one, count a code's try.
+
+    The guess given back and the code's try counted are one commit, and a wrong
+    guess's is the session's row re-sealed beside stand-in counts: the writes do
+    not say which it was. Return the code's try (None: the password was wrong), or
+    raise `ThrottledError` (the code's limit), `NoLongerStaff` (the session ended).
+    """
+    charged: list[throttle.Charge | ThrottledError] = []
+
+    def alongside() -> None:
+        if right:
+            charged.append(_charge_code(session, bucket, account))
+        else:
+            throttle.add_none(session, 2)
+
+    if not guesses.settle(right, alongside):
+        session.rollback()
+        raise NoLongerStaff("your session ended meanwhile: nothing was done")
+    if not right:
+        return None
+    if isinstance(charged[-1], ThrottledError):
+        raise charged[-1]
+    return charged[-1]
 
 
 def end_other_sessions(session: Session, account: StaffAccount) -> int:
@@ -584,14 +679,6 @@ def end_other_sessions(session: Session, account: StaffAccount) -> int:
     audit.record(session, account.username, "staff-sessions-ended", username=account.username)
     session.commit()
     return ended
-
-
-def uncounted_failure(session: Session) -> None:
-    """Write what a code's count (`_refuse`) writes and keep none of it; the caller commits.
-
-    A wrong password at a re-confirmation is counted against its session alone.
-    """
-    throttle.add_none(session, 2)
 
 
 def end_guessing_session(session: Session, account: StaffAccount) -> None:
@@ -622,10 +709,13 @@ def confirm_enrolment(session: Session, account: StaffAccount, sealed: str, code
     """
     runshare.exchange(session)
     bucket = _bucket(account.username)
-    _check_throttle(session, bucket)
+    charged = _charge_code(session, bucket, account)
+    session.commit()
+    if isinstance(charged, ThrottledError):
+        raise charged
     secret = _open(sealed)
     if secret is None or account.totp_enrolled or not _use_code(session, account, secret, code):
-        _refuse(session, bucket, account)
+        session.rollback()  # the code's try stays counted
         return False
     values = {"totp_secret": sealed, "totp_enrolled": True, "last_login_day": today()}
     enrolled = session.execute(
@@ -640,6 +730,7 @@ def confirm_enrolment(session: Session, account: StaffAccount, sealed: str, code
         raise AccountChanged("the account changed meanwhile: log in again")
     for key, value in values.items():
         set_committed_value(account, key, value)
+    throttle.refund(session, charged)
     audit.record(session, account.username, "staff-2fa-enrolled", username=account.username)
     session.commit()
     return True
@@ -657,34 +748,37 @@ def _check_throttle(session: Session, bucket: str) -> None:
     )
 
 
-def _refuse(
-    session: Session,
-    bucket: str,
-    account: StaffAccount | None,
-    *,
-    also: Callable[[], None] | None = None,
-) -> None:
-    """Count a failure; audit the moment a real account becomes locked, once per window.
+def _charge_code(
+    session: Session, bucket: str, account: StaffAccount
+) -> throttle.Charge | ThrottledError:
+    """Count a code's try against the account before it is tried; the caller commits.
 
-    `also` writes what it will in the counts' transaction, after them.
+    Counted after, codes sent at once were each tried before any was counted
+    (`throttle.charge`). Past the limit nothing is counted and stand-in counts are
+    written in its place (the refusal is returned): the writes are a count's. The
+    try that takes the window's last one is audited (`staff-login-throttled`), in
+    the same commit: one of its own said the password was right. No rollback before:
+    it would expire the account read as the request found it (`StaffAccount.as_found`).
     """
-    session.rollback()
-    window = int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"])
-
-    def audit_if_locked() -> None:
-        if also is not None:
-            also()
-        # In the counts' commit: one of its own, at the lock, said the password was right.
-        if account is None:
-            return
-        try:
-            _check_throttle(session, bucket)
-        except ThrottledError:
-            audit.record(session, LOGIN_ACTOR, "staff-login-throttled", username=account.username)
-
-    throttle.record_failures(
-        session, [(bucket, window), (_daily(bucket), _DAY)], before_commit=audit_if_locked
-    )
+    config = current_app.config
+    daily = _daily(bucket)
+    try:
+        charged = throttle.charge(
+            session,
+            [
+                (daily, _DAY, int(config["STAFF_LOGIN_DAILY_FAILURES"])),
+                (bucket, int(config["STAFF_LOGIN_WINDOW_SECONDS"]), config["STAFF_LOGIN_FAILURES"]),
+            ],
+        )
+    except ThrottledError as exc:
+        session.rollback()
+        throttle.add_none(session, 2)
+        return LockedForTheDay(str(exc)) if exc.args and exc.args[0] == daily else exc
+    try:
+        _check_throttle(session, bucket)
+    except ThrottledError:
+        audit.record(session, LOGIN_ACTOR, "staff-login-throttled", username=account.username)
+    return charged
 
 
 def _lift_throttle(session: Session, account: StaffAccount) -> None:

@@ -214,30 +214,55 @@ def _staff_change(grants: dict[str, Any], **values: object) -> dict[str, Any]:
     return {**grants, SESSION_KEY: {**data, **values}}
 
 
-def wrong_password(account: StaffAccount) -> bool:
-    """Count a wrong password typed in this session; past the limit end it, and say so.
+class SessionGuesses:
+    """This session's count of wrong passwords (`staff_service.PasswordGuesses`).
 
     Counted against the session, not the account: whoever holds a session left open
     gets a few guesses and loses it, and the account's owner is locked out of nothing.
+    Each guess is counted before its check, in the row (`sessions.regrant`, which
+    builds on the row as it stands), and given back if it was right: guesses sent at
+    once each find the others counted, so no more are checked than the limit.
     """
-    counted: list[int] = []
 
-    def count(grants: dict[str, Any]) -> dict[str, Any]:
-        data = grants.get(SESSION_KEY)
-        wrong = data.get("wrong", 0) if isinstance(data, dict) else 0
-        counted.append((wrong if isinstance(wrong, int) else 0) + 1)
-        return _staff_change(grants, wrong=counted[-1])
+    def __init__(self, account: StaffAccount) -> None:
+        self.account = account
 
-    # Written with stand-in counts in the throttle, as a wrong code's count is written with
-    # a re-seal of the row (`staff_service.reauthenticate`): the writes do not say which.
-    db = db_session()
-    if sessions.regrant(
-        db, count, alongside=lambda: staff_service.uncounted_failure(db)
-    ) and counted[-1] <= int(current_app.config["STAFF_LOGIN_FAILURES"]):
+    def take(self) -> bool:
+        """Count a guess about to be checked; past the limit end the session, and say so."""
+        counted: list[int] = []
+
+        def count(grants: dict[str, Any]) -> dict[str, Any]:
+            counted.append(_wrong(grants) + 1)
+            return _staff_change(grants, wrong=counted[-1])
+
+        db = db_session()
+        taken = sessions.regrant(db, count)
+        if taken and counted[-1] <= int(current_app.config["STAFF_LOGIN_FAILURES"]):
+            return True
+        if taken:
+            # Once, by the guess past the limit: those sent with it find the session gone.
+            staff_service.end_guessing_session(db, self.account)
+        end()
         return False
-    staff_service.end_guessing_session(db_session(), account)
-    end()
-    return True
+
+    def settle(self, give_back: bool, alongside: Callable[[], None]) -> bool:
+        """Give a right guess back (a wrong one stays counted), with `alongside`'s writes.
+
+        Either is a re-seal of the row: the writes do not say which it was.
+        """
+
+        def count(grants: dict[str, Any]) -> dict[str, Any]:
+            wrong = _wrong(grants)
+            return _staff_change(grants, wrong=max(wrong - 1, 0)) if give_back else grants
+
+        return sessions.regrant(db_session(), count, alongside=alongside)
+
+
+def _wrong(grants: dict[str, Any]) -> int:
+    """The wrong passwords the session's row has counted."""
+    data = grants.get(SESSION_KEY)
+    wrong = data.get("wrong", 0) if isinstance(data, dict) else 0
+    return wrong if isinstance(wrong, int) else 0
 
 
 def reload() -> None:

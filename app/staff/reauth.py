@@ -76,13 +76,17 @@ def gate(account: StaffAccount) -> ResponseReturnValue | None:
         return _page(form), 400
     try:
         confirmed = staff_service.reauthenticate(
-            db_session(), account, form.reauth_password.data or "", form.reauth_code.data or ""
+            db_session(),
+            account,
+            form.reauth_password.data or "",
+            form.reauth_code.data or "",
+            auth.SessionGuesses(account),
         )
     except ThrottledError as exc:
         return _page(form, throttled=views.throttled(exc)), 429
+    except staff_service.TooManyGuesses:
+        return views.session_ended()
     except staff_service.WrongPassword:
-        if auth.wrong_password(account):
-            return views.session_ended()
         return _page(form, failed=True), 401
     except staff_service.NoLongerStaff:
         auth.reload()

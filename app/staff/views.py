@@ -196,12 +196,13 @@ def change_password() -> ResponseReturnValue:
                 form.current.data or "",
                 form.new.data or "",
                 form.code.data or "",
+                auth.SessionGuesses(account),
             )
         except ThrottledError as exc:
             return _password_page(form, throttled=throttled(exc)), 429
+        except staff_service.TooManyGuesses:
+            return session_ended()
         except staff_service.WrongPassword:
-            if auth.wrong_password(account):
-                return session_ended()
             form.current.errors = [_("Your current password is not right. Nothing changed.")]
             return _password_page(form), 403
         except staff_service.WrongCode:

@@ -8,6 +8,7 @@ server seals it (PROTOCOL §15).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -15,6 +16,7 @@ import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from app import runkey
@@ -38,6 +40,25 @@ class StaffUser:
     password: str
     secret: str
     role: str
+
+
+@dataclass
+class GuessesHere:
+    """A session's count of wrong passwords (`staff_service.PasswordGuesses`) kept here,
+    for a service called outside a request: no limit, each settled in its own commit."""
+
+    session: Session
+    wrong: int = 0
+
+    def take(self) -> bool:
+        self.wrong += 1
+        return True
+
+    def settle(self, give_back: bool, alongside: Callable[[], None]) -> bool:
+        alongside()
+        self.session.commit()
+        self.wrong -= 1 if give_back else 0
+        return True
 
 
 def staff_client(app: Flask) -> FlaskClient:

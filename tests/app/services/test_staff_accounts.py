@@ -15,7 +15,13 @@ from sqlalchemy import func, select
 from app.models import StaffAccount
 from app.services import audit
 from app.services import staff as staff_service
-from tests.app.staff_support import PASSWORD, StaffUser, make_staff, seal_totp_secret
+from tests.app.staff_support import (
+    PASSWORD,
+    GuessesHere,
+    StaffUser,
+    make_staff,
+    seal_totp_secret,
+)
 from tests.app.support import db_session
 
 
@@ -129,8 +135,10 @@ def _own_change(app: Flask, how: str, user: StaffUser) -> Callable[[Any], None]:
                 session, account, sealed, pyotp.TOTP(secret).now()
             )
         elif how == "change":
+            code = pyotp.TOTP(user.secret).now()
+            guesses = GuessesHere(session)
             staff_service.change_own_password(
-                session, account, PASSWORD, "a new passphrase", pyotp.TOTP(user.secret).now()
+                session, account, PASSWORD, "a new passphrase", code, guesses
             )
         else:
             staff_service.reset_password(session, "bilal", account, "a passphrase of bilal's")
