@@ -15,18 +15,29 @@ import click
 from app.cli.base import app_context, main, reports_errors
 
 
-def _record(instance: Path, action: str, *, logins_void: bool = False, **detail: str) -> None:
+def _record(
+    instance: Path,
+    action: str,
+    *,
+    logins_void: bool = False,
+    replaced_secret_key: bytes | None = None,
+    **detail: str,
+) -> None:
     """Add an entry to the audit log: rotating the server's keys is an admin decision.
 
     `logins_void`: every login row is deleted with it (the secret key's rotation).
+    `replaced_secret_key`: the staff's TOTP secrets are sealed again from it.
     """
     from app import sessions
     from app.db import transaction
     from app.services import audit
+    from app.services import staff as staff_service
 
     with app_context(instance), transaction() as session:
         if logins_void:
             sessions.end_every_login(session)
+        if replaced_secret_key is not None:
+            staff_service.reseal_second_factors(session, replaced_secret_key)
         audit.record(session, audit.CONSOLE, action, **detail)
 
 
@@ -65,13 +76,20 @@ def signing_key(instance: Path) -> None:
 def secret_key(instance: Path) -> None:
     """Replace the secret key: every source and staff session ends."""
     from app.instance import InstancePaths
+    from app.noatime import read_quietly
     from app.operations.rotation import rotate_secret_key
 
-    rotate_secret_key(InstancePaths(instance))
+    paths = InstancePaths(instance)
+    try:
+        replaced: bytes | None = read_quietly(paths.secret_key)
+    except OSError:
+        replaced = None  # none to seal the second factors again from
+    rotate_secret_key(paths)
     # Its logins are void: their rows go now, not at their day's sweep. Those the running
     # workers make with the old key until the restart are noted by the new ones as they
-    # start (`app.sessions.init_app`), and deleted within an idle deadline.
-    _record(instance, "secret-key-rotated", logins_void=True)
+    # start (`app.sessions.init_app`), and deleted within an idle deadline. The staff's
+    # second factors, sealed under it, are sealed again under the new one.
+    _record(instance, "secret-key-rotated", logins_void=True, replaced_secret_key=replaced)
     click.echo("raazdar: new secret key written; every session made under the old one is void")
     click.echo(
         "raazdar: hint: restart the server now (`systemctl restart raazdar`): "

@@ -860,6 +860,28 @@ def _totp_key() -> TokenKey:
     return key
 
 
+def reseal_second_factors(session: Session, replaced_secret_key: bytes) -> int:
+    """Seal each account's TOTP secret again under the secret key, from the one it replaced.
+
+    For `raazdar rotate secret-key` (no commit): left under the old key, no secret
+    opened once the server restarted, and every staff member's right code was
+    refused, the administrators' too. One that the old key does not open (an
+    account's already lost) is left as it is. Return how many were sealed again.
+    """
+    old = TokenKey(replaced_secret_key[:32]).derive(PERSON_TOTP_KEY)
+    resealed = 0
+    for account in list_accounts(session):
+        if not account.totp_secret:
+            continue
+        try:
+            secret = old.open(account.totp_secret, TOKEN_CONTEXT_TOTP).decode("ascii")
+        except (CryptoError, UnicodeDecodeError):
+            continue
+        account.totp_secret = _seal(secret)
+        resealed += 1
+    return resealed
+
+
 def _seal(secret: str) -> str:
     return _totp_key().seal(secret.encode("ascii"), TOKEN_CONTEXT_TOTP)
 
