@@ -69,3 +69,28 @@ def test_failures_older_than_two_windows_no_longer_count(
     assert _tries(app, clock, [start + 1.0] * (LIMIT + 1)) == LIMIT
     assert _tries(app, clock, [start + SECONDS + 1.0]) == 0
     assert _tries(app, clock, [start + 2 * SECONDS + 1.0] * (LIMIT + 1)) == LIMIT
+
+
+def test_a_try_given_back_across_a_windows_edge_is_taken_from_the_window_it_was_counted_in(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A right guess is counted before its check and given back after it (`throttle.charge`):
+    one counted before the window's edge and given back after another's count moved the row
+    to the next window stayed counted there, and the owner's own logins added up."""
+    edge = (int(time.time()) // SECONDS + 1) * SECONDS
+    clock = Clock(edge - 1)
+    monkeypatch.setattr(time, "time", clock)
+    with app.app_context(), db_session(app) as session:
+        before = throttle.charge(session, [("bucket", SECONDS, LIMIT)])
+        session.commit()
+        clock.now = edge + 1.0
+        after = throttle.charge(session, [("bucket", SECONDS, LIMIT)])
+        session.commit()
+        throttle.refund(session, before)
+        throttle.refund(session, after)
+        session.commit()
+        for _try in range(LIMIT):
+            throttle.charge(session, [("bucket", SECONDS, LIMIT)])
+            session.commit()
+        with pytest.raises(ThrottledError):
+            throttle.charge(session, [("bucket", SECONDS, LIMIT)])

@@ -29,7 +29,9 @@ from tests.app.staff_support import (
     login,
     login_token,
     make_staff,
+    next_code,
     staff_client,
+    submit_login,
 )
 from tests.app.support import form
 
@@ -211,3 +213,27 @@ def test_one_code_sent_twice_at_once_logs_in_once(
         return client.post("/staff/login", data={**data, "code": code})
 
     assert sorted(_at_once(clients, send)) == [303, 401], "one code logged in twice"
+
+
+def test_right_passwords_and_codes_are_given_back_so_using_them_locks_no_one_out(
+    make_app: Callable[..., Flask],
+) -> None:
+    """Each guess is counted before its check: a right one kept counted, the owner's own
+    logins and confirmations would end her session, and throttle her, after a few."""
+    app = make_app(STAFF_LOGIN_FAILURES=LIMIT, STAFF_LOGIN_DAILY_FAILURES=LIMIT)
+    root = make_staff(app, "root", role="admin")
+    for _ in range(LIMIT + 1):
+        assert (
+            submit_login(staff_client(app), "root", PASSWORD, next_code(app, root)).status_code
+            == 303
+        )
+    admin, token = _idle_admin(app, root)
+    for n in range(LIMIT + 1):
+        data = {"csrf_token": token, "resources_en": f"Help {n}", "resources_ur": "مدد"}
+        data |= {"reauth_password": PASSWORD, "reauth_code": next_code(app, root)}
+        done = admin.client.post("/staff/admin/settings/resources", data=data)
+        assert done.status_code == 303, f"confirmation {n + 1}: {done.status_code}"
+        ended = done.headers["Location"].startswith("/staff/login")
+        assert not ended, f"confirmation {n + 1} ended the session"
+    owner = staff_client(app)
+    assert submit_login(owner, "root", PASSWORD, next_code(app, root)).status_code == 303
