@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Insert, case, delete, insert, literal, select, update
@@ -165,35 +165,19 @@ def _insert_absent(session: Session) -> Insert:
 
 
 def record_failure(session: Session, bucket: str, seconds: int) -> None:
-    """Count one failure in the current window, keeping the last window's count beside it."""
-    record_failures(session, [(bucket, seconds)])
-
-
-def record_failures(
-    session: Session,
-    counted: Sequence[tuple[str, int]],
-    *,
-    before_commit: Callable[[], None] | None = None,
-) -> None:
-    """Count one failure in each `(bucket, seconds)`, in one commit (`record_failure`).
-
-    `before_commit` adds what it will to that transaction, the counts made.
-    """
+    """Count one failure of `bucket` in the current window and commit (`charge` checks too)."""
     for _attempt in range(3):
         try:
-            for bucket, seconds in counted:
-                _count(session, bucket, seconds)
-            if before_commit is not None:
-                before_commit()
+            _count(session, bucket, seconds)
             session.commit()
             return
         except IntegrityError:
-            # Another request inserted a bucket's row meanwhile: counted again, over it.
+            # Another request inserted the bucket's row meanwhile: counted again, over it.
             session.rollback()
 
 
 def record_none(session: Session, buckets: int) -> None:
-    """Write what `record_failures` writes for `buckets` buckets, keep none of it, and commit.
+    """Write what counting a failure writes for `buckets` buckets, keep none of it, and commit.
 
     A failure that must not be counted (a wrong staff password) is timed as one that is.
     """
