@@ -45,7 +45,7 @@ from review.errors import InvalidValue, NotFound, ReviewError
 from review.escalation.bodies import Body, find_body, get_body
 from review.escalation.packets import Confirm, Selection, build, check_reports
 from review.escalation.redaction import Term
-from review.workspace import Unlocked, audit
+from review.workspace import Unlocked, audit, head
 from review.workspace.blobs import (
     INLINE_MAX,
     create_file,
@@ -56,7 +56,8 @@ from review.workspace.blobs import (
 )
 from review.workspace.schema import transaction
 
-POLICY_KEY: Final = "escalation_countersignatures"
+# In the clear, and under the audit head's tag: lowered on the disk, unlock refuses.
+POLICY_KEY: Final = head.RULE
 DEFAULT_DEADLINE_DAYS: Final = 30
 STATES: Final = ("draft", "ready", "sent", "acknowledged", "acted-on")
 _BLOB: Final = Metadata("blob")

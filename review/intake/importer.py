@@ -470,7 +470,6 @@ def _file_all(
                 audit.require_current(u)
                 exports.record(u.conn, manifest, digest)
                 copies.backfill(u.conn, resent)
-                head.put(u.conn, u.key)  # the record is under the head's tag
                 summary.forgotten = receipts.forgotten(u.conn, manifest)
                 summary.applied_after_all = receipts.confirm(u.conn, manifest)
                 summary.restored = receipts.restored(u.conn, manifest)
@@ -479,6 +478,8 @@ def _file_all(
                 summary.held = acks.settle(u, manifest.acks)
                 summary.other_ack_key = acks.other_key(u, manifest.acks)
                 summary.copies = copies.numbered(u.conn, found)
+                # Last: the record, and the prekeys `unheld` marked used, are under the head's tag.
+                head.put(u.conn, u.key)
                 if found:
                     audit.append(u, "import", None, _copied(manifest, found))
             return summary

@@ -42,7 +42,7 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.workspace import WorkspaceKey, public_key_from_text
 from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
-from review.workspace import blobs, head, marks, outbox, roster, schema
+from review.workspace import blobs, marks, outbox, roster, schema
 from review.workspace.erase import destroy_tree
 from review.workspace.noatime import read_quietly
 
@@ -416,8 +416,9 @@ def create(
                     ("workspace_key", wskey.public_key.to_text()),
                 ],
             )
-            roster.put(conn, wskey)  # nobody enrolled yet: `enrol` adds the first
-            head.put(conn, wskey)  # the chain's start: `enrol`'s entry is the first
+            # Nobody enrolled yet: `enrol` adds the first. The head is tagged with it: the
+            # chain's start, `enrol`'s entry is the first.
+            roster.put(conn, wskey)
         workspace = Workspace(root, conn)
         unlocked = Unlocked(workspace, reviewer, (pair,), pair.signing, wskey)
         enrol(

@@ -20,13 +20,25 @@ each keyring once, as it installed it: a keyring of someone else's written into
 `keyrings` (with authorities of theirs pinned, or without), on this disk or in a
 backup of it, named the server keys exports are checked with, the reviewers'
 keys, the digest `keys show` hands out for the sources' pins, and the keyring
-`keys timestamp` vouches for. A tag made before it covered them (schema 12) is
-taken once, at the first unlock by this tool, and replaced (trust on first use).
+`keys timestamp` vouches for.
 
-A workspace whose roster says it keeps the tag (`roster.keeps_head`) must have
-it; one from before gets it at its first unlock by this tool (trust on that first
-use), as the roster is adopted. What a tag cannot tell is a whole older copy of
-the database put back: its head was tagged once too (docs/REVIEW.md).
+And since schema 14 it covers what else, read from the disk, says who reads what
+reviewers write: the escalation rule (how many must sign a packet), each body's
+sealed record (a retired one put back from an older copy would take packets to its
+name again), and each source's reply key, dispute mark and one-time reply keys with
+which are used (whoever holds this disk and the server would read replies sealed
+to a key of theirs, or a second reply to a prekey the device has deleted).
+
+A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14) is taken at
+the first unlock by this tool and replaced (trust on first use), and the roster,
+under its own tag, then says which form the head is tagged in (`roster.HEAD_KEPT`):
+from then on no earlier form is taken. Else a copy of the disk from before the
+upgrade held a tag that stayed good beside a planted keyring for as long as the log
+did not grow. Putting that earlier tag back now takes putting back the roster of then
+too, with the audit log, the bundles recorded and the keys in service as they were:
+the whole older copy, which no tag can tell from the disk as it was (docs/REVIEW.md).
+A workspace whose roster says it keeps the tag must have it; one from before gets
+it at its first unlock by this tool (trust on that first use), as the roster is adopted.
 """
 
 from __future__ import annotations
@@ -50,9 +62,27 @@ TAG: Final = "audit_head_tag"
 CHAIN: Final = "export-chain:"
 # What every keyring is verified against (`review.workspace.Pinned`), in the clear.
 _PINS: Final = ("authorities", "authority_threshold", "instance_id", "server_key")
-# First in what the tag covers since it covers the keyrings: never a head (`text`), so no
-# tag of the tool before (schema 12) is one of this tool's.
-_KEYRINGS: Final = "pins+keyrings"
+# The escalation rule (`review.escalation.POLICY_KEY`), in the clear: a packet's countersignatures.
+RULE: Final = "escalation_countersignatures"
+# The form of what the tag covers: 1 the head and bundles (schema 11-12), 2 also the pins and
+# keyrings (13), 3 also the rule, bodies, sources and prekeys (14).
+FORM: Final = 3
+# First in what forms 2 and 3 cover: never a head (`text`), nor one the other, so no tag of
+# one form is one of another.
+_FIRST: Final = {2: "pins+keyrings", 3: "head-form:3"}
+# Each a digest of the table's rows in order, its last column bytes: what a reply is sealed to
+# (`review.casework`). The prekeys' X-Wing keys (1.6 kB of text each) are most of the work.
+_TABLES: Final = (
+    (
+        "sources",
+        "SELECT designation, disputed, CAST(public_key AS BLOB) FROM sources ORDER BY designation",
+    ),
+    (
+        "prekeys",
+        "SELECT seq, source, report, signer, used, CAST(key AS BLOB) FROM reply_prekeys"
+        " ORDER BY seq",
+    ),
+)
 _READ_PINS: Final = "SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?) ORDER BY key"
 _UPSERT: Final = (
     "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
@@ -88,32 +118,58 @@ def put(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
     conn.execute(_UPSERT, (TAG, b64encode(_tag(conn, key, stored(conn)))))
 
 
-def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str, *, pins: bool = True) -> bytes:
+def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str, *, form: int = FORM) -> bytes:
     """The tag over the head, every export bundle's record (`review.intake.exports`), and
-    (unless `pins` is False, as the tool before wrote it) the pins and every keyring."""
+    what form `form` covers besides (`FORM`), as the tool of that form wrote it."""
     rows = conn.execute(
         "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
         (CHAIN,),
     ).fetchall()
     covered = [value, *(f"{k}={v}" for k, v in rows)]
-    if pins:
+    if form >= 2:
         pinned = conn.execute(_READ_PINS, _PINS).fetchall()
         keyrings = conn.execute("SELECT version, signed FROM keyrings ORDER BY version")
         covered = [
-            _KEYRINGS,
+            _FIRST[form],
             *(f"{k}={v}" for k, v in pinned),
-            *(f"keyring:{v}={hashlib.blake2b(signed).hexdigest()}" for v, signed in keyrings),
+            *(f"keyring:{v}={_digest(signed)}" for v, signed in keyrings),
+            *(_settings(conn) if form >= 3 else ()),
             *covered,
         ]
     # JSON of strings only: unambiguous, and quick however many bundles came.
     return key.head_tag(json.dumps(covered).encode("utf-8"))
 
 
-def check(conn: sqlite3.Connection, key: WorkspaceKey) -> bool:
+def _settings(conn: sqlite3.Connection) -> list[str]:
+    """What form 3 covers besides: the rule, each body's record, the sources and prekeys."""
+    rule = conn.execute("SELECT value FROM meta WHERE key = ?", (RULE,)).fetchone()
+    bodies = conn.execute("SELECT id, sealed FROM bodies ORDER BY id")
+    covered = [
+        f"{RULE}={rule[0] if rule is not None else ''}",
+        *(f"body:{n}={_digest(sealed)}" for n, sealed in bodies),
+    ]
+    for name, query in _TABLES:
+        # One digest for the table: a row each would grow the tag's input with every report.
+        digest = hashlib.blake2b()
+        for *fields, last in conn.execute(query):
+            # The fields as JSON, the key's bytes after its length: unambiguous, and no JSON
+            # escaping of kilobytes of key text.
+            digest.update(json.dumps([*fields, len(last)]).encode("utf-8"))
+            digest.update(last)
+        covered.append(f"{name}={digest.hexdigest()}")
+    return covered
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data).hexdigest()
+
+
+def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> int:
     """Refuse a head this tool did not tag, or a log that does not end at it.
 
-    True when the tag is the tool before's, which did not cover the pins and keyrings:
-    the caller tags them now (`put`).
+    Returns the form the tag is in: one before `FORM` (and not before `oldest`, the form
+    the roster says the head was tagged in) is the tools' before, and the caller tags
+    what this form covers now (`put`).
     """
     value = stored(conn)
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (TAG,)).fetchone()
@@ -121,17 +177,23 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey) -> bool:
         tag = b64decode(row[0]) if row is not None else b""
     except CryptoError:
         tag = b""
-    older = False
-    if not hmac.compare_digest(tag, _tag(conn, key, value)):
-        older = hmac.compare_digest(tag, _tag(conn, key, value, pins=False))
-        if not older:
-            raise UnlockError(
-                "the audit log on this disk was cut, or the export bundles it records, the"
-                " authorities it pins or the keyrings it installed were altered: what is on the"
-                " disk is not what this workspace's tool last wrote (its newest audit entries,"
-                " what it saw of the server's bundles, or who it trusts to name reviewers)",
-                hint=_HINT,
-            )
+    form = next(
+        (
+            f
+            for f in range(FORM, oldest - 1, -1)
+            if hmac.compare_digest(tag, _tag(conn, key, value, form=f))
+        ),
+        None,
+    )
+    if form is None:
+        raise UnlockError(
+            "the audit log on this disk was cut, or the export bundles it records, the"
+            " authorities it pins, the keyrings it installed, the escalation rule, the bodies"
+            " or the sources' reply keys were altered: what is on the disk is not what this"
+            " workspace's tool last wrote (its newest audit entries, what it saw of the"
+            " server's bundles, who it trusts to name reviewers, or whom it seals to)",
+            hint=_HINT,
+        )
     last = conn.execute("SELECT seq, link FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     if (f"{last[0]}:{last[1]}" if last else text(0, GENESIS)) != value:
         seq = value.split(":", 1)[0]
@@ -140,4 +202,4 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey) -> bool:
             " and the log does not end there",
             hint=_HINT,
         )
-    return older
+    return form

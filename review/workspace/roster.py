@@ -36,8 +36,10 @@ from review.workspace.noatime import read_quietly
 from review.workspace.schema import transaction
 
 ROSTER: Final = "roster"
-# The roster's word that the audit log's head is tagged (`review.workspace.head`): under its
-# tag, so the head's tag cannot be removed to make the workspace look like an older tool's.
+# The roster's word that the audit log's head is tagged (`review.workspace.head`), and in which
+# form (`head.FORM`; True: form 1 or 2, as tools before schema 14 wrote it): under its tag, so
+# the head's tag cannot be removed to make the workspace look like an older tool's, nor one of
+# an earlier form put back to be taken as the first use of this one.
 HEAD_KEPT: Final = "head"
 _HINT: Final = (
     "nothing was changed; someone with write access to this disk changed it: import and"
@@ -81,9 +83,11 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, required: bool = True)
 def put(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
     """Write the roster of the tables as they are, tagged under `key`, in the caller's transaction.
 
-    Only after `check`, or on rows this tool has just written itself.
+    Only after `check`, or on rows this tool has just written itself. The head is tagged
+    with it: the roster says the tag is of this tool's form, which must then be true.
     """
-    listed: dict[str, Any] = {**_current(conn), HEAD_KEPT: True}
+    head.put(conn, key)
+    listed: dict[str, Any] = {**_current(conn), HEAD_KEPT: head.FORM}
     value = {**listed, "tag": b64encode(key.roster_tag(canonical_json(listed)))}
     conn.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -91,30 +95,34 @@ def put(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
     )
 
 
-def keeps_head(conn: sqlite3.Connection) -> bool:
-    """Say whether the roster (already `check`ed) says the audit log's head is tagged."""
+def head_form(conn: sqlite3.Connection) -> int | None:
+    """The form the roster (already `check`ed) says the head is tagged in; None: not tagged."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (ROSTER,)).fetchone()
     try:
-        return row is not None and json.loads(row[0]).get(HEAD_KEPT) is True
+        kept = json.loads(row[0]).get(HEAD_KEPT) if row is not None else None
     except (ValueError, AttributeError):
-        return False
+        return None
+    if kept is True:
+        return 1  # tools before schema 14 tagged it, in form 1 or 2
+    return kept if type(kept) is int and kept >= 1 else None
 
 
 def check_head(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
-    """Refuse a cut audit log (`review.workspace.head`); an older tool's head is tagged now.
+    """Refuse a cut audit log (`review.workspace.head`); a head tagged by a tool before is
+    tagged in this tool's form now, and the roster says so (no earlier form is taken again).
 
     Trust on first use, as for the roster: a disk that cannot be written is left as
     it is (the next unlock tries again).
     """
-    if keeps_head(conn):
-        if head.check(conn, key):  # the tool before's tag: the pins and keyrings now too
+    kept = head_form(conn)
+    if kept is not None:
+        if head.check(conn, key, oldest=kept) < head.FORM:
             with suppress(sqlite3.OperationalError), transaction(conn):
-                head.put(conn, key)
+                put(conn, key)  # and the head with it
         return
     with suppress(sqlite3.OperationalError), transaction(conn):
-        if keeps_head(conn):
+        if head_form(conn) is not None:
             return  # another process tagged it first
-        head.put(conn, key)
         put(conn, key)
 
 
@@ -137,8 +145,7 @@ def adopt(conn: sqlite3.Connection, keys_dir: Path, key: WorkspaceKey) -> None:
                     "UPDATE reviewer_keys SET wrapped = ? WHERE seq = ?",
                     (key.wrap_for(to), seq),
                 )
-        head.put(conn, key)
-        put(conn, key)
+        put(conn, key)  # and the head with it
 
 
 def _recipient(

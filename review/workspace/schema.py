@@ -26,7 +26,7 @@ from typing import Final
 from review.errors import WorkspaceError
 from review.workspace.erase import destroy
 
-SCHEMA_VERSION: Final = 13
+SCHEMA_VERSION: Final = 14
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -355,6 +355,15 @@ def _to_version_13(conn: sqlite3.Connection) -> None:
     """
 
 
+def _to_version_14(conn: sqlite3.Connection) -> None:
+    """The audit head's tag covers the escalation rule, bodies, sources and reply prekeys, and
+    the roster says which form the head is tagged in (`review.workspace.head`).
+
+    No table changes: the first unlock tags them. The version keeps an older tool away: it
+    would read the roster's word for the form as no tag kept, and tag the head anew unchecked.
+    """
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -369,6 +378,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (11, _to_version_11),
     (12, _to_version_12),
     (13, _to_version_13),
+    (14, _to_version_14),
 )
 
 

@@ -15,6 +15,7 @@ from crypto.binding import UnheldPrekey
 from crypto.encoding import canonical_json
 from crypto.keys import SigningKey
 from review import workspace as ws
+from review.workspace import head
 from tests.review.intake.test_audit_head import _act, _import, _resume
 from tests.review.support import Server, review
 
@@ -29,6 +30,7 @@ def _gives_a_one_time_key(workspace: Path, signer: SigningKey) -> HybridPrivateK
             "INSERT INTO reply_prekeys (source, report, signer, key) VALUES (?, 1, ?, ?)",
             (source, signer.verify_key.to_text(), prekey.public_key.to_text()),
         )
+        head.put(u.conn, u.key)  # as the importer does: the prekeys are under the head's tag
     finally:
         u.workspace.close()
     return prekey

@@ -23,11 +23,11 @@ from click.testing import CliRunner
 
 from app.demo import DEMO_PASSPHRASE
 from crypto import AuthorityKey, SignedManifest, SigningKey
-from crypto.encoding import b64encode
+from crypto.encoding import b64encode, canonical_json
 from crypto.manifest import digest_text
 from review import workspace as ws
 from review.cli import cli
-from review.workspace import head
+from review.workspace import head, roster
 from review.workspace.schema import transaction
 from tests.review.keys.test_instance_keyring import export_signed_by, first_keyring, init
 from tests.review.support import Server, on_the_disk, review
@@ -125,26 +125,68 @@ def test_a_keyring_planted_on_the_disk_gets_no_timestamp(server: Server, tmp_pat
     assert ALTERED in made.output, made.output
 
 
+def _as_the_tool_before_left_it(root: Path, form: int) -> str:
+    """Tag the head in `form`, its roster and schema as the tool of that form left them; the tag."""
+    u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    try:
+        before = b64encode(head._tag(u.conn, u.key, head.stored(u.conn), form=form))
+        stored = json.loads(
+            u.conn.execute("SELECT value FROM meta WHERE key = 'roster'").fetchone()[0]
+        )
+        listed = {"keys": stored["keys"], "reviewers": stored["reviewers"], roster.HEAD_KEPT: True}
+        kept = {**listed, "tag": b64encode(u.key.roster_tag(canonical_json(listed)))}
+        with transaction(u.conn):
+            u.conn.execute("UPDATE meta SET value = ? WHERE key = ?", (before, head.TAG))
+            u.conn.execute("UPDATE meta SET value = ? WHERE key = 'roster'", (json.dumps(kept),))
+            u.conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(11 + form),))
+    finally:
+        u.workspace.close()
+    return before
+
+
+@pytest.mark.parametrize("form", [1, 2], ids=["schema-12", "schema-13"])
 def test_a_tag_the_tool_before_made_is_taken_once_then_covers_the_keyrings(
-    server: Server, tmp_path: Path
+    server: Server, tmp_path: Path, form: int
 ) -> None:
-    """A workspace of schema 12 (its head's tag without the pins and keyrings) opens, and
-    from its first unlock by this tool on, a keyring planted in it is refused."""
+    """A workspace of schema 12 or 13 (its head's tag without the pins and keyrings, or
+    without the rule, bodies and sources) opens, and from its first unlock by this tool
+    on, a keyring planted in it is refused."""
     root = tmp_path / "workspace"
     made = init(root, server, "--keyring", str(first_keyring(server, tmp_path)))
     assert made.exit_code == 0, made.output
-    u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
-    before = head._tag(u.conn, u.key, head.stored(u.conn), pins=False)
-    with transaction(u.conn):
-        u.conn.execute("UPDATE meta SET value = ? WHERE key = ?", (b64encode(before), head.TAG))
-        u.conn.execute("UPDATE meta SET value = '12' WHERE key = 'schema'")
-    u.workspace.close()
+    _as_the_tool_before_left_it(root, form)
     listed = review(root, "list")
     assert listed.exit_code == 0, listed.output
     _planted(server, root, SigningKey.generate(), pins=True)
     listed = review(root, "list")
     assert listed.exit_code == 1, (
         f"a keyring planted after the first unlock passed: {listed.output}"
+    )
+    assert ALTERED in listed.output, listed.output
+
+
+@pytest.mark.parametrize("form", [1, 2], ids=["schema-12", "schema-13"])
+@pytest.mark.parametrize("schema", ["kept", "put-back"])
+def test_a_tag_the_tool_before_made_is_never_taken_again_once_the_head_was_tagged_anew(
+    server: Server, tmp_path: Path, form: int, schema: str
+) -> None:
+    """A copy of the disk from before the upgrade holds a tag of the tool before: put back
+    beside a planted keyring and pins (nothing appended to the log since), it must not be
+    taken, nor the plant tagged anew with it."""
+    root = tmp_path / "workspace"
+    made = init(root, server, "--keyring", str(first_keyring(server, tmp_path)))
+    assert made.exit_code == 0, made.output
+    copied = _as_the_tool_before_left_it(root, form)
+    listed = review(root, "list")  # the upgrade: the tool before's tag taken, the head tagged anew
+    assert listed.exit_code == 0, listed.output
+    _planted(server, root, SigningKey.generate(), pins=True)
+    with on_the_disk(root) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = ?", (copied, head.TAG))
+        if schema == "put-back":
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(11 + form),))
+    listed = review(root, "list")
+    assert listed.exit_code == 1, (
+        f"the tool before's tag was taken again beside a planted keyring: {listed.output}"
     )
     assert ALTERED in listed.output, listed.output
 

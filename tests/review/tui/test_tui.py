@@ -38,7 +38,7 @@ from review.tui.links import PendingLinks
 from review.tui.query import parse
 from review.tui.report import ReportScreen
 from review.tui.widgets import Message, Prose
-from review.workspace import audit, outbox
+from review.workspace import audit, head, outbox
 from tests.review.casework.test_viewing import blank_pages, text_pdf
 from tests.review.fixtures import png_with_text
 from tests.review.intake.test_import import disputed_source_bundle, sources_bundle
@@ -393,6 +393,7 @@ def test_a_reply_to_a_source_whose_one_time_keys_are_used_is_sealed_only_after_a
             HybridPrivateKey.generate().public_key.to_text(),
         ),
     )
+    head.put(filed.conn, filed.key)  # as the importer does: the prekeys are under the head's tag
     questions: list[str] = []
 
     async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
@@ -1016,6 +1017,7 @@ def test_the_reply_composer_warns_before_sealing_when_another_source_holds_the_r
             "INSERT INTO sources (designation, public_key) SELECT 'Bright Lantern', public_key"
             " FROM sources WHERE designation = (SELECT source FROM reports WHERE num = 2)"
         )
+        head.put(filed.conn, filed.key)  # as the importer does: the sources are under its tag
     asked = _composer_question(filed)
     assert "shares their reply key with source(s) Bright Lantern" in asked[0], asked
     assert filed.conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)

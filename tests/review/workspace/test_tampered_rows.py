@@ -1,0 +1,132 @@
+"""The rows on the workstation's disk that say who reads what reviewers write, changed for a night.
+
+The attack: whoever can write where the workspace lies (a seized and returned
+laptop, or the backup stick in the safe, docs/review-workstation.md §5) changes a
+row the tool reads in the clear, or puts back a sealed one from an older copy:
+the escalation rule (how many reviewers must sign a packet), an escalation
+body's record (retired for a key that leaked), a source's reply key, or which of
+their one-time reply keys were used. Each of them decides who reads what the
+reviewers write, and none was tagged: the tool must refuse to go on
+(`review.workspace.head` tags them since schema 14).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.demo import DEMO_PASSPHRASE
+from crypto import PrivateKey
+from crypto.binding import SourceBinding
+from review import escalation
+from review import workspace as ws
+from review.casework import replies
+from review.errors import UnlockError
+from review.escalation.bodies import find_body
+from review.intake.importer import import_bundle
+from tests.review.casework.test_prekeys import _keys, _prekeys, _record, _sealed_to
+from tests.review.escalation.test_escalation import _add_body
+from tests.review.intake.test_binding import _bundle
+from tests.review.support import Server, on_the_disk, review
+
+ALTERED = "what is on the disk is not what this workspace's tool last wrote"
+
+
+def _unlock(root: Path) -> ws.Unlocked:
+    return ws.Workspace.open(root).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+
+
+def _taken(root: Path, use: Callable[[ws.Unlocked], object]) -> object:
+    """What the tool makes of the disk as it is (`use` of it), or the unlock's refusal."""
+    try:
+        u = _unlock(root)
+    except UnlockError as exc:
+        return exc
+    try:
+        return use(u)
+    finally:
+        u.workspace.close()
+
+
+@pytest.mark.parametrize(
+    "lowered",
+    ["UPDATE meta SET value = '0' WHERE key = ?", "DELETE FROM meta WHERE key = ?"],
+    ids=["set-to-none", "removed"],
+)
+def test_an_escalation_rule_lowered_on_the_disk_is_refused_at_unlock(
+    workspace: Path, lowered: str
+) -> None:
+    """One administrator alone may not weaken the two-person rule: nor may the disk."""
+    assert review(workspace, "escalation", "rule", "1").exit_code == 0
+    with on_the_disk(workspace) as conn:
+        conn.execute(lowered, (escalation.POLICY_KEY,))
+    found = _taken(workspace, escalation.policy)
+    assert isinstance(found, UnlockError), (
+        f"the escalation rule lowered on the disk was taken: a packet needs {found}"
+        " countersignatures"
+    )
+    assert ALTERED in str(found)
+
+
+def test_a_retired_body_put_back_from_an_older_copy_is_refused_at_unlock(workspace: Path) -> None:
+    """A body retired for a key that leaked, its older record put back: packets to its name
+    would be sealed to that key again, ahead of the key that replaced it."""
+    _add_body(workspace)
+    with on_the_disk(workspace) as conn:
+        (before,) = conn.execute("SELECT sealed FROM bodies WHERE id = 1").fetchone()
+    retired = review(workspace, "bodies", "retire", "1")
+    assert retired.exit_code == 0, retired.output
+    _add_body(workspace)  # the same name, its new key: body 2
+    with on_the_disk(workspace) as conn:
+        conn.execute("UPDATE bodies SET sealed = ? WHERE id = 1", (before,))
+    found = _taken(workspace, lambda u: find_body(u, "Anti-Trafficking Cell").id)
+    assert isinstance(found, UnlockError), (
+        f"a retired body put back on the disk was taken: packets to its name go to body {found}"
+    )
+    assert ALTERED in str(found)
+
+
+def test_a_sources_reply_key_swapped_on_the_disk_gets_no_reply(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Whoever holds the disk and the server would read the replies sealed to their key."""
+    server.submit("The SHO at Kotri took money to let the girls across.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    theirs = PrivateKey.generate().public_key
+    with on_the_disk(workspace) as conn:
+        conn.execute("UPDATE sources SET public_key = ?", (theirs.to_text(),))
+    found = _taken(
+        workspace, lambda u: _sealed_to(u, replies.queue_reply(u, 1, "Who else saw it?").reply_id)
+    )
+    assert isinstance(found, UnlockError), (
+        "a reply was sealed on a disk whose source key was swapped; to the planted key:"
+        f" {found == theirs.fingerprint.key_id}"
+    )
+    assert ALTERED in str(found)
+
+
+def test_a_reply_prekey_marked_unused_on_the_disk_is_not_sealed_to_again(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Two replies to one prekey: the source's device deleted its secret after the first."""
+    source = _keys()
+    _secrets, public = _prekeys()
+    binding = SourceBinding.make(source.public_key, source.signing_key, public)
+    bundle = _bundle(
+        server, tmp_path, source.public_key, None, records=((_record(public), binding),)
+    )
+    u = _unlock(workspace)
+    try:
+        assert import_bundle(u, bundle).filed == 1
+        first = _sealed_to(u, replies.queue_reply(u, 1, "Question?").reply_id)
+    finally:
+        u.workspace.close()
+    with on_the_disk(workspace) as conn:
+        conn.execute("UPDATE reply_prekeys SET used = 0")
+    found = _taken(workspace, lambda u: _sealed_to(u, replies.queue_reply(u, 1, "Again?").reply_id))
+    assert isinstance(found, UnlockError), (
+        f"a prekey marked unused on the disk was sealed to again: the same one {found == first}"
+    )
+    assert ALTERED in str(found)
