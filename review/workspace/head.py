@@ -25,9 +25,11 @@ keys, the digest `keys show` hands out for the sources' pins, and the keyring
 And since schema 14 it covers what else, read from the disk, says who reads what
 reviewers write: the escalation rule (how many must sign a packet), each body's
 sealed record (a retired one put back from an older copy would take packets to its
-name again), and each source's reply key, dispute mark and one-time reply keys with
+name again), each source's reply key, dispute mark and one-time reply keys with
 which are used (whoever holds this disk and the server would read replies sealed
-to a key of theirs, or a second reply to a prekey the device has deleted).
+to a key of theirs, or a second reply to a prekey the device has deleted), and the
+hashes of the envelopes filed (removed, a copy the server exports again under a
+new id is filed as a new report).
 
 A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14) is taken at
 the first unlock by this tool and replaced (trust on first use), and the roster,
@@ -65,13 +67,14 @@ _PINS: Final = ("authorities", "authority_threshold", "instance_id", "server_key
 # The escalation rule (`review.escalation.POLICY_KEY`), in the clear: a packet's countersignatures.
 RULE: Final = "escalation_countersignatures"
 # The form of what the tag covers: 1 the head and bundles (schema 11-12), 2 also the pins and
-# keyrings (13), 3 also the rule, bodies, sources and prekeys (14).
+# keyrings (13), 3 also the rule, bodies, sources, prekeys and envelopes filed (14).
 FORM: Final = 3
 # First in what forms 2 and 3 cover: never a head (`text`), nor one the other, so no tag of
 # one form is one of another.
 _FIRST: Final = {2: "pins+keyrings", 3: "head-form:3"}
 # Each a digest of the table's rows in order, its last column bytes: what a reply is sealed to
-# (`review.casework`). The prekeys' X-Wing keys (1.6 kB of text each) are most of the work.
+# (`review.casework`), and what tells old words from new. The prekeys' X-Wing keys (1.6 kB of
+# text each) are most of the work.
 _TABLES: Final = (
     (
         "sources",
@@ -82,6 +85,8 @@ _TABLES: Final = (
         "SELECT seq, source, report, signer, used, CAST(key AS BLOB) FROM reply_prekeys"
         " ORDER BY seq",
     ),
+    # What names an envelope exported again under a new id a copy (`review.intake.copies`).
+    ("envelopes", "SELECT item, digest FROM envelopes ORDER BY digest"),
 )
 _READ_PINS: Final = "SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?) ORDER BY key"
 _UPSERT: Final = (
@@ -141,7 +146,7 @@ def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str, *, form: int =
 
 
 def _settings(conn: sqlite3.Connection) -> list[str]:
-    """What form 3 covers besides: the rule, each body's record, the sources and prekeys."""
+    """What form 3 covers besides: the rule, bodies, sources, prekeys and envelopes filed."""
     rule = conn.execute("SELECT value FROM meta WHERE key = ?", (RULE,)).fetchone()
     bodies = conn.execute("SELECT id, sealed FROM bodies ORDER BY id")
     covered = [

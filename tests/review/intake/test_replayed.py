@@ -21,6 +21,7 @@ from app.models import Item
 from app.store import EnvelopeStore
 from review import workspace as ws
 from review.workspace.schema import SCHEMA_VERSION
+from tests.review.keys.test_planted_keyring import _as_the_tool_before_left_it
 from tests.review.support import Server, review
 
 WORDS = "meet me friday at the old mill, bring the ledger"
@@ -146,8 +147,10 @@ def test_an_envelope_filed_before_its_hash_was_kept_is_known_once_it_is_resent(
     own id (a resend: it still holds it until it is acknowledged), its hash is kept then."""
     server.submit(WORDS)
     assert review(workspace, "import", str(server.export(tmp_path / "1.rzb"))).exit_code == 0
+    # As filed by a tool before schema 12, whose head's tag (form 1) the upgrade takes once.
+    _as_the_tool_before_left_it(workspace, 1)
     conn = sqlite3.connect(workspace / ws.DB_NAME)
-    conn.execute("DELETE FROM envelopes")  # as filed by a tool before schema 12
+    conn.execute("DELETE FROM envelopes")
     conn.commit()
     conn.close()
     resent = review(workspace, "import", str(server.export(tmp_path / "2.rzb", resend=True)))

@@ -4,9 +4,10 @@ The attack: whoever can write where the workspace lies (a seized and returned
 laptop, or the backup stick in the safe, docs/review-workstation.md §5) changes a
 row the tool reads in the clear, or puts back a sealed one from an older copy:
 the escalation rule (how many reviewers must sign a packet), an escalation
-body's record (retired for a key that leaked), a source's reply key, or which of
-their one-time reply keys were used. Each of them decides who reads what the
-reviewers write, and none was tagged: the tool must refuse to go on
+body's record (retired for a key that leaked), a source's reply key, which of
+their one-time reply keys were used, or the hashes of the envelopes filed (what
+names a copy as old words). Each decides who reads what the reviewers write, or
+what is shown as news, and none was tagged: the tool must refuse to go on
 (`review.workspace.head` tags them since schema 14).
 """
 
@@ -29,6 +30,7 @@ from review.intake.importer import import_bundle
 from tests.review.casework.test_prekeys import _keys, _prekeys, _record, _sealed_to
 from tests.review.escalation.test_escalation import _add_body
 from tests.review.intake.test_binding import _bundle
+from tests.review.intake.test_replayed import WORDS, _copied_by_the_server
 from tests.review.support import Server, on_the_disk, review
 
 ALTERED = "what is on the disk is not what this workspace's tool last wrote"
@@ -130,3 +132,18 @@ def test_a_reply_prekey_marked_unused_on_the_disk_is_not_sealed_to_again(
         f"a prekey marked unused on the disk was sealed to again: the same one {found == first}"
     )
     assert ALTERED in str(found)
+
+
+def test_the_envelopes_filed_removed_on_the_disk_let_no_copy_be_filed_as_news(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """The hashes of the envelopes filed name a copy the server exports again under a new id
+    (`review.intake.copies`): removed, a source's old words were filed as a new report."""
+    server.submit(WORDS)
+    assert review(workspace, "import", str(server.export(tmp_path / "1.rzb"))).exit_code == 0
+    with on_the_disk(workspace) as conn:
+        conn.execute("DELETE FROM envelopes")
+    _copied_by_the_server(server)
+    again = review(workspace, "import", str(server.export(tmp_path / "2.rzb")))
+    assert again.exit_code == 1, f"a copy was filed as a new report: {again.output}"
+    assert ALTERED in again.output, again.output
