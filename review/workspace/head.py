@@ -29,7 +29,8 @@ name again), each source's reply key, dispute mark and one-time reply keys with
 which are used (whoever holds this disk and the server would read replies sealed
 to a key of theirs, or a second reply to a prekey the device has deleted), and the
 hashes of the envelopes filed (removed, a copy the server exports again under a
-new id is filed as a new report).
+new id is filed as a new report), and which reply bundles were taken back and
+which later ones voided them (cleared, no later bundle voids a lost stick's).
 
 A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14) is taken at
 the first unlock by this tool and replaced (trust on first use), and the roster,
@@ -67,7 +68,7 @@ _PINS: Final = ("authorities", "authority_threshold", "instance_id", "server_key
 # The escalation rule (`review.escalation.POLICY_KEY`), in the clear: a packet's countersignatures.
 RULE: Final = "escalation_countersignatures"
 # The form of what the tag covers: 1 the head and bundles (schema 11-12), 2 also the pins and
-# keyrings (13), 3 also the rule, bodies, sources, prekeys and envelopes filed (14).
+# keyrings (13), 3 also the rule, bodies, sources, prekeys, envelopes filed, reply bundles (14).
 FORM: Final = 3
 # First in what forms 2 and 3 cover: never a head (`text`), nor one the other, so no tag of
 # one form is one of another.
@@ -87,6 +88,17 @@ _TABLES: Final = (
     ),
     # What names an envelope exported again under a new id a copy (`review.intake.copies`).
     ("envelopes", "SELECT item, digest FROM envelopes ORDER BY digest"),
+    # Which reply bundles were taken back, and which later ones voided them: what the next
+    # bundle voids, so the server refuses a lost stick's (`review.intake.receipts`).
+    (
+        "reply-bundles",
+        "SELECT id, created, signer, confirmed, taken_back, CAST(carried AS BLOB)"
+        " FROM reply_bundles ORDER BY id",
+    ),
+    (
+        "reply-voids",
+        "SELECT bundle, CAST(carried_in AS BLOB) FROM reply_voids ORDER BY bundle, carried_in",
+    ),
 )
 _READ_PINS: Final = "SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?) ORDER BY key"
 _UPSERT: Final = (
@@ -146,7 +158,7 @@ def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str, *, form: int =
 
 
 def _settings(conn: sqlite3.Connection) -> list[str]:
-    """What form 3 covers besides: the rule, bodies, sources, prekeys and envelopes filed."""
+    """What form 3 covers besides: the rule, bodies, and the tables `_TABLES` names."""
     rule = conn.execute("SELECT value FROM meta WHERE key = ?", (RULE,)).fetchone()
     bodies = conn.execute("SELECT id, sealed FROM bodies ORDER BY id")
     covered = [
@@ -157,10 +169,10 @@ def _settings(conn: sqlite3.Connection) -> list[str]:
         # One digest for the table: a row each would grow the tag's input with every report.
         digest = hashlib.blake2b()
         for *fields, last in conn.execute(query):
-            # The fields as JSON, the key's bytes after its length: unambiguous, and no JSON
-            # escaping of kilobytes of key text.
-            digest.update(json.dumps([*fields, len(last)]).encode("utf-8"))
-            digest.update(last)
+            # The fields as JSON, the last one's bytes after its length (None: NULL):
+            # unambiguous, and no JSON escaping of kilobytes of key text.
+            digest.update(json.dumps([*fields, None if last is None else len(last)]).encode())
+            digest.update(last or b"")
         covered.append(f"{name}={digest.hexdigest()}")
     return covered
 

@@ -5,8 +5,9 @@ laptop, or the backup stick in the safe, docs/review-workstation.md §5) changes
 row the tool reads in the clear, or puts back a sealed one from an older copy:
 the escalation rule (how many reviewers must sign a packet), an escalation
 body's record (retired for a key that leaked), a source's reply key, which of
-their one-time reply keys were used, or the hashes of the envelopes filed (what
-names a copy as old words). Each decides who reads what the reviewers write, or
+their one-time reply keys were used, the hashes of the envelopes filed (what
+names a copy as old words), or which reply bundles were taken back (what later
+bundles void). Each decides who reads what the reviewers write, or
 what is shown as news, and none was tagged: the tool must refuse to go on
 (`review.workspace.head` tags them since schema 14).
 """
@@ -30,6 +31,7 @@ from review.intake.importer import import_bundle
 from tests.review.casework.test_prekeys import _keys, _prekeys, _record, _sealed_to
 from tests.review.escalation.test_escalation import _add_body
 from tests.review.intake.test_binding import _bundle
+from tests.review.intake.test_receipts import _manifest, _reply_and_export
 from tests.review.intake.test_replayed import WORDS, _copied_by_the_server
 from tests.review.support import Server, on_the_disk, review
 
@@ -147,3 +149,24 @@ def test_the_envelopes_filed_removed_on_the_disk_let_no_copy_be_filed_as_news(
     again = review(workspace, "import", str(server.export(tmp_path / "2.rzb")))
     assert again.exit_code == 1, f"a copy was filed as a new report: {again.output}"
     assert ALTERED in again.output, again.output
+
+
+def test_a_reply_bundle_taken_back_and_cleared_on_the_disk_is_still_voided(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Every later reply bundle voids one taken back (`review.intake.receipts`), so the
+    server refuses it if the lost stick is handed in; cleared on the disk, none did."""
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    first = _manifest(_reply_and_export(workspace, tmp_path, "r1"))
+    assert review(workspace, "exchange", "take-back", first.bundle_id).exit_code == 0
+    (tmp_path / "reply.txt").write_text("reply r2")
+    assert review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt")).exit_code == 0
+    with on_the_disk(workspace) as conn:
+        conn.execute("UPDATE reply_bundles SET taken_back = NULL, carried = NULL")
+    out = tmp_path / "r2.rzr"
+    exported = review(workspace, "export-replies", "--out", str(out))
+    assert exported.exit_code == 1, (
+        f"a reply bundle was written voiding {len(_manifest(out).voids)} bundle(s) taken back"
+    )
+    assert ALTERED in exported.output, exported.output
