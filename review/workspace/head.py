@@ -25,12 +25,13 @@ keys, the digest `keys show` hands out for the sources' pins, and the keyring
 And since schema 14 it covers what else, read from the disk, says who reads what
 reviewers write: the escalation rule (how many must sign a packet), each body's
 sealed record (a retired one put back from an older copy would take packets to its
-name again), each source's reply key, dispute mark and one-time reply keys with
-which are used (whoever holds this disk and the server would read replies sealed
-to a key of theirs, or a second reply to a prekey the device has deleted), and the
-hashes of the envelopes filed (removed, a copy the server exports again under a
-new id is filed as a new report), and which reply bundles were taken back and
-which later ones voided them (cleared, no later bundle voids a lost stick's).
+name again), each report's source and each source's reply key, dispute mark and
+one-time reply keys with which are used (whoever holds this disk and the server
+would read replies sealed to a key of theirs, or a second reply to a prekey the
+device has deleted), the hashes of the envelopes filed (removed, a copy the server
+exports again under a new id is filed as a new report), and which reply bundles
+were taken back and which later ones voided them (cleared, no later bundle voids a
+lost stick's).
 
 A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14) is taken at
 the first unlock by this tool and replaced (trust on first use), and the roster,
@@ -68,7 +69,8 @@ _PINS: Final = ("authorities", "authority_threshold", "instance_id", "server_key
 # The escalation rule (`review.escalation.POLICY_KEY`), in the clear: a packet's countersignatures.
 RULE: Final = "escalation_countersignatures"
 # The form of what the tag covers: 1 the head and bundles (schema 11-12), 2 also the pins and
-# keyrings (13), 3 also the rule, bodies, sources, prekeys, envelopes filed, reply bundles (14).
+# keyrings (13), 3 also the rule, bodies, reports' sources, sources, prekeys, envelopes filed
+# and reply bundles (14).
 FORM: Final = 3
 # First in what forms 2 and 3 cover: never a head (`text`), nor one the other, so no tag of
 # one form is one of another.
@@ -77,6 +79,8 @@ _FIRST: Final = {2: "pins+keyrings", 3: "head-form:3"}
 # (`review.casework`), and what tells old words from new. The prekeys' X-Wing keys (1.6 kB of
 # text each) are most of the work.
 _TABLES: Final = (
+    # Each report's source (its replies go to that source's key), as the import wrote it.
+    ("reports", "SELECT num, submission, day, CAST(source AS BLOB) FROM reports ORDER BY num"),
     (
         "sources",
         "SELECT designation, disputed, CAST(public_key AS BLOB) FROM sources ORDER BY designation",

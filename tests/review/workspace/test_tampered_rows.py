@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSPHRASE
-from crypto import PrivateKey
+from crypto import PrivateKey, PublicKey
 from crypto.binding import SourceBinding
 from review import escalation
 from review import workspace as ws
@@ -170,3 +170,27 @@ def test_a_reply_bundle_taken_back_and_cleared_on_the_disk_is_still_voided(
         f"a reply bundle was written voiding {len(_manifest(out).voids)} bundle(s) taken back"
     )
     assert ALTERED in exported.output, exported.output
+
+
+def test_a_report_moved_to_another_source_on_the_disk_gets_no_reply(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """A reply goes to the key of the report's source (`reports.source`): moved on the disk
+    to a designation whose key the server's holder has, it was sealed to them."""
+    server.submit("The SHO at Kotri took money to let the girls across.")
+    server.submit("a second source, whose key is theirs")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    with on_the_disk(workspace) as conn:
+        (other,) = conn.execute("SELECT source FROM reports WHERE num = 2").fetchone()
+        (theirs,) = conn.execute(
+            "SELECT public_key FROM sources WHERE designation = ?", (other,)
+        ).fetchone()
+        conn.execute("UPDATE reports SET source = ? WHERE num = 1", (other,))
+    found = _taken(
+        workspace, lambda u: _sealed_to(u, replies.queue_reply(u, 1, "Who else saw it?").reply_id)
+    )
+    assert isinstance(found, UnlockError), (
+        "a reply to report 1 was sealed on a disk that moved it to another source; to that"
+        f" source's key: {found == PublicKey.from_text(theirs).fingerprint.key_id}"
+    )
+    assert ALTERED in str(found)
