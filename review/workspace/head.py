@@ -209,10 +209,11 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> in
     if form is None:
         raise UnlockError(
             "the audit log on this disk was cut, or the export bundles it records, the"
-            " authorities it pins, the keyrings it installed, the escalation rule, the bodies"
-            " or the sources' reply keys were altered: what is on the disk is not what this"
-            " workspace's tool last wrote (its newest audit entries, what it saw of the"
-            " server's bundles, who it trusts to name reviewers, or whom it seals to)",
+            " authorities it pins, the keyrings it installed, the escalation rule, the bodies,"
+            " the reports' sources and their reply keys, or the envelopes filed and reply"
+            " bundles sent were altered: what is on the disk is not what this workspace's tool"
+            " last wrote (its newest audit entries, what it saw of the server's bundles, who it"
+            " trusts to name reviewers, or whom it seals to)",
             hint=_HINT,
         )
     last = conn.execute("SELECT seq, link FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
