@@ -5,13 +5,16 @@ until a run gets through, and hands each failed run to a check, so that a test
 covers every step of a submission, an export or a reply bundle's apply (as
 tests/submit/test_killed.py walks the client's). Steps are counted where Python
 makes them: `os` calls and writes to files opened with `os.fdopen`; the database
-driver's own writes are not among them.
+driver's own writes are not among them. Only the thread that runs the action counts:
+a thread an earlier test left behind (a login's end, a WAL's emptying) writes as it
+will, and its step would otherwise fail in it while the action went through.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -41,6 +44,7 @@ class StepFaults:
         self._after = after
         self._armed = after is None
         self._failing = 0
+        self._thread = threading.get_ident()
         self.steps: list[str] = []
 
     def walk(
@@ -64,7 +68,7 @@ class StepFaults:
             failed(step, result)
 
     def _step(self, name: str) -> None:
-        if not self._armed:
+        if not self._armed or threading.get_ident() != self._thread:
             return
         self.steps.append(name)
         if len(self.steps) == self._failing:
@@ -73,6 +77,7 @@ class StepFaults:
     @contextmanager
     def _failing_at(self, step: int) -> Iterator[None]:
         self.steps, self._failing, self._armed = [], step, self._after is None
+        self._thread = threading.get_ident()
         with self._monkeypatch.context() as patch:
             if self._after is not None:
                 module, name = self._after
@@ -85,7 +90,7 @@ class StepFaults:
 
     def _arming(self, real: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
-            self._armed = True
+            self._armed, self._thread = True, threading.get_ident()
             return real(*args, **kwargs)
 
         return call
