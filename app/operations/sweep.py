@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, Table, and_, delete, func, literal_column, select, true, update
 from sqlalchemy.orm import Session
 
 from app import fsjournal
@@ -380,8 +380,43 @@ def _compact_postgresql(engine: Engine) -> None:
         quote = connection.dialect.identifier_preparer.quote
         for table in tables:
             name, index = quote(table.name), quote(f"{table.name}_pkey")
-            connection.exec_driver_sql(f"CLUSTER {name} USING {index}")
+            for wait in _CLUSTER_WAITS:
+                connection.exec_driver_sql(f"CLUSTER {name} USING {index}")
+                if _packed(connection, table):
+                    break
+                time.sleep(wait)
+            else:
+                log.warning("sweep: a transaction held old row versions of %s", table.name)
             connection.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
+
+
+# CLUSTER keeps each old version a snapshot still open in the database may see: a
+# request's, or autovacuum's while it analyses the system catalogs a migration changed
+# (their autovacuum cannot be turned off). Such a snapshot ends within moments.
+_CLUSTER_WAITS: Final = (0.5, 1.0, 2.0, 4.0, 0.0)
+
+
+def _packed(connection: Any, table: Table) -> bool:
+    """Whether a table CLUSTER rewrote holds its live rows alone: then they fill each page
+    from its first line pointer on, and every page holds some; a version kept leaves a gap."""
+    places = (
+        select(
+            literal_column("(ctid::text::point)[0]").label("page"),
+            literal_column("(ctid::text::point)[1]").label("item"),
+        )
+        .select_from(table)
+        .subquery()
+    )
+    pages = (
+        select(places.c.page, func.count().label("n"), func.max(places.c.item).label("last"))
+        .group_by(places.c.page)
+        .subquery()
+    )
+    packed = and_(
+        func.coalesce(func.bool_and(pages.c.n == pages.c.last), true()),
+        func.coalesce(func.max(pages.c.page) + 1, 0) == func.count(),
+    )
+    return bool(connection.execute(select(packed)).scalar())
 
 
 def _stamp(path: Path) -> None:
