@@ -27,12 +27,12 @@ from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, Engine, Executable, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Insert, create_engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from app.errors import CommitUnconfirmed
+from app.errors import AppError, CommitUnconfirmed
 
 
 class Base(DeclarativeBase):
@@ -632,6 +632,21 @@ class _ClosedThenEmptied:
                 close()
         finally:
             self._database.empty_wal()
+
+
+def insert_absent(session: Session, table: type[Base]) -> Insert:
+    """An insert of a row of `table` that does nothing where a row with its key is already."""
+    dialect = session.get_bind().dialect.name
+    # Imported here: each dialect's module is large, and an instance uses one.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise AppError(f"no insert that keeps a row already there on {dialect}")
 
 
 def db_session() -> Session:

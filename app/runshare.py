@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import Insert, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app import runkey
-from app.errors import AppError
+from app.db import insert_absent
 from app.models import RunHost, RunKeyOffer
 from crypto import CryptoError, PrivateKey, PublicKey, TokenKey
 from crypto.constants import PERSON_RUN_HOST, PERSON_RUN_OFFER, TOKEN_CONTEXT_RUN_KEY
@@ -46,7 +46,7 @@ def exchange(session: Session) -> None:
         session.execute(delete(RunHost))
         hosts = set()
     if me not in hosts:
-        session.execute(_insert_new(session, RunHost).values(host=me))
+        session.execute(insert_absent(session, RunHost).values(host=me))
     others = hosts - {me}
     met = _met.setdefault(me, set())
     if not others <= met:
@@ -109,7 +109,7 @@ def _offer(session: Session, private: PrivateKey, me: str, others: set[str]) -> 
             )
         else:
             values = {"host": host, "offerer": me, "sealed": sealed}
-            session.execute(_insert_new(session, RunKeyOffer).values(**values))
+            session.execute(insert_absent(session, RunKeyOffer).values(**values))
 
 
 def _shared(private: PrivateKey, other: str) -> TokenKey | None:
@@ -139,18 +139,3 @@ def _open(private: PrivateKey, host: str, other: str, sealed: str) -> runkey.Run
         return runkey.RunKey(bytes.fromhex(key_hex), float(started))
     except (CryptoError, UnicodeDecodeError, ValueError):
         return None
-
-
-def _insert_new(session: Session, table: type[RunHost] | type[RunKeyOffer]) -> Insert:
-    """An insert that does nothing if another worker of the host inserted the row first."""
-    dialect = session.get_bind().dialect.name
-    # Imported here: each dialect's module is large, and an instance uses one.
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise AppError(f"no run key exchange for {dialect}")

@@ -22,12 +22,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Insert, case, delete, insert, literal, select, update
+from sqlalchemy import case, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import runkey
-from app.errors import AppError, ThrottledError
+from app.db import insert_absent
+from app.errors import ThrottledError
 from app.models import Throttle
 
 
@@ -91,7 +92,9 @@ def charge(session: Session, counted: Sequence[tuple[str, int, int]]) -> Charge:
     for bucket, seconds, _limit in counted:
         tag, _previous, _doubtful = _windows(bucket, seconds, now)
         session.execute(
-            _insert_absent(session).values(bucket=bucket, window=tag, failures=0, previous=0)
+            insert_absent(session, Throttle).values(
+                bucket=bucket, window=tag, failures=0, previous=0
+            )
         )
     # Rewritten as they are: the rows' locks (on SQLite, the database's one writer) until
     # the caller commits. The insert takes none on PostgreSQL where the row was there.
@@ -147,21 +150,6 @@ def refund(session: Session, charged: Charge) -> None:
             .values(previous=Throttle.previous - 1)
             .execution_options(synchronize_session=False)
         )
-
-
-def _insert_absent(session: Session) -> Insert:
-    """An insert of a bucket's row that does nothing where the row is there already."""
-    dialect = session.get_bind().dialect.name
-    # Imported here: each dialect's module is large, and an instance uses one.
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(Throttle).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        return sqlite.insert(Throttle).on_conflict_do_nothing()
-    raise AppError(f"no throttle for {dialect}")
 
 
 def record_failure(session: Session, bucket: str, seconds: int) -> None:
