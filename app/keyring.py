@@ -7,12 +7,14 @@ withholding a newer keyring shows once the last timestamp expires.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,15 +95,33 @@ def install_timestamp(
         stamp = verify_timestamp(signed, manifest, today)
     except CryptoError as exc:
         raise InstanceError(f"timestamp refused: {exc}") from exc
-    installed = fresh_timestamp(KeyringState(manifest, timestamp=read_timestamp(paths)), today)
-    if installed is not None and _says_less(stamp, installed):
-        raise InstanceError(
-            f"timestamp refused: it is older than the one installed (issued {stamp.issued}, "
-            f"the installed one {installed.issued}, or naming lower subkey list numbers), "
-            "which it would replace; install the newest the workstation signed"
-        )
-    write_replacing(timestamp_path(paths), signed.to_bytes())
+    with keyring_held(paths):
+        installed = fresh_timestamp(KeyringState(manifest, timestamp=read_timestamp(paths)), today)
+        if installed is not None and _says_less(stamp, installed):
+            raise InstanceError(
+                f"timestamp refused: it is older than the one installed (issued {stamp.issued}, "
+                f"the installed one {installed.issued}, or naming lower subkey list numbers), "
+                "which it would replace; install the newest the workstation signed"
+            )
+        write_replacing(timestamp_path(paths), signed.to_bytes())
     return stamp
+
+
+@contextlib.contextmanager
+def keyring_held(paths: InstancePaths) -> Iterator[None]:
+    """Hold the keyring's lock while a file in it that is replaced in place is written.
+
+    Every install of such a file (a timestamp, a subkey list) and the sweep, which
+    makes them anew with the times of the epoch, take it: the sweep's copy, read
+    under the lock, can never go in over a newer file installed meanwhile. It is
+    an `flock` on the keyring's folder, which no command and no process share.
+    """
+    fd = os.open(paths.keyring, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _says_less(candidate: Timestamp, installed: Timestamp) -> bool:
@@ -156,7 +176,8 @@ def pin_authorities(paths: InstancePaths, signed: SignedManifest, today: dt.date
     verify_initial(signed, manifest.authority_fingerprints, today)
     check_lifetime(manifest)
     pinned = sorted(str(fp) for fp in manifest.authority_fingerprints)
-    write_private(paths.pinned, json.dumps({"authority": pinned}, indent=2).encode() + b"\n")
+    with keyring_held(paths):
+        write_private(paths.pinned, json.dumps({"authority": pinned}, indent=2).encode() + b"\n")
     write_private(manifest_path(paths, manifest.version), signed.to_bytes())
 
 
@@ -256,9 +277,13 @@ class KeyringCache:
                 self._key = key
             return self._state
 
-    def _stamp(self) -> tuple[tuple[str, int, int], ...]:
-        """Name, size and modification time of each file the state depends on (no Path objects)."""
-        found: list[tuple[str, int, int]] = []
+    def _stamp(self) -> tuple[tuple[str, int, int, int, int], ...]:
+        """Name, inode, size, modification and change time of each file the state depends on.
+
+        The change time too: the sweep makes the timestamp anew with the epoch's
+        times, so a newer one of the same size would otherwise look unchanged.
+        """
+        found: list[tuple[str, int, int, int, int]] = []
         try:
             with os.scandir(self._manifests) as entries:
                 files = sorted((e.name, e.path) for e in entries if e.name.endswith(".json"))
@@ -267,7 +292,7 @@ class KeyringCache:
                     info = os.stat(path)
                 except FileNotFoundError:
                     continue
-                found.append((name, info.st_size, info.st_mtime_ns))
+                found.append((name, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
         except OSError:
             return ()
         return tuple(found)

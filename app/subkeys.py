@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.errors import InstanceError
 from app.instance import InstancePaths
-from app.keyring import write_replacing
+from app.keyring import keyring_held, write_replacing
 from app.noatime import read_quietly
 from crypto import CryptoError, Manifest
 from crypto.constants import SUBKEYS_MAX_BYTES
@@ -175,14 +175,17 @@ def put_lists(paths: InstancePaths, checked: list[InstalledList]) -> None:
     no crash between the two leaves the old list installable again.
     """
     subkeys_dir(paths).mkdir(mode=0o700, exist_ok=True)
-    for c in checked:
-        if c.replaced:
-            gone = read_superseded(paths, c.recipient.id) | {
-                key.fingerprint.key_id for _, key in c.replaced
-            }
-            text = "".join(f"{key_id.hex()}\n" for key_id in sorted(gone))
-            write_replacing(superseded_path(paths, c.recipient.id), text.encode("ascii"))
-        write_replacing(list_path(paths, c.recipient.id), c.signed.to_bytes())
+    # Under the keyring's lock: the sweep makes these files anew, and its copy must
+    # never go in over a list (or a record of replaced keys) put in place meanwhile.
+    with keyring_held(paths):
+        for c in checked:
+            if c.replaced:
+                gone = read_superseded(paths, c.recipient.id) | {
+                    key.fingerprint.key_id for _, key in c.replaced
+                }
+                text = "".join(f"{key_id.hex()}\n" for key_id in sorted(gone))
+                write_replacing(superseded_path(paths, c.recipient.id), text.encode("ascii"))
+            write_replacing(list_path(paths, c.recipient.id), c.signed.to_bytes())
 
 
 @dataclass(frozen=True)
@@ -244,12 +247,16 @@ class SubkeyCache:
             return key, self._lists
 
     def _stamp(self) -> tuple[object, ...]:
-        """Name, inode, size and modification time of each list (no Path objects)."""
+        """Name, inode, size, modification and change time of each list (no Path objects).
+
+        The change time too: the sweep makes a list anew with the epoch's times, and
+        its new inode may be the one an older list had.
+        """
         try:
             with os.scandir(self._dir) as entries:
                 found = sorted((e.name, e.path) for e in entries if e.name.endswith(".json"))
             return tuple(
-                (name, st.st_ino, st.st_size, st.st_mtime_ns)
+                (name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
                 for name, path in found
                 for st in (os.stat(path),)
             )

@@ -10,9 +10,9 @@ with zeros so that no page is cut off with rows in it, and a checkpoint that
 empties the WAL), so that neither the order of the WAL's frames nor the place
 of a row in its page says which row came first, and sets the
 times of the database files and of the store's directories to the epoch (their
-change times become the sweep's). Each keyring manifest installed since the last
-sweep is made anew too: its file dated the install, after which reports were
-sealed to the new keyring's keys.
+change times become the sweep's). Each keyring manifest, subkey list and
+timestamp installed since the last sweep is made anew too: its file dated the
+install, after which reports were sealed to the new keys.
 
 The sweep runs from a systemd timer every hour and at the start of `raazdar
 serve`; each run does the work only when a new period has begun since the
@@ -42,12 +42,13 @@ from sqlalchemy.orm import Session
 from app import fsjournal
 from app.db import checkpoint, renew_change_counter
 from app.instance import InstancePaths
-from app.keyring import write_replacing
+from app.keyring import keyring_held, timestamp_path, write_whole
 from app.models import ExportPress
 from app.noatime import read_quietly
 from app.services import audit, resumable
 from app.settings import get_setting
 from app.store import EnvelopeStore
+from app.subkeys import subkeys_dir
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +134,8 @@ def sweep(
             uploads = resumable.renew(session, store)
             audit_presses(session)
         rebuilt = compact(engine)
-        manifests = _renew_manifests(keyring) if keyring is not None else None
-        refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads), manifests)
+        renewed = _renew_keyring(keyring) if keyring is not None else []
+        refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads), renewed)
         _stamp(marker(store))
         with contextlib.suppress(FileNotFoundError):
             os.utime(store.root, (0, 0))
@@ -172,43 +173,83 @@ def held_still(store: EnvelopeStore) -> contextlib.AbstractContextManager[None]:
     return _locked(store.root)
 
 
-def _renew_manifests(paths: InstancePaths) -> tuple[Path, list[int]]:
-    """Make anew each keyring manifest installed since the last sweep; return the inodes freed.
+def _renew_keyring(paths: InstancePaths) -> list[tuple[Path, list[int]]]:
+    """Make anew each keyring file written since the last sweep; return the inodes freed, by folder.
 
     Its file kept the install's time to the nanosecond, and the reports sealed to a
-    new keyring's keys came after it: it dated the split of its day's reports that
-    their headers make. A manifest is never rewritten once installed, so a copy
-    cannot undo an install; one being installed is a new name, left to the next sweep.
-    The keyring's folders are set to the epoch (their change times become the sweep's).
+    new keyring's keys, or to a reviewer's re-keyed subkey, came after it: it dated
+    the split of its day's reports that their headers make. A manifest is never
+    rewritten once installed, so a copy cannot undo an install (one being installed
+    is a new name, left to the next sweep). A subkey list, the record of the keys a
+    re-keying replaced, the timestamp and `pinned.json` are replaced in place by
+    their installs: they are made anew under the lock each install takes
+    (`app.keyring.keyring_held`), so the copy of one read here never goes in over a
+    newer one. The keyring's folders are set to the epoch (their change times become
+    the sweep's).
+    """
+    lists = subkeys_dir(paths)
+    freed = [
+        (paths.manifests, _renew(sorted(_files(paths.manifests, "*.json")), "a keyring manifest"))
+    ]
+    if not paths.keyring.is_dir():
+        return freed
+    with keyring_held(paths):
+        replaced = [paths.pinned, timestamp_path(paths)]
+        freed.append((paths.keyring, _renew(replaced, "a keyring file")))
+        in_lists = sorted([*_files(lists, "*.json"), *_files(lists, "*.superseded")])
+        freed.append((lists, _renew(in_lists, "a subkey list")))
+        for directory in (lists, paths.manifests, paths.keyring):
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(directory, (0, 0))
+    return freed
+
+
+def _files(directory: Path, pattern: str) -> list[Path]:
+    """The names in `directory` that match `pattern`; none if it is not there."""
+    try:
+        return list(directory.glob(pattern))
+    except FileNotFoundError:
+        return []
+
+
+def _renew(files: list[Path], what: str) -> list[int]:
+    """Make each of `files` anew with the epoch's times unless it has them; return inodes freed.
+
+    Replaced, never overwritten: requests read these files (`app.keyring.KeyringCache`,
+    `app.subkeys.SubkeyCache`) and may be reading the old one as the new one goes in.
     """
     freed: list[int] = []
-    with contextlib.suppress(FileNotFoundError):
-        for path in sorted(paths.manifests.glob("*.json")):
+    for path in files:
+        try:
             info = path.lstat()
-            # Dated by its install until made anew here, whose epoch says it was: one a
-            # full disk kept from being made anew is tried again by the next sweep.
-            if not stat.S_ISREG(info.st_mode) or info.st_mtime_ns == 0:
-                continue
-            try:
-                # Replaced, never overwritten: a manifest is public, and a request may be
-                # reading the old file (`app.keyring.KeyringCache`) as the new one goes in.
-                write_replacing(path, read_quietly(path))
-                os.utime(path, (0, 0))
-            except OSError as exc:
-                reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
-                log.warning("sweep: a keyring manifest was not made anew: %s", reason)
-                continue
-            freed.append(info.st_ino)
-    for directory in (paths.manifests, paths.keyring):
-        with contextlib.suppress(FileNotFoundError):
-            os.utime(directory, (0, 0))
-    return paths.manifests, freed
+        except FileNotFoundError:
+            continue
+        # Dated by its install until made anew here, whose epoch says it was: one a
+        # full disk kept from being made anew is tried again by the next sweep.
+        if not stat.S_ISREG(info.st_mode) or info.st_mtime_ns == 0:
+            continue
+        try:
+            write_whole(path, read_quietly(path), _at_the_epoch)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+            log.warning("sweep: %s was not made anew: %s", what, reason)
+            continue
+        freed.append(info.st_ino)
+    return freed
+
+
+def _at_the_epoch(temporary: Path, target: Path) -> None:
+    """Give `temporary` the epoch's times, then rename it over `target`: no reader sees others."""
+    os.utime(temporary, (0, 0))
+    os.replace(temporary, target)
 
 
 def _below_the_files(
     store: EnvelopeStore,
     freed: tuple[int, ...],
-    manifests: tuple[Path, list[int]] | None = None,
+    keyring: list[tuple[Path, list[int]]] | None = None,
 ) -> tuple[int, int, str | None]:
     """Give the freed inodes the sweep's time and write the journal anew (`app.fsjournal`).
 
@@ -220,9 +261,9 @@ def _below_the_files(
     try:
         # Envelopes are made in staging: their freed inodes are in its directory's group.
         refilled = fsjournal.refill(store.staging, freed)
-        if manifests is not None:
-            # The keyring's folder may be in another group than staging's.
-            refilled += fsjournal.refill(*manifests)
+        for directory, inodes in keyring or ():
+            # The keyring's folders may be in other groups than staging's.
+            refilled += fsjournal.refill(directory, inodes)
         journal = fsjournal.journal_of(store.root)
         if journal is not None:
             written = fsjournal.wrap(store.root / fsjournal.WRAP_NAME, journal)

@@ -18,7 +18,14 @@ from app.db import Database, db_session
 from app.demo import demo_timestamp
 from app.errors import KeyringUnavailable, fault
 from app.instance import InstancePaths
-from app.keyring import KeyringCache, KeyringState, fresh_timestamp, timestamp_path, write_replacing
+from app.keyring import (
+    KeyringCache,
+    KeyringState,
+    fresh_timestamp,
+    keyring_held,
+    timestamp_path,
+    write_replacing,
+)
 from app.models import ExportHead, today
 from app.services import audit
 from app.store import EnvelopeStore, SealingKey
@@ -220,7 +227,8 @@ class Services:
         with contextlib.suppress(OSError, CryptoError):
             stamp = demo_timestamp(self.paths.demo_keys, state.manifest, today())
             if stamp is not None:
-                write_replacing(timestamp_path(self.paths), stamp.to_bytes())
+                with keyring_held(self.paths):  # the sweep makes it anew (`keyring_held`)
+                    write_replacing(timestamp_path(self.paths), stamp.to_bytes())
                 return stamp
         return state.timestamp
 

@@ -280,12 +280,12 @@ def test_a_manifest_a_full_disk_kept_from_being_made_anew_is_made_anew_by_the_ne
     path = manifest_path(InstancePaths(instance), 1)
     inode = path.stat().st_ino
 
-    def full(target: Path, data: bytes) -> None:
+    def full(target: Path, data: bytes, place: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     sweep_now = ["--instance", str(instance), "sweep", "--force"]
     with monkeypatch.context() as patch:
-        patch.setattr(sweep, "write_replacing", full)
+        patch.setattr(sweep, "write_whole", full)
         result = runner.invoke(main, sweep_now)
     assert result.exit_code == 0, result.output  # the rest of the sweep is done
     assert path.stat().st_ino == inode

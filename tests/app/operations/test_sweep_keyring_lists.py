@@ -1,0 +1,218 @@
+"""The sweep makes anew the keyring files an install replaces in place: subkey lists, timestamp.
+
+A list that replaced the day's subkey splits that day's reports by the keys their
+headers name; the file's times, to the nanosecond, dated the split (docs/PROTOCOL.md
+§1.1.1). The sweep runs while installs may: it never puts an older file back.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from app.cli import main
+from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, TIMESTAMP_KEY_NAME
+from app.instance import InstancePaths
+from app.keyring import (
+    TIMESTAMP_NAME,
+    install_timestamp,
+    load_keyring,
+    manifest_path,
+    timestamp_path,
+)
+from app.models import today
+from app.noatime import read_quietly
+from app.operations import sweep
+from app.services.context import services
+from app.subkeys import check_lists, list_path, put_lists, read_lists, subkeys_dir, superseded_path
+from crypto import KeyFile, SignedManifest, SigningKey, make_timestamp
+from crypto.subkeys import Period
+from tests.app.seizure import seize
+from tests.app.subkeys_support import install, signed_list, without_lists
+
+CLOCK_TICK = 10_000_000  # a coarse filesystem tick, in nanoseconds
+
+
+def _sweep(runner: CliRunner, instance: Path) -> None:
+    result = runner.invoke(main, ["--instance", str(instance), "sweep", "--force"])
+    assert result.exit_code == 0, result.output
+
+
+def _timestamp_key(paths: InstancePaths) -> SigningKey:
+    held = paths.demo_keys / TIMESTAMP_KEY_NAME
+    key = KeyFile.from_bytes(held.read_bytes()).unlock(DEMO_PASSPHRASE).signing
+    assert key is not None
+    return key
+
+
+def _timestamp_file(instance: Path, paths: InstancePaths, subkeys: int) -> Path:
+    """A timestamp for the keyring in force, signed with the demo key, beside the instance."""
+    manifest = SignedManifest.from_bytes(manifest_path(paths, 1).read_bytes()).manifest
+    stamp = make_timestamp(
+        manifest, _timestamp_key(paths), issued=today(), days=7, subkeys={DEMO_REVIEWER: subkeys}
+    )
+    path = instance.parent / f"timestamp-{subkeys}.json"
+    path.write_bytes(stamp.to_bytes())
+    return path
+
+
+def _install_timestamp(runner: CliRunner, instance: Path, subkeys: int) -> None:
+    path = _timestamp_file(instance, InstancePaths(instance), subkeys)
+    command = ["--instance", str(instance), "keyring", "timestamp", str(path)]
+    result = runner.invoke(main, command)
+    assert result.exit_code == 0, result.output
+
+
+def test_after_the_sweep_no_subkey_list_or_timestamp_dates_its_install(
+    instance: Path, runner: CliRunner
+) -> None:
+    """A re-keyed list (and its record of the replaced keys) and a timestamp installed
+    through the commands: after the sweep no time under the keyring is the install's."""
+    paths = InstancePaths(instance)
+    _, leaked = signed_list(without_lists(instance), Period.of(today()))
+    assert install(runner, instance, leaked).exit_code == 0
+    _sweep(runner, instance)  # an earlier day's install, swept
+    _, rekeyed = signed_list(instance, Period.of(today()))
+    stamp = _timestamp_file(
+        instance, paths, 1
+    )  # written before: the test's writes are not installs
+    time.sleep(0.05)  # the instance was made just before, a coarse tick before `start`
+    start = time.time_ns() - CLOCK_TICK
+    result = install(runner, instance, rekeyed, flags=("--rekeyed",))
+    assert result.exit_code == 0, result.output
+    command = ["--instance", str(instance), "keyring", "timestamp", str(stamp)]
+    result = runner.invoke(main, command)
+    assert result.exit_code == 0, result.output
+    end = time.time_ns()
+    time.sleep(0.05)  # the sweep's own stamps come after the installs'
+    _sweep(runner, instance)
+    seized = seize(instance)
+    dated = {
+        f"{path.relative_to(instance)} {name}": value
+        for path, stamps in seized.stamps.items()
+        if path.is_relative_to(paths.keyring)
+        for name, value in stamps.times().items()
+        if start <= value <= end
+    }
+    assert superseded_path(paths, DEMO_REVIEWER) in seized.stamps
+    assert dated == {}
+    # Made anew, not changed: the list and the timestamp in force are the ones installed.
+    assert read_lists(paths)[DEMO_REVIEWER].to_bytes() == rekeyed.to_bytes()
+    assert timestamp_path(paths).read_bytes() == stamp.read_bytes()
+
+
+def _newer_timestamp(instance: Path) -> bytes:
+    return _timestamp_file(instance, InstancePaths(instance), 2).read_bytes()
+
+
+def _put_newer_timestamp(instance: Path, data: bytes) -> None:
+    paths = InstancePaths(instance)
+    manifest = load_keyring(paths, today()).require()
+    install_timestamp(paths, data, manifest, today())
+
+
+def _newer_list(instance: Path) -> bytes:
+    return signed_list(instance, Period.of(today()))[1].to_bytes()
+
+
+def _put_newer_list(instance: Path, data: bytes) -> None:
+    paths = InstancePaths(instance)
+    manifest = load_keyring(paths, today()).require()
+    put_lists(paths, check_lists(paths, [data], manifest, today(), rekeyed=True))
+
+
+RACES: dict[str, tuple[Callable[[Path], bytes], Callable[[Path, bytes], None]]] = {
+    TIMESTAMP_NAME: (_newer_timestamp, _put_newer_timestamp),
+    f"{DEMO_REVIEWER}.json": (_newer_list, _put_newer_list),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RACES))
+def test_an_install_while_the_sweep_makes_the_file_anew_is_never_undone(
+    instance: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The sweep reads the file, then an install puts a newer one in place, then the sweep
+    puts its copy in: the older file would win, and the keyring go back a list or a stamp."""
+    paths = InstancePaths(instance)
+    _, first = signed_list(without_lists(instance), Period.of(today()))
+    assert install(runner, instance, first).exit_code == 0
+    _install_timestamp(runner, instance, 1)
+    newer, put = RACES[name]
+    data = newer(instance)
+    read, installed = threading.Event(), threading.Event()
+
+    def paused(path: Path) -> bytes:
+        found = read_quietly(path)
+        if path.name == name and not read.is_set():
+            read.set()
+            # Long enough for an install that is not held off to be done meanwhile.
+            installed.wait(timeout=1.0)
+        return found
+
+    def install_meanwhile() -> None:
+        assert read.wait(timeout=30)
+        put(instance, data)
+        installed.set()
+
+    monkeypatch.setattr(sweep, "read_quietly", paused)
+    installer = threading.Thread(target=install_meanwhile)
+    installer.start()
+    try:
+        _sweep(runner, instance)
+    finally:
+        installer.join(timeout=30)
+    assert read.is_set()
+    assert installed.is_set()
+    target = timestamp_path(paths) if name == TIMESTAMP_NAME else list_path(paths, DEMO_REVIEWER)
+    assert target.read_bytes() == data, "the sweep put the older file back over the install"
+
+
+def test_a_list_a_full_disk_kept_from_being_made_anew_is_made_anew_by_the_next_sweep(
+    instance: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = InstancePaths(instance)
+    path = list_path(paths, DEMO_REVIEWER)
+    inode = path.stat().st_ino
+
+    def full(target: Path, data: bytes, place: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sweep, "write_whole", full)
+        _sweep(runner, instance)  # the rest of the sweep is done
+    assert path.stat().st_ino == inode
+    assert path.stat().st_mtime_ns != 0
+    _sweep(runner, instance)
+    assert path.stat().st_ino != inode
+    assert path.stat().st_mtime_ns == 0
+    assert not [p for p in subkeys_dir(paths).iterdir() if p.name.endswith(".part")]
+
+
+def test_a_timestamp_made_anew_with_the_size_of_the_last_is_the_one_served(
+    app: Flask, instance: Path, runner: CliRunner
+) -> None:
+    """Made anew, two timestamps of one size both have the epoch's times (and maybe one
+    inode, reused): the keyring cache took the newer for the older until the day turned."""
+    _install_timestamp(runner, instance, 1)
+    _sweep(runner, instance)
+    with app.app_context():
+        served = services().keyring().timestamp
+    assert served is not None
+    older = served.to_bytes()
+    _install_timestamp(runner, instance, 2)
+    _sweep(runner, instance)
+    newer = timestamp_path(InstancePaths(instance)).read_bytes()
+    assert len(newer) == len(older)
+    assert newer != older
+    with app.app_context():
+        served = services().keyring().timestamp
+    assert served is not None
+    assert served.to_bytes() == newer
