@@ -20,7 +20,7 @@ from typing import Any, Final
 from app.errors import InstanceError
 from app.files import replace_overwriting
 from app.instance import InstanceConfig, InstancePaths, write_private
-from app.keyring import load_keyring, write_replacing_key
+from app.keyring import keyring_held, load_keyring, write_replacing_key
 from crypto import CodenameParams, CryptoError, InstanceListing, Manifest, SigningKey, VerifyKey
 from crypto.onion import OnionServiceKey
 
@@ -119,16 +119,19 @@ def promote(manifest: Manifest, paths: InstancePaths) -> Promoted:
         and _signing(pending).verify_key in listing.server_keys
         and _signing(paths.signing_key).verify_key not in listing.server_keys
     )
-    if signing:
-        _switch(pending, paths.signing_key)
     current, following = onion_paths(paths)
     onion = (
         following.exists()
         and _address(following) in listing.onions
         and _address(current) not in listing.onions
     )
-    if onion:
-        _switch(following, current)
+    # Under the keyring's lock: the sweep makes these files anew (`keyring_held`), and
+    # its copy of the old key must never go in over the one switched to.
+    with keyring_held(paths):
+        if signing:
+            _switch(pending, paths.signing_key)
+        if onion:
+            _switch(following, current)
     return Promoted(signing, onion)
 
 

@@ -45,6 +45,7 @@ from app.instance import InstancePaths
 from app.keyring import keyring_held, timestamp_path, write_whole
 from app.models import ExportPress
 from app.noatime import read_quietly
+from app.operations.rotation import onion_paths
 from app.services import audit, resumable
 from app.settings import get_setting
 from app.store import EnvelopeStore
@@ -181,8 +182,9 @@ def _renew_keyring(paths: InstancePaths) -> list[tuple[Path, list[int]]]:
     the split of its day's reports that their headers make. A manifest is never
     rewritten once installed, so a copy cannot undo an install (one being installed
     is a new name, left to the next sweep). A subkey list, the record of the keys a
-    re-keying replaced, the timestamp and `pinned.json` are replaced in place by
-    their installs: they are made anew under the lock each install takes
+    re-keying replaced, the timestamp, `pinned.json` and the server keys a keyring
+    install switches to are replaced in place: they are made anew under the lock
+    each install takes
     (`app.keyring.keyring_held`), so the copy of one read here never goes in over a
     newer one. The keyring's folders are set to the epoch (their change times become
     the sweep's).
@@ -198,7 +200,13 @@ def _renew_keyring(paths: InstancePaths) -> list[tuple[Path, list[int]]]:
         freed.append((paths.keyring, _renew(replaced, "a keyring file")))
         in_lists = sorted([*_files(lists, "*.json"), *_files(lists, "*.superseded")])
         freed.append((lists, _renew(in_lists, "a subkey list")))
-        for directory in (lists, paths.manifests, paths.keyring):
+        # A keyring that lists a rotated key alone switches to it as it is installed
+        # (`app.operations.rotation.promote`, under the same lock): the renamed file's
+        # change time was the install's. The same key, so the old file is not overwritten.
+        onion, _ = onion_paths(paths)
+        freed.append((paths.root, _renew([paths.signing_key], "a server key")))
+        freed.append((onion.parent, _renew([onion], "a server key")))
+        for directory in (lists, paths.manifests, paths.keyring, onion.parent):
             with contextlib.suppress(FileNotFoundError):
                 os.utime(directory, (0, 0))
     return freed

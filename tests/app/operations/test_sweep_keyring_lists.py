@@ -30,13 +30,16 @@ from app.keyring import (
 )
 from app.models import today
 from app.noatime import read_quietly
-from app.operations import sweep
+from app.operations import keyring_admin, sweep
+from app.operations.rotation import Promoted, finish_promotion, onion_paths, pending_signing_path
 from app.services.context import services
 from app.subkeys import check_lists, list_path, put_lists, read_lists, subkeys_dir, superseded_path
 from crypto import KeyFile, SignedManifest, SigningKey, make_timestamp
+from crypto.onion import OnionServiceKey
 from crypto.subkeys import Period
 from tests.app.seizure import seize
 from tests.app.subkeys_support import install, signed_list, without_lists
+from tests.app.test_instance_keyring import listing, successor_file
 
 CLOCK_TICK = 10_000_000  # a coarse filesystem tick, in nanoseconds
 
@@ -147,6 +150,19 @@ def test_an_install_while_the_sweep_makes_the_file_anew_is_never_undone(
     _install_timestamp(runner, instance, 1)
     newer, put = RACES[name]
     data = newer(instance)
+    _race(runner, instance, monkeypatch, name, lambda: put(instance, data))
+    target = timestamp_path(paths) if name == TIMESTAMP_NAME else list_path(paths, DEMO_REVIEWER)
+    assert target.read_bytes() == data, "the sweep put the older file back over the install"
+
+
+def _race(
+    runner: CliRunner,
+    instance: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    put: Callable[[], None],
+) -> None:
+    """Sweep, and `put` a newer file in place once the sweep has read the file `name`."""
     read, installed = threading.Event(), threading.Event()
 
     def paused(path: Path) -> bytes:
@@ -158,9 +174,9 @@ def test_an_install_while_the_sweep_makes_the_file_anew_is_never_undone(
         return found
 
     def install_meanwhile() -> None:
-        assert read.wait(timeout=30)
-        put(instance, data)
-        installed.set()
+        if read.wait(timeout=30):
+            put()
+            installed.set()
 
     monkeypatch.setattr(sweep, "read_quietly", paused)
     installer = threading.Thread(target=install_meanwhile)
@@ -171,8 +187,32 @@ def test_an_install_while_the_sweep_makes_the_file_anew_is_never_undone(
         installer.join(timeout=30)
     assert read.is_set()
     assert installed.is_set()
-    target = timestamp_path(paths) if name == TIMESTAMP_NAME else list_path(paths, DEMO_REVIEWER)
-    assert target.read_bytes() == data, "the sweep put the older file back over the install"
+
+
+# Files only: the database plays no part.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_key_switched_to_while_the_sweep_makes_the_old_anew_is_never_undone(
+    instance: Path, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A keyring install cut off before it switched keys is finished by the next export as
+    the sweep copies the old key: the copy would go back over the new key, which is lost."""
+    paths = InstancePaths(instance)
+    command = ["--instance", str(instance)]
+    assert runner.invoke(main, [*command, "rotate", "signing-key"]).exit_code == 0
+    signing = SigningKey.from_text(pending_signing_path(paths).read_text().strip()).verify_key
+    keyring = successor_file(instance, tmp_path, instance=listing(instance, server_keys=(signing,)))
+    with monkeypatch.context() as patch:  # cut off after the manifest, before the switch
+        patch.setattr(keyring_admin, "promote", lambda *_: Promoted())
+        result = runner.invoke(main, [*command, "keyring", "install", str(keyring)])
+    assert result.exit_code == 0, result.output
+    name = paths.signing_key.name
+    _race(runner, instance, monkeypatch, name, lambda: _finish(paths))
+    switched = SigningKey.from_text(paths.signing_key.read_text().strip()).verify_key
+    assert switched == signing, "the sweep put the retired signing key back over the new one"
+
+
+def _finish(paths: InstancePaths) -> None:
+    assert finish_promotion(paths, today()).signing_key
 
 
 def test_a_list_a_full_disk_kept_from_being_made_anew_is_made_anew_by_the_next_sweep(
@@ -216,3 +256,41 @@ def test_a_timestamp_made_anew_with_the_size_of_the_last_is_the_one_served(
         served = services().keyring().timestamp
     assert served is not None
     assert served.to_bytes() == newer
+
+
+# Files only: the database plays no part.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_after_the_sweep_no_key_a_keyring_install_switched_to_dates_it(
+    instance: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    """A keyring that lists a rotated signing key and onion alone switches to them as it is
+    installed: the key files' change times were the install's, which the sweep now hides."""
+    paths = InstancePaths(instance)
+    command = ["--instance", str(instance)]
+    assert runner.invoke(main, [*command, "rotate", "signing-key"]).exit_code == 0
+    assert runner.invoke(main, [*command, "rotate", "onion"]).exit_code == 0
+    signing = SigningKey.from_text(pending_signing_path(paths).read_text().strip()).verify_key
+    onion = OnionServiceKey.from_tor(onion_paths(paths)[1].read_text()).address
+    keyring = successor_file(
+        instance, tmp_path, instance=listing(instance, server_keys=(signing,), onions=(onion,))
+    )
+    time.sleep(0.05)  # the rotations' own stamps come a coarse tick before `start`
+    start = time.time_ns() - CLOCK_TICK
+    result = runner.invoke(main, [*command, "keyring", "install", str(keyring)])
+    assert result.exit_code == 0, result.output
+    end = time.time_ns()
+    time.sleep(0.05)  # the sweep's own stamps come after the install's
+    _sweep(runner, instance)
+    seized = seize(instance, skip=())
+    keys = (paths.signing_key, onion_paths(paths)[0])
+    dated = {
+        f"{path.relative_to(instance)} {name}": value
+        for path, stamps in seized.stamps.items()
+        if path in keys or path in {p.parent for p in keys}
+        for name, value in stamps.times().items()
+        if start <= value <= end
+    }
+    assert dated == {}
+    # Made anew, not changed: the server signs and publishes with the keys switched to.
+    assert SigningKey.from_text(paths.signing_key.read_text().strip()).verify_key == signing
+    assert OnionServiceKey.from_tor(onion_paths(paths)[0].read_text()).address == onion
