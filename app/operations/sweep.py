@@ -137,6 +137,8 @@ def sweep(
         rebuilt = compact(engine)
         renewed = _renew_keyring(keyring) if keyring is not None else []
         refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads), renewed)
+        # Once more: the refill above made and removed files in the keyring's folders.
+        _at_the_epoch_folders(keyring)
         _stamp(marker(store))
         with contextlib.suppress(FileNotFoundError):
             os.utime(store.root, (0, 0))
@@ -206,10 +208,22 @@ def _renew_keyring(paths: InstancePaths) -> list[tuple[Path, list[int]]]:
         onion, _ = onion_paths(paths)
         freed.append((paths.root, _renew([paths.signing_key], "a server key")))
         freed.append((onion.parent, _renew([onion], "a server key")))
-        for directory in (lists, paths.manifests, paths.keyring, onion.parent):
-            with contextlib.suppress(FileNotFoundError):
-                os.utime(directory, (0, 0))
+        _at_the_epoch_folders(paths)
     return freed
+
+
+def _at_the_epoch_folders(paths: InstancePaths | None) -> None:
+    """Set the keyring's folders and `tor/` to the epoch (their change times become now)."""
+    if paths is None:
+        return
+    for directory in (
+        subkeys_dir(paths),
+        paths.manifests,
+        paths.keyring,
+        onion_paths(paths)[0].parent,
+    ):
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(directory, (0, 0))
 
 
 def _files(directory: Path, pattern: str) -> list[Path]:

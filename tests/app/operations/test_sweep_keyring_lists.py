@@ -107,6 +107,9 @@ def test_after_the_sweep_no_subkey_list_or_timestamp_dates_its_install(
     }
     assert superseded_path(paths, DEMO_REVIEWER) in seized.stamps
     assert dated == {}
+    # `pinned.json` too, written at `init`, which a copy of the disk dated as well.
+    kept = {p: s for p, s in seized.stamps.items() if p.is_relative_to(paths.keyring)}
+    assert {p.name for p, s in kept.items() if s.mtime != 0} == set()
     # Made anew, not changed: the list and the timestamp in force are the ones installed.
     assert read_lists(paths)[DEMO_REVIEWER].to_bytes() == rekeyed.to_bytes()
     assert timestamp_path(paths).read_bytes() == stamp.read_bytes()
