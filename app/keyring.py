@@ -107,6 +107,10 @@ def install_timestamp(
     return stamp
 
 
+# The keyring folders each thread holds the lock of (`keyring_held`).
+_HELD = threading.local()
+
+
 @contextlib.contextmanager
 def keyring_held(paths: InstancePaths) -> Iterator[None]:
     """Hold the keyring's lock while a file in it that is replaced in place is written.
@@ -115,11 +119,22 @@ def keyring_held(paths: InstancePaths) -> Iterator[None]:
     makes them anew with the times of the epoch, take it: the sweep's copy, read
     under the lock, can never go in over a newer file installed meanwhile. It is
     an `flock` on the keyring's folder, which no command and no process share.
+    Taken again by the thread that holds it, it is held already: a second `flock` of
+    one process, on a descriptor of its own, would wait for the first for ever.
     """
+    held = _HELD.__dict__.setdefault("folders", set())
+    folder = os.path.realpath(paths.keyring)
+    if folder in held:
+        yield
+        return
     fd = os.open(paths.keyring, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        held.add(folder)
+        try:
+            yield
+        finally:
+            held.discard(folder)
     finally:
         os.close(fd)
 

@@ -24,6 +24,7 @@ from app.instance import InstancePaths
 from app.keyring import (
     TIMESTAMP_NAME,
     install_timestamp,
+    keyring_held,
     load_keyring,
     manifest_path,
     timestamp_path,
@@ -297,3 +298,33 @@ def test_after_the_sweep_no_key_a_keyring_install_switched_to_dates_it(
     # Made anew, not changed: the server signs and publishes with the keys switched to.
     assert SigningKey.from_text(paths.signing_key.read_text().strip()).verify_key == signing
     assert OnionServiceKey.from_tor(onion_paths(paths)[0].read_text()).address == onion
+
+
+def test_the_keyring_lock_taken_again_by_its_holder_is_held_and_others_wait(
+    instance: Path,
+) -> None:
+    """A second `flock` of one process waits for its first for ever: a call under the lock
+    that takes it again (an install inside the sweep's hold) would hang the server."""
+    paths = InstancePaths(instance)
+    order: list[str] = []
+
+    def holder() -> None:
+        with keyring_held(paths):
+            with keyring_held(paths):
+                order.append("again")
+            other = threading.Thread(target=lambda: _take(paths, order))
+            other.start()
+            other.join(0.5)
+            order.append("released" if other.is_alive() else "shared")
+        other.join(5)
+
+    taking = threading.Thread(target=holder, daemon=True)
+    taking.start()
+    taking.join(10)
+    assert not taking.is_alive(), "taken again by its holder, the lock waited for itself"
+    assert order == ["again", "released", "other"], "another thread took the lock held"
+
+
+def _take(paths: InstancePaths, order: list[str]) -> None:
+    with keyring_held(paths):
+        order.append("other")
