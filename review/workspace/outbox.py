@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 
 from crypto import HybridPublicKey, Metadata, PublicKey, open_bytes, seal_bytes
 from crypto.workspace import WorkspaceKey
+from review.workspace import head
 from review.workspace.blobs import drop, put_inline, put_inline_many, read_blob
 from review.workspace.erase import destroy
 from review.workspace.schema import transaction
@@ -80,6 +81,9 @@ def seal_legacy(workspace: Workspace, key: WorkspaceKey) -> int:
         conn.executemany(
             "UPDATE replies SET envelope = ? WHERE id = ?", [(n, r) for r, n, _ in wrapped]
         )
+        if wrapped:
+            # Each reply's envelope is under the head's tag: untagged, the next unlock refused.
+            head.put(conn, key)
     for path in sorted(folder.iterdir()):
         if path.is_symlink():
             path.unlink()

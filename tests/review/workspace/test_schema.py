@@ -12,7 +12,7 @@ from crypto import HybridPrivateKey, PrivateKey, derive_source_keys
 from review import workspace as ws
 from review.casework import notices
 from review.errors import WorkspaceError
-from review.workspace import outbox
+from review.workspace import head, outbox
 from review.workspace.schema import LEGACY_NOTICES, SCHEMA_VERSION, UPGRADES
 from tests.review.support import Server, Source, opens_with, review, snapshot
 
@@ -37,18 +37,22 @@ def _make_version_5(workspace: Path) -> dict[str, bytes]:
     try:
         rows = u.conn.execute("SELECT id, envelope FROM replies").fetchall()
         envelopes = {reply_id: outbox.envelope(u, name) for reply_id, name in rows}
+        (workspace / "outbox").mkdir(mode=0o700)
+        conn = u.conn
+        conn.execute("BEGIN IMMEDIATE")
+        for reply_id, name in rows:
+            (workspace / "outbox" / f"{reply_id}.rze").write_bytes(envelopes[reply_id])
+            conn.execute("DELETE FROM blob_data WHERE name = ?", (name,))
+            conn.execute(
+                "UPDATE replies SET envelope = ? WHERE id = ?", (f"{reply_id}.rze", reply_id)
+            )
+        # The tool that kept the outbox wrote these rows: its head's tag covers them.
+        head.put(conn, u.key)
+        conn.execute("ALTER TABLE sources DROP COLUMN disputed")
+        conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
+        conn.execute("COMMIT")
     finally:
         u.workspace.close()
-    (workspace / "outbox").mkdir(mode=0o700)
-    conn = sqlite3.connect(workspace / ws.DB_NAME)
-    for reply_id, name in rows:
-        (workspace / "outbox" / f"{reply_id}.rze").write_bytes(envelopes[reply_id])
-        conn.execute("DELETE FROM blob_data WHERE name = ?", (name,))
-        conn.execute("UPDATE replies SET envelope = ? WHERE id = ?", (f"{reply_id}.rze", reply_id))
-    conn.execute("ALTER TABLE sources DROP COLUMN disputed")
-    conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
-    conn.commit()
-    conn.close()
     return envelopes
 
 
