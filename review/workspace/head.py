@@ -69,8 +69,9 @@ _PINS: Final = ("authorities", "authority_threshold", "instance_id", "server_key
 # The escalation rule (`review.escalation.POLICY_KEY`), in the clear: a packet's countersignatures.
 RULE: Final = "escalation_countersignatures"
 # The form of what the tag covers: 1 the head and bundles (schema 11-12), 2 also the pins and
-# keyrings (13), 3 also the rule, bodies, reports' sources, sources, prekeys, envelopes filed
-# and reply bundles (14).
+# keyrings (13), 3 also the rule, bodies, reports' sources, sources, prekeys, envelopes filed,
+# reply bundles, and which report each item and note is on, each escalation's packet and each
+# reply's envelope and bundle (14).
 FORM: Final = 3
 # First in what forms 2 and 3 cover: never a head (`text`), nor one the other, so no tag of
 # one form is one of another.
@@ -102,6 +103,24 @@ _TABLES: Final = (
     (
         "reply-voids",
         "SELECT bundle, CAST(carried_in AS BLOB) FROM reply_voids ORDER BY bundle, carried_in",
+    ),
+    # Which report each item is filed under, where its blob is, whether it could be read and
+    # in which reply bundle it was acknowledged: moved on the disk, a report showed (and an
+    # escalation carried) another's evidence. Names and ids only, never the blobs' bytes.
+    (
+        "items",
+        "SELECT id, report, kind, status, blob, CAST(acked_in AS BLOB) FROM items ORDER BY id",
+    ),
+    # Which report each note is on (sealed to that report: moved, it opened for none).
+    ("notes", "SELECT seq, CAST(report AS BLOB) FROM notes ORDER BY seq"),
+    # Which packet each escalation is: pointed at another's, it was written out as this one.
+    ("escalations", "SELECT id, body, author, CAST(blob AS BLOB) FROM escalations ORDER BY id"),
+    # Each reply's envelope and the bundle that carried it: changed, a reply went out twice,
+    # never, or with another's words.
+    (
+        "replies",
+        "SELECT id, report, source, signer, envelope, CAST(exported_in AS BLOB)"
+        " FROM replies ORDER BY id",
     ),
 )
 _READ_PINS: Final = "SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?) ORDER BY key"
@@ -210,8 +229,10 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> in
         raise UnlockError(
             "the audit log on this disk was cut, or the export bundles it records, the"
             " authorities it pins, the keyrings it installed, the escalation rule, the bodies,"
-            " the reports' sources and their reply keys, or the envelopes filed and reply"
-            " bundles sent were altered: what is on the disk is not what this workspace's tool"
+            " the reports' sources and their reply keys, the envelopes filed and reply"
+            " bundles sent, or which report an attachment or note is on, an escalation's packet"
+            " or a reply's envelope and bundle were altered: what is on the disk is not what"
+            " this workspace's tool"
             " last wrote (its newest audit entries, what it saw of the server's bundles, who it"
             " trusts to name reviewers, or whom it seals to)",
             hint=_HINT,

@@ -6,10 +6,11 @@ row the tool reads in the clear, or puts back a sealed one from an older copy:
 the escalation rule (how many reviewers must sign a packet), an escalation
 body's record (retired for a key that leaked), a source's reply key, which of
 their one-time reply keys were used, the hashes of the envelopes filed (what
-names a copy as old words), or which reply bundles were taken back (what later
-bundles void). Each decides who reads what the reviewers write, or
-what is shown as news, and none was tagged: the tool must refuse to go on
-(`review.workspace.head` tags them since schema 14).
+names a copy as old words), which reply bundles were taken back (what later
+bundles void), or which report an attachment or note is on, which packet an
+escalation is, and which envelope a reply is and whether it went out. Each decides
+who reads what the reviewers write, or what is shown as news, and none was tagged:
+the tool must refuse to go on (`review.workspace.head` tags them since schema 14).
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ import pytest
 from app.demo import DEMO_PASSPHRASE
 from crypto import PrivateKey, PublicKey
 from crypto.binding import SourceBinding
+from crypto.errors import CryptoError
 from review import escalation
 from review import workspace as ws
-from review.casework import replies
+from review.casework import replies, reports, triage
 from review.errors import UnlockError
 from review.escalation.bodies import find_body
 from review.intake.importer import import_bundle
 from tests.review.casework.test_prekeys import _keys, _prekeys, _record, _sealed_to
 from tests.review.escalation.test_escalation import _add_body
+from tests.review.escalation.test_escalation_attachments import _escalate as _escalate_args
 from tests.review.intake.test_binding import _bundle
 from tests.review.intake.test_receipts import _manifest, _reply_and_export
 from tests.review.intake.test_replayed import WORDS, _copied_by_the_server
@@ -194,3 +197,129 @@ def test_a_report_moved_to_another_source_on_the_disk_gets_no_reply(
         f" source's key: {found == PublicKey.from_text(theirs).fingerprint.key_id}"
     )
     assert ALTERED in str(found)
+
+
+def _two_reports(server: Server, workspace: Path, tmp_path: Path) -> tuple[int, int]:
+    """Two reports filed, the first with a photo: (the photo's report, the other)."""
+    server.submit(
+        "The SHO at Kotri took money to let the girls across.",
+        [("files", "IMG_0042 Kotri.jpg", b"\xff\xd8\xff\xe0 the checkpost at night", "image/jpeg")],
+    )
+    server.submit("a second report, about another district")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    with on_the_disk(workspace) as conn:
+        (photo,) = conn.execute("SELECT report FROM items WHERE kind != 'report'").fetchone()
+        (other,) = conn.execute("SELECT num FROM reports WHERE num != ?", (photo,)).fetchone()
+    return photo, other
+
+
+def test_an_attachment_moved_to_another_report_on_the_disk_is_refused_at_unlock(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """A photo moved on the disk from one report to another: the reviewer reads, and
+    escalates, the first report's evidence as the second's."""
+    photo, other = _two_reports(server, workspace, tmp_path)
+    with on_the_disk(workspace) as conn:
+        conn.execute("UPDATE items SET report = ? WHERE report = ?", (other, photo))
+    found = _taken(workspace, lambda u: [a.name for a in reports.attachments(u, other)])
+    assert isinstance(found, UnlockError), (
+        f"an attachment moved on the disk was taken: report {other} lists {found}"
+    )
+    assert ALTERED in str(found)
+
+
+def test_a_note_moved_to_another_report_on_the_disk_is_refused_at_unlock(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """A note moved on the disk opens for no report: the reviewer's notes would be lost
+    from the one and an error on the other, with nothing said of the disk."""
+    photo, other = _two_reports(server, workspace, tmp_path)
+    u = _unlock(workspace)
+    try:
+        triage.add_note(u, photo, "The driver named the SHO.")
+    finally:
+        u.workspace.close()
+    with on_the_disk(workspace) as conn:
+        conn.execute("UPDATE notes SET report = ?", (other,))
+
+    def read(u: ws.Unlocked) -> object:
+        try:
+            return [n.text for n in triage.notes(u, other)]
+        except CryptoError as exc:  # what the reviewer is shown instead of the notes
+            return exc
+
+    found = _taken(workspace, read)
+    assert isinstance(found, UnlockError), (
+        f"a note moved on the disk was taken: report {other}'s notes are {found!r}"
+    )
+    assert ALTERED in str(found)
+
+
+def test_an_escalation_pointed_at_another_packet_on_the_disk_is_refused_at_unlock(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """An escalation's packet (`escalations.blob`) swapped on the disk for another's: the
+    packet written out for one body is the other's."""
+    _num, _body, args = _escalate_args(server, workspace, tmp_path, "note.txt", b"the ledger page")
+    for summary in ("first", "second"):
+        done = review(workspace, *args[:-4], "--summary", summary, *args[-2:])
+        assert done.exit_code == 0, done.output
+    with on_the_disk(workspace) as conn:
+        blobs = [b for (b,) in conn.execute("SELECT blob FROM escalations ORDER BY id")]
+        conn.execute("UPDATE escalations SET blob = ? WHERE id = 1", (blobs[1],))
+    found = _taken(workspace, lambda u: escalation.load(u, 1).blob)
+    assert isinstance(found, UnlockError), (
+        f"an escalation pointed at another packet on the disk was taken: its blob is {found}"
+        f" ({found == blobs[1]}: the second's)"
+    )
+    assert ALTERED in str(found)
+
+
+@pytest.mark.parametrize("changed", ["exported-in-cleared", "envelope-swapped"])
+def test_a_reply_marked_unsent_or_given_another_envelope_on_the_disk_is_refused(
+    server: Server, workspace: Path, tmp_path: Path, changed: str
+) -> None:
+    """A reply marked unsent on the disk went out twice; one given another's envelope
+    carried the other's words to its source."""
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    _reply_and_export(workspace, tmp_path, "r1")
+    (tmp_path / "reply.txt").write_text("reply r2")
+    assert review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt")).exit_code == 0
+    with on_the_disk(workspace) as conn:
+        if changed == "exported-in-cleared":
+            conn.execute("UPDATE replies SET exported_in = NULL")
+        else:
+            conn.execute(
+                "UPDATE replies SET envelope = (SELECT envelope FROM replies WHERE"
+                " exported_in IS NOT NULL) WHERE exported_in IS NULL"
+            )
+    out = tmp_path / "r2.rzr"
+    exported = review(workspace, "export-replies", "--out", str(out))
+    assert exported.exit_code == 1, (
+        f"a reply bundle was written carrying {len(_manifest(out).replies)} reply(ies)"
+    )
+    assert ALTERED in exported.output, exported.output
+
+
+def test_a_reviewers_own_work_on_every_row_the_tag_covers_unlocks_again(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Each writer of the items, notes, escalations and replies tags the head it changed:
+    else the reviewer's own next unlock is refused as if the disk were altered."""
+    num, _body, args = _escalate_args(server, workspace, tmp_path, "note.txt", b"the ledger")
+    u = _unlock(workspace)
+    try:
+        triage.add_note(u, num, "The driver named the SHO.")
+        reports.read_attachment(u, num, "1")
+    finally:
+        u.workspace.close()
+    first = _manifest(_reply_and_export(workspace, tmp_path, "r1"))
+    assert review(workspace, "exchange", "take-back", first.bundle_id).exit_code == 0
+    _reply_and_export(workspace, tmp_path, "r2")
+    done = review(workspace, *args)
+    assert done.exit_code == 0, done.output
+    server.submit("a later report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e2.rzb"))).exit_code == 0
+    found = _taken(workspace, lambda u: len(reports.attachments(u, num)))
+    assert found == 1, f"the reviewer's own work was refused at the next unlock: {found}"
