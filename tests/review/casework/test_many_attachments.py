@@ -16,6 +16,7 @@ from pathlib import Path
 
 from review import workspace as ws
 from review.casework import reports
+from review.workspace import head
 from review.workspace.schema import transaction
 from tests.review.support import Server, review
 
@@ -42,6 +43,7 @@ def _flooded(server: Server, workspace: Path, u: ws.Unlocked, tmp_path: Path) ->
             " VALUES (?, 1, ?, 'file', 'filed', ?, ?)",
             rows,
         )
+        head.put(u.conn, u.key)  # as the import does: which report each item is on is tagged
 
 
 def test_a_report_of_thousands_of_attachments_is_listed_in_part(
