@@ -228,6 +228,27 @@ def test_an_attachment_moved_to_another_report_on_the_disk_is_refused_at_unlock(
     assert ALTERED in str(found)
 
 
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "UPDATE items SET blob = CAST(blob AS BLOB) WHERE report = ?",
+        "UPDATE reports SET day = CAST(day AS BLOB) WHERE num = ?",
+    ],
+    ids=["item-blob", "report-day"],
+)
+def test_a_value_written_as_bytes_on_the_disk_is_refused_at_unlock(
+    server: Server, workspace: Path, tmp_path: Path, planted: str
+) -> None:
+    """The same value, of another type: the tag reads every value with its type, and a value
+    it cannot write as JSON is refused as altered, never a crash."""
+    photo, _other = _two_reports(server, workspace, tmp_path)
+    with on_the_disk(workspace) as conn:
+        conn.execute(planted, (photo,))
+    found = _taken(workspace, lambda u: [a.name for a in reports.attachments(u, photo)])
+    assert isinstance(found, UnlockError), f"a blob name of another type was taken: {found}"
+    assert ALTERED in str(found)
+
+
 def test_a_note_moved_to_another_report_on_the_disk_is_refused_at_unlock(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
