@@ -211,6 +211,16 @@ def _count(session: Session, bucket: str, seconds: int, now: float | None = None
         )
 
 
+def rename(session: Session, before: str, after: str) -> int:
+    """Carry `before`'s counts over to the bucket `after`, in the open transaction; return 1
+    if there were any, else 0. The counts go over whatever `after` held."""
+    if session.execute(select(Throttle.bucket).where(Throttle.bucket == before)).first() is None:
+        return 0
+    session.execute(delete(Throttle).where(Throttle.bucket == after))
+    session.execute(update(Throttle).where(Throttle.bucket == before).values(bucket=after))
+    return 1
+
+
 def clear(session: Session, bucket: str) -> None:
     """Forget `bucket`'s failures (in the caller's transaction, which commits)."""
     session.execute(delete(Throttle).where(Throttle.bucket == bucket))

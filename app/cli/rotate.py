@@ -26,7 +26,8 @@ def _record(
     """Add an entry to the audit log: rotating the server's keys is an admin decision.
 
     `logins_void`: every login row is deleted with it (the secret key's rotation).
-    `replaced_secret_key`: the staff's TOTP secrets are sealed again from it.
+    `replaced_secret_key`: the staff's TOTP secrets are sealed again from it, and the
+    counts of codes tried at their logins carried over from the names keyed by it.
     """
     from app import sessions
     from app.db import transaction
@@ -38,6 +39,7 @@ def _record(
             sessions.end_every_login(session)
         if replaced_secret_key is not None:
             staff_service.reseal_second_factors(session, replaced_secret_key)
+            staff_service.carry_throttles(session, replaced_secret_key)
         audit.record(session, audit.CONSOLE, action, **detail)
 
 
@@ -88,7 +90,8 @@ def secret_key(instance: Path) -> None:
     # Its logins are void: their rows go now, not at their day's sweep. Those the running
     # workers make with the old key until the restart are noted by the new ones as they
     # start (`app.sessions.init_app`), and deleted within an idle deadline. The staff's
-    # second factors, sealed under it, are sealed again under the new one.
+    # second factors, sealed under it, are sealed again under the new one, and the counts
+    # of their codes tried, kept under names keyed by it, are carried over to the new names.
     _record(instance, "secret-key-rotated", logins_void=True, replaced_secret_key=replaced)
     click.echo("raazdar: new secret key written; every session made under the old one is void")
     click.echo(

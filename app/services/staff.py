@@ -799,14 +799,32 @@ def _daily(bucket: str) -> str:
 
 
 def _bucket(username: str) -> str:
+    return _bucket_under(current_app.config["SECRET_KEY"], username)
+
+
+def _bucket_under(secret_key: bytes, username: str) -> str:
     # Keyed, so that a copy of the throttle table does not say which names were tried.
     digest = hashlib.blake2b(
-        username.encode("utf-8"),
-        digest_size=16,
-        key=current_app.config["SECRET_KEY"][:32],
-        person=_THROTTLE_PERSON,
+        username.encode("utf-8"), digest_size=16, key=secret_key[:32], person=_THROTTLE_PERSON
     )
     return f"staff-login:{digest.hexdigest()}"
+
+
+def carry_throttles(session: Session, replaced_secret_key: bytes) -> int:
+    """Move each account's counts of codes to its names under the secret key, from the
+    key it replaced (`raazdar rotate secret-key`, no commit); return how many moved.
+
+    The names are keyed by the secret key (`_bucket`): left under the old one's, the
+    counts were forgotten at the rotation, which the runbook for a compromised server
+    runs, and whoever had a password guessed a window's and a day's codes again.
+    """
+    moved = 0
+    for account in list_accounts(session):
+        old = _bucket_under(replaced_secret_key, account.username)
+        new = _bucket(account.username)
+        for before, after in ((old, new), (_daily(old), _daily(new))):
+            moved += throttle.rename(session, before, after)
+    return moved
 
 
 def _settle(session: Session, account: StaffAccount, password: str, **values: Any) -> bool:

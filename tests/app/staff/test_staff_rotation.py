@@ -7,15 +7,27 @@ login, the right password and code too, was refused as a wrong code, and counted
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pyotp
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from app import runkey
 from app.cli import main
-from tests.app.staff_support import PASSWORD, known_user, make_staff, staff_client, submit_login
+from tests.app.staff.test_staff_auth import logged_in
+from tests.app.staff_support import (
+    PASSWORD,
+    fresh_code,
+    known_user,
+    make_staff,
+    staff_client,
+    submit_login,
+)
 
 
 def test_a_staff_member_logs_in_with_their_authenticator_after_the_secret_keys_rotation(
@@ -33,3 +45,39 @@ def test_a_staff_member_logs_in_with_their_authenticator_after_the_secret_keys_r
     # Sealed again under the new key, not kept under the old one: a copy of the old key
     # and of the database opens no secret sealed from now on.
     assert known_user(restarted, "alice").secret == alice.secret
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [
+        {"STAFF_LOGIN_FAILURES": 3},
+        {"STAFF_LOGIN_FAILURES": 10, "STAFF_LOGIN_DAILY_FAILURES": 3},
+    ],
+    ids=["window", "day"],
+)
+def test_codes_guessed_before_the_secret_keys_rotation_stay_counted_after_it(
+    make_app: Callable[..., Flask],
+    instance: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: dict[str, int],
+) -> None:
+    """Whoever has a password guesses codes until the account is throttled; the audit log
+    says so, and the runbook for a compromised server rotates the secret key and restarts.
+    The counts are kept under names keyed by the secret key: left under the old names, the
+    rotation forgot them, and the guesser had a window's and a day's guesses again."""
+    app = make_app(**limit)
+    alice = make_staff(app, "alice")
+    for _ in range(3):
+        assert submit_login(staff_client(app), "alice", PASSWORD, "123456").status_code == 401
+    result = runner.invoke(main, ["--instance", str(instance), "rotate", "secret-key"])
+    assert result.exit_code == 0, result.output
+    # The restart: a new run key too, so the count's window is one this run cannot read,
+    # which lets one try through (`app.throttle`), as any restart does.
+    monkeypatch.setenv(runkey.ENV, f"{secrets.token_hex(32)}:{time.time():.0f}")
+    restarted = make_app(**limit)
+    assert submit_login(staff_client(restarted), "alice", PASSWORD, "654321").status_code == 401
+    guesser = staff_client(restarted)
+    response = submit_login(guesser, "alice", PASSWORD, fresh_code(restarted, alice))
+    assert response.status_code == 401, "the rotation forgot the codes guessed before it"
+    assert not logged_in(guesser)
