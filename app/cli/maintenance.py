@@ -375,6 +375,12 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
             "hint: run `raazdar sweep --force` again once no long request or backup is running",
             err=True,
         )
+    if report.wal_kept:
+        click.echo(
+            "raazdar: sweep: warning: PostgreSQL's WAL was kept, each commit's time in it "
+            f"({report.wal_kept}); `raazdar doctor` says what else keeps it (check wal-times)",
+            err=True,
+        )
     if report.journal_failed:
         click.echo(
             f"raazdar: sweep: warning: the filesystem's journal was not written anew "

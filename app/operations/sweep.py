@@ -5,7 +5,9 @@ holding and, once per period (`sweep_hours`, a day by default, an hour at the
 least), a sweep re-creates them in the store as new files in a random order
 (`EnvelopeStore.sweep`), and makes anew the file of every upload still under way,
 which would keep when it began and when its latest chunk came (`resumable.renew`).
-It then rebuilds an SQLite database (VACUUM, the file grown back to its size
+It then rebuilds the database, and on PostgreSQL lets go of the WAL written
+before (`app.operations.pg_wal`): its commit records date each commit. An SQLite
+database is rebuilt (VACUUM, the file grown back to its size
 with zeros so that no page is cut off with rows in it, and a checkpoint that
 empties the WAL), so that neither the order of the WAL's frames nor the place
 of a row in its page says which row came first, and sets the
@@ -45,6 +47,7 @@ from app.instance import InstancePaths
 from app.keyring import keyring_held, timestamp_path, write_whole
 from app.models import ExportPress
 from app.noatime import read_quietly
+from app.operations import pg_wal
 from app.operations.rotation import onion_paths
 from app.services import audit, resumable
 from app.settings import get_setting
@@ -76,6 +79,8 @@ class SweepReport:
     journal_failed: str | None = None  # why the journal was not written anew, if it was not
     # A reader of the old database outlasted `REBUILD_WAIT`: the rebuilt one waits in the WAL.
     rebuild_waiting: bool = False
+    # Why PostgreSQL's WAL, each commit's time in it, was not let go (`app.operations.pg_wal`).
+    wal_kept: str | None = None
 
 
 def period(engine: Engine) -> dt.timedelta:
@@ -135,6 +140,7 @@ def sweep(
             uploads = resumable.renew(session, store)
             audit_presses(session)
         rebuilt = compact(engine)
+        wal_kept = pg_wal.leave(engine)
         renewed = _renew_keyring(keyring) if keyring is not None else []
         refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads), renewed)
         # Once more: the refill above made and removed files in the keyring's folders.
@@ -151,6 +157,7 @@ def sweep(
         journal_blocks=written,
         journal_failed=failed,
         rebuild_waiting=not rebuilt,
+        wal_kept=wal_kept,
     )
 
 
