@@ -356,6 +356,12 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
         engine = session.get_bind().engine
         session.close()
         report = run_sweep(engine, store, force=force, keyring=InstancePaths(instance))
+    if report.wal_kept:
+        click.echo(
+            "raazdar: sweep: warning: PostgreSQL's WAL was kept, each commit's time in it "
+            f"({report.wal_kept}); `raazdar doctor` says what else keeps it (check wal-times)",
+            err=True,
+        )
     if not report.ran:
         click.echo(
             f"raazdar: sweep: this {report.period_hours}-hour period's sweep has run; "
@@ -373,12 +379,6 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
             "the rebuilt database waits in the WAL, and the database file keeps its rows in "
             "the order they came until the server's next write empties it\n"
             "hint: run `raazdar sweep --force` again once no long request or backup is running",
-            err=True,
-        )
-    if report.wal_kept:
-        click.echo(
-            "raazdar: sweep: warning: PostgreSQL's WAL was kept, each commit's time in it "
-            f"({report.wal_kept}); `raazdar doctor` says what else keeps it (check wal-times)",
             err=True,
         )
     if report.journal_failed:

@@ -75,3 +75,27 @@ def test_a_sweep_whose_role_may_not_let_the_wal_go_says_which_grants_it_lacks(
     assert "PostgreSQL's WAL was kept" in result.stderr
     assert "GRANT pg_checkpoint TO raazdar_test;" in result.stderr
     assert "GRANT EXECUTE ON FUNCTION pg_catalog.pg_switch_wal() TO raazdar_test;" in result.stderr
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_submission_after_the_periods_sweep_leaves_no_commit_time_once_the_timer_runs(
+    instance: Path, device: ApiClient, database_url: str
+) -> None:
+    """The timer runs hourly; the sweep of a 24-hour period, once a day: the WAL goes hourly."""
+    pg_wal = data_directory() / "pg_wal"
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    with sweeping_role(database_url) as url, wal_unlinked():
+        engine = app_db.make_engine(url)
+        try:
+            assert sweep(engine, store, force=True).ran
+            device.submit("the SHO took money at the checkpost")
+            written = _written_by(database_url)
+            assert wal_commits(pg_wal, written)
+            report = sweep(engine, store)  # the timer's next run, in the same period
+        finally:
+            engine.dispose()
+        left = wal_commits(pg_wal, written)
+    assert not report.ran
+    said = [f"xid {c.xid}: COMMIT {c.time:%Y-%m-%d %H:%M:%S.%f} UTC in {c.file}" for c in left]
+    assert not left, f"the WAL dates the submission until the period's end: {said}"
