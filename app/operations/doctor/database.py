@@ -17,6 +17,7 @@ from app.instance import InstancePaths
 from app.keyring import load_keyring
 from app.models import AckKey, AppliedBundle, ExportHead, Item
 from app.operations import retention
+from app.operations.doctor import postgres
 from app.operations.doctor.verdict import Check, Status, guarded
 from app.services import audit
 from app.settings import delayed_changes, get_setting
@@ -38,6 +39,8 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
                 guarded("vacuum-times", lambda: _vacuum_times(session)),
                 guarded("table-counts", lambda: _table_counts(session)),
                 guarded("statement-log", lambda: _statement_log(session)),
+                guarded("server-log", lambda: postgres.server_log(session)),
+                guarded("wal-times", lambda: postgres.wal_times(session)),
                 guarded("audit", lambda: _audit(session)),
                 guarded("retention", lambda: _retention(session, today)),
                 guarded("acknowledgement", lambda: _acknowledgement(session, today)),
