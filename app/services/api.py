@@ -23,13 +23,13 @@ from typing import Any, Final, TypeVar
 
 from flask import current_app, g
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import Headers
 
 from app import circuits, kdf_pool
+from app.db import insert_absent
 from app.errors import AppError
-from app.models import Reply, Source, UsedChallenge, today
+from app.models import Reply, Source, UsedChallenge, new_id, today
 from app.services import replies
 from app.services.context import services
 from app.services.sources import ACCOUNT_DRAWS, new_designation
@@ -166,12 +166,17 @@ def _spend(session: Session, nonce: bytes) -> bool:
         .where(UsedChallenge.nonce.in_(past.limit(SPENT_SWEEP_BATCH).scalar_subquery()))
         .execution_options(synchronize_session=False)
     )
-    session.add(UsedChallenge(nonce=nonce, expires_day=expires_day))
-    try:
-        session.commit()
-    except IntegrityError:
+    # Inserted only if absent: a unique key refused is an error PostgreSQL logs, with the
+    # nonce and the time, and a client on Tor sends a request again when its answer was lost.
+    spent = session.execute(
+        insert_absent(session, UsedChallenge)
+        .values(nonce=nonce, expires_day=expires_day)
+        .returning(UsedChallenge.nonce)
+    ).first()
+    if spent is None:
         session.rollback()
         return False
+    session.commit()
     return True
 
 
@@ -308,21 +313,26 @@ def create_source(session: Session, proof: Proof, facts: RequestFacts, data: byt
         if not paced:
             _account_turn(session)
             paced = True
-        session.add(
-            Source(
+        # Inserted only if nothing unique in it is taken, as in Tor Browser
+        # (`sources.create_account`): a refused key is an error PostgreSQL logs, with the
+        # designation and the time a source made an account.
+        made = session.execute(
+            insert_absent(session, Source)
+            .values(
+                id=new_id(),
                 lookup_tag=wanted.lookup_tag,
                 designation=new_designation(draw),
                 public_key=wanted.public_key.to_text(),
                 signing_key=wanted.signing_key.to_text(),
                 filed=False,
             )
-        )
-        try:
+            .returning(Source.id)
+        ).first()
+        if made is not None:
             session.commit()
             return True
-        except IntegrityError:
-            # A designation already taken, or the same account made at this moment.
-            session.rollback()
+        # A designation already taken (drawn again), or the same account made at this
+        # moment (the next draw's look-up finds it).
     raise ApiError(503, "busy", "could not create the account now; please try again")
 
 

@@ -214,3 +214,32 @@ def sweeping_role(url: str) -> Iterator[str]:
         )
         superuser(f"REVOKE EXECUTE ON FUNCTION pg_catalog.pg_switch_wal() FROM {name}", database)
         superuser(f"DROP ROLE {name}")
+
+
+def server_log() -> Path:
+    """The cluster's log file, as Debian's pg_ctlcluster writes it (no logging collector)."""
+    data = str(data_directory())
+    for line in subprocess.run(
+        ["pg_lsclusters", "-h"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 7 and fields[5] == data:
+            return Path(fields[6])
+    pytest.skip(f"no log file of the cluster in {data} (pg_lsclusters)")
+
+
+@contextlib.contextmanager
+def logged_for(database: str) -> Iterator[list[str]]:
+    """The lines the server logs for `database` while the block runs (filled as it ends)."""
+    path = server_log()
+    start = path.stat().st_size
+    lines: list[str] = []
+    yield lines
+    with path.open("rb") as log:
+        log.seek(start)
+        written = log.read().decode(errors="replace")
+    lines += [line for line in written.splitlines() if f"@{database} " in line]
