@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import case, delete, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import runkey
@@ -154,14 +153,8 @@ def refund(session: Session, charged: Charge) -> None:
 
 def record_failure(session: Session, bucket: str, seconds: int) -> None:
     """Count one failure of `bucket` in the current window and commit (`charge` checks too)."""
-    for _attempt in range(3):
-        try:
-            _count(session, bucket, seconds)
-            session.commit()
-            return
-        except IntegrityError:
-            # Another request inserted the bucket's row meanwhile: counted again, over it.
-            session.rollback()
+    _count(session, bucket, seconds)
+    session.commit()
 
 
 def record_none(session: Session, buckets: int) -> None:
@@ -182,13 +175,13 @@ def add_none(session: Session, buckets: int) -> None:
 
 
 def _count(session: Session, bucket: str, seconds: int, now: float | None = None) -> None:
-    """Count one failure of `bucket` in the open transaction (`IntegrityError`: a race)."""
+    """Count one failure of `bucket` in the open transaction."""
     current, previous, doubtful = _windows(bucket, seconds, now)
     # A window this run cannot read, while it may be a current one: its counts go on.
     unread_previous = Throttle.previous if doubtful else literal(0)
     unread_failures = Throttle.failures + 1 if doubtful else literal(1)
     # Each right-hand side reads the row as it was before this statement.
-    result = session.execute(
+    counted = (
         update(Throttle)
         .where(Throttle.bucket == bucket)
         .values(
@@ -205,10 +198,17 @@ def _count(session: Session, bucket: str, seconds: int, now: float | None = None
             window=current,
         )
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        session.execute(
-            insert(Throttle).values(bucket=bucket, window=current, failures=1, previous=0)
-        )
+    if session.execute(counted).rowcount:  # type: ignore[attr-defined]
+        return
+    # Inserted only if absent: a unique key refused is an error PostgreSQL logs, with
+    # the bucket and the time. Another request's row, inserted meanwhile, is counted over.
+    made = session.execute(
+        insert_absent(session, Throttle)
+        .values(bucket=bucket, window=current, failures=1, previous=0)
+        .returning(Throttle.bucket)
+    ).first()
+    if made is None:
+        session.execute(counted)
 
 
 def rename(session: Session, before: str, after: str) -> int:
