@@ -425,8 +425,9 @@ def _compact_postgresql(engine: Engine) -> None:
     appends new rows at the end of the table, so both would order arrivals.
     Updating every row in one transaction gives them all the same xmin; CLUSTER
     then writes each table anew, in primary-key order (random ids), without
-    the old versions. Its WAL and freed blocks still hold history: see
-    deploy/README.md.
+    the old versions. The WAL written until then goes after it
+    (`app.operations.pg_wal`); freed blocks still hold history: see
+    deploy/README.md §2.1.
 
     Autovacuum is off for every table, and the sweep vacuums and analyses each
     itself: autovacuum came within a minute of the write that crossed its
