@@ -31,6 +31,7 @@ from review.escalation.opened import render, write_new, write_opened
 from review.escalation.packets import Confirm, Selection
 from review.escalation.redaction import Candidate, Term, parse_term
 from review.present.text import safe
+from review.workspace import Unlocked
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 _NEW_FILE = click.Path(path_type=Path, dir_okay=False)
@@ -143,18 +144,37 @@ def bodies_retire(c: Ctx, body: str) -> None:
     )
 
 
+@groups.bodies.command("confirm")
+@click.argument("body", callback=warn_unless_number)
+@pass_ctx
+def bodies_confirm(c: Ctx, body: str) -> None:
+    """Vouch for BODY's key as an administrator in service (number or name).
+
+    Needed once everyone who registered it was revoked: until then nothing is
+    sealed to it. Compare its key's fingerprint with the body's own first, not
+    through anyone who left.
+    """
+    confirmed = bodies.confirm_body(c.unlock(), body)
+    vouched = ", ".join(confirmed.vouched)
+    click.echo(
+        f"body {confirmed.id}: {safe(confirmed.name)}, key"
+        f" {confirmed.encryption_key.fingerprint}, vouched for by {safe(vouched)}"
+    )
+
+
 @groups.bodies.command("list")
 @paging.paged
 @pass_ctx
 def bodies_list(c: Ctx) -> None:
     """List the registered bodies, their keys' fingerprints and how to reach them."""
-    found = bodies.list_bodies(c.unlock())
+    u = c.unlock()
+    found = bodies.list_bodies(u)
     console = paging.console()
     if not found:
         console.print("no bodies registered")
         return
     table = Table()
-    for column in ("#", "name", "jurisdiction", "fingerprint", "contact", "retired"):
+    for column in ("#", "name", "jurisdiction", "fingerprint", "contact", "status"):
         table.add_column(column)
     for b in found:
         cells = (
@@ -163,10 +183,17 @@ def bodies_list(c: Ctx) -> None:
             b.jurisdiction,
             b.encryption_key.fingerprint,
             b.contact,
-            b.retired or "",
+            _status(u, b),
         )
         table.add_row(*(safe(cell) for cell in cells))
     console.print(table)
+
+
+def _status(u: Unlocked, body: bodies.Body) -> str:
+    """A body's status in the list: retired, unconfirmed (its vouchers revoked), or in use."""
+    if body.retired is not None:
+        return f"retired {body.retired}"
+    return "unconfirmed: `bodies confirm`" if bodies.unconfirmed(u, body) else ""
 
 
 def _pair(value: str) -> tuple[int, int]:

@@ -42,7 +42,7 @@ from crypto.packet import (
 )
 from review.casework import triage
 from review.errors import InvalidValue, NotFound, ReviewError
-from review.escalation.bodies import Body, find_body, get_body
+from review.escalation.bodies import Body, check_usable, find_body, get_body, in_service
 from review.escalation.packets import Confirm, Selection, build, check_reports
 from review.escalation.redaction import Term
 from review.workspace import Unlocked, audit, head
@@ -160,6 +160,7 @@ def escalate(
     if not 1 <= deadline_days <= 365:
         raise InvalidValue("the deadline is 1-365 days after sending")
     body = find_body(u, to)
+    check_usable(u, body)
     required = policy(u)
     packet_id = secrets.token_hex(16)
     built = build(
@@ -263,9 +264,32 @@ def packet(u: Unlocked, esc: Escalation) -> tuple[SealedPacket, PacketContent]:
 
 
 def people(u: Unlocked) -> dict[VerifyKey, str]:
-    """Who holds each signing key ever enrolled here: a reviewer's keys are one person."""
+    """Who holds each signing key enrolled here, of reviewers in service: one person per reviewer.
+
+    A revoked reviewer's keys are no one's: their signature, made before the
+    revocation, counts for no packet that has not gone yet.
+    """
+    serving = in_service(u)
     rows = u.conn.execute("SELECT signing_key, reviewer FROM reviewer_keys")
-    return {VerifyKey.from_text(key): reviewer for key, reviewer in rows}
+    return {VerifyKey.from_text(key): reviewer for key, reviewer in rows if reviewer in serving}
+
+
+def _refuse_revoked_signers(u: Unlocked, esc: Escalation, sealed: SealedPacket) -> None:
+    """Refuse a packet that a reviewer revoked since signed, as its author or a countersigner.
+
+    One about to be revoked (or whoever seized their key file) could otherwise leave
+    drafts countersigned, or packets of their own, to go out on their word after.
+    """
+    serving = in_service(u)
+    rows = u.conn.execute("SELECT signing_key, reviewer FROM reviewer_keys")
+    owners = {VerifyKey.from_text(key): reviewer for key, reviewer in rows}
+    revoked = sorted({owners.get(k, "a key not enrolled here") for k in sealed.signers} - serving)
+    if revoked:
+        raise ReviewError(
+            f"escalation {esc.id} is signed by {', '.join(revoked)}, whose keys are retired"
+            " here: a revoked reviewer's signature sends no packet",
+            hint="draft it again (`escalation new`) and have a reviewer in service countersign",
+        )
 
 
 def _meets_rule(u: Unlocked, sealed: SealedPacket, content: PacketContent) -> bool:
@@ -295,8 +319,9 @@ def countersign(u: Unlocked, esc_id: int) -> Escalation:
             "a packet is countersigned by another reviewer",
             hint="the two-person rule needs a second person",
         )
-    body_of(u, esc).refuse_if_retired()
+    check_usable(u, body_of(u, esc))
     sealed, content = packet(u, esc)
+    _refuse_revoked_signers(u, esc, sealed)
     authors = {
         row[0]
         for row in u.conn.execute(
@@ -332,10 +357,11 @@ def export(u: Unlocked, esc_id: int, out: Path, today: dt.date | None = None) ->
     first = esc.record.state == "ready"
     if first:
         # Drafted before its body was retired: the key it is sealed to is not trusted now.
-        body_of(u, esc).refuse_if_retired()
+        check_usable(u, body_of(u, esc))
         check_reports(u, esc.record.reports)
     sealed, content = packet(u, esc)
     if first:
+        _refuse_revoked_signers(u, esc, sealed)
         try:
             check_countersignatures(sealed, content, people(u), policy(u))
         except VerificationError as exc:

@@ -7,6 +7,13 @@ the clear. Adding a body is a trust decision, so only an administrator may; so
 is retiring one (its key lost, leaked or replaced, or the body no longer
 trusted): nothing is sealed to a retired body again, and a packet drafted for
 it before does not go.
+
+A body speaks for whoever registered it: an administrator about to be revoked
+could register one whose key is their own, under a name colleagues would
+escalate to. So each record names the administrators who vouched for its key
+(who added it, and a second one present), and once none of them keeps a key in
+service here nothing is sealed or sent to it until an administrator in service
+checks the key with the body and confirms it (`confirm_body`).
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ class Body:
     signing_key: VerifyKey | None
     added: str
     retired: str | None = None
+    # Who vouched for the key (added or confirmed it); empty in records written before.
+    vouched: tuple[str, ...] = ()
 
     def encode(self) -> bytes:
         """Serialise for sealing (everything but the row id)."""
@@ -49,6 +58,8 @@ class Body:
         }
         if self.retired is not None:
             record["retired"] = self.retired
+        if self.vouched:
+            record["vouched"] = list(self.vouched)
         return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
     @classmethod
@@ -65,6 +76,7 @@ class Body:
             signing_key=VerifyKey.from_text(signing) if signing else None,
             added=obj["added"],
             retired=obj.get("retired"),
+            vouched=tuple(str(r) for r in obj.get("vouched", ())),
         )
 
     def refuse_if_retired(self) -> None:
@@ -137,14 +149,82 @@ def add_body(
             encryption_key,
             signing_key,
             dt.date.today().isoformat(),
+            vouched=_vouchers_here(u),
         )
         conn.execute(
             "INSERT INTO bodies VALUES (?, ?)",
             (body_id, u.key.seal_record(body.encode(), body_context(body_id))),
         )
-        detail = {"body": body_id, "name": name, "key": encryption_key.to_text()}
+        detail: dict[str, Any] = {"body": body_id, "name": name, "key": encryption_key.to_text()}
+        if len(body.vouched) > 1:
+            detail["second"] = body.vouched[1]
         audit.append(u, "body-add", None, detail)
     return body
+
+
+def confirm_body(u: Unlocked, which: str) -> Body:
+    """Vouch for a body's key as an administrator in service (after checking it with the body).
+
+    A body whose every voucher was revoked is sealed nothing until one confirms it.
+    """
+    u.require_admin("confirm an escalation body")
+    body = find_body(u, which)
+    if u.reviewer in body.vouched:
+        return body
+    confirmed = replace(body, vouched=(*body.vouched, u.reviewer))
+    with transaction(u.conn) as conn:
+        conn.execute(
+            "UPDATE bodies SET sealed = ? WHERE id = ?",
+            (u.key.seal_record(confirmed.encode(), body_context(body.id)), body.id),
+        )
+        detail = {"body": body.id, "name": body.name, "key": body.encryption_key.to_text()}
+        audit.append(u, "body-confirm", None, detail)
+    return confirmed
+
+
+def check_usable(u: Unlocked, body: Body) -> None:
+    """Refuse to seal or send to `body` if it is retired, or nobody in service vouches for it."""
+    body.refuse_if_retired()
+    vouchers = vouched_for(u, body)
+    if vouchers & in_service(u):
+        return
+    names = ", ".join(sorted(vouchers)) or "nobody known"
+    raise InvalidValue(
+        f"escalation body {body.name!r} was registered by {names}, whose keys are retired"
+        " here: nothing is sealed to its key until an administrator in service confirms it",
+        hint="an administrator compares its key's fingerprint (`bodies list`) with the body's"
+        f" own, not through anyone who left, then runs `bodies confirm {body.id}`",
+    )
+
+
+def unconfirmed(u: Unlocked, body: Body) -> bool:
+    """Say whether nobody who vouched for `body` keeps a key in service here."""
+    return not vouched_for(u, body) & in_service(u)
+
+
+def vouched_for(u: Unlocked, body: Body) -> frozenset[str]:
+    """Who vouched for `body`'s key: its record's word, or the audit log's for an older record."""
+    if body.vouched:
+        return frozenset(body.vouched)
+    # Records written before they named their vouchers: whoever the log says added it.
+    found = set()
+    for entry in audit.entries(u):
+        if entry.action == "body-add" and entry.detail and entry.detail.get("body") == body.id:
+            found.add(entry.actor)
+    return frozenset(found)
+
+
+def in_service(u: Unlocked) -> frozenset[str]:
+    """The reviewers who keep a key not yet retired here."""
+    rows = u.conn.execute("SELECT DISTINCT reviewer FROM reviewer_keys WHERE NOT retired")
+    return frozenset(r for (r,) in rows)
+
+
+def _vouchers_here(u: Unlocked) -> tuple[str, ...]:
+    """The acting administrator, and the second one present if any."""
+    if u.second is not None and u.second != u.reviewer:
+        return (u.reviewer, u.second)
+    return (u.reviewer,)
 
 
 def list_bodies(u: Unlocked) -> list[Body]:
