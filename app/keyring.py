@@ -61,6 +61,17 @@ def manifest_path(paths: InstancePaths, version: int) -> Path:
     return paths.manifests / f"{version:06d}.json"
 
 
+def chain_order(name: str) -> tuple[int, str]:
+    """Sort key of a manifest file's name: by version, however many digits it has.
+
+    Names are the version in six digits or more (`manifest_path`). By name alone
+    version 1000000 came before 999999, the chain read broken and no successor
+    installed: any higher version follows (PROTOCOL §8.5), so one signed at 999999
+    kept the next keyring, the one revoking whoever drafted it, out for good.
+    """
+    return (len(name), name)
+
+
 def timestamp_path(paths: InstancePaths) -> Path:
     """Where the newest keyring timestamp is kept (outside the manifests directory)."""
     return paths.keyring / TIMESTAMP_NAME
@@ -217,7 +228,7 @@ def load_keyring(
     try:
         chain = tuple(
             SignedManifest.from_bytes(read_quietly(p))
-            for p in sorted(paths.manifests.glob("*.json"))
+            for p in sorted(paths.manifests.glob("*.json"), key=lambda p: chain_order(p.name))
         )
         if not chain:
             return KeyringState(None, pinned=pinned, problem="no keyring manifest installed")

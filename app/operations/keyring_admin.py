@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError, InstanceError
 from app.instance import InstancePaths, load_config
-from app.keyring import KeyringState, fresh_timestamp, manifest_path, read_pinned, write_whole
+from app.keyring import (
+    KeyringState,
+    chain_order,
+    fresh_timestamp,
+    manifest_path,
+    read_pinned,
+    write_whole,
+)
 from app.models import today as current_day
 from app.operations.rotation import Promoted, check_listing, promote
 from app.services import audit
@@ -183,7 +190,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
         check_lifetime(new)
         # The chain exactly as the keyring cache will read it once the file is in place.
         after = {**files, target.name: candidate}
-        verify_chain(pinned, [after[name] for name in sorted(after)], today)
+        verify_chain(pinned, [after[name] for name in sorted(after, key=chain_order)], today)
     except CryptoError as exc:
         raise KeyringInstallError(f"manifest refused: {exc}") from exc
     try:
@@ -216,7 +223,7 @@ def _read_chain(paths: InstancePaths) -> tuple[frozenset[Fingerprint], dict[str,
         pinned = read_pinned(paths)
         files = {
             p.name: SignedManifest.from_bytes(p.read_bytes())
-            for p in sorted(paths.manifests.glob("*.json"))
+            for p in sorted(paths.manifests.glob("*.json"), key=lambda p: chain_order(p.name))
         }
     except (OSError, ValueError, KeyError, CryptoError) as exc:
         raise KeyringInstallError(f"the keyring on this server cannot be read: {exc}") from exc
@@ -234,7 +241,7 @@ def _newest(pinned: frozenset[Fingerprint], files: dict[str, SignedManifest]) ->
     then, so the chain's own dates are checked as of its newest manifest's issue
     day, and only the candidate is held to today.
     """
-    chain = [files[name] for name in sorted(files)]
+    chain = [files[name] for name in sorted(files, key=chain_order)]
     try:
         return verify_chain(pinned, chain, chain[-1].manifest.issued)
     except CryptoError as exc:
