@@ -424,6 +424,22 @@ def check_lifetime(manifest: Manifest) -> None:
         )
 
 
+def check_step(current: Manifest, new: Manifest) -> None:
+    """Refuse a keyring being installed (or signed) whose version is not the next one.
+
+    Readers take any higher version (PROTOCOL §8.5), so installers keep versions
+    from running ahead: canonical JSON's integers end at 2^53, and a keyring signed
+    there, one line of the difference its holders read, has no successor, so none
+    could ever drop whoever drafted it.
+    """
+    if new.version != current.version + 1:
+        raise VerificationError(
+            "step",
+            f"the keyring after version {current.version} is version {current.version + 1},"
+            f" and this one is version {new.version}",
+        )
+
+
 def _require_threshold(
     signed: SignedManifest, authorities: Sequence[AuthorityKey], threshold: int, rule: str
 ) -> None:

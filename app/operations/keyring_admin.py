@@ -40,6 +40,7 @@ from crypto import (
     Manifest,
     SignedManifest,
     check_lifetime,
+    check_step,
     verify_chain,
     verify_successor,
 )
@@ -188,6 +189,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
     try:
         verify_successor(current, candidate, today)
         check_lifetime(new)
+        check_step(current, new)
         # The chain exactly as the keyring cache will read it once the file is in place.
         after = {**files, target.name: candidate}
         verify_chain(pinned, [after[name] for name in sorted(after, key=chain_order)], today)

@@ -216,6 +216,8 @@ def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None) ->
         )
     if current is not None and signed.manifest.previous != current.digest():
         raise CeremonyError(f"{draft} does not follow the keyring in force (v{current.version})")
+    if current is not None:
+        ceremony.check_next(current, signed.manifest)
     for line in ceremony.changes(current, signed.manifest):
         click.echo(safe(line).plain)
     _confirm_digest(signed.manifest)

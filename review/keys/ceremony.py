@@ -34,10 +34,11 @@ from crypto import (
     SignedManifest,
     SigningKey,
     TimestampPolicy,
+    check_step,
 )
 from crypto import constants as C
 from crypto.encoding import parse_json_object
-from crypto.errors import CryptoError
+from crypto.errors import CryptoError, VerificationError
 from crypto.hybrid import HybridPublicKey
 from crypto.manifest import digest_text as digest_text
 from review.errors import ReviewError
@@ -280,6 +281,18 @@ def sign(signed: SignedManifest, key: SigningKey, current: Manifest | None) -> S
             hint="sign with a key file made by `keys authority-init` for this instance",
         )
     return signed.sign(key)
+
+
+def check_next(current: Manifest, new: Manifest) -> None:
+    """Refuse to sign a keyring whose version is not the next after the one in force."""
+    try:
+        check_step(current, new)
+    except VerificationError as exc:
+        raise CeremonyError(
+            f"not signed: {exc}",
+            hint="a keyring with no successor could never drop whoever drafted it: have the"
+            " draft made again (`keys` drafting commands number it themselves)",
+        ) from exc
 
 
 def signatures(signed: SignedManifest, current: Manifest | None) -> Signatures:

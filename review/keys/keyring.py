@@ -31,6 +31,7 @@ from crypto import (
     SigningKey,
     VerifyKey,
     check_lifetime,
+    check_step,
     make_timestamp,
     verify_initial,
     verify_successor,
@@ -75,6 +76,7 @@ def check(workspace: Workspace, signed: SignedManifest, today: dt.date) -> Manif
     try:
         manifest = verify_successor(current, signed, today)
         check_lifetime(manifest)
+        check_step(current, manifest)
     except CryptoError as exc:
         raise KeyringError(
             f"keyring refused: {exc}",

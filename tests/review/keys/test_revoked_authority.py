@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
-from crypto import KeyPair
+from app.operations.keyring_admin import KeyringInstallError
+from crypto import KeyFile, KeyPair, SignedManifest
 from crypto.packet import open_packet
 from tests.review.keys import test_keys
 from tests.review.keys.test_keys import (
     ALICE,
     BOB,
+    HOLDER_PASS,
     Ceremony,
     _bob_second_admin,
     _bring_in_bob,
@@ -129,3 +133,42 @@ def test_a_revoked_reviewers_signature_sends_no_packet_after_the_revocation(
         assert sent.exit_code == 1, f"escalation {esc} went out on bob's word: {sent.output}"
         assert "signed by bob, whose keys are retired" in sent.output
         assert not out.exists()
+
+
+def _renumbered(draft: Path, version: int) -> None:
+    """The draft as its drafter hands it round: the same change, under another version."""
+    signed = SignedManifest.from_bytes(draft.read_bytes())
+    draft.write_bytes(SignedManifest(replace(signed.manifest, version=version)).to_bytes())
+
+
+def test_a_keyring_that_skips_versions_is_neither_signed_nor_installed(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Alice, an administrator about to be revoked, drafts the next keyring (adding Bob, as
+    agreed) numbered 2**53: any higher version follows (PROTOCOL §8.5), one line of the
+    difference says so, the holders sign, and it installs. No keyring can follow it (canonical
+    JSON's integers end there), so none ever drops her."""
+    c = ceremony
+    draft = test_keys._add_bob(c, tmp_path)
+    _renumbered(draft, 2**53)
+
+    signed = run("keys", "sign-manifest", str(draft), "--key-file", str(c.holder(2)),
+                 answers=f"{test_keys._first_group(draft)}\n{HOLDER_PASS[1]}\n",
+                 workspace=c.workspace)  # fmt: skip
+    assert signed.exit_code == 1, f"a holder signed version 2**53 after v1: {signed.output}"
+    assert "version 2" in signed.output
+
+    # Signed all the same (by hand, say), it installs nowhere.
+    whole = SignedManifest.from_bytes(draft.read_bytes())
+    for i in (2, 3):
+        holder = KeyFile.from_bytes(c.holder(i).read_bytes()).unlock(HOLDER_PASS[i - 1])
+        assert holder.signing is not None
+        whole = whole.sign(holder.signing)
+    draft.write_bytes(whole.to_bytes())
+    with c.server.app.app_context(), pytest.raises(KeyringInstallError, match="step"):
+        c.install_on_server(draft)
+    here = run("--as", "alice", "keys", "install", str(draft), answers=f"{ALICE}\n",
+               workspace=c.workspace)  # fmt: skip
+    assert here.exit_code == 1, here.output
+    assert "version 2" in here.output
+    assert "Traceback" not in here.output
