@@ -31,7 +31,6 @@ from review.escalation.opened import render, write_new, write_opened
 from review.escalation.packets import Confirm, Selection
 from review.escalation.redaction import Candidate, Term, parse_term
 from review.present.text import safe
-from review.workspace import Unlocked
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 _NEW_FILE = click.Path(path_type=Path, dir_okay=False)
@@ -176,6 +175,7 @@ def bodies_list(c: Ctx) -> None:
     table = Table()
     for column in ("#", "name", "jurisdiction", "fingerprint", "contact", "status"):
         table.add_column(column)
+    unconfirmed = bodies.unconfirmed(u, found)
     for b in found:
         cells = (
             b.id,
@@ -183,17 +183,17 @@ def bodies_list(c: Ctx) -> None:
             b.jurisdiction,
             b.encryption_key.fingerprint,
             b.contact,
-            _status(u, b),
+            _status(b, b.id in unconfirmed),
         )
         table.add_row(*(safe(cell) for cell in cells))
     console.print(table)
 
 
-def _status(u: Unlocked, body: bodies.Body) -> str:
+def _status(body: bodies.Body, unconfirmed: bool) -> str:
     """A body's status in the list: retired, unconfirmed (its vouchers revoked), or in use."""
     if body.retired is not None:
         return f"retired {body.retired}"
-    return "unconfirmed: `bodies confirm`" if bodies.unconfirmed(u, body) else ""
+    return "unconfirmed: `bodies confirm`" if unconfirmed else ""
 
 
 def _pair(value: str) -> tuple[int, int]:

@@ -197,21 +197,33 @@ def check_usable(u: Unlocked, body: Body) -> None:
     )
 
 
-def unconfirmed(u: Unlocked, body: Body) -> bool:
-    """Say whether nobody who vouched for `body` keeps a key in service here."""
-    return not vouched_for(u, body) & in_service(u)
+def unconfirmed(u: Unlocked, found: list[Body]) -> frozenset[int]:
+    """The ids of the bodies in `found` that nobody keeping a key in service here vouched for."""
+    serving = in_service(u)
+    older = _adders(u) if any(not b.vouched for b in found) else {}
+    return frozenset(
+        b.id for b in found if not (frozenset(b.vouched) or older.get(b.id, frozenset())) & serving
+    )
 
 
 def vouched_for(u: Unlocked, body: Body) -> frozenset[str]:
     """Who vouched for `body`'s key: its record's word, or the audit log's for an older record."""
     if body.vouched:
         return frozenset(body.vouched)
-    # Records written before they named their vouchers: whoever the log says added it.
-    found = set()
+    return _adders(u).get(body.id, frozenset())
+
+
+def _adders(u: Unlocked) -> dict[int, frozenset[str]]:
+    """Who added each body, by the audit log: records written before they named their vouchers."""
+    found: dict[int, set[str]] = {}
     for entry in audit.entries(u):
-        if entry.action == "body-add" and entry.detail and entry.detail.get("body") == body.id:
-            found.add(entry.actor)
-    return frozenset(found)
+        if (
+            entry.action == "body-add"
+            and entry.detail
+            and isinstance(entry.detail.get("body"), int)
+        ):
+            found.setdefault(entry.detail["body"], set()).add(entry.actor)
+    return {body: frozenset(actors) for body, actors in found.items()}
 
 
 def in_service(u: Unlocked) -> frozenset[str]:

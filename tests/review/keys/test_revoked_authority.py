@@ -11,6 +11,10 @@ from click.testing import Result
 from app.operations.keyring_admin import KeyringInstallError
 from crypto import KeyFile, KeyPair, SignedManifest
 from crypto.packet import open_packet
+from review import workspace as ws
+from review.escalation import bodies
+from review.workspace import head
+from review.workspace.schema import transaction
 from tests.review.keys import test_keys
 from tests.review.keys.test_keys import (
     ALICE,
@@ -172,3 +176,31 @@ def test_a_keyring_that_skips_versions_is_neither_signed_nor_installed(
     assert here.exit_code == 1, here.output
     assert "version 2" in here.output
     assert "Traceback" not in here.output
+
+
+def test_a_body_registered_before_records_named_who_vouched_goes_by_the_audit_log(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """A record written before this rule names nobody: whoever the log says added it counts."""
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+    _bob_second_admin(c, tmp_path)
+    _in_review(c, tmp_path)
+    _body(c, "bob", "Federal Ombudsman")
+    _body(c, "alice", "Anti-Trafficking Cell")
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE)
+    try:
+        with transaction(u.conn):  # as the tool wrote them then, under the head's tag
+            for body in bodies.list_bodies(u):
+                older = replace(body, vouched=()).encode()
+                sealed = u.key.seal_record(older, bodies.body_context(body.id))
+                u.conn.execute("UPDATE bodies SET sealed = ? WHERE id = ?", (sealed, body.id))
+            head.put(u.conn, u.key)
+    finally:
+        u.workspace.close()
+    _bob_revoked(c, tmp_path)
+
+    sent = _draft(c, "alice", "Federal Ombudsman")
+    assert sent.exit_code == 1, sent.output
+    assert "registered by bob, whose keys are retired" in sent.output
+    ok(_draft(c, "alice", "Anti-Trafficking Cell"))
