@@ -19,6 +19,7 @@ from crypto import (
     SigningKey,
     UnsupportedVersionError,
     VerificationError,
+    check_step,
     verify_chain,
     verify_initial,
     verify_successor,
@@ -267,6 +268,18 @@ def test_a_later_version_may_skip_numbers() -> None:
     v5 = dataclasses.replace(V1.successor(issued=LATER, expires=EXPIRES), version=5)
 
     assert verify_successor(V1, _signed(v5, *OLD), TODAY).version == 5
+
+
+@pytest.mark.parametrize("version", [3, 5, 2**53])
+def test_an_installer_takes_only_the_next_version(version: int) -> None:
+    """Readers take any higher version; installers only the next, so none runs out (§8.5)."""
+    check_step(V1, V1.successor(issued=LATER, expires=EXPIRES))
+    skipped = dataclasses.replace(V1.successor(issued=LATER, expires=EXPIRES), version=version)
+
+    with pytest.raises(VerificationError) as caught:
+        check_step(V1, skipped)
+    assert _rule(caught) == "step"
+    assert "version 2" in str(caught.value)
 
 
 @pytest.mark.parametrize(
