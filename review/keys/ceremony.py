@@ -354,6 +354,7 @@ def changes(current: Manifest | None, new: Manifest) -> list[str]:
     if new.threshold != current.threshold:
         lines.append(f"  threshold {current.threshold} -> {new.threshold}")
     lines.append(f"  authority signatures: {new.threshold} of {len(new.authorities)}")
+    lines += _every_holder(current, new)
     before = {r.id: r for r in current.recipients}
     after = {r.id: r for r in new.recipients}
     for r in new.recipients:
@@ -375,6 +376,24 @@ def changes(current: Manifest | None, new: Manifest) -> list[str]:
     )
     lines.append(f"  digest {digest_text(new)}")
     return lines
+
+
+def _every_holder(current: Manifest, new: Manifest) -> list[str]:
+    """Say so when a change makes every holder's signature needed: then any one can block.
+
+    A holder about to be removed could have the others sign it as a safeguard, and
+    then refuse the keyring that removes them, or any other, for good.
+    """
+    changed = (new.threshold, new.authority_fingerprints) != (
+        current.threshold,
+        current.authority_fingerprints,
+    )
+    if not changed or len(new.authorities) < 2 or new.threshold < len(new.authorities):
+        return []
+    return [
+        "  WARNING: every holder must sign each later keyring: any one of them can refuse"
+        " the keyring that removes them, or any other, for good"
+    ]
 
 
 def _format_meaning(manifest: Manifest) -> str:

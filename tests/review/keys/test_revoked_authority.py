@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
@@ -204,3 +205,26 @@ def test_a_body_registered_before_records_named_who_vouched_goes_by_the_audit_lo
     assert sent.exit_code == 1, sent.output
     assert "registered by bob, whose keys are retired" in sent.output
     ok(_draft(c, "alice", "Anti-Trafficking Cell"))
+
+
+def test_a_keyring_that_needs_every_holder_says_any_one_can_then_block_the_next(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Holder One, about to be removed, has the others raise the threshold from 2 of 3 to
+    3 of 3, "to be safe": the difference said only `threshold 2 -> 3`, and from then on
+    the keyring that removes him needs his own signature."""
+    c = ceremony
+    current = SignedManifest.from_bytes((c.dir / "keyring-v1.json").read_bytes()).manifest
+    day = dt.date.today()
+    raised = replace(
+        current.successor(issued=day, expires=day + dt.timedelta(days=300)), threshold=3
+    )
+    draft = tmp_path / "raise.json"
+    draft.write_bytes(SignedManifest(raised).to_bytes())
+
+    shown = run("keys", "sign-manifest", str(draft), "--key-file", str(c.holder(2)),
+                answers=f"{test_keys._first_group(draft)}\n{HOLDER_PASS[1]}\n",
+                workspace=c.workspace)  # fmt: skip
+
+    assert "threshold 2 -> 3" in shown.output, shown.output
+    assert "any one of them can refuse the keyring that removes them" in shown.output
