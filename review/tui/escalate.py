@@ -73,8 +73,10 @@ class EscalationBuilder(Page[str | None]):
 
     def compose(self) -> ComposeResult:
         _ok, found = self.attempt(lambda: bodies.list_bodies(self.unlocked))
-        # A retired body is offered no more (`bodies retire`).
-        self.bodies = [b for b in found or [] if b.retired is None]
+        # A retired body is offered no more (`bodies retire`), nor one only revoked
+        # reviewers vouched for (`bodies confirm`).
+        hidden = bodies.unconfirmed(self.unlocked, found or [])
+        self.bodies = [b for b in found or [] if b.retired is None and b.id not in hidden]
         yield Header()
         with VerticalScroll(id="form"):
             yield Label(safe("Reports (in review, corroborated or escalated)"))
