@@ -1,0 +1,73 @@
+"""What a browser that keeps history (Orbot and an ordinary browser) keeps of a source's visits.
+
+A phone taken at a checkpoint is read, its browser's history too: each page's
+title and URL, the redirects that led to it included. Tor Browser keeps none,
+but sources use what they have, despite the advice.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.settings import set_setting
+from tests.app.support import Visitor, db_session
+
+# An organisation's own choice of name, which the history may show: nothing more.
+NAME = "Shehri Haqooq Forum"
+
+
+@pytest.fixture
+def named(app: Flask) -> Flask:
+    """The instance under a name its administrators chose."""
+    with app.app_context(), db_session(app) as session:
+        set_setting(session, "organisation", NAME)
+        session.commit()
+    return app
+
+
+def _title(page: str) -> str:
+    found = re.findall(r"<title>(.*?)</title>", page, flags=re.S)
+    assert len(found) == 1, found
+    return html.unescape(found[0]).strip()
+
+
+def _reported(client: FlaskClient, lang: str) -> tuple[Visitor, str, str]:
+    """A source who filed a report; their browser, codename and the confirmation page."""
+    client.get(f"/lang/{lang}")
+    visitor = Visitor(client)
+    page = visitor.start()
+    confirmation = visitor.filed(visitor.send(page, "the SHO took money"))
+    return visitor, page.fields["codename"], confirmation
+
+
+@pytest.mark.parametrize("lang", ["en", "ur"])
+@pytest.mark.parametrize("path", ["/", "/submit", "/login", "/resources", "/keys", "/logged-out"])
+def test_a_page_a_visitor_opens_is_titled_with_the_organisations_name_alone(
+    named: Flask, client: FlaskClient, lang: str, path: str
+) -> None:
+    # "Report official complicity safely", "Make a report", "Log in with your codename"
+    # in the history said the phone's owner came to report, whatever the site's name.
+    client.get(f"/lang/{lang}")
+    assert _title(Visitor(client).get(path)) == NAME
+
+
+@pytest.mark.parametrize("lang", ["en", "ur"])
+def test_a_sources_pages_are_titled_with_the_organisations_name_alone(
+    named: Flask, client: FlaskClient, lang: str
+) -> None:
+    # "Report received" and "Replies" said a report went and an account exists.
+    visitor, codename, confirmation = _reported(client, lang)
+    titles = {
+        "confirmation": _title(confirmation),
+        "submitted": _title(visitor.get("/submitted")),
+        "account": _title(visitor.get("/account")),
+    }
+    visitor.log_out()
+    titles["login failed"] = _title(visitor.get(visitor.log_in("wrong " + codename).location))
+    titles["missing page"] = _title(visitor.get("/no-such-page", status=404))
+    assert titles == dict.fromkeys(titles, NAME)
