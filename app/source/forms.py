@@ -203,3 +203,13 @@ class LoginForm(_TypedCodename, FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something (log out, delete a reply): CSRF token only."""
+
+
+class DeleteReplyForm(ActionForm):
+    """The button that deletes one reply, which it names in the body, never in the URL.
+
+    A browser whose history keeps each address of a redirect chain could keep
+    `/replies/<id>/delete`: a reply came, and, matched against a seized copy, which one.
+    """
+
+    reply = HiddenField(validators=[DataRequired()])

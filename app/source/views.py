@@ -37,7 +37,14 @@ from app.services import sources as sources_service
 from app.services import submissions as submissions_service
 from app.settings import get_setting, taxonomy
 from app.source import bp, paging
-from app.source.forms import ActionForm, LoginForm, NewSourceForm, ResumeForm, SubmissionForm
+from app.source.forms import (
+    ActionForm,
+    DeleteReplyForm,
+    LoginForm,
+    NewSourceForm,
+    ResumeForm,
+    SubmissionForm,
+)
 from app.uploads import OverLimit
 from crypto import generate_codename, generate_digit_codename, normalize_codename
 
@@ -712,17 +719,18 @@ def _account_page(
     return page, refused.status, refused.headers
 
 
-@bp.post("/replies/<reply_id>/delete")
-def delete_reply(reply_id: str) -> ResponseReturnValue:
+@bp.post("/replies/delete")
+def delete_reply() -> ResponseReturnValue:
     """Delete a reply for real: its file and its row."""
     who = _signed_in()
     if who is None:
         # Where a deletion leads, which shows the login page in place: a `302` to `/login`
         # was ten bytes short of the `303` to `/account`, and said the login had ended.
         return redirect(url_for("source.account"), code=303)
-    if not ActionForm().validate_on_submit():
+    form = DeleteReplyForm()
+    if not form.validate_on_submit():
         abort(400)
-    if not replies_service.delete_reply(db_session(), who, reply_id):
+    if not replies_service.delete_reply(db_session(), who, form.reply.data or ""):
         abort(404)
     return redirect(url_for("source.account"), code=303)
 

@@ -117,6 +117,14 @@ def form(html: str, action: str) -> Form:
     return found[0]
 
 
+def deletion(html: str, reply_id: str) -> Form:
+    """The form of the account page that deletes the reply `reply_id` (named in its body)."""
+    found = [f for f in forms(html) if f.action == "/replies/delete"]
+    found = [f for f in found if f.fields.get("reply") == reply_id]
+    assert len(found) == 1, f"expected one form deleting {reply_id}, found {len(found)}"
+    return found[0]
+
+
 def shown_codename(html: str) -> str | None:
     """The codename the submit page shows the source."""
     parser = _FormParser()

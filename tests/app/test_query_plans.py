@@ -24,7 +24,7 @@ from app.services.replies import post_reply
 from app.settings import REVISION_KEY
 from crypto import Metadata, SigningKey, seal_bytes
 from tests.app.api_support import API, ApiClient
-from tests.app.support import Visitor, db_session, form, reply_to, reviewer_keys
+from tests.app.support import Visitor, db_session, deletion, form, reply_to, reviewer_keys
 
 # Tables with a row per source, submission, login or request: a flood adds to each.
 GROWING = (
@@ -110,7 +110,7 @@ def test_a_source_s_pages_read_no_whole_table(app: Flask, instance: Path, visito
         reply = reply_to(app, start.fields["codename"], "Which police station?", signer)
         assert visitor.log_out().status_code in (302, 303)
         assert visitor.log_in(start.fields["codename"]).status_code == 303
-        delete = form(visitor.get("/account"), f"/replies/{reply}/delete")
+        delete = deletion(visitor.get("/account"), reply)
         assert visitor.client.post(delete.action, data=delete.fields).status_code in (302, 303)
     assert seen
     assert whole_table_reads(app, seen) == []

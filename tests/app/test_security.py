@@ -349,7 +349,7 @@ def test_a_source_cannot_delete_another_sources_reply(
     assert signer is not None
     reply_id = reply_to(app, owner, "for the first source only", signer)
     response = client.post(
-        f"/replies/{reply_id}/delete", data={"csrf_token": visitor.action_token()}
+        "/replies/delete", data={"csrf_token": visitor.action_token(), "reply": reply_id}
     )
     assert response.status_code == 404
     with db_session(app) as session:
@@ -362,7 +362,7 @@ def test_deleting_a_reply_that_is_not_there_is_not_found(
 ) -> None:
     visitor, _ = signed_in(client)
     response = client.post(
-        f"/replies/{reply_id}/delete", data={"csrf_token": visitor.action_token()}
+        "/replies/delete", data={"csrf_token": visitor.action_token(), "reply": reply_id}
     )
     assert response.status_code == 404
     assert (instance / "secret_key").exists()

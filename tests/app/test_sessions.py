@@ -466,7 +466,7 @@ def test_a_cookie_minted_for_another_source_is_refused(
         attacker.set_cookie("rz", mint(app, data))
         assert not is_signed_in(attacker), data
         token = form(Visitor(attacker).get("/login"), "/login").fields["csrf_token"]
-        attacker.post(f"/replies/{reply_id}/delete", data={"csrf_token": token})
+        attacker.post("/replies/delete", data={"csrf_token": token, "reply": reply_id})
     with db_session(app) as session:
         assert session.get(Reply, reply_id) is not None
 

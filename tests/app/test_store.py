@@ -26,6 +26,7 @@ from tests.app.support import (
     Visitor,
     all_rows,
     db_session,
+    deletion,
     envelope_files,
     form,
     reply_to,
@@ -72,7 +73,7 @@ def test_deleting_a_reply_leaves_the_store_without_a_time(
 ) -> None:
     with db_session(app) as session:
         (reply,) = session.execute(select(Reply)).scalars()
-    page = form(Visitor(client).get("/account"), f"/replies/{reply.id}/delete")
+    page = deletion(Visitor(client).get("/account"), reply.id)
     assert client.post(page.action, data=page.fields).status_code == 303
     assert InstancePaths(instance).store.stat().st_mtime == 0
 

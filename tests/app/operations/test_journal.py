@@ -53,6 +53,7 @@ from tests.app.operations.test_exchange import Review, cli
 from tests.app.staff_support import login, make_staff, staff_client
 from tests.app.support import (
     Visitor,
+    deletion,
     demo_authorities,
     form,
     multipart,
@@ -226,7 +227,7 @@ def test_a_disk_copied_after_the_sweep_dates_no_reply_a_source_deleted(
         time.sleep(1.1)
         deleting = int(time.time())
         for reply_id in replies:
-            delete = form(visitor.get("/account"), f"/replies/{reply_id}/delete")
+            delete = deletion(visitor.get("/account"), reply_id)
             assert visitor.client.post(delete.action, data=delete.fields).status_code == 303
         deleted = int(time.time())
         app.extensions["raazdar.db"].engine.dispose()
@@ -428,7 +429,7 @@ def _uploaded(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[
     reply = reply_to(app, page.fields["codename"], "Thank you.", SigningKey.generate())
 
     def act() -> list[int]:
-        delete = form(visitor.get("/account"), f"/replies/{reply}/delete")
+        delete = deletion(visitor.get("/account"), reply)
         assert visitor.client.post(delete.action, data=delete.fields).status_code == 303
         device.upload(envelope, kind="file", chunk=100_000)
         app.extensions["raazdar.db"].engine.dispose()

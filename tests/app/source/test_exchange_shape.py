@@ -25,6 +25,7 @@ from tests.app.support import (
     ClockAhead,
     Visitor,
     db_session,
+    deletion,
     form,
     reply_to,
     reviewer_keys,
@@ -241,7 +242,7 @@ def _deletions(app: Flask, instance: Path, later: ClockAhead) -> dict[str, tuple
         signer = reviewer_keys(instance).signing
         assert signer is not None
         reply = reply_to(app, page.fields["codename"], "Which station?", signer)
-        delete = form(visitor.get("/account"), f"/replies/{reply}/delete")
+        delete = deletion(visitor.get("/account"), reply)
         later.ahead = 31 * 60 if name == "login ended" else 0
         seen[name] = _exchange(visitor, visitor.client.post(delete.action, data=delete.fields))
         later.ahead = 0

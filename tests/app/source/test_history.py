@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from app.settings import set_setting
-from tests.app.support import Visitor, db_session
+from tests.app.support import Visitor, db_session, form, forms, reply_to, reviewer_keys
 
 # An organisation's own choice of name, which the history may show: nothing more.
 NAME = "Shehri Haqooq Forum"
@@ -71,3 +72,29 @@ def test_a_sources_pages_are_titled_with_the_organisations_name_alone(
     titles["login failed"] = _title(visitor.get(visitor.log_in("wrong " + codename).location))
     titles["missing page"] = _title(visitor.get("/no-such-page", status=404))
     assert titles == dict.fromkeys(titles, NAME)
+
+
+def _urls(page: str) -> list[str]:
+    """Every address a page links or posts to: what the history may keep of it."""
+    found = re.findall(r'(?:href|action|src)="([^"]*)"', page)
+    return [html.unescape(url) for url in found]
+
+
+def test_no_address_a_sources_account_page_leads_to_names_a_reply(
+    app: Flask, client: FlaskClient, instance: Path
+) -> None:
+    # Deleting a reply posted to /replies/<id>/delete: a browser whose history keeps each
+    # address of a redirect chain could keep the id, which says a reply came and, matched
+    # against a seized server's or workstation's copy, which one.
+    visitor, codename, _ = _reported(client, "en")
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply = reply_to(app, codename, "we need the FIR number", signer)
+    page = visitor.get("/account")
+    assert reply not in "\n".join(_urls(page))
+    (delete,) = [f for f in forms(page) if f.fields.get("reply") == reply]
+    response = client.post(delete.action, data=delete.fields)
+    assert response.status_code == 303
+    assert reply not in response.location
+    assert reply not in visitor.get(response.location)
+    assert form(visitor.get("/account"), "/logout")

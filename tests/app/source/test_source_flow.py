@@ -22,6 +22,7 @@ from tests.app.support import (
     FilePart,
     Visitor,
     db_session,
+    deletion,
     envelope_files,
     form,
     forms,
@@ -275,7 +276,7 @@ def test_a_forward_secret_reply_is_not_called_unverifiable_but_sent_to_raazdar_s
     assert "It was written before replies carried their own day" not in page
     assert str(today) in page
     # Still the source's to delete, told what that means.
-    assert form(page, f"/replies/{reply_id}/delete")
+    assert deletion(page, reply_id)
 
 
 def test_a_replys_bidi_overrides_and_controls_do_not_reach_the_page(
@@ -315,8 +316,8 @@ def test_a_reply_posted_twice_is_shown_once_and_the_second_copy_called_out(
     (warning,) = _warnings(page)
     assert str(today) in warning
     # Both stay the source's to delete.
-    assert form(page, f"/replies/{first}/delete")
-    assert form(page, f"/replies/{again}/delete")
+    assert deletion(page, first)
+    assert deletion(page, again)
 
 
 def test_deleting_a_reply_removes_its_row_and_its_file(
@@ -328,7 +329,7 @@ def test_deleting_a_reply_removes_its_row_and_its_file(
     kept_id = reply_to(app, reported.codename, "Please write again.", signer)
     store = {p.stem for p in envelope_files(instance)}
     assert {reply_id, kept_id} <= store
-    page = form(reported.visitor.get("/account"), f"/replies/{reply_id}/delete")
+    page = deletion(reported.visitor.get("/account"), reply_id)
     response = reported.visitor.client.post(page.action, data=page.fields)
     assert response.status_code == 303
     assert response.headers["Location"] == "/account"
