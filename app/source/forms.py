@@ -205,6 +205,10 @@ class ActionForm(FlaskForm):
     """A button that changes something (log out, delete a reply): CSRF token only."""
 
 
+# What the "Delete every reply" button names instead of one reply's id (ids are hex).
+EVERY_REPLY = "every"
+
+
 class DeleteReplyForm(ActionForm):
     """The button that deletes one reply, which it names in the body, never in the URL.
 
@@ -212,4 +216,5 @@ class DeleteReplyForm(ActionForm):
     `/replies/<id>/delete`: a reply came, and, matched against a seized copy, which one.
     """
 
+    # A reply's id, or `EVERY_REPLY` for all the source's replies at once.
     reply = HiddenField(validators=[DataRequired()])

@@ -38,6 +38,7 @@ from app.services import submissions as submissions_service
 from app.settings import get_setting, taxonomy
 from app.source import bp, paging
 from app.source.forms import (
+    EVERY_REPLY,
     ActionForm,
     DeleteReplyForm,
     LoginForm,
@@ -721,7 +722,7 @@ def _account_page(
 
 @bp.post("/replies/delete")
 def delete_reply() -> ResponseReturnValue:
-    """Delete a reply for real: its file and its row."""
+    """Delete a reply for real, or every reply of the source: files and rows."""
     who = _signed_in()
     if who is None:
         # Where a deletion leads, which shows the login page in place: a `302` to `/login`
@@ -730,7 +731,9 @@ def delete_reply() -> ResponseReturnValue:
     form = DeleteReplyForm()
     if not form.validate_on_submit():
         abort(400)
-    if not replies_service.delete_reply(db_session(), who, form.reply.data or ""):
+    if form.reply.data == EVERY_REPLY:
+        replies_service.delete_every_reply(db_session(), who)
+    elif not replies_service.delete_reply(db_session(), who, form.reply.data or ""):
         abort(404)
     return redirect(url_for("source.account"), code=303)
 

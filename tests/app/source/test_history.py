@@ -15,8 +15,18 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.models import Reply
 from app.settings import set_setting
-from tests.app.support import Visitor, db_session, form, forms, reply_to, reviewer_keys
+from tests.app.support import (
+    Visitor,
+    db_session,
+    envelope_files,
+    form,
+    forms,
+    reply_to,
+    reviewer_keys,
+    row_counts,
+)
 
 # An organisation's own choice of name, which the history may show: nothing more.
 NAME = "Shehri Haqooq Forum"
@@ -98,3 +108,36 @@ def test_no_address_a_sources_account_page_leads_to_names_a_reply(
     assert reply not in response.location
     assert reply not in visitor.get(response.location)
     assert form(visitor.get("/account"), "/logout")
+
+
+def test_a_source_deletes_every_reply_at_once_and_the_codename_then_opens_none(
+    app: Flask, client: FlaskClient, instance: Path
+) -> None:
+    # A source warned of a checkpoint has a minute, not one press over Tor per reply (and
+    # a press per page of them): whoever takes the phone and the codename on paper reads
+    # every reply left on the server.
+    visitor, codename, _ = _reported(client, "en")
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    said = [f"question {n} about the FIR" for n in range(3)]
+    replies = {reply_to(app, codename, text, signer) for text in said}
+    _, other, _ = _reported(app.test_client(), "en")
+    kept = reply_to(app, other, "another source's reply", signer)
+    assert replies <= {p.stem for p in envelope_files(instance)}
+    (every,) = [f for f in forms(visitor.get("/account")) if f.fields.get("reply") == "every"]
+    response = client.post(every.action, data=every.fields)
+    assert response.status_code == 303
+    assert response.location == "/account"
+    visitor.log_out()
+    seizer = Visitor(app.test_client())
+    assert seizer.logs_in(codename)
+    page = seizer.get("/account")
+    assert not [text for text in said if text in page]
+    assert not replies & {p.stem for p in envelope_files(instance)}
+    assert kept in {p.stem for p in envelope_files(instance)}
+    assert row_counts(app, Reply) == {Reply.__tablename__: 1}  # another source's, kept
+
+
+def test_an_account_with_no_reply_offers_no_button_to_delete_them(client: FlaskClient) -> None:
+    visitor, _, _ = _reported(client, "en")
+    assert not [f for f in forms(visitor.get("/account")) if "reply" in f.fields]
