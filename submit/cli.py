@@ -548,10 +548,22 @@ def _tell_cleaned(path: Path, cleaned: Cleaned) -> None:
     help="Delete each reply from the server once it is shown here (a reply left there "
     "tells whoever seizes the server that the reviewers answered you).",
 )
+@click.option(
+    "--delete-all",
+    is_flag=True,
+    help="Delete every reply from the server without fetching or showing any (a checkpoint "
+    "ahead: whoever takes the device and the codename reads every reply left there). "
+    "Unread ones are lost for good.",
+)
 @pass_settings
-def replies(settings: Settings, codename_file: Path | None, delete: bool) -> None:
+def replies(settings: Settings, codename_file: Path | None, delete: bool, delete_all: bool) -> None:
     """Fetch the replies to your reports and open them on this device."""
+    if delete and delete_all:
+        raise click.UsageError("give --delete or --delete-all, not both")
     codename = read_codename(codename_file)
+    if delete_all:
+        _delete_every_reply(settings, codename)
+        return
     if (out := sensitive.output_file()) is not None:
         # Said before anything is fetched: a forward-secret reply's key is deleted here as
         # it is shown, but not this copy of its text.
@@ -594,6 +606,26 @@ def replies(settings: Settings, codename_file: Path | None, delete: bool) -> Non
             f"{failed} reply(ies) did not verify against the reviewers' keys",
             hint="they may have been altered on the server; they were not shown",
         )
+
+
+def _delete_every_reply(settings: Settings, codename: str) -> None:
+    """Delete every reply the server lists for the codename, none of them fetched or shown."""
+    deleted = 0
+    with (
+        device_state(settings, codename) as state,
+        connected(settings, state) as (api, verified, _doc),
+    ):
+        keys = derive_source_keys(codename, verified.salt, verified.kdf)
+        ensure_account(api, keys, state)
+        tried: set[str] = set()
+        with api.within():
+            # A listing names the newest MAX_REPLIES: list again until none is left. One
+            # listed again once tried ends it: a server in the wrong hands listing the same
+            # reply for ever would hold the device on tor until the run's deadline.
+            while listed := [r for r in api.replies(keys).replies if r.id not in tried]:
+                tried.update(r.id for r in listed)
+                deleted += sum(api.delete_reply(keys, r) for r in listed)
+    click.echo(f"{PROG}: {deleted} replies deleted from the server, unread", err=True)
 
 
 # At most this many replies a run says, signed, it cannot open: as many as one report's

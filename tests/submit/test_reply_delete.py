@@ -158,3 +158,29 @@ def test_replies_printed_into_a_file_on_a_disk_are_named_before_they_are_fetched
     if warned:
         flat = " ".join(said.split())
         assert flat.index("the replies' text") < flat.index("stay on the server"), "told after"
+
+
+def test_replies_delete_all_takes_every_reply_off_the_server_unread(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    # A checkpoint ahead: no time to fetch each reply over tor, and whoever takes the
+    # phone and the codename written down reads every reply still on the server.
+    codename = reported(device, codename_file)
+    prekey = open_state(device.state, codename_file).prekeys[0]
+    seal_reply(app, instance, codename, ASKED, prekey)
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_to(app, codename, THANKS, signer)
+    seal_reply(app, instance, codename, "x", HybridPrivateKey.generate())
+
+    gone = device.run("replies", "--delete-all", "--codename-file", str(codename_file))
+    assert gone.exit_code == 0, gone.output
+    assert replies_left(app) == set(), "replies stayed on the server for whoever seizes it"
+    assert len(envelope_files(instance)) == 1  # the report
+    assert ASKED not in gone.stdout
+    assert THANKS not in gone.stdout
+    assert "3 replies deleted from the server, unread" in gone.stderr
+    # Nothing left for the codename to read, here or on the account page.
+    again = device.run("replies", "--codename-file", str(codename_file))
+    assert again.exit_code == 0, again.output
+    assert THANKS not in again.stdout
