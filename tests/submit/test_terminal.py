@@ -111,6 +111,25 @@ def test_replies_read_on_a_terminal_are_erased_with_the_scrollback(
     )
 
 
+def test_replies_deleted_unread_on_a_terminal_are_counted_then_erased_with_the_scrollback(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    # "2 replies deleted" left on the screen of a terminal still open says the reviewers
+    # answered this phone's owner twice: what the deletion was for.
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    for text in ("Which checkpoint was it?", "Which night?"):
+        reply_to(app, codename_file.read_text().strip(), text, signer)
+    args = device.arguments("replies", "--delete-all", "--codename-file", str(codename_file))
+    shown, after = _on_a_terminal(args, b"Enter")
+    assert b"2 replies deleted from the server" in shown, shown
+    assert ERASE_SCROLLBACK in after, (
+        f"the count stays in the terminal's scrollback: {shown[-200:]!r} then {after!r}"
+    )
+
+
 def test_a_report_typed_at_the_terminal_is_erased_with_the_scrollback(
     device: Device, codename_file: Path
 ) -> None:
