@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 from flask import Flask
@@ -141,3 +142,17 @@ def test_a_source_deletes_every_reply_at_once_and_the_codename_then_opens_none(
 def test_an_account_with_no_reply_offers_no_button_to_delete_them(client: FlaskClient) -> None:
     visitor, _, _ = _reported(client, "en")
     assert not [f for f in forms(visitor.get("/account")) if "reply" in f.fields]
+
+
+def test_no_address_a_source_page_leads_to_names_the_codename(client: FlaskClient) -> None:
+    client.get("/lang/en")
+    visitor = Visitor(client)
+    offered = visitor.get("/submit")
+    page = form(offered, "/submit")
+    codename = page.fields["codename"]
+    response = visitor.send(page, "the SHO took money")
+    seen = [offered, visitor.filed(response), visitor.get("/account"), visitor.get("/submitted")]
+    addresses = [url for shown in seen for url in _urls(shown)]
+    assert addresses
+    spelt = {codename, quote(codename), quote_plus(codename), "".join(codename.split())}
+    assert not [url for url in addresses if any(s in url for s in spelt)]
