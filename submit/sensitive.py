@@ -201,10 +201,17 @@ def chosen_editor() -> str:
 
 
 def ram_dir() -> Path | None:
-    """A memory-backed directory for drafts, if this system has one."""
+    """A memory-backed directory for drafts, if this system has one.
+
+    Named is not enough: Termux has no /dev/shm, and guides for Termux:X11 set
+    $XDG_RUNTIME_DIR to Termux's own tmp, on the flash, where a draft stayed in the
+    freed blocks once removed. A directory the mount table puts on a disk is refused.
+    """
     for candidate in _RAM_DIRS:
         path = Path(os.path.expandvars(candidate))
-        if not str(path).startswith("$") and path.is_dir() and os.access(path, os.W_OK):
+        if str(path).startswith("$") or not path.is_dir() or not os.access(path, os.W_OK):
+            continue
+        if not on_disk(path):
             return path
     return None
 

@@ -141,6 +141,31 @@ def test_a_codename_file_in_memory_draws_no_warning(device: Device, codename_fil
         in_memory.parent.rmdir()
 
 
+def test_a_runtime_directory_on_the_flash_is_not_taken_for_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Termux with $XDG_RUNTIME_DIR set to its own tmp (as guides for Termux:X11 have it):
+    the client took it for memory and wrote the report's draft there, on the flash, where
+    removing it leaves the text in the freed blocks."""
+    mounts = tmp_path / "mounts"
+    mounts.write_text("/dev/block/dm-5 / f2fs rw,lazytime 0 0\n")
+    monkeypatch.setattr(sensitive, "_MOUNTS", mounts)
+    flash = tmp_path / "usr" / "tmp"
+    flash.mkdir(parents=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(flash))
+    monkeypatch.setattr(sensitive, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
+    editor, record = stub_editor(tmp_path, "nano")
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("typed at the terminal\n"))
+    text = sensitive.edit_text()
+    drafted = json.loads(record.read_text())["cwd"] if record.exists() else None
+    assert drafted is None, f"the editor was started on a draft on the flash, in {drafted}"
+    assert text == "typed at the terminal\n"
+    assert list(flash.iterdir()) == []
+    assert sensitive.ram_dir() is None
+
+
 def test_on_a_phone_with_no_memory_directory_no_hint_names_one(
     tmp_path: Path, device: Device, codename_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -287,14 +287,17 @@ def _client_writing_in(
     the report there and then runs `then` (the shell lines that end or kill the client)."""
     ram = tmp_path / "ram"
     ram.mkdir()
+    # The mount table the client reads says it is in memory: one on a disk is refused.
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"/dev/vda / ext4 rw 0 0\ntmpfs {ram} tmpfs rw 0 0\n")
     editor = tmp_path / "editor.sh"
     editor.write_text(f'printf "{REPORT}" > "$1"\n{then}\n')
     monkeypatch.setenv("VISUAL", f"sh {editor}")
     client = [
         sys.executable,
         "-c",
-        f"import submit.sensitive as s; s._RAM_DIRS = ({str(ram)!r},); "
-        "from submit.cli import main; main()",
+        f"import pathlib, submit.sensitive as s; s._RAM_DIRS = ({str(ram)!r},); "
+        f"s._MOUNTS = pathlib.Path({str(mounts)!r}); from submit.cli import main; main()",
     ]
     return ram, client
 
