@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple
 
 from review.analysis import entities
-from review.analysis.copies import HASHING, WordHashes, shingles
+from review.analysis.copies import HASHING, WordHashes, quotations, shingles
 from review.casework.reports import Content, read_report
 from review.workspace import Unlocked, audit
 from review.workspace.schema import transaction
@@ -179,12 +179,24 @@ def read(content: Content, words: WordHashes) -> Reading:
     `words` is a cache of word hashes: whichever is given, the reading is the same.
     """
     ents = entities.extract(content.searchable())
-    message_ents = [e for e in ents if e.end <= len(content.message)]
     return Reading(
         _grouped(ents),
         shingles(content.message, (), words),
-        shingles(content.message, message_ents, words),
+        shingles(content.message, _masked(content.message, ents), words),
     )
+
+
+def _masked(message: str, ents: Iterable[entities.Entity]) -> list[entities.Entity]:
+    """What rare phrasing leaves out of a message: its entities, and each quotation whole
+    (another's words, which two writers can each quote: `copies.quotations`)."""
+    quoted = quotations(message)
+    own = [
+        e
+        for e in ents
+        if e.end <= len(message) and not any(a < e.end and e.start < b for a, b in quoted)
+    ]
+    marks = [entities.Entity("quote", message[a:b], "", a, b) for a, b in quoted]
+    return sorted([*own, *marks], key=lambda e: e.start)
 
 
 def _grouped(ents: Iterable[entities.Entity]) -> tuple[Found, ...]:
