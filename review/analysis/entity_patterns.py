@@ -442,6 +442,10 @@ _RECORD: Final = re.compile(
     r"application|invoice|order|درخواست|شکایت|رسید|چالان)\b"
     r"[^.\n]{0,30}?(?i:\bnumber|\bno\b|#|نمبر)[\s.:,#-]*$"
 )
+# A law's year after its letters, as FIRs cite Acts ("7 ATA 1997", "16 MPO-1960", "BLA 1992"):
+# a number of this range after three capitals is a plate only beside a vehicle's word (or
+# written so elsewhere in the report). Two reports citing one Act were linked strongly by it.
+_LAW_YEARS: Final = range(1860, 2040)
 # How far before a plate its vehicle's word may begin ("Hilux ka number " and some room), and
 # how far when a clause joins them ("a Hilux whose registration number was ").
 _CUE_REACH: Final = 40
@@ -738,9 +742,9 @@ def _listed(text: str, start: int, ends: set[int]) -> bool:
 def _may_plate(text: str, m: re.Match[str], letters: str) -> bool:
     """Whether a plate's shape is one by its letters: three that are no rank's, party's,
     money or month; two with the year of issue between ("LE-15-1234", Punjab's plates);
-    two ("PR-6617"), or three that are a rank's ("MNA-5520"), only right after or before
-    a vehicle's word, and never money or a month. Fewer than three digits, or a slash,
-    only beside a vehicle's word too."""
+    two ("PR-6617"), or three that are a rank's ("MNA-5520") or before a law's year ("ATA
+    1997": `_LAW_YEARS`), only right after or before a vehicle's word, and never money or
+    a month. Fewer than three digits, or a slash, only beside a vehicle's word too."""
     if len(m[6]) < 3 or "/" in m.group():
         return (
             letters not in _NOT_PLATES
@@ -748,6 +752,8 @@ def _may_plate(text: str, m: re.Match[str], letters: str) -> bool:
             and _vehicle_beside(text, m)
         )
     if len(letters) == 3 and letters not in _NOT_PLATES:
+        if m[5] is None and int(m[6]) in _LAW_YEARS:
+            return _vehicle_beside(text, m)
         return _RECORD.search(text, max(0, m.start() - _CUE_REACH), m.start()) is None or (
             _vehicle_beside(text, m)
         )
