@@ -11,12 +11,15 @@ reviewers see them.
 
 Only what the writer calls their own counts: "my brother's number", "the SHO's number",
 "I am SHO ...'s driver", and anything inside what someone else said ("he said: my number
-is ...") do not. Each cue is read within a fixed window beside its number or name, so
-marking is linear in the text.
+is ...", or in quotation marks however many sentences before it they open: an agent's
+"Pay on time. My number is ...", which every family he cheated can quote) do not. Each
+cue is read within a fixed window beside its number or name, so marking is linear in the
+text.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -24,7 +27,7 @@ from typing import Final
 
 from review.analysis import designations, links
 from review.analysis.designations import M
-from review.analysis.entity_text import spells_rank
+from review.analysis.entity_text import quotations, spells_rank
 
 OWN: Final = "the writer's own"
 KINDS: Final = ("phone", "cnic")
@@ -91,27 +94,32 @@ def mark(text: str, mentions: Sequence[M]) -> list[M]:
     """`mentions`, each phone number and CNIC the writer gives as their own designated `OWN`,
     and each name the writer gives as their own "the writer" in its designation."""
     out = []
+    quoted = quotations(text)
     for m in mentions:
-        if m.kind in KINDS and m.designation is None and _owned(text, m.start, m.end):
+        if m.kind in KINDS and m.designation is None and _owned(text, m.start, m.end, quoted):
             m = dataclasses.replace(m, designation=OWN)  # type: ignore[type-var]
-        elif m.kind == "person" and _named(text, m.start, m.end, m.designation):
+        elif m.kind == "person" and _named(text, m.start, m.end, m.designation, quoted):
             said = designations.parse(m.designation)._replace(writer=True)
             m = dataclasses.replace(m, designation=designations.render(said))  # type: ignore[type-var]
         out.append(m)
     return out
 
 
-def _owned(text: str, start: int, end: int) -> bool:
-    """Whether the number at text[start:end] is cued as the writer's, in the writer's words."""
+def _owned(text: str, start: int, end: int, quoted: Sequence[tuple[int, int]]) -> bool:
+    """Whether the number at text[start:end] is cued as the writer's, in the writer's words
+    (outside the `quoted` spans)."""
     cued = _BEFORE.search(text, max(start - _WINDOW, 0), start) is not None
     if not cued:
         after = _AFTER.match(text[end : end + _WINDOW])
         cued = after is not None
-    return cued and _writers_words(text, start)
+    return cued and _writers_words(text, start, quoted)
 
 
-def _named(text: str, start: int, end: int, designation: str | None) -> bool:
-    """Whether the name at text[start:end] is cued as the writer's, in the writer's words."""
+def _named(
+    text: str, start: int, end: int, designation: str | None, quoted: Sequence[tuple[int, int]]
+) -> bool:
+    """Whether the name at text[start:end] is cued as the writer's, in the writer's words
+    (outside the `quoted` spans)."""
     after = text[end : end + _WINDOW]
     if _WHOSE.match(after):
         return False
@@ -125,11 +133,15 @@ def _named(text: str, start: int, end: int, designation: str | None) -> bool:
     rank = designations.parse(designation).rank
     if between and not (rank and spells_rank(between, rank)):
         return False  # "I am told that ...": words between that are not the name's rank
-    return _writers_words(text, start)
+    return _writers_words(text, start, quoted)
 
 
-def _writers_words(text: str, start: int) -> bool:
-    """Whether text before `start`, in its sentence, is the writer's own, not another's words."""
+def _writers_words(text: str, start: int, quoted: Sequence[tuple[int, int]]) -> bool:
+    """Whether text before `start`, in its sentence, is the writer's own, not another's words,
+    and `start` is in none of the `quoted` spans (sorted, none overlapping)."""
+    at = bisect.bisect_right(quoted, (start, len(text) + 1)) - 1
+    if at >= 0 and start < quoted[at][1]:
+        return False
     begun = max(start - _SENTENCE, 0)
     for m in _SENTENCE_END.finditer(text, begun, start):
         begun = m.end()

@@ -11,8 +11,8 @@ a passage (at least `LONG_PASSAGE` such 5-grams, however many reports hold them)
 one author who reuses a paragraph in a fourth report made it common, so the
 first three, one source until then, counted as four. A witness quotes a line or
 a slogan; a passage that long is one author's. Words a report puts in quotation
-marks (`quotations`) are another's, an FIR's or a notice's, that two writers can
-each quote word for word: they count towards no rare phrasing or passage.
+marks (`entity_text.quotations`) are another's, an FIR's or a notice's, that two
+writers can each quote word for word: they count towards no rare phrasing or passage.
 
 Only hashes of the 5-grams are kept (in each report's sealed record,
 `review.analysis.records`), under a scheme a record names (`HASHING`): hashes
@@ -37,7 +37,7 @@ from review.workspace.search import normalize
 # 3: as 2, each word folded with what a reader cannot see dropped and letters that look
 # like Latin ones read as Latin (`review.workspace.search.normalize`): a copy disguised so
 # had other hashes under 2. 4: as 3, the masked 5-grams leave out words in quotation marks
-# (`quotations`): two writers quoting one FIR's line were one writer under 3.
+# (`entity_text.quotations`): two writers quoting one FIR's line were one writer under 3.
 HASHING: Final = 4
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
@@ -48,13 +48,6 @@ _SHINGLE: Final = 5
 _WORDY: Final = re.compile(r"[^\W_]")
 # Shingles held by more reports than this are boilerplate: no use for finding copies.
 _CANDIDATE_DF: Final = 50
-# Words in double quotation marks, straight, curly or angled (U+201C and U+201D, U+00AB and
-# U+00BB, U+201E before either curly one), within one line: a mark left open quotes nothing.
-# Single marks are left out, as an apostrophe is one too ("the complainant's son").
-_QUOTATION: Final = re.compile(
-    r'"[^"\n]+"|\u201c[^\u201d\n]+\u201d|\u00ab[^\u00bb\n]+\u00bb'
-    r"|\u201e[^\u201c\u201d\n]+[\u201c\u201d]"
-)
 
 
 def likely_copies(
@@ -80,15 +73,6 @@ def likely_copies(
         if count >= LONG_PASSAGE and b not in phrasing[a]:
             phrasing[a][b] = phrasing[b][a] = count
     return near, phrasing
-
-
-def quotations(text: str) -> list[tuple[int, int]]:
-    """Where `text` quotes another's words in quotation marks: an FIR's line, a notice's.
-
-    Two writers who each quote one FIR word for word share its rare phrasing, and the
-    police who wrote it can write it too: what is quoted tells no one's own words.
-    """
-    return [m.span() for m in _QUOTATION.finditer(text)]
 
 
 def _sharing(hashes: Mapping[int, Iterable[int]], max_df: int) -> Counter[tuple[int, int]]:

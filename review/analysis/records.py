@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple
 
 from review.analysis import entities
-from review.analysis.copies import HASHING, WordHashes, quotations, shingles
+from review.analysis.copies import HASHING, WordHashes, shingles
+from review.analysis.entity_text import quotations
 from review.casework.reports import Content, read_report
 from review.workspace import Unlocked, audit
 from review.workspace.schema import transaction
@@ -188,7 +189,7 @@ def read(content: Content, words: WordHashes) -> Reading:
 
 def _masked(message: str, ents: Iterable[entities.Entity]) -> list[entities.Entity]:
     """What rare phrasing leaves out of a message: its entities, and each quotation whole
-    (another's words, which two writers can each quote: `copies.quotations`)."""
+    (another's words, which two writers can each quote: `entity_text.quotations`)."""
     quoted = quotations(message)
     own = [
         e
