@@ -365,7 +365,28 @@ class Corpus:
                 "the same name by its consonants, too few to tell two names apart, and the"
                 " reports spell it differently",
             )
+        if found.level == STRONG and kind == "person" and self._latin_apart(a, b, key):
+            return Strength(
+                WEAK,
+                "the same name in Urdu letters, but the reports spell it in Latin letters as"
+                " two names (Gill, Gul)",
+            )
         return found
+
+    def _latin_apart(self, a: int, b: int, key: str) -> bool:
+        """Whether reports a and b write a word of person `key` that Urdu writes as two names
+        in Latin letters as the two (`entity_names.LATIN_APART`): "Shahbaz Gill" and
+        "Shahbaz Gul" are two men's names, though both are keyed "shahbaz gul"."""
+        if not any(w in entity_names.LATIN_APART.values() for w in key.split()):
+            return False
+
+        def written(num: int) -> set[str]:
+            texts = self._texts.get((num, key), ())
+            words = (w for t in texts for w in normalize(t).split())
+            return {entity_names.LATIN_APART[w] for w in words if w in entity_names.LATIN_APART}
+
+        in_a, in_b = written(a), written(b)
+        return bool(in_a and in_b and not in_a & in_b)
 
     def _spelt_apart(self, key: str, a: int, b: int) -> bool:
         """Whether a word of person `key` the lists lack, keyed by two consonants or fewer

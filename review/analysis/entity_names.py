@@ -58,6 +58,13 @@ def names() -> dict[str, str]:
     return {spelling: root(canonical) for spelling, canonical in listed.items()}
 
 
+# Name words Urdu writes alike, short vowels unwritten, that Latin letters tell apart: the
+# Punjabi clan Gill (گِل, its mark dropped by folding) and the Pashto Gul (گل), which
+# `names` keys as one, so that either in Urdu letters meets both. Each Latin spelling to
+# the name it writes. (Abrar and Ibrar, Mahar and Mehar are Latin spellings of one name.)
+LATIN_APART: Final = {"gill": "gill", "gul": "gul"}
+
+
 # Answers kept for the last words met by `known` and `sound`, asked of the same words in
 # text after text: bounded, so that no text can grow them without end.
 _WORDS_KEPT: Final = 16384
