@@ -37,7 +37,8 @@ from review.workspace.search import normalize
 # 3: as 2, each word folded with what a reader cannot see dropped and letters that look
 # like Latin ones read as Latin (`review.workspace.search.normalize`): a copy disguised so
 # had other hashes under 2. 4: as 3, the masked 5-grams leave out words in quotation marks
-# (`entity_text.quotations`): two writers quoting one FIR's line were one writer under 3.
+# (`entity_text.quotations`): two writers quoting one FIR's line were one writer under 3;
+# and an Arabic keyboard's alef with hamza read as alef (`normalize`).
 HASHING: Final = 4
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3

@@ -116,6 +116,11 @@ _FOLD: Final[dict[int, str | None]] = {
     0x0643: "\u06a9",  # Arabic kaf -> keheh
     0x0647: "\u06c1",  # Arabic heh -> heh goal
     0x06C0: "\u06c1",  # heh with yeh above -> heh goal
+    # Alef with hamza above or below, and alef wasla, as an Arabic keyboard types a name
+    # Urdu writes with a bare alef (أحمد, إسحاق): one name, one key
+    0x0623: "\u0627",
+    0x0625: "\u0627",
+    0x0671: "\u0627",
     0x0640: None,  # tatweel
     0x200C: None,  # zero-width non-joiner
     0x200D: None,  # zero-width joiner
