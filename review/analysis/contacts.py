@@ -79,8 +79,18 @@ _NAME_BEFORE: Final = re.compile(
     re.IGNORECASE,
 )
 # "main (constable) ... hun", "میں (کانسٹیبل) ... ہوں": "I am ...", the verb after the name.
+# میں is "in" too ("main", "mein"): "I" only where a clause begins, at the text's start, after
+# a stop or a comma, or after a word that begins a clause ("aur", "اور", "salam"). After a
+# place it is "in": "اگر تھانے میں ایس ایچ او طارق محمود ہوں تو" ("if SHO Tariq Mehmood is at
+# the station", a respectful plural) made the SHO each such report's writer.
+_CLAUSE_OPENS: Final = (
+    "aur|or|ke|keh|kay|to|toh|lekin|magar|balke|balkay|jab|agar|ab|haan|han|ji|salam|salaam"
+    "|alaikum|alaykum|janab|sir|اور|کہ|تو|لیکن|مگر|بلکہ|جب|اگر|اب|ہاں|جی|سلام|علیکم|جناب"
+)
 _AM_BEFORE: Final = re.compile(
-    r"(?:^|(?<=\s))(?:main|mein|mai|میں)\s+(?P<rank>(?:\S+\s+){0,3}?)\Z", re.IGNORECASE
+    r"(?:^|(?<=[.!?,;:\n\u06d4\u060c\u061b(])\s*|(?<=\s)(?:" + _CLAUSE_OPENS + r")\s+)"
+    r"(?:main|mein|mai|میں)\s+(?P<rank>(?:\S+\s+){0,3}?)\Z",
+    re.IGNORECASE,
 )
 _AM_AFTER: Final = re.compile(r"\s+(?:hun|hoon|hon|houn|ہوں)(?!\w)", re.IGNORECASE)
 # Whose: "I am SHO Tariq's driver" gives no name of the writer's.
