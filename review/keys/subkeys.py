@@ -54,7 +54,7 @@ from crypto.subkeys import closed_through, destroy, destroyable, generate, verif
 from review.errors import ReviewError, WorkspaceError
 from review.intake import exports
 from review.keys.keyring import in_force
-from review.workspace import Unlocked, audit
+from review.workspace import Unlocked, audit, head
 from review.workspace.blobs import open_blob
 from review.workspace.erase import destroy as destroy_file
 from review.workspace.noatime import read_quietly
@@ -62,8 +62,9 @@ from review.workspace.schema import transaction
 
 STORE_DIR: Final = "subkeys"
 _METADATA: Final = Metadata("subkey-secrets", "application/vnd.raazdar.subkey-secrets+json")
-# Each reviewer's sealed record of weeks held and destroyed is the meta row `subkeys:<id>`.
-RECORD: Final = "subkeys:"
+# Each reviewer's sealed record of weeks held and destroyed is the meta row `subkeys:<id>`,
+# under the head's tag: one of an older copy, put back, is refused at unlock.
+RECORD: Final = head.SUBKEYS
 RULE_D1: Final = "D1"
 RULE_REVOKED: Final = "revoked"
 # Days after a week ends by this workstation's clock past which a secret still held is
@@ -535,6 +536,7 @@ def _record(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (key, b64encode(u.key.seal_record(value, key.encode("utf-8")))),
     )
+    head.put(u.conn, u.key)  # the record is under the head's tag
 
 
 def _reconcile(u: Unlocked, store: SubkeySecrets) -> None:

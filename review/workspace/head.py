@@ -33,7 +33,13 @@ exports again under a new id is filed as a new report), and which reply bundles
 were taken back and which later ones voided them (cleared, no later bundle voids a
 lost stick's).
 
-A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14) is taken at
+Since schema 15 (form 4) it covers the rest of each item's row (its sealed info, why it
+is unread, the bundle it came in), each export bundle's row (the keyring version it named is
+what keeps `keys timestamp` from vouching for a replaced keyring) and each reviewer's sealed
+subkey record: put back alone from an older copy, a retirement found no report waiting for the
+reviewer's later weeks and destroyed their only key, and the next list took a number spent.
+
+A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14, 3 before 15) is taken at
 the first unlock by this tool and replaced (trust on first use), and the roster,
 under its own tag, then says which form the head is tagged in (`roster.HEAD_KEPT`):
 from then on no earlier form is taken. Else a copy of the disk from before the
@@ -71,11 +77,12 @@ RULE: Final = "escalation_countersignatures"
 # The form of what the tag covers: 1 the head and bundles (schema 11-12), 2 also the pins and
 # keyrings (13), 3 also the rule, bodies, reports' sources, sources, prekeys, envelopes filed,
 # reply bundles, and which report each item and note is on, each escalation's packet and each
-# reply's envelope and bundle (14).
-FORM: Final = 3
-# First in what forms 2 and 3 cover: never a head (`text`), nor one the other, so no tag of
+# reply's envelope and bundle (14), 4 also every other column of items, the export bundles'
+# rows and each reviewer's subkey record (15).
+FORM: Final = 4
+# First in what forms 2 to 4 cover: never a head (`text`), nor one another, so no tag of
 # one form is one of another.
-_FIRST: Final = {2: "pins+keyrings", 3: "head-form:3"}
+_FIRST: Final = {2: "pins+keyrings", 3: "head-form:3", 4: "head-form:4"}
 # Each a digest of the table's rows in order, its last column bytes: what a reply is sealed to
 # (`review.casework`), and what tells old words from new. The prekeys' X-Wing keys (1.6 kB of
 # text each) are most of the work.
@@ -127,6 +134,30 @@ _MAPPINGS: Final = (
         "id",
     ),
 )
+# Form 4: every column of items, which form 3 covered all but three of: its sealed info
+# (cleared, a report's own words were shown as nothing, and nothing said so), why it is
+# unread (`problem`: the tool's word to the reviewer, in whoever's words held the disk) and
+# the bundle it came in (read by nothing yet: covered so that no reader must recall it).
+# Each row's values quoted as in `_MAPPINGS`, the info's type and length, then its bytes as
+# they are: with the info quoted as hex text too, the tag took a fifth longer than form 3's at
+# 10,000 reports, so a tenth (docs/benchmarks.md).
+_ITEMS_4: Final = (
+    "SELECT json_array(quote(id), quote(report), quote(bundle), quote(kind), quote(status),"
+    " quote(problem), quote(blob), quote(acked_in), typeof(info),"
+    " length(CAST(info AS BLOB))), CAST(info AS BLOB) FROM items ORDER BY id"
+)
+_MAPPINGS_4: Final = (
+    *_MAPPINGS[1:],
+    # Each export bundle filed from: the keyring version it named keeps `keys timestamp` from
+    # vouching for an older one (`review.keys.keyring.check_newest`), and its day is what
+    # rule D1 and the clock's warning read when no chain record holds one.
+    ("bundles", "bundles", ("id", "created", "imported", "keyring_version"), "id"),
+)
+# Each reviewer's sealed subkey record (`review.keys.subkeys.RECORD`): sealed, so nobody
+# without a passphrase writes one, but one of an older copy put back says the weeks and the
+# list number of then (a retirement lost the reports waiting for later weeks, and the next
+# list took a number spent).
+SUBKEYS: Final = "subkeys:"
 _READ_PINS: Final = "SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?) ORDER BY key"
 _UPSERT: Final = (
     "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
@@ -177,16 +208,16 @@ def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str, *, form: int =
             _FIRST[form],
             *(f"{k}={v}" for k, v in pinned),
             *(f"keyring:{v}={_digest(signed)}" for v, signed in keyrings),
-            *(_settings(conn) if form >= 3 else ()),
+            *(_settings(conn, form) if form >= 3 else ()),
             *covered,
         ]
     # JSON of strings only: unambiguous, and quick however many bundles came.
     return key.head_tag(json.dumps(covered).encode("utf-8"))
 
 
-def _settings(conn: sqlite3.Connection) -> list[str]:
-    """What form 3 covers besides: the rule, bodies, and the tables `_TABLES` and `_MAPPINGS`
-    name."""
+def _settings(conn: sqlite3.Connection, form: int) -> list[str]:
+    """What forms 3 and 4 cover besides: the rule, bodies, the tables `_TABLES` and
+    `_MAPPINGS` (`_MAPPINGS_4`) name, and in form 4 the subkey records."""
     rule = conn.execute("SELECT value FROM meta WHERE key = ?", (RULE,)).fetchone()
     bodies = conn.execute("SELECT id, sealed FROM bodies ORDER BY id")
     covered = [
@@ -204,14 +235,31 @@ def _settings(conn: sqlite3.Connection) -> list[str]:
             digest.update(json.dumps(fields, default=_planted).encode())
             digest.update(last or b"")
         covered.append(f"{name}={digest.hexdigest()}")
-    for name, table, columns, order in _MAPPINGS:
+    if form >= 4:
+        digest = hashlib.blake2b()
+        for row, info in conn.execute(_ITEMS_4):
+            digest.update(f"{row}\n".encode())  # the JSON says how many bytes follow
+            digest.update(info or b"")
+        covered.append(f"items={digest.hexdigest()}")
+    for name, table, columns, order in _MAPPINGS_4 if form >= 4 else _MAPPINGS:
         # Each value as an SQL literal (`quote`: its type too, and never an error, whatever
         # was written on the disk), a row a line: JSON holds no raw newline.
         values = ", ".join(f"quote({c})" for c in columns)
         query = f"SELECT json_array({values}) FROM {table} ORDER BY {order}"  # noqa: S608 - names from _MAPPINGS
-        rows = "\n".join(row for (row,) in conn.execute(query))
-        covered.append(f"{name}={_digest(rows.encode('utf-8'))}")
+        covered.append(f"{name}={_lines(conn, query)}")
+    if form >= 4:
+        records = (
+            "SELECT json_array(quote(key), quote(value)) FROM meta"
+            " WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key"
+        )
+        covered.append(f"subkey-records={_lines(conn, records, (SUBKEYS,))}")
     return covered
+
+
+def _lines(conn: sqlite3.Connection, query: str, args: tuple[str, ...] = ()) -> str:
+    """The digest of a query's rows, each one JSON text, a row a line."""
+    rows = "\n".join(row for (row,) in conn.execute(query, args))
+    return _digest(rows.encode("utf-8"))
 
 
 def _planted(value: object) -> list[str]:
@@ -249,8 +297,9 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> in
             "the audit log on this disk was cut, or the export bundles it records, the"
             " authorities it pins, the keyrings it installed, the escalation rule, the bodies,"
             " the reports' sources and their reply keys, the envelopes filed and reply"
-            " bundles sent, or which report an attachment or note is on, an escalation's packet"
-            " or a reply's envelope and bundle were altered: what is on the disk is not what"
+            " bundles sent, an attachment's record or which report it or a note is on, an"
+            " escalation's packet, a reply's envelope and bundle, or a reviewer's subkey record"
+            " were altered or put back: what is on the disk is not what"
             " this workspace's tool"
             " last wrote (its newest audit entries, what it saw of the server's bundles, who it"
             " trusts to name reviewers, or whom it seals to)",

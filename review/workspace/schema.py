@@ -26,7 +26,7 @@ from typing import Final
 from review.errors import WorkspaceError
 from review.workspace.erase import destroy
 
-SCHEMA_VERSION: Final = 14
+SCHEMA_VERSION: Final = 15
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -364,6 +364,16 @@ def _to_version_14(conn: sqlite3.Connection) -> None:
     """
 
 
+def _to_version_15(conn: sqlite3.Connection) -> None:
+    """The audit head's tag covers every column of items, the export bundles' rows and each
+    reviewer's subkey record (`review.workspace.head`, form 4).
+
+    No table changes: the first unlock checks the form-3 tag the roster names and tags them.
+    The version keeps an older tool away: it would tag the head in form 3 beside a roster
+    that says 4, and refuse the workspace at its next unlock.
+    """
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -379,6 +389,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (12, _to_version_12),
     (13, _to_version_13),
     (14, _to_version_14),
+    (15, _to_version_15),
 )
 
 
