@@ -17,7 +17,8 @@ show`, `escalation list`, `bodies list` (and `escalation countersign` pages its
 packet); and those that draw the inbox's rows or what reviewers wrote of
 reports: `list`, `search` (its term, typed at the prompt, goes with the
 scrollback), `audit show`, `conflicts list`. Paging is a wait for the reviewer: the idle lock
-(`review.cli.idle`) ends it.
+(`review.cli.idle`) ends it. `less` is dumpable once exec'd: when the kernel hands
+crashes to a crash reporter, which may keep its memory, the command says so after it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from rich.console import Console
 
 from review.cli import idle
 from review.cli.base import make_console
+from review.cli.sensitive import warn_crash_reporter
 
 # Enter and leave the terminal's alternate screen (no scrollback).
 ALTERNATE: Final = idle.ALTERNATE
@@ -110,14 +112,18 @@ def on_a_terminal() -> bool:
 
 def page(text: str) -> None:
     """Show `text` on the alternate screen, then erase the screen and the scrollback."""
+    less = shutil.which("less")
     try:
-        less = shutil.which("less")
         if less is not None:
             _less(less, text)
         else:
             _alternate(text)
     finally:
         idle.erase_screen()
+    if less is not None:
+        # less is dumpable once exec'd, and held the text: a crash reporter may keep its
+        # memory. Said after the erase, which would have taken the warning with the scrollback.
+        warn_crash_reporter("the pager", "the text it shows")
 
 
 def _less(less: str, text: str) -> None:

@@ -146,13 +146,15 @@ def warn_swap() -> None:
     meta[_SWAP_WARNED] = True
 
 
-def warn_crash_reporter() -> None:
-    """Warn, once per run, before an editor opens, if a crash of it may go to the disk."""
+def warn_crash_reporter(program: str = "the editor", holding: str = "the draft") -> None:
+    """Warn, once per run and program, before an editor (or the pager) starts, if a crash of
+    it may go to the disk."""
     context = click.get_current_context(silent=True)
     meta = context.find_root().meta if context is not None else {}
-    if not meta.get(_CRASH_WARNED) and (message := disk.crash_warning()) is not None:
+    warned = f"{_CRASH_WARNED}:{program}"
+    if not meta.get(warned) and (message := disk.crash_warning(program, holding)) is not None:
         click.echo(f"{PROG}: warning: {message}", err=True)
-    meta[_CRASH_WARNED] = True
+    meta[warned] = True
 
 
 def edit_text(initial: str = "") -> str:

@@ -163,19 +163,20 @@ def crash_reporter() -> str | None:
     return pattern[1:].split(maxsplit=1)[0] if pattern[1:].strip() else "a program"
 
 
-def crash_warning() -> str | None:
-    """Why a crash of the editor may leave the draft on the disk, and what to do; None if not.
+def crash_warning(program: str = "the editor", holding: str = "the draft") -> str | None:
+    """Why a crash of `program` (the editor, the pager) may leave what it holds on the disk,
+    and what to do; None if not.
 
-    The tool and its readers are not dumpable, but an editor it starts is dumpable again
+    The tool and its readers are not dumpable, but a program it starts is dumpable again
     once exec'd, and the kernel pipes a dump to a crash reporter whatever core limit the
-    editor inherited: the reporter alone decides whether to keep it (apport keeps crash
+    program inherited: the reporter alone decides whether to keep it (apport keeps crash
     reports of packaged programs, their memory included, in /var/crash).
     """
     reporter = crash_reporter()
     if reporter is None:
         return None
     return (
-        f"a crash of the editor is handed to {reporter} (kernel.core_pattern), which may"
-        " write its memory, the draft included, to the disk; remove the crash reporter or"
+        f"a crash of {program} is handed to {reporter} (kernel.core_pattern), which may"
+        f" write its memory, {holding} included, to the disk; remove the crash reporter or"
         " set kernel.core_pattern=core (docs/review-workstation.md §7)"
     )

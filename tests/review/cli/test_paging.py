@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from review.cli import idle, paging
+from review.present import disk
 from tests.review.support import Server, kept_in_scrollback, review, start_review
 
 SECRET = "Inspector Qadir Bux of Thana Kotri sells the girls"
@@ -356,3 +357,29 @@ def test_a_report_is_read_without_its_number_on_the_command_line(
     assert "Report 2" in seen["text"]
     assert seen["argv"][-2:] == ["show", "-"]
     assert not kept_in_scrollback(drawn, "Report number"), "the question stays in the scrollback"
+
+
+_APPORT = "|/usr/share/apport/apport -p%p -s%s -c%c -d%d -P%P -u%u -g%g -- %E\n"
+
+
+def test_a_pager_whose_crash_goes_to_a_crash_reporter_is_warned_of(
+    pager: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The attack: `less` holds the text it pages (a report, an attachment read), and is
+    dumpable again once exec'd; with apport in kernel.core_pattern, its crash hands that
+    memory to a program that keeps crash reports of packaged programs (less is one) in
+    /var/crash, whatever core limit it inherited: the report was paged without a word of it,
+    as the editor's draft is warned of (tests/review/cli/test_sensitive.py)."""
+    pattern = tmp_path / "core_pattern"
+    monkeypatch.setattr(disk, "_CORE_PATTERN", pattern)
+    pattern.write_text(_APPORT)
+    paging.page(SECRET)
+    assert json.loads(pager.read_text())["text"] == SECRET
+    said = " ".join(capsys.readouterr().err.split())
+    assert "a crash of the pager is handed to /usr/share/apport/apport" in said, (
+        f"the report was paged by a dumpable less with apport in core_pattern, unwarned: {said!r}"
+    )
+
+    pattern.write_text("core\n")  # a core file, which the core limit of 0 the tool sets stops
+    paging.page(SECRET)
+    assert "crash" not in capsys.readouterr().err
