@@ -15,6 +15,7 @@ from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
 from review.cli.sensitive import REPORT, ask, tell, warn_argument, warn_on_disk
 from review.errors import ReviewError
+from review.present import disk
 from review.present.text import (
     DANGER,
     ROW_COLUMNS,
@@ -218,6 +219,8 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
             err=True,
         )
         warn_on_disk(out, "the plaintext")
+        if (kept := disk.viewer_warning()) is not None:
+            tell(f"{PROG}: warning: {kept}", err=True)
         if not yes and not idle.confirm("Write it?", default=False, err=True):
             raise ReviewError(
                 "nothing written", hint="`report view` shows text, images and PDFs in the tool"

@@ -70,6 +70,37 @@ def warning(path: Path, what: str) -> str | None:
     )
 
 
+def viewer_stores() -> list[Path]:
+    """Where this account's desktop keeps copies of what its viewers open, unless the account
+    setup (deploy/review-account.sh) linked it to /dev/null: the thumbnail caches (a small
+    copy of each picture, and its path), GTK's list of recent files and GVfs's metadata (each
+    file's path), which outlive the file."""
+    home = Path.home()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache")
+    data = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    places = (
+        cache / "thumbnails",
+        home / ".thumbnails",
+        data / "recently-used.xbel",
+        data / "gvfs-metadata",
+    )
+    # Absent is no better than a directory: the first viewer to save one makes it.
+    return [p for p in places if os.path.realpath(p) != os.devnull]
+
+
+def viewer_warning() -> str | None:
+    """What a viewer of a file written out keeps of it, and how to stop it; None if nothing."""
+    kept = viewer_stores()
+    if not kept:
+        return None
+    return (
+        f"an image viewer or the file manager keeps copies of what it opens in"
+        f" {', '.join(str(p) for p in kept)} (a small copy of a picture, and the file's path),"
+        " after the file is gone; run `sh deploy/review-account.sh` as this account, which"
+        " links them to /dev/null (docs/review-workstation.md §3)"
+    )
+
+
 def unencrypted_swap() -> list[str]:
     """The swap areas in use that are not, as far as this system shows, on dm-crypt or zram.
 

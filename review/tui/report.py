@@ -406,7 +406,8 @@ class ReportScreen(Page[None]):
         ok, found = self.attempt(write)
         if ok and found is not None:
             size = f"{found.length:,} bytes" if found.length is not None else "?"
-            left = disk.warning(path, "the plaintext")
+            said = [disk.warning(path, "the plaintext"), disk.viewer_warning()]
+            left = "; ".join(w for w in said if w is not None)
             self.say(
                 f"wrote {found.name or 'attachment'} ({size}) to {path}"
                 + (f"; {left}" if left else ""),

@@ -395,6 +395,49 @@ def test_open_onto_a_disk_says_that_removing_the_file_does_not_erase_it(
     assert "removing the file frees its blocks without overwriting them" in flat
 
 
+# Where a desktop keeps copies of what its viewers open; the account setup links each to
+# /dev/null (deploy/review-account.sh, docs/review-workstation.md §3).
+_VIEWER_STORES = (
+    ".cache/thumbnails",
+    ".thumbnails",
+    ".local/share/recently-used.xbel",
+    ".local/share/gvfs-metadata",
+)
+
+
+def test_open_names_the_copies_a_viewer_keeps_on_an_account_without_the_setup(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: a photo written out with `report open` for a viewer of its own, on an
+    account the setup was not run for: the image viewer or the file manager keeps a small
+    copy of it in ~/.cache/thumbnails, with its path, and GTK its path in
+    recently-used.xbel, after the file is overwritten and gone; the tool said nothing."""
+    home = tmp_path / "home"
+    (home / ".cache" / "thumbnails").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    server.submit("see the ledger", [("files", "ledger.png", png_with_text(), "image/png")])
+    assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
+    opened = review(workspace, "open", "1", "1", "--out", str(tmp_path / "1.png"), "--yes")
+    assert opened.exit_code == 0, opened.output
+    flat = " ".join(opened.output.split())
+    assert f"{home}/.cache/thumbnails" in flat, (
+        f"`report open` wrote a photo for a viewer that keeps thumbnails, unwarned: {flat}"
+    )
+    assert f"{home}/.local/share/recently-used.xbel" in flat, flat
+
+    for store in _VIEWER_STORES:  # as the account setup leaves them
+        place = home / store
+        place.parent.mkdir(parents=True, exist_ok=True)
+        if place.is_dir():
+            place.rmdir()
+        place.symlink_to(os.devnull)
+    again = review(workspace, "open", "1", "1", "--out", str(tmp_path / "2.png"), "--yes")
+    assert again.exit_code == 0, again.output
+    assert "thumbnails" not in again.output, again.output
+
+
 # A Ghostscript of the test's: it notes the file it was given, and what the file held.
 _GHOSTSCRIPT = """#!{python}
 import json, sys

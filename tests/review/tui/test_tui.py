@@ -450,10 +450,16 @@ def test_the_composer_shows_urdu_as_the_report_view_does(filed: ws.Unlocked, reo
 
 
 def test_an_attachment_is_exported_to_a_path_the_reviewer_types(
-    filed: ws.Unlocked, workspace: Path, tmp_path: Path
+    filed: ws.Unlocked, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "ledger.txt"
     said: list[str] = []
+    # An account the setup was not run for: its thumbnail cache keeps what viewers open.
+    home = tmp_path / "home"
+    (home / ".cache" / "thumbnails").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
 
     async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
         screen = await open_report(pilot, 1)
@@ -471,6 +477,8 @@ def test_an_attachment_is_exported_to_a_path_the_reviewer_types(
     assert said[1].startswith("wrote ledger.txt (15 bytes)")
     # Where the file stays readable after its removal, the line says so.
     assert ("is on a disk" in said[1]) is disk.on_disk(out)
+    # The line names what a viewer of it keeps, as `report open` does (test_viewing.py).
+    assert f"{home}/.cache/thumbnails" in " ".join(said[1].split()), said[1]
     assert audit.entries(filed)[-1].action == "open"
 
 
