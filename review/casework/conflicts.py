@@ -33,7 +33,7 @@ from typing import Final, Literal
 
 from review.analysis import entities
 from review.errors import InvalidValue, NotFound, ReviewError
-from review.workspace import Unlocked, audit
+from review.workspace import Unlocked, audit, head
 from review.workspace.schema import transaction
 from review.workspace.search import SearchIndex, normalize
 from review.workspace.state import State, read_state, seal_state
@@ -211,6 +211,7 @@ def route(u: Unlocked) -> Routed:
         for num, seq in recorded.items():
             if num not in named:
                 u.conn.execute("DELETE FROM routings WHERE seq = ?", (seq,))
+    head.put(u.conn, u.key)  # the declarations and routings are under the head's tag
     return done
 
 

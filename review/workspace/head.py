@@ -35,9 +35,11 @@ lost stick's).
 
 Since schema 15 (form 4) it covers the rest of each item's row (its sealed info, why it
 is unread, the bundle it came in), each export bundle's row (the keyring version it named is
-what keeps `keys timestamp` from vouching for a replaced keyring) and each reviewer's sealed
-subkey record: put back alone from an older copy, a retirement found no report waiting for the
-reviewer's later weeks and destroyed their only key, and the next list took a number spent.
+what keeps `keys timestamp` from vouching for a replaced keyring), each reviewer's sealed
+subkey record (put back alone from an older copy, a retirement found no report waiting for the
+reviewer's later weeks and destroyed their only key, and the next list took a number spent),
+and the conflict-of-interest declarations and their routings (a declaration deleted on the
+disk was lifted without the second administrator a withdrawal takes).
 
 A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14, 3 before 15) is taken at
 the first unlock by this tool and replaced (trust on first use), and the roster,
@@ -78,7 +80,7 @@ RULE: Final = "escalation_countersignatures"
 # keyrings (13), 3 also the rule, bodies, reports' sources, sources, prekeys, envelopes filed,
 # reply bundles, and which report each item and note is on, each escalation's packet and each
 # reply's envelope and bundle (14), 4 also every other column of items, the export bundles'
-# rows and each reviewer's subkey record (15).
+# rows, each reviewer's subkey record and the conflict declarations and routings (15).
 FORM: Final = 4
 # First in what forms 2 to 4 cover: never a head (`text`), nor one another, so no tag of
 # one form is one of another.
@@ -152,6 +154,11 @@ _MAPPINGS_4: Final = (
     # vouching for an older one (`review.keys.keyring.check_newest`), and its day is what
     # rule D1 and the clock's warning read when no chain record holds one.
     ("bundles", "bundles", ("id", "created", "imported", "keyring_version"), "id"),
+    # Each conflict-of-interest declaration, which only another administrator withdraws
+    # (`review.casework.conflicts.withdraw`): deleted on the disk, its reviewer lifted it
+    # alone, and the reports it hid were listed to them again. And each routing it made.
+    ("conflicts", "conflicts", ("seq", "reviewer", "sealed"), "seq"),
+    ("routings", "routings", ("seq", "report", "sealed"), "seq"),
 )
 # Each reviewer's sealed subkey record (`review.keys.subkeys.RECORD`): sealed, so nobody
 # without a passphrase writes one, but one of an older copy put back says the weeks and the

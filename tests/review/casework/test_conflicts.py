@@ -17,7 +17,8 @@ from review.keys.enrolment import enrol_key
 from review.workspace import audit
 from review.workspace.search import SearchIndex
 from review.workspace.state import State, read_state
-from tests.review.support import Server, review
+from tests.review.support import Server, on_the_disk, review
+from tests.review.workspace.test_tampered_rows import ALTERED
 
 PW = "pw"
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the airport ledger"
@@ -345,3 +346,34 @@ def test_corroboration_views_show_no_hidden_report(team: Team) -> None:
     # Another reviewer sees them all.
     shown = review(team.root, "--as", "third", "names", "show", "Gujrat", passphrase=PW)
     assert hidden[2] in " ".join(shown.output.split())
+
+
+@pytest.mark.parametrize("deleted", ["conflicts", "routings"])
+def test_a_declaration_or_routing_deleted_on_the_disk_is_refused_at_unlock(
+    team: Team, deleted: str
+) -> None:
+    """The attack: a recusal binds its reviewer, and only another administrator lifts it
+    (`conflicts.withdraw`); its row deleted on the disk (by that reviewer, with sqlite3 on
+    the workstation) lifted it alone and quietly, and the reports it hid were listed to
+    them again. A routing deleted was made, and logged, again: the audit log said twice
+    that the report was routed away."""
+    conflicts.declare(team.second, agencies=["FIA"])
+    assert _visible(team.second) == [3, 5]
+    with on_the_disk(team.root) as conn:
+        conn.execute(f"DELETE FROM {deleted}")  # noqa: S608 - one of two table names
+
+    def listed() -> list[int] | UnlockError:
+        try:
+            again = ws.Workspace.open(team.root).unlock("second", lambda _: PW)
+        except UnlockError as exc:
+            return exc
+        try:
+            return _visible(again)
+        finally:
+            again.workspace.close()
+
+    found = listed()
+    assert isinstance(found, UnlockError), (
+        f"{deleted} deleted on the disk were taken: the reviewer now lists reports {found}"
+    )
+    assert ALTERED in str(found)

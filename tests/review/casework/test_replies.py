@@ -35,7 +35,8 @@ from review.casework import replies
 from review.errors import ReviewError, UnlockError
 from review.intake.importer import import_bundle
 from review.keys.rewrap import rewrap
-from review.workspace import DB_NAME, audit, outbox
+from review.workspace import audit, head, outbox
+from review.workspace.schema import transaction
 from tests.review.casework import test_conflicts
 from tests.review.casework.test_conflicts import Team
 from tests.review.casework.test_prekeys import _keys, _prekeys, _record
@@ -315,9 +316,16 @@ def test_a_reply_written_while_the_clock_is_behind_the_servers_days_says_so(
     assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
     today = dt.datetime.now(dt.UTC).date()
     ahead = today + dt.timedelta(days=40)
-    # The server made the newest export on a day this workstation's clock has not reached.
-    with contextlib.closing(sqlite3.connect(workspace / DB_NAME)) as conn, conn:
-        conn.execute("UPDATE bundles SET created = ?", (ahead.isoformat(),))
+    # The server made the newest export on a day this workstation's clock has not reached,
+    # as an import of it records the day: under the head's tag (one written on the disk alone
+    # is refused at unlock).
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        with transaction(u.conn):
+            u.conn.execute("UPDATE bundles SET created = ?", (ahead.isoformat(),))
+            head.put(u.conn, u.key)
+    finally:
+        u.workspace.close()
     (tmp_path / "reply.txt").write_text(REPLY, "utf-8")
     written = review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt"))
     assert written.exit_code == 0, written.output
