@@ -305,8 +305,8 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> in
             " authorities it pins, the keyrings it installed, the escalation rule, the bodies,"
             " the reports' sources and their reply keys, the envelopes filed and reply"
             " bundles sent, an attachment's record or which report it or a note is on, an"
-            " escalation's packet, a reply's envelope and bundle, or a reviewer's subkey record"
-            " were altered or put back: what is on the disk is not what"
+            " escalation's packet, a reply's envelope and bundle, a reviewer's subkey record or"
+            " a conflict declaration were altered or put back: what is on the disk is not what"
             " this workspace's tool"
             " last wrote (its newest audit entries, what it saw of the server's bundles, who it"
             " trusts to name reviewers, or whom it seals to)",
