@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.errors import InstanceError, RestoreUnfinished
+from app.files import fsync_directory
 from app.noatime import read_quietly
 from crypto import KdfParams, SigningKey
 from crypto.encoding import b64decode, b64encode
@@ -21,6 +22,9 @@ CONFIG_NAME = "config.json"
 # Put in every backup (`app.operations.backup`), so a server restored from one refuses
 # to serve until a purge has taken again what was deleted since the backup's day.
 RESTORED_NAME = "restored"
+# Where a restore puts the backup it checked whole, then moves it into place from
+# (`app.operations.put_back`); not a `.restore-` name, which a restore destroys.
+MOVING_NAME = ".restored-moving"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,37 @@ def refuse_unfinished_restore(paths: InstancePaths) -> None:
             "what was deleted since the backup's day is back (sources that expired since "
             "would log in again) until `raazdar purge` runs"
         )
+
+
+def finish_moves(paths: InstancePaths) -> bool:
+    """Move into place what a restore checked whole and stopped moving; whether there was any.
+
+    The restore renamed its directory to `MOVING_NAME` only once the backup's key and
+    every member had been checked and written: what is in it is the backup, and a
+    restore killed or failing between its moves left the rest of it there. Every
+    command that reads the instance finishes it first (`load_config`), so none runs on
+    half a backup and nobody needs to empty the instance by hand.
+    """
+    moving = paths.root / MOVING_NAME
+    if not moving.is_dir() or moving.is_symlink():
+        return False
+    # The mark first: stopped again halfway, the server still refuses to start.
+    for name in sorted(os.listdir(moving), key=lambda n: n != RESTORED_NAME):
+        there = paths.root / name
+        if os.path.lexists(there):
+            raise InstanceError(
+                f"{there} was made after a restore stopped halfway, and the backup holds it "
+                f"too: move it aside, and any raazdar command moves the backup's in place "
+                f"(the rest of the backup waits in {moving})"
+            )
+        os.rename(moving / name, there)
+    os.rmdir(moving)
+    for entry in paths.root.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            # Dated the epoch, as the backup's members are: a move changed its `..` entry.
+            os.utime(entry, (0, 0))
+    fsync_directory(paths.root)
+    return True
 
 
 @dataclass(frozen=True)
@@ -224,7 +259,11 @@ def create_layout(
 
 
 def load_config(paths: InstancePaths) -> InstanceConfig:
-    """Read `config.json`, or say plainly that there is no instance."""
+    """Read `config.json`, or say plainly that there is no instance.
+
+    A restore stopped while moving the backup into place is finished first (`finish_moves`).
+    """
+    finish_moves(paths)
     try:
         obj = json.loads(read_quietly(paths.config).decode("utf-8"))
     except FileNotFoundError as exc:

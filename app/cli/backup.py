@@ -93,10 +93,16 @@ def restore(instance: Path, signing_key: str) -> None:
         )
     done = put_back(InstancePaths(instance), source, pinned)
     day = done.day.isoformat() if done.day is not None else "an unknown day"
-    click.echo(
-        f"raazdar: restore: {done.files} file(s) put back from the backup of {day}, its "
-        f"signing key {pinned} as given"
-    )
+    if done.finished:
+        click.echo(
+            f"raazdar: restore: the restore of the backup of {day} that stopped while moving "
+            f"it into place is finished ({done.files} file(s)); the backup given now was not read"
+        )
+    else:
+        click.echo(
+            f"raazdar: restore: {done.files} file(s) put back from the backup of {day}, its "
+            f"signing key {pinned} as given"
+        )
     click.echo(
         "raazdar: hint: the server refuses to start until the restore is finished: undo what "
         "the backup brought back, then `raazdar purge` (deploy/README.md §1.7)"

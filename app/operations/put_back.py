@@ -16,10 +16,13 @@ directory under a name a backup holds (`app.operations.backup.members`), no
 larger than its kind allows. What comes before the signing key is held in memory
 (the database's image was in memory when the backup was made), within a bound;
 the key is checked; only then is anything written, into a directory of its own
-inside the instance, moved into place once the stream ended well, the `restored`
-mark first, so that a crash halfway leaves a server that refuses to start. A
-refusal overwrites what it wrote and removes it: the instance is as it was. The
-directory of a restore killed halfway is overwritten and removed by the next.
+inside the instance. Once the stream ended well, that directory is renamed
+(`app.instance.MOVING_NAME`) and from then on it is the backup, never undone:
+its names are moved into place, the `restored` mark first, so that a crash
+halfway leaves a server that refuses to start, and the next command that reads
+the instance, or the next restore, moves the rest (`app.instance.finish_moves`).
+A refusal overwrites what it wrote and removes it: the instance is as it was. The
+directory of a restore killed before the rename is overwritten and removed by the next.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from typing import IO, Final, cast
 
 from app.errors import AppError
 from app.files import fsync_directory, overwrite
-from app.instance import RESTORED_NAME, InstancePaths
+from app.instance import MOVING_NAME, RESTORED_NAME, InstancePaths, finish_moves
+from app.noatime import read_quietly
 from app.operations.backup import DIRECTORY_MODE, FILE_MODE, ROOT_FILES
 from app.operations.tor.clients import CLIENTS_DIR_NAME
 from crypto import Fingerprint, SigningKey
@@ -76,17 +80,29 @@ class BackupRefused(AppError):
             self.hint = hint
 
 
+class RestoreStopped(AppError):
+    """A backup checked whole whose move into place stopped: the next command finishes it."""
+
+
 @dataclass(frozen=True)
 class PutBack:
     """What a restore wrote."""
 
     files: int
     day: dt.date | None  # the backup's, as its `restored` mark names it
+    # A restore stopped while moving its backup into place was finished instead: the
+    # stream given this time was not read.
+    finished: bool = False
 
 
 def put_back(paths: InstancePaths, stream: IO[bytes], pinned: Fingerprint) -> PutBack:
     """Write the backup `stream` holds into the empty instance, if its signing key is `pinned`."""
     root = paths.root
+    # A restore that stopped while moving its backup into place (or just after) is
+    # finished, not refused as an instance that holds files already.
+    if finish_moves(paths) or _put_back_already(paths, pinned):
+        mark = read_quietly(paths.restored)
+        return PutBack(_count_files(root), _backup_day(mark), finished=True)
     left = [p for p in root.glob(f"{_STAGING_PREFIX}*") if p.is_dir() and not p.is_symlink()]
     if root.exists() and (
         not root.is_dir() or any(not _history_link(p) and p not in left for p in root.iterdir())
@@ -181,14 +197,19 @@ class _Reader:
             os.utime(path, (0, 0), follow_symlinks=False)
             if path.is_dir():
                 fsync_directory(path)
-        top = sorted(p.name for p in self.staging.iterdir())
-        for name in sorted(top, key=lambda n: n != RESTORED_NAME):
-            os.rename(self.staging / name, root / name)
-            if (root / name).is_dir():
-                os.utime(root / name, (0, 0))  # its `..` entry changed
-        os.rmdir(self.staging)
+        # Checked whole: from this rename on it is the backup, finished, never undone.
+        os.rename(self.staging, root / MOVING_NAME)
         self.staging = None
         fsync_directory(root)
+        try:
+            finish_moves(self.paths)
+        except OSError as exc:
+            raise RestoreStopped(
+                f"the backup was checked whole, but moving it into place stopped "
+                f"({exc.strerror or exc}): nothing of it is lost",
+                "run `raazdar restore` again (or any raazdar command): it moves the rest "
+                "into place",
+            ) from None
 
     def undo(self) -> None:
         """Overwrite and remove whatever was written (a refusal or a failure)."""
@@ -339,6 +360,21 @@ def _backup_day(mark: bytes) -> dt.date | None:
         return dt.date.fromisoformat(found.group(1).decode()) if found else None
     except ValueError:
         return None
+
+
+def _put_back_already(paths: InstancePaths, pinned: Fingerprint) -> bool:
+    """Whether the instance is a restore not yet purged of a backup with the `pinned` key."""
+    if not paths.restored.is_file() or paths.restored.is_symlink():
+        return False
+    try:
+        key = SigningKey.from_text(read_quietly(paths.signing_key).decode("ascii").strip())
+    except (OSError, CryptoError, UnicodeDecodeError):
+        return False
+    return key.verify_key.fingerprint.raw == pinned.raw
+
+
+def _count_files(root: Path) -> int:
+    return sum(1 for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def _history_link(path: Path) -> bool:
