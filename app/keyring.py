@@ -122,6 +122,12 @@ def install_timestamp(
 _HELD = threading.local()
 
 
+def keyring_is_held(paths: InstancePaths) -> bool:
+    """Whether this thread holds the keyring's lock (`keyring_held`)."""
+    held: set[str] = _HELD.__dict__.get("folders", set())
+    return os.path.realpath(paths.keyring) in held
+
+
 @contextlib.contextmanager
 def keyring_held(paths: InstancePaths) -> Iterator[None]:
     """Hold the keyring's lock while a file in it that is replaced in place is written.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.errors import InstanceError
 from app.instance import InstancePaths
-from app.keyring import keyring_held, write_replacing
+from app.keyring import keyring_held, keyring_is_held, write_replacing
 from app.noatime import read_quietly
 from crypto import CryptoError, Manifest
 from crypto.constants import SUBKEYS_MAX_BYTES
@@ -143,8 +143,11 @@ def install_lists(
     superseded: frozenset[bytes] = frozenset(),
 ) -> list[InstalledList]:
     """Check every list first, then put each in place whole: all of them, or none."""
-    checked = check_lists(paths, documents, manifest, today, rekeyed=rekeyed, superseded=superseded)
-    put_lists(paths, checked)
+    with keyring_held(paths):
+        checked = check_lists(
+            paths, documents, manifest, today, rekeyed=rekeyed, superseded=superseded
+        )
+        put_lists(paths, checked)
     return checked
 
 
@@ -157,7 +160,17 @@ def check_lists(
     rekeyed: bool = False,
     superseded: frozenset[bytes] = frozenset(),
 ) -> list[InstalledList]:
-    """Check every list (`check_list`), and that no two are one reviewer's."""
+    """Check every list (`check_list`), and that no two are one reviewer's.
+
+    Only under the keyring's lock (`keyring_held`), held until the lists are put in
+    place: a list another install put in place between the check and the write went
+    unseen, and one that disagreed with it replaced its keys unrecorded.
+    """
+    if not keyring_is_held(paths):
+        raise InstanceError(
+            "the subkey lists are checked only under the keyring's lock, held until "
+            "they are put in place"
+        )
     checked = [
         check_list(paths, data, manifest, today, rekeyed=rekeyed, superseded=superseded)
         for data in documents

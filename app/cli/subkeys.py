@@ -33,6 +33,7 @@ def subkeys() -> None:
 def install(instance: Path, files: tuple[Path, ...], rekeyed: bool) -> None:
     """Install FILE…, each a reviewer's signed subkey list: all of them, or none if one fails."""
     from app.db import transaction
+    from app.keyring import keyring_held
     from app.models import today
     from app.services import audit
     from app.services.context import services
@@ -43,7 +44,9 @@ def install(instance: Path, files: tuple[Path, ...], rekeyed: bool) -> None:
         with file.open("rb") as src:
             # One byte more than allowed, so that an oversized file is refused, not truncated.
             documents.append(src.read(SUBKEYS_MAX_BYTES + 1))
-    with app_context(instance), transaction() as session:
+    # The keyring's lock first, then the database: the check sees every list another
+    # install put in place, and no other install checks before this one is recorded.
+    with app_context(instance), keyring_held(services().paths), transaction() as session:
         svc = services()
         gone = audit.superseded_subkeys(session)
         installed = check_lists(

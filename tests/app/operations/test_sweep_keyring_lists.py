@@ -34,7 +34,7 @@ from app.noatime import read_quietly
 from app.operations import keyring_admin, sweep
 from app.operations.rotation import Promoted, finish_promotion, onion_paths, pending_signing_path
 from app.services.context import services
-from app.subkeys import check_lists, list_path, put_lists, read_lists, subkeys_dir, superseded_path
+from app.subkeys import install_lists, list_path, read_lists, subkeys_dir, superseded_path
 from crypto import KeyFile, SignedManifest, SigningKey, make_timestamp
 from crypto.onion import OnionServiceKey
 from crypto.subkeys import Period
@@ -133,7 +133,7 @@ def _newer_list(instance: Path) -> bytes:
 def _put_newer_list(instance: Path, data: bytes) -> None:
     paths = InstancePaths(instance)
     manifest = load_keyring(paths, today()).require()
-    put_lists(paths, check_lists(paths, [data], manifest, today(), rekeyed=True))
+    install_lists(paths, [data], manifest, today(), rekeyed=True)
 
 
 RACES: dict[str, tuple[Callable[[Path], bytes], Callable[[Path, bytes], None]]] = {
