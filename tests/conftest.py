@@ -36,8 +36,24 @@ def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(app_db, "make_engine", tracked)
     yield
+    # A session the test opened and never closed holds its connection until the garbage
+    # collector finds it: the database's drop ends it, and psycopg then warns (unraisably,
+    # in whichever test is running) that it was deleted while still open.
+    left = [e for e in created if e.dialect.name == "postgresql" and _checked_out(e)]
     for engine in created:
         engine.dispose()
+    if left:
+        pytest.fail(
+            "a PostgreSQL connection the test checked out is still open after it: close "
+            "each session it opens (`with db_session(app) as session:`)",
+            pytrace=False,
+        )
+
+
+def _checked_out(engine: Engine) -> int:
+    """How many of the engine's connections are out of its pool (a QueuePool's count)."""
+    count = getattr(engine.pool, "checkedout", None)
+    return int(count()) if callable(count) else 0
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -229,7 +229,8 @@ def test_a_visitor_without_a_session_cannot_post_an_admin_action(app: Flask) -> 
         assert response.status_code == 302, path
         assert response.location.startswith("/staff/login"), path
     assert audit_count(app) == before
-    assert get_setting(db_session(app), "organisation") == "Raazdar"
+    with db_session(app) as session:
+        assert get_setting(session, "organisation") == "Raazdar"
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES)
@@ -258,7 +259,8 @@ def test_a_staff_member_is_refused_every_admin_action(app: Flask, member: Staff)
     for path, data in admin_actions(app):
         assert member.post(path, data).status_code == 403, path
     assert audit_count(app) == before
-    assert get_setting(db_session(app), "organisation") == "Raazdar"
+    with db_session(app) as session:
+        assert get_setting(session, "organisation") == "Raazdar"
 
 
 def test_a_staff_member_sees_no_admin_links(member: Staff) -> None:
@@ -341,7 +343,8 @@ def test_an_administrator_removed_just_before_acting_gets_a_403_and_changes_noth
     response = admin.post("/staff/admin/settings/general", settings)
 
     assert response.status_code == 403
-    assert get_setting(db_session(app), "organisation") == "Raazdar"
+    with db_session(app) as session:
+        assert get_setting(session, "organisation") == "Raazdar"
     assert audit_actions(app)[-1] == "staff-removed"
 
 
@@ -352,7 +355,8 @@ def test_admin_posts_without_a_csrf_token_are_refused(app: Flask, admin: Staff) 
             response = admin.client.post(path, data={**token, **data})
             assert response.status_code == 400, path
     assert audit_count(app) == before
-    assert get_setting(db_session(app), "organisation") == "Raazdar"
+    with db_session(app) as session:
+        assert get_setting(session, "organisation") == "Raazdar"
     with db_session(app) as session:
         assert set(session.execute(select(StaffAccount.username)).scalars()) == {"root", "target"}
 

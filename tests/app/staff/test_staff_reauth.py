@@ -61,7 +61,8 @@ def test_a_session_open_for_long_makes_no_admin_change(app: Flask, idle_admin: S
         assert response.status_code == 401, f"{path} changed without the password: {response}"
         assert CONFIRM in idle_admin.text(response), path
     assert audit_count(app) == before
-    assert get_setting(db_session(app), "organisation") == "Raazdar"
+    with db_session(app) as session:
+        assert get_setting(session, "organisation") == "Raazdar"
     assert _role(app, "newcomer") is None
 
 
@@ -312,7 +313,8 @@ def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highes
     made = (_legal_aid_page(app), row.epoch if row else None, _order(app), _role(app, "clerk"))
     assert (*made, _role(app, "foothold")) == (*before, None), "the copy's one change was made"
     assert "0300-0000000" not in _labels(app), "the copy's one change was made"
-    assert get_setting(db_session(app), "organisation") == "Raazdar", "the copy renamed the site"
+    with db_session(app) as session:
+        assert get_setting(session, "organisation") == "Raazdar", "the copy renamed the site"
     assert taken.status_code == 401
     assert CONFIRM in thief.text(taken)
     # Its owner, asked the password and a fresh code, makes it.
