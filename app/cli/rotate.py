@@ -21,13 +21,15 @@ def _record(
     *,
     logins_void: bool = False,
     replaced_secret_key: bytes | None = None,
+    secret_key: bytes | None = None,
     **detail: str,
 ) -> None:
     """Add an entry to the audit log: rotating the server's keys is an admin decision.
 
     `logins_void`: every login row is deleted with it (the secret key's rotation).
-    `replaced_secret_key`: the staff's TOTP secrets are sealed again from it, and the
-    counts of codes tried at their logins carried over from the names keyed by it.
+    `replaced_secret_key`: the staff's TOTP secrets are sealed again from it, under
+    `secret_key`, and the counts of codes tried at their logins carried over from the
+    names keyed by it to those keyed by `secret_key`.
     """
     from app import sessions
     from app.db import transaction
@@ -37,9 +39,9 @@ def _record(
     with app_context(instance), transaction() as session:
         if logins_void:
             sessions.end_every_login(session)
-        if replaced_secret_key is not None:
-            staff_service.reseal_second_factors(session, replaced_secret_key)
-            staff_service.carry_throttles(session, replaced_secret_key)
+        if replaced_secret_key is not None and secret_key is not None:
+            staff_service.reseal_second_factors(session, replaced_secret_key, secret_key)
+            staff_service.carry_throttles(session, replaced_secret_key, secret_key)
         audit.record(session, audit.CONSOLE, action, **detail)
 
 
@@ -79,26 +81,70 @@ def secret_key(instance: Path) -> None:
     """Replace the secret key: every source and staff session ends."""
     from app.instance import InstancePaths
     from app.noatime import read_quietly
-    from app.operations.rotation import rotate_secret_key
+    from app.operations.rotation import rotate_secret_key, switch_secret_key
 
     paths = InstancePaths(instance)
-    try:
-        replaced: bytes | None = read_quietly(paths.secret_key)
-    except OSError:
-        replaced = None  # none to seal the second factors again from
-    rotate_secret_key(paths)
-    # Its logins are void: their rows go now, not at their day's sweep. Those the running
-    # workers make with the old key until the restart are noted by the new ones as they
-    # start (`app.sessions.init_app`), and deleted within an idle deadline. The staff's
-    # second factors, sealed under it, are sealed again under the new one, and the counts
-    # of their codes tried, kept under names keyed by it, are carried over to the new names.
-    _record(instance, "secret-key-rotated", logins_void=True, replaced_secret_key=replaced)
-    click.echo("raazdar: new secret key written; every session made under the old one is void")
+    if _finish_secret_key(instance):
+        click.echo(
+            "raazdar: the secret key rotation cut off after the second factors were sealed "
+            "under its new key is finished; every session made under the old one is void"
+        )
+    else:
+        try:
+            replaced: bytes | None = read_quietly(paths.secret_key)
+        except OSError:
+            replaced = None  # none to seal the second factors again from
+        # The new key waits beside the old one until the second factors are sealed under it
+        # and committed: cut off before, the next run starts again; after, it switches.
+        new = rotate_secret_key(paths)
+        # Its logins are void: their rows go now, not at their day's sweep. Those the running
+        # workers make with the old key until the restart are noted by the new ones as they
+        # start (`app.sessions.init_app`), and deleted within an idle deadline. The staff's
+        # second factors are sealed again under the new key, and the counts of their codes
+        # tried, kept under names keyed by the old, carried over to names keyed by the new.
+        _record(
+            instance,
+            "secret-key-rotated",
+            logins_void=True,
+            replaced_secret_key=replaced,
+            secret_key=new,
+        )
+        switch_secret_key(paths)
+        click.echo("raazdar: new secret key written; every session made under the old one is void")
     click.echo(
         "raazdar: hint: restart the server now (`systemctl restart raazdar`): "
         "until then the running workers keep the old key",
         err=True,
     )
+
+
+def _finish_secret_key(instance: Path) -> bool:
+    """Switch to a pending secret key the second factors are sealed under; drop any other.
+
+    Sealed under it, the rotation's database change was committed and only the switch
+    was cut off. Otherwise it never was: the pending key is overwritten and removed.
+    """
+    from app.db import transaction
+    from app.files import overwrite
+    from app.instance import InstancePaths
+    from app.noatime import read_quietly
+    from app.operations.rotation import pending_secret_path, switch_secret_key
+    from app.services import staff as staff_service
+
+    paths = InstancePaths(instance)
+    pending = pending_secret_path(paths)
+    try:
+        key = read_quietly(pending)
+    except FileNotFoundError:
+        return False
+    with app_context(instance), transaction() as session:
+        committed = staff_service.sealed_under(session, key)
+    if committed:
+        switch_secret_key(paths)
+        return True
+    overwrite(pending)
+    pending.unlink()
+    return False
 
 
 @rotate.command("onion")

@@ -25,6 +25,7 @@ from crypto import CodenameParams, CryptoError, InstanceListing, Manifest, Signi
 from crypto.onion import OnionServiceKey
 
 PENDING_SIGNING_NAME: Final = "server_signing_key.next"
+PENDING_SECRET_NAME: Final = "secret_key.next"  # noqa: S105 - a file's name
 SOURCE_ONION_NAME: Final = "source-onion.key"
 NEXT_ONION_NAME: Final = "source-onion.next.key"
 SERVER_INFO_TYPE: Final = "raazdar-server-info"
@@ -180,9 +181,26 @@ def rotate_onion(paths: InstancePaths) -> str:
     return _address(following)
 
 
-def rotate_secret_key(paths: InstancePaths) -> None:
-    """Replace the Flask secret key: every session and API challenge made under it ends."""
-    write_replacing_key(paths.secret_key, secrets.token_bytes(32))
+def pending_secret_path(paths: InstancePaths) -> Path:
+    """Where a new secret key waits while the staff's second factors are sealed under it."""
+    return paths.root / PENDING_SECRET_NAME
+
+
+def rotate_secret_key(paths: InstancePaths) -> bytes:
+    """Write a new Flask secret key beside the one in use, and return it (`switch_secret_key`).
+
+    The staff's second factors are sealed under it before it replaces the old one: put
+    in place first, a failure before they were sealed again lost every one of them.
+    A pending key left by a rotation cut off before its database change is replaced.
+    """
+    key = secrets.token_bytes(32)
+    write_replacing_key(pending_secret_path(paths), key)
+    return key
+
+
+def switch_secret_key(paths: InstancePaths) -> None:
+    """Put the pending secret key in place: every session and API challenge made before ends."""
+    replace_overwriting(pending_secret_path(paths), paths.secret_key)
 
 
 def _signing(path: Path) -> SigningKey:

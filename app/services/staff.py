@@ -810,9 +810,9 @@ def _bucket_under(secret_key: bytes, username: str) -> str:
     return f"staff-login:{digest.hexdigest()}"
 
 
-def carry_throttles(session: Session, replaced_secret_key: bytes) -> int:
-    """Move each account's counts of codes to its names under the secret key, from the
-    key it replaced (`raazdar rotate secret-key`, no commit); return how many moved.
+def carry_throttles(session: Session, replaced_secret_key: bytes, secret_key: bytes) -> int:
+    """Move each account's counts of codes to its names under `secret_key`, from the
+    key it replaces (`raazdar rotate secret-key`, no commit); return how many moved.
 
     The names are keyed by the secret key (`_bucket`): left under the old one's, the
     counts were forgotten at the rotation, which the runbook for a compromised server
@@ -821,7 +821,7 @@ def carry_throttles(session: Session, replaced_secret_key: bytes) -> int:
     moved = 0
     for account in list_accounts(session):
         old = _bucket_under(replaced_secret_key, account.username)
-        new = _bucket(account.username)
+        new = _bucket_under(secret_key, account.username)
         for before, after in ((old, new), (_daily(old), _daily(new))):
             moved += throttle.rename(session, before, after)
     return moved
@@ -878,8 +878,8 @@ def _totp_key() -> TokenKey:
     return key
 
 
-def reseal_second_factors(session: Session, replaced_secret_key: bytes) -> int:
-    """Seal each account's TOTP secret again under the secret key, from the one it replaced.
+def reseal_second_factors(session: Session, replaced_secret_key: bytes, secret_key: bytes) -> int:
+    """Seal each account's TOTP secret again under `secret_key`, from the one it replaces.
 
     For `raazdar rotate secret-key` (no commit): left under the old key, no secret
     opened once the server restarted, and every staff member's right code was
@@ -887,6 +887,7 @@ def reseal_second_factors(session: Session, replaced_secret_key: bytes) -> int:
     account's already lost) is left as it is. Return how many were sealed again.
     """
     old = TokenKey(replaced_secret_key[:32]).derive(PERSON_TOTP_KEY)
+    new = TokenKey(secret_key[:32]).derive(PERSON_TOTP_KEY)
     resealed = 0
     for account in list_accounts(session):
         if not account.totp_secret:
@@ -895,9 +896,23 @@ def reseal_second_factors(session: Session, replaced_secret_key: bytes) -> int:
             secret = old.open(account.totp_secret, TOKEN_CONTEXT_TOTP).decode("ascii")
         except (CryptoError, UnicodeDecodeError):
             continue
-        account.totp_secret = _seal(secret)
+        account.totp_secret = new.seal(secret.encode("ascii"), TOKEN_CONTEXT_TOTP)
         resealed += 1
     return resealed
+
+
+def sealed_under(session: Session, secret_key: bytes) -> bool:
+    """Whether some account's TOTP secret is sealed under `secret_key` (it opens one)."""
+    key = TokenKey(secret_key[:32]).derive(PERSON_TOTP_KEY)
+    for account in list_accounts(session):
+        if not account.totp_secret:
+            continue
+        try:
+            key.open(account.totp_secret, TOKEN_CONTEXT_TOTP)
+        except CryptoError:
+            continue
+        return True
+    return False
 
 
 def _seal(secret: str) -> str:

@@ -36,12 +36,16 @@ class StepFaults:
         error: int,
         *,
         after: tuple[object, str] | None = None,
+        outside: tuple[object, str] | None = None,
     ) -> None:
         """`after` (a module and a function's name in it): count only the steps from the
-        function's first call on, not those of starting the app that runs it."""
+        function's first call on, not those of starting the app that runs it. `outside`:
+        count none of the steps taken within a function's calls (one another test walks)."""
         self._monkeypatch = monkeypatch
         self._error = error
         self._after = after
+        self._outside = outside
+        self._inside = 0
         self._armed = after is None
         self._failing = 0
         self._thread = threading.get_ident()
@@ -68,7 +72,7 @@ class StepFaults:
             failed(step, result)
 
     def _step(self, name: str) -> None:
-        if not self._armed or threading.get_ident() != self._thread:
+        if not self._armed or self._inside or threading.get_ident() != self._thread:
             return
         self.steps.append(name)
         if len(self.steps) == self._failing:
@@ -82,6 +86,9 @@ class StepFaults:
             if self._after is not None:
                 module, name = self._after
                 patch.setattr(module, name, self._arming(getattr(module, name)))
+            if self._outside is not None:
+                module, name = self._outside
+                patch.setattr(module, name, self._uncounted(getattr(module, name)))
             for name in _CALLS:
                 patch.setattr(os, name, self._counted(name, getattr(os, name)))
             patch.setattr(os, "open", self._open(os.open))
@@ -92,6 +99,16 @@ class StepFaults:
         def call(*args: Any, **kwargs: Any) -> Any:
             self._armed, self._thread = True, threading.get_ident()
             return real(*args, **kwargs)
+
+        return call
+
+    def _uncounted(self, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._inside += 1
+            try:
+                return real(*args, **kwargs)
+            finally:
+                self._inside -= 1
 
         return call
 

@@ -7,6 +7,7 @@ login, the right password and code too, was refused as a wrong code, and counted
 
 from __future__ import annotations
 
+import errno
 import secrets
 import time
 from collections.abc import Callable
@@ -17,8 +18,11 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from app import runkey
+from app import kdf_pool, runkey
 from app.cli import main
+from app.instance import InstancePaths
+from app.operations import rotation
+from tests.app.faults import StepFaults
 from tests.app.staff.test_staff_auth import logged_in
 from tests.app.staff_support import (
     PASSWORD,
@@ -81,3 +85,45 @@ def test_codes_guessed_before_the_secret_keys_rotation_stay_counted_after_it(
     response = submit_login(guesser, "alice", PASSWORD, fresh_code(restarted, alice))
     assert response.status_code == 401, "the rotation forgot the codes guessed before it"
     assert not logged_in(guesser)
+
+
+def test_a_secret_key_rotation_failing_at_any_step_is_finished_by_the_next_and_locks_no_one_out(
+    make_app: Callable[..., Flask],
+    instance: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key file replaced, then the second factors sealed again: a failure between the two
+    (a full disk, a kill, a database that went away) lost every staff member's second factor."""
+    alice = make_staff(make_app(), "alice")
+    rotate = ["--instance", str(instance), "rotate", "secret-key"]
+    keys = {InstancePaths(instance).secret_key.read_bytes()}
+
+    def action() -> tuple[int, str]:
+        result = runner.invoke(main, rotate)
+        return result.exit_code, result.output
+
+    def failed(step: int, result: tuple[int, str]) -> None:
+        status, output = result
+        # A step the app's start up takes and lets fail (emptying a WAL) stops nothing.
+        if status != 0:
+            assert "raazdar: error:" in output, (step, output)
+            again = runner.invoke(main, rotate)
+            assert again.exit_code == 0, (step, again.output)
+        key = InstancePaths(instance).secret_key.read_bytes()
+        assert key not in keys, f"step {step}: the key was not rotated"
+        keys.add(key)
+        # The secret as the server opens it, under the key on the disk now.
+        assert known_user(make_app(), "alice").secret == alice.secret, step
+
+    # The app's start up, which opens each derivation slot, is not this command's to walk.
+    walker = StepFaults(
+        monkeypatch,
+        errno.EIO,
+        after=(rotation, "rotate_secret_key"),
+        outside=(kdf_pool, "prepare"),
+    )
+    assert walker.walk(action, failed) > 3
+    code = pyotp.TOTP(alice.secret).now()
+    response = submit_login(staff_client(make_app()), "alice", PASSWORD, code)
+    assert response.status_code == 303, "the rotations locked the staff member out"
