@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, Final
 from app.errors import InstanceError
 from app.files import replace_overwriting
 from app.instance import InstanceConfig, InstancePaths, write_private
-from app.keyring import keyring_held, load_keyring, write_replacing_key
+from app.keyring import keyring_held, load_keyring, write_replacing_key, write_whole
 from crypto import CodenameParams, CryptoError, InstanceListing, Manifest, SigningKey, VerifyKey
 from crypto.onion import OnionServiceKey
 
@@ -164,7 +165,7 @@ def rotate_signing_key(paths: InstancePaths) -> VerifyKey:
             f"({_signing(pending).verify_key.to_text()}), or remove {pending} to start over"
         )
     key = SigningKey.generate()
-    write_private(pending, key.to_text().encode() + b"\n")
+    _write_key(pending, key.to_text().encode() + b"\n")
     return key.verify_key
 
 
@@ -177,7 +178,7 @@ def rotate_onion(paths: InstancePaths) -> str:
             f"a next onion is already made ({_address(following)}): have the authorities list "
             f"it, or remove {following} to start over"
         )
-    write_private(following, OnionServiceKey.generate().to_tor().encode() + b"\n")
+    _write_key(following, OnionServiceKey.generate().to_tor().encode() + b"\n")
     return _address(following)
 
 
@@ -201,6 +202,15 @@ def rotate_secret_key(paths: InstancePaths) -> bytes:
 def switch_secret_key(paths: InstancePaths) -> None:
     """Put the pending secret key in place: every session and API challenge made before ends."""
     replace_overwriting(pending_secret_path(paths), paths.secret_key)
+
+
+def _write_key(path: Path, data: bytes) -> None:
+    """Put a new key file in place whole, flushed, never over another.
+
+    Written in place, a full disk or a kill before its last byte left a cut key that
+    every export, keyring install and the next rotation failed to read.
+    """
+    write_whole(path, data, os.link)
 
 
 def _signing(path: Path) -> SigningKey:
