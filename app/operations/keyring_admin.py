@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,8 @@ from crypto import (
 )
 from crypto.constants import MANIFEST_MAX_BYTES
 from crypto.manifest import format_digest
+
+log = logging.getLogger(__name__)
 
 # Below this many days before expiry, the admin pages and `keyring show` warn.
 EXPIRY_WARNING_DAYS: Final = 30
@@ -200,7 +203,20 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
     except InstanceError as exc:
         raise KeyringInstallError(f"manifest refused: {exc}") from exc
     _write_new(target, candidate.to_bytes())
-    promoted = promote(new, paths)
+    try:
+        promoted = promote(new, paths)
+    except OSError as exc:
+        # The manifest is in force now, and its record goes in with it: rolled back, the
+        # audit log no longer knew the version that finds a rollback of the files, and
+        # the next install of it was refused as done. The next export or start makes the
+        # switch (`app.operations.rotation.finish_promotion`).
+        log.warning(
+            "keyring: v%d installed; the switch to the keys it lists failed (%s): the next "
+            "export or start makes it",
+            new.version,
+            exc.strerror or type(exc).__name__,
+        )
+        promoted = Promoted()
     return Installed(
         new.version,
         current.version,
