@@ -176,6 +176,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
     """
     candidate = _parse(data)
     new = candidate.manifest
+    recorded = audit.newest_keyring(session)  # before this install's own entry
     audit.record(
         session,
         actor,
@@ -187,8 +188,19 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
     paths = services().paths
     today = current_day()
     pinned, files = _read_chain(paths)
-    current = _newest(pinned, files)
     target = manifest_path(paths, new.version)
+    # The very manifest in force already, newer than the log records: an install put it in
+    # place and its commit never came (the database gone, the command killed). It is
+    # checked as its successor again, and this install records it, writing nothing.
+    unrecorded = (
+        target.name == max(files)
+        and files[target.name].to_bytes() == candidate.to_bytes()
+        and (recorded or 1) < new.version
+    )
+    before = {name: m for name, m in files.items() if not (unrecorded and name == target.name)}
+    if not before:
+        raise KeyringInstallError("manifest refused: it would replace the first keyring")
+    current = _newest(pinned, before)
     try:
         verify_successor(current, candidate, today)
         check_lifetime(new)
@@ -202,7 +214,8 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
         check_listing(new, paths, load_config(paths))
     except InstanceError as exc:
         raise KeyringInstallError(f"manifest refused: {exc}") from exc
-    _write_new(target, candidate.to_bytes())
+    if not unrecorded:
+        _write_new(target, candidate.to_bytes())
     try:
         promoted = promote(new, paths)
     except OSError as exc:

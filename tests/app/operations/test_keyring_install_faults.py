@@ -9,15 +9,19 @@ in force, and the next install of it was refused as installed already.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
+from app import db as app_db
 from app import kdf_pool
 from app.cli import main
 from app.instance import InstancePaths
@@ -79,3 +83,36 @@ def test_a_keyring_install_failing_at_any_step_leaves_its_record_and_exports_rig
         monkeypatch, errno.EIO, after=(keyring_admin, "install"), outside=(kdf_pool, "prepare")
     )
     assert walker.walk(action, failed) > 3
+
+
+def test_a_keyring_install_whose_commit_is_lost_is_recorded_by_the_next_install(
+    instance: Path,
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The manifest in place, then the database gone before the commit (or the command
+    killed): in force, and unrecorded, and the same install again was refused as done."""
+    successor = successor_file(instance, tmp_path)
+    version = in_force(instance).version + 1
+    real = app_db.transaction
+
+    @contextlib.contextmanager
+    def lost_commit() -> Iterator[Any]:
+        with real() as session:
+            yield session
+            session.rollback()
+            raise OperationalError("COMMIT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(app_db, "transaction", lost_commit)
+    status, output = _cli(instance, "keyring", "install", str(successor))
+    assert status == 1, output
+    monkeypatch.setattr(app_db, "transaction", real)
+    assert in_force(instance).version == version  # in force, unrecorded
+
+    status, output = _cli(instance, "keyring", "install", str(successor))
+    assert status == 0, f"the same install again: {output}"
+    with db_session(make_app()) as session:
+        assert audit.newest_keyring(session) == version
+    status, output = _cli(instance, "export", "--out", str(tmp_path / "after.rzb"))
+    assert status == 0, output
