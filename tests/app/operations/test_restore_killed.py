@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import io
+import multiprocessing
 import os
 import shutil
 import signal
@@ -96,24 +97,23 @@ def test_a_restore_failing_at_any_step_is_finished_by_the_next_and_loses_nothing
 
 def _killed_at_move(target: Path, backup: bytes, pinned: str, move: int) -> None:
     """Run the restore in a child process that SIGKILLs itself at its `move`-th rename."""
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child never returns to pytest
-        try:
-            real, moves = os.rename, [0]
 
-            def rename(*args: Any, **kwargs: Any) -> None:
-                moves[0] += 1
-                if moves[0] == move:
-                    os.kill(os.getpid(), signal.SIGKILL)
-                real(*args, **kwargs)
+    def run() -> None:
+        real, moves = os.rename, [0]
 
-            os.rename = rename
-            put_back.put_back(InstancePaths(target), io.BytesIO(backup), Fingerprint.parse(pinned))
-        finally:
-            os._exit(0)
-    _, status = os.waitpid(child, 0)
-    assert os.WIFSIGNALED(status), f"move {move}: the restore was not killed"
-    assert os.WTERMSIG(status) == signal.SIGKILL
+        def rename(*args: Any, **kwargs: Any) -> None:
+            moves[0] += 1
+            if moves[0] == move:
+                os.kill(os.getpid(), signal.SIGKILL)
+            real(*args, **kwargs)
+
+        os.rename = rename
+        put_back.put_back(InstancePaths(target), io.BytesIO(backup), Fingerprint.parse(pinned))
+
+    child = multiprocessing.get_context("fork").Process(target=run)
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL, f"move {move}: the restore was not killed"
 
 
 def test_a_restore_killed_at_any_move_is_finished_by_the_next_command(
