@@ -95,8 +95,9 @@ def restore(instance: Path, signing_key: str) -> None:
     day = done.day.isoformat() if done.day is not None else "an unknown day"
     if done.finished:
         click.echo(
-            f"raazdar: restore: the restore of the backup of {day} that stopped while moving "
-            f"it into place is finished ({done.files} file(s)); the backup given now was not read"
+            f"raazdar: restore: the backup of {day} is in place ({done.files} file(s)): a "
+            "restore that stopped while moving it is finished, or it was put back already; "
+            "the backup given now was not read"
         )
     else:
         click.echo(
