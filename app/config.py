@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from app import environment
 from app.db import make_engine
 from app.errors import ConfigError, KeyringUnavailable, PasswordInEnvironment
-from app.instance import InstancePaths, load_config, refuse_unfinished_restore, url_has_password
+from app.instance import (
+    InstancePaths,
+    load_config,
+    refuse_cut_off_rotation,
+    refuse_unfinished_restore,
+    url_has_password,
+)
 from app.keyring import load_keyring
 from app.models import today
 from app.noatime import read_quietly
@@ -125,6 +131,7 @@ class Config:
             raise ConfigError("the secret key must be at least 32 bytes")
         if not self.ADMINISTERING:
             refuse_unfinished_restore(InstancePaths(self.INSTANCE_DIR))
+            refuse_cut_off_rotation(InstancePaths(self.INSTANCE_DIR))
 
 
 # Waiting places per derivation slot (RAAZDAR_KDF_QUEUE overrides the total). A

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.errors import InstanceError, RestoreUnfinished
+from app.errors import ConfigError, InstanceError, RestoreUnfinished
 from app.files import fsync_directory
 from app.noatime import read_quietly
 from crypto import KdfParams, SigningKey
@@ -40,6 +40,11 @@ class InstancePaths:
     @property
     def secret_key(self) -> Path:
         return self.root / "secret_key"
+
+    @property
+    def pending_secret_key(self) -> Path:
+        """A new secret key, while the staff's second factors are sealed under it."""
+        return self.root / "secret_key.next"
 
     @property
     def signing_key(self) -> Path:
@@ -122,6 +127,20 @@ def finish_moves(paths: InstancePaths) -> bool:
             os.utime(entry, (0, 0))
     fsync_directory(paths.root)
     return True
+
+
+def refuse_cut_off_rotation(paths: InstancePaths) -> None:
+    """Refuse to serve while a secret key rotation waits to be finished.
+
+    Its new key waits beside the old one (`app.operations.rotation.rotate_secret_key`):
+    the second factors may be sealed under it already, and a server started on the old
+    one refused every staff member's right code.
+    """
+    if os.path.lexists(paths.pending_secret_key):
+        raise ConfigError(
+            "a secret key rotation was cut off before it finished: run `raazdar rotate "
+            "secret-key` again, which finishes it (or starts it again), then start the server"
+        )
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from crypto import CodenameParams, CryptoError, InstanceListing, Manifest, Signi
 from crypto.onion import OnionServiceKey
 
 PENDING_SIGNING_NAME: Final = "server_signing_key.next"
-PENDING_SECRET_NAME: Final = "secret_key.next"  # noqa: S105 - a file's name
 SOURCE_ONION_NAME: Final = "source-onion.key"
 NEXT_ONION_NAME: Final = "source-onion.next.key"
 SERVER_INFO_TYPE: Final = "raazdar-server-info"
@@ -184,7 +183,7 @@ def rotate_onion(paths: InstancePaths) -> str:
 
 def pending_secret_path(paths: InstancePaths) -> Path:
     """Where a new secret key waits while the staff's second factors are sealed under it."""
-    return paths.root / PENDING_SECRET_NAME
+    return paths.pending_secret_key
 
 
 def rotate_secret_key(paths: InstancePaths) -> bytes:

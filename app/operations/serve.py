@@ -37,7 +37,12 @@ from types import FrameType
 
 from app import circuits, environment
 from app.errors import AppError, ConfigError
-from app.instance import InstancePaths, load_config, refuse_unfinished_restore
+from app.instance import (
+    InstancePaths,
+    load_config,
+    refuse_cut_off_rotation,
+    refuse_unfinished_restore,
+)
 from app.models import today
 from app.operations import sweep
 from app.operations.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME, finish_promotion
@@ -110,6 +115,7 @@ def serve(
     paths = InstancePaths(instance)
     kind = load_config(paths).mode  # fail now, plainly, if there is no instance
     refuse_unfinished_restore(paths)
+    refuse_cut_off_rotation(paths)
     _refuse_other_schema(instance)
     if paths.demo_keys.exists():
         kind = "demo"  # whatever config.json says: the demo's keys are here

@@ -22,7 +22,7 @@ from app.files import Entry, names
 from app.instance import CONFIG_NAME, RESTORED_NAME, InstancePaths
 from app.kdf_pool import SLOT_DIR
 from app.operations.doctor.verdict import Check, Status
-from app.operations.rotation import PENDING_SECRET_NAME, PENDING_SIGNING_NAME
+from app.operations.rotation import PENDING_SIGNING_NAME
 
 NAME: Final = "strays"
 # What Raazdar itself keeps at the top of an instance (besides its SQLite database).
@@ -32,7 +32,7 @@ OWN: Final = frozenset(
         "secret_key",
         "server_signing_key",
         PENDING_SIGNING_NAME,
-        PENDING_SECRET_NAME,  # a secret key rotation cut off: its next run finishes it
+        "secret_key.next",  # a secret key rotation cut off: the server refuses to start
         RESTORED_NAME,  # the startup check fails on it
         "keyring",
         "store",

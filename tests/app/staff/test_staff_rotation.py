@@ -20,6 +20,7 @@ from flask import Flask
 
 from app import kdf_pool, runkey
 from app.cli import main
+from app.errors import ConfigError
 from app.instance import InstancePaths
 from app.operations import rotation
 from tests.app.faults import StepFaults
@@ -32,6 +33,7 @@ from tests.app.staff_support import (
     staff_client,
     submit_login,
 )
+from tests.app.support import refusal_to_serve
 
 
 def test_a_staff_member_logs_in_with_their_authenticator_after_the_secret_keys_rotation(
@@ -127,3 +129,31 @@ def test_a_secret_key_rotation_failing_at_any_step_is_finished_by_the_next_and_l
     code = pyotp.TOTP(alice.secret).now()
     response = submit_login(staff_client(make_app()), "alice", PASSWORD, code)
     assert response.status_code == 303, "the rotations locked the staff member out"
+
+
+def test_a_server_refuses_to_start_while_a_secret_key_rotation_is_cut_off(
+    make_app: Callable[..., Flask],
+    instance: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Committed, then cut off before the switch: the second factors are sealed under the
+    waiting key, and a server started on the old one refused every staff member's code."""
+    alice = make_staff(make_app(), "alice")
+
+    def cut_off(_paths: InstancePaths) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rotation, "switch_secret_key", cut_off)
+        result = runner.invoke(main, ["--instance", str(instance), "rotate", "secret-key"])
+    assert result.exit_code == 1, result.output
+
+    with pytest.raises(ConfigError, match="rotate secret-key") as refused:
+        make_app()
+    assert "again" in str(refused.value)
+    assert "rotate secret-key" in str(refusal_to_serve(instance, monkeypatch))
+    assert runner.invoke(main, ["--instance", str(instance), "rotate", "secret-key"]).exit_code == 0
+    code = pyotp.TOTP(alice.secret).now()
+    response = submit_login(staff_client(make_app()), "alice", PASSWORD, code)
+    assert response.status_code == 303
