@@ -44,8 +44,12 @@ place beyond its own deadline. Then it gets `KdfBusy`, a calm "try again in a mi
 Retry-After) that says nothing about the codename it carried.
 
 A staff password's check (`staff_slot`) takes a slot of the staff's own,
-first come, first served, with a few places to wait in: a flood of sources'
-logins that holds every place above refuses no administrator's login.
+with a few places to wait in: a flood of sources' logins that holds every
+place above refuses no administrator's login. Its places are taken in turn
+by circuit in the same way, in a table of their own (the staff onion's tor
+names circuits too): whoever holds one staff device's onion key can send
+logins on many circuits, and a staff member's circuit, not served lately,
+still gets a place.
 
 The derivation itself runs on this process's own derivation thread, not on
 the request's thread: request threads run at a lower CPU priority
@@ -104,6 +108,8 @@ _CLAIM: Final = 3
 _CLAIMER: Final = 4
 _NO_CLAIM: Final = memoryview(array("q", [0, 0]))
 _table = memoryview(mmap.mmap(-1, ORDERED_PLACES * 8 * _FIELDS)).cast("q")
+# The same for the places of the staff's own slots (`staff_slot`).
+_staff_table = memoryview(mmap.mmap(-1, STAFF_PLACES * 8 * _FIELDS)).cast("q")
 # Which circuit's derivation ended last, and when (monotonic ns), in each of
 # `_RECENT` cells (a circuit's cell: its key modulo `_RECENT`; another circuit
 # may overwrite it, which only forgets). Shared and in memory, like `_table`.
@@ -234,29 +240,29 @@ def _take_any(
     return None
 
 
-def _take_place(paths: list[Path], now: int) -> tuple[int, int] | None:
+def _take_place(table: memoryview, paths: list[Path], now: int) -> tuple[int, int] | None:
     """Take a free place that no newcomer has claimed (`_push_out`), clearing a stale claim."""
-    taken = _take_any(paths, lambda index: _claimed(index, now))
+    taken = _take_any(paths, lambda index: _claimed(table, index, now))
     if taken is not None and taken[0] < ORDERED_PLACES:
-        _table[_FIELDS * taken[0] + _CLAIM : _FIELDS * taken[0] + _FIELDS] = _NO_CLAIM
+        table[_FIELDS * taken[0] + _CLAIM : _FIELDS * taken[0] + _FIELDS] = _NO_CLAIM
     return taken
 
 
-def _claimed(place: int, now: int) -> bool:
+def _claimed(table: memoryview, place: int, now: int) -> bool:
     """Whether a newcomer claimed the place lately and is waiting for it."""
     if place >= ORDERED_PLACES:
         return False
-    claim = _table[_FIELDS * place + _CLAIM]
+    claim = table[_FIELDS * place + _CLAIM]
     return claim != 0 and now - claim < 2 * _CLAIM_WAIT * 1e9
 
 
-def _claims_of(circuit: int, places: int, now: int) -> int:
+def _claims_of(table: memoryview, circuit: int, places: int, now: int) -> int:
     """How many places `circuit` has claimed lately and not yet noted as its own."""
-    values = _table[: _FIELDS * min(places, ORDERED_PLACES)].tolist()
+    values = table[: _FIELDS * min(places, ORDERED_PLACES)].tolist()
     return sum(
         1
         for index in range(len(values) // _FIELDS)
-        if values[_FIELDS * index + _CLAIMER] == circuit + 1 and _claimed(index, now)
+        if values[_FIELDS * index + _CLAIMER] == circuit + 1 and _claimed(table, index, now)
     )
 
 
@@ -268,7 +274,7 @@ def _served_lately(circuit: int, now: int) -> bool:
 
 
 def _push_out(
-    paths: list[Path], circuit: int, stale_before: int, me: int
+    table: memoryview, paths: list[Path], circuit: int, stale_before: int, me: int
 ) -> tuple[int, int] | None:
     """For a circuit not served lately, take the place of the last waiter, in turn, of one that
     was: (the place, its descriptor, noted as this circuit's), or None.
@@ -290,30 +296,30 @@ def _push_out(
         now = time.monotonic_ns()
         # The places before the mark: a derivation's end notes its circuit served, then
         # clears its place, so one of the two is seen whenever it ends between the reads.
-        entries = _entries(len(paths), stale_before)
+        entries = _entries(table, len(paths), stale_before)
         if any(key == circuit + 1 for _when, _index, key, _rank in entries):
             return None
-        if _claims_of(circuit, len(paths), now) or _served_lately(circuit, now):
+        if _claims_of(table, circuit, len(paths), now) or _served_lately(circuit, now):
             return None
         victims = [
             (rank, when, index)
             for when, index, key, rank in entries
-            if when > 0 and key and not _claimed(index, now) and _served_lately(key - 1, now)
+            if when > 0 and key and not _claimed(table, index, now) and _served_lately(key - 1, now)
         ]
         if not victims:
             return None
         place = max(victims)[2]
         claim = _FIELDS * place + _CLAIM
         now = time.monotonic_ns()  # the claim's own time: its wait counts from it
-        _table[claim : claim + 2] = memoryview(array("q", [now, circuit + 1]))
+        table[claim : claim + 2] = memoryview(array("q", [now, circuit + 1]))
     deadline = now + int(_CLAIM_WAIT * 1e9)
-    while _table[claim] == now:
+    while table[claim] == now:
         fd = _try_take(paths[place])
         if fd is not None:
             with _circuit_lock:
-                if _table[claim] == now:
-                    _note(place, _not_before(circuit, me), circuit, 0)
-                    _table[claim : claim + 2] = _NO_CLAIM
+                if table[claim] == now:
+                    _note(table, place, _not_before(circuit, me), circuit, 0)
+                    table[claim : claim + 2] = _NO_CLAIM
                     return place, fd
             os.close(fd)  # another newcomer claimed it since
             return None
@@ -321,8 +327,8 @@ def _push_out(
             break  # its waiter took a slot first: it is deriving
         time.sleep(_POLL)
     with _circuit_lock:
-        if _table[claim] == now:
-            _table[claim : claim + 2] = _NO_CLAIM
+        if table[claim] == now:
+            table[claim : claim + 2] = _NO_CLAIM
     return None
 
 
@@ -357,23 +363,25 @@ def current_circuit() -> int | None:
     return circuit
 
 
-def _note(place: int, when: int, circuit: int | None = None, rank: int = 0) -> None:
+def _note(
+    table: memoryview, place: int, when: int, circuit: int | None = None, rank: int = 0
+) -> None:
     """Write a place's waiter (its claim, if any, stays for the newcomer who made it)."""
     if place < ORDERED_PLACES:
-        _table[_FIELDS * place : _FIELDS * place + _CLAIM] = memoryview(
+        table[_FIELDS * place : _FIELDS * place + _CLAIM] = memoryview(
             array("q", [when, 0 if circuit is None else circuit + 1, rank])
         )
 
 
-def _began(place: int) -> None:
+def _began(table: memoryview, place: int) -> None:
     """Mark the place's waiter as deriving (its circuit still holds the place)."""
     if place < ORDERED_PLACES:
-        _table[_FIELDS * place] = -time.monotonic_ns()
+        table[_FIELDS * place] = -time.monotonic_ns()
 
 
-def _entries(places: int, stale_before: int) -> list[tuple[int, int, int, int]]:
+def _entries(table: memoryview, places: int, stale_before: int) -> list[tuple[int, int, int, int]]:
     """The live places: (arrival or -start, place, circuit key, round)."""
-    values = _table[: _FIELDS * min(places, ORDERED_PLACES)].tolist()
+    values = table[: _FIELDS * min(places, ORDERED_PLACES)].tolist()
     live = []
     for index in range(len(values) // _FIELDS):
         when, key, rank = values[_FIELDS * index : _FIELDS * index + _CLAIM]
@@ -382,13 +390,13 @@ def _entries(places: int, stale_before: int) -> list[tuple[int, int, int, int]]:
     return live
 
 
-def _ahead_of(place: int, places: int, stale_before: int) -> int:
+def _ahead_of(table: memoryview, place: int, places: int, stale_before: int) -> int:
     """How many live waiters come before the one at `place` in turn: (round, arrival, place)."""
     if place >= ORDERED_PLACES:
         return 0
     turns = {
         index: (rank, when, index)
-        for when, index, _key, rank in _entries(places, stale_before)
+        for when, index, _key, rank in _entries(table, places, stale_before)
         if when > 0
     }
     mine = turns.get(place)
@@ -397,10 +405,12 @@ def _ahead_of(place: int, places: int, stale_before: int) -> int:
     return sum(1 for turn in turns.values() if turn < mine)
 
 
-def _circuit_places(places: int, stale_before: int, circuit: int) -> int:
+def _circuit_places(table: memoryview, places: int, stale_before: int, circuit: int) -> int:
     """How many places `circuit` holds now, waiting, deriving or claimed."""
-    noted = sum(1 for _w, _i, key, _r in _entries(places, stale_before) if key == circuit + 1)
-    return noted + _claims_of(circuit, places, time.monotonic_ns())
+    noted = sum(
+        1 for _w, _i, key, _r in _entries(table, places, stale_before) if key == circuit + 1
+    )
+    return noted + _claims_of(table, circuit, places, time.monotonic_ns())
 
 
 @contextlib.contextmanager
@@ -418,33 +428,47 @@ def slot(
     this host or the circuit holds its share of places, else after
     `wait_seconds` without a free slot.
     """
-    places = slots + queue
+    places = place_paths(instance_dir, slots, queue)
+    with _queued(_table, slot_paths(instance_dir, slots), places, wait_seconds, circuit):
+        yield
+
+
+@contextlib.contextmanager
+def _queued(
+    table: memoryview,
+    slot_files: list[Path],
+    paths: list[Path],
+    wait_seconds: float,
+    circuit: int | None,
+) -> Iterator[None]:
+    """Hold one of `slot_files` for the block, waiting in one of `paths` noted in `table`, or
+    raise `KdfBusy` (`slot`, `staff_slot`: the sources' pool and the staff's, one queue each)."""
+    places = len(paths)
     me = time.monotonic_ns()
     stale_before = me - int((wait_seconds + _LONGEST_DERIVATION) * 1e9)
-    paths = place_paths(instance_dir, slots, queue)
-    taken = _take_place(paths, me)
+    taken = _take_place(table, paths, me)
     pushed_in = False
     if taken is None and circuit is not None:
-        taken = _push_out(paths, circuit, stale_before, me)
+        taken = _push_out(table, paths, circuit, stale_before, me)
         pushed_in = taken is not None  # and noted as its circuit's, in round 0
     if taken is None:
         raise KdfBusy("the queue for derivation slots is full")
     place, place_fd = taken
     try:
         if circuit is None:
-            _note(place, me)
+            _note(table, place, me)
         elif not pushed_in:
             # Its round: how many places its circuit holds already, so its turn
             # comes after every other circuit's first (second, ...) waiter.
             # Counted and noted as one step: workers that all counted before
             # any noted each found room, past the circuit's share.
             with _circuit_lock:
-                held = _circuit_places(places, stale_before, circuit)
+                held = _circuit_places(table, places, stale_before, circuit)
                 if held >= PLACES_PER_CIRCUIT:
                     raise KdfBusy("this circuit holds its share of the queue")
-                _note(place, _not_before(circuit, me), circuit, held)
-        fd = _wait_for_slot(slot_paths(instance_dir, slots), place, places, me, wait_seconds)
-        _began(place)
+                _note(table, place, _not_before(circuit, me), circuit, held)
+        fd = _wait_for_slot(table, slot_files, place, places, me, wait_seconds)
+        _began(table, place)
         began = time.monotonic()
         try:
             yield
@@ -455,7 +479,7 @@ def slot(
             if circuit is not None:
                 _note_served(circuit)  # before the place is cleared (`_push_out`)
     finally:
-        _note(place, 0)
+        _note(table, place, 0)
         os.close(place_fd)
 
 
@@ -481,20 +505,22 @@ def _not_before(circuit: int, now: int) -> int:
     return max(now, ended + int(_SPACING * max(_pace[0], _MIN_PACE) * 1e9))
 
 
-def _wait_for_slot(paths: list[Path], place: int, places: int, me: int, wait_seconds: float) -> int:
+def _wait_for_slot(
+    table: memoryview, paths: list[Path], place: int, places: int, me: int, wait_seconds: float
+) -> int:
     """Wait for our turn and a free slot (its descriptor); `KdfBusy` at the deadline."""
     deadline = me + int(wait_seconds * 1e9)
     # An entry older than any wait can be was left by a waiter that died.
     stale_before = me - int((wait_seconds + 1) * 1e9)
-    ahead = _ahead_of(place, places, stale_before)
+    ahead = _ahead_of(table, place, places, stale_before)
     if (ahead / len(paths) + 1) * _pace[0] > wait_seconds:
         raise KdfBusy("the waiters ahead cannot be served within the wait")
     # Its turn counts from its arrival as noted, which may lie ahead (`_not_before`).
-    eligible = _table[_FIELDS * place] if place < ORDERED_PLACES else me
+    eligible = table[_FIELDS * place] if place < ORDERED_PLACES else me
     while True:
-        if place < ORDERED_PLACES and _table[_FIELDS * place + _CLAIM]:
+        if place < ORDERED_PLACES and table[_FIELDS * place + _CLAIM]:
             raise KdfBusy("a circuit not served lately took this place")
-        ahead = _ahead_of(place, places, stale_before)
+        ahead = _ahead_of(table, place, places, stale_before)
         if ahead < len(paths) and time.monotonic_ns() >= eligible:
             taken = _take_any(paths)
             if taken is not None:
@@ -556,33 +582,26 @@ def in_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
 
 
 @contextlib.contextmanager
-def staff_slot(instance_dir: Path, wait_seconds: float) -> Iterator[None]:
+def staff_slot(
+    instance_dir: Path, wait_seconds: float, circuit: int | None = None
+) -> Iterator[None]:
     """Hold one of the staff's own slots for the block, or raise `KdfBusy`.
 
-    First come, first served (staff logins are few): `KdfBusy` at once when every
-    place is taken, else after `wait_seconds` without a free slot.
+    Its places are taken in turn by circuit, as the sources' are (`slot`), in a
+    table of their own: whoever holds one staff device's onion key reaches the
+    staff login, and their logins under any name, sent again the moment each was
+    answered on a few dozen circuits, held every place first come, first served;
+    a staff member was told "busy" at fourteen logins in fifteen.
     """
-    place = _take_any(staff_place_paths(instance_dir))
-    if place is None:
-        raise KdfBusy("the queue for the staff's slot is full")
-    try:
-        deadline = time.monotonic() + wait_seconds
-        paths = staff_slot_paths(instance_dir)
-        while (taken := _take_any(paths)) is None:
-            if time.monotonic() >= deadline:
-                raise KdfBusy("the staff's slot is taken")
-            time.sleep(_RANK_POLL)
-        try:
-            yield
-        finally:
-            os.close(taken[1])
-    finally:
-        os.close(place[1])
+    slot_files = staff_slot_paths(instance_dir)
+    with _queued(_staff_table, slot_files, staff_place_paths(instance_dir), wait_seconds, circuit):
+        yield
 
 
 def in_staff_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
     """Run `work` (a staff password's Argon2id hash) in one of the staff's own slots."""
-    with staff_slot(config["INSTANCE_DIR"], config["KDF_WAIT_SECONDS"]):
+    wait = config["KDF_WAIT_SECONDS"]
+    with staff_slot(config["INSTANCE_DIR"], wait, circuit=current_circuit()):
         return run(work)
 
 

@@ -511,6 +511,63 @@ def test_a_flood_holding_every_sources_place_refuses_no_staff_login(
     assert response.status_code == 303, "a flood of sources' logins refused an administrator's"
 
 
+def _staff_flood_and_logins(instance: Path, flooders: list[int], logins: list[int]) -> list[str]:
+    """Flood the staff's slot from `flooders` (two logins each, sent again the moment they
+    are answered, as whoever holds a staff device's onion key can), then let a staff member
+    log in on each circuit of `logins` in turn; return what each of theirs got."""
+    config = {"INSTANCE_DIR": instance, "KDF_WAIT_SECONDS": 2.0}
+    check, stop, served = 0.02, threading.Event(), [0]
+    kdf_pool.prepare(instance, 1, 0)
+
+    def staff_login(circuit: int) -> str:
+        kdf_pool.set_circuit(circuit)  # as `app.worker` says, for this thread's request
+        try:
+            kdf_pool.in_staff_slot(config, lambda: time.sleep(check))
+            return "in"
+        except kdf_pool.KdfBusy:
+            return "busy"
+        finally:
+            kdf_pool.set_circuit(None)
+
+    def flood(circuit: int) -> None:
+        while not stop.is_set():
+            if staff_login(circuit) == "in":
+                served[0] += 1
+            time.sleep(0.005)  # the answer's way back, and the next login's
+
+    threads = [threading.Thread(target=flood, args=(c,)) for c in flooders for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)  # every flooding circuit has been served, and the places are all held
+        answers = []
+        for circuit in logins:
+            answers.append(staff_login(circuit))
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert served[0] > len(flooders)  # the flood really ran, and was served
+    return answers
+
+
+def test_a_staff_login_on_its_own_circuit_gets_in_while_a_device_floods_the_staffs_slot(
+    tmp_path: Path,
+) -> None:
+    """Whoever holds one staff device's onion key (a laptop stolen, a colleague removed and
+    the device not yet revoked) reaches the staff login and can send logins under any name
+    on as many circuits as they like, again the moment each is answered. They held every
+    place of the staff's slot, and a staff member's login was told "busy" (one in fifteen
+    got in, `tests.bench.staff_slot`). The staff's slot takes circuits in turn, as the
+    sources' does: a staff member on a circuit no check served lately gets in."""
+    flooders = list(range(7000, 7008))  # more than enough to hold the staff's 4 places
+    logins = list(range(8000, 8010))
+    answers = _staff_flood_and_logins(tmp_path, flooders, logins)
+    print(f"\nstaff logins let in: {answers.count('in')} of {len(answers)}")
+    assert answers.count("in") == len(answers), "a device's flood refused a staff login"
+
+
 def _flood_and_newcomers(
     instance: Path, flooders: list[int], newcomers: list[int]
 ) -> tuple[list[str], int]:
