@@ -162,6 +162,22 @@ def tor_circuits() -> bool:
     return raw == "1"
 
 
+def tor_staff_circuits() -> bool:
+    """Whether tor writes the circuit of each connection to the staff listeners first.
+
+    RAAZDAR_TOR_STAFF_CIRCUITS=1, set by the operator whose torrc declares the
+    staff onion with HiddenServiceExportCircuitID haproxy. Then the staff's
+    password checks take turns by circuit (`kdf_pool.staff_slot`), and a
+    connection to a staff listener that does not start with tor's line is
+    closed unanswered: whoever holds a staff device's key must not name
+    circuits of their own.
+    """
+    raw = environment.get("RAAZDAR_TOR_STAFF_CIRCUITS")
+    if raw not in ("", "0", "1"):
+        raise ConfigError(f"RAAZDAR_TOR_STAFF_CIRCUITS must be 0 or 1, not {raw!r}")
+    return raw == "1"
+
+
 def kdf_slots() -> int:
     """Derivation slots: RAAZDAR_KDF_SLOTS, or one per core this process may use."""
     return _count("RAAZDAR_KDF_SLOTS", max(1, len(os.sched_getaffinity(0))))

@@ -103,6 +103,14 @@ VARIABLES: Final = (
         Shown.VALUE,
     ),
     Variable(
+        "RAAZDAR_TOR_STAFF_CIRCUITS",
+        "1 when tor starts each staff connection with its circuit "
+        "(HiddenServiceExportCircuitID haproxy in the staff onion's block of a torrc): staff "
+        "logins then take turns by circuit; a staff connection without the line is closed.",
+        "0",
+        Shown.VALUE,
+    ),
+    Variable(
         "RAAZDAR_CIRCUIT_CLOSER_FD",
         "Set by `raazdar serve` for its workers: the pipe through which they ask its tor to "
         "close a circuit that pushes past its pace (four bytes, a circuit's number).",

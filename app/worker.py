@@ -22,7 +22,10 @@ reads it with the head, keeps the circuit with the connection (for every
 request on it) and hands it to `app.kdf_pool`, whose queue takes circuits in
 turn. The line is never passed on (REMOTE_ADDR stays tor's loopback address)
 and the circuit is never logged or stored. A connection without the line is
-closed unanswered: only tor may say which circuit a request came on.
+closed unanswered: only tor may say which circuit a request came on. With
+RAAZDAR_TOR_STAFF_CIRCUITS=1 the same holds on the staff listeners, and the circuit
+goes to the staff's own slot only (`kdf_pool.staff_slot`): the staff's connections
+and threads are counted as before, as one share.
 
 A circuit is one client, and tor lets it open any number of streams: a worker serves a few
 of its requests at once (`app.worker_turns`), and one circuit may hold no more than
@@ -95,7 +98,7 @@ from gunicorn.workers.gthread import TConn
 # the pool's table of waiters, and the circuits' accounts, are mapped before the
 # fork and shared by every worker.
 from app import circuits, kdf_pool, report_pacing  # noqa: F401 - report_pacing for its table
-from app.config import kdf_slots, staff_binds, tor_circuits
+from app.config import kdf_slots, staff_binds, tor_circuits, tor_staff_circuits
 from app.listeners import local_address
 from app.worker_reads import (
     _END_OF_HEAD,
@@ -177,6 +180,8 @@ class HeadFirstWorker(TurnTakingWorker):
         # The staff listener's connections, where tor names circuits (`_staff_room`).
         self.staff_conns: list[Any] = []
         self.staff_binds = frozenset(staff_binds())
+        # Whether tor names the circuit first on the staff listeners (RAAZDAR_TOR_STAFF_CIRCUITS).
+        self.staff_circuits = tor_staff_circuits()
 
     @property
     def worker_connections(self) -> int:
@@ -245,7 +250,11 @@ class HeadFirstWorker(TurnTakingWorker):
             conn = TConn(self.cfg, paced, address, listener.getsockname())
             # None until tor's line has been read; -1 where none is expected (staff).
             conn.circuit = -1
-            if self.circuits and local_address(listener) not in self.staff_binds:
+            # The same on a staff listener, kept apart: the sources' accounts of circuits
+            # (connections, pace, threads) are not the staff's (`_take_staff_line`).
+            staff = local_address(listener) in self.staff_binds
+            conn.staff_circuit = None if staff and self.staff_circuits else -1
+            if self.circuits and not staff:
                 conn.circuit = None
             elif self.circuits:
                 if not self._staff_room(conn):
@@ -329,6 +338,8 @@ class HeadFirstWorker(TurnTakingWorker):
             return
         conn.head_bytes += data
         if conn.circuit is None and not self._take_tor_line(conn):
+            return
+        if getattr(conn, "staff_circuit", -1) is None and not self._take_staff_line(conn):
             return
         whole = self._whole_at(conn)
         if whole is None and len(conn.head_bytes) > _HEAD_LIMIT:
@@ -481,6 +492,27 @@ class HeadFirstWorker(TurnTakingWorker):
             self._drop(conn)
             return False
         conn.circuit = circuit
+        del conn.head_bytes[: end + 2]
+        return True
+
+    def _take_staff_line(self, conn: Any) -> bool:
+        """Take tor's line off the front of a new staff connection, for the staff's slot alone
+        (`worker_turns.TurnTakingWorker.handle_request`); False while none is whole yet.
+
+        A connection whose first line is not tor's is closed: whoever holds one staff
+        device's key would otherwise name a new circuit at each login, one the staff's
+        slot never served, and so first in its queue.
+        """
+        end = conn.head_bytes.find(b"\r\n")
+        if end < 0:
+            if len(conn.head_bytes) > _TOR_LINE_LIMIT:
+                self._drop(conn)
+            return False
+        circuit = tor_circuit(bytes(conn.head_bytes[:end]))
+        if circuit is None:
+            self._drop(conn)
+            return False
+        conn.staff_circuit = circuit
         del conn.head_bytes[: end + 2]
         return True
 

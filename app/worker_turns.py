@@ -442,6 +442,9 @@ class TurnTakingWorker(ThreadWorker):
         """Serve one request, its circuit (if tor named one) known to the derivation pool, and
         on a kept thread, the gate it must pass to wait for a derivation."""
         circuit = getattr(conn, "circuit", -1)
+        if circuit is not None and circuit < 0:
+            # A staff connection's, where the staff onion names circuits (`HeadFirstWorker`).
+            circuit = getattr(conn, "staff_circuit", -1)
         gate = self.quick_deriving if getattr(conn, "quick", False) else None
         # A short form refused for its circuit's pace (`HeadFirstWorker._give_form_back`):
         # answered busy, never served, and its connection not kept.

@@ -147,6 +147,11 @@ def serve(
         # A tor of our own starts each source connection with its circuit (app.worker).
         RAAZDAR_TOR_CIRCUITS="1" if names_circuits(mode) else "0",
     )
+    if mode != "off":
+        # The staff onion serve publishes is an ADD_ONION service, which names no circuit:
+        # a staff connection expecting tor's line would be closed. With --tor off the
+        # torrc declares it, and the operator says (RAAZDAR_TOR_STAFF_CIRCUITS).
+        env["RAAZDAR_TOR_STAFF_CIRCUITS"] = "0"
     if workers:
         env["RAAZDAR_WORKERS"] = str(workers)
     # Where tor names circuits, the workers ask it through this pipe to close one that

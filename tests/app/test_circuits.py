@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from app import circuits
+from app import circuits, kdf_pool
 from app.worker_reads import tor_circuit
 from crypto import PrivateKey, SigningKey
 from crypto.encoding import b64encode
 from crypto.request import body_digest, sign_request
-from tests.app.flood import Browser, log_in, new_source, signed_in
+from tests.app.flood import Browser, inputs, log_in, new_source, signed_in
 from tests.app.live import demo_instance, live_server, tor_line
+from tests.app.test_kdf_pool import locks_held
 from tests.app.workers import at_once_in_workers
 from tests.ports import free_port
 
@@ -97,6 +100,82 @@ def test_a_source_connection_must_start_with_tors_line(served: tuple[str, int, P
     text = log.read_text("utf-8", errors="replace")
     for written in ("fc00", "dead:beef", "PROXY"):
         assert written not in text
+
+
+@pytest.fixture
+def staff_named(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """gunicorn told that tor names circuits on the staff listener too; (staff base, log,
+    instance)."""
+    staff_port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {
+        "RAAZDAR_TOR_CIRCUITS": "1",
+        "RAAZDAR_TOR_STAFF_CIRCUITS": "1",
+        "RAAZDAR_STAFF_BIND": f"127.0.0.1:{staff_port}",
+    }
+    instance = demo_instance(tmp_path / "instance")
+    with live_server(instance, workers=WORKERS, log=log, env=env):
+        yield f"http://127.0.0.1:{staff_port}", log, instance
+
+
+def test_a_staff_connection_must_start_with_tors_line_where_the_staff_onion_names_circuits(
+    staff_named: tuple[str, Path, Path],
+) -> None:
+    """Whoever holds a staff device's onion key must not name circuits of their own: each
+    new one would be a circuit the staff's slot never served, first in its queue."""
+    staff, log, _ = staff_named
+    request = b"GET /staff/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    assert _raw(staff, tor_line(91) + request).startswith(b"HTTP/1.1 200")
+    assert _raw(staff, request) == b""
+    assert _raw(staff, b"PROXY TCP4 10.0.0.1 10.0.0.2 1 2\r\n" + request) == b""
+    assert b" 200 " not in _raw(staff, tor_line(91) + tor_line(92) + request)
+    text = log.read_text("utf-8", errors="replace")
+    for written in ("fc00", "dead:beef", "PROXY"):
+        assert written not in text
+
+
+def _staff_login(staff: str, circuit: int, answers: list[tuple[int, float]]) -> None:
+    """Send a staff login under a made-up name on a new connection of `circuit`; note its
+    status and when it came."""
+    browser = Browser(staff, circuit)
+    try:
+        status, html = browser.get("/staff/login")
+        assert status == 200, status
+        fields = {
+            "csrf_token": inputs(html)["csrf_token"],
+            "username": f"nobody-{secrets.token_hex(4)}",
+            "password": "a guess at the password",
+            "code": "000000",
+        }
+        answers.append((browser.post_form("/staff/login", fields), time.monotonic()))
+    finally:
+        browser.close()
+
+
+def test_a_staff_logins_circuit_reaches_the_staffs_slot(
+    staff_named: tuple[str, Path, Path],
+) -> None:
+    """The staff's slot takes circuits in turn only if it is told each login's: one circuit
+    holds at most two of its places, and a third login of its is told busy at once, not
+    after the whole wait (`kdf_pool.PLACES_PER_CIRCUIT`)."""
+    staff, _, instance = staff_named
+    answers: list[tuple[int, float]] = []
+    logins = [
+        threading.Thread(target=_staff_login, args=(staff, 93, answers))
+        for _ in range(kdf_pool.PLACES_PER_CIRCUIT + 1)
+    ]
+    with locks_held(kdf_pool.staff_slot_paths(instance)):
+        started = time.monotonic()
+        for login in logins:
+            login.start()
+        while not answers and time.monotonic() - started < 5:
+            time.sleep(0.05)
+        early = list(answers)
+    for login in logins:
+        login.join(timeout=30)
+    assert [status for status, _ in early] == [503], (
+        f"no login of a circuit past its share was refused at once: {answers}"
+    )
 
 
 @pytest.mark.slow
