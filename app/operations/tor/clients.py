@@ -197,9 +197,10 @@ class StaffOnion:
             self.clients.key_file,
             self.target,
             client_keys=[keys[name] for name in wanted],
-            # Without a client key nobody can read the descriptor's introduction
-            # points, so there is nothing for a flood to aim at.
-            pow_defence=False,
+            # Whoever holds one device's key reads the introduction points, and could
+            # send each staff login on a new circuit, which the staff's slot serves
+            # first come, first served: under such a flood tor makes each pay in work.
+            pow_defence=True,
         )
         self.published_for = wanted
         return True

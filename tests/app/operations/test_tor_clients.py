@@ -21,6 +21,8 @@ class FakeTor:
     def __init__(self, clients: StaffClients) -> None:
         self.clients = clients
         self.calls: list[tuple[str, Any]] = []
+        # Whether each publication asked for tor's proof-of-work defence.
+        self.pow: list[bool] = []
 
     def publish(
         self, key_file: Path, target: str, *, client_keys: Any = (), pow_defence: bool = True
@@ -28,6 +30,7 @@ class FakeTor:
         assert key_file == self.clients.key_file
         assert target == TARGET
         self.calls.append(("publish", sorted(client_keys)))
+        self.pow.append(pow_defence)
         address = self.clients.address()
         assert address is not None
         return address
@@ -68,6 +71,18 @@ def test_devices_are_published_with_their_keys_and_unchanged_ones_left_alone(
     assert tor.calls == [("publish", sorted([alice.key.public_b32, bob.key.public_b32]))]
     assert staff.refresh() is False
     assert len(tor.calls) == 1
+
+
+def test_the_staff_onion_asks_for_tors_proof_of_work_defence(
+    staff: StaffOnion, tor: FakeTor, clients: StaffClients
+) -> None:
+    """Whoever holds one device's key reads the descriptor's introduction points, and can
+    send each staff login on a new circuit: each is one the staff's slot never served, first
+    come, first served against a staff member's (`kdf_pool.staff_slot`). Under such a flood
+    tor makes each new introduction pay in work, as it does on the source onion."""
+    clients.add("alice")
+    assert staff.refresh() is True
+    assert tor.pow == [True]
 
 
 def test_revoking_a_device_republishes_without_it_under_the_same_address(
