@@ -46,10 +46,12 @@ Retry-After) that says nothing about the codename it carried.
 A staff password's check (`staff_slot`) takes a slot of the staff's own,
 with a few places to wait in: a flood of sources' logins that holds every
 place above refuses no administrator's login. Its places are taken in turn
-by circuit in the same way, in a table of their own (the staff onion's tor
-names circuits too): whoever holds one staff device's onion key can send
-logins on many circuits, and a staff member's circuit, not served lately,
-still gets a place.
+by circuit in the same way, in a table of their own, where tor names the
+staff onion's circuits too (`app.worker`, RAAZDAR_TOR_STAFF_CIRCUITS):
+whoever holds one staff device's onion key can send logins on many
+circuits, and a staff member's circuit, not served lately, still gets a
+place. A new circuit for every login is not told from a staff member's:
+tor's proof-of-work defence prices those.
 
 The derivation itself runs on this process's own derivation thread, not on
 the request's thread: request threads run at a lower CPU priority
