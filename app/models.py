@@ -314,7 +314,7 @@ class RunKeyOffer(Base):
 
 
 class StaffAccount(Base):
-    """A staff member or administrator of the server (never a reviewer: they are offline)."""
+    """A staff member or administrator of the server (a reviewer may hold one: see `reviewer`)."""
 
     __tablename__ = "staff_accounts"
     __table_args__ = NO_ROWID
@@ -336,6 +336,10 @@ class StaffAccount(Base):
     epoch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
     last_login_day: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    # The signing-key fingerprint of the reviewer who holds this account, as the
+    # keyring shows it (None: bound to nobody). Installing a keyring that no longer
+    # lists that reviewer locks the account (`app.reviewer_accounts.lock_revoked`).
+    reviewer: Mapped[str | None] = mapped_column(String(64), default=None)
 
     def as_found(self) -> tuple[str, int]:
         """The id and epoch this session first read the row with, never read again.

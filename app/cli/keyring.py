@@ -122,6 +122,24 @@ def install(instance: Path, file: Path) -> None:
     )
     if installed.seals_to_subkeys:
         click.echo("raazdar: format 3: reports are sealed only to the reviewers' weekly subkeys")
+    _say_locked(instance, installed.locked)
+
+
+def _say_locked(instance: Path, names: tuple[str, ...]) -> None:
+    """Say which accounts the install locked, and what is left to the administrator."""
+    from app.cli.staff import hint_devices
+
+    for name in names:
+        click.echo(
+            f"raazdar: locked {name}: the keyring no longer lists the reviewer bound to it; "
+            "its sessions have ended"
+        )
+        click.echo(
+            f"raazdar: hint: remove it (`raazdar staff remove {name}`), or give it back with "
+            f"`raazdar staff reset-2fa {name}` once you know who holds it",
+            err=True,
+        )
+        hint_devices(instance, name)
 
 
 @keyring.command("timestamp")

@@ -35,13 +35,22 @@ _PROMPT_OPTION = click.option(
 )
 
 
+_REVIEWER_HELP = (
+    "The signing-key fingerprint of the reviewer who holds the account, as `raazdar keyring "
+    "show` lists it: a keyring that no longer lists them locks the account."
+)
+
+
 @staff.command("add")
 @click.option("--admin", is_flag=True, help="Make the account an administrator.")
+@click.option("--reviewer", metavar="FINGERPRINT", help=_REVIEWER_HELP)
 @_PROMPT_OPTION
 @click.argument("username")
 @click.pass_obj
 @reports_errors
-def add(instance: Path, admin: bool, prompt_password: bool, username: str) -> None:
+def add(
+    instance: Path, admin: bool, reviewer: str | None, prompt_password: bool, username: str
+) -> None:
     """Add an account; its second factor (TOTP) is set up at its first login."""
     from app.db import db_session
     from app.services import staff as staff_service
@@ -55,9 +64,12 @@ def add(instance: Path, admin: bool, prompt_password: bool, username: str) -> No
             username,
             role="admin" if admin else "staff",
             password=password,
+            reviewer=reviewer,
         )
-        name, role = account.username, account.role
+        name, role, bound = account.username, account.role, account.reviewer
     click.echo(f"raazdar: added {name} ({role})")
+    if bound is not None:
+        click.echo(f"raazdar: {name} is bound to the reviewer with the signing key {bound}")
     if not prompt_password:
         _show_password(name, password)
     click.echo("raazdar: the authenticator app (TOTP) is set up at the first login")
@@ -89,7 +101,7 @@ def remove(instance: Path, username: str) -> None:
             "raazdar: hint: give each owner a new passphrase with `raazdar staff reset-2fa NAME`",
             err=True,
         )
-    _hint_devices(instance, name)
+    hint_devices(instance, name)
 
 
 @staff.command("role")
@@ -115,7 +127,41 @@ def role(instance: Path, username: str, role: str) -> None:
     click.echo(f"raazdar: {name} is now {role}")
 
 
-def _hint_devices(instance: Path, username: str) -> None:
+@staff.command("bind")
+@click.argument("username")
+@click.argument("fingerprint", required=False)
+@click.option("--none", "unbind", is_flag=True, help="Bind the account to no reviewer.")
+@click.pass_obj
+@reports_errors
+def bind(instance: Path, username: str, fingerprint: str | None, unbind: bool) -> None:
+    """Bind an account to the reviewer who holds it, by signing-key FINGERPRINT (audited).
+
+    Installing a keyring that no longer lists that reviewer locks the account.
+    An account bound to nobody outlives its holder's revocation.
+    """
+    from app.db import db_session
+    from app.services import staff as staff_service
+    from app.services.audit import CONSOLE
+
+    if (fingerprint is None) == (not unbind):
+        raise click.UsageError("give a FINGERPRINT, or --none to bind the account to nobody")
+    with app_context(instance):
+        session = db_session()
+        account = staff_service.get_account(session, username)
+        staff_service.bind_reviewer(session, CONSOLE, account, fingerprint)
+        name, bound = account.username, account.reviewer
+    if bound is None:
+        click.echo(f"raazdar: {name} is bound to no reviewer")
+        click.echo(
+            "raazdar: hint: revoking its holder in the keyring will not lock it: "
+            "`raazdar staff remove` it then",
+            err=True,
+        )
+    else:
+        click.echo(f"raazdar: {name} is bound to the reviewer with the signing key {bound}")
+
+
+def hint_devices(instance: Path, username: str) -> None:
     """Name the staff devices that look like the removed account's: they still reach the onion.
 
     The account and the device keys are separate gates (deploy/README.md §1.6):

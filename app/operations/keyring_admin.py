@@ -7,6 +7,10 @@ keyring, which turns forward secrecy on, is followed only by format 3). An
 administrator's login, or anyone who gets into the server, therefore cannot swap
 in a key of their own, nor turn sealing to subkeys off: only the authorities'
 signatures can. A refused manifest leaves no file behind.
+
+In the same commit, every staff account bound to a reviewer the new keyring no
+longer lists is locked (`app.reviewer_accounts.lock_revoked`): the revocation the
+authorities signed reaches the server's own gate too.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from app import reviewer_accounts
 from app.errors import AppError, InstanceError
 from app.instance import InstancePaths, load_config
 from app.keyring import (
@@ -81,6 +86,8 @@ class Installed:
     promoted: Promoted = field(default_factory=Promoted)
     # Format 3: from now on reports are sealed only to the reviewers' weekly subkeys.
     seals_to_subkeys: bool = False
+    # The staff accounts locked because the keyring no longer lists the reviewer bound to them.
+    locked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
     candidate = _parse(data)
     new = candidate.manifest
     recorded = audit.newest_keyring(session)  # before this install's own entry
+    reviewer_accounts.hold_unlisted(session, new)
     audit.record(
         session,
         actor,
@@ -214,6 +222,8 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
         check_listing(new, paths, load_config(paths))
     except InstanceError as exc:
         raise KeyringInstallError(f"manifest refused: {exc}") from exc
+    # In this commit: a reviewer the keyring drops logs in no more, from this very install on.
+    locked = reviewer_accounts.lock_revoked(session, actor, new)
     if not unrecorded:
         _write_new(target, candidate.to_bytes())
     try:
@@ -237,6 +247,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
         len(new.recipients),
         promoted,
         seals_to_subkeys=new.seals_to_subkeys,
+        locked=tuple(locked),
     )
 
 

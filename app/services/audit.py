@@ -93,6 +93,7 @@ ADMIN_CHANGES: dict[str, tuple[str, ...]] = {
         "staff-added",
         "staff-removed",
         "staff-locked",
+        "staff-bound",
         "staff-role-changed",
         "staff-password-reset",
         "staff-2fa-reset",

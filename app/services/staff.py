@@ -35,13 +35,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import kdf_pool, runkey, runshare, sessions, throttle
+from app import kdf_pool, reviewer_accounts, runkey, runshare, sessions, throttle
 from app.errors import AppError, ThrottledError
 from app.models import StaffAccount, today
 from app.services import audit
+from app.services.context import services
 from app.settings import get_setting
 from crypto import (
     CryptoError,
+    Fingerprint,
     KdfParams,
     TokenKey,
     generate_passphrase,
@@ -176,12 +178,22 @@ def list_accounts(session: Session) -> list[StaffAccount]:
 
 
 def create_account(
-    session: Session, actor: str, username: str, *, role: str = "staff", password: str | None = None
+    session: Session,
+    actor: str,
+    username: str,
+    *,
+    role: str = "staff",
+    password: str | None = None,
+    reviewer: str | None = None,
 ) -> tuple[StaffAccount, str]:
-    """Add an account (second factor enrolled at first login); return it and its password."""
+    """Add an account (second factor enrolled at first login); return it and its password.
+
+    `reviewer` binds it to a reviewer's signing-key fingerprint (`bind_reviewer`).
+    """
     name = check_username(username)
     if role not in ROLES:
         raise AccountError(f"a role is one of {', '.join(ROLES)}")
+    bound = listed_reviewer(reviewer) if reviewer is not None else None
     if find_account(session, name) is not None:
         raise AccountError(f"a staff account called {name!r} exists already")
     # The log knows people by name: a name it already uses made one person of two.
@@ -193,7 +205,9 @@ def create_account(
             " so that its entries stay that account's"
         )
     password = password if password is not None else generate_passphrase()
-    account = StaffAccount(username=name, role=role, password_hash=hash_password(password, _cost()))
+    account = StaffAccount(
+        username=name, role=role, password_hash=hash_password(password, _cost()), reviewer=bound
+    )
     session.add(account)
     try:
         session.flush()
@@ -201,8 +215,47 @@ def create_account(
         session.rollback()
         raise AccountError(f"a staff account called {name!r} exists already") from exc
     audit.record(session, actor, "staff-added", username=name, role=role)
+    if bound is not None:
+        audit.record(session, actor, "staff-bound", username=name, reviewer=bound)
     session.commit()
     return account, password
+
+
+# Reviewers' accounts: revoking a reviewer in the keyring locks the account bound to them.
+
+
+def listed_reviewer(fingerprint: str) -> str:
+    """Return a reviewer's signing-key fingerprint as the keyring in force shows it, or refuse.
+
+    Only a reviewer the keyring lists can be bound: a mistyped fingerprint bound
+    nobody, and the account outlived that reviewer's revocation unnoticed.
+    """
+    try:
+        wanted = str(Fingerprint.parse(fingerprint))
+    except CryptoError as exc:
+        raise AccountError(f"not a signing-key fingerprint: {exc}") from exc
+    if wanted not in reviewer_accounts.reviewer_signing_keys(services().manifest()):
+        raise AccountError(
+            f"the keyring in force lists no reviewer with the signing key {wanted}"
+            " (`raazdar keyring show` lists them)"
+        )
+    return wanted
+
+
+def bind_reviewer(
+    session: Session, actor: str, account: StaffAccount, fingerprint: str | None
+) -> None:
+    """Bind an account to a reviewer of the keyring in force (None: to nobody); audited.
+
+    A binding does not unlock an account a revocation locked: an administrator's
+    reset does, once they have seen who holds it.
+    """
+    bound = listed_reviewer(fingerprint) if fingerprint is not None else None
+    if account.reviewer == bound:
+        return
+    account.reviewer = bound
+    audit.record(session, actor, "staff-bound", username=account.username, reviewer=bound)
+    session.commit()
 
 
 def _admins(session: Session) -> int:
@@ -332,12 +385,7 @@ def _keep_an_administrator(session: Session, account: StaffAccount, locked: list
 
 def _lock(session: Session, account: StaffAccount) -> None:
     """Lock an account until a reset: a password nobody sees, no second factor (no commit)."""
-    account.password_hash = hash_password(generate_passphrase(), _cost())
-    account.totp_secret = None
-    account.totp_enrolled = False
-    _next_epoch(account)
-    session.flush()
-    sessions.end_staff_logins(session, account.id)
+    reviewer_accounts.lock_account(session, account)
 
 
 def passwords_set_by(session: Session, username: str) -> list[str]:
@@ -855,8 +903,7 @@ def _settle(session: Session, account: StaffAccount, password: str, **values: An
 
 def _cost() -> KdfParams:
     """What this instance hashes staff passwords at (`app.config`: testing only in tests)."""
-    cost: KdfParams = current_app.config["STAFF_PASSWORD_COST"]
-    return cost
+    return reviewer_accounts.password_cost()
 
 
 def _pooled(work: Callable[[], _T]) -> _T:

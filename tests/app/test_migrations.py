@@ -97,6 +97,7 @@ def test_the_migrations_form_one_line() -> None:
         "0024_login3",
         "0025_seize3",
         "0026_seize4",
+        "0027_bound",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]
