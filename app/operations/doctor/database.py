@@ -15,10 +15,11 @@ from app.config import Config
 from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
 from app.keyring import load_keyring
-from app.models import AckKey, AppliedBundle, ExportHead, Item
+from app.models import AckKey, AppliedBundle, ExportHead, Item, StaffAccount
 from app.operations import retention
 from app.operations.doctor import postgres
 from app.operations.doctor.verdict import Check, Status, guarded
+from app.reviewer_accounts import reviewer_signing_keys
 from app.services import audit
 from app.settings import delayed_changes, get_setting
 from app.store import EnvelopeStore
@@ -47,6 +48,7 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
                 guarded("ack-key", lambda: _ack_key(session, config, today)),
                 guarded("item-files", lambda: _item_files(session, store)),
                 guarded("resources", lambda: _resources(session)),
+                guarded("staff-reviewers", lambda: _staff_reviewers(session, config, today)),
             ]
     finally:
         engine.dispose()
@@ -81,6 +83,46 @@ def recorded(config: Config) -> Recorded:
         return Recorded()
     finally:
         engine.dispose()
+
+
+def _staff_reviewers(session: Session, config: Config, today: dt.date) -> Check:
+    """Warn of accounts a reviewer's revocation would not reach, and of ones it should have.
+
+    An install locks the accounts bound to a reviewer it drops
+    (`app.reviewer_accounts.lock_revoked`): an account bound to nobody outlives its
+    holder's revocation, and one bound to a reviewer the keyring in force does
+    not list was bound after the revocation, or was given back by a reset.
+    """
+    accounts = list(session.scalars(select(StaffAccount).order_by(StaffAccount.username)))
+    manifest = load_keyring(InstancePaths(config.INSTANCE_DIR), today).manifest
+    listed = reviewer_signing_keys(manifest) if manifest is not None else None
+    locked = audit.locked(session)
+    session.rollback()
+    unbound = [a.username for a in accounts if a.reviewer is None]
+    revoked = [
+        f"{a.username}{' (locked)' if a.username in locked else ''}"
+        for a in accounts
+        if a.reviewer is not None and listed is not None and a.reviewer not in listed
+    ]
+    said = []
+    if revoked:
+        said.append(
+            f"bound to a reviewer the keyring in force does not list: {', '.join(revoked)}; "
+            "remove them (`raazdar staff remove NAME`) or bind them again "
+            "(`raazdar staff bind NAME FINGERPRINT`)"
+        )
+    if unbound:
+        said.append(
+            f"bound to no reviewer: {', '.join(unbound)}; revoking their holder in the keyring "
+            "will not lock them: `raazdar staff bind NAME FINGERPRINT` for each reviewer's account"
+        )
+    if said:
+        return Check("staff-reviewers", Status.WARN, "staff accounts " + "; and ".join(said))
+    return Check(
+        "staff-reviewers",
+        Status.OK,
+        f"each of {len(accounts)} staff account(s) is bound to a reviewer the keyring lists",
+    )
 
 
 def _resources(session: Session) -> Check:

@@ -33,14 +33,17 @@ from app.operations.serve import GUNICORN_CONF
 from app.operations.sweep import compact
 from app.operations.tor.control import Health, Tor
 from app.services import audit, settings_admin
+from app.services import staff as staff_service
 from app.settings import SOURCE_EXPIRY_DELAY_DAYS
 from app.store import EnvelopeStore
 from app.subkeys import read_lists
 from crypto.keyfile import KeyFile
 from crypto.keys import SigningKey
 from crypto.timestamp import make_timestamp
+from tests.app.operations.test_keyring_revokes_staff import demo_reviewer_signing_key
 from tests.app.operations.test_sweep import autovacuum_visits
-from tests.app.support import db_session
+from tests.app.staff_support import make_staff
+from tests.app.support import db_session, install_successor, new_reviewer
 
 CHECKS = [
     "permissions",
@@ -64,6 +67,7 @@ CHECKS = [
     "ack-key",
     "item-files",
     "resources",
+    "staff-reviewers",
     "staging",
     "sweep",
     "store",
@@ -1088,3 +1092,37 @@ def table_writes(engine: Engine, table: str, beyond: int = -1) -> tuple[int, int
         if writes[0] > beyond or time.monotonic() > deadline:
             return writes
         time.sleep(0.2)
+
+
+def test_staff_accounts_bound_to_no_reviewer_or_to_a_dropped_one_are_warned_of(
+    app: Flask, instance: Path, where: Surroundings
+) -> None:
+    make_staff(app, "bound", actor=audit.CONSOLE)
+    make_staff(app, "unbound", actor=audit.CONSOLE)
+    with app.app_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "bound")
+        staff_service.bind_reviewer(
+            session, audit.CONSOLE, account, demo_reviewer_signing_key(instance)
+        )
+    said = message(diagnose(instance, today(), where), "staff-reviewers")
+    assert "bound to no reviewer: unbound;" in said
+    assert "does not list" not in said
+
+    # Written in place, not installed: nothing locked the account bound to the reviewer dropped.
+    install_successor(instance, [new_reviewer()[1]])
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["staff-reviewers"] is Status.WARN
+    assert "the keyring in force does not list: bound;" in message(checks, "staff-reviewers")
+
+
+def test_staff_accounts_each_bound_to_a_listed_reviewer_pass(
+    app: Flask, instance: Path, where: Surroundings
+) -> None:
+    make_staff(app, "bound", actor=audit.CONSOLE)
+    with app.app_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "bound")
+        staff_service.bind_reviewer(
+            session, audit.CONSOLE, account, demo_reviewer_signing_key(instance)
+        )
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["staff-reviewers"] is Status.OK
