@@ -50,8 +50,14 @@ by circuit in the same way, in a table of their own, where tor names the
 staff onion's circuits too (`app.worker`, RAAZDAR_TOR_STAFF_CIRCUITS):
 whoever holds one staff device's onion key can send logins on many
 circuits, and a staff member's circuit, not served lately, still gets a
-place. A new circuit for every login is not told from a staff member's:
-tor's proof-of-work defence prices those.
+place. A new circuit for every login is not told from a staff member's,
+and the staff onion `raazdar serve` publishes names no circuit at all: a
+login from a known device (`app.services.staff_devices`: a signed cookie its
+browser got at a full login) takes one of the places kept for those
+(`STAFF_DEVICE_PLACES`), one a cookie at a time, in a round ahead of every
+circuit's (`_KNOWN_DEVICE_ROUND`), and paced as a circuit is (`_not_before`):
+no flood without such a cookie reaches those places, and one with a cookie
+holds one of them.
 
 The derivation itself runs on this process's own derivation thread, not on
 the request's thread: request threads run at a lower CPU priority
@@ -90,6 +96,14 @@ _RANK_POLL: Final = 0.005
 # "busy" too; only authorised staff devices reach these.
 STAFF_SLOTS: Final = 1
 STAFF_PLACES: Final = 4
+# The staff's places kept for logins from known devices (`staff_slot`): one a device at
+# a time, so a flood carrying one device's cookie holds one and leaves the others.
+STAFF_DEVICE_PLACES: Final = 4
+# A known device's waiter comes before every circuit's first (`_ahead_of`), and is keyed
+# apart from circuits: tor's circuit ids are 32-bit, a device's key is above them.
+_KNOWN_DEVICE_ROUND: Final = -1
+_DEVICE_KEYS: Final = 1 << 32
+_DEVICE_KEY_MASK: Final = (1 << 56) - 1
 # Places beyond this many are not ordered (their waiters look for slots at random).
 ORDERED_PLACES: Final = 4096
 # How many places one circuit may hold at once (waiting or deriving): a source
@@ -111,7 +125,9 @@ _CLAIMER: Final = 4
 _NO_CLAIM: Final = memoryview(array("q", [0, 0]))
 _table = memoryview(mmap.mmap(-1, ORDERED_PLACES * 8 * _FIELDS)).cast("q")
 # The same for the places of the staff's own slots (`staff_slot`).
-_staff_table = memoryview(mmap.mmap(-1, STAFF_PLACES * 8 * _FIELDS)).cast("q")
+# The open places come first, then the ones kept for known devices.
+_STAFF_TABLE_PLACES: Final = STAFF_PLACES + STAFF_DEVICE_PLACES
+_staff_table = memoryview(mmap.mmap(-1, _STAFF_TABLE_PLACES * 8 * _FIELDS)).cast("q")
 # Which circuit's derivation ended last, and when (monotonic ns), in each of
 # `_RECENT` cells (a circuit's cell: its key modulo `_RECENT`; another circuit
 # may overwrite it, which only forgets). Shared and in memory, like `_table`.
@@ -197,6 +213,11 @@ def staff_place_paths(instance_dir: Path) -> list[Path]:
     return list(_lock_files(instance_dir, "staff-place", STAFF_PLACES))
 
 
+def staff_device_place_paths(instance_dir: Path) -> list[Path]:
+    """The lock files of the staff's places kept for logins from known devices."""
+    return list(_lock_files(instance_dir, "staff-device-place", STAFF_DEVICE_PLACES))
+
+
 def prepare(instance_dir: Path, slots: int, queue: int) -> None:
     """Create the lock files as the app starts, so their stamps never date a first login.
 
@@ -208,6 +229,7 @@ def prepare(instance_dir: Path, slots: int, queue: int) -> None:
         *place_paths(instance_dir, slots, queue),
         *staff_slot_paths(instance_dir),
         *staff_place_paths(instance_dir),
+        *staff_device_place_paths(instance_dir),
     ]:
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
 
@@ -442,15 +464,29 @@ def _queued(
     paths: list[Path],
     wait_seconds: float,
     circuit: int | None,
+    kept: tuple[Path, ...] = (),
+    device: int | None = None,
 ) -> Iterator[None]:
     """Hold one of `slot_files` for the block, waiting in one of `paths` noted in `table`, or
-    raise `KdfBusy` (`slot`, `staff_slot`: the sources' pool and the staff's, one queue each)."""
-    places = len(paths)
+    raise `KdfBusy` (`slot`, `staff_slot`: the sources' pool and the staff's, one queue each).
+
+    A known device's login (`device`, its key) waits in one of the `kept` places, noted
+    after `paths` in `table`, if its device holds none yet and one is free; else it waits
+    as a login without one does."""
+    places = len(paths) + len(kept)
     me = time.monotonic_ns()
     stale_before = me - int((wait_seconds + _LONGEST_DERIVATION) * 1e9)
-    taken = _take_place(table, paths, me)
-    pushed_in = False
+    taken = None
+    if device is not None:
+        key = _DEVICE_KEYS + (device & _DEVICE_KEY_MASK)
+        taken = _take_kept(table, [*paths, *kept], len(paths), key, stale_before, me)
+        if taken is not None:
+            circuit = key  # its place is the device's, and its derivation paces the device
+    pushed_in = taken is not None  # noted already, as the device's
+    if taken is None:
+        taken = _take_place(table, paths, me)
     if taken is None and circuit is not None:
+        # Among the open places only (`paths`): a kept one is never claimed.
         taken = _push_out(table, paths, circuit, stale_before, me)
         pushed_in = taken is not None  # and noted as its circuit's, in round 0
     if taken is None:
@@ -483,6 +519,31 @@ def _queued(
     finally:
         _note(table, place, 0)
         os.close(place_fd)
+
+
+def _take_kept(
+    table: memoryview, paths: list[Path], first: int, device: int, stale_before: int, me: int
+) -> tuple[int, int] | None:
+    """Take one of the places from `first` on for `device`, noted as its own ahead of every
+    circuit's round (or, within its pace, in the first): (the place, its descriptor), or
+    None if it holds one already or none is free.
+
+    Counted and noted as one step (`_circuit_lock`): requests sent at once with one
+    device's cookie each found it holding none, and each took a place kept for others.
+    """
+    taken = _take_any(paths, lambda index: index < first)
+    if taken is None:
+        return None
+    when = _not_before(device, me)
+    # Within its pace, among the first round: ahead of every circuit while it waited for its
+    # pace, a cookie sent again at once kept the slot from everyone (one check a second).
+    rank = _KNOWN_DEVICE_ROUND if when <= me else 0
+    with _circuit_lock:
+        if _circuit_places(table, len(paths), stale_before, device) == 0:
+            _note(table, taken[0], when, device, rank)
+            return taken
+    os.close(taken[1])
+    return None
 
 
 def _note_served(circuit: int) -> None:
@@ -585,7 +646,7 @@ def in_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
 
 @contextlib.contextmanager
 def staff_slot(
-    instance_dir: Path, wait_seconds: float, circuit: int | None = None
+    instance_dir: Path, wait_seconds: float, circuit: int | None = None, device: int | None = None
 ) -> Iterator[None]:
     """Hold one of the staff's own slots for the block, or raise `KdfBusy`.
 
@@ -594,16 +655,25 @@ def staff_slot(
     staff login, and their logins under any name, sent again the moment each was
     answered on a few dozen circuits, held every place first come, first served;
     a staff member was told "busy" at fourteen logins in fifteen.
+
+    `device` is the key of a known device's login (`app.services.staff_devices`, None:
+    none): where circuits are not named, or a flood opens a new one for each login, its
+    own places (`STAFF_DEVICE_PLACES`), one a device, are what no flood without one takes.
     """
     slot_files = staff_slot_paths(instance_dir)
-    with _queued(_staff_table, slot_files, staff_place_paths(instance_dir), wait_seconds, circuit):
+    places = staff_place_paths(instance_dir)
+    kept = tuple(staff_device_place_paths(instance_dir))
+    with _queued(_staff_table, slot_files, places, wait_seconds, circuit, kept, device):
         yield
 
 
-def in_staff_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
-    """Run `work` (a staff password's Argon2id hash) in one of the staff's own slots."""
+def in_staff_slot(
+    config: Mapping[str, Any], work: Callable[[], _T], device: int | None = None
+) -> _T:
+    """Run `work` (a staff password's Argon2id hash) in one of the staff's own slots, with
+    a place kept for known devices if `device` (its key) is one's and holds none yet."""
     wait = config["KDF_WAIT_SECONDS"]
-    with staff_slot(config["INSTANCE_DIR"], wait, circuit=current_circuit()):
+    with staff_slot(config["INSTANCE_DIR"], wait, circuit=current_circuit(), device=device):
         return run(work)
 
 

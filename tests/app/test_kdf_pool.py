@@ -568,6 +568,55 @@ def test_a_staff_login_on_its_own_circuit_gets_in_while_a_device_floods_the_staf
     assert answers.count("in") == len(answers), "a device's flood refused a staff login"
 
 
+def test_a_flood_carrying_one_known_devices_cookie_holds_one_kept_place(tmp_path: Path) -> None:
+    """A laptop stolen with its cookie: every flood login carries it, and it buys one of the
+    places kept for known devices at a time (the others wait as logins without one do), so
+    a colleague's own known device still gets in every time."""
+    config = {"INSTANCE_DIR": tmp_path, "KDF_WAIT_SECONDS": 2.0}
+    kdf_pool.prepare(tmp_path, 1, 0)
+    stolen, own = 7, 8
+    stop, served, most_kept = threading.Event(), [0], [0]
+    kept = range(kdf_pool.STAFF_PLACES, kdf_pool.STAFF_PLACES + kdf_pool.STAFF_DEVICE_PLACES)
+
+    def flood() -> None:
+        while not stop.is_set():
+            try:
+                kdf_pool.in_staff_slot(config, lambda: time.sleep(0.02), device=stolen)
+                served[0] += 1
+            except kdf_pool.KdfBusy:
+                pass
+            time.sleep(0.005)
+
+    def stolen_places() -> int:
+        keys = [kdf_pool._staff_table[kdf_pool._FIELDS * place + 1] for place in kept]
+        return keys.count(kdf_pool._DEVICE_KEYS + stolen + 1)
+
+    threads = [threading.Thread(target=flood) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    answers = []
+    try:
+        time.sleep(1.0)
+        for _ in range(6):  # a device's logins in a row wait a second each (`_not_before`)
+            most_kept[0] = max(most_kept[0], stolen_places())
+            try:
+                kdf_pool.in_staff_slot(config, lambda: time.sleep(0.02), device=own)
+                answers.append("in")
+            except kdf_pool.KdfBusy:
+                answers.append("busy")
+            most_kept[0] = max(most_kept[0], stolen_places())
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert most_kept[0] == 1, f"one cookie held {most_kept[0]} kept places"
+    # The flood was served all along: a paced cookie's waiter ahead of every circuit kept
+    # the slot idle for its pace (13 checks in 7 s, each 0.02 s).
+    assert served[0] > 50, f"the slot served the flood {served[0]} checks"
+    assert answers.count("in") == len(answers), f"a flood with a stolen cookie refused: {answers}"
+
+
 def _flood_and_newcomers(
     instance: Path, flooders: list[int], newcomers: list[int]
 ) -> tuple[list[str], int]:
