@@ -10,7 +10,9 @@ was right, so that codes sent at once are tried no more than the limit allows;
 past the limit every login of the account is refused as a wrong one, so that the
 count tells no guesser which password was right. An unknown name is refused as a
 known one with a wrong password is. Each password check is an Argon2id hash in
-the staff's own slot (`app.kdf_pool`), which no flood of sources' logins takes.
+the staff's own slot (`app.kdf_pool`), which no flood of sources' logins takes,
+and a login from a known device (`app.services.staff_devices`) waits in a
+place of it no flood without that device's cookie takes.
 A new password or a reset second factor moves the account's epoch on, which ends
 every session made before (`app.staff.auth`). Every change to an account is audited.
 """
@@ -38,7 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import kdf_pool, reviewer_accounts, runkey, runshare, sessions, throttle
 from app.errors import AppError, ThrottledError
 from app.models import StaffAccount, today
-from app.services import audit
+from app.services import audit, staff_devices
 from app.services.context import services
 from app.settings import get_setting
 from crypto import (
@@ -595,11 +597,15 @@ class Enrolment:
     qr_svg: str
 
 
-def authenticate(session: Session, username: str, password: str, code: str) -> Login | None:
+def authenticate(
+    session: Session, username: str, password: str, code: str, device: str | None = None
+) -> Login | None:
     """Check a password and a TOTP code, or lead an account without one to enrolment.
 
     While the account has too many codes tried in the window, every login is refused
-    as a wrong one is, the right password and code too, and no code is tried.
+    as a wrong one is, the right password and code too, and no code is tried. A known
+    device's cookie (`device`) made for this account gives its check a place of its own
+    in the staff's slot (`staff_devices`); any other is as none.
     """
     runshare.exchange(session)
     name = normalize_username(username)
@@ -608,7 +614,8 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
     # An unknown name costs the same hash as a known one, in the same slot and nowhere
     # else: timing tells them apart no better.
     encoded = account.password_hash if account is not None else unmatchable_hash(_cost())
-    if not _pooled(lambda: verify_password(encoded, password)) or account is None:
+    place = staff_devices.place_key(device, account)
+    if not _pooled(lambda: verify_password(encoded, password), place) or account is None:
         # Counted nowhere: counted, anyone who reaches the staff onion could lock its
         # owner out by trying passwords under a name. The password is the guard here.
         # Yet it writes what a code's count writes (`_refuse`): a count committed behind
@@ -906,15 +913,16 @@ def _cost() -> KdfParams:
     return reviewer_accounts.password_cost()
 
 
-def _pooled(work: Callable[[], _T]) -> _T:
+def _pooled(work: Callable[[], _T], device: int | None = None) -> _T:
     """Run an Argon2id hash of a password in the staff's own slot (`KdfBusy`).
 
     It takes 64 MiB, as a derivation does: outside a pool, logins at once under
     as many names (the throttle counts per name) took that much each. Not a slot
     of the sources' pool, which a flood of their logins can hold whole: every
-    administrator was then refused as long as the flood lasted.
+    administrator was then refused as long as the flood lasted. `device`: the key of a
+    known device's place (`staff_devices.place_key`), if the login carried a live cookie.
     """
-    return kdf_pool.in_staff_slot(current_app.config, work)
+    return kdf_pool.in_staff_slot(current_app.config, work, device)
 
 
 def _totp_key() -> TokenKey:

@@ -25,11 +25,13 @@ from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
 from flask import abort, current_app, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response
 
 from app import sessions
 from app.db import db_session
 from app.models import StaffAccount
 from app.services import staff as staff_service
+from app.services import staff_devices
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,6 +63,25 @@ def begin(account: StaffAccount, *, authenticated: int | None = None) -> None:
     )
     session[FRESH_KEY] = fresh
     g.pop("staff_account", None)
+
+
+def known_device(response: Response, account: StaffAccount) -> Response:
+    """Give the browser of a full login (password and code) a known device's cookie.
+
+    Sent only to staff pages, never to scripts or from another site's pages; Secure is
+    off as the session cookie's is, the onion being plain HTTP. It names nothing but a
+    random id and its last day (`staff_devices`).
+    """
+    response.set_cookie(
+        staff_devices.COOKIE,
+        staff_devices.issue(account),
+        max_age=staff_devices.LIFETIME_DAYS * 24 * 60 * 60,
+        path=staff_devices.PATH,
+        httponly=True,
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        samesite="Strict",
+    )
+    return response
 
 
 def end() -> None:

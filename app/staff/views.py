@@ -27,6 +27,7 @@ from app.models import StaffAccount
 from app.operations import doctor
 from app.services import dashboard as dashboard_service
 from app.services import staff as staff_service
+from app.services import staff_devices
 from app.services.context import services
 from app.staff import auth, bp
 from app.staff.auth import current_staff, staff_required
@@ -82,13 +83,14 @@ def login() -> ResponseReturnValue:
             form.username.data or "",
             form.password.data or "",
             form.code.data or "",
+            request.cookies.get(staff_devices.COOKIE),
         )
         if result is not None and result.enrolment is not None:
             auth.begin_enrolment(result.account, result.enrolment)
             return redirect(url_for("staff.enrol"), code=303)
         if result is not None:
             auth.begin(result.account)
-            return redirect(_next_page(), code=303)
+            return auth.known_device(redirect(_next_page(), code=303), result.account)
         failed, status = True, 401
     elif request.method == "POST":
         status = 400
@@ -151,7 +153,7 @@ def enrol() -> ResponseReturnValue:
         if confirmed:
             auth.begin(account)
             flash(_("Your authenticator is set up. Use a fresh code from it at every login."), "ok")
-            return redirect(url_for("staff.dashboard"), code=303)
+            return auth.known_device(redirect(url_for("staff.dashboard"), code=303), account)
         failed, status = True, 401
     elif request.method == "POST":
         status = 400

@@ -26,7 +26,16 @@ from app.worker_turns import REQUEST_NICE
 from crypto import PASSWORD_COST, generate_codename, hash_password
 from tests.app.flood import Browser, worker_pids
 from tests.app.live import demo_instance, live_server
-from tests.app.staff_support import PASSWORD, fresh_code, make_staff, staff_client, submit_login
+from tests.app.staff_support import (
+    PASSWORD,
+    fresh_code,
+    login,
+    make_staff,
+    next_code,
+    page_token,
+    staff_client,
+    submit_login,
+)
 from tests.app.support import Visitor, db_session, form, shows_login, source_id
 from tests.app.workers import at_once_in_workers
 
@@ -566,6 +575,65 @@ def test_a_staff_login_on_its_own_circuit_gets_in_while_a_device_floods_the_staf
     answers = _staff_flood_and_logins(tmp_path, flooders, logins)
     print(f"\nstaff logins let in: {answers.count('in')} of {len(answers)}")
     assert answers.count("in") == len(answers), "a device's flood refused a staff login"
+
+
+def _known_device_logins(app: Flask, circuits: str, logins: int) -> list[int]:
+    """Flood the staff's slot as whoever holds one staff device's onion key can, with no
+    circuit named (`circuits` "unnamed": an `ADD_ONION` staff onion) or a new one for each
+    login ("fresh"), then let a staff member log in `logins` times in turn from the browser
+    of their last full login; return the status of each (303: in, 503: busy)."""
+    alice = make_staff(app, "alice")
+    browser = staff_client(app)
+    login(browser, app, alice)  # a full login: the browser keeps whatever it was given
+    browser.post("/staff/logout", data={"csrf_token": page_token(browser)})
+    config = {"INSTANCE_DIR": app.config["INSTANCE_DIR"], "KDF_WAIT_SECONDS": 2.0}
+    stop, served, new_circuits = threading.Event(), [0], iter(range(20000, 10**6))
+
+    def flood() -> None:
+        while not stop.is_set():
+            kdf_pool.set_circuit(next(new_circuits) if circuits == "fresh" else None)
+            try:
+                kdf_pool.in_staff_slot(config, lambda: time.sleep(0.02))
+                served[0] += 1
+            except kdf_pool.KdfBusy:
+                pass
+            time.sleep(0.005)  # the answer's way back, and the next login's
+
+    threads = [threading.Thread(target=flood) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    answers = []
+    try:
+        time.sleep(1.0)  # the places are all held
+        for _ in range(logins):
+            kdf_pool.set_circuit(next(new_circuits) if circuits == "fresh" else None)
+            answer = submit_login(browser, "alice", PASSWORD, next_code(app, alice))
+            kdf_pool.set_circuit(None)
+            answers.append(answer.status_code)
+            if answer.status_code == 303:
+                browser.post("/staff/logout", data={"csrf_token": page_token(browser)})
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert served[0] > 16  # the flood really ran, and was served
+    return answers
+
+
+@pytest.mark.parametrize("circuits", ["unnamed", "fresh"])
+def test_a_staff_login_from_a_known_device_gets_in_while_a_device_floods_the_staffs_slot(
+    make_app: Callable[..., Flask], circuits: str
+) -> None:
+    """The staff onion `raazdar serve` publishes names no circuit (`ADD_ONION` cannot), and a
+    flood may open a new circuit for every login: either way the staff's slot is first come,
+    first served, and whoever holds one staff device's onion key held its every place, so a
+    staff member's login was told "busy". A browser that made a full login (password and
+    code) holds a known device's cookie, and its owner's login takes a place of its own."""
+    app = make_app(KDF_WAIT_SECONDS=2.0)
+    answers = _known_device_logins(app, circuits, 6)
+    print(f"\nknown device's logins let in: {answers.count(303)} of {len(answers)} ({circuits})")
+    assert answers.count(303) == len(answers), f"a device's flood refused a staff login: {answers}"
 
 
 def test_a_flood_carrying_one_known_devices_cookie_holds_one_kept_place(tmp_path: Path) -> None:

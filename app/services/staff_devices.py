@@ -1,0 +1,103 @@
+"""Known devices: a signed cookie that gives a staff member's logins a place a flood cannot take.
+
+A browser that has just made a full login (the password and a code, or an
+enrolment's first code) gets a cookie: a random id, the last day it holds and a
+MAC of both with the account's id and epoch, under a key derived from the
+server's secret key. It names nothing else: no account, no address, no user
+agent. A login that carries one made for the name it gives waits in a place of
+the staff's slot kept for known devices, one a cookie at a time, ahead of
+logins without one (`app.kdf_pool.staff_slot`): whoever holds a staff device's
+onion key can flood the staff's slot on new circuits, or on none named, but not
+with cookies they do not have. Checking one is a MAC before any password's
+hash, and a cookie that fails it (forged, expired, another account's, an old
+epoch's, the name unknown) is treated exactly as no cookie: it queues, and
+says nothing of the password, the code or whether the name exists.
+
+Stolen with a laptop, a cookie only queues: the password and a code are still
+needed, and a removal, a reset or a new password moves the account's epoch on
+and voids it. A rotation of the secret key voids every one (each staff
+member's next full login issues a new one). Nothing of it is stored or logged
+on the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from typing import Final
+
+from flask import current_app
+
+from app.models import StaffAccount, today
+
+COOKIE: Final = "rz_device"
+PATH: Final = "/staff"
+LIFETIME_DAYS: Final = 90
+_PERSON: Final = b"rz-staff-device1"
+_VERSION: Final = "d1"
+_ID_BYTES: Final = 16
+_MAC_BYTES: Final = 32
+# Longer than any cookie made here: read no further.
+_LONGEST: Final = 160
+
+
+def issue(account: StaffAccount) -> str:
+    """A new known device's cookie for `account`, as it is now (its epoch)."""
+    ident = secrets.token_bytes(_ID_BYTES)
+    until = (today() + dt.timedelta(days=LIFETIME_DAYS)).toordinal()
+    mac = _mac(ident, until, account.id, account.epoch)
+    return f"{_VERSION}.{ident.hex()}.{until}.{mac.hex()}"
+
+
+def place_key(cookie: str | None, account: StaffAccount | None) -> int | None:
+    """The key of the kept place a login carrying `cookie` under `account` may wait in
+    (`app.kdf_pool.staff_slot`), or None: no cookie, or not a live one of this account.
+
+    One MAC, made even when the name is unknown, so nothing tells the two apart.
+    """
+    parsed = _parse(cookie)
+    if parsed is None:
+        return None
+    ident, until, mac = parsed
+    ident_of, epoch = (account.id, account.epoch) if account is not None else ("", -1)
+    expected = _mac(ident, until, ident_of, epoch)
+    if not hmac.compare_digest(mac, expected) or account is None:
+        return None
+    if until < today().toordinal():
+        return None
+    return int.from_bytes(ident[:8], "big")
+
+
+def _parse(cookie: str | None) -> tuple[bytes, int, bytes] | None:
+    """The id, last day and MAC of a cookie of the form `issue` makes, or None."""
+    if not cookie or len(cookie) > _LONGEST:
+        return None
+    parts = cookie.split(".")
+    if len(parts) != 4 or parts[0] != _VERSION:
+        return None
+    if not (parts[2].isascii() and parts[2].isdigit()):
+        return None
+    try:
+        ident, mac = bytes.fromhex(parts[1]), bytes.fromhex(parts[3])
+    except ValueError:
+        return None
+    if len(ident) != _ID_BYTES or len(mac) != _MAC_BYTES:
+        return None
+    return ident, int(parts[2]), mac
+
+
+def _mac(ident: bytes, until: int, account_id: str, epoch: int) -> bytes:
+    message = "\x1f".join([ident.hex(), str(until), account_id, str(epoch)]).encode()
+    return hashlib.blake2b(message, key=_key(), digest_size=_MAC_BYTES).digest()
+
+
+def _key() -> bytes:
+    """The MAC's key, derived from the secret key (a rotation of it voids every cookie)."""
+    key: bytes | None = current_app.extensions.get("raazdar.device_key")
+    if key is None:
+        secret: bytes = current_app.config["SECRET_KEY"]
+        key = hashlib.blake2b(b"", key=secret[:32], person=_PERSON).digest()
+        current_app.extensions["raazdar.device_key"] = key
+    return key
