@@ -230,7 +230,9 @@ def change_password() -> ResponseReturnValue:
             return redirect(url_for("staff.login"), code=303)
         auth.begin(account, authenticated=confirmed)  # a fresh session; the others ended
         flash(_("Your password is changed. Every other session of your account has ended."), "ok")
-        return redirect(url_for("staff.dashboard"), code=303)
+        # Its password and a code were just given here: this browser stays a known device,
+        # under the new epoch that voided every cookie of the account.
+        return auth.known_device(redirect(url_for("staff.dashboard"), code=303), account)
     if request.method == "POST":
         status = 400
     return _password_page(form), status

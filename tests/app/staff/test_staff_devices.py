@@ -22,6 +22,7 @@ from tests.app.staff_support import (
     fresh_code,
     login,
     make_staff,
+    next_code,
     page_token,
     staff_client,
     submit_login,
@@ -133,6 +134,31 @@ def test_a_known_devices_cookie_dies_with_its_accounts_epoch(
         make_staff(app, "root", role="admin")
         _remove(app, "alice")
     assert place_for(app, cookie, "alice") is None
+
+
+def test_the_browser_that_changed_the_password_stays_a_known_device(
+    app: Flask, alice: StaffUser
+) -> None:
+    """A new password voids every cookie of the account, but the browser that gave the
+    current password and a code for it gets a new one; another device's is void."""
+    browser, other = staff_client(app), staff_client(app)
+    login(browser, app, alice)
+    login(other, app, alice)
+    old, others = device_cookie(browser), device_cookie(other)
+    changed = browser.post(
+        "/staff/account/password",
+        data={
+            "csrf_token": page_token(browser, "/staff/account/password", "/staff/account/password"),
+            "current": PASSWORD,
+            "new": "a new and longer passphrase",
+            "repeated": "a new and longer passphrase",
+            "code": next_code(app, alice),
+        },
+    )
+    assert changed.status_code == 303, changed.status_code
+    assert device_cookie(browser) != old
+    assert place_for(app, device_cookie(browser), "alice") is not None
+    assert place_for(app, others, "alice") is None
 
 
 def _flipped(cookie: str) -> str:
