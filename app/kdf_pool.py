@@ -55,9 +55,10 @@ and the staff onion `raazdar serve` publishes names no circuit at all: a
 login from a known device (`app.services.staff_devices`: a signed cookie its
 browser got at a full login) takes one of the places kept for those
 (`STAFF_DEVICE_PLACES`), one a cookie at a time, in a round ahead of every
-circuit's (`_KNOWN_DEVICE_ROUND`), and paced as a circuit is (`_not_before`):
-no flood without such a cookie reaches those places, and one with a cookie
-holds one of them.
+circuit's (`_KNOWN_DEVICE_ROUND`), and paced as a circuit is (`_not_before`;
+sent again within its pace, it waits in the first round instead): no flood
+without such a cookie reaches those places, and one with a cookie holds one
+of them.
 
 The derivation itself runs on this process's own derivation thread, not on
 the request's thread: request threads run at a lower CPU priority
@@ -99,8 +100,9 @@ STAFF_PLACES: Final = 4
 # The staff's places kept for logins from known devices (`staff_slot`): one a device at
 # a time, so a flood carrying one device's cookie holds one and leaves the others.
 STAFF_DEVICE_PLACES: Final = 4
-# A known device's waiter comes before every circuit's first (`_ahead_of`), and is keyed
-# apart from circuits: tor's circuit ids are 32-bit, a device's key is above them.
+# A known device's waiter comes before every circuit's first (`_ahead_of`; within its
+# pace, among them, `_take_kept`), and is keyed apart from circuits: tor's circuit ids
+# are 32-bit, a device's key is above them.
 _KNOWN_DEVICE_ROUND: Final = -1
 _DEVICE_KEYS: Final = 1 << 32
 _DEVICE_KEY_MASK: Final = (1 << 56) - 1
