@@ -21,7 +21,7 @@ from review.analysis import entities
 from review.analysis.copies import HASHING, WordHashes, shingles
 from review.analysis.entity_text import quotations
 from review.casework.reports import Content, read_report
-from review.workspace import Unlocked, audit
+from review.workspace import Unlocked, audit, head
 from review.workspace.schema import transaction
 
 # Bumped when the extractor's rules change enough that `reextract` is worth running.
@@ -290,6 +290,8 @@ def store_sealed(u: Unlocked, rows: Iterable[tuple[int, bytes]]) -> None:
         " SET sealed = excluded.sealed",
         rows,
     )
+    # The records are under the head's tag: not every writer appends an audit entry after.
+    head.put(u.conn, u.key)
 
 
 def ident(kind: str, key: str) -> str:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 from crypto.encoding import canonical_json
 from crypto.exchange import NOTICE_SEQ_MAX, Notice
 from crypto.workspace import WorkspaceKey
+from review.workspace import head
 from review.workspace.schema import LEGACY_NOTICES, transaction
 
 if TYPE_CHECKING:
@@ -194,6 +195,7 @@ def seal_legacy(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
             [(s, _seal(key, s, status, exported)) for s, status, exported in rows],
         )
         conn.execute(f"DROP TABLE {LEGACY_NOTICES}")
+        head.put(conn, key)  # the notices are under the head's tag
 
 
 def in_bundle(u: Unlocked, bundle_id: str) -> dict[str, Notice]:

@@ -44,11 +44,10 @@ from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
 from review.workspace import blobs, marks, outbox, roster, schema
 from review.workspace.erase import destroy_tree
+from review.workspace.head import HISTORY as HISTORY  # where rewrap and tests find it
 from review.workspace.noatime import read_quietly
 
 DB_NAME: Final = "workspace.db"
-# The meta row holding earlier workspace keys, sealed under the current one.
-HISTORY: Final = "workspace_key_history"
 # The meta row saying how many pinned authorities must sign the first keyring.
 THRESHOLD: Final = "authority_threshold"
 _ID_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")

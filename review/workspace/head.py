@@ -39,7 +39,14 @@ what keeps `keys timestamp` from vouching for a replaced keyring), each reviewer
 subkey record (put back alone from an older copy, a retirement found no report waiting for the
 reviewer's later weeks and destroyed their only key, and the next list took a number spent),
 and the conflict-of-interest declarations and their routings (a declaration deleted on the
-disk was lifted without the second administrator a withdrawal takes).
+disk was lifted without the second administrator a withdrawal takes). Form 4 covers too the
+other sealed rows, each of which an older copy's opens under the same key: each report's
+triage state (rolled back from "closed" to "new", or to the assignee of then), the reviewers'
+decisions on links (a rejection deleted, a weak link counted again as corroboration), each
+report's entities and the search index (cut, a report was found by no search and linked to
+no other), each source's notice (rolled back, a closed report's was never sent) and the
+record of the earlier workspace keys (deleted, the audit details sealed under them opened
+for nobody).
 
 A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14, 3 before 15) is taken at
 the first unlock by this tool and replaced (trust on first use), and the roster,
@@ -80,7 +87,8 @@ RULE: Final = "escalation_countersignatures"
 # keyrings (13), 3 also the rule, bodies, reports' sources, sources, prekeys, envelopes filed,
 # reply bundles, and which report each item and note is on, each escalation's packet and each
 # reply's envelope and bundle (14), 4 also every other column of items, the export bundles'
-# rows, each reviewer's subkey record and the conflict declarations and routings (15).
+# rows, each reviewer's subkey record, the conflict declarations and routings, and the sealed
+# states, link decisions, entities, search segments, notices and key history (15).
 FORM: Final = 4
 # First in what forms 2 to 4 cover: never a head (`text`), nor one another, so no tag of
 # one form is one of another.
@@ -160,6 +168,25 @@ _MAPPINGS_4: Final = (
     ("conflicts", "conflicts", ("seq", "reviewer", "sealed"), "seq"),
     ("routings", "routings", ("seq", "report", "sealed"), "seq"),
 )
+# Form 4: the other sealed rows, each put back alone from an older copy of the disk (it opens
+# under the same key and context) or deleted: a report's triage state (rolled back from
+# "closed" to "new", or to the assignee of then), a reviewer's decision on a link (a rejection
+# deleted, the weak link counted again as corroboration; a confirmation put back over it), a
+# report's entities and the search index (derived from the reports, but cut, a report was
+# found by no search and linked to no other, and nothing said so), a source's notice (rolled
+# back, a closed report's was never sent). Each row's key and the length of its record, then
+# the record's bytes as they are, as items' info (no hex text of a search segment's megabytes).
+# Each: what it is called in the tag, the table, its key column, the sealed column.
+_SEALED_4: Final = (
+    ("states", "reports", "num", "state"),
+    ("link-decisions", "link_decisions", "seq", "sealed"),
+    ("entities", "report_entities", "report", "sealed"),
+    ("search", "search_segments", "seq", "sealed"),
+    ("notices", "notices", "source", "sealed"),
+)
+# The earlier workspace keys, sealed under the current one (`review.keys.rewrap`): deleted, the
+# audit details sealed under them opened for nobody. Under the tag in form 4.
+HISTORY: Final = "workspace_key_history"
 # Each reviewer's sealed subkey record (`review.keys.subkeys.RECORD`): sealed, so nobody
 # without a passphrase writes one, but one of an older copy put back says the weeks and the
 # list number of then (a retirement lost the reports waiting for later weeks, and the next
@@ -243,11 +270,7 @@ def _settings(conn: sqlite3.Connection, form: int) -> list[str]:
             digest.update(last or b"")
         covered.append(f"{name}={digest.hexdigest()}")
     if form >= 4:
-        digest = hashlib.blake2b()
-        for row, info in conn.execute(_ITEMS_4):
-            digest.update(f"{row}\n".encode())  # the JSON says how many bytes follow
-            digest.update(info or b"")
-        covered.append(f"items={digest.hexdigest()}")
+        covered.append(f"items={_raw(conn, _ITEMS_4)}")
     for name, table, columns, order in _MAPPINGS_4 if form >= 4 else _MAPPINGS:
         # Each value as an SQL literal (`quote`: its type too, and never an error, whatever
         # was written on the disk), a row a line: JSON holds no raw newline.
@@ -260,7 +283,25 @@ def _settings(conn: sqlite3.Connection, form: int) -> list[str]:
             " WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key"
         )
         covered.append(f"subkey-records={_lines(conn, records, (SUBKEYS,))}")
+        for name, table, column, sealed in _SEALED_4:
+            query = (
+                f"SELECT json_array(quote({column}), typeof({sealed}),"  # noqa: S608 - names from _SEALED_4
+                f" length(CAST({sealed} AS BLOB))), CAST({sealed} AS BLOB)"
+                f" FROM {table} ORDER BY {column}"
+            )
+            covered.append(f"{name}={_raw(conn, query)}")
+        history = conn.execute("SELECT value FROM meta WHERE key = ?", (HISTORY,)).fetchone()
+        covered.append(f"{HISTORY}={'' if history is None else _digest(str(history[0]).encode())}")
     return covered
+
+
+def _raw(conn: sqlite3.Connection, query: str) -> str:
+    """The digest of a query's rows, each its JSON text on a line, then its last field's bytes."""
+    digest = hashlib.blake2b()
+    for row, data in conn.execute(query):
+        digest.update(f"{row}\n".encode())  # the JSON says how many bytes follow
+        digest.update(data or b"")
+    return digest.hexdigest()
 
 
 def _lines(conn: sqlite3.Connection, query: str, args: tuple[str, ...] = ()) -> str:
@@ -305,9 +346,10 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> in
             " authorities it pins, the keyrings it installed, the escalation rule, the bodies,"
             " the reports' sources and their reply keys, the envelopes filed and reply"
             " bundles sent, an attachment's record or which report it or a note is on, an"
-            " escalation's packet, a reply's envelope and bundle, a reviewer's subkey record or"
-            " a conflict declaration were altered or put back: what is on the disk is not what"
-            " this workspace's tool"
+            " escalation's packet, a reply's envelope and bundle, a reviewer's subkey record,"
+            " a conflict declaration, a report's state or entities, a decision on a link, the"
+            " search index, a source's notice or the earlier workspace keys were altered,"
+            " deleted or put back: what is on the disk is not what this workspace's tool"
             " last wrote (its newest audit entries, what it saw of the server's bundles, who it"
             " trusts to name reviewers, or whom it seals to)",
             hint=_HINT,

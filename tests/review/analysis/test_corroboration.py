@@ -21,7 +21,7 @@ from review.analysis.entities import Entity
 from review.casework.reports import Content
 from review.errors import InvalidValue, NotFound
 from review.intake.importer import import_bundle
-from review.workspace import audit
+from review.workspace import audit, head
 from review.workspace.schema import transaction
 from review.workspace.search import normalize
 from tests.app.support import form
@@ -328,6 +328,7 @@ def _set_entities(
         " SET sealed = excluded.sealed",
         (num, sealed),
     )
+    head.put(u.conn, u.key)  # as `records.store_sealed` does: the records are under the tag
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from app.demo import DEMO_PASSPHRASE
 from crypto import HybridPrivateKey, PrivateKey, derive_source_keys
+from crypto.workspace import WorkspaceKey
 from review import workspace as ws
 from review.casework import notices
 from review.errors import WorkspaceError
@@ -105,14 +106,37 @@ def _make_version_1(path: Path) -> None:
     conn.close()
 
 
+def _key(root: Path) -> WorkspaceKey:
+    u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    u.workspace.close()
+    return u.key
+
+
+def _tagged_as_of_then(root: Path, key: WorkspaceKey) -> None:
+    """Tag the head over the disk as upgraded (opened: the clear notices set aside).
+
+    A workspace of version 1 or 2 held a tag of its own form, which covered no notice and
+    which the first unlock replaces; one made from today's, its notices rewritten in the
+    clear, holds today's tag over the sealed ones it had, which no unlock takes.
+    """
+    ws.Workspace.open(root).close()
+    conn = sqlite3.connect(root / ws.DB_NAME, isolation_level=None)
+    try:
+        head.put(conn, key)
+    finally:
+        conn.close()
+
+
 def test_a_version_1_workspace_is_upgraded_when_opened(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
     server.submit("A report from before the upgrade.")
     assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
     db = workspace / ws.DB_NAME
+    key = _key(workspace)
     _make_version_1(db)
     assert not set(ADDED) & _tables(db)
+    _tagged_as_of_then(workspace, key)
 
     u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
     try:
@@ -132,11 +156,13 @@ def test_a_version_2_workspace_has_its_clear_notices_sealed_at_the_first_unlock(
     server.submit("A report from before the upgrade.")
     assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
     db = workspace / ws.DB_NAME
+    key = _key(workspace)
     ((source, status, _),) = _make_version_2(db)
 
     locked = ws.Workspace.open(workspace)
     assert LEGACY_NOTICES in _tables(db)  # no key yet: the clear rows wait aside
     locked.close()
+    _tagged_as_of_then(workspace, key)
     u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
     try:
         assert [(n.source, n.status) for n in notices.pending(u)] == [(source, status)]
