@@ -328,7 +328,7 @@ def _set_entities(
         " SET sealed = excluded.sealed",
         (num, sealed),
     )
-    head.put(u.conn, u.key)  # as `records.store_sealed` does: the records are under the tag
+    head.put(u.conn, u.key)  # as the audit entry after each writer does: they are under the tag
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 from review import workspace as ws
 from review.analysis import records
 from review.intake.importer import import_bundle
+from review.workspace import head
 from review.workspace.schema import transaction
 from tests.review.support import Server, review
 
@@ -34,6 +35,7 @@ def test_names_list_of_one_report_of_thousands_of_names_is_bounded(
     total = len(record.mentions())
     with transaction(unlocked.conn):
         records.store_record(unlocked, 1, record)
+        head.put(unlocked.conn, unlocked.key)  # as the audit entry after each writer does
     began = time.monotonic()
     shown = review(unlocked.workspace.root, "names", "list", "--report", "1")
     took = time.monotonic() - began

@@ -8,11 +8,14 @@ from pathlib import Path
 import click
 import pytest
 
+from app.demo import DEMO_PASSPHRASE
 from crypto import KeyFile
 from review import bidi
+from review import workspace as ws
 from review.cli import base, cli, main
 from review.present import disk
-from tests.review.support import Server, review
+from review.workspace import head
+from tests.review.support import Server, on_the_disk, review
 
 
 @pytest.fixture
@@ -222,9 +225,19 @@ def test_a_tampered_blob_is_refused_and_nothing_is_written(filed: Path, tmp_path
 
 
 def test_a_tampered_triage_record_is_an_error_not_a_traceback(filed: Path) -> None:
+    u = ws.Workspace.open(filed).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    key = u.key
+    u.workspace.close()
     _flip_last_byte(
         filed, "SELECT num, state FROM reports", "UPDATE reports SET state = ? WHERE num = ?"
     )
+    refused = review(filed, "show", "1")
+    assert refused.exit_code == 1
+    # The head's tag covers the states: the unlock refuses the disk (test_tampered_state).
+    assert "raazdar-review: error: the audit log on this disk was cut" in refused.output
+    # Tagged again, as no attacker can: a record that does not open is still an error.
+    with on_the_disk(filed) as conn:
+        head.put(conn, key)
     result = review(filed, "show", "1")
     assert result.exit_code == 1
     assert "raazdar-review: error: record does not open" in result.output
