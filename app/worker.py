@@ -473,15 +473,9 @@ class HeadFirstWorker(TurnTakingWorker):
 
         A connection whose first line is not tor's is closed.
         """
-        end = conn.head_bytes.find(b"\r\n")
-        if end < 0:
-            if len(conn.head_bytes) > _TOR_LINE_LIMIT:
-                self._drop(conn)
+        if (line := self._tor_line(conn)) is None:
             return False
-        circuit = tor_circuit(bytes(conn.head_bytes[:end]))
-        if circuit is None:
-            self._drop(conn)
-            return False
+        circuit, end = line
         if self.nr_conns > self._connections and not self._room_paced(circuit, conn):
             return False
         if not self._make_room(circuit) or not self._admit(circuit, conn):
@@ -503,18 +497,26 @@ class HeadFirstWorker(TurnTakingWorker):
         device's key would otherwise name a new circuit at each login, one the staff's
         slot never served, and so first in its queue.
         """
+        if (line := self._tor_line(conn)) is None:
+            return False
+        conn.staff_circuit, end = line
+        del conn.head_bytes[: end + 2]
+        return True
+
+    def _tor_line(self, conn: Any) -> tuple[int, int] | None:
+        """The circuit tor's line at the front of `conn` names, and where the line ends;
+        None while none is whole yet, or if the connection was closed for its first line
+        not being tor's (or longer than any of tor's)."""
         end = conn.head_bytes.find(b"\r\n")
         if end < 0:
             if len(conn.head_bytes) > _TOR_LINE_LIMIT:
                 self._drop(conn)
-            return False
+            return None
         circuit = tor_circuit(bytes(conn.head_bytes[:end]))
         if circuit is None:
             self._drop(conn)
-            return False
-        conn.staff_circuit = circuit
-        del conn.head_bytes[: end + 2]
-        return True
+            return None
+        return circuit, end
 
     def _room_paced(self, circuit: int, conn: Any) -> bool:
         """Take a turn of `circuit`'s pace for a new connection that would close another to

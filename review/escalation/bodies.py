@@ -171,15 +171,7 @@ def confirm_body(u: Unlocked, which: str) -> Body:
     body = find_body(u, which)
     if u.reviewer in body.vouched:
         return body
-    confirmed = replace(body, vouched=(*body.vouched, u.reviewer))
-    with transaction(u.conn) as conn:
-        conn.execute(
-            "UPDATE bodies SET sealed = ? WHERE id = ?",
-            (u.key.seal_record(confirmed.encode(), body_context(body.id)), body.id),
-        )
-        detail = {"body": body.id, "name": body.name, "key": body.encryption_key.to_text()}
-        audit.append(u, "body-confirm", None, detail)
-    return confirmed
+    return _rewrite(u, replace(body, vouched=(*body.vouched, u.reviewer)), "body-confirm")
 
 
 def check_usable(u: Unlocked, body: Body) -> None:
@@ -268,15 +260,19 @@ def retire_body(u: Unlocked, which: str) -> Body:
     """Retire a body (administrators only): nothing is sealed or sent to its key again."""
     u.require_admin("retire an escalation body")
     body = find_body(u, which)
-    retired = replace(body, retired=dt.date.today().isoformat())
+    return _rewrite(u, replace(body, retired=dt.date.today().isoformat()), "body-retire")
+
+
+def _rewrite(u: Unlocked, body: Body, action: str) -> Body:
+    """Seal `body`'s record again over its row, with the audit entry `action` naming it."""
     with transaction(u.conn) as conn:
         conn.execute(
             "UPDATE bodies SET sealed = ? WHERE id = ?",
-            (u.key.seal_record(retired.encode(), body_context(body.id)), body.id),
+            (u.key.seal_record(body.encode(), body_context(body.id)), body.id),
         )
         detail = {"body": body.id, "name": body.name, "key": body.encryption_key.to_text()}
-        audit.append(u, "body-retire", None, detail)
-    return retired
+        audit.append(u, action, None, detail)
+    return body
 
 
 def get_body(u: Unlocked, body_id: int) -> Body:
