@@ -525,7 +525,7 @@ def _staff_flood_and_logins(instance: Path, flooders: list[int], logins: list[in
     are answered, as whoever holds a staff device's onion key can), then let a staff member
     log in on each circuit of `logins` in turn; return what each of theirs got."""
     config = {"INSTANCE_DIR": instance, "KDF_WAIT_SECONDS": 2.0}
-    check, stop, served = 0.02, threading.Event(), [0]
+    check, served = 0.02, [0]
     kdf_pool.prepare(instance, 1, 0)
 
     def staff_login(circuit: int) -> str:
@@ -538,26 +538,40 @@ def _staff_flood_and_logins(instance: Path, flooders: list[int], logins: list[in
         finally:
             kdf_pool.set_circuit(None)
 
-    def flood(circuit: int) -> None:
+    def flood(circuit: int, stop: threading.Event) -> None:
         while not stop.is_set():
             if staff_login(circuit) == "in":
                 served[0] += 1
             time.sleep(0.005)  # the answer's way back, and the next login's
 
-    threads = [threading.Thread(target=flood, args=(c,)) for c in flooders for _ in range(2)]
+    answers = _while_flooded(flood, flooders, staff_login, logins)
+    assert served[0] > len(flooders)  # the flood really ran, and was served
+    return answers
+
+
+def _while_flooded(
+    flood: Callable[[int, threading.Event], None],
+    flooders: list[int],
+    ask: Callable[[int], str],
+    circuits: list[int],
+) -> list[str]:
+    """Run `flood` twice on each of `flooders` until it is over, and once every flooding
+    circuit has been served and the places are all held, `ask` once on each of `circuits` in
+    turn; return what each got."""
+    stop = threading.Event()
+    threads = [threading.Thread(target=flood, args=(c, stop)) for c in flooders for _ in range(2)]
     for thread in threads:
         thread.start()
     try:
-        time.sleep(1.5)  # every flooding circuit has been served, and the places are all held
+        time.sleep(1.5)
         answers = []
-        for circuit in logins:
-            answers.append(staff_login(circuit))
+        for circuit in circuits:
+            answers.append(ask(circuit))
             time.sleep(0.05)
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=10)
-    assert served[0] > len(flooders)  # the flood really ran, and was served
     return answers
 
 
@@ -692,9 +706,9 @@ def _flood_and_newcomers(
     answered), then let each newcomer circuit ask once in turn; return what each got, and
     how many derivations the flood had."""
     slots, queue, wait, derivation = 1, 5, 2.0, 0.02
-    stop, served = threading.Event(), [0]
+    served = [0]
 
-    def flood(circuit: int) -> None:
+    def flood(circuit: int, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 with kdf_pool.slot(instance, slots, wait, queue, circuit=circuit):
@@ -711,20 +725,7 @@ def _flood_and_newcomers(
         except kdf_pool.KdfBusy:
             return "busy"
 
-    threads = [threading.Thread(target=flood, args=(c,)) for c in flooders for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    try:
-        time.sleep(1.5)  # every flooding circuit has been served, and the places are all held
-        answers = []
-        for circuit in newcomers:
-            answers.append(newcomer(circuit))
-            time.sleep(0.05)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=10)
-    return answers, served[0]
+    return _while_flooded(flood, flooders, newcomer, newcomers), served[0]
 
 
 def test_a_flood_holding_every_place_cannot_refuse_a_new_circuit(tmp_path: Path) -> None:

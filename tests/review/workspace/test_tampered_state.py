@@ -13,23 +13,19 @@ or the record of earlier workspace keys deleted: the tool must refuse to go on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.demo import DEMO_PASSPHRASE
 from review import workspace as ws
 from review.analysis import corroboration, links, records
 from review.casework import notices, triage
 from review.errors import UnlockError
 from review.workspace.search import SearchIndex
 from tests.review.support import Server, on_the_disk, review
+from tests.review.workspace.test_tampered_rows import _taken, _unlock
 
 ALTERED = "what is on the disk is not what this workspace's tool last wrote"
-
-
-def _unlock(root: Path) -> ws.Unlocked:
-    return ws.Workspace.open(root).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
 
 
 @contextmanager
@@ -37,18 +33,6 @@ def _unlocked(root: Path) -> Iterator[ws.Unlocked]:
     u = _unlock(root)
     try:
         yield u
-    finally:
-        u.workspace.close()
-
-
-def _taken(root: Path, use: Callable[[ws.Unlocked], object]) -> object:
-    """What the tool makes of the disk as it is (`use` of it), or the unlock's refusal."""
-    try:
-        u = _unlock(root)
-    except UnlockError as exc:
-        return exc
-    try:
-        return use(u)
     finally:
         u.workspace.close()
 
