@@ -66,6 +66,8 @@ import hashlib
 import hmac
 import json
 import sqlite3
+from collections.abc import Callable
+from functools import partial
 from typing import Final
 
 from crypto import GENESIS
@@ -192,6 +194,18 @@ HISTORY: Final = "workspace_key_history"
 # list number of then (a retirement lost the reports waiting for later weeks, and the next
 # list took a number spent).
 SUBKEYS: Final = "subkeys:"
+# The table each digest above reads (form 4): what a write must mark for it to be read again.
+_READS: Final = {
+    "reports": "reports",
+    "sources": "sources",
+    "prekeys": "reply_prekeys",
+    "envelopes": "envelopes",
+    "reply-bundles": "reply_bundles",
+    "reply-voids": "reply_voids",
+    "items": "items",
+    **{name: table for name, table, *_ in _MAPPINGS_4},
+    **{name: table for name, table, *_ in _SEALED_4},
+}
 _READ_PINS: Final = "SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?) ORDER BY key"
 _UPSERT: Final = (
     "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
@@ -222,14 +236,27 @@ def stored(conn: sqlite3.Connection) -> str:
 def put(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
     """Tag the head and the bundles recorded as they are, in the caller's transaction.
 
-    After each entry, each bundle recorded, at creation, or on first use.
+    After each entry, each bundle recorded, at creation, or on first use. The tables this
+    connection has not written since it last read them are not read again (`_Kept`).
     """
-    conn.execute(_UPSERT, (TAG, b64encode(_tag(conn, key, stored(conn)))))
+    kept = _Kept(conn)
+    conn.execute(_UPSERT, (TAG, b64encode(_tag(conn, key, stored(conn), kept=kept))))
+    kept.done()
 
 
-def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str, *, form: int = FORM) -> bytes:
+def _tag(
+    conn: sqlite3.Connection,
+    key: WorkspaceKey,
+    value: str,
+    *,
+    form: int = FORM,
+    kept: _Kept | None = None,
+) -> bytes:
     """The tag over the head, every export bundle's record (`review.intake.exports`), and
-    what form `form` covers besides (`FORM`), as the tool of that form wrote it."""
+    what form `form` covers besides (`FORM`), as the tool of that form wrote it.
+
+    With `kept`, each table's digest as this connection last read it, where it has not
+    written the table since (`_Kept`); without, every table is read from the disk."""
     rows = conn.execute(
         "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
         (CHAIN,),
@@ -242,41 +269,41 @@ def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str, *, form: int =
             _FIRST[form],
             *(f"{k}={v}" for k, v in pinned),
             *(f"keyring:{v}={_digest(signed)}" for v, signed in keyrings),
-            *(_settings(conn, form) if form >= 3 else ()),
+            *(_settings(conn, form, kept) if form >= 3 else ()),
             *covered,
         ]
     # JSON of strings only: unambiguous, and quick however many bundles came.
     return key.head_tag(json.dumps(covered).encode("utf-8"))
 
 
-def _settings(conn: sqlite3.Connection, form: int) -> list[str]:
+def _settings(conn: sqlite3.Connection, form: int, kept: _Kept | None = None) -> list[str]:
     """What forms 3 and 4 cover besides: the rule, bodies, the tables `_TABLES` and
-    `_MAPPINGS` (`_MAPPINGS_4`) name, and in form 4 the subkey records."""
+    `_MAPPINGS` (`_MAPPINGS_4`) name, and in form 4 the subkey records.
+
+    `kept` (form 4 alone) gives each table's digest where this connection has not written
+    the table since it last read it."""
+    if form < FORM:
+        kept = None
     rule = conn.execute("SELECT value FROM meta WHERE key = ?", (RULE,)).fetchone()
     bodies = conn.execute("SELECT id, sealed FROM bodies ORDER BY id")
     covered = [
         f"{RULE}={rule[0] if rule is not None else ''}",
         *(f"body:{n}={_digest(sealed)}" for n, sealed in bodies),
     ]
+
+    def digest(name: str, read: Callable[[], str]) -> str:
+        return read() if kept is None else kept.digest(name, read)
+
     for name, query in _TABLES:
-        # One digest for the table: a row each would grow the tag's input with every report.
-        digest = hashlib.blake2b()
-        for *fields, last in conn.execute(query):
-            # The fields as JSON, the last one's bytes after its length (None: NULL):
-            # unambiguous, and no JSON escaping of kilobytes of key text.
-            # A field of bytes (never the tool's: planted on the disk) is a list, no scalar.
-            fields.append(None if last is None else len(last))
-            digest.update(json.dumps(fields, default=_planted).encode())
-            digest.update(last or b"")
-        covered.append(f"{name}={digest.hexdigest()}")
+        covered.append(f"{name}={digest(name, partial(_fields, conn, query))}")
     if form >= 4:
-        covered.append(f"items={_raw(conn, _ITEMS_4)}")
+        covered.append(f"items={digest('items', partial(_raw, conn, _ITEMS_4))}")
     for name, table, columns, order in _MAPPINGS_4 if form >= 4 else _MAPPINGS:
         # Each value as an SQL literal (`quote`: its type too, and never an error, whatever
         # was written on the disk), a row a line: JSON holds no raw newline.
         values = ", ".join(f"quote({c})" for c in columns)
         query = f"SELECT json_array({values}) FROM {table} ORDER BY {order}"  # noqa: S608 - names from _MAPPINGS
-        covered.append(f"{name}={_lines(conn, query)}")
+        covered.append(f"{name}={digest(name, partial(_lines, conn, query))}")
     if form >= 4:
         records = (
             "SELECT json_array(quote(key), quote(value)) FROM meta"
@@ -289,10 +316,131 @@ def _settings(conn: sqlite3.Connection, form: int) -> list[str]:
                 f" length(CAST({sealed} AS BLOB))), CAST({sealed} AS BLOB)"
                 f" FROM {table} ORDER BY {column}"
             )
-            covered.append(f"{name}={_raw(conn, query)}")
+            covered.append(f"{name}={digest(name, partial(_raw, conn, query))}")
         history = conn.execute("SELECT value FROM meta WHERE key = ?", (HISTORY,)).fetchone()
         covered.append(f"{HISTORY}={'' if history is None else _digest(str(history[0]).encode())}")
     return covered
+
+
+class _Kept:
+    """Each table's digest as this connection last read it for the tag, and which tables it
+    has written since: an audit entry reads again only what its action wrote, not the whole
+    workspace (at 10,000 reports a quarter of a second an entry, most of it the entities'
+    records no entry but an import writes).
+
+    Both live in the connection's temporary database (in memory: `temp_store`), the marks
+    made by temporary triggers of its own on each table the tag covers, so both are in the
+    connection's transaction: a write rolled back takes its mark, and the digests read after
+    it, back with it. A commit by any other connection (another process of the tool, or
+    whoever else writes the file) drops them all (`data_version`), as does a change of the
+    schema (a table made anew loses its triggers): then every table is read again. Unlock
+    (`check`) never takes them: it reads every table from the disk, and keeps what it read.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, fresh: bool = False) -> None:
+        self._conn = conn
+        self._on = _track(conn)
+        seen = (
+            conn.execute("SELECT data, schema FROM temp.head_seen").fetchone() if self._on else None
+        )
+        self._versions = _versions(conn)
+        self._stale = fresh or seen is None or tuple(seen) != self._versions
+        if self._on and self._stale:
+            conn.execute("DELETE FROM temp.head_kept")
+        self._written = (
+            {t for (t,) in conn.execute("SELECT name FROM temp.head_written")}
+            if self._on
+            else set()
+        )
+
+    def digest(self, name: str, read: Callable[[], str]) -> str:
+        """The digest `read` gives, or the one kept if the table was not written since."""
+        if not self._on:
+            return read()
+        if not self._stale and _READS[name] not in self._written:
+            row = self._conn.execute(
+                "SELECT digest FROM temp.head_kept WHERE name = ?", (name,)
+            ).fetchone()
+            if row is not None:
+                if VERIFY and row[0] != read():
+                    raise AssertionError(f"the digest kept for {name} is not the table's")
+                return str(row[0])
+        value = read()
+        self._conn.execute("INSERT OR REPLACE INTO temp.head_kept VALUES (?, ?)", (name, value))
+        return value
+
+    def done(self) -> None:
+        """Every digest read since the marks: clear them, and note the versions read at."""
+        if self._on:
+            self._conn.execute("DELETE FROM temp.head_written")
+            self._conn.execute("DELETE FROM temp.head_seen")
+            self._conn.execute("INSERT INTO temp.head_seen VALUES (?, ?)", self._versions)
+
+    def drop(self) -> None:
+        """Keep nothing of what was read (a tag that did not match)."""
+        if self._on:
+            self._conn.execute("DELETE FROM temp.head_kept")
+            self._conn.execute("DELETE FROM temp.head_seen")
+
+
+# Tests set it: every kept digest is checked against the table's as read again.
+VERIFY = False
+_TRIGGERS: Final = tuple(
+    (f"head_written_{table}_{event.lower()}", table, event)
+    for table in sorted(set(_READS.values()))
+    for event in ("INSERT", "UPDATE", "DELETE")
+)
+
+
+def _track(conn: sqlite3.Connection) -> bool:
+    """Set this connection's temporary tables and triggers (`_Kept`) up, if not already.
+
+    False where they cannot be (a table of the form missing: a workspace not upgraded yet).
+    """
+    present = conn.execute(
+        "SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger'"
+        " AND substr(name, 1, 13) = 'head_written_'"
+    ).fetchone()[0]
+    if present == len(_TRIGGERS):
+        return True
+    try:
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS head_kept (name TEXT PRIMARY KEY, digest TEXT)"
+        )
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS head_written (name TEXT PRIMARY KEY)")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS head_seen (data INTEGER, schema INTEGER)")
+        conn.execute("DELETE FROM temp.head_seen")  # some triggers were lost: read all again
+        for name, table, event in _TRIGGERS:
+            conn.execute(
+                f"CREATE TEMP TRIGGER IF NOT EXISTS {name} AFTER {event} ON main.{table}"  # noqa: S608 - names from _READS
+                # No OR IGNORE: an upsert's conflict clause would override it (UNIQUE failed).
+                f" BEGIN INSERT INTO head_written SELECT '{table}' WHERE NOT EXISTS"
+                f" (SELECT 1 FROM head_written WHERE name = '{table}'); END"
+            )
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+def _versions(conn: sqlite3.Connection) -> tuple[int, int]:
+    """What changes when another connection commits, and when the schema changes."""
+    data = conn.execute("PRAGMA data_version").fetchone()[0]
+    schema = conn.execute("PRAGMA main.schema_version").fetchone()[0]
+    return int(data), int(schema)
+
+
+def _fields(conn: sqlite3.Connection, query: str) -> str:
+    """The digest of a query's rows, one digest for the table: a row each would grow the
+    tag's input with every report."""
+    digest = hashlib.blake2b()
+    for *fields, last in conn.execute(query):
+        # The fields as JSON, the last one's bytes after its length (None: NULL):
+        # unambiguous, and no JSON escaping of kilobytes of key text.
+        # A field of bytes (never the tool's: planted on the disk) is a list, no scalar.
+        fields.append(None if last is None else len(last))
+        digest.update(json.dumps(fields, default=_planted).encode())
+        digest.update(last or b"")
+    return digest.hexdigest()
 
 
 def _raw(conn: sqlite3.Connection, query: str) -> str:
@@ -332,14 +480,20 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> in
         tag = b64decode(row[0]) if row is not None else b""
     except CryptoError:
         tag = b""
+    # What this form reads of each table is kept for the tags after (`_Kept`), if it matches.
+    kept = _Kept(conn, fresh=True)
     form = next(
         (
             f
             for f in range(FORM, oldest - 1, -1)
-            if hmac.compare_digest(tag, _tag(conn, key, value, form=f))
+            if hmac.compare_digest(tag, _tag(conn, key, value, form=f, kept=kept))
         ),
         None,
     )
+    if form == FORM:
+        kept.done()
+    else:
+        kept.drop()
     if form is None:
         raise UnlockError(
             "the audit log on this disk was cut, or the export bundles it records, the"

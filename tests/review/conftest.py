@@ -15,8 +15,16 @@ from app.operations.setup import initialise
 from crypto import KdfParams
 from crypto.constants import MANIFEST_FORMAT_INSTANCE
 from review import workspace as ws
+from review.workspace import head
 from tests.app.templates import copy_of_demo
 from tests.review.support import Server, init_workspace
+
+
+@pytest.fixture(autouse=True)
+def _kept_digests_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every digest the head's tag keeps between actions is checked against its table's, read
+    again: a write no trigger marked fails the test that made it (`head._Kept`)."""
+    monkeypatch.setattr(head, "VERIFY", True)
 
 
 def demo_server(instance: Path, keyring_format: int = DEMO_KEYRING_FORMAT) -> Server:
