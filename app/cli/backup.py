@@ -17,13 +17,14 @@ def backup(instance: Path) -> None:
     """Write a backup (a tar) to stdout: pipe it to `age -r RECIPIENT`.
 
     Nothing unencrypted is written to the disk: the keys, the keyring, tor's keys,
-    the SQLite database (copied and rebuilt in memory) and the store's envelopes go
-    to the pipe only, dated the epoch. A PostgreSQL database is pg_dump's to back up.
+    the database (SQLite's copied and rebuilt in memory, PostgreSQL's dumped by
+    pg_dump in one snapshot, held in memory) and the store's envelopes go to the pipe
+    only, dated the epoch.
     """
     from app.cli.maintenance import _offline
     from app.config import config_for
     from app.instance import InstancePaths
-    from app.operations.backup import PG_DUMP, write_backup
+    from app.operations.backup import write_backup
     from app.operations.sweep import compact, held_still
 
     out = sys.stdout.buffer
@@ -39,7 +40,7 @@ def backup(instance: Path) -> None:
         engine = session.get_bind().engine
         session.close()
         if engine.dialect.name == "postgresql":
-            compact(engine)  # the tables in key order for the pg_dump that follows
+            compact(engine)  # the tables in key order for the dump that follows
         with held_still(store):
             report = write_backup(InstancePaths(instance), config_for(instance).DATABASE_URL, out)
     out.flush()
@@ -48,13 +49,6 @@ def backup(instance: Path) -> None:
         + (", and the database" if report.database else ""),
         err=True,
     )
-    if not report.database:
-        click.echo(
-            "raazdar: hint: the database is PostgreSQL's: back it up now (rewritten in key "
-            "order) with "
-            f"`{PG_DUMP}`, encrypted the same way (deploy/README.md §1.7)",
-            err=True,
-        )
 
 
 @main.command()
@@ -101,8 +95,9 @@ def restore(instance: Path, signing_key: str) -> None:
         )
     else:
         click.echo(
-            f"raazdar: restore: {done.files} file(s) put back from the backup of {day}, its "
-            f"signing key {pinned} as given"
+            f"raazdar: restore: {done.files} file(s) put back from the backup of {day}"
+            + (", and its PostgreSQL database" if done.database else "")
+            + f", its signing key {pinned} as given"
         )
     click.echo(
         "raazdar: hint: the server refuses to start until the restore is finished: undo what "

@@ -8,7 +8,8 @@ with the times of the files. Here the tar goes to a pipe only; every member is
 dated the epoch, owned by 0 and private; names come sorted; the SQLite database
 is copied into memory and rebuilt there, its temporary storage in memory too
 (no free page, no WAL, rows in no order their pages keep), without the logins
-(what logout deletes), and a file `restored` the instance never has, naming the
+(what logout deletes; a PostgreSQL database comes as pg_dump's plain SQL, also without
+them: `app.operations.pg_backup`), and a file `restored` the instance never has, naming the
 backup's day, so a server put back from it refuses to serve until a purge takes
 again what was deleted since (`app.instance.refuse_unfinished_restore`), once the
 newest keyring is vouched for again (`app.operations.restore`). The envelopes waiting in
@@ -38,16 +39,13 @@ from app.files import names
 from app.instance import InstancePaths
 from app.models import SessionRow, today
 from app.noatime import open_quietly
-from app.operations import restore
+from app.operations import pg_backup, restore
 from app.operations.rotation import PENDING_SIGNING_NAME, tor_dir
 from app.operations.tor.clients import CLIENTS_DIR_NAME
 from app.store import HOLDING_NAME
 
 # The instance's own files a backup holds (deploy/README.md §1.7).
 ROOT_FILES: Final = ("config.json", "secret_key", "server_signing_key", PENDING_SIGNING_NAME)
-# How a PostgreSQL database is backed up beside the files: without the logins, as
-# the SQLite copy is (`database_image`).
-PG_DUMP: Final = f"pg_dump --exclude-table-data={SessionRow.__tablename__}"
 FILE_MODE: Final = 0o600
 DIRECTORY_MODE: Final = 0o700
 
@@ -58,7 +56,7 @@ class BackupReport:
 
     files: int
     envelopes: int
-    database: bool  # False: PostgreSQL, which pg_dump backs up
+    database: bool  # SQLite's copy, or PostgreSQL's dump (`app.operations.pg_backup`)
 
 
 def members(paths: InstancePaths) -> list[Path]:
@@ -79,10 +77,19 @@ def write_backup(paths: InstancePaths, database_url: str, out: IO[bytes]) -> Bac
     """Write the instance's backup to `out` as an uncompressed tar stream."""
     files = members(paths)
     database = _sqlite_path(database_url, paths)
+    # PostgreSQL's, in one snapshot, before the files (as the SQLite copy is made in its
+    # place in the order): held in memory, as that copy is, so nothing lands on the disk.
+    dumped = (
+        pg_backup.dump(database_url)
+        if database is None and pg_backup.is_postgresql(database_url)
+        else None
+    )
     named = {_name(paths, p): p for p in reversed(files)}  # one in both places: the store's
     named[_name(paths, paths.restored)] = paths.restored
     if database is not None:
         named[_name(paths, database)] = database
+    if dumped is not None:
+        named[Path(pg_backup.DUMP_NAME)] = paths.root / pg_backup.DUMP_NAME
     directories: set[Path] = set()
     written = 0
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
@@ -96,6 +103,9 @@ def write_backup(paths: InstancePaths, database_url: str, out: IO[bytes]) -> Bac
                 note = restore.mark(today())
                 tar.addfile(_info(str(relative), tarfile.REGTYPE, len(note)), io.BytesIO(note))
                 continue
+            if dumped is not None and relative == Path(pg_backup.DUMP_NAME):
+                tar.addfile(_info(str(relative), tarfile.REGTYPE, len(dumped)), io.BytesIO(dumped))
+                continue
             if path == database:
                 image = database_image(database)
                 tar.addfile(_info(str(relative), tarfile.REGTYPE, len(image)), io.BytesIO(image))
@@ -107,7 +117,7 @@ def write_backup(paths: InstancePaths, database_url: str, out: IO[bytes]) -> Bac
                 tar.addfile(_info(str(relative), tarfile.REGTYPE, size), stream)
                 written += 1
     envelopes = sum(1 for n in named if n.parent == _name(paths, paths.store))
-    return BackupReport(written, envelopes, database is not None)
+    return BackupReport(written, envelopes, database is not None or dumped is not None)
 
 
 def database_image(path: Path) -> bytes:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -38,10 +39,21 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Final, cast
 
+from sqlalchemy.engine import make_url
+
+from app import environment
 from app.errors import AppError
 from app.files import fsync_directory, overwrite
-from app.instance import MOVING_NAME, RESTORED_NAME, InstancePaths, finish_moves
+from app.instance import (
+    MOVING_NAME,
+    RESTORED_NAME,
+    InstanceConfig,
+    InstancePaths,
+    finish_moves,
+    url_has_password,
+)
 from app.noatime import read_quietly
+from app.operations import pg_backup
 from app.operations.backup import DIRECTORY_MODE, FILE_MODE, ROOT_FILES
 from app.operations.tor.clients import CLIENTS_DIR_NAME
 from crypto import Fingerprint, SigningKey
@@ -93,6 +105,8 @@ class PutBack:
     # A restore stopped while moving its backup into place was finished instead: the
     # stream given this time was not read.
     finished: bool = False
+    # PostgreSQL's database was loaded from the backup's dump.
+    database: bool = False
 
 
 def put_back(paths: InstancePaths, stream: IO[bytes], pinned: Fingerprint) -> PutBack:
@@ -102,6 +116,10 @@ def put_back(paths: InstancePaths, stream: IO[bytes], pinned: Fingerprint) -> Pu
     # finished, not refused as an instance that holds files already.
     if finish_moves(paths) or _put_back_already(paths, pinned):
         mark = read_quietly(paths.restored)
+        # Its database was loaded before its files were moved: only the load's mark is left.
+        url = _database_url(read_quietly(paths.config), root)
+        if pg_backup.is_postgresql(url):
+            pg_backup.forget_mark(url)
         return PutBack(_count_files(root), _backup_day(mark), finished=True)
     left = [p for p in root.glob(f"{_STAGING_PREFIX}*") if p.is_dir() and not p.is_symlink()]
     if root.exists() and (
@@ -134,7 +152,7 @@ def put_back(paths: InstancePaths, stream: IO[bytes], pinned: Fingerprint) -> Pu
                 "did `age -d` fail? A backup file cut short decrypts only in part",
             ) from None
         raise
-    return PutBack(reader.files, reader.day)
+    return PutBack(reader.files, reader.day, database=reader.database_url is not None)
 
 
 class _Reader:
@@ -150,6 +168,9 @@ class _Reader:
         self.names: set[str] = set()
         self.files = 0
         self.day: dt.date | None = None
+        # PostgreSQL's dump (`app.operations.pg_backup`): loaded, never written to a file.
+        self.dump: bytes | None = None
+        self.database_url: str | None = None
 
     def take(self, member: tarfile.TarInfo, tar: tarfile.TarFile) -> None:
         """Check one member, then hold it or write it."""
@@ -157,6 +178,13 @@ class _Reader:
         if name in self.names:
             raise _refused(name, "comes twice")
         self.names.add(name)
+        if name == pg_backup.DUMP_NAME:
+            if self.staging is None:
+                self.held_bytes += member.size
+                if self.held_bytes > HELD_MAX:
+                    raise _refused(name, f"and what comes before it exceed {HELD_MAX >> 20} MiB")
+            self.dump = _read(tar, member)
+            return
         if self.staging is not None:
             self._write(name, tar.extractfile(member) if member.isfile() else None)
             return
@@ -190,6 +218,7 @@ class _Reader:
                     "(nothing was written)"
                 )
         self.day = _backup_day((self.staging / RESTORED_NAME).read_bytes())
+        self._load_database()
         root = self.paths.root
         written = sorted(self.staging.rglob("*"), key=lambda p: len(p.parts), reverse=True)
         for path in written:
@@ -210,6 +239,39 @@ class _Reader:
                 "run `raazdar restore` again (or any raazdar command): it moves the rest "
                 "into place",
             ) from None
+        if self.database_url is not None:
+            pg_backup.forget_mark(self.database_url)
+
+    def _load_database(self) -> None:
+        """Load PostgreSQL's dump into the empty database, or find it loaded by this backup.
+
+        Checked whole and anchored like every member (the signing key): only now is the
+        database written, in one transaction. A restore killed after its commit and
+        before its files moved finds the load's mark, and loads nothing again.
+        """
+        if self.dump is None:
+            return  # SQLite's database is a file; a files-only backup of an earlier release
+        assert self.staging is not None  # noqa: S101 - `finish` refused a backup without it
+        url = _database_url((self.staging / "config.json").read_bytes(), self.paths.root)
+        if not pg_backup.is_postgresql(url):
+            raise BackupRefused(
+                "the backup holds a PostgreSQL database, but the database it goes into is "
+                "not PostgreSQL's (nothing was written)",
+                "set RAAZDAR_DATABASE_URL to the empty PostgreSQL database, as the service "
+                "has it (deploy/README.md §2.1)",
+            )
+        try:
+            pg_backup.checked(self.dump)
+        except AppError as exc:
+            raise BackupRefused(f"{exc}: nothing was written") from None
+        if not pg_backup.loaded_already(url, self.dump):
+            if pg_backup.holds_tables(url):
+                raise pg_backup.DatabaseRefused(
+                    f"the database {_database_name(url)} holds tables already: a backup is "
+                    "put back into an empty database only (nothing was written)"
+                )
+            pg_backup.load(url, self.dump)
+        self.database_url = url
 
     def undo(self) -> None:
         """Overwrite and remove whatever was written (a refusal or a failure)."""
@@ -296,7 +358,8 @@ def _limit(parts: tuple[str, ...], *, directory: bool) -> int | None:
     if not rest:
         if first in (*ROOT_FILES, RESTORED_NAME):
             return SMALL_MAX
-        return HELD_MAX if first.endswith(".db") else None  # the SQLite database
+        # The SQLite database, or PostgreSQL's dump.
+        return HELD_MAX if first.endswith(".db") or first == pg_backup.DUMP_NAME else None
     if first == "keyring":
         return KEYRING_MAX
     if first == "tor" and (rest[0] == CLIENTS_DIR_NAME and len(rest) > 1):
@@ -371,6 +434,26 @@ def _put_back_already(paths: InstancePaths, pinned: Fingerprint) -> bool:
     except (OSError, CryptoError, UnicodeDecodeError):
         return False
     return key.verify_key.fingerprint.raw == pinned.raw
+
+
+def _database_url(config: bytes, root: Path) -> str:
+    """The database the instance uses: RAAZDAR_DATABASE_URL, as the service has it, or config's."""
+    named = environment.get("RAAZDAR_DATABASE_URL")
+    if named:
+        if url_has_password(named):
+            raise BackupRefused(
+                "RAAZDAR_DATABASE_URL holds a password (nothing was written)",
+                "put it in the server's ~/.pgpass instead (deploy/README.md §2.1)",
+            )
+        return named
+    try:
+        return InstanceConfig.from_json(json.loads(config.decode("utf-8"))).database_url_in(root)
+    except (ValueError, AppError) as exc:
+        raise BackupRefused(f"the backup's config.json cannot be read ({exc})") from None
+
+
+def _database_name(url: str) -> str:
+    return repr(make_url(url).database)
 
 
 def _count_files(root: Path) -> int:

@@ -33,7 +33,7 @@ from app.store import HOLDING_NAME
 from tests.app.support import Visitor, envelope_files, login_grants, sqlite_temp_files_opened
 from tests.app.test_db import crashed_writer, index_pages
 
-# Files only: PostgreSQL is pg_dump's to back up.
+# The files and SQLite (PostgreSQL: test_backup_postgres.py, test_restore_postgres.py).
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

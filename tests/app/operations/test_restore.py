@@ -36,7 +36,7 @@ from tests.app.support import (
     source_id,
 )
 
-# Files only: PostgreSQL is pg_dump's to back up.
+# The files and SQLite (PostgreSQL: test_backup_postgres.py, test_restore_postgres.py).
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

@@ -33,7 +33,7 @@ from crypto import Fingerprint, SigningKey
 from tests.app.faults import StepFaults
 from tests.app.operations.test_exchange import submit
 
-# Files only: PostgreSQL is pg_dump's to back up.
+# The files and SQLite (PostgreSQL: test_backup_postgres.py, test_restore_postgres.py).
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

@@ -26,7 +26,7 @@ from app.errors import ConfigError, InstanceError
 from app.instance import InstancePaths
 from crypto import SigningKey
 
-# Files only: PostgreSQL is pg_dump's to back up.
+# The files and SQLite (PostgreSQL: test_backup_postgres.py, test_restore_postgres.py).
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
