@@ -262,6 +262,7 @@ def _record_restore(instance: Path, made: dt.date) -> tuple[int, int, bool]:
     import secrets
 
     from app.models import AckKey, RestoreMark
+    from app.operations import pg_backup
     from app.operations.restore import drop_replies
     from app.services import audit
     from crypto import VerifyKey
@@ -274,6 +275,10 @@ def _record_restore(instance: Path, made: dt.date) -> tuple[int, int, bool]:
             session.add(mark)
         mark.count += 1
         mark.epoch = secrets.token_hex(16)
+        if session.get_bind().dialect.name == "postgresql":
+            # The mark of the backup's load, if the restore did not remove it (killed after
+            # its moves, which another command finished): the database keeps no more.
+            pg_backup.clear_mark(session.connection())
         held = session.get(AckKey, 1)
         if held is not None:
             before = VerifyKey.from_text(held.key).fingerprint

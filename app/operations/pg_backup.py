@@ -25,7 +25,7 @@ import re
 import subprocess
 from typing import Final
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -169,12 +169,21 @@ def forget_mark(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            if connection.execute(_MARK, {"table": _MARKED}).scalar() is not None:
-                connection.execute(text(f"COMMENT ON TABLE {_MARKED} IS NULL"))
+            clear_mark(connection)
     except DBAPIError as exc:
         raise AppError(f"cannot reach the database: {_first_line(str(exc).encode())}") from None
     finally:
         engine.dispose()
+
+
+def clear_mark(connection: Connection) -> None:
+    """Remove the load's mark, if any, in the caller's transaction.
+
+    The restore removes it once its files are in place; a restore that another command
+    finished (`app.instance.finish_moves`) leaves it for the purge that finishes it.
+    """
+    if connection.execute(_MARK, {"table": _MARKED}).scalar() is not None:
+        connection.execute(text(f"COMMENT ON TABLE {_MARKED} IS NULL"))
 
 
 def load_script(dumped: bytes) -> bytes:

@@ -199,6 +199,11 @@ class _Reader:
             self.held.append((name, data))
             return
         self._check_key(data)
+        config = dict(self.held).get("config.json")
+        if self.dump is not None and config is not None:
+            # A backup's dump and config come before its key: a database that is not
+            # empty is refused before anything is written (and checked again at the end).
+            self._database_ready(config)
         self.staging = self._start()
         for held, content in [*self.held, (name, data)]:
             self._write(held, content)
@@ -252,7 +257,15 @@ class _Reader:
         if self.dump is None:
             return  # SQLite's database is a file; a files-only backup of an earlier release
         assert self.staging is not None  # noqa: S101 - `finish` refused a backup without it
-        url = _database_url((self.staging / "config.json").read_bytes(), self.paths.root)
+        url, loaded = self._database_ready((self.staging / "config.json").read_bytes())
+        if not loaded:
+            pg_backup.load(url, self.dump)
+        self.database_url = url
+
+    def _database_ready(self, config: bytes) -> tuple[str, bool]:
+        """The database the dump goes into, if it is empty (or holds this very dump's load)."""
+        assert self.dump is not None  # noqa: S101 - only a backup with a dump has a database
+        url = _database_url(config, self.paths.root)
         if not pg_backup.is_postgresql(url):
             raise BackupRefused(
                 "the backup holds a PostgreSQL database, but the database it goes into is "
@@ -264,14 +277,14 @@ class _Reader:
             pg_backup.checked(self.dump)
         except AppError as exc:
             raise BackupRefused(f"{exc}: nothing was written") from None
-        if not pg_backup.loaded_already(url, self.dump):
-            if pg_backup.holds_tables(url):
-                raise pg_backup.DatabaseRefused(
-                    f"the database {_database_name(url)} holds tables already: a backup is "
-                    "put back into an empty database only (nothing was written)"
-                )
-            pg_backup.load(url, self.dump)
-        self.database_url = url
+        if pg_backup.loaded_already(url, self.dump):
+            return url, True
+        if pg_backup.holds_tables(url):
+            raise pg_backup.DatabaseRefused(
+                f"the database {_database_name(url)} holds tables already: a backup is "
+                "put back into an empty database only (nothing was written)"
+            )
+        return url, False
 
     def undo(self) -> None:
         """Overwrite and remove whatever was written (a refusal or a failure)."""

@@ -31,7 +31,7 @@ from app.cli import main
 from app.config import config_for
 from app.db import Base
 from app.instance import InstancePaths
-from app.models import SessionRow
+from app.models import SessionRow, today
 from app.operations import pg_backup, put_back
 from app.services.audit import record
 from app.settings import set_setting
@@ -116,6 +116,22 @@ def _comments(url: str) -> list[str]:
         engine.dispose()
 
 
+def _transactions(url: str) -> set[str]:
+    """The transaction ids the rows of every table of the models carry."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {
+                xmin
+                for table in Base.metadata.sorted_tables
+                for xmin in connection.execute(
+                    text(f"SELECT DISTINCT xmin::text FROM {table.name}")  # noqa: S608 - a model's
+                ).scalars()
+            }
+    finally:
+        engine.dispose()
+
+
 def _members(backup: bytes) -> dict[str, bytes]:
     with tarfile.open(fileobj=io.BytesIO(backup)) as tar:
         return {
@@ -179,6 +195,7 @@ def test_a_postgresql_backup_puts_back_the_database_the_app_serves(
     # The logins went with the backup (a restore logs everyone out); all else came back.
     assert after == {**before, SessionRow.__tablename__: []}
     assert _comments(database_url) == [], "the load's mark stayed in the restored database"
+    assert len(_transactions(database_url)) == 1, "rows restored in more than one transaction"
     assert not (instance / pg_backup.DUMP_NAME).exists()
     # The app serves it (the purge that finishes a restore is test_restore.py's concern).
     InstancePaths(instance).restored.unlink()
@@ -243,7 +260,12 @@ def test_a_dump_that_comes_twice_is_refused_and_nothing_is_loaded(
 
 
 def test_a_backup_is_not_put_back_over_a_database_that_holds_tables(
-    app: Flask, instance: Path, visitor: Visitor, runner: CliRunner, database_url: str
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    runner: CliRunner,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _with_a_reply(app, instance, visitor)
     backup = _backup(runner, instance)
@@ -251,6 +273,12 @@ def test_a_backup_is_not_put_back_over_a_database_that_holds_tables(
     other = Visitor(app.test_client())
     other.filed(other.send(other.start(), "a report after the backup"))
     live = _rows(database_url)
+
+    def written(*_: object) -> None:
+        pytest.fail("the restore wrote into the instance before it refused the database")
+
+    # The dump and config come before the key: the database is checked before any write.
+    monkeypatch.setattr(put_back._Reader, "_start", written)
 
     status, output = _restore(_fresh(instance), backup, pinned)
 
@@ -328,3 +356,44 @@ def test_a_load_cut_short_commits_nothing_and_the_restore_runs_again(
 
     assert status == 0, output
     assert _rows(database_url) == {**before, SessionRow.__tablename__: []}
+
+
+def test_a_restore_killed_while_moving_is_finished_and_its_purge_removes_the_mark(
+    app: Flask, instance: Path, visitor: Visitor, runner: CliRunner, database_url: str
+) -> None:
+    from tests.app.operations.test_restore import _stamp
+
+    _with_a_reply(app, instance, visitor)
+    backup = _backup(runner, instance)
+    pinned = _fingerprint(instance)
+    stamp = _stamp(instance, instance.parent, today())
+    _lost(database_url)
+    _fresh(instance)
+
+    def run() -> None:
+        real, moves = os.rename, [0]
+
+        def rename(*args: Any, **kwargs: Any) -> None:
+            moves[0] += 1
+            if moves[0] == 2:  # after the load and the checked directory's rename
+                os.kill(os.getpid(), signal.SIGKILL)
+            real(*args, **kwargs)
+
+        os.rename = rename
+        put_back.put_back(InstancePaths(instance), io.BytesIO(backup), Fingerprint.parse(pinned))
+
+    child = multiprocessing.get_context("fork").Process(target=run)
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL, "the restore was not killed"
+    assert _rows(database_url)["sources"]
+    # Another command than `raazdar restore` finishes the moves, and leaves the mark.
+    keyring = runner.invoke(main, ["--instance", str(instance), "keyring", "timestamp", str(stamp)])
+    assert keyring.exit_code == 0, keyring.output
+    assert len(_comments(database_url)) == 1
+
+    purged = runner.invoke(main, ["--instance", str(instance), "purge"])
+
+    assert purged.exit_code == 0, purged.output
+    assert "restore: finished" in purged.output
+    assert _comments(database_url) == [], "the load's mark outlived the restore's purge"
