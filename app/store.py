@@ -73,6 +73,10 @@ _INODES_KEPT: Final = 20
 # space stays free after it: the rest is kept for arrivals (a report in Tor Browser, the
 # sweep's copies), which a flood of unfinished uploads from free accounts would otherwise fill.
 _SPACE_KEPT: Final = 20
+# No source's report or file is staged into this last share of the store's filesystem's space
+# (`StagedEnvelope.write`): first reports are paced by circuit alone, and many circuits filled
+# the disk to its last byte, where the database beside the store could write no login.
+_SPACE_LAST: Final = 100
 # The least time between two re-touches of the held files (seconds), and how many times its
 # own length a pass waits at the least before the next: a burst of arrivals shares a pass,
 # and re-touching never takes more than a twentieth of a core however many files are held.
@@ -191,7 +195,8 @@ class StagedEnvelope:
         A full disk does not stop the request's body being read: the rest of this
         part is let go, the other fields are read, and `finish` raises it, so the
         view refuses the report with its form given back, not a busy page in
-        place of what the source wrote.
+        place of what the source wrote. A disk down to its last share
+        (`_SPACE_LAST`) is met as a full one.
         """
         if not data or self._full is not None:
             return len(data)
@@ -204,6 +209,10 @@ class StagedEnvelope:
             return len(data)
 
     def _seal(self, data: bytes) -> int:
+        # Looked at once a write-back's worth (4 MiB, a trifle beside the share): a disk
+        # filled to the floor is met as a full one.
+        if self._since_writeback == 0 and not self._store.space_above_floor(len(data)):
+            raise OSError(errno.ENOSPC, "the last of the disk is kept for the database")
         if self._writer is None:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             # Held while it is written: at start-up, a staged file nobody holds
@@ -624,12 +633,20 @@ class EnvelopeStore:
 
     def space_to_spare(self, need: int) -> bool:
         """Whether `need` bytes more leave free more than the share of space kept for arrivals."""
+        return self._leaves_free(need, _SPACE_KEPT)
+
+    def space_above_floor(self, need: int) -> bool:
+        """Whether `need` bytes more leave free more than the last share no upload takes."""
+        return self._leaves_free(need, _SPACE_LAST)
+
+    def _leaves_free(self, need: int, share: int) -> bool:
+        """Whether `need` bytes more leave free more than 1/`share` of the store's filesystem."""
         try:
             found = os.statvfs(self.root)
         except OSError:
             return False
         free = found.f_bavail * found.f_frsize
-        return free - need > found.f_blocks * found.f_frsize // _SPACE_KEPT
+        return free - need > found.f_blocks * found.f_frsize // share
 
     def reserve(self, fd: int, need: int) -> bool:
         """Allocate `need` bytes to an open file of the store now; say whether the share kept

@@ -25,6 +25,7 @@ from tests.app.support import (
     FilePart,
     Form,
     Visitor,
+    assert_form_given_back,
     db_session,
     form,
     install_successor,
@@ -383,6 +384,20 @@ def test_one_session_cannot_fill_the_disk_with_later_reports(
     visitor.filed(visitor.send(form(shown, "/account"), MESSAGE, [NEAR_LIMIT]))
 
 
+def _free_blocks(monkeypatch: pytest.MonkeyPatch, blocks: int, free: int) -> None:
+    """Make every filesystem look `blocks` blocks of 4 KiB large with `free` of them free."""
+    real = os.statvfs
+
+    def statvfs(path: Any) -> Any:
+        fields = list(real(path))
+        fields[0] = fields[1] = 4096  # f_bsize, f_frsize
+        fields[2] = blocks
+        fields[3] = fields[4] = free  # f_bfree, f_bavail
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+
+
 def test_later_reports_leave_the_space_kept_for_first_reports(
     app: Flask, instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -390,16 +405,7 @@ def test_later_reports_leave_the_space_kept_for_first_reports(
     of it, but a signed-in browser's later reports took it too, and a flood of them left no
     room for a new source's first report. Now they stop short of it as well."""
     visitor, page = _signed_in_with_a_one_mib_limit(app)
-    real = os.statvfs
-
-    def statvfs(path: Any) -> Any:
-        fields = list(real(path))
-        fields[0] = fields[1] = 4096  # f_bsize, f_frsize
-        fields[2] = 100_000  # f_blocks: 400 MB; 20 MB kept
-        fields[3] = fields[4] = 100_000 // 20  # f_bfree, f_bavail: the share kept, no more
-        return os.statvfs_result(fields)
-
-    monkeypatch.setattr(os, "statvfs", statvfs)
+    _free_blocks(monkeypatch, 100_000, 100_000 // 20)  # 400 MB; the 20 MB kept free, no more
     before = row_counts(app, Source, Item)
     refused = visitor.send(page, MESSAGE, [NEAR_LIMIT])
     assert refused.status_code == 503, "a later report took the space kept for first reports"
@@ -408,3 +414,34 @@ def test_later_reports_leave_the_space_kept_for_first_reports(
     assert staging_files(instance) == []
     # A new source's first report still arrives.
     assert _new_account(app, [NEAR_LIMIT])[2] == 200
+
+
+def test_a_flood_of_first_reports_leaves_the_last_hundredth_to_the_database(
+    app: Flask, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First reports are paced by circuit alone, and with many circuits they took the disk to
+    its last byte: the database beside the store (SQLite's default) could then write no login
+    or session, and every source, new or returning, was locked out until staff freed space.
+    Now no source's report or file is staged into the last hundredth of the disk: the report
+    is refused with its form given back, as on a full disk, and the database keeps room."""
+    _returning, codename, _status = _new_account(app)
+    blocks = 100_000
+    _free_blocks(monkeypatch, blocks, blocks // 100)  # the last hundredth, no more
+    before = row_counts(app, Source, Item)
+    visitor = _visitor(app)
+    page = visitor.start()
+    refused = visitor.send(page, MESSAGE, [NEAR_LIMIT], CHOICES)
+    assert refused.status_code == 503, "a first report was stored in the last hundredth"
+    assert_form_given_back(refused, MESSAGE.replace("\r\n", "\n"), NEAR_LIMIT[1])
+    assert shown_codename(refused.get_data(as_text=True)) == page.fields["codename"]
+    assert row_counts(app, Source, Item) == before
+    assert staging_files(instance) == []
+    # A returning source still signs in (a session row) with the database's room.
+    assert _visitor(app).logs_in(codename)
+    # Four files' worth above it, the form sent again arrives: only the last hundredth is kept.
+    _free_blocks(monkeypatch, blocks, blocks // 100 + 4 * 1024)
+    visitor.filed(
+        visitor.send(
+            form(refused.get_data(as_text=True), "/submit"), MESSAGE, [NEAR_LIMIT], CHOICES
+        )
+    )
