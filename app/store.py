@@ -69,10 +69,15 @@ _NO_FALLOCATE: Final = frozenset({errno.EOPNOTSUPP, errno.EINVAL})
 # this share of its inodes free: the rest are kept for arrivals (`EnvelopeStore.retire_file`,
 # `app.services.resumable.start`).
 _INODES_KEPT: Final = 20
-# API uploads take in a chunk (and start) only while this share of the store's filesystem's
-# space stays free after it: the rest is kept for arrivals (a report in Tor Browser, the
-# sweep's copies), which a flood of unfinished uploads from free accounts would otherwise fill.
+# A signed-in source's later report is stored only while this share of the store's
+# filesystem's space stays free after it: the rest is kept for first reports and the sweep's
+# copies (`app.services.submissions`).
 _SPACE_KEPT: Final = 20
+# API uploads take in a chunk (and start) only while this share stays free after it. Unfinished,
+# they are free to hold (accounts are free), are kept for days by a chunk a day and reach no
+# staff: stopped at `_SPACE_KEPT`, a flood of them held the disk there, and every returning
+# source's report was refused for as long. They stop first, leaving later reports room.
+_SPACE_KEPT_FROM_UPLOADS: Final = 10
 # No source's report or file is staged into this last share of the store's filesystem's space
 # (`StagedEnvelope.write`): first reports are paced by circuit alone, and many circuits filled
 # the disk to its last byte, where the database beside the store could write no login.
@@ -635,6 +640,10 @@ class EnvelopeStore:
         """Whether `need` bytes more leave free more than the share of space kept for arrivals."""
         return self._leaves_free(need, _SPACE_KEPT)
 
+    def space_for_uploads(self, need: int) -> bool:
+        """Whether `need` bytes more leave free more than the share no API upload takes."""
+        return self._leaves_free(need, _SPACE_KEPT_FROM_UPLOADS)
+
     def space_above_floor(self, need: int) -> bool:
         """Whether `need` bytes more leave free more than the last share no upload takes."""
         return self._leaves_free(need, _SPACE_LAST)
@@ -650,14 +659,14 @@ class EnvelopeStore:
 
     def reserve(self, fd: int, need: int) -> bool:
         """Allocate `need` bytes to an open file of the store now; say whether the share kept
-        for arrivals is still free after it (if not, the caller lets the file go).
+        from API uploads is still free after it (if not, the caller lets the file go).
 
         Checked alone before a body comes, the space was free for every request that
         asked while the bodies were still on their way (minutes over Tor), and together
         they wrote into the share kept. Allocated first, each request's bytes count in
         every later check, from any worker, or any host sharing the filesystem.
         """
-        if not self.space_to_spare(need):
+        if not self.space_for_uploads(need):
             return False
         if need > 0:
             try:
@@ -669,7 +678,7 @@ class EnvelopeStore:
                     raise
                 # A filesystem that cannot allocate ahead: the check before is all there is.
                 return True
-        return self.space_to_spare(0)
+        return self.space_for_uploads(0)
 
     def sweep(
         self, *, renew: Callable[[str, os.stat_result], bool], rng: random.Random | None = None

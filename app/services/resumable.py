@@ -124,7 +124,7 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
     expire(session, services().store, day, limit=EXPIRE_AT_START)
     expire(session, services().store, day, owner=source.id)
     store = services().store
-    if not store.inodes_to_spare() or not store.space_to_spare(fields["size"]):
+    if not store.inodes_to_spare() or not store.space_for_uploads(fields["size"]):
         # Each unfinished upload holds an inode, and its chunks space, for a day or two, and
         # accounts are free: the last of both are kept for reports in Tor Browser and the
         # sweep's copies (`receive` checks each chunk's space too).
@@ -237,7 +237,7 @@ def received_chunk(stream: IO[bytes], length: int) -> Iterator[tuple[Path, bytes
     """Receive a chunk into a file of its own; yield its path and body digest, then retire it.
 
     The file's space is allocated before a byte of the body is read, and the chunk
-    refused if that leaves the share kept for arrivals short (`EnvelopeStore.reserve`).
+    refused if that leaves the share kept from uploads short (`EnvelopeStore.reserve`).
     Freed at once, the file's inode kept when the chunk began and ended, to the second,
     past the sweep when no new file took it: retired, the sweep takes it back.
     """
@@ -279,7 +279,7 @@ def receive(
     if length is None:
         raise ApiError(411, "length-required", "a chunk needs a Content-Length")
     _expecting(session, proof, upload_id)
-    if not services().store.space_to_spare(length):
+    if not services().store.space_for_uploads(length):
         # Before a byte of it is read, or a file made: the space kept is for arrivals.
         raise _storage_full()
     method, path, offset = request

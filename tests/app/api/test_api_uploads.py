@@ -26,7 +26,8 @@ from app.store import EnvelopeStore
 from crypto import HybridPrivateKey, HybridPublicKey, Metadata, PrivateKey, open_bytes, seal_bytes
 from tests.app.api.test_api import assert_error
 from tests.app.api_support import API, ApiClient, item_hash
-from tests.app.source.test_account_pacing import _a_late_read
+from tests.app.source.test_account_pacing import _a_late_read, _report_page
+from tests.app.source.test_source_flow import MESSAGE
 from tests.app.support import (
     Visitor,
     db_session,
@@ -513,8 +514,8 @@ def test_a_flood_of_unfinished_uploads_cannot_fill_the_space_kept_for_arrivals(
 ) -> None:
     """Accounts are free, and each may hold 32 unfinished uploads for a day or two: their
     chunks filled the disk at the flood's bandwidth, and on a full disk no report could
-    arrive. A filesystem of 10 MiB with 3 MiB free: the last twentieth is kept for arrivals
-    (a report in Tor Browser, the sweep), so no chunk of an unfinished upload goes into it."""
+    arrive. A filesystem of 10 MiB with 3 MiB free: the last tenth is kept from them (for a
+    report in Tor Browser, the sweep), so no chunk of an unfinished upload goes into it."""
     block, total, free_at_first = 4096, 2560, 768
 
     def held() -> int:
@@ -540,7 +541,7 @@ def test_a_flood_of_unfinished_uploads_cannot_fill_the_space_kept_for_arrivals(
             break
         answers.append(flooder.patch(started.get_json()["upload"], 0, envelope[:half]))
     free = (free_at_first * block - held()) // 1024
-    kept = total * block // 20 // 1024
+    kept = total * block // 10 // 1024
     assert free > kept, f"the flood's unfinished uploads hold {held()} bytes, {free} KiB free"
     refused = assert_error(answers[-1], 503, "storage-full")
     assert answers[-1].headers["Retry-After"] == "60"
@@ -550,6 +551,64 @@ def test_a_flood_of_unfinished_uploads_cannot_fill_the_space_kept_for_arrivals(
     photo = ("files", "photo.jpg", secrets.token_bytes(100_000), "image/jpeg")
     visitor.filed(visitor.send(page, "The SHO took money.", [photo]))
     assert counts(app)[0] == 2
+
+
+def _flood_unfinished(flooder: ApiClient, envelopes: list[bytes]) -> None:
+    """Hold unfinished uploads, each short of its last byte, until the server takes no more:
+    the largest envelopes first, then smaller, in smaller chunks, as close to its limit as
+    chunks and envelopes of the attacker's choosing come."""
+    for envelope in envelopes:
+        while (started := flooder.start_upload(envelope)).status_code == 201:
+            upload, offset = started.get_json()["upload"], 0
+            for size in (256 * 1024, 16 * 1024):
+                while offset + size < len(envelope):
+                    if (
+                        flooder.patch(upload, offset, envelope[offset : offset + size]).status_code
+                        != 200
+                    ):
+                        break
+                    offset += size
+
+
+def test_a_flood_of_unfinished_uploads_leaves_returning_sources_room_to_report(
+    device: ApiClient,
+    envelope: bytes,
+    app: Flask,
+    instance: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Unfinished uploads stopped where a signed-in source's later reports stop, at the last
+    twentieth: a flood of them from free accounts, kept for days by a chunk a day and never
+    reaching staff, took the disk down to it, and every returning source's report was
+    refused for as long. Now they stop short of the last tenth: a later report still fits."""
+    returning, page = _report_page(app, first=False)
+    block, total, free_at_first = 4096, 2560, 512  # 10 MiB, 2 MiB free
+    store = InstancePaths(instance).store
+
+    def used() -> int:
+        return sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
+
+    before = used()
+    real = os.statvfs
+
+    def statvfs(path: Any) -> Any:
+        fields = list(real(path))
+        free = free_at_first - -(-(used() - before) // block)
+        fields[0], fields[1], fields[2], fields[3], fields[4] = block, block, total, free, free
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    flooder = ApiClient(app.test_client(), device.pinned)
+    assert flooder.register().status_code == 201
+    small = device.seal(secrets.token_bytes(40_000), Metadata("file", "application/octet-stream"))
+    _flood_unfinished(flooder, [envelope, small])
+    assert counts(app)[1] > 1, "the flood held no upload"
+    photo = ("files", "photo.jpg", secrets.token_bytes(100_000), "image/jpeg")
+    sent = returning.send(page, MESSAGE, [photo])
+    assert sent.status_code == 200, "the flood's unfinished uploads left a returning source no room"
+    returning.filed(sent)
+    free = free_at_first * block - (used() - before)
+    assert free > total * block // 20, f"{free} bytes free: the report took the share kept"
 
 
 def test_an_upload_start_discards_a_bounded_number_of_idle_uploads(
@@ -638,8 +697,9 @@ def test_chunks_coming_at_once_cannot_together_fill_the_space_kept_for_arrivals(
     """Each chunk's space was checked before its body came, and a body over Tor takes
     minutes: chunks sent at once each found the space free, and together wrote past the
     share kept for arrivals, by up to the threads' count times 8 MiB. A filesystem of 10
-    MiB with 1.6 MiB free above the twentieth kept, and three chunks of 600 KiB at once."""
-    block, total, kept = 4096, 2560, 2560 // 20
+    MiB with 1.6 MiB free above the tenth kept from uploads, and three chunks of 600 KiB at
+    once."""
+    block, total, kept = 4096, 2560, 2560 // 10
     free_at_first = kept + 400
     chunk_size = 150 * block
 
