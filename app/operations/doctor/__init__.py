@@ -19,6 +19,7 @@ from app.operations.doctor.disk import (
     atime_check,
     code_check,
     filesystem_check,
+    space_check,
     staging_check,
     swap_check,
     sweep_check,
@@ -78,6 +79,7 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
     checks.append(guarded("staging", lambda: staging_check(store)))
     if config is not None:
         checks.append(guarded("sweep", lambda: sweep_check(config, store, where.clock())))
+    checks.append(guarded("space", lambda: space_check(store)))
     checks.append(guarded("store", lambda: filesystem_check(paths.store, where.mounts)))
     checks.append(guarded("atime", lambda: atime_check(paths.root, where.mounts)))
     checks.append(guarded("code", lambda: code_check(where.code, where.mounts)))

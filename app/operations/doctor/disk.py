@@ -1,7 +1,8 @@
-"""The disks: staging leftovers, filesystem kind, access times (instance, code), swap, sweep."""
+"""The disks: staging leftovers, free space, filesystem kind, access times, swap, sweep."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Final
@@ -18,6 +19,7 @@ COPY_ON_WRITE: Final = frozenset({"btrfs", "zfs", "f2fs", "nilfs2", "bcachefs"})
 UNWRAPPED_LOGS: Final = frozenset({"xfs", "jfs", "reiserfs"})
 # A device-mapper device whose uuid starts so is dm-crypt (plain, as crypttab's `swap`, or LUKS).
 _DM_CRYPT: Final = "CRYPT-"
+_MIB: Final = 1024 * 1024
 # Swap kept in memory (compressed), never on a disk.
 _IN_MEMORY: Final = ("zram",)
 
@@ -184,6 +186,46 @@ def sweep_check(config: Config, store: EnvelopeStore, now: float) -> Check:
     return Check(
         "sweep", Status.OK, f"the arrival sweep runs every {hours} hour(s); {held} waiting"
     )
+
+
+def space_check(store: EnvelopeStore) -> Check:
+    """Say which of the stops kept for the database and for reports the disk has reached, and
+    warn when a bundle of every envelope held no longer fits beside them."""
+    found = os.statvfs(store.root)
+    free = found.f_bavail * found.f_frsize
+    said = f"{free // _MIB} MiB free of {found.f_blocks * found.f_frsize // _MIB} MiB"
+    act = "export reports and import their acknowledgements, or give the store more space"
+    if not store.space_above_floor(0):
+        return Check(
+            "space",
+            Status.FAIL,
+            f"{said}: the last hundredth is kept for the database, so no source's report or "
+            f"file is taken in; {act}",
+        )
+    if not store.space_to_spare(0):
+        return Check(
+            "space",
+            Status.WARN,
+            f"{said}: within the last twentieth, signed-in sources' later reports and API "
+            f"uploads are refused, and only first reports are taken in; {act}",
+        )
+    if not store.space_for_uploads(0):
+        return Check(
+            "space",
+            Status.WARN,
+            f"{said}: within the last tenth, API uploads (`raazdar-submit`) are refused; {act}",
+        )
+    held = store.envelope_bytes()
+    if held > free:
+        return Check(
+            "space",
+            Status.WARN,
+            f"{said}, and the store holds {held // _MIB} MiB of envelopes: an export from the "
+            "staff pages is written into the store before it is sent, and one of every "
+            "envelope held would not fit; write it to the stick with `raazdar export --out`, "
+            "or give the store more space",
+        )
+    return Check("space", Status.OK, f"{said}; the store holds {held // _MIB} MiB of envelopes")
 
 
 def _atime_mode(options: frozenset[str]) -> str | None:
