@@ -26,6 +26,7 @@ from tests.app.staff_support import StaffUser, login, make_staff, page_token, st
 from tests.app.support import (
     StoppedClock,
     Visitor,
+    all_rows,
     db_session,
     form,
     plant_login,
@@ -605,3 +606,24 @@ def test_a_report_refused_after_minutes_of_writing_still_moves_the_idle_deadline
     assert response.status_code == status
     later.ahead = (5 + 29) * 60
     assert is_signed_in(client)
+
+
+def test_a_flood_of_first_visits_writes_nothing_on_the_server(app: Flask, instance: Path) -> None:
+    """Each new visitor is offered a codename and given a cookie: were either kept on the
+    server (a row, a file), a flood of first visits from fresh browsers would grow the
+    database and the disk at no cost. The offer lives in the cookie alone."""
+
+    def files() -> dict[str, tuple[int, int]]:
+        return {
+            str(p): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in instance.rglob("*")
+            if p.is_file()
+        }
+
+    rows, before = all_rows(app), files()
+    for _ in range(20):
+        visitor = app.test_client()
+        for path in ("/", "/submit", "/submit?new=1", "/login", "/lang/ur", "/account"):
+            assert visitor.get(path).status_code in (200, 302, 303)
+    assert all_rows(app) == rows, "first visits wrote rows"
+    assert files() == before, "first visits wrote files"
