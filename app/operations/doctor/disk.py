@@ -206,8 +206,8 @@ def space_check(store: EnvelopeStore) -> Check:
         return Check(
             "space",
             Status.WARN,
-            f"{said}: within the last twentieth, signed-in sources' later reports and API "
-            f"uploads are refused, and only first reports are taken in; {act}",
+            f"{said}: within the last twentieth, API uploads and signed-in sources' later "
+            f"reports with files are refused (first reports, and words alone, still come); {act}",
         )
     if not store.space_for_uploads(0):
         return Check(

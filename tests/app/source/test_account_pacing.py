@@ -445,3 +445,32 @@ def test_a_flood_of_first_reports_leaves_the_last_hundredth_to_the_database(
             form(refused.get_data(as_text=True), "/submit"), MESSAGE, [NEAR_LIMIT], CHOICES
         )
     )
+
+
+def test_a_flood_of_first_reports_leaves_a_returning_source_room_for_words(
+    app: Flask, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First reports (many circuits, one account a minute each) may take the disk down to its
+    last hundredth, and a signed-in source's later report stopped at the last twentieth: past
+    it, a source a reviewer had asked a question could not answer it while the flood lasted.
+    Now a later report of words alone, no file, is still filed there, one a minute an
+    account (each costs its account a whole upload limit), and files still wait."""
+    visitor, page = _report_page(app, first=False)
+    _free_blocks(monkeypatch, 100_000, 100_000 // 40)  # past the twentieth, above the floor
+    before = row_counts(app, Item)["items"]
+    answer = visitor.send(page, "The ASI named in my report was transferred yesterday.")
+    assert answer.status_code == 200, "a returning source's words were refused in the flood"
+    visitor.filed(answer)
+    assert row_counts(app, Item)["items"] == before + 1
+    # A file still waits for the space to come back, its words given back.
+    refused = visitor.send(form(visitor.get("/account"), "/account"), MESSAGE, [NEAR_LIMIT])
+    assert refused.status_code == 503
+    assert message_box(refused.get_data(as_text=True)) == MESSAGE.replace("\r\n", "\n")
+    # Words alone, past the burst: told when to send again, nothing lost.
+    visitor.filed(visitor.send(form(visitor.get("/account"), "/account"), "a second note"))
+    paced = visitor.send(form(visitor.get("/account"), "/account"), "a third note")
+    assert paced.status_code == 503, "one account filed words past its pace in the kept share"
+    assert 0 < int(paced.headers["Retry-After"]) <= 2 * circuits.ACCOUNT_SPACING_SECONDS
+    assert message_box(paced.get_data(as_text=True)) == "a third note"
+    assert row_counts(app, Item)["items"] == before + 2
+    assert staging_files(instance) == []
