@@ -28,7 +28,7 @@ from werkzeug.datastructures import Headers
 
 from app import circuits, kdf_pool
 from app.db import insert_absent
-from app.errors import AppError
+from app.errors import FAULT_RETRY_AFTER, AppError
 from app.models import Reply, Source, UsedChallenge, new_id, today
 from app.services import replies
 from app.services.context import services
@@ -196,6 +196,7 @@ def _verify(session: Session, proof: Proof, key: VerifyKey, facts: RequestFacts)
     except CryptoError as exc:
         raise _refuse(session) from exc
     _request_turn(session)
+    _room_to_spend(session)
     if not _spend(session, nonce):
         raise _refuse(session)
     # From here on every answer, refusals included, carries the next challenge.
@@ -345,6 +346,24 @@ def _request_turn(session: Session) -> None:
         circuits.take_request_turn(kdf_pool.current_circuit()),
         "this Tor circuit sent many requests a moment ago: try again in a few seconds",
     )
+
+
+def _room_to_spend(session: Session) -> None:
+    """Refuse, before its challenge is spent, a signed request while the store's disk is down
+    to the last share no upload takes (`EnvelopeStore.space_above_floor`).
+
+    A spent challenge is a row kept two days, some 70 bytes: a circuit sending four a
+    second writes 25 MB a day, and a few dozen grew the database beside the store (SQLite's
+    default) into the room left there for logins. The challenge stays unspent, to send again.
+    """
+    if not services().store.space_above_floor(0):
+        session.rollback()
+        raise ApiError(
+            503,
+            "storage-full",
+            "the server is short of disk space: nothing was spent; try again later",
+            {"Retry-After": str(FAULT_RETRY_AFTER)},
+        )
 
 
 def _account_turn(session: Session) -> None:

@@ -377,6 +377,20 @@ def staging_files(instance: Path) -> list[Path]:
     return sorted(p for p in staging.iterdir() if not p.name.startswith(RETIRED_PREFIX))
 
 
+def free_blocks(monkeypatch: pytest.MonkeyPatch, blocks: int, free: int) -> None:
+    """Make every filesystem look `blocks` blocks of 4 KiB large with `free` of them free."""
+    real = os.statvfs
+
+    def statvfs(path: Any) -> Any:
+        fields = list(real(path))
+        fields[0] = fields[1] = 4096  # f_bsize, f_frsize
+        fields[2] = blocks
+        fields[3] = fields[4] = free  # f_bfree, f_bavail
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+
+
 def retired_files(instance: Path) -> list[Path]:
     """The files deleted since the sweep, overwritten and cut to nothing, that wait for it."""
     store = InstancePaths(instance).store

@@ -200,7 +200,7 @@ def space_check(store: EnvelopeStore) -> Check:
             "space",
             Status.FAIL,
             f"{said}: the last hundredth is kept for the database, so no source's report or "
-            f"file is taken in; {act}",
+            f"file is taken in, nor any signed API request served; {act}",
         )
     if not store.space_to_spare(0):
         return Check(

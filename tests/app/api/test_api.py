@@ -38,9 +38,11 @@ from tests.app.support import (
     db_session,
     demo_authorities,
     form,
+    free_blocks,
     reply_to,
     reviewer_keys,
     reviewer_openers,
+    row_counts,
     source_id,
 )
 from tests.app.test_canary import encodings, files_under, find
@@ -345,6 +347,32 @@ def test_one_circuit_cannot_keep_the_database_writing_spent_challenges(
     assert device.send("GET", f"{API}/replies").status_code == 200
     on_circuit(None)
     assert device.send("GET", f"{API}/replies").status_code == 200
+
+
+def test_signed_requests_write_nothing_into_the_disks_last_hundredth(
+    device: ApiClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each signed request spends its challenge, a row kept two days (some 70 bytes): a
+    circuit sending four a second writes 25 MB a day, and a few dozen circuits grew the
+    database beside the store (SQLite's default) into the last hundredth of the disk that
+    even first reports leave to logins. There, a signed request and a new account are now
+    refused, the challenge unspent and nothing written; above it they are served."""
+    free_blocks(monkeypatch, 100_000, 100_000 // 100)
+    before = row_counts(app, UsedChallenge, Source)
+    kept = device.challenge = device.new_challenge()
+    refused = device.send("GET", f"{API}/replies")
+    assert refused.status_code == 503, "a signed request spent its challenge at the floor"
+    body = assert_error(refused, 503, "storage-full")
+    assert refused.headers["Retry-After"] == "60"
+    assert "try again" in body["message"]
+    newcomer = ApiClient(app.test_client(), device.pinned)
+    assert_error(newcomer.register(), 503, "storage-full")
+    assert row_counts(app, UsedChallenge, Source) == before
+    # Sent again once there is room, the same challenge passes: it was never spent.
+    free_blocks(monkeypatch, 100_000, 100_000 // 100 + 1)
+    device.challenge = kept
+    assert device.send("GET", f"{API}/replies").status_code == 200
+    assert newcomer.register().status_code == 201
 
 
 def test_a_request_deletes_a_bounded_number_of_past_days_spent_challenges(

@@ -43,7 +43,7 @@ from crypto.timestamp import make_timestamp
 from tests.app.operations.test_keyring_revokes_staff import demo_reviewer_signing_key
 from tests.app.operations.test_sweep import autovacuum_visits
 from tests.app.staff_support import make_staff
-from tests.app.support import db_session, install_successor, new_reviewer
+from tests.app.support import db_session, free_blocks, install_successor, new_reviewer
 
 CHECKS = [
     "permissions",
@@ -179,7 +179,7 @@ def expiry(instance: Path) -> dt.date:
 def test_a_healthy_demo_instance_passes_with_only_the_demo_warning(
     instance: Path, where: Surroundings, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _disk(monkeypatch, 2560 // 2)  # half free, whatever this host's own disk holds
+    free_blocks(monkeypatch, 2560, 2560 // 2)  # half free, whatever this host's own disk holds
     checks = diagnose(instance, today(), where)
     assert [c.name for c in checks] == CHECKS
     # The legal-aid page warns until an administrator reviews it (no demo does), and
@@ -574,19 +574,6 @@ def test_leftovers_in_staging_warn(instance: Path, where: Surroundings) -> None:
     assert verdicts(checks)["staging"] is Status.WARN
 
 
-def _disk(monkeypatch: pytest.MonkeyPatch, free: int, blocks: int = 2560) -> None:
-    """Make every filesystem look `blocks` blocks of 4 KiB large (10 MiB) with `free` free."""
-    real = os.statvfs
-
-    def statvfs(path: Any) -> Any:
-        fields = list(real(path))
-        fields[0] = fields[1] = 4096
-        fields[2], fields[3], fields[4] = blocks, free, free
-        return os.statvfs_result(fields)
-
-    monkeypatch.setattr(os, "statvfs", statvfs)
-
-
 @pytest.mark.parametrize(
     ("free", "status", "said"),
     [
@@ -607,7 +594,7 @@ def test_a_disk_a_flood_filled_is_named_by_the_stop_it_reached(
     """Sources' uploads stop at three shares of the disk left free, and a flood of them takes
     it down to each in turn: the doctor said nothing, and the first an administrator heard
     of it was sources unable to send anything."""
-    _disk(monkeypatch, free)
+    free_blocks(monkeypatch, 2560, free)
     checks = diagnose(instance, today(), where)
     assert "space" in verdicts(checks), "the doctor said nothing of the disk's free space"
     assert verdicts(checks)["space"] is status
@@ -619,7 +606,7 @@ def test_a_store_larger_than_the_free_space_warns_that_the_pages_export_fails(
 ) -> None:
     """An export from the staff pages is written into the store before it is sent: with
     more envelopes held than space free, it fails, and reports wait on the server."""
-    _disk(monkeypatch, 2560 // 2)  # 5 MiB free
+    free_blocks(monkeypatch, 2560, 2560 // 2)  # 5 MiB free
     held = InstancePaths(instance).store / f"{secrets.token_hex(16)}.rze"
     with held.open("wb") as f:
         f.truncate(6 * 1024 * 1024)

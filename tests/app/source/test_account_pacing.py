@@ -4,7 +4,6 @@ loses nothing of what they wrote."""
 from __future__ import annotations
 
 import io
-import os
 import socket
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from tests.app.support import (
     assert_form_given_back,
     db_session,
     form,
+    free_blocks,
     install_successor,
     message_box,
     multipart,
@@ -384,20 +384,6 @@ def test_one_session_cannot_fill_the_disk_with_later_reports(
     visitor.filed(visitor.send(form(shown, "/account"), MESSAGE, [NEAR_LIMIT]))
 
 
-def _free_blocks(monkeypatch: pytest.MonkeyPatch, blocks: int, free: int) -> None:
-    """Make every filesystem look `blocks` blocks of 4 KiB large with `free` of them free."""
-    real = os.statvfs
-
-    def statvfs(path: Any) -> Any:
-        fields = list(real(path))
-        fields[0] = fields[1] = 4096  # f_bsize, f_frsize
-        fields[2] = blocks
-        fields[3] = fields[4] = free  # f_bfree, f_bavail
-        return os.statvfs_result(fields)
-
-    monkeypatch.setattr(os, "statvfs", statvfs)
-
-
 def test_later_reports_leave_the_space_kept_for_first_reports(
     app: Flask, instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -405,7 +391,7 @@ def test_later_reports_leave_the_space_kept_for_first_reports(
     of it, but a signed-in browser's later reports took it too, and a flood of them left no
     room for a new source's first report. Now they stop short of it as well."""
     visitor, page = _signed_in_with_a_one_mib_limit(app)
-    _free_blocks(monkeypatch, 100_000, 100_000 // 20)  # 400 MB; the 20 MB kept free, no more
+    free_blocks(monkeypatch, 100_000, 100_000 // 20)  # 400 MB; the 20 MB kept free, no more
     before = row_counts(app, Source, Item)
     refused = visitor.send(page, MESSAGE, [NEAR_LIMIT])
     assert refused.status_code == 503, "a later report took the space kept for first reports"
@@ -426,7 +412,7 @@ def test_a_flood_of_first_reports_leaves_the_last_hundredth_to_the_database(
     is refused with its form given back, as on a full disk, and the database keeps room."""
     _returning, codename, _status = _new_account(app)
     blocks = 100_000
-    _free_blocks(monkeypatch, blocks, blocks // 100)  # the last hundredth, no more
+    free_blocks(monkeypatch, blocks, blocks // 100)  # the last hundredth, no more
     before = row_counts(app, Source, Item)
     visitor = _visitor(app)
     page = visitor.start()
@@ -439,7 +425,7 @@ def test_a_flood_of_first_reports_leaves_the_last_hundredth_to_the_database(
     # A returning source still signs in (a session row) with the database's room.
     assert _visitor(app).logs_in(codename)
     # Four files' worth above it, the form sent again arrives: only the last hundredth is kept.
-    _free_blocks(monkeypatch, blocks, blocks // 100 + 4 * 1024)
+    free_blocks(monkeypatch, blocks, blocks // 100 + 4 * 1024)
     visitor.filed(
         visitor.send(
             form(refused.get_data(as_text=True), "/submit"), MESSAGE, [NEAR_LIMIT], CHOICES
@@ -456,7 +442,7 @@ def test_a_flood_of_first_reports_leaves_a_returning_source_room_for_words(
     Now a later report of words alone, no file, is still filed there, one a minute an
     account (each costs its account a whole upload limit), and files still wait."""
     visitor, page = _report_page(app, first=False)
-    _free_blocks(monkeypatch, 100_000, 100_000 // 40)  # past the twentieth, above the floor
+    free_blocks(monkeypatch, 100_000, 100_000 // 40)  # past the twentieth, above the floor
     before = row_counts(app, Item)["items"]
     answer = visitor.send(page, "The ASI named in my report was transferred yesterday.")
     assert answer.status_code == 200, "a returning source's words were refused in the flood"
