@@ -508,6 +508,7 @@ def change_own_password(
     new: str,
     code: str,
     guesses: PasswordGuesses,
+    device: str | None = None,
 ) -> None:
     """Change `account`'s password after checking its current one and a fresh code.
 
@@ -523,17 +524,19 @@ def change_own_password(
     account's owner, told it is coming, would otherwise put their own password
     back over it and keep the session begun with it. The code is spent, and a
     wrong one counted as at a login (`WrongCode`): without it, whoever had seen
-    the password typed, at a laptop left logged in, shut its owner out.
+    the password typed, at a laptop left logged in, shut its owner out. A known
+    device's cookie (`device`) gives both hashes its kept place, as at a login.
     """
     epoch = account.epoch
+    place = staff_devices.place_key(device, account)
     runshare.exchange(session)
     bucket = _bucket(account.username)
     _check_throttle(session, bucket)  # told at once; the code's count (`_charge_code`) decides
-    right = _guess_password(session, guesses, lambda: account.password_hash, current)
+    right = _guess_password(session, guesses, lambda: account.password_hash, current, place)
     encoded = ""
     if right:
         try:
-            encoded = _new_password(current, new)
+            encoded = _new_password(current, new, place)
         except (AccountError, kdf_pool.KdfBusy):
             guesses.settle(True, lambda: None)
             raise
@@ -566,13 +569,13 @@ def change_own_password(
     session.commit()
 
 
-def _new_password(current: str, new: str) -> str:
+def _new_password(current: str, new: str, place: int | None = None) -> str:
     """Hash a new password, or refuse it (`SamePassword`, `PasswordRefused`)."""
     if new == current:
         raise SamePassword("the new password is the current one")
     try:
         cost = _cost()
-        return _pooled(lambda: hash_password(new, cost))
+        return _pooled(lambda: hash_password(new, cost), place)
     except CryptoError as exc:
         raise PasswordRefused(str(exc)) from exc
 
@@ -652,7 +655,12 @@ def authenticate(
 
 
 def reauthenticate(
-    session: Session, account: StaffAccount, password: str, code: str, guesses: PasswordGuesses
+    session: Session,
+    account: StaffAccount,
+    password: str,
+    code: str,
+    guesses: PasswordGuesses,
+    device: str | None = None,
 ) -> bool:
     """Check a logged-in account's password and a fresh code again, before a change it asks.
 
@@ -661,13 +669,17 @@ def reauthenticate(
     locked its owner out of every login; past the session's limit it is
     `TooManyGuesses`, unchecked. Codes tried behind the right password are counted
     and throttled as at a login, and the code is spent. Refused (`NoLongerStaff`)
-    if the account changed since its session began, or its session ended.
+    if the account changed since its session began, or its session ended. A known
+    device's cookie (`device`) gives the password's check its kept place in the
+    staff's slot, as at a login: without it, whoever held one staff device's onion
+    key could flood the slot and refuse every confirmation, a removal among them.
     """
     runshare.exchange(session)
     bucket = _bucket(account.username)
     _check_throttle(session, bucket)  # told at once; the code's count (`_charge_code`) decides
     secret = _open(account.totp_secret)
-    right = _guess_password(session, guesses, lambda: account.password_hash, password)
+    place = staff_devices.place_key(device, account)
+    right = _guess_password(session, guesses, lambda: account.password_hash, password, place)
     charged = _settle_guess(session, guesses, right, bucket, account)
     if charged is None:
         raise WrongPassword("the password is wrong")
@@ -686,13 +698,18 @@ def reauthenticate(
 
 
 def _guess_password(
-    session: Session, guesses: PasswordGuesses, encoded: Callable[[], str], password: str
+    session: Session,
+    guesses: PasswordGuesses,
+    encoded: Callable[[], str],
+    password: str,
+    place: int | None = None,
 ) -> bool:
-    """Check a logged-in account's password, its guess counted against the session first."""
+    """Check a logged-in account's password, its guess counted against the session first
+    (`place`: its known device's kept place in the staff's slot, if any)."""
     if not guesses.take():
         raise TooManyGuesses("too many wrong passwords: this session has ended")
     try:
-        right = _pooled(lambda: verify_password(encoded(), password))
+        right = _pooled(lambda: verify_password(encoded(), password), place)
     except kdf_pool.KdfBusy:
         guesses.settle(True, lambda: None)  # nothing was checked: the guess is not spent
         raise

@@ -22,6 +22,7 @@ from app.db import db_session
 from app.errors import ThrottledError
 from app.models import StaffAccount
 from app.services import staff as staff_service
+from app.services import staff_devices
 from app.staff import auth, views
 from app.staff.forms import ReauthForm
 
@@ -81,6 +82,7 @@ def gate(account: StaffAccount) -> ResponseReturnValue | None:
             form.reauth_password.data or "",
             form.reauth_code.data or "",
             auth.SessionGuesses(account),
+            request.cookies.get(staff_devices.COOKIE),
         )
     except ThrottledError as exc:
         return _page(form, throttled=views.throttled(exc)), 429

@@ -199,6 +199,7 @@ def change_password() -> ResponseReturnValue:
                 form.new.data or "",
                 form.code.data or "",
                 auth.SessionGuesses(account),
+                request.cookies.get(staff_devices.COOKIE),
             )
         except ThrottledError as exc:
             return _password_page(form, throttled=throttled(exc)), 429

@@ -650,6 +650,65 @@ def test_a_staff_login_from_a_known_device_gets_in_while_a_device_floods_the_sta
     assert answers.count(303) == len(answers), f"a device's flood refused a staff login: {answers}"
 
 
+def _known_device_confirmations(app: Flask, change: str, times: int) -> list[int]:
+    """Flood the staff's slot on no named circuit (as whoever holds one staff device's onion
+    key can), then let a logged-in staff member confirm with her password and a code from
+    the browser of her full login, `times` times: a re-confirmation (`change` "reconfirm",
+    ending her other sessions) or a new password ("password"); return each status."""
+    alice = make_staff(app, "alice")
+    browser = staff_client(app)
+    login(browser, app, alice)  # a full login: the browser keeps its known device's cookie
+    config = {"INSTANCE_DIR": app.config["INSTANCE_DIR"], "KDF_WAIT_SECONDS": 2.0}
+    served, passwords = [0], iter(f"{PASSWORD} {n}" for n in range(times + 1))
+    current = [PASSWORD]
+
+    def flood(_circuit: int, stop: threading.Event) -> None:
+        while not stop.is_set():
+            kdf_pool.set_circuit(None)
+            try:
+                kdf_pool.in_staff_slot(config, lambda: time.sleep(0.02))
+                served[0] += 1
+            except kdf_pool.KdfBusy:
+                pass
+            time.sleep(0.005)  # the answer's way back, and the next check's
+
+    def confirm(_circuit: int) -> str:
+        kdf_pool.set_circuit(None)
+        if change == "reconfirm":
+            path = "/staff/account/sessions/end"
+            data = {"reauth_password": PASSWORD, "reauth_code": next_code(app, alice)}
+            data["csrf_token"] = page_token(browser, "/staff/account/password", path)
+        else:
+            path, new = "/staff/account/password", next(passwords)
+            data = {"current": current[0], "new": new, "repeated": new}
+            data["code"] = next_code(app, alice)
+            data["csrf_token"] = page_token(browser, path, path)
+        answer = browser.post(path, data=data)
+        if answer.status_code == 303 and change == "password":
+            current[0] = data["new"]
+        return str(answer.status_code)
+
+    answers = _while_flooded(flood, list(range(8)), confirm, list(range(times)))
+    assert served[0] > 16  # the flood really ran, and was served
+    return [int(a) for a in answers]
+
+
+@pytest.mark.parametrize("change", ["reconfirm", "password"])
+def test_a_staff_members_confirmation_from_a_known_device_gets_in_while_a_device_floods(
+    make_app: Callable[..., Flask], change: str
+) -> None:
+    """A confirmation (an admin change, ending one's other sessions, the export) and a new
+    password check the password in the staff's slot as a login does. Whoever holds one staff
+    device's onion key (a colleague about to be removed) held its every place, and a staff
+    member's confirmation from her own known device was told "busy": she could not end the
+    sessions of a stolen laptop, export, or remove that colleague. It takes her device's kept
+    place, as her login does."""
+    app = make_app(KDF_WAIT_SECONDS=2.0)
+    answers = _known_device_confirmations(app, change, 3)
+    print(f"\nconfirmations let in: {answers.count(303)} of {len(answers)} ({change})")
+    assert answers.count(303) == len(answers), f"a device's flood refused: {answers}"
+
+
 def test_a_flood_carrying_one_known_devices_cookie_holds_one_kept_place(tmp_path: Path) -> None:
     """A laptop stolen with its cookie: every flood login carries it, and it buys one of the
     places kept for known devices at a time (the others wait as logins without one do), so
