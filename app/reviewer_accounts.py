@@ -51,6 +51,35 @@ def unlisted(session: Session, manifest: Manifest) -> list[StaffAccount]:
     return [a for a in session.scalars(query) if a.reviewer not in listed]
 
 
+def set_by_unlisted(
+    session: Session, manifest: Manifest, unlisted_names: list[str]
+) -> list[StaffAccount]:
+    """The accounts whose passwords an account in `unlisted_names` set, and their owners kept.
+
+    Whoever held that account knows those passwords and may have set up their
+    authenticators herself (an account she added on the admin pages, a colleague's
+    second factor she reset): a removal locks them (`app.services.staff.remove_account`),
+    and so does the revocation, or they let her in after it.
+    """
+    setters = audit.password_setters(session)
+    query = select(StaffAccount).order_by(StaffAccount.username)
+    return [
+        a
+        for a in session.scalars(query)
+        if a.username not in unlisted_names and setters.get(a.username) in unlisted_names
+    ]
+
+
+def _to_lock(session: Session, manifest: Manifest) -> list[tuple[StaffAccount, dict[str, str]]]:
+    """Each account the install locks, with what its `staff-locked` entry says of why."""
+    dropped = unlisted(session, manifest)
+    names = [a.username for a in dropped]
+    setters = audit.password_setters(session)
+    return [(a, {"revoked": str(a.reviewer)}) for a in dropped] + [
+        (a, {"set_by": setters[a.username]}) for a in set_by_unlisted(session, manifest, names)
+    ]
+
+
 def hold_unlisted(session: Session, manifest: Manifest) -> None:
     """Hold the rows of the accounts `lock_revoked` may lock, until the commit.
 
@@ -58,27 +87,27 @@ def hold_unlisted(session: Session, manifest: Manifest) -> None:
     (`app.services.staff.remove_account`): the other order deadlocks with a
     removal on PostgreSQL.
     """
-    ids = [a.id for a in unlisted(session, manifest)]
+    ids = [a.id for a, _ in _to_lock(session, manifest)]
     if ids:
         query = select(StaffAccount.id).where(StaffAccount.id.in_(ids)).with_for_update()
         session.execute(query).all()
 
 
-def lock_revoked(session: Session, actor: str, manifest: Manifest) -> list[str]:
-    """Lock every account bound to a reviewer `manifest` drops; return their names (no commit).
+def lock_revoked(session: Session, actor: str, manifest: Manifest) -> list[tuple[str, str | None]]:
+    """Lock every account bound to a reviewer `manifest` drops, and every account whose
+    password one of those set; return their names, each with the name of the account
+    that set its password (None: bound to a dropped reviewer itself) (no commit).
 
     The lock a removal puts on the accounts whose passwords the removed one set.
     Only an administrator's reset gives the account back; a later keyring that
     lists the reviewer again does not, and an account locked already stays as it is.
     """
     already = audit.locked(session)
-    names = []
-    for account in unlisted(session, manifest):
+    names: list[tuple[str, str | None]] = []
+    for account, why in _to_lock(session, manifest):
         if account.username in already:
             continue
         lock_account(session, account)
-        audit.record(
-            session, actor, "staff-locked", username=account.username, revoked=account.reviewer
-        )
-        names.append(account.username)
+        audit.record(session, actor, "staff-locked", username=account.username, **why)
+        names.append((account.username, why.get("set_by")))
     return names

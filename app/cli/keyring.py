@@ -125,15 +125,18 @@ def install(instance: Path, file: Path) -> None:
     _say_locked(instance, installed.locked)
 
 
-def _say_locked(instance: Path, names: tuple[str, ...]) -> None:
+def _say_locked(instance: Path, names: tuple[tuple[str, str | None], ...]) -> None:
     """Say which accounts the install locked, and what is left to the administrator."""
     from app.cli.staff import hint_devices
 
-    for name in names:
-        click.echo(
-            f"raazdar: locked {name}: the keyring no longer lists the reviewer bound to it; "
-            "its sessions have ended"
+    for name, set_by in names:
+        why = (
+            "the keyring no longer lists the reviewer bound to it"
+            if set_by is None
+            else f"{set_by} set its password (not changed since) and may have set up its"
+            " authenticator"
         )
+        click.echo(f"raazdar: locked {name}: {why}; its sessions have ended")
         click.echo(
             f"raazdar: hint: remove it (`raazdar staff remove {name}`), or give it back with "
             f"`raazdar staff reset-2fa {name}` once you know who holds it",

@@ -86,8 +86,9 @@ class Installed:
     promoted: Promoted = field(default_factory=Promoted)
     # Format 3: from now on reports are sealed only to the reviewers' weekly subkeys.
     seals_to_subkeys: bool = False
-    # The staff accounts locked because the keyring no longer lists the reviewer bound to them.
-    locked: tuple[str, ...] = ()
+    # The staff accounts locked because the keyring no longer lists the reviewer bound to them,
+    # each with None, or with the name of such an account that set its password.
+    locked: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyotp
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
@@ -27,7 +28,15 @@ from tests.app.operations.test_keyring_install import (
 )
 from tests.app.staff.test_staff_admin import add_account, staff_browser
 from tests.app.staff.test_staff_dashboard import export, report
-from tests.app.staff_support import fresh_code, login, make_staff, staff_client, submit_login
+from tests.app.staff_support import (
+    StaffUser,
+    fresh_code,
+    login,
+    make_staff,
+    seal_totp_secret,
+    staff_client,
+    submit_login,
+)
 from tests.app.support import (
     Visitor,
     audit_trail,
@@ -218,3 +227,37 @@ def test_an_account_given_back_but_still_bound_to_the_revoked_key_is_locked_agai
     assert status == 0, said
     assert "locked rehana" in said
     assert len(locked_entries(app)) == 2
+
+
+@pytest.mark.parametrize("how", ["added", "2fa-reset"])
+def test_an_account_whose_password_the_revoked_reviewer_set_is_locked_by_the_install(
+    app: Flask, instance: Path, runner: CliRunner, how: str
+) -> None:
+    """An administrator about to be revoked adds an account on the admin pages, or resets a
+    colleague's second factor, and sets up its authenticator herself before its owner does:
+    she knows the password, and the phone is hers. Her own account was locked by the install;
+    that one let her in after it, as a removal's lock would not (`raazdar staff remove`)."""
+    make_staff(app, "rehana", role="admin")
+    assert bind(runner, instance, "rehana", demo_reviewer_signing_key(instance)).exit_code == 0
+    if how == "added":
+        spare = make_staff(app, "spare", actor="rehana")
+    else:
+        make_staff(app, "spare")
+        with app.app_context(), db_session(app) as session:
+            account = staff_service.get_account(session, "spare")
+            password = staff_service.reset_totp(session, "rehana", account)
+            # Her own authenticator, set up at the first login with the passphrase she was shown.
+            secret = pyotp.random_base32()
+            account.totp_secret = seal_totp_secret(app, secret)
+            account.totp_enrolled = True
+            session.commit()
+            spare = StaffUser(account.id, "spare", password, secret, "staff")
+    _, other = new_reviewer()
+
+    status, said = install_by_cli(runner, instance, successor(instance, [other]).to_bytes())
+    assert status == 0, said
+    assert "raazdar: locked rehana" in said
+    again = submit_login(staff_client(app), "spare", spare.password, fresh_code(app, spare))
+    assert again.status_code != 303, "the account she set up let the revoked reviewer in"
+    assert "raazdar: locked spare" in said
+    assert {"username": "spare", "set_by": "rehana"} in locked_entries(app)
