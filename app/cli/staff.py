@@ -1,4 +1,4 @@
-"""`raazdar staff add|remove|role|reset-password|reset-2fa|list`: the staff accounts."""
+"""`raazdar staff add|remove|role|bind|reset-password|reset-2fa|list`: the staff accounts."""
 
 from __future__ import annotations
 
@@ -243,26 +243,40 @@ def reset_2fa(instance: Path, prompt_password: bool, username: str) -> None:
 @click.pass_obj
 @reports_errors
 def list_(instance: Path) -> None:
-    """List the accounts: role, whether 2FA is set up, the day created and last logged in."""
+    """List the accounts: role, whether 2FA is set up (or the account locked), the day created
+    and last logged in, and the reviewer it is bound to (a keyring that drops them locks it)."""
     from app.db import db_session
+    from app.services import audit
     from app.services import staff as staff_service
 
     with app_context(instance):
+        session = db_session()
+        locked, names = audit.locked(session), staff_service.reviewer_names()
         rows = [
             (
                 a.username,
                 a.role,
-                "yes" if a.totp_enrolled else "not yet",
+                "locked" if a.username in locked else "yes" if a.totp_enrolled else "not yet",
                 a.created_day.isoformat(),
                 a.last_login_day.isoformat() if a.last_login_day else "never",
+                _reviewer(a.reviewer, names),
             )
-            for a in staff_service.list_accounts(db_session())
+            for a in staff_service.list_accounts(session)
         ]
     if not rows:
         click.echo("raazdar: no staff accounts")
         click.echo("raazdar: hint: add one with `raazdar staff add --admin USERNAME`", err=True)
         return
-    header = ("USERNAME", "ROLE", "2FA", "CREATED", "LAST LOGIN")
+    header = ("USERNAME", "ROLE", "2FA", "CREATED", "LAST LOGIN", "REVIEWER")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _reviewer(fingerprint: str | None, names: dict[str, str]) -> str:
+    """The reviewer an account is bound to, as the keyring in force names them."""
+    if fingerprint is None:
+        return "none"
+    if fingerprint not in names:
+        return f"not in the keyring ({fingerprint})"
+    return f"{names[fingerprint]} ({fingerprint})"

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import kdf_pool, reviewer_accounts, runkey, runshare, sessions, throttle
-from app.errors import AppError, ThrottledError
+from app.errors import AppError, KeyringUnavailable, ThrottledError
 from app.models import StaffAccount, today
 from app.services import audit, staff_devices
 from app.services.context import services
@@ -177,6 +177,15 @@ def get_account(session: Session, username: str) -> StaffAccount:
 def list_accounts(session: Session) -> list[StaffAccount]:
     """Every staff account, by username."""
     return list(session.execute(select(StaffAccount).order_by(StaffAccount.username)).scalars())
+
+
+def reviewer_names() -> dict[str, str]:
+    """The reviewers of the keyring in force by signing-key fingerprint (empty: none in force)."""
+    try:
+        manifest = services().manifest()
+    except KeyringUnavailable:
+        return {}
+    return {str(r.signing_key.fingerprint): r.name for r in manifest.recipients}
 
 
 def create_account(

@@ -11,14 +11,16 @@ from click.testing import CliRunner, Result
 from flask import Flask
 from sqlalchemy import select
 
+from app import reviewer_accounts
 from app.cli import main
 from app.models import StaffAccount
 from app.services import audit
 from app.services import staff as staff_service
 from crypto import verify_password
 from crypto.constants import PASSPHRASE_WORDS
+from tests.app.operations.test_keyring_install import newest
 from tests.app.staff_support import PASSWORD, make_staff
-from tests.app.support import audit_trail, db_session
+from tests.app.support import audit_trail, db_session, reviewer_keys
 
 PASSPHRASE_LINE = re.compile(r"^    ([a-z-]+(?: [a-z-]+)+)$", re.MULTILINE)
 
@@ -245,10 +247,37 @@ def test_list(runner: CliRunner, instance: Path, app: Flask) -> None:
     result = staff(runner, instance, "list")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["USERNAME", "ROLE", "2FA", "CREATED", "LAST", "LOGIN"]
+    assert lines[0].split() == ["USERNAME", "ROLE", "2FA", "CREATED", "LAST", "LOGIN", "REVIEWER"]
     assert lines[1].split()[:3] == ["alice", "admin", "yes"]
     assert lines[2].split()[:4] == ["bob", "staff", "not", "yet"]
-    assert lines[2].split()[-1] == "never"
+    assert lines[2].split()[-2:] == ["never", "none"]
+
+
+def test_the_list_names_the_reviewer_each_account_is_bound_to_and_the_locked_ones(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """Who holds an account, as the keyring says, was told only by doctor's warnings: an
+    administrator revoking a reviewer could not see which account the install would lock."""
+    signing = reviewer_keys(instance).signing_public
+    assert signing is not None
+    fingerprint = str(signing.fingerprint)
+    make_staff(app, "rehana")
+    make_staff(app, "yusuf")
+    bound = staff(runner, instance, "bind", "rehana", fingerprint)
+    assert bound.exit_code == 0, bound.output
+    with app.app_context(), db_session(app) as session:
+        reviewer_accounts.lock_account(session, staff_service.get_account(session, "yusuf"))
+        audit.record(session, audit.CONSOLE, "staff-locked", username="yusuf", set_by="x")
+        session.commit()
+    result = staff(runner, instance, "list")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[-1] == "REVIEWER"
+    name = newest(instance).manifest.recipients[0].name
+    assert lines[1].startswith("rehana")
+    assert lines[1].endswith(f"{name} ({fingerprint})")
+    assert lines[2].split()[:3] == ["yusuf", "staff", "locked"]
+    assert lines[2].endswith("none")
 
 
 @pytest.mark.parametrize(
