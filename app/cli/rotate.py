@@ -45,6 +45,22 @@ def _record(
         audit.record(session, audit.CONSOLE, action, **detail)
 
 
+def _recorded(instance: Path, action: str, field: str, value: str) -> bool:
+    """Whether the audit log has an entry of `action` whose `field` is `value`."""
+    import json
+
+    from app.db import transaction
+    from app.services import audit
+
+    with app_context(instance), transaction() as session:
+        found = audit.entries(session, action=action)
+        return any(json.loads(e.detail).get(field) == value for e in found)
+
+
+def _say_recorded_late(what: str) -> None:
+    click.echo(f"raazdar: {what} made by a rotation cut off before its audit entry is recorded now")
+
+
 @main.group()
 def rotate() -> None:
     """Replace the server's bundle-signing key, secret key or source onion."""
@@ -61,10 +77,18 @@ def signing_key(instance: Path) -> None:
     `raazdar keyring instance-info`.
     """
     from app.instance import InstancePaths
-    from app.operations.rotation import rotate_signing_key
+    from app.operations.rotation import pending_signing_key, rotate_signing_key
 
-    key = rotate_signing_key(InstancePaths(instance))
-    _record(instance, "server-signing-key-rotated", key=key.to_text())
+    paths = InstancePaths(instance)
+    action = "server-signing-key-rotated"
+    # Made, and its entry's commit failed (the database away): recorded now, not refused
+    # as "already pending" for ever with no entry in the log.
+    waiting = pending_signing_key(paths)
+    late = waiting is not None and not _recorded(instance, action, "key", waiting.to_text())
+    key = waiting if waiting is not None and late else rotate_signing_key(paths)
+    _record(instance, action, key=key.to_text())
+    if late:
+        _say_recorded_late("the bundle-signing key")
     click.echo(f"raazdar: new bundle-signing key, pending: {key.to_text()}")
     click.echo(f"raazdar: fingerprint {key.fingerprint}")
     click.echo(
@@ -81,7 +105,7 @@ def secret_key(instance: Path) -> None:
     """Replace the secret key: every source and staff session ends."""
     from app.instance import InstancePaths
     from app.noatime import read_quietly
-    from app.operations.rotation import rotate_secret_key, switch_secret_key
+    from app.operations.rotation import rotate_secret_key, secret_key_check, switch_secret_key
 
     paths = InstancePaths(instance)
     if _finish_secret_key(instance):
@@ -108,6 +132,7 @@ def secret_key(instance: Path) -> None:
             logins_void=True,
             replaced_secret_key=replaced,
             secret_key=new,
+            check=secret_key_check(new),
         )
         switch_secret_key(paths)
         click.echo("raazdar: new secret key written; every session made under the old one is void")
@@ -119,16 +144,17 @@ def secret_key(instance: Path) -> None:
 
 
 def _finish_secret_key(instance: Path) -> bool:
-    """Switch to a pending secret key the second factors are sealed under; drop any other.
+    """Switch to a pending secret key whose rotation was committed; drop any other.
 
-    Sealed under it, the rotation's database change was committed and only the switch
-    was cut off. Otherwise it never was: the pending key is overwritten and removed.
+    Committed, its audit entry holds the key's check (or, from a rotation before checks
+    were logged, the second factors are sealed under it), and only the switch was cut
+    off. Otherwise it never was: the pending key is overwritten and removed.
     """
     from app.db import transaction
     from app.files import overwrite
     from app.instance import InstancePaths
     from app.noatime import read_quietly
-    from app.operations.rotation import pending_secret_path, switch_secret_key
+    from app.operations.rotation import pending_secret_path, secret_key_check, switch_secret_key
     from app.services import staff as staff_service
 
     paths = InstancePaths(instance)
@@ -139,6 +165,9 @@ def _finish_secret_key(instance: Path) -> bool:
         return False
     with app_context(instance), transaction() as session:
         committed = staff_service.sealed_under(session, key)
+    committed = committed or _recorded(
+        instance, "secret-key-rotated", "check", secret_key_check(key)
+    )
     if committed:
         switch_secret_key(paths)
         return True
@@ -153,10 +182,17 @@ def _finish_secret_key(instance: Path) -> bool:
 def onion(instance: Path) -> None:
     """Make the next source onion, published beside the old one until a keyring drops the old."""
     from app.instance import InstancePaths
-    from app.operations.rotation import rotate_onion
+    from app.operations.rotation import pending_onion, rotate_onion
 
-    address = rotate_onion(InstancePaths(instance))
-    _record(instance, "source-onion-rotated", onion=address)
+    paths = InstancePaths(instance)
+    action = "source-onion-rotated"
+    # As for the signing key: made, and its entry's commit failed.
+    waiting = pending_onion(paths)
+    late = waiting is not None and not _recorded(instance, action, "onion", waiting)
+    address = waiting if waiting is not None and late else rotate_onion(paths)
+    _record(instance, action, onion=address)
+    if late:
+        _say_recorded_late("the next source onion")
     click.echo(f"raazdar: next source onion: {address}")
     click.echo(
         "raazdar: hint: restart the server to publish it; have the authorities sign a keyring "

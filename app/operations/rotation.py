@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ PENDING_SIGNING_NAME: Final = "server_signing_key.next"
 SOURCE_ONION_NAME: Final = "source-onion.key"
 NEXT_ONION_NAME: Final = "source-onion.next.key"
 SERVER_INFO_TYPE: Final = "raazdar-server-info"
+_SECRET_CHECK_PERSON: Final = b"rz-secret-check1"
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,18 @@ def _switch(new: Path, old: Path) -> None:
         replace_overwriting(new, old)
 
 
+def pending_signing_key(paths: InstancePaths) -> VerifyKey | None:
+    """The bundle-signing key waiting for a keyring that lists it, or None."""
+    pending = pending_signing_path(paths)
+    return _signing(pending).verify_key if pending.exists() else None
+
+
+def pending_onion(paths: InstancePaths) -> str | None:
+    """The next source onion's address during a changeover, or None."""
+    _, following = onion_paths(paths)
+    return _address(following) if following.exists() else None
+
+
 def rotate_signing_key(paths: InstancePaths) -> VerifyKey:
     """Make a new bundle-signing key, pending until a keyring lists it; return its public key."""
     pending = pending_signing_path(paths)
@@ -196,6 +210,18 @@ def rotate_secret_key(paths: InstancePaths) -> bytes:
     key = secrets.token_bytes(32)
     write_replacing_key(pending_secret_path(paths), key)
     return key
+
+
+def secret_key_check(key: bytes) -> str:
+    """A check of a secret key for the audit entry of its rotation (it says nothing of the key).
+
+    A rotation cut off after its commit and before its switch is told by it
+    (`raazdar rotate secret-key` finishes it): told by a second factor sealed under
+    the waiting key, an instance where nobody has one yet dropped the committed key.
+    """
+    return hashlib.blake2b(
+        b"", key=key[:32], person=_SECRET_CHECK_PERSON, digest_size=16
+    ).hexdigest()
 
 
 def switch_secret_key(paths: InstancePaths) -> None:
