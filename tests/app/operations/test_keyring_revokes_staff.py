@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 from app.cli import main
-from app.services import audit
+from app.services import audit, staff_devices
 from app.services import staff as staff_service
 from crypto import Recipient
 from tests.app.operations.test_keyring_install import (
@@ -261,3 +261,34 @@ def test_an_account_whose_password_the_revoked_reviewer_set_is_locked_by_the_ins
     assert again.status_code != 303, "the account she set up let the revoked reviewer in"
     assert "raazdar: locked spare" in said
     assert {"username": "spare", "set_by": "rehana"} in locked_entries(app)
+
+
+def test_a_locked_reviewers_known_device_and_pending_enrolment_hold_nothing_after_the_install(
+    app: Flask, instance: Path, runner: CliRunner
+) -> None:
+    """What the locked colleague still holds after the install: her browser's known device's
+    cookie, which gave her logins a kept place in the staff's slot that no flood takes, and a
+    pending enrolment begun on another browser. The install moves the account's epoch on,
+    which voids the one, and deletes every login row of the account, the other among them."""
+    user = make_staff(app, "rehana")
+    assert bind(runner, instance, "rehana", demo_reviewer_signing_key(instance)).exit_code == 0
+    browser = staff_client(app)
+    login(browser, app, user)
+    cookie = browser.get_cookie(staff_devices.COOKIE, path=staff_devices.PATH)
+    assert cookie is not None
+    with app.test_request_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "rehana")
+        assert staff_devices.place_key(cookie.value, account) is not None
+        account.totp_enrolled = False  # as a reset leaves it: her next login enrols
+        session.commit()
+    enrolling = staff_client(app)
+    assert submit_login(enrolling, "rehana", user.password).headers["Location"] == "/staff/enrol"
+    assert enrolling.get("/staff/enrol").status_code == 200
+    _, other = new_reviewer()
+
+    status, said = install_by_cli(runner, instance, successor(instance, [other]).to_bytes())
+    assert status == 0, said
+    with app.test_request_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "rehana")
+        assert staff_devices.place_key(cookie.value, account) is None, "her cookie keeps a place"
+    assert enrolling.get("/staff/enrol").status_code == 303, "her pending enrolment goes on"
