@@ -127,7 +127,16 @@ def install(instance: Path, file: Path) -> None:
 
 def _say_locked(instance: Path, names: tuple[tuple[str, str | None], ...]) -> None:
     """Say which accounts the install locked, and what is left to the administrator."""
-    from app.cli.staff import hint_devices
+    from app.cli.staff import hint_devices, warn_handed
+    from app.db import db_session
+    from app.services import staff as staff_service
+
+    with app_context(instance):
+        handed = {
+            name: staff_service.second_factors_handed_by(db_session(), name)
+            for name, set_by in names
+            if set_by is None
+        }
 
     for name, set_by in names:
         why = (
@@ -142,6 +151,7 @@ def _say_locked(instance: Path, names: tuple[tuple[str, str | None], ...]) -> No
             f"`raazdar staff reset-2fa {name}` once you know who holds it",
             err=True,
         )
+        warn_handed(name, handed.get(name, []))
         hint_devices(instance, name)
 
 

@@ -90,6 +90,7 @@ def remove(instance: Path, username: str) -> None:
         account = staff_service.get_account(session, username)
         name = account.username
         known = staff_service.remove_account(session, CONSOLE, account)
+        handed = staff_service.second_factors_handed_by(session, name)
     click.echo(f"raazdar: removed {name}")
     if known:
         click.echo(
@@ -101,7 +102,19 @@ def remove(instance: Path, username: str) -> None:
             "raazdar: hint: give each owner a new passphrase with `raazdar staff reset-2fa NAME`",
             err=True,
         )
+    warn_handed(name, handed)
     hint_devices(instance, name)
+
+
+def warn_handed(name: str, handed: list[str]) -> None:
+    """Name the accounts whose authenticator `name` may have set up, and that stay as they are."""
+    for other in handed:
+        click.echo(
+            f"raazdar: warning: {name} handed {other} the passphrase its authenticator was set "
+            f"up with, and no reset since: unless you know {other}'s owner set it up (an account "
+            f"whose owner never logged in may be {name}'s), `raazdar staff reset-2fa {other}`",
+            err=True,
+        )
 
 
 @staff.command("role")

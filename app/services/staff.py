@@ -431,6 +431,25 @@ def ever_admin(session: Session, account: StaffAccount) -> bool:
     return False
 
 
+def second_factors_handed_by(session: Session, username: str) -> list[str]:
+    """The accounts not locked whose second factor was set up with a passphrase `username`
+    handed (added, or reset), no reset since: a removal names them.
+
+    Whoever handed it may have set up the authenticator herself and then changed the
+    password on the account's own Password page, after which the log says the account set
+    its password, and a removal neither locked nor named it. Its owner may as well have
+    done both, so it is named, for an administrator who knows whose it is, not locked.
+    """
+    setters, locked = audit.second_factor_setters(session), audit.locked(session)
+    return [
+        a.username
+        for a in list_accounts(session)
+        if a.username != username
+        and setters.get(a.username) == username
+        and a.username not in locked
+    ]
+
+
 def second_factor_set_by(session: Session, account: StaffAccount) -> str | None:
     """Who handed `account` the passphrase its authenticator was set up with (None: unknown)."""
     return audit.second_factor_setters(session).get(account.username)

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
@@ -19,9 +20,10 @@ from app.services import staff as staff_service
 from crypto import verify_password
 from crypto.constants import PASSPHRASE_WORDS
 from tests.app.operations.test_keyring_install import newest
-from tests.app.staff_support import PASSWORD, make_staff
+from tests.app.staff_support import PASSWORD, GuessesHere, make_staff
 from tests.app.support import audit_trail, db_session, reviewer_keys
 
+NEW_PASSWORD = "a passphrase eve chose for spare"
 PASSPHRASE_LINE = re.compile(r"^    ([a-z-]+(?: [a-z-]+)+)$", re.MULTILINE)
 
 
@@ -316,6 +318,29 @@ def test_remove_names_the_accounts_whose_passwords_the_removed_one_set(
         bilal = staff_service.get_account(session, "bilal")
         assert not verify_password(bilal.password_hash, PASSWORD), "eve still knows bilal's"
         assert verify_password(staff_service.get_account(session, "kamran").password_hash, PASSWORD)
+
+
+def test_remove_names_the_accounts_whose_authenticator_the_removed_one_may_have_set_up(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """Eve added spare, set up its authenticator herself and changed its password on its
+    Password page: the log says spare set its own password since, so her removal neither
+    locked nor named it, and she logged in as spare after it. Its owner may be real (who set
+    up their own authenticator and changed the password), so it is named, not locked."""
+    make_staff(app, "amna", role="admin")
+    make_staff(app, "eve", role="admin")
+    spare = make_staff(app, "spare", actor="eve")
+    with app.app_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "spare")
+        code = pyotp.TOTP(spare.secret).now()
+        guesses = GuessesHere(session)
+        staff_service.change_own_password(session, account, PASSWORD, NEW_PASSWORD, code, guesses)
+    result = staff(runner, instance, "remove", "eve")
+    assert result.exit_code == 0, result.output
+    said = "raazdar: warning: eve handed spare the passphrase its authenticator was set up with"
+    assert said in result.output, f"the removal said nothing of spare: {result.output}"
+    assert "`raazdar staff reset-2fa spare`" in result.output
+    assert "amna" not in result.output.replace("removed eve", "")
 
 
 def test_remove_leaves_an_administrator_who_can_log_in(
