@@ -49,6 +49,14 @@ _KNOWN: Final = _l(
     " authenticators: they are locked. Reset their two-factor to give each owner a new"
     " passphrase."
 )
+_LOCKED_REVOKED: Final = _l(
+    "%(name)s is locked: the keyring no longer lists the reviewer bound to it. Remove the"
+    " account, or reset its two-factor once you know who holds it."
+)
+_LOCKED_SET_BY: Final = _l(
+    "%(name)s is locked: %(set_by)s set its password, not changed since, and may have set up"
+    " its authenticator. Reset its two-factor to give its owner a new passphrase."
+)
 
 R = TypeVar("R")
 
@@ -425,6 +433,7 @@ def admin_keyring_install() -> ResponseReturnValue:
         refusal = keyring_refusal(result)
         _refuse(form.manifest, f"{refusal.error[:1].upper()}{refusal.error[1:]}. {refusal.hint}.")
         return _keyring_page(form, result.status)
+    _say_locked(result.locked)
     return _done(
         _(
             "Keyring version %(version)d is in force (it replaced version %(previous)d): "
@@ -435,6 +444,23 @@ def admin_keyring_install() -> ResponseReturnValue:
         ),
         "staff.admin_keyring",
     )
+
+
+def _say_locked(locked: tuple[tuple[str, str | None], ...]) -> None:
+    """Name each account an install locked, and the staff-onion devices called after it.
+
+    As the console's install does: a device stays a gate of its own, and reaches the
+    login page until revoked, which only the console does.
+    """
+    tor = StaffClients(services().paths.root / "tor")
+    for name, set_by in locked:
+        if set_by is None:
+            flash(_LOCKED_REVOKED % {"name": name}, "warn")
+        else:
+            flash(_LOCKED_SET_BY % {"name": name, "set_by": set_by}, "warn")
+        devices = tor.named_for(name)
+        if devices:
+            flash(_DEVICES % {"devices": ", ".join(devices)}, "warn")
 
 
 # Audit log.

@@ -9,6 +9,7 @@ one nobody is shown, its second factor is forgotten.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pyotp
@@ -17,6 +18,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 from app.cli import main
+from app.operations.tor.clients import StaffClients
 from app.services import audit, staff_devices
 from app.services import staff as staff_service
 from crypto import Recipient
@@ -292,3 +294,24 @@ def test_a_locked_reviewers_known_device_and_pending_enrolment_hold_nothing_afte
         account = staff_service.get_account(session, "rehana")
         assert staff_devices.place_key(cookie.value, account) is None, "her cookie keeps a place"
     assert enrolling.get("/staff/enrol").status_code == 303, "her pending enrolment goes on"
+
+
+def test_the_admin_pages_install_names_the_accounts_it_locked_and_their_devices(
+    app: Flask, instance: Path
+) -> None:
+    """The console's install names each account it locks and the staff-onion devices called
+    after it, which still reach the login page until revoked; the admin page said only that
+    the keyring was in force, and whoever installed there learnt of neither."""
+    admin = staff_browser(app).log_in(add_account(app, "root", "admin"))
+    make_staff(app, "rehana")
+    with app.app_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "rehana")
+        staff_service.bind_reviewer(session, "root", account, demo_reviewer_signing_key(instance))
+    StaffClients(instance / "tor").add("rehana-laptop")
+    _, other = new_reviewer()
+
+    status, page = install_by_web(admin, successor(instance, [other]).to_bytes())
+    assert status == 303, page
+    shown = html.unescape(page)
+    assert "rehana is locked" in shown, "the page said nothing of the account it locked"
+    assert "rehana-laptop can still reach the staff onion" in shown
