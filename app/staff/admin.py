@@ -49,6 +49,10 @@ _KNOWN: Final = _l(
     " authenticators: they are locked. Reset their two-factor to give each owner a new"
     " passphrase."
 )
+_HANDED: Final = _l(
+    "%(name)s handed %(names)s the passphrase their authenticator was set up with, and no"
+    " reset since: unless you know each owner set up their own, reset their two-factor."
+)
 _LOCKED_REVOKED: Final = _l(
     "%(name)s is locked: the keyring no longer lists the reviewer bound to it. Remove the"
     " account, or reset its two-factor once you know who holds it."
@@ -167,6 +171,10 @@ def admin_account_remove(account_id: str) -> ResponseReturnValue:
         return _accounts_page(error=str(result), status=result.status)
     if result.known:
         flash(_KNOWN % {"name": result.username, "names": ", ".join(result.known)}, "warn")
+    # Neither locked nor named above: she may have set them up, then changed the password.
+    handed = staff.second_factors_handed_by(db_session(), result.username)
+    if handed:
+        flash(_HANDED % {"name": result.username, "names": ", ".join(handed)}, "warn")
     # The account and its devices are two gates: removing one leaves the other open.
     devices = StaffClients(services().paths.root / "tor").named_for(result.username)
     if devices:

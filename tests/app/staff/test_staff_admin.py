@@ -595,6 +595,24 @@ def test_a_removal_names_the_accounts_whose_passwords_the_removed_one_set(
     assert "eve set the passwords of bilal" in page, "the removal said nothing of bilal"
 
 
+def test_a_removal_names_the_accounts_whose_authenticator_the_removed_one_may_have_set_up(
+    app: Flask, admin: Staff
+) -> None:
+    """Eve added spare, set up its authenticator herself and changed its password on its
+    Password page, where the log says spare set it: the page said only that she was removed,
+    and spare, neither locked nor named, let her in after it."""
+    eve = add_account(app, "eve")
+    with app.app_context(), db_session(app) as session:
+        staff_service.create_account(session, "eve", "spare")
+        audit.record(session, "spare", "staff-2fa-enrolled", username="spare")
+        audit.record(session, "spare", "staff-password-changed", username="spare")
+        session.commit()
+    response = admin.post(f"/staff/admin/accounts/{eve}/remove", {"confirm": "y"})
+    assert response.status_code == 303
+    page = html.unescape(admin.get("/staff/admin/accounts"))
+    assert "eve handed spare the passphrase" in page, "the removal said nothing of spare"
+
+
 def test_a_removal_locks_the_accounts_whose_passwords_the_removed_one_set(
     app: Flask, admin: Staff
 ) -> None:
