@@ -3,7 +3,8 @@
 The building block the keyring install (`app.operations.keyring_admin`) and the
 staff accounts' use cases (`app.services.staff`) share: revoking a reviewer is
 the authorities' signed act, and a staff account bound to the reviewer's
-signing key ends with it, in the install's own commit (docs/PROTOCOL.md §8.10).
+signing key ends with it, in the install's own commit, and so does every account
+whose password that one set, as at a removal (docs/PROTOCOL.md §8.10).
 """
 
 from __future__ import annotations
@@ -51,9 +52,7 @@ def unlisted(session: Session, manifest: Manifest) -> list[StaffAccount]:
     return [a for a in session.scalars(query) if a.reviewer not in listed]
 
 
-def set_by_unlisted(
-    session: Session, manifest: Manifest, unlisted_names: list[str]
-) -> list[StaffAccount]:
+def set_by(session: Session, unlisted_names: list[str]) -> list[StaffAccount]:
     """The accounts whose passwords an account in `unlisted_names` set, and their owners kept.
 
     Whoever held that account knows those passwords and may have set up their
@@ -76,7 +75,7 @@ def _to_lock(session: Session, manifest: Manifest) -> list[tuple[StaffAccount, d
     names = [a.username for a in dropped]
     setters = audit.password_setters(session)
     return [(a, {"revoked": str(a.reviewer)}) for a in dropped] + [
-        (a, {"set_by": setters[a.username]}) for a in set_by_unlisted(session, manifest, names)
+        (a, {"set_by": setters[a.username]}) for a in set_by(session, names)
     ]
 
 
