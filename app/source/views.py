@@ -36,7 +36,7 @@ from app.services import replies as replies_service
 from app.services import sources as sources_service
 from app.services import submissions as submissions_service
 from app.settings import get_setting, taxonomy
-from app.source import bp, paging
+from app.source import bp, confirmation, paging
 from app.source.forms import (
     EVERY_REPLY,
     ActionForm,
@@ -366,8 +366,9 @@ def _confirmed() -> ResponseReturnValue:
     in one, told whoever counts the answers (a guard relay, the source's ISP) which it was.
     In place, it takes what the form given back would (`app.source.sizes`). Sent again (a
     reload, Back and Send), the form's one-time token files nothing twice (`_once_id`).
+    Drawn once per worker for each way it looks, with this request's token (`confirmation`).
     """
-    return render_template("source/submitted.html"), 200
+    return confirmation.page(), 200
 
 
 def _switched_language() -> bool:
@@ -607,7 +608,7 @@ def _file_later_report(
             raise
         return _account_page(form, who, _Refused.of(_passing(exc)))
     if sized_as is not None:
-        page = render_template("source/submitted.html")
+        page = confirmation.page()
         return page + " " * (sized_as - len(page.encode())), 200
     return _confirmed()
 
