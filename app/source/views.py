@@ -567,12 +567,34 @@ def account() -> ResponseReturnValue:
         form.set_choices(terms, current_language())
         return _account_page(form, who, _Refused("switched", _files_named(), 200, {}))
     form.set_choices(terms, current_language())
+    if (number := _turned_page()) is not None:
+        return _account_page(form, who, _written_so_far(), number=number)
     if request.method == "POST" and (cut := getattr(request, "cut_short", None)) is not None:
         return _account_page(form, who, _Refused.of(cut))
     if form.validate_on_submit():
         return _file_later_report(form, who, _report(form, terms))
     _give_once(form)
     return _account_page(form, who)
+
+
+def _turned_page() -> int | None:
+    """The page of replies a POST of the account page's "Earlier" or "Later" button asks for.
+
+    They were links to `/account?page=N`, and a browser's history, on a phone taken at a
+    checkpoint, kept each: "page=3" said the account held three pages of replies. The
+    number now goes in the body of the report form they send (`account.html`), as the
+    language switch's does, and the address stays `/account`.
+    """
+    if request.method != "POST":
+        return None
+    return request.form.get("page", type=int)
+
+
+def _written_so_far() -> _Refused | None:
+    """What the page given back by a page turn says: nothing, unless a report was begun."""
+    if (request.form.get("message") or "").strip() or _files_named():
+        return _Refused("switched", _files_named(), 200, {})
+    return None
 
 
 def _file_later_report(
@@ -686,8 +708,13 @@ def _resume_html(form: ResumeForm, refused: _Refused | None, failed: str | None)
 
 
 def _account_page(
-    form: SubmissionForm, who: sources_service.SignedIn, refused: _Refused | None = None
+    form: SubmissionForm,
+    who: sources_service.SignedIn,
+    refused: _Refused | None = None,
+    *,
+    number: int | None = None,
 ) -> ResponseReturnValue:
+    """The account page: page `number` of the replies (None: the newest), and the form."""
     replies = replies_service.read_replies(db_session(), who)
     weighed = int(current_app.config["SOURCE_REPLIES_WEIGHED"])
     stand_ins = replies_service.open_stand_ins(max(0, weighed - len(replies)))
@@ -712,8 +739,8 @@ def _account_page(
             **shown,
         )
 
-    # The newest page unless another is asked for: what came last is read in one request.
-    number = request.args.get("page", type=int) if request.method == "GET" else None
+    # The newest page unless a button asked for another: what came last is read in one
+    # request. An address's `?page=N` is not read: no link leads there any more.
     shown = paging.page_of(replies, number, frame=frame, card=card, stand_ins=stand_ins)
     page = render(pieces=shown.pieces, page=shown.page, pages=shown.pages)
     if refused is None:

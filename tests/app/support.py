@@ -125,6 +125,19 @@ def deletion(html: str, reply_id: str) -> Form:
     return found[0]
 
 
+def turn(html: str, button: str) -> Form | None:
+    """The account page's report form as its "earlier" or "later" button sends it, if shown.
+
+    The buttons send the report form with the page number in the body, not an address a
+    browser's history keeps (`app.source.views._turned_page`).
+    """
+    found = re.search(rf'<button [^>]*name="page" value="(\d+)" id="{button}"', html)
+    if found is None:
+        return None
+    report = form(html, "/account")
+    return Form(report.action, "post", "", {**report.fields, "page": found.group(1)})
+
+
 def shown_codename(html: str) -> str | None:
     """The codename the submit page shows the source."""
     parser = _FormParser()

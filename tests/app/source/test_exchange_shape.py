@@ -8,8 +8,6 @@ and a second page where another state has one page tells the states apart.
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from tests.app.support import (
     reply_to,
     reviewer_keys,
     row_counts,
+    turn,
 )
 
 # What one Tor cell carries of a stream.
@@ -190,9 +189,9 @@ def _first_reports(app: Flask) -> dict[str, tuple[int, ...]]:
     return seen
 
 
-def _later_reports(app: Flask) -> dict[str, tuple[int, ...]]:
-    """A later report's answers: filed, refused, after its login ended, and sent again with
-    the right and with a wrong codename."""
+def _later_reports(app: Flask, instance: Path) -> dict[str, tuple[int, ...]]:
+    """A later report's answers: filed, refused, a page of replies turned, after its login
+    ended, and sent again with the right and with a wrong codename."""
     seen = {}
     visitor = Visitor(app.test_client())
     visitor.client.get("/lang/en")
@@ -202,6 +201,16 @@ def _later_reports(app: Flask) -> dict[str, tuple[int, ...]]:
         page = form(visitor.get("/account"), "/account")
         text = f"{_TEXT} {generate_codename()}" if name == "refused" else _TEXT
         seen[name] = _exchange(visitor, visitor.send(page, text))
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    for n in range(40):  # two pages of replies, or more
+        reply_to(app, first.fields["codename"], f"Question {n}: which thana? " * 8, signer)
+    # A page of replies is asked for with the report's form, what was written in it given
+    # back: in the body, not the address (`app.source.views._turned_page`).
+    earlier = turn(visitor.get("/account"), "earlier")
+    assert earlier is not None
+    sent = visitor.client.post("/account", data={**earlier.fields, "message": _TEXT})
+    seen["turned a page"] = _exchange(visitor, sent)
     page = form(visitor.get("/account"), "/account")
     visitor.log_out()
     visitor.client.get("/lang/en")
@@ -256,7 +265,7 @@ def test_every_source_post_is_answered_alike_whatever_came_of_it(
     # must not tell apart. A POST added later fails here until it is weighed too.
     weighed: dict[str, Callable[[Flask], dict[str, tuple[int, ...]]]] = {
         "source.submit": _first_reports,
-        "source.account": _later_reports,
+        "source.account": lambda app: _later_reports(app, instance),
         "source.login": _logins,
         "source.delete_reply": lambda app: _deletions(app, instance, later),
     }
@@ -279,9 +288,10 @@ def _requests_to_read(visitor: Visitor, newest: str) -> int:
     """How many pages a source loads to read `newest`, following the replies' links."""
     loaded = [visitor.get("/account")]
     while newest not in loaded[-1] and len(loaded) < 20:
-        link = re.search(r'<a href="(/account\?page=\d+)"[^>]*rel="next"', loaded[-1])
-        assert link is not None, "the newest reply is on no page"
-        loaded.append(visitor.get(html.unescape(link.group(1))))
+        later = turn(loaded[-1], "later")
+        assert later is not None, "the newest reply is on no page"
+        response = visitor.client.post("/account", data={**later.fields, "message": ""})
+        loaded.append(response.get_data(as_text=True))
     return len(loaded)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask
 
 from crypto import generate_codename
-from tests.app.support import Visitor, reply_to, reviewer_keys
+from tests.app.support import Visitor, reply_to, reviewer_keys, turn
 
 _REPLIES = (
     "Which police station was it?",
@@ -53,10 +53,10 @@ _REPLY_TEXT = r'<p class="reply">(.*?)</p>'
 def _pages(visitor: Visitor) -> list[str]:
     """Every page of the account, from the newest, following its link to older replies."""
     shown = [visitor.get("/account")]
-    while (older := re.search(r'<a href="(/account\?page=\d+)"[^>]*rel="prev"', shown[-1])) and (
-        len(shown) < 20
-    ):
-        shown.append(visitor.get(html.unescape(older.group(1))))
+    while (earlier := turn(shown[-1], "earlier")) is not None and len(shown) < 20:
+        response = visitor.client.post("/account", data={**earlier.fields, "message": ""})
+        assert response.status_code == 200
+        shown.append(response.get_data(as_text=True))
     return shown
 
 
