@@ -774,16 +774,24 @@ def logout() -> ResponseReturnValue:
     sessions.end_login(db_session())
     lang = current_language()
     session.clear()
-    response = redirect(url_for("source.logged_out", lang=lang), code=303)
-    # A phone taken before New Identity keeps no cookie, cache or storage of the
-    # site; the language goes on in the URL, since no cookie may carry it.
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    return response
+    # Shown in place, in the language of the page it came from: a `303` to
+    # `/logged-out?lang=ur` left in the browser's history an address no visitor but a
+    # source's holds, naming the language. The switch leads to the landing page,
+    # which anyone's may hold (a GET of `/logout` is not found).
+    g.setdefault(PAGE_LANGUAGE, lang)
+    refresh()
+    page = render_template("source/logged_out.html", language_from_url=True, here="/")
+    # A phone taken before New Identity keeps no cookie, cache or storage of the site.
+    return page, 200, {"Clear-Site-Data": '"cache", "cookies", "storage"'}
 
 
 @bp.get("/logged-out")
 def logged_out() -> ResponseReturnValue:
-    """Advice after logging out (in the language `?lang=` names): Tor Browser's New Identity."""
+    """Advice after logging out (in the language `?lang=` names): Tor Browser's New Identity.
+
+    Logging out shows it in place now (`logout`); this address is kept for a browser
+    that reloads an older one.
+    """
     lang = request.args.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         g.setdefault(PAGE_LANGUAGE, lang)

@@ -108,7 +108,7 @@ def test_a_source_s_pages_read_no_whole_table(app: Flask, instance: Path, visito
         page = form(visitor.get("/account"), "/account")
         visitor.filed(visitor.send(page, "a second report", files=[_FILE]))
         reply = reply_to(app, start.fields["codename"], "Which police station?", signer)
-        assert visitor.log_out().status_code in (302, 303)
+        assert visitor.log_out().status_code == 200
         assert visitor.log_in(start.fields["codename"]).status_code == 303
         delete = deletion(visitor.get("/account"), reply)
         assert visitor.client.post(delete.action, data=delete.fields).status_code in (302, 303)

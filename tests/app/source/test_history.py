@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
+from app import sessions
 from app.models import Reply
 from app.settings import set_setting
+from crypto import generate_codename
 from tests.app.support import (
+    ClockAhead,
     Visitor,
     db_session,
     envelope_files,
     form,
     forms,
+    multipart,
     reply_to,
     reviewer_keys,
     row_counts,
@@ -31,6 +38,14 @@ from tests.app.support import (
 
 # An organisation's own choice of name, which the history may show: nothing more.
 NAME = "Shehri Haqooq Forum"
+
+
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch) -> ClockAhead:
+    """The sessions' clock, moved on by the test (a login or an offer left to lapse)."""
+    clock = ClockAhead()
+    monkeypatch.setattr(sessions, "time", clock)
+    return clock
 
 
 @pytest.fixture
@@ -156,3 +171,152 @@ def test_no_address_a_source_page_leads_to_names_the_codename(client: FlaskClien
     assert addresses
     spelt = {codename, quote(codename), quote_plus(codename), "".join(codename.split())}
     assert not [url for url in addresses if any(s in url for s in spelt)]
+
+
+# What a browser may keep of an address: a page it loaded, a redirect's target, a link on
+# a page (pressed or not), and where a form posts.
+_ADDRESS = re.compile(r'\s(?:href|src|action|formaction)="([^"]*)"')
+_BUTTON = re.compile(r"<button\b[^>]*>")
+
+
+@dataclass
+class _Walk:
+    """A browser that notes every address it loads, is led to, or is shown on a page."""
+
+    client: FlaskClient
+    lang: str
+    loaded: set[str] = field(default_factory=set)
+    shown: set[str] = field(default_factory=set)
+    posted: set[str] = field(default_factory=set)
+    pages: list[str] = field(default_factory=list)
+
+    def note(self, response: TestResponse) -> str:
+        """Note what an answer says of addresses; return its page."""
+        query = response.request.query_string.decode()
+        address = response.request.path + (f"?{query}" if query else "")
+        (self.loaded if response.request.method == "GET" else self.posted).add(address)
+        if (location := response.headers.get("Location")) is not None:
+            self.shown.add(location)
+        page = response.get_data(as_text=True)
+        posts = {html.unescape(f.action) for f in forms(page) if f.method == "post"}
+        self.posted.update(posts)
+        self.shown.update(u for u in map(html.unescape, _ADDRESS.findall(page)) if u not in posts)
+        self.pages.append(page)
+        return page
+
+    def get(self, path: str) -> str:
+        """Load a page as a link leads to it, its redirects followed."""
+        response = self.client.get(path)
+        page = self.note(response)
+        while response.status_code in (301, 302, 303, 307, 308):
+            response = self.client.get(response.headers["Location"])
+            page = self.note(response)
+        return page
+
+    def post(self, action: str, data: Any, **kwargs: Any) -> str:
+        """Send a form, its redirects followed."""
+        response = self.client.post(action, data=data, **kwargs)
+        page = self.note(response)
+        while response.status_code in (301, 302, 303, 307, 308):
+            response = self.client.get(response.headers["Location"])
+            page = self.note(response)
+        return page
+
+    def follow_links(self, page: str) -> None:
+        """Load every page a page links to on this site, and theirs, but the language switch."""
+        todo = [page]
+        seen: set[str] = set()
+        while todo:
+            for url in (html.unescape(u) for u in re.findall(r'\shref="([^"]*)"', todo.pop())):
+                if url in seen or not url.startswith("/") or url.startswith("/lang/"):
+                    continue  # the switch changes the language the walk compares
+                seen.add(url)
+                todo.append(self.get(url))
+
+    def turn_pages(self, page: str) -> None:
+        """Press each button of the account page that shows other replies, and on their pages."""
+        todo, pressed = [page], set()
+        while todo:
+            shown = todo.pop()
+            for button in _BUTTON.findall(shown):
+                turn = re.search(r'\sname="page" value="(\d+)"', button)
+                if turn is None or turn.group(1) in pressed:
+                    continue
+                pressed.add(turn.group(1))
+                report = form(shown, "/account")
+                todo.append(self.post("/account", {**report.fields, "page": turn.group(1)}))
+
+    def addresses(self) -> set[str]:
+        """Every address the browser loaded or was shown, but the stylesheet and keys.json."""
+        return {a for a in self.loaded | self.shown if a not in _SAME_FOR_EVERYONE}
+
+
+_SAME_FOR_EVERYONE = {"/static/style.css", "/keys.json"}
+
+
+def _stranger(app: Flask, later: ClockAhead, lang: str) -> _Walk:
+    """Someone who never reported: opens every page, tries a codename, lets /submit lapse."""
+    walk = _Walk(app.test_client(), lang)
+    walk.follow_links(walk.get("/"))  # in the language a browser with no cookie is shown
+    walk.follow_links(walk.get(f"/lang/{lang}?next=/"))
+    failed = form(walk.get("/login"), "/login")
+    walk.follow_links(walk.post("/login", {**failed.fields, "codename": generate_codename()}))
+    walk.get("/submit")
+    later.ahead = 31 * 60  # the codename offered lapsed
+    walk.follow_links(walk.get("/submit"))
+    later.ahead = 0
+    return walk
+
+
+def _source(app: Flask, instance: Path, later: ClockAhead, lang: str) -> _Walk:
+    """A source's whole visit: reports, reads replies page by page, deletes, logs out and in."""
+    walk = _Walk(app.test_client(), lang)
+    walk.get(f"/lang/{lang}?next=/")
+    first = form(walk.get("/submit"), "/submit")
+    codename = first.fields["codename"]
+    body, kind = multipart([*first.fields.items(), ("message", "the SHO took money")])
+    walk.follow_links(walk.post("/submit", body, content_type=kind))
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    for n in range(40):  # pages of them
+        reply_to(app, codename, f"Question {n}: which thana, and who else? " * 8, signer)
+    account = walk.get("/account")
+    walk.follow_links(account)
+    walk.turn_pages(account)
+    (delete,) = [f for f in forms(account) if f.fields.get("reply") not in (None, "every")][:1]
+    walk.follow_links(walk.post(delete.action, delete.fields))
+    later_report = form(walk.get("/account"), "/account")
+    body, kind = multipart([*later_report.fields.items(), ("message", "and the ASI too")])
+    walk.follow_links(walk.post("/account", body, content_type=kind))
+    (every,) = [f for f in forms(walk.get("/account")) if f.fields.get("reply") == "every"]
+    walk.follow_links(walk.post(every.action, every.fields))
+    logout = form(walk.get("/account"), "/logout")
+    walk.follow_links(walk.post("/logout", logout.fields))
+    walk.get(f"/lang/{lang}?next=/")
+    again = form(walk.get("/login"), "/login")
+    walk.follow_links(walk.post("/login", {**again.fields, "codename": codename}))
+    later.ahead = 31 * 60  # the login lapsed
+    walk.follow_links(walk.get("/submit"))
+    later.ahead = 0
+    return walk
+
+
+@pytest.mark.parametrize("lang", ["en", "ur"])
+def test_no_address_a_sources_browser_keeps_is_one_a_stranger_could_not_have(
+    app: Flask, instance: Path, later: ClockAhead, lang: str
+) -> None:
+    # A phone taken at a checkpoint: its browser's history, and the tab's Back list, hold
+    # each address it loaded or was redirected to. `/account?page=3` said the account
+    # held three pages of replies; `/submitted` and `/logged-out` that a report went and a
+    # login ended. A source's addresses must be ones anyone who only looked could have.
+    source = _source(app, instance, later, lang)
+    stranger = _stranger(app, later, lang)
+    told = sorted(source.addresses() - stranger.addresses())
+    assert not told, f"addresses only a source's browser holds: {told}"
+    # Where forms post stays fixed: no id, count or choice rides in the address. Those
+    # of a login (/logout, /replies/delete) are a source's alone; a POST's answer is kept
+    # in the tab's Back list under its address only when it is shown in place.
+    fixed = {rule.rule for rule in app.url_map.iter_rules() if not rule.arguments}
+    assert source.posted <= fixed, sorted(source.posted - fixed)
+    assert len(source.pages) > 20, "the walk did not go through the flow"
+    assert any("Question 0:" in page for page in source.pages), "the oldest reply went unread"
