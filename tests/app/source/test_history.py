@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -189,6 +190,7 @@ class _Walk:
     shown: set[str] = field(default_factory=set)
     posted: set[str] = field(default_factory=set)
     pages: list[str] = field(default_factory=list)
+    answers: list[TestResponse] = field(default_factory=list)
 
     def note(self, response: TestResponse) -> str:
         """Note what an answer says of addresses; return its page."""
@@ -202,6 +204,7 @@ class _Walk:
         self.posted.update(posts)
         self.shown.update(u for u in map(html.unescape, _ADDRESS.findall(page)) if u not in posts)
         self.pages.append(page)
+        self.answers.append(response)
         return page
 
     def get(self, path: str) -> str:
@@ -283,6 +286,9 @@ def _source(app: Flask, instance: Path, later: ClockAhead, lang: str) -> _Walk:
     account = walk.get("/account")
     walk.follow_links(account)
     walk.turn_pages(account)
+    asked = [f"Question {n}:" for n in range(40)]
+    assert all(any(q in page for page in walk.pages) for q in asked), "a reply went unread"
+    assert not [p for p in walk.pages if all(q in p for q in asked)], "the replies took one page"
     (delete,) = [f for f in forms(account) if f.fields.get("reply") not in (None, "every")][:1]
     walk.follow_links(walk.post(delete.action, delete.fields))
     later_report = form(walk.get("/account"), "/account")
@@ -319,4 +325,71 @@ def test_no_address_a_sources_browser_keeps_is_one_a_stranger_could_not_have(
     fixed = {rule.rule for rule in app.url_map.iter_rules() if not rule.arguments}
     assert source.posted <= fixed, sorted(source.posted - fixed)
     assert len(source.pages) > 20, "the walk did not go through the flow"
-    assert any("Question 0:" in page for page in source.pages), "the oldest reply went unread"
+
+
+class _TextFields(HTMLParser):
+    """Each field a person types into, with the `autocomplete` it has or its form gives it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: dict[str, str | None] = {}  # a form's id (or its place) and autocomplete
+        self.fields: list[tuple[str, str | None, str | None]] = []  # name, own, form's
+        self._open: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self._open = a.get("id") or f"form {len(self.forms)}"
+            self.forms[self._open] = a.get("autocomplete")
+        elif tag in {"input", "textarea"} and a.get("type") not in _NOT_TYPED:
+            owner = a.get("form") or self._open
+            self.fields.append((a.get("name") or "", a.get("autocomplete"), owner))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._open = None
+
+    def unremembered(self) -> list[str]:
+        """The fields a browser would keep what was typed in (form history, Back)."""
+        return [
+            name
+            for name, own, owner in self.fields
+            if (own or (self.forms.get(owner) if owner else None)) != "off"
+        ]
+
+
+_NOT_TYPED = {"hidden", "file", "submit", "button", "checkbox", "radio"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ur"])
+def test_every_answer_of_a_sources_visit_leaves_the_browser_nothing_to_keep(
+    app: Flask, instance: Path, later: ClockAhead, lang: str
+) -> None:
+    # Checked on every answer of a whole visit, not on a few pages by eye: a page a cache
+    # keeps, a date the server stamps on it, a referrer, a service worker, an icon the
+    # browser files under the onion, a field whose words the form history keeps.
+    walk = _source(app, instance, later, lang)
+    walk.answers.append(walk.client.get("/favicon.ico"))
+    walk.answers.append(walk.client.get("/static/style.css"))
+    assert len(walk.answers) > 20
+    for answer in walk.answers:
+        where = f"{answer.request.method} {answer.request.path} {answer.status_code}"
+        headers = answer.headers
+        assert headers.get("Cache-Control") == "no-store", where
+        assert headers.get("Referrer-Policy") == "no-referrer", where
+        # (gunicorn's `Date` is the moment of the answer, which the browser knows anyway.)
+        stamped = {"ETag", "Last-Modified", "Expires", "Age", "Service-Worker-Allowed"}
+        assert not stamped & set(headers.keys()), (where, stamped & set(headers.keys()))
+        policy = headers.get("Content-Security-Policy", "")
+        assert "default-src 'none'" in policy, where  # and no script-src: no worker to register
+        assert not re.search(r"(?:script|worker)-src", policy), where
+        page = answer.get_data(as_text=True)
+        if answer.mimetype != "text/html" or answer.status_code in (301, 302, 303, 307, 308):
+            continue  # a browser shows no redirect's body
+        assert not re.search(r'<link[^>]*rel="[^"]*(?:icon|manifest)', page), where
+        assert '<meta name="referrer" content="no-referrer">' in page, where
+        fields = _TextFields()
+        fields.feed(page)
+        assert not fields.unremembered(), (where, fields.unremembered())
+    icon = walk.answers[-2]
+    assert icon.status_code == 404, "an icon the browser would file under the onion"
