@@ -585,9 +585,11 @@ def _turned_page() -> int | None:
     number now goes in the body of the report form they send (`account.html`), as the
     language switch's does, and the address stays `/account`.
     """
-    if request.method != "POST":
+    if request.method != "POST" or "page" not in request.form:
         return None
-    return request.form.get("page", type=int)
+    # Any page is a turn, never a report: one that is no number shows the newest.
+    number = request.form.get("page", type=int)
+    return -1 if number is None else number
 
 
 def _written_so_far() -> _Refused | None:
@@ -714,7 +716,7 @@ def _account_page(
     *,
     number: int | None = None,
 ) -> ResponseReturnValue:
-    """The account page: page `number` of the replies (None: the newest), and the form."""
+    """The account page: page `number` of the replies (None or -1: the newest), and the form."""
     replies = replies_service.read_replies(db_session(), who)
     weighed = int(current_app.config["SOURCE_REPLIES_WEIGHED"])
     stand_ins = replies_service.open_stand_ins(max(0, weighed - len(replies)))
@@ -741,7 +743,10 @@ def _account_page(
 
     # The newest page unless a button asked for another: what came last is read in one
     # request. An address's `?page=N` is not read: no link leads there any more.
-    shown = paging.page_of(replies, number, frame=frame, card=card, stand_ins=stand_ins)
+    newest = number is None or number < 0
+    shown = paging.page_of(
+        replies, None if newest else number, frame=frame, card=card, stand_ins=stand_ins
+    )
     page = render(pieces=shown.pieces, page=shown.page, pages=shown.pages)
     if refused is None:
         return page, 200

@@ -393,3 +393,25 @@ def test_every_answer_of_a_sources_visit_leaves_the_browser_nothing_to_keep(
         assert not fields.unremembered(), (where, fields.unremembered())
     icon = walk.answers[-2]
     assert icon.status_code == 404, "an icon the browser would file under the onion"
+
+
+@pytest.mark.parametrize("number", ["x", "", "-3", "9999"])
+def test_a_page_turn_whatever_its_number_shows_replies_and_files_nothing(
+    app: Flask, client: FlaskClient, instance: Path, number: str
+) -> None:
+    # The buttons send the report form with the page in its body: a page that is no number
+    # (a hand-made request, a browser that mangled it) filed what the form held as a report.
+    visitor, codename, _ = _reported(client, "en")
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_to(app, codename, "Which thana?", signer)
+    report = form(visitor.get("/account"), "/account")
+    before = len(envelope_files(instance))
+    fields = {**report.fields, "page": number, "message": "a second report, not sent"}
+    response = client.post("/account", data=fields)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Which thana?" in page
+    assert "a second report, not sent" in page  # given back, as the language switch does
+    assert 'class="filed"' not in page
+    assert len(envelope_files(instance)) == before
