@@ -455,6 +455,15 @@ def send(
         raise click.UsageError("give --resume or --discard, not both")
     if not (resume or discard or new_content or sys.stdin.isatty()):
         raise click.UsageError("nothing to send: give --message-file or files")
+    if (out := sensitive.output_file()) is not None:
+        # Said before anything is sealed: a terminal's "Sent 1 report" is erased, a file's is
+        # not, and it says whoever holds the device reported.
+        sensitive.warn_on_disk(
+            out,
+            "the line saying a report was sent",
+            "leave the output on the terminal, which erases it"
+            + sensitive.or_in_memory("print it into memory"),
+        )
     try:
         codename = read_codename(codename_file)
         with device_state(settings, codename) as state:

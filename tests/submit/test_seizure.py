@@ -19,11 +19,13 @@ from flask import Flask
 
 from crypto.bundle import hash_file
 from submit.cli import cli
+from submit.sensitive import on_disk
 from submit.state import default_root
 from submit.transport import free_port
 from tests.app.test_canary import files_under, find
 from tests.review.support import Server, init_workspace, review
 from tests.submit.support import CuttingProxy, Device, camera_photo, open_state
+from tests.submit.test_codenames import _printed_to_file
 from tests.submit.test_transport import CODENAME
 
 
@@ -439,3 +441,19 @@ def test_a_first_run_that_kept_nothing_leaves_no_trace_of_the_client(tmp_path: P
     assert result.exit_code == 1, result.output
     left = sorted(p.name for p in device.state.iterdir()) if device.state.exists() else []
     assert left == [], f"a run that kept nothing left {left}"
+
+
+def test_a_send_printed_into_a_file_on_a_disk_is_named_before_anything_is_sealed(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    """`send > sent.txt`, to keep a record: "Sent 1 report" in a file on the phone's flash
+    says, to whoever takes it, that its owner reported, and stays in the freed blocks once
+    the file is removed. On a terminal the line is erased; `new`, `pins` and `replies` name
+    such a file. Before: `send` said nothing of it."""
+    kept = tmp_path / "sent.txt"
+    args = ["send", "-m", "The SHO took money.", "--codename-file", str(codename_file)]
+    said = " ".join(_printed_to_file(device.arguments(*args), kept).split())
+    assert "Sent 1 report" in kept.read_text()
+    # Where the tests' temporary directory is itself in memory, there is nothing to say.
+    warned = f"{kept} is on a disk: the line saying a report was sent" in said
+    assert warned == on_disk(kept), f"no word of it: {said!r}"
