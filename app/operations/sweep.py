@@ -18,7 +18,9 @@ install, after which reports were sealed to the new keys.
 
 The sweep runs from a systemd timer every hour and at the start of `raazdar
 serve`; each run does the work only when a new period has begun since the
-last one (or when told to), but lets go of PostgreSQL's WAL every time. A
+last one (or when told to), but on PostgreSQL rebuilds the tables and lets go
+of the WAL every time: a table's file dated its latest write, and each row's
+transaction id ordered the writes since the sweep. A
 file in the store records the last sweep: its modification time is the
 sweep's, which every swept envelope shows anyway.
 """
@@ -134,8 +136,11 @@ def sweep(
     hours = int(every.total_seconds() // 3600)
     with _locked(store.root):
         if not force and not due(store, every, time.time() if now is None else now):
-            # Each commit's time goes with the WAL every hour the timer runs, whatever the
-            # period: the rows written since keep their order (xmin), not their times.
+            # Every hour the timer runs, whatever the period, PostgreSQL's tables are made
+            # anew: each file's time was its table's latest write (the latest report, new
+            # source, login), and each row's xmin and place the order of the writes since
+            # the sweep. Then each commit's time goes with the WAL.
+            _compact_postgresql(engine)
             return SweepReport(ran=False, period_hours=hours, wal_kept=pg_wal.leave(engine))
         last = last_sweep(store)
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
@@ -419,7 +424,7 @@ def _keep_pages(raw: Any, pages: int) -> None:
 
 
 def _compact_postgresql(engine: Engine) -> None:
-    """Give every row one transaction id (xmin), then rewrite each table in key order.
+    """Give every row one transaction id (xmin), then rewrite each table in key order (PostgreSQL).
 
     PostgreSQL stamps each row version with the transaction that wrote it and
     appends new rows at the end of the table, so both would order arrivals.
@@ -437,6 +442,8 @@ def _compact_postgresql(engine: Engine) -> None:
     """
     from app.db import Base
 
+    if engine.dialect.name != "postgresql":
+        return
     tables = [t for t in Base.metadata.sorted_tables if t.primary_key.columns]
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         quote = connection.dialect.identifier_preparer.quote
