@@ -80,7 +80,9 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
     if config is not None:
         checks.append(guarded("sweep", lambda: sweep_check(config, store, where.clock())))
     checks.append(guarded("space", lambda: space_check(store)))
-    checks.append(guarded("store", lambda: filesystem_check(paths.store, where.mounts)))
+    checks.append(
+        guarded("store", lambda: filesystem_check(paths.store, where.mounts, where.kernel))
+    )
     checks.append(guarded("atime", lambda: atime_check(paths.root, where.mounts)))
     checks.append(guarded("code", lambda: code_check(where.code, where.mounts)))
     checks.append(guarded("swap", lambda: swap_check(where.swaps, where.block_devices)))

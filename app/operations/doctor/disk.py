@@ -17,6 +17,9 @@ from app.store import EnvelopeStore
 COPY_ON_WRITE: Final = frozenset({"btrfs", "zfs", "f2fs", "nilfs2", "bcachefs"})
 # Journalled filesystems whose log the sweep does not write anew (app.fsjournal: ext4's only).
 UNWRAPPED_LOGS: Final = frozenset({"xfs", "jfs", "reiserfs"})
+# The first Linux whose ext4 wipes a deleted entry's name from its folder's block
+# ("ext4: wipe ext4_dir_entry2 upon file deletion"); before, the name stayed there.
+WIPES_NAMES: Final = (5, 14)
 # A device-mapper device whose uuid starts so is dm-crypt (plain, as crypttab's `swap`, or LUKS).
 _DM_CRYPT: Final = "CRYPT-"
 _MIB: Final = 1024 * 1024
@@ -37,7 +40,7 @@ def staging_check(store: EnvelopeStore) -> Check:
     return Check("staging", Status.OK, "staging is empty")
 
 
-def filesystem_check(store: Path, mounts: Path) -> Check:
+def filesystem_check(store: Path, mounts: Path, kernel: str) -> Check:
     """Say whether overwriting a deleted envelope reaches its old bytes on this filesystem."""
     kind = _filesystem_type(store, mounts)
     if kind is None:
@@ -56,6 +59,15 @@ def filesystem_check(store: Path, mounts: Path) -> Check:
             f"the store is on {kind}, whose log keeps the names and times of recent "
             "changes, envelopes' arrivals among them, until it wraps, which the sweep "
             "cannot make it do: use ext4",
+        )
+    release = _release(kernel)
+    if kind == "ext4" and release is not None and release < WIPES_NAMES:
+        return Check(
+            "store",
+            Status.WARN,
+            f"this kernel ({kernel}) leaves a deleted file's name in its folder's block: "
+            "the holding folder each sweep frees names the period's arrivals in the order "
+            "they came; run Linux 5.14 or later (Debian 12's is 6.1)",
         )
     return Check(
         "store",
@@ -233,6 +245,12 @@ def _atime_mode(options: frozenset[str]) -> str | None:
     if "noatime" in options:
         return None
     return "strictatime" if "strictatime" in options else "relatime"
+
+
+def _release(kernel: str) -> tuple[int, int] | None:
+    """The major and minor number of a kernel release (`6.1.0-37-amd64`), if it has them."""
+    match = re.match(r"(\d+)\.(\d+)", kernel)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def _filesystem_type(path: Path, mounts: Path) -> str | None:

@@ -48,6 +48,8 @@ class Surroundings:
     system: Path = Path("/")
     code: Path = CODE_DIR
     clock: Callable[[], float] = time.time
+    # The running kernel's release (`uname -r`): what ext4 leaves of a deleted name is its.
+    kernel: str = field(default_factory=lambda: os.uname().release)
 
 
 def guarded(name: str, check: Callable[[], Check]) -> Check:

@@ -153,6 +153,7 @@ def where(
         swaps=swaps,
         block_devices=tmp_path / "sys-block",
         system=system,
+        kernel="6.1.0-37-amd64",
     )
 
 
@@ -635,6 +636,31 @@ def test_a_filesystem_whose_log_the_sweep_cannot_wrap_warns(
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["store"] is Status.WARN
     assert "use ext4" in message(checks, "store")
+
+
+@pytest.mark.parametrize(
+    "kernel", ["5.10.0-32-amd64", "5.4.0-216-generic", "4.18.0-553.el8.x86_64"]
+)
+def test_an_ext4_store_under_a_kernel_that_keeps_deleted_names_warns(
+    instance: Path, where: Surroundings, kernel: str
+) -> None:
+    """Before 5.14 ext4 left a deleted entry's name in its directory's block.
+
+    The sweep moves every held envelope out of holding and frees that folder: its
+    block, freed unwritten, named the period's arrivals in the order they came.
+    """
+    checks = diagnose(instance, today(), dataclasses.replace(where, kernel=kernel))
+    assert verdicts(checks)["store"] is Status.WARN
+    assert "5.14" in message(checks, "store")
+
+
+@pytest.mark.parametrize("kernel", ["5.14.0-503.el9.x86_64", "6.1.0-37-amd64", "10.0", "unknown"])
+def test_an_ext4_store_under_a_kernel_that_wipes_deleted_names_passes(
+    instance: Path, where: Surroundings, kernel: str
+) -> None:
+    """A release the doctor cannot read is not held against the instance."""
+    checks = diagnose(instance, today(), dataclasses.replace(where, kernel=kernel))
+    assert verdicts(checks)["store"] is Status.OK
 
 
 @pytest.mark.parametrize("options", ["rw,relatime", "rw,strictatime", "rw"])
