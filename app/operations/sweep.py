@@ -140,8 +140,12 @@ def sweep(
             # anew: each file's time was its table's latest write (the latest report, new
             # source, login), and each row's xmin and place the order of the writes since
             # the sweep. Then each commit's time goes with the WAL.
-            _compact_postgresql(engine)
-            return SweepReport(ran=False, period_hours=hours, wal_kept=pg_wal.leave(engine))
+            try:
+                _compact_postgresql(engine)
+            finally:
+                # A rebuild that failed (a deadlock with a request) still lets the WAL go.
+                wal_kept = pg_wal.leave(engine)
+            return SweepReport(ran=False, period_hours=hours, wal_kept=wal_kept)
         last = last_sweep(store)
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
         with Session(engine) as session:

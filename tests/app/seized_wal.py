@@ -188,21 +188,22 @@ def _cluster_setting_lock() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def sweeping_role(url: str) -> Iterator[str]:
+def sweeping_role(url: str, *, owner: bool = True) -> Iterator[str]:
     """A role granted what the sweep needs to leave the WAL, acting for `url`'s role; its URL.
 
     A member of the database's role (so it owns what that role owns), with
     `pg_checkpoint` and `pg_switch_wal()` (in `url`'s database: each database has its
     own catalog of functions), as deploy/README.md §2.1 has the operator grant the
-    app's role. Dropped after the block: the shared role is left as it was.
+    app's role. Without `owner`, not a member: it may let the WAL go and nothing
+    else. Dropped after the block: the shared role is left as it was.
     """
     where = make_url(url)
     database = str(where.database)
     name = f"raazdar_wal_{secrets.token_hex(6)}"
     password = secrets.token_hex(16)
+    member = f" IN ROLE {where.username}" if owner else ""
     superuser(
-        f"CREATE ROLE {name} LOGIN PASSWORD '{password}' IN ROLE {where.username};"
-        f" GRANT pg_checkpoint TO {name}"
+        f"CREATE ROLE {name} LOGIN PASSWORD '{password}'{member}; GRANT pg_checkpoint TO {name}"
     )
     superuser(f"GRANT EXECUTE ON FUNCTION pg_catalog.pg_switch_wal() TO {name}", database)
     try:
@@ -213,6 +214,8 @@ def sweeping_role(url: str) -> Iterator[str]:
             f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{name}'"  # noqa: S608
         )
         superuser(f"REVOKE EXECUTE ON FUNCTION pg_catalog.pg_switch_wal() FROM {name}", database)
+        # And whatever else a test granted it there (a table's privileges hold the role).
+        superuser(f"DROP OWNED BY {name}", database)
         superuser(f"DROP ROLE {name}")
 
 

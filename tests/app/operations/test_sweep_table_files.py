@@ -15,14 +15,21 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import ProgrammingError
 
 from app import db as app_db
 from app.instance import InstancePaths
 from app.operations.sweep import sweep
 from app.store import EnvelopeStore
 from tests.app.api_support import ApiClient
-from tests.app.seized_wal import data_directory, superuser, sweeping_role
+from tests.app.seized_wal import (
+    data_directory,
+    superuser,
+    sweeping_role,
+    wal_commits,
+    wal_unlinked,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -108,3 +115,37 @@ def test_rows_written_before_the_timers_run_carry_one_transaction_id_after_it(
     finally:
         engine.dispose()
     assert len(written_by) == 1, f"the reports' rows carry {len(written_by)} ids: {written_by}"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_timer_run_whose_rebuild_fails_still_lets_the_wal_go(
+    instance: Path, device: ApiClient, database_url: str
+) -> None:
+    """A role that may not rewrite the tables (a deadlock with a request fails alike)."""
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    pg_wal = data_directory() / "pg_wal"
+    with sweeping_role(database_url, owner=False) as url, wal_unlinked():
+        where = make_url(url)
+        superuser(
+            f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {where.username}", str(where.database)
+        )
+        engine = app_db.make_engine(database_url)
+        try:
+            assert sweep(engine, store, force=True).ran
+            device.submit("the SHO took money at the checkpost")
+            with engine.connect() as connection:
+                items = connection.execute(text("SELECT xmin::text::bigint FROM items"))
+                written = set(items.scalars())
+        finally:
+            engine.dispose()
+        assert wal_commits(pg_wal, written), "the attack reads no commit: the scan is broken"
+        engine = app_db.make_engine(url)
+        try:
+            with pytest.raises(ProgrammingError, match="must be owner"):
+                sweep(engine, store)  # the timer's next run, in the same period
+        finally:
+            engine.dispose()
+        left = wal_commits(pg_wal, written)
+    said = [f"xid {c.xid}: COMMIT {c.time:%H:%M:%S.%f} UTC in {c.file}" for c in left]
+    assert not left, f"the WAL still dates the submission: {said}"
