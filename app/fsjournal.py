@@ -19,6 +19,10 @@ So once it has moved the held envelopes, the sweep
   commits each round, until it has written more than the whole journal anew. The
   journal then holds nothing older than the sweep.
 
+Every run of the timer between two sweeps wraps the journal too: a login or a
+reading of replies writes the database only, and the commit of its files' inode,
+made as SQLite flushes, dated each to the millisecond.
+
 The journal's size is read from /proc/fs/jbd2, which says how many blocks one commit
 may hold: a third of the journal on current kernels, a quarter on older ones, so four
 times that is written. Where /proc/fs/jbd2 names no journal for the store's device

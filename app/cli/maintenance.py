@@ -370,8 +370,16 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
     if not report.ran:
         click.echo(
             f"raazdar: sweep: this {report.period_hours}-hour period's sweep has run; "
-            "nothing to do (--force sweeps all the same)"
+            "the database's times and the filesystem's journal were made anew "
+            "(--force sweeps all the same)"
         )
+        if report.journal_failed:
+            click.echo(
+                f"raazdar: sweep: warning: the filesystem's journal was not written anew "
+                f"({report.journal_failed}): it may still date each write since the last "
+                "run; the next run tries again",
+                err=True,
+            )
         return
     click.echo(
         f"raazdar: sweep: {report.moved} new envelope(s) moved into the store, "

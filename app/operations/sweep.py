@@ -18,9 +18,11 @@ install, after which reports were sealed to the new keys.
 
 The sweep runs from a systemd timer every hour and at the start of `raazdar
 serve`; each run does the work only when a new period has begun since the
-last one (or when told to), but on PostgreSQL rebuilds the tables and lets go
-of the WAL every time: a table's file dated its latest write, and each row's
-transaction id ordered the writes since the sweep. A
+last one (or when told to), but every time sets the SQLite database's files'
+times anew and writes the filesystem's journal anew (a login or a reading of
+replies writes the database only, and both dated each), and on PostgreSQL
+rebuilds the tables and lets go of the WAL: a table's file dated its latest
+write, and each row's transaction id ordered the writes since the sweep. A
 file in the store records the last sweep: its modification time is the
 sweep's, which every swept envelope shows anyway.
 """
@@ -145,7 +147,18 @@ def sweep(
             finally:
                 # A rebuild that failed (a deadlock with a request) still lets the WAL go.
                 wal_kept = pg_wal.leave(engine)
-            return SweepReport(ran=False, period_hours=hours, wal_kept=wal_kept)
+            # A login or a reading of replies writes the database only: its files' change
+            # time, and the journal's commit of the inode that holds it (to the
+            # millisecond), dated the latest and each of them until the period's sweep.
+            _restamp_database(engine)
+            written, failed = _wrap_journal(store)
+            return SweepReport(
+                ran=False,
+                period_hours=hours,
+                journal_blocks=written,
+                journal_failed=failed,
+                wal_kept=wal_kept,
+            )
         last = last_sweep(store)
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
         with Session(engine) as session:
@@ -305,14 +318,25 @@ def _below_the_files(
         for directory, inodes in keyring or ():
             # The keyring's folders may be in other groups than staging's.
             refilled += fsjournal.refill(directory, inodes)
-        journal = fsjournal.journal_of(store.root)
-        if journal is not None:
-            written = fsjournal.wrap(store.root / fsjournal.WRAP_NAME, journal)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
         log.warning("sweep: the filesystem's journal was not written anew: %s", reason)
         return refilled, written, reason
-    return refilled, written, None
+    written, failed = _wrap_journal(store)
+    return refilled, written, failed
+
+
+def _wrap_journal(store: EnvelopeStore) -> tuple[int, str | None]:
+    """Write the journal of the store's filesystem anew; the blocks written, and why not."""
+    try:
+        journal = fsjournal.journal_of(store.root)
+        if journal is None:
+            return 0, None
+        return fsjournal.wrap(store.root / fsjournal.WRAP_NAME, journal), None
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+        log.warning("sweep: the filesystem's journal was not written anew: %s", reason)
+        return 0, reason
 
 
 def _unswept(info: os.stat_result, last: float | None) -> bool:
@@ -348,7 +372,13 @@ def compact(engine: Engine) -> bool:
         # The header's count of commits since the database was made, renewed and emptied.
         if rebuilt and renew_change_counter(raw):
             rebuilt = _emptied(raw)
-    database = engine.url.database
+    _restamp_database(engine)
+    return rebuilt
+
+
+def _restamp_database(engine: Engine) -> None:
+    """Set an SQLite database's files' times to the epoch: their change time becomes now."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
     if database:
         path = Path(database)
         names = (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal")
@@ -356,7 +386,6 @@ def compact(engine: Engine) -> bool:
         for target in [*(path.with_name(n) for n in names), path.parent]:
             with contextlib.suppress(FileNotFoundError):
                 os.utime(target, (0, 0))
-    return rebuilt
 
 
 # How long the compaction waits, in seconds, for readers of the old database to end:

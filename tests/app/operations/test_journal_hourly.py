@@ -1,0 +1,84 @@
+"""Between two sweeps, the timer's hourly run leaves the filesystem's journal no commit before it.
+
+A source's login or reading of replies writes the database only: no envelope, no
+file of its own. SQLite's files then take the write's time (their change time,
+which no call can set back), and ext4 commits the inode table block that holds it
+to its journal within five seconds, in a commit stamped to the nanosecond. The
+journal kept every such commit until the period's sweep wrote it anew (a day by
+default): a timeline of the day's logins and reads, to five seconds.
+
+The instance lives on an ext4 image of its own, as in test_journal.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.config import config_for
+from app.db import make_engine
+from app.instance import InstancePaths
+from app.operations.sweep import sweep
+from app.store import EnvelopeStore
+from tests.app.live import demo_instance
+from tests.app.operations.test_journal import _commit_times, _journal, ext4
+from tests.app.support import Visitor
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="mounting a filesystem image needs root"),
+]
+
+__all__ = ["ext4"]  # the fixture, shared with the journal's seizure
+
+# ext4 commits its journal every five seconds (`commit=`): a login's commit comes by then.
+COMMIT_INTERVAL = 5.0
+# The most the kernel's coarse clock (file stamps) lags time.time_ns(): one tick at HZ=100.
+CLOCK_TICK = 10_000_000
+
+
+def _clock(ns: int) -> str:
+    return f"{dt.datetime.fromtimestamp(ns / 1e9, dt.UTC):%H:%M:%S.%f}"
+
+
+def test_a_login_before_the_timers_run_is_dated_by_no_commit_or_stamp_after_it(
+    ext4: tuple[Path, Path], tmp_path: Path
+) -> None:
+    image, mount = ext4
+    instance = demo_instance(mount / "instance")
+    paths = InstancePaths(instance)
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    store = EnvelopeStore(paths.store, paths.staging)
+    try:
+        app = create_app(config_for(instance))
+        visitor = Visitor(app.test_client())
+        page = visitor.start()
+        visitor.filed(visitor.send(page, "the SHO took money at the checkpost"))
+        codename = page.fields["codename"]
+        assert sweep(engine, store, force=True).ran  # the period's sweep
+        time.sleep(1.1)
+        came = time.time_ns()
+        assert Visitor(app.test_client()).logs_in(codename)
+        app.extensions["raazdar.db"].engine.dispose()
+        time.sleep(COMMIT_INTERVAL + 0.2)
+        run = time.time_ns()
+        assert not sweep(engine, store).ran  # the timer's next run, in the same period
+    finally:
+        engine.dispose()
+    os.sync()
+
+    database = paths.database
+    names = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
+    stamped = {p.name: p.stat().st_ctime_ns for p in names if p.exists()}
+    dating = {name: _clock(ns) for name, ns in stamped.items() if ns < run - CLOCK_TICK}
+    journal = _commit_times(_journal(image, tmp_path / "journal.bin"))
+    commits = [t for t in journal if t < run - CLOCK_TICK]
+    login = [_clock(t) for t in commits if came <= t]
+    said = f"the login came at {_clock(came)}, the timer ran at {_clock(run)}"
+    assert not dating, f"{said}; the database's files keep its time: {dating}; commits {login}"
+    assert not commits, f"{said}; {len(commits)} commit(s) from before the run: {login}"
