@@ -603,8 +603,9 @@ class EnvelopeStore:
         reply, failing a submission, sending a chunk; an upload expiring as another
         began; a reply bundle applied; a purge), and an older copy names the inode's envelope. So
         the file is overwritten and cut to nothing, and waits in the store under
-        `_RETIRED_PREFIX` for the next sweep to free its inode and take it back
-        (`sweep`): it costs an inode until then, no space. Should the rename fail
+        `_RETIRED_PREFIX` for the timer's next run (hourly) or sweep to free its
+        inode and take it back (`free_retired`, `sweep`): it costs an inode until
+        then, no space. Should the rename fail
         (a full disk with no room in the store's directory), it is unlinked now.
 
         Anyone can fail a submission, so a flood of them would hold inodes until the
@@ -746,6 +747,26 @@ class EnvelopeStore:
             renewed=sum(s == t for _, s, t in copies),
             freed=tuple(freed),
         )
+
+    def free_retired(self) -> list[int]:
+        """Free every file `retire_file` set aside; return their inodes, for taking back.
+
+        The timer runs this hourly between sweeps: each such file's change time, and
+        its inode's once freed, said when it was deleted (a source reading and
+        deleting a reply, a chunk of an upload) until the period's sweep.
+        """
+        freed: list[int] = []
+        for directory in (self.staging, self.holding, self.root):
+            try:
+                entries = list(files.names(directory))
+            except FileNotFoundError:
+                continue  # no holding directory before the first arrival
+            for entry in entries:
+                if entry.name.startswith(_RETIRED_PREFIX):
+                    freed += _inodes(directory / entry.name)
+                    self.destroy(directory / entry.name)
+        files.normalize_times(self.root, self.holding, self.staging)
+        return freed
 
     def _renew_holding(self) -> None:
         """Put a new, empty holding directory in place, so that its creation time is the sweep's.

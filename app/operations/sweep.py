@@ -19,8 +19,9 @@ install, after which reports were sealed to the new keys.
 The sweep runs from a systemd timer every hour and at the start of `raazdar
 serve`; each run does the work only when a new period has begun since the
 last one (or when told to), but every time sets the SQLite database's files'
-times anew and writes the filesystem's journal anew (a login or a reading of
-replies writes the database only, and both dated each), and on PostgreSQL
+times anew, frees the deleted files waiting for it and writes the filesystem's
+journal anew (a login or a reading of replies writes the database only, and
+both dated each; a deleted reply's file its deletion), and on PostgreSQL
 rebuilds the tables and lets go of the WAL: a table's file dated its latest
 write, and each row's transaction id ordered the writes since the sweep. A
 file in the store records the last sweep: its modification time is the
@@ -151,10 +152,12 @@ def sweep(
             # time, and the journal's commit of the inode that holds it (to the
             # millisecond), dated the latest and each of them until the period's sweep.
             _restamp_database(engine)
-            written, failed = _wrap_journal(store)
+            # So did a deleted file waiting for the sweep (a reply a source deleted).
+            refilled, written, failed = _below_the_files(store, tuple(store.free_retired()))
             return SweepReport(
                 ran=False,
                 period_hours=hours,
+                refilled=refilled,
                 journal_blocks=written,
                 journal_failed=failed,
                 wal_kept=wal_kept,

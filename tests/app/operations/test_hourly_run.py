@@ -25,9 +25,10 @@ from app.db import make_engine
 from app.instance import InstancePaths
 from app.operations.sweep import sweep
 from app.store import EnvelopeStore
+from crypto import SigningKey
 from tests.app.live import demo_instance
-from tests.app.operations.test_journal import _commit_times, _journal, ext4
-from tests.app.support import Visitor
+from tests.app.operations.test_journal import _change_times, _commit_times, _journal, ext4
+from tests.app.support import Visitor, deletion, reply_to
 
 pytestmark = [
     pytest.mark.slow,
@@ -82,3 +83,49 @@ def test_a_login_before_the_timers_run_is_dated_by_no_commit_or_stamp_after_it(
     said = f"the login came at {_clock(came)}, the timer ran at {_clock(run)}"
     assert not dating, f"{said}; the database's files keep its time: {dating}; commits {login}"
     assert not commits, f"{said}; {len(commits)} commit(s) from before the run: {login}"
+
+
+def test_a_reply_deleted_before_the_timers_run_is_dated_by_no_inode_after_it(
+    ext4: tuple[Path, Path],
+) -> None:
+    """A deleted reply waited, emptied, as `store/.deleted-…` until the period's sweep.
+
+    Its change time, and its inode's once freed, said when the source deleted it:
+    when she was signed in and had read it.
+    """
+    image, mount = ext4
+    instance = demo_instance(mount / "instance")
+    paths = InstancePaths(instance)
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    store = EnvelopeStore(paths.store, paths.staging)
+    try:
+        app = create_app(config_for(instance))
+        visitor = Visitor(app.test_client())
+        page = visitor.start()
+        visitor.filed(visitor.send(page, "the SHO took money at the checkpost"))
+        reply = reply_to(app, page.fields["codename"], "Thank you.", SigningKey.generate())
+        assert sweep(engine, store, force=True).ran  # the period's sweep
+        inode = store.stored_path(reply).stat().st_ino
+        time.sleep(1.1)
+        came = time.time_ns()
+        delete = deletion(visitor.get("/account"), reply)
+        assert visitor.client.post(delete.action, data=delete.fields).status_code == 303
+        went = time.time_ns()
+        app.extensions["raazdar.db"].engine.dispose()
+        time.sleep(1.1)
+        run = time.time_ns()
+        assert not sweep(engine, store).ran  # the timer's next run, in the same period
+    finally:
+        engine.dispose()
+    os.sync()
+
+    waiting = {
+        p.name: _clock(p.lstat().st_ctime_ns)
+        for p in [instance, *instance.rglob("*")]
+        if came - CLOCK_TICK <= p.lstat().st_ctime_ns <= went
+    }
+    stamps = _change_times(image, [inode])[inode]
+    freed = [_clock(s * 1_000_000_000) for s in stamps if came // 10**9 <= s <= went // 10**9]
+    said = f"the reply went at {_clock(came)}, the timer ran at {_clock(run)}"
+    assert not waiting, f"{said}; files keep the deletion's time: {waiting}"
+    assert not freed, f"{said}; its freed inode keeps it: {freed}"
