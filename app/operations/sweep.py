@@ -139,21 +139,22 @@ def sweep(
     hours = int(every.total_seconds() // 3600)
     with _locked(store.root):
         if not force and not due(store, every, time.time() if now is None else now):
-            # Every hour the timer runs, whatever the period, PostgreSQL's tables are made
-            # anew: each file's time was its table's latest write (the latest report, new
-            # source, login), and each row's xmin and place the order of the writes since
-            # the sweep. Then each commit's time goes with the WAL.
+            # Every hour the timer runs, whatever the period. A login or a reading of
+            # replies writes the database only: its files' change time, and the journal's
+            # commit of the inode that holds it (to the millisecond), dated the latest and
+            # each of them until the period's sweep; so did a deleted file waiting for
+            # the sweep (a reply a source deleted). First, so that a failed rebuild
+            # below leaves them done.
+            _restamp_database(engine)
+            refilled, written, failed = _below_the_files(store, tuple(store.free_retired()))
+            # PostgreSQL's tables are made anew: each file's time was its table's latest
+            # write (the latest report, new source, login), and each row's xmin and place
+            # the order of the writes since the sweep. Then each commit's time goes with
+            # the WAL, even when the rebuild failed (a deadlock with a request).
             try:
                 _compact_postgresql(engine)
             finally:
-                # A rebuild that failed (a deadlock with a request) still lets the WAL go.
                 wal_kept = pg_wal.leave(engine)
-            # A login or a reading of replies writes the database only: its files' change
-            # time, and the journal's commit of the inode that holds it (to the
-            # millisecond), dated the latest and each of them until the period's sweep.
-            _restamp_database(engine)
-            # So did a deleted file waiting for the sweep (a reply a source deleted).
-            refilled, written, failed = _below_the_files(store, tuple(store.free_retired()))
             return SweepReport(
                 ran=False,
                 period_hours=hours,
