@@ -195,6 +195,51 @@ _CUED_CNIC: Final = re.compile(
     + r")(?:\s+(?:no|number|nambar|is|hai|ہے|نمبر))*[\s.:#-]*"
     rf"(?<![\w-])([089]\d{{4}}){_CS}(\d{{7}}){_CS}(\d)(?![\w]|-\d)"
 )
+# A card's word right before thirteen digits, however they are grouped or spaced ("CNIC 3520
+# 2123 4567 1", "ID card no. 3 5 2 0 2 ..."): a card's number, read as one.
+_CARD_WORD: Final = (
+    r"(?:cnic|nic|id card|identity card|shanakhti card|card|"
+    + "|".join(normalize(w) for w in ("شناختی کارڈ", "کارڈ", "شناختی"))
+    + r")(?:\s+(?:no|number|nambar|is|hai|ہے|نمبر))*[\s.:#-]*"
+)
+_CUED_SPACED_CNIC: Final = re.compile(
+    rf"{_CARD_WORD}(?<![\w-])(\d(?:[\s-]?\d){{12}})(?![\w]|[\s-]?\d)"
+)
+# A reference's or a phone's word, at most two words before its number's own words: an FIR's,
+# a case's, an account's, a passport's, a phone's thirteen digits are none of a card's. A
+# card's word nearer the number (`_CARD_BEFORE`) makes it a card's all the same.
+_REFERENCE_WORDS: Final = (
+    r"fir|f\.i\.r\.?|case|account|acc|a/c|ac|iban|bank|passport|challan|chalan|tracking|"
+    r"complaint|ref|reference|receipt|ticket|token|invoice|transaction|trx|tid|"
+    r"roll|serial|diary|parcel|phone|mobile|cell|whatsapp|whats app|tel|fone|"
+    + "|".join(
+        normalize(w)
+        for w in (
+            *("ایف آئی آر", "مقدمہ", "مقدمے", "کیس", "اکاؤنٹ", "اکاونٹ", "کھاتہ", "بینک"),
+            *("پاسپورٹ", "رسید", "چالان", "درخواست", "شکایت", "فون", "موبائل", "واٹس ایپ"),
+        )
+    )
+)
+_REFERENCE_BEFORE: Final = re.compile(
+    rf"(?<!\w)(?:{_REFERENCE_WORDS})(?:\s+\S+){{0,2}}?"
+    r"(?:\s+(?:no|number|nambar|num|id|is|was|hai|ہے|نمبر|کا|کی))*[\s.:#-]*\Z"
+)
+_CARD_BEFORE: Final = re.compile(rf"(?<!\w){_CARD_WORD}\Z")
+# A country's code before the digits ("+92 34101 ...", "0049 1512..."): a phone's.
+_CODE_BEFORE: Final = re.compile(r"(?:\+|(?<!\d)00)\d{1,4}[\s-]*\(?\Z")
+# How far before a number its reference's or card's words are read.
+_NAMED_REACH: Final = 48
+
+
+def _named_other(folded: str, start: int) -> bool:
+    """Whether the thirteen digits at `start` are named as something other than a card's:
+    a reference's or a phone's word, or a country's code, before them and no card's word."""
+    before = folded[max(0, start - _NAMED_REACH) : start]
+    if _CARD_BEFORE.search(before):
+        return False
+    return _REFERENCE_BEFORE.search(before) is not None or _CODE_BEFORE.search(before) is not None
+
+
 # Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829"),
 # or read out in pairs: 3-2-2 and 2-2-3 ("0300 331 48 29", "0345-12-34-567").
 _MOBILE: Final = re.compile(
@@ -584,10 +629,18 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
     runs = [m.span() for m in _DIGIT_RUN.finditer(folded)] if digits else []
     if digits:
         count = sum(end - start for start, end in runs)
+        cards = set()
         for m in _scan(_CNIC, folded, count, _CNIC_DIGITS):
-            yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
+            if not _named_other(folded, m.start()):
+                cards.add(m.start())
+                yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
         for m in _scan(_CUED_CNIC, folded, count, _CNIC_DIGITS):
+            cards.add(m.start(1))
             yield Found("cnic", m.start(1), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
+        for m in _scan(_CUED_SPACED_CNIC, folded, count, _CNIC_DIGITS):
+            if m.start(1) not in cards:
+                d = re.sub(r"\D", "", m[1])
+                yield Found("cnic", m.start(1), m.end(), f"{d[:5]}-{d[5:12]}-{d[12]}")
         for m in _scan(_MOBILE, folded, count, _MOBILE_DIGITS):
             yield Found("phone", m.start(), m.end(), f"+92{m[1]}{_digits(m[2])}")
         for m in _scan(_LANDLINE, folded, count, _LANDLINE_DIGITS):
