@@ -20,7 +20,9 @@ there is none), then, each after ", ", what the report says beside the name:
 - "with <agency key>": the service written onto his rank ("FIA Sub-Inspector Imran Haider",
   "ایف آئی اے کا سب انسپکٹر", "Inspector Kamran Sabir of the FIA"; `review.analysis.homes`);
 - "the writer": the report gives the name as its writer's own ("My name is ...", "میں
-  ... ہوں"; `review.analysis.contacts`).
+  ... ہوں"; `review.analysis.contacts`);
+- "said not to be the one": the report names the man to say it was not him ("SHO
+  Rana nahi balkay ASI Tariq", "it was not SHO Rana"; `review.analysis.denials`).
 
 "ASI, the senior, of jhelum, s/o gul khan" reads as it means. A designation a
 reviewer types is read the same way; parts that are none of these stay with the rank's
@@ -46,6 +48,7 @@ _SERVICE: Final = "with "
 SENIOR: Final = "the senior"
 JUNIOR: Final = "the junior"
 WRITER: Final = "the writer"
+DENIED: Final = "said not to be the one"
 
 
 class Designation(NamedTuple):
@@ -60,6 +63,7 @@ class Designation(NamedTuple):
     station: str | None = None  # the police station of the man's post, as keyed ("saddar/kasur")
     service: str | None = None  # the agency written onto his rank, as keyed ("fia immigration")
     writer: bool = False  # the report gives the name as its writer's own
+    denied: bool = False  # the report says it was not this man ("not Rana but Tariq")
 
 
 def compose(
@@ -74,6 +78,7 @@ def compose(
     station: str | None = None,
     service: str | None = None,
     writer: bool = False,
+    denied: bool = False,
 ) -> str | None:
     """One designation string from its parts (None when there is nothing to say)."""
     parts = [rank] if rank else []
@@ -95,6 +100,8 @@ def compose(
         parts.append(_SERVICE + service)
     if writer:
         parts.append(WRITER)
+    if denied:
+        parts.append(DENIED)
     return _SEP.join(parts) or None
 
 
@@ -109,10 +116,12 @@ def parse(designation: str | None) -> Designation:
         return Designation("")
     rank: list[str] = []
     namesake, home, kin_of, cnic, phone, grade, two = False, None, None, None, None, None, False
-    station, service, writer = None, None, False
+    station, service, writer, denied = None, None, False, False
     for part in designation.split(_SEP):
         if part == WRITER:
             writer = True
+        elif part == DENIED:
+            denied = True
         elif part in (NAMESAKE, TWO):
             namesake, two = True, two or part == TWO
         elif part in (SENIOR, JUNIOR):
@@ -132,7 +141,18 @@ def parse(designation: str | None) -> Designation:
         else:
             rank.append(part)
     return Designation(
-        _SEP.join(rank), namesake, home, kin_of, cnic, phone, grade, two, station, service, writer
+        _SEP.join(rank),
+        namesake,
+        home,
+        kin_of,
+        cnic,
+        phone,
+        grade,
+        two,
+        station,
+        service,
+        writer,
+        denied,
     )
 
 

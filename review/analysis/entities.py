@@ -38,6 +38,7 @@ from typing import Final, NamedTuple
 
 from review.analysis import (
     contacts,
+    denials,
     designations,
     entity_patterns,
     grades,
@@ -163,7 +164,8 @@ def extract(text: str) -> list[Entity]:
 
 def _marked(doc: Doc, found: list[Entity]) -> list[Entity]:
     """`found`, each designation with what the text writes beside its mention: a warning,
-    seniority, home, post, father, number, the writer's own (`namesakes` ... `contacts`).
+    seniority, home, post, father, number, the writer's own, a denial (`namesakes` ...
+    `denials`).
 
     Those cues are read in the text folded letter by letter (`fold_letters`), so a cue typed
     with Arabic letters for Urdu ones ("ميرا نمبر"), a tatweel ("ولـد"), harakat or a
@@ -184,6 +186,7 @@ def _marked(doc: Doc, found: list[Entity]) -> list[Entity]:
     marked = namesakes.mark(text, marked, ranked=ranked)
     marked = homes.mark(text, grades.mark(text, marked), ranked=ranked, posted=links.posted)
     marked = contacts.mark(text, numbers.mark(text, parentage.mark(text, marked)))
+    marked = denials.mark(text, marked)
     out = []
     for e, m, span in zip(found, marked, spans, strict=True):
         if (m.start, m.end) != span and m.end > m.start:  # a seniority taken out of the name

@@ -240,6 +240,12 @@ def _warned(roles: Iterable[str], others: Iterable[str]) -> bool:
     return not (kept and _one_role(kept, others))
 
 
+def _denied(roles: Iterable[str]) -> bool:
+    """Whether a report says its man of the name was not the one (`denials`): "not SHO Rana
+    but ASI Tariq" accuses no Rana, and a link on him would count a witness against him."""
+    return any(designations.parse(role).denied for role in roles)
+
+
 def _kin_of(roles: Iterable[str]) -> frozenset[tuple[str, str]]:
     """Whose son, daughter or wife a report says its man is (`parentage`): (relation, key)."""
     said = (designations.parse(role).kin_of for role in roles)
@@ -512,6 +518,8 @@ def pair_strength(
     # A roundup is one whatever its men's posts: it gathers what others said (`_roundup`).
     roundup = _roundup(places_a) or _roundup(places_b)
     places_a, places_b = own_places(places_a, roles_a), own_places(places_b, roles_b)
+    if _denied(roles_a) or _denied(roles_b):
+        return Strength(WEAK, "the same name, but a report says it was not this man")
     if _warned(roles_a, roles_b) or _warned(roles_b, roles_a):
         return Strength(WEAK, "a report says another man bears this name")
     if roles_conflict(roles_a, roles_b):
