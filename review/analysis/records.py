@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple
 
-from review.analysis import entities
+from review.analysis import entities, forms
 from review.analysis.copies import HASHING, WordHashes, shingles
 from review.analysis.entity_text import quotations
 from review.casework.reports import Content, read_report
@@ -177,13 +177,19 @@ Reader = Callable[[Content], Reading]
 def read(content: Content, words: WordHashes) -> Reading:
     """Extract a content's entities and hash its words: a function of the content alone.
 
-    `words` is a cache of word hashes: whichever is given, the reading is the same.
+    `words` is a cache of word hashes: whichever is given, the reading is the same. A
+    printed form's words (`forms.printed`) are read as blanks: only what the writer wrote
+    in the form's blanks is theirs.
     """
-    ents = entities.extract(content.searchable())
+    printed = forms.printed(content.message)
+    # The message comes first in what is searched, so its printed spans are where they were.
+    message = forms.blank(content.message, printed)
+    ents = entities.extract(forms.blank(content.searchable(), printed))
+    marks = [entities.Entity("form", "", "", a, b) for a, b in printed if b > a]
     return Reading(
         _grouped(ents),
-        shingles(content.message, (), words),
-        shingles(content.message, _masked(content.message, ents), words),
+        shingles(message, (), words),
+        shingles(message, sorted([*_masked(message, ents), *marks], key=lambda e: e.start), words),
     )
 
 

@@ -1,0 +1,132 @@
+"""Two families filling in one printed form are two writers, and its printed words link no one.
+
+The attack (session 39): a legal-aid NGO hands families a printed complaint form ("Name of
+victim: ___ Police station: ___"), and they type it into their reports with their answers.
+The form's printed words gave any two such reports dozens of rare phrases in common (49
+for the form below), and they were grouped as one writer, surely: two families counted as
+one voice, and to a reviewer their reports looked like one writer's campaign. Its printed
+heading, an advocate's name and helpline, linked every family's report to every other's
+strongly. Only what each family wrote in the blanks is theirs: it alone counts towards
+their words and their entities.
+"""
+
+from __future__ import annotations
+
+from review.analysis import copies, forms, links, records
+from review.casework.reports import Content
+from tests.review.analysis.person_links import corpus_of
+
+FORM = (
+    "Lawyers for Human Rights and Legal Aid, Advocate Zia Awan, helpline 0321-4455667\n"
+    "COMPLAINT FORM (fill in every blank)\n"
+    "Name of victim: {victim}\n"
+    "Father's name of victim: {father}\n"
+    "Age of victim at the time of the incident: {age}\n"
+    "Name of the police station where the complaint was made: {station}\n"
+    "Name and rank of the police officer who took money: {officer}\n"
+    "Amount of money taken by the police officer: {amount}\n"
+    "Details of the incident in your own words: {details}\n"
+    "Signature or thumb impression of the complainant: {signed}"
+)
+FIRST = {
+    "victim": "Ali Raza",
+    "father": "Ghulam Nabi",
+    "age": "14",
+    "station": "Thana Saddar Kasur",
+    "officer": "ASI Rafiq Ahmed",
+    "amount": "Rs 30,000",
+    "details": "He was taken from the kiln at night by two men on a motorcycle.",
+    "signed": "Nasreen",
+}
+SECOND = {
+    "victim": "Sana Bibi",
+    "father": "Muhammad Yousaf",
+    "age": "16",
+    "station": "Thana City Mardan",
+    "officer": "SHO Gul Zaman",
+    "amount": "Rs 50,000",
+    "details": "Hamari beti ko agent le gaya aur police ne FIR nahi kati.",
+    "signed": "Yousaf",
+}
+URDU_FORM = (
+    "انسانی حقوق لیگل ایڈ، ایڈووکیٹ ضیا اعوان، ہیلپ لائن 0321-4455667\n"
+    "متاثرہ شخص کا نام: {victim}\n"
+    "والد کا نام: {father}\n"
+    "تھانے کا نام جہاں درخواست دی گئی: {station}\n"
+    "پیسے لینے والے پولیس افسر کا نام اور عہدہ: {officer}\n"
+    "واقعہ کی تفصیل اپنے الفاظ میں: {details}"
+)
+
+
+def test_two_families_filling_one_form_are_two_writers() -> None:
+    corpus = corpus_of([FORM.format(**FIRST), FORM.format(**SECOND)])
+    assert corpus.source_group(1) != corpus.source_group(2), corpus.related(1).same_source
+
+
+def test_two_families_filling_one_urdu_form_are_two_writers() -> None:
+    corpus = corpus_of(
+        [
+            URDU_FORM.format(
+                victim="علی رضا",
+                father="غلام نبی",
+                station="تھانہ صدر قصور",
+                officer="اے ایس آئی رفیق احمد",
+                details="وہ رات کو بھٹے سے اٹھایا گیا، دو آدمی موٹر سائیکل پر تھے۔",
+            ),
+            URDU_FORM.format(
+                victim="ثنا بی بی",
+                father="محمد یوسف",
+                station="تھانہ سٹی مردان",
+                officer="ایس ایچ او گل زمان",
+                details="ہماری بیٹی کو ایجنٹ لے گیا اور پولیس نے ایف آئی آر درج نہیں کی۔",
+            ),
+        ]
+    )
+    assert corpus.source_group(1) != corpus.source_group(2), corpus.related(1).same_source
+
+
+def test_the_forms_printed_heading_links_no_two_families() -> None:
+    corpus = corpus_of([FORM.format(**FIRST), FORM.format(**SECOND)])
+    found = corpus.related(1).links.get(2)
+    assert found is None or not found.evidence, found
+    assert corpus.related(1).corroborating == 0
+
+
+def test_a_name_in_a_blank_ends_at_its_line() -> None:
+    # Read as a record reads it: before, "Ghulam Nabi" took the next label's "Age" into his
+    # key ("ghulam nabi ~g"), and "Rafiq Ahmed" the next one's "Amount".
+    reading = records.read(Content(message=FORM.format(**FIRST)), copies.WordHashes())
+    found = {(kind, key) for kind, key, _texts, _designations in reading.found}
+    assert ("person", "ghulam nabi") in found, found
+    assert ("person", "rafiq ahmed") in found, found
+
+
+def test_what_two_families_wrote_in_the_blanks_still_links_them() -> None:
+    # The form is no shield either: the same officer at the same station, written in the
+    # blanks by two families, is a strong link, and so is a paragraph one author reused.
+    second = {**SECOND, "station": "Thana Saddar Kasur", "officer": "ASI Rafiq Ahmed"}
+    corpus = corpus_of([FORM.format(**FIRST), FORM.format(**second)])
+    (person,) = [e for e in corpus.related(1).links[2].evidence if e.kind == "person"]
+    assert person.key == "rafiq ahmed"
+    assert person.strength.level == links.STRONG
+    assert corpus.source_group(1) != corpus.source_group(2)
+    reused = (
+        "The munshi locked the boys in the shed behind the kiln every night, and each"
+        " morning the ASI's motorcycle stood at the gate while the owner counted the money"
+        " out to him in the small office beside the chimney."
+    )
+    corpus = corpus_of(
+        [FORM.format(**{**FIRST, "details": reused}), FORM.format(**{**second, "details": reused})]
+    )
+    assert corpus.source_group(1) == corpus.source_group(2)
+
+
+def test_one_family_sending_its_form_again_is_one_writer() -> None:
+    corpus = corpus_of([FORM.format(**FIRST), FORM.format(**FIRST)])
+    assert corpus.source_group(1) == corpus.source_group(2)
+    assert corpus.near[1][2] >= copies.NEAR_DUPLICATE
+
+
+def test_a_report_of_a_few_labelled_lines_is_no_form() -> None:
+    text = "Note: the SHO took money.\nUpdate: he came again on Friday."
+    assert forms.printed(text) == []
