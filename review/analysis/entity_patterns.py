@@ -705,7 +705,35 @@ def _before_runs(
                 break
 
 
+# A model's letters before its engine size or its model year: the motorcycles and cars half
+# the country drives (Honda CD 70, CG 125; Yamaha YBR 125; Suzuki GS 150, GD 110; Corolla
+# GLI and XLI, Cultus VXR and VXL, Mehran VX, Civic VTI, Hilux Revo GR, "2018"). Beside a
+# vehicle's word they had a plate's shape, and a plate links two reports strongly by itself.
+_MODELS: Final = frozenset(
+    ("CD", "CG", "YBR", "YB", "GS", "GD", "GLI", "XLI", "VXR", "VXL", "VX", "VTI", "GR")
+)
+_ENGINES: Final = frozenset(("70", "100", "110", "125", "150", "200", "250"))
+_MODEL_YEARS: Final = range(1960, 2040)
+_PLATE_KEY: Final = re.compile(r"([A-Z]+)(\d+)")
+
+
+def _model(key: str) -> bool:
+    """Whether a plate's key is a vehicle's model and its engine size or year (`_MODELS`)."""
+    m = _PLATE_KEY.fullmatch(key)
+    return (
+        m is not None
+        and m[1] in _MODELS
+        and (m[2] in _ENGINES or (len(m[2]) == 4 and int(m[2]) in _MODEL_YEARS))
+    )
+
+
 def _plates(written: str) -> Iterator[Found]:
+    """Every number plate in the text as written (its digits ASCII), but a vehicle's model
+    (`_model`)."""
+    return (f for f in _shaped_plates(written) if not _model(f.key))
+
+
+def _shaped_plates(written: str) -> Iterator[Found]:
     """Every number plate in the text as written (its digits ASCII).
 
     A plate's shape that wants a vehicle's word beside it is one without it too where it
