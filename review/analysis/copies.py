@@ -13,8 +13,9 @@ first three, one source until then, counted as four. A witness quotes a line or
 a slogan; a passage that long is one author's. Words a report puts in quotation
 marks (`entity_text.quotations`) are another's, an FIR's or a notice's, that two
 writers can each quote word for word: they count towards no rare phrasing or passage.
-A printed form's labels and heading (`forms.printed`) are an NGO's, not the writer's: they
-count towards nothing (`records.read` reads them as blanks).
+A printed form's labels and heading (`forms.printed`) are an NGO's, and a forwarded appeal
+(`forwards.forwarded`) whoever's wrote it: neither is the writer's, and they count towards
+nothing (`records.read` reads them as blanks).
 
 Only hashes of the 5-grams are kept (in each report's sealed record,
 `review.analysis.records`), under a scheme a record names (`HASHING`): hashes
@@ -41,8 +42,9 @@ from review.workspace.search import normalize
 # had other hashes under 2. 4: as 3, the masked 5-grams leave out words in quotation marks
 # (`entity_text.quotations`): two writers quoting one FIR's line were one writer under 3;
 # and an Arabic keyboard's alef with hamza read as alef (`normalize`). 5: as 4, a printed
-# form's labels and heading (`forms.printed`) left out of both sets of 5-grams: two
-# families filling one NGO's form were one writer under 4.
+# form's labels and heading (`forms.printed`), and a forwarded appeal
+# (`forwards.forwarded`), left out of both sets of 5-grams: two families filling one NGO's
+# form, or pasting one appeal, were one writer under 4.
 HASHING: Final = 5
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple
 
-from review.analysis import entities, forms
+from review.analysis import entities, forms, forwards
 from review.analysis.copies import HASHING, WordHashes, shingles
 from review.analysis.entity_text import quotations
 from review.casework.reports import Content, read_report
@@ -178,10 +178,11 @@ def read(content: Content, words: WordHashes) -> Reading:
     """Extract a content's entities and hash its words: a function of the content alone.
 
     `words` is a cache of word hashes: whichever is given, the reading is the same. A
-    printed form's words (`forms.printed`) are read as blanks: only what the writer wrote
-    in the form's blanks is theirs.
+    printed form's words (`forms.printed`) and a forwarded message (`forwards.forwarded`)
+    are read as blanks: only what the writer wrote in the form's blanks, or beside what
+    they forwarded, is theirs.
     """
-    printed = forms.printed(content.message)
+    printed = sorted([*forms.printed(content.message), *forwards.forwarded(content.message)])
     # The message comes first in what is searched, so its printed spans are where they were.
     message = forms.blank(content.message, printed)
     ents = entities.extract(forms.blank(content.searchable(), printed))
