@@ -502,13 +502,17 @@ _NOT_CUED_PLATES: Final = frozenset(
         *("AF", "RO"),  # RO: Oman's rial, as the Gulf writes it
     )
 )
-# Months and money: never a plate, even after a vehicle's word ("car QAR 2000").
+# Months and money (and what money buys by its letters): never a plate, even after a
+# vehicle's word ("car QAR 2000").
 _NEVER_PLATES: Final = frozenset(
     (
         *("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
         *("PKR", "USD", "AED", "SAR", "GBP", "EUR", "RMB", "QAR", "OMR", "KWD", "BHD", "IRR"),
         *("AFN", "INR", "MYR", "THB", "TRY", "IQD", "CNY", "JPY", "CAD", "AUD", "LYD", "EGP"),
         *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD", "DHS", "RPS"),
+        # a cash machine's and fuels' letters before a sum ("ATM 5000 nikale", "van mein LPG
+        # 1500 ka cylinder"): two families drawing one sum were linked strongly by it
+        *("ATM", "LPG", "CNG"),
     )
 )
 # Three capitals and a number that are not number plates: ranks, agencies, laws; money, months.
