@@ -3,10 +3,11 @@
 A source who knows the station names the man it was not as often as the man it was: "not
 SHO Rana but ASI Tariq took the money", "paise SHO Rana ne nahi, ASI Tariq ne liye",
 "ایس ایچ او رانا نہیں بلکہ اے ایس آئی طارق نے", "it was not SHO Rana", "SHO Rana was not
-involved". Such a name is no accusation: read as one, it linked strongly to the reports
-that do accuse him, and the source who cleared him counted as a witness against him. Its
-designation says so (`designations.DENIED`), where a reviewer sees it, and
-`links.pair_strength` makes a link on it weak.
+involved", "everyone took a share except SHO Rana", "siwaye SHO Rana ke sab ne". Such a
+name is no accusation: read as one, it linked strongly to the reports that do accuse him,
+and the source who cleared him counted as a witness against him. Its designation says so
+(`designations.DENIED`), where a reviewer sees it, and `links.pair_strength` makes a link
+on it weak.
 
 Only the man is denied, never a deed: "SHO Rana did not register the FIR", "SHO Rana ne FIR
 nahi kati" accuse him still, and "not only SHO Rana" or "could not meet SHO Rana" deny no
@@ -38,9 +39,11 @@ _AFTER: Final = re.compile(
     re.IGNORECASE,
 )
 # Right before it, with at most its rank between: "it was not (SHO)", "not by (SHO)", "not
-# (SHO)".
+# (SHO)"; "except (SHO)", "siwaye (SHO)", "سوائے (ایس ایچ او)", which leave him out of what
+# the others did (not "besides", "کے علاوہ", which add him to it).
 _BEFORE: Final = re.compile(
-    r"(?:\bit\s+(?:was|is)\s+not|\bit\s+wasn['\u2019]t|\bnot\s+by|\bnot)\s+(?:the\s+)?"
+    r"(?:\bit\s+(?:was|is)\s+not|\bit\s+wasn['\u2019]t|\bnot\s+by|\bnot"
+    r"|\bexcept(?:\s+for)?|\bsiwaye|\bsiwae|\bsiwa|سوائے)\s+(?:the\s+)?"
     r"(?P<rank>(?:\S+\s+){0,3}?)\Z",
     re.IGNORECASE,
 )

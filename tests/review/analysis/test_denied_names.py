@@ -29,6 +29,12 @@ DENYING = [
     " money.",
     "At Thana Saddar Kasur the money was taken not by SHO Rana Tariq Mehmood but by ASI Tariq"
     " Javed.",
+    "At Thana Saddar Kasur everyone took a share except SHO Rana Tariq Mehmood; ASI Tariq"
+    " Javed took the most.",
+    "Thana Saddar Kasur mein siwaye SHO Rana Tariq Mehmood ke sab ne paise liye, ASI Tariq"
+    " Javed ne sab se zyada.",
+    "تھانہ صدر قصور میں سوائے ایس ایچ او رانا طارق محمود کے سب نے پیسے لیے، اے ایس آئی طارق"
+    " جاوید نے سب سے زیادہ۔",
 ]
 
 
