@@ -9,6 +9,8 @@ and the source who cleared him counted as a witness against him. Its designation
 (`designations.DENIED`), where a reviewer sees it, and `links.pair_strength` makes a link
 on it weak.
 
+A namesake told apart is no denial: "this Rana Tariq is not the one from Orangi", "not the
+Imran Khattak who sits at Thana Sohrab Goth" (`namesakes`) name the man the report means.
 Only the man is denied, never a deed: "SHO Rana did not register the FIR", "SHO Rana ne FIR
 nahi kati" accuse him still, and "not only SHO Rana" or "could not meet SHO Rana" deny no
 one. Each cue is read within a fixed window beside the name, so marking is linear.
@@ -32,8 +34,8 @@ _AFTER: Final = re.compile(
     r"|(?:balkay|balke|balkeh|bulkay|bulke|balki|balkey|bal\s+kay|bal\s+ke|بلکہ)(?!\w)"
     r"|(?:tha|thay|the|thi|تھا|تھے|تھی)(?!\w))"
     r"|\s*,?\s+(?:was|is|were|had\s+been)\s+(?:not|never)\s+(?:involved|there|present|"
-    r"responsible|the\s+one|the\s+culprit|guilty|part\s+of\s+it)(?!\w)"
-    r"|\s*,?\s+wasn['\u2019]t\s+(?:involved|there|present|responsible|the\s+one)(?!\w)"
+    r"responsible|the\s+one\s+who|the\s+culprit|guilty|part\s+of\s+it)(?!\w)"
+    r"|\s*,?\s+wasn['\u2019]t\s+(?:involved|there|present|responsible|the\s+one\s+who)(?!\w)"
     r"|\s*,?\s+(?:had|has)\s+nothing\s+to\s+do\s+with"
     r"|\s*,?\s+(?:is|was)\s+innocent(?!\w)",
     re.IGNORECASE,
@@ -43,7 +45,7 @@ _AFTER: Final = re.compile(
 # the others did (not "besides", "کے علاوہ", which add him to it).
 _BEFORE: Final = re.compile(
     r"(?:\bit\s+(?:was|is)\s+not|\bit\s+wasn['\u2019]t|\bnot\s+by|\bnot"
-    r"|\bexcept(?:\s+for)?|\bsiwaye|\bsiwae|\bsiwa|سوائے)\s+(?:the\s+)?"
+    r"|\bexcept(?:\s+for)?|\bsiwaye|\bsiwae|\bsiwa|سوائے)\s+"
     r"(?P<rank>(?:\S+\s+){0,3}?)\Z",
     re.IGNORECASE,
 )

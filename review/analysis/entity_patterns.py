@@ -211,20 +211,35 @@ _CUED_SPACED_CNIC: Final = re.compile(
 _REFERENCE_WORDS: Final = (
     r"fir|f\.i\.r\.?|case|account|acc|a/c|ac|iban|bank|passport|challan|chalan|tracking|"
     r"complaint|ref|reference|receipt|ticket|token|invoice|transaction|trx|tid|"
-    r"roll|serial|diary|parcel|phone|mobile|cell|whatsapp|whats app|tel|fone|"
+    r"roll|serial|diary|parcel|"
     + "|".join(
         normalize(w)
         for w in (
             *("ایف آئی آر", "مقدمہ", "مقدمے", "کیس", "اکاؤنٹ", "اکاونٹ", "کھاتہ", "بینک"),
-            *("پاسپورٹ", "رسید", "چالان", "درخواست", "شکایت", "فون", "موبائل", "واٹس ایپ"),
+            *("پاسپورٹ", "رسید", "چالان", "درخواست", "شکایت"),
         )
     )
 )
+# A phone's words name only the number right after them ("whatsapp 4915..."): "a phone photo
+# of his CNIC: ..." is the card's.
+_PHONE_WORDS: Final = r"phone|mobile|cell|whatsapp|whats app|tel|fone|" + "|".join(
+    normalize(w) for w in ("فون", "موبائل", "واٹس ایپ")
+)
+_CONNECTORS: Final = r"(?:\s+(?:no|number|nambar|num|id|is|was|hai|ہے|نمبر|کا|کی))*[\s.:#-]*\Z"
 _REFERENCE_BEFORE: Final = re.compile(
-    rf"(?<!\w)(?:{_REFERENCE_WORDS})(?:\s+\S+){{0,2}}?"
-    r"(?:\s+(?:no|number|nambar|num|id|is|was|hai|ہے|نمبر|کا|کی))*[\s.:#-]*\Z"
+    rf"(?<!\w)(?:{_REFERENCE_WORDS})(?:\s+\S+){{0,2}}?{_CONNECTORS}"
+    rf"|(?<!\w)(?:{_PHONE_WORDS}){_CONNECTORS}"
 )
 _CARD_BEFORE: Final = re.compile(rf"(?<!\w){_CARD_WORD}\Z")
+# A card's word earlier in the number's clause ("Ghafoor's CNIC on the receipt: ..."): the
+# card's number still, though a reference's word stands between. A clause ends at a comma,
+# a semicolon, a line's end or a full stop ("CNIC No." is none).
+_CARD_IN: Final = re.compile(
+    r"(?<!\w)(?:cnic|nic|id card|identity card|shanakhti card|card|"
+    + "|".join(normalize(w) for w in ("شناختی کارڈ", "کارڈ", "شناختی"))
+    + r")(?!\w)"
+)
+_CLAUSE_ENDS: Final = re.compile(r"[,;\n\u060c\u061b\u06d4]|(?<!\bno)\.\s")
 # A country's code before the digits ("+92 34101 ...", "0049 1512..."): a phone's.
 _CODE_BEFORE: Final = re.compile(r"(?:\+|(?<!\d)00)\d{1,4}[\s-]*\(?\Z")
 # How far before a number its reference's or card's words are read.
@@ -236,6 +251,9 @@ def _named_other(folded: str, start: int) -> bool:
     a reference's or a phone's word, or a country's code, before them and no card's word."""
     before = folded[max(0, start - _NAMED_REACH) : start]
     if _CARD_BEFORE.search(before):
+        return False
+    cards = list(_CARD_IN.finditer(before))
+    if cards and _CLAUSE_ENDS.search(before, cards[-1].end()) is None:
         return False
     return _REFERENCE_BEFORE.search(before) is not None or _CODE_BEFORE.search(before) is not None
 

@@ -25,6 +25,8 @@ DENYING = [
     "تھانہ صدر قصور میں پیسے ایس ایچ او رانا طارق محمود نے نہیں، اے ایس آئی طارق جاوید نے لیے۔",
     "At Thana Saddar Kasur it was not SHO Rana Tariq Mehmood but ASI Tariq Javed who took the"
     " money.",
+    "At Thana Saddar Kasur, SHO Rana Tariq Mehmood was not the one who took the money; ASI"
+    " Tariq Javed was.",
     "At Thana Saddar Kasur, SHO Rana Tariq Mehmood was not involved; ASI Tariq Javed took the"
     " money.",
     "At Thana Saddar Kasur the money was taken not by SHO Rana Tariq Mehmood but by ASI Tariq"
@@ -68,3 +70,18 @@ def test_a_name_beside_a_negated_deed_is_still_accused(text: str) -> None:
     corpus = corpus_of([ACCUSING, text])
     evidence = person_evidence(corpus, 1, 2, "rana tariq mehmood")
     assert evidence.strength.level == links.STRONG, evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This SHO Rana Tariq Mehmood is not the one from Orangi people talk about; he is posted"
+        " at Thana Saddar Kasur.",
+        "This SI is not the Rana Tariq Mehmood who sits at Thana Sohrab Goth on the Super Highway.",
+    ],
+)
+def test_a_namesake_told_apart_is_not_denied(text: str) -> None:
+    # What a held-out corpus writes (session 39): the report means this man, and says which.
+    said = [designations.parse(e.designation) for e in extract(text) if e.kind == "person"]
+    assert said, text
+    assert not any(d.denied for d in said), said
