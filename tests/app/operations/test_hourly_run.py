@@ -21,13 +21,15 @@ import pytest
 
 from app import create_app
 from app.config import config_for
-from app.db import make_engine
-from app.instance import InstancePaths
 from app.operations.sweep import sweep
-from app.store import EnvelopeStore
 from crypto import SigningKey
-from tests.app.live import demo_instance
-from tests.app.operations.test_journal import _change_times, _commit_times, _journal, ext4
+from tests.app.operations.test_journal import (
+    _change_times,
+    _commit_times,
+    _journal,
+    ext4,
+    instance_on,
+)
 from tests.app.support import Visitor, deletion, reply_to
 
 pytestmark = [
@@ -51,11 +53,7 @@ def test_a_login_before_the_timers_run_is_dated_by_no_commit_or_stamp_after_it(
     ext4: tuple[Path, Path], tmp_path: Path
 ) -> None:
     image, mount = ext4
-    instance = demo_instance(mount / "instance")
-    paths = InstancePaths(instance)
-    engine = make_engine(config_for(instance).DATABASE_URL)
-    store = EnvelopeStore(paths.store, paths.staging)
-    try:
+    with instance_on(mount) as (instance, paths, engine, store):
         app = create_app(config_for(instance))
         visitor = Visitor(app.test_client())
         page = visitor.start()
@@ -69,9 +67,6 @@ def test_a_login_before_the_timers_run_is_dated_by_no_commit_or_stamp_after_it(
         time.sleep(COMMIT_INTERVAL + 0.2)
         run = time.time_ns()
         assert not sweep(engine, store).ran  # the timer's next run, in the same period
-    finally:
-        engine.dispose()
-    os.sync()
 
     database = paths.database
     names = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
@@ -94,11 +89,7 @@ def test_a_reply_deleted_before_the_timers_run_is_dated_by_no_inode_after_it(
     when she was signed in and had read it.
     """
     image, mount = ext4
-    instance = demo_instance(mount / "instance")
-    paths = InstancePaths(instance)
-    engine = make_engine(config_for(instance).DATABASE_URL)
-    store = EnvelopeStore(paths.store, paths.staging)
-    try:
+    with instance_on(mount) as (instance, _paths, engine, store):
         app = create_app(config_for(instance))
         visitor = Visitor(app.test_client())
         page = visitor.start()
@@ -115,9 +106,6 @@ def test_a_reply_deleted_before_the_timers_run_is_dated_by_no_inode_after_it(
         time.sleep(1.1)
         run = time.time_ns()
         assert not sweep(engine, store).ran  # the timer's next run, in the same period
-    finally:
-        engine.dispose()
-    os.sync()
 
     waiting = {
         p.name: _clock(p.lstat().st_ctime_ns)

@@ -16,6 +16,7 @@ with debugfs, as a forensic examiner would.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import datetime as dt
 import io
@@ -30,10 +31,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -95,6 +96,28 @@ def ext4(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
             _run(UMOUNT, "-l", str(mount))
 
 
+class OnImage(NamedTuple):
+    """A demo instance made on the image, its engine and its store."""
+
+    instance: Path
+    paths: InstancePaths
+    engine: Engine
+    store: EnvelopeStore
+
+
+@contextlib.contextmanager
+def instance_on(mount: Path) -> Iterator[OnImage]:
+    """A demo instance on the mounted image; its engine let go, and the disk synced, after."""
+    instance = demo_instance(mount / "instance")
+    paths = InstancePaths(instance)
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    try:
+        yield OnImage(instance, paths, engine, EnvelopeStore(paths.store, paths.staging))
+    finally:
+        engine.dispose()
+    os.sync()
+
+
 def _run(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - fixed tools, our own arguments
         command, capture_output=True, text=True, check=check
@@ -144,11 +167,7 @@ def test_a_disk_copied_after_the_sweep_dates_no_arrival(
     ext4: tuple[Path, Path], tmp_path: Path
 ) -> None:
     image, mount = ext4
-    instance = demo_instance(mount / "instance")
-    paths = InstancePaths(instance)
-    engine = make_engine(config_for(instance).DATABASE_URL)
-    store = EnvelopeStore(paths.store, paths.staging)
-    try:
+    with instance_on(mount) as (instance, paths, engine, store):
         sweep(engine, store, force=True)
         app = create_app(config_for(instance))
         arrived = time.time_ns()
@@ -168,9 +187,6 @@ def test_a_disk_copied_after_the_sweep_dates_no_arrival(
         time.sleep(1.1)
         started = time.time_ns()
         assert sweep(engine, store, force=True).moved == len(ids)
-    finally:
-        engine.dispose()
-    os.sync()
 
     journal = _journal(image, tmp_path / "journal.bin")
     named = [i for i in ids if i.encode() in journal]
@@ -210,11 +226,7 @@ def test_a_disk_copied_after_the_sweep_dates_no_reply_a_source_deleted(
     copy then said when that source was signed in, long after the sweep.
     """
     image, mount = ext4
-    instance = demo_instance(mount / "instance")
-    paths = InstancePaths(instance)
-    engine = make_engine(config_for(instance).DATABASE_URL)
-    store = EnvelopeStore(paths.store, paths.staging)
-    try:
+    with instance_on(mount) as (instance, _paths, engine, store):
         app = create_app(config_for(instance))
         visitor = Visitor(app.test_client())
         page = visitor.start()
@@ -233,9 +245,6 @@ def test_a_disk_copied_after_the_sweep_dates_no_reply_a_source_deleted(
         app.extensions["raazdar.db"].engine.dispose()
         time.sleep(1.5)
         sweep(engine, store, force=True)
-    finally:
-        engine.dispose()
-    os.sync()
 
     times = _change_times(image, inodes)
     dated = {n: t for n, (c, d) in times.items() for t in (c, d) if deleting <= t <= deleted}
