@@ -257,23 +257,7 @@ def _in_process(
     fields = {"csrf_token": _hidden(html, "csrf_token"), "once": _hidden(html, "once")}
     if returning is None:
         fields["codename"] = _hidden(html, "codename")
-    cookie = client.get_cookie("rz")
-    if cookie is None:
-        raise SystemExit("bench: the form came without a session cookie")
-    boundary = secrets.token_hex(16)
-    head, tail = _multipart({**fields, "message": "benchmark"}, boundary)
-    timing, statuses, body = _post_in_process(
-        flask_app,
-        page,
-        _Body(head, path, tail),
-        f"multipart/form-data; boundary={boundary}",
-        len(head) + path.stat().st_size + len(tail),
-        f"rz={cookie.value}",
-        profile,
-    )
-    if not _filed(statuses[0] if statuses else "", body):
-        raise SystemExit(f"bench: the in-process upload was refused: {statuses}")
-    return timing
+    return _post_form(flask_app, page, fields, _cookie(client), path, "the app", profile)
 
 
 def _least_returning_in_process(
@@ -281,24 +265,9 @@ def _least_returning_in_process(
 ) -> Timing:
     """A returning source's report posted to `least` (its form and cookie from the account page)."""
     html = returning.get("/account", buffered=True).get_data(as_text=True)
-    cookie = returning.get_cookie("rz")
-    if cookie is None:
-        raise SystemExit("bench: the account page came without a session cookie")
-    boundary = secrets.token_hex(16)
-    head, tail = _multipart(
-        {"csrf_token": _hidden(html, "csrf_token"), "message": "benchmark"}, boundary
-    )
-    timing, statuses, page = _post_in_process(
-        least.wsgi,
-        "/account",
-        _Body(head, path, tail),
-        f"multipart/form-data; boundary={boundary}",
-        len(head) + path.stat().st_size + len(tail),
-        f"rz={cookie.value}",
-    )
-    if not _filed(statuses[0] if statuses else "", page):
-        raise SystemExit(f"bench: the least returning handler answered {statuses}")
-    return timing
+    fields = {"csrf_token": _hidden(html, "csrf_token")}
+    cookie = _cookie(returning)
+    return _post_form(least.wsgi, "/account", fields, cookie, path, "the least returning handler")
 
 
 def _least_in_process(flask_app: Any, least: _LeastHandler, path: Path) -> Timing:
@@ -306,21 +275,41 @@ def _least_in_process(flask_app: Any, least: _LeastHandler, path: Path) -> Timin
     client = flask_app.test_client()
     html = client.get("/submit", buffered=True).get_data(as_text=True)
     fields = {name: _hidden(html, name) for name in ("csrf_token", "once", "codename")}
+    return _post_form(least.wsgi, "/submit", fields, _cookie(client), path, "the least handler")
+
+
+def _cookie(client: FlaskClient) -> str:
+    """The session cookie the page just read gave."""
     cookie = client.get_cookie("rz")
     if cookie is None:
-        raise SystemExit("bench: the form came without a session cookie")
+        raise SystemExit("bench: the page came without a session cookie")
+    return cookie.value
+
+
+def _post_form(
+    wsgi_app: Any,
+    page: str,
+    fields: dict[str, str],
+    cookie: str,
+    path: Path,
+    what: str,
+    profile: cProfile.Profile | None = None,
+) -> Timing:
+    """A form's `fields`, a message and `path`'s file posted to `page` with the session cookie,
+    as a browser sends them; refused, the bench stops and says what `what` answered."""
     boundary = secrets.token_hex(16)
     head, tail = _multipart({**fields, "message": "benchmark"}, boundary)
-    timing, statuses, page = _post_in_process(
-        least.wsgi,
-        "/submit",
+    timing, statuses, body = _post_in_process(
+        wsgi_app,
+        page,
         _Body(head, path, tail),
         f"multipart/form-data; boundary={boundary}",
         len(head) + path.stat().st_size + len(tail),
-        f"rz={cookie.value}",
+        f"rz={cookie}",
+        profile,
     )
-    if not _filed(statuses[0] if statuses else "", page):
-        raise SystemExit(f"bench: the least handler answered {statuses}")
+    if not _filed(statuses[0] if statuses else "", body):
+        raise SystemExit(f"bench: {what} answered {statuses}")
     return timing
 
 
