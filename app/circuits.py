@@ -95,20 +95,29 @@ def take_circuit_turn(circuit: int | None) -> int:
     return _take_turn(_circuit_requests, circuit, CIRCUIT_BURST, CIRCUIT_SPACING_NS)
 
 
-def _take_turn(table: memoryview, circuit: int | None, burst: int, spacing: int) -> int:
-    """Take a turn of `circuit` in `table` (`burst` at once, then one each `spacing` ns: a
-    generic cell rate); return 0, or the seconds before one is free."""
-    if circuit is None:
+def take_circuit_turns(circuit: int | None, turns: int) -> int:
+    """Take `turns` more of `circuit`'s turns for a request that costs that many cheap ones
+    (an account page, `app.page_pacing`); return 0, or the seconds before they are free."""
+    return _take_turn(_circuit_requests, circuit, CIRCUIT_BURST, CIRCUIT_SPACING_NS, turns)
+
+
+def _take_turn(
+    table: memoryview, circuit: int | None, burst: int, spacing: int, turns: int = 1
+) -> int:
+    """Take `turns` turns of `circuit` in `table` (`burst` at once, then one each `spacing`
+    ns: a generic cell rate); return 0, or the seconds before they are free."""
+    if circuit is None or turns < 1:
         return 0
     cell = 2 * (circuit % _CELLS)
+    cost = turns * spacing
     with _lock:
         key, spent = table[cell : cell + 2].tolist()
         now = _now()
         start = spent if key == circuit + 1 and spent > now else now
-        over = start + spacing - now - burst * spacing
+        over = start + cost - now - burst * spacing
         if over > 0:
             return max(1, -(-over // 10**9))
-        table[cell : cell + 2] = memoryview(array("q", [circuit + 1, start + spacing]))
+        table[cell : cell + 2] = memoryview(array("q", [circuit + 1, start + cost]))
     return 0
 
 

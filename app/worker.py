@@ -97,7 +97,8 @@ from gunicorn.workers.gthread import TConn
 # Imported here, in the gunicorn master (which loads the worker class), so that
 # the pool's table of waiters, and the circuits' accounts, are mapped before the
 # fork and shared by every worker.
-from app import circuits, kdf_pool, report_pacing  # noqa: F401 - report_pacing for its table
+# (report_pacing and page_pacing for their tables alone.)
+from app import circuits, kdf_pool, page_pacing, report_pacing  # noqa: F401
 from app.config import kdf_slots, staff_binds, tor_circuits, tor_staff_circuits
 from app.listeners import local_address
 from app.worker_reads import (

@@ -16,7 +16,7 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from flask.typing import ResponseReturnValue
 from flask_babel import refresh
 
-from app import sessions
+from app import kdf_pool, page_pacing, sessions
 from app.db import db_session
 from app.errors import (
     FAULT_RETRY_AFTER,
@@ -717,8 +717,16 @@ def _account_page(
     number: int | None = None,
 ) -> ResponseReturnValue:
     """The account page: page `number` of the replies (None or -1: the newest), and the form."""
-    replies = replies_service.read_replies(db_session(), who)
-    weighed = int(current_app.config["SOURCE_REPLIES_WEIGHED"])
+    # Every page opens as many replies, some 37 ms of CPU: one account's cookie sent down
+    # many circuits took the workers' CPU from everyone (`app.page_pacing`).
+    paced = page_pacing.take_page_turn(who.source_id, kdf_pool.current_circuit())
+    if paced and request.method != "POST":
+        raise kdf_pool.paced_out(paced)
+    if paced and (refused is None or refused.kind == "switched"):
+        # A report's form is given back with what it carried, told to send again later.
+        refused = _Refused.of(kdf_pool.paced_out(paced))
+    replies = [] if paced else replies_service.read_replies(db_session(), who)
+    weighed = 0 if paced else int(current_app.config["SOURCE_REPLIES_WEIGHED"])
     stand_ins = replies_service.open_stand_ins(max(0, weighed - len(replies)))
     account = db_session().get(Source, who.source_id)
     action = ActionForm()

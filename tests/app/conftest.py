@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import circuits, create_app, kdf_pool
+from app import circuits, create_app, kdf_pool, page_pacing
 from app.config import config_for
 from app.demo import DEMO_KEYRING_FORMAT, make_demo_keyring
 from app.models import today
@@ -161,5 +161,12 @@ def on_circuit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int | None
     monkeypatch.setattr(circuits, "_made", memoryview(bytearray(circuits._made.nbytes)).cast("q"))
     empty = memoryview(bytearray(circuits._requests.nbytes)).cast("q")
     monkeypatch.setattr(circuits, "_requests", empty)
+    # And the pace of any request, which each account page takes 16 turns of, and the
+    # accounts' pages (`app.page_pacing`).
+    empty = memoryview(bytearray(circuits._circuit_requests.nbytes)).cast("q")
+    monkeypatch.setattr(circuits, "_circuit_requests", empty)
+    monkeypatch.setattr(
+        page_pacing, "_spent", memoryview(bytearray(page_pacing._spent.nbytes)).cast("q")
+    )
     yield kdf_pool.set_circuit
     kdf_pool.set_circuit(None)

@@ -214,6 +214,58 @@ class Flood:
             thread.join(timeout=TIMEOUT)
 
 
+@dataclass
+class PageFlood:
+    """Circuits loading one account's page as fast as they are answered, one cookie shared."""
+
+    base: str
+    cookies: dict[str, str]
+    circuits: range
+    stop: threading.Event = field(default_factory=threading.Event)
+    built: list[int] = field(default_factory=lambda: [0])
+    refused: list[int] = field(default_factory=lambda: [0])
+    threads: list[threading.Thread] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _load(self, circuit: int) -> None:
+        browser = Browser(self.base, circuit)
+        browser.cookies = self.cookies  # one login, sent down every circuit
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            while not self.stop.is_set():
+                status, html = browser.get("/account")
+                with self.lock:
+                    self.built[0] += status == 200 and 'action="/logout"' in html
+                    self.refused[0] += status == 503
+        browser.close()
+
+    def __enter__(self) -> PageFlood:
+        """Start a loader on each circuit."""
+        self.threads = [
+            threading.Thread(target=self._load, args=(c,), daemon=True) for c in self.circuits
+        ]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop every loader and wait for it."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=TIMEOUT)
+
+
+def page_after_login(base: str, codename: str, circuit: int) -> tuple[str, float]:
+    """Log in on `circuit` and load the account page: how it went ("in" or the status), and
+    the seconds both took."""
+    browser, status, seconds = log_in(base, codename, circuit)
+    try:
+        started = time.monotonic()
+        shown = signed_in(browser) if status == 303 else False
+        return ("in" if shown else str(status)), seconds + time.monotonic() - started
+    finally:
+        browser.close()
+
+
 @contextlib.contextmanager
 def sampled_peak(measure: Callable[[], _N], every: float) -> Iterator[list[_N]]:
     """Call `measure` every `every` seconds while the block runs; yield [the highest value]."""

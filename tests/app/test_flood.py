@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from app.page_pacing import PAGE_BURST, PAGE_SPACING_NS
 from tests.app.flood import (
     Browser,
     Flood,
+    PageFlood,
     derivation_peak,
     log_in,
     new_source,
+    page_after_login,
     send_more,
     signed_in,
 )
@@ -126,3 +129,41 @@ def test_a_flood_holding_every_place_still_lets_a_new_circuit_in(
     )
     assert flood.busy[0] > 0  # the flood did fill the queue
     assert answers == ["in"] * NEW_CIRCUITS
+
+
+# One attacker's account, signed in once, its cookie sent on this many circuits at once.
+PAGE_FLOOD_CIRCUITS = 24
+PAGE_FLOOD_SECONDS = 6.0
+REAL_PAGE_SOURCES = 4
+
+
+def test_one_accounts_pages_sent_down_many_circuits_share_one_budget(
+    instance: Path, tmp_path: Path
+) -> None:
+    """Each account page opens and checks `SOURCE_REPLIES_WEIGHED` replies (some 37 ms of
+    CPU): one codename of the attacker's own, its cookie sent down two dozen circuits,
+    built a page on each as fast as the circuit's pace for cheap pages allowed, and took
+    the workers' CPU from every real source's page, login and report."""
+    env = {"RAAZDAR_TOR_CIRCUITS": "1"}
+    log = tmp_path / "gunicorn.log"
+    with live_server(instance, workers=2, log=log, env=env) as base:
+        attacker = new_source(base, 500)
+        real = [new_source(base, 600 + n) for n in range(REAL_PAGE_SOURCES)]
+        browser, status, _seconds = log_in(base, attacker, 700)
+        browser.close()
+        assert status == 303
+        circuits = range(800, 800 + PAGE_FLOOD_CIRCUITS)
+        with PageFlood(base, browser.cookies, circuits) as flood:
+            time.sleep(PAGE_FLOOD_SECONDS)
+            answers = [page_after_login(base, c, 900 + n) for n, c in enumerate(real)]
+    print(
+        f"\nthe attacker's account pages built: {flood.built[0]} in {PAGE_FLOOD_SECONDS:.0f} s "
+        f"and more ({flood.refused[0]} refused busy); real sources in: "
+        f"{[a for a, _ in answers].count('in')} of {len(answers)}, "
+        f"seconds {[round(s, 2) for _, s in answers]}"
+    )
+    # Its burst, one page more each spacing, and one page a circuit in flight at the end.
+    seconds = PAGE_FLOOD_SECONDS + sum(s for _, s in answers) + 5
+    most = PAGE_BURST + int(seconds * 1e9 // PAGE_SPACING_NS) + 1
+    assert flood.built[0] <= most, f"one account built {flood.built[0]} pages (at most {most})"
+    assert [a for a, _ in answers] == ["in"] * REAL_PAGE_SOURCES

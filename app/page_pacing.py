@@ -1,0 +1,90 @@
+"""How many account pages one account, and one circuit, may have built, paced across every
+worker on this host.
+
+Every account page opens and checks `SOURCE_REPLIES_WEIGHED` replies (an X25519 opening
+and a signature each, real or stand-ins, so that its cost never says how many wait): some
+37 ms of CPU, where a cheap page takes a few. The circuit's pace (`app.circuits`) counted
+it as one request: one codename of an attacker's own, its cookie sent down a few dozen
+circuits, had a page built on each as fast as they were answered, and the workers' CPU
+went to it while real sources' pages, logins and reports waited.
+
+So where tor names circuits an account page takes a turn of its account (`PAGE_BURST` at
+once, then one each `PAGE_SPACING_NS`: a generic cell rate, one budget however many
+circuits its cookie comes on), and `PAGE_TURNS` turns of its circuit's pace
+(`circuits.take_circuit_turns`), what it costs next to a cheap page: more accounts, or
+more pages on one, take more circuits, each priced by tor's proof-of-work. Both are
+charged the same for every page, whatever waits on it, so a refusal says nothing of the
+replies either. A source reading her replies, even going back through a dozen older
+pages, is never held back; a page refused is answered busy with Retry-After, and a
+report's form given back with what it carried (`app.source.views._account_page`),
+having opened nothing.
+
+Like `app.report_pacing`, the table lives in memory the gunicorn master maps before
+forking (`app.worker` imports this module), one cell per account modulo `_CELLS`, never
+written anywhere. An account whose cell another has taken is forgotten, which only lets
+it have a page sooner. A cell is read and written under one lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import time
+from array import array
+from typing import Final
+
+from app import circuits
+from app.hostlock import HostLock
+
+# Account pages one account may have built at once, and then one each this long (ns): a
+# source who logs in, reloads, and reads back through a dozen older pages of replies
+# stays within the burst.
+PAGE_BURST: Final = 16
+PAGE_SPACING_NS: Final = 4_000_000_000
+# Of its circuit's turns (`circuits.CIRCUIT_SPACING_NS` each), what one account page takes,
+# its request's own turn, taken as its head came in, among them: some 37 ms of CPU against
+# a cheap page's 2 to 3 (docs/benchmarks.md).
+PAGE_TURNS: Final = 16
+_CELLS: Final = 4096
+# Per cell: the account's key (a hash of its id; 0: none) and when its allowance is spent
+# up to (monotonic ns, the same clock in every process).
+_spent = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
+_now = time.monotonic_ns
+_lock = HostLock("raazdar-page-pacing")
+
+
+def _key(source_id: str) -> int:
+    """A nonzero 63-bit key for an account (its id is random: no secret to keep here)."""
+    digest = hashlib.blake2b(source_id.encode("ascii", "replace"), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") >> 1) or 1
+
+
+def take_page_turn(source_id: str, circuit: int | None) -> int:
+    """Note an account page of `source_id` come on `circuit` and return 0, or the seconds
+    before the account (or the circuit) may have one built.
+
+    Where tor names no circuit nothing is paced, as `app.circuits` paces nothing there: a
+    cookie cannot be sent down many circuits that nobody tells apart, and every cheap
+    request goes unpaced besides.
+    """
+    if circuit is None:
+        return 0
+    wait = _take_account_turn(source_id)
+    if wait:
+        return wait
+    # The request's own turn was taken as its head came in (`app.worker`).
+    return circuits.take_circuit_turns(circuit, PAGE_TURNS - 1)
+
+
+def _take_account_turn(source_id: str) -> int:
+    key = _key(source_id)
+    cell = 2 * (key % _CELLS)
+    with _lock:
+        held, spent = _spent[cell : cell + 2].tolist()
+        now = _now()
+        start = spent if held == key and spent > now else now
+        over = start + PAGE_SPACING_NS - now - PAGE_BURST * PAGE_SPACING_NS
+        if over > 0:
+            return max(1, -(-over // 10**9))
+        _spent[cell : cell + 2] = memoryview(array("q", [key, start + PAGE_SPACING_NS]))
+    return 0
