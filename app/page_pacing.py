@@ -3,7 +3,7 @@ worker on this host.
 
 Every account page opens and checks `SOURCE_REPLIES_WEIGHED` replies (an X25519 opening
 and a signature each, real or stand-ins, so that its cost never says how many wait): some
-37 ms of CPU, where a cheap page takes a few. The circuit's pace (`app.circuits`) counted
+30 ms of CPU, where a cheap page takes under 2. The circuit's pace (`app.circuits`) counted
 it as one request: one codename of an attacker's own, its cookie sent down a few dozen
 circuits, had a page built on each as fast as they were answered, and the workers' CPU
 went to it while real sources' pages, logins and reports waited.
@@ -42,8 +42,8 @@ from app.hostlock import HostLock
 PAGE_BURST: Final = 16
 PAGE_SPACING_NS: Final = 4_000_000_000
 # Of its circuit's turns (`circuits.CIRCUIT_SPACING_NS` each), what one account page takes,
-# its request's own turn, taken as its head came in, among them: some 37 ms of CPU against
-# a cheap page's 2 to 3 (docs/benchmarks.md).
+# its request's own turn, taken as its head came in, among them: 26 to 30 ms of CPU against
+# a cheap page's 1.7 (docs/benchmarks.md, "One account's pages down many circuits").
 PAGE_TURNS: Final = 16
 _CELLS: Final = 4096
 # Per cell: the account's key (a hash of its id; 0: none) and when its allowance is spent

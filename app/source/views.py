@@ -717,7 +717,7 @@ def _account_page(
     number: int | None = None,
 ) -> ResponseReturnValue:
     """The account page: page `number` of the replies (None or -1: the newest), and the form."""
-    # Every page opens as many replies, some 37 ms of CPU: one account's cookie sent down
+    # Every page opens as many replies, some 30 ms of CPU: one account's cookie sent down
     # many circuits took the workers' CPU from everyone (`app.page_pacing`).
     paced = page_pacing.take_page_turn(who.source_id, kdf_pool.current_circuit())
     if paced and request.method != "POST":

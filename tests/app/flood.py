@@ -221,6 +221,8 @@ class PageFlood:
     base: str
     cookies: dict[str, str]
     circuits: range
+    # What each loads: the account page, or a cheap one to set beside it.
+    path: str = "/account"
     stop: threading.Event = field(default_factory=threading.Event)
     built: list[int] = field(default_factory=lambda: [0])
     refused: list[int] = field(default_factory=lambda: [0])
@@ -232,7 +234,7 @@ class PageFlood:
         browser.cookies = self.cookies  # one login, sent down every circuit
         with contextlib.suppress(OSError, http.client.HTTPException):
             while not self.stop.is_set():
-                status, html = browser.get("/account")
+                status, html = browser.get(self.path)
                 with self.lock:
                     self.built[0] += status == 200 and 'action="/logout"' in html
                     self.refused[0] += status == 503
