@@ -9,7 +9,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
@@ -30,7 +30,7 @@ from app.errors import (
 from app.i18n import PAGE_LANGUAGE, current_language
 from app.kdf_pool import KdfBusy
 from app.logs import where
-from app.models import Source
+from app.models import Source, new_id
 from app.services import keys as keys_service
 from app.services import replies as replies_service
 from app.services import sources as sources_service
@@ -534,7 +534,7 @@ def _login_failed_page(failure: object) -> ResponseReturnValue:
     and the small login page came back sooner by that much (a median of 28 ms against
     11, tests/app/source/test_login_timing.py).
     """
-    nobody = sources_service.SignedIn.decoy()
+    nobody = replace(sources_service.SignedIn.decoy(), source_id=_nobody_of_this_browser())
     sources_service.resume(db_session(), nobody.to_session())  # as `_signed_in` asks
     _account_in_place(nobody, taxonomy(db_session()))
     form = LoginForm(formdata=None)
@@ -544,6 +544,22 @@ def _login_failed_page(failure: object) -> ResponseReturnValue:
         typed = failure.get("typed")
         form.codename.data = typed if isinstance(typed, str) else ""
     return render_template("source/login.html", form=form, failed=failed)
+
+
+def _nobody_of_this_browser() -> str:
+    """The id whose pages the page after this browser's failed logins is paced as.
+
+    The cookie that page was asked with can be sent again, down any number of circuits,
+    each time building an account page for nobody (`_login_failed_page`): a random id
+    each time gave each a budget of its own (`app.page_pacing`), and one wrong codename
+    had 308 built in six seconds. Its CSRF token, which the cookie carries, names the
+    browser; a new one takes a new session and a derivation more to fail again.
+    """
+    token = session.get("csrf_token")
+    if not isinstance(token, str):
+        return new_id()
+    # The form of an id, and nothing of the token.
+    return hashlib.blake2b(token.encode(), digest_size=16, person=b"raazdar-nobody").hexdigest()
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -223,8 +223,13 @@ class PageFlood:
     circuits: range
     # What each loads: the account page, or a cheap one to set beside it.
     path: str = "/account"
+    # Whether each request sends the cookie as given, whatever the answers set since (a
+    # cookie sent again, as an attacker may).
+    replay: bool = False
     stop: threading.Event = field(default_factory=threading.Event)
     built: list[int] = field(default_factory=lambda: [0])
+    # Answered 200 (a failed login's page, built on an account page for nobody, among them).
+    served: list[int] = field(default_factory=lambda: [0])
     refused: list[int] = field(default_factory=lambda: [0])
     threads: list[threading.Thread] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -234,9 +239,12 @@ class PageFlood:
         browser.cookies = self.cookies  # one login, sent down every circuit
         with contextlib.suppress(OSError, http.client.HTTPException):
             while not self.stop.is_set():
+                if self.replay:
+                    browser.cookies = dict(self.cookies)
                 status, html = browser.get(self.path)
                 with self.lock:
                     self.built[0] += status == 200 and 'action="/logout"' in html
+                    self.served[0] += status == 200
                     self.refused[0] += status == 503
         browser.close()
 

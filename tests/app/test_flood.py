@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.page_pacing import PAGE_BURST, PAGE_SPACING_NS
+from crypto import generate_codename
 from tests.app.flood import (
     Browser,
     Flood,
@@ -167,3 +168,27 @@ def test_one_accounts_pages_sent_down_many_circuits_share_one_budget(
     most = PAGE_BURST + int(seconds * 1e9 // PAGE_SPACING_NS) + 1
     assert flood.built[0] <= most, f"one account built {flood.built[0]} pages (at most {most})"
     assert [a for a, _ in answers] == ["in"] * REAL_PAGE_SOURCES
+
+
+def test_a_failed_logins_cookie_sent_again_down_many_circuits_builds_few_pages(
+    instance: Path, tmp_path: Path
+) -> None:
+    """The page after a wrong codename builds an account page for nobody (as a right one's
+    leads to one) and drops the failure from the cookie; but the cookie is the browser's:
+    the one the failed login gave, sent again down two dozen circuits, had that page built
+    on each, with no derivation more."""
+    env = {"RAAZDAR_TOR_CIRCUITS": "1"}
+    log = tmp_path / "gunicorn.log"
+    with live_server(instance, workers=2, log=log, env=env) as base:
+        browser, status, _seconds = log_in(base, generate_codename(), 700)
+        browser.close()
+        assert status == 303
+        circuits = range(800, 800 + PAGE_FLOOD_CIRCUITS)
+        with PageFlood(base, browser.cookies, circuits, replay=True) as flood:
+            time.sleep(PAGE_FLOOD_SECONDS)
+    print(
+        f"\nfailed-login pages built from one cookie: {flood.served[0]} in "
+        f"{PAGE_FLOOD_SECONDS:.0f} s and more ({flood.refused[0]} refused busy)"
+    )
+    most = PAGE_BURST + int((PAGE_FLOOD_SECONDS + 5) * 1e9 // PAGE_SPACING_NS) + 1
+    assert flood.served[0] <= most, f"one failed login built {flood.served[0]} pages"

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.page_pacing import PAGE_BURST
+from crypto import generate_codename
 from tests.app.support import (
     Visitor,
     assert_form_given_back,
@@ -85,3 +86,24 @@ def test_a_form_given_back_past_the_pace_keeps_its_words(
     switched = {**page.fields, "switch_lang": "ur", "message": "Half written."}
     response = visitor.client.post("/account", data=switched)
     assert_form_given_back(response, "Half written.")
+
+
+def test_a_failed_logins_cookie_sent_again_shares_one_budget(
+    app: Flask, on_circuit: Callable[[int | None], None]
+) -> None:
+    """The page after a wrong codename builds an account page for nobody; the cookie that
+    asks for it, sent again as it was, built one each time, with no derivation more."""
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    assert visitor.log_in(generate_codename()).status_code == 303
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = visitor.client.get_cookie(name)
+    assert cookie is not None
+    on_circuit(46)
+    answers = []
+    for _ in range(PAGE_BURST + 4):
+        visitor.client.set_cookie(name, cookie.value)
+        response = visitor.client.get("/account")
+        answers.append(response.status_code)
+        assert response.status_code == 503 or 'action="/login"' in response.get_data(as_text=True)
+    assert answers == [200] * PAGE_BURST + [503] * 4
