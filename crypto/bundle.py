@@ -16,7 +16,7 @@ import os
 import shutil
 import struct
 import tempfile
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -81,18 +81,23 @@ def write_bundle(
     manifest: dict[str, Any],
     files: Sequence[tuple[str, ItemData]],
     signer: SigningKey,
+    on_size: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Write a bundle: `manifest` gains `items` (id, size, hash) and the signer's key.
 
     Each file is read twice (hashed, then copied) so nothing is held in memory;
     a file that changes between the two reads makes the copy fail loudly. An
-    item given as bytes is written as it is.
+    item given as bytes is written as it is. `on_size` is told the bundle's whole
+    size before its first byte is written (a download names it before it streams).
     """
     body = bundle_body(manifest, files, signer.verify_key)
     items = body["items"]
     encoded = canonical_json(body)
     if len(encoded) > C.BUNDLE_MAX_MANIFEST_BYTES:
         raise FormatError("bundle manifest too large")
+    if on_size is not None:
+        head = len(C.BUNDLE_VERSION_LINE) + 1 + 4 + len(encoded) + C.SIGNATURE_BYTES
+        on_size(head + sum(item["size"] for item in items))
     dst.write(C.BUNDLE_VERSION_LINE + b"\n")
     dst.write(struct.pack(">I", len(encoded)) + encoded)
     dst.write(signer.sign(C.SIG_CONTEXT_BUNDLE, encoded))

@@ -92,7 +92,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -836,10 +836,19 @@ class ReplyManifest:
 
 
 def write_export(
-    dst: BinaryIO, manifest: ExportManifest, files: Sequence[Path], signer: SigningKey
+    dst: BinaryIO,
+    manifest: ExportManifest,
+    files: Sequence[Path],
+    signer: SigningKey,
+    on_size: Callable[[int], None] | None = None,
 ) -> bytes:
-    """Write an export bundle (`files[i]` is the envelope of `manifest.entries[i]`); its digest."""
-    body = write_bundle(dst, manifest.to_json(), _pair(manifest.entries, files), signer)
+    """Write an export bundle (`files[i]` is the envelope of `manifest.entries[i]`); its digest.
+
+    `on_size` is told the bundle's size before its first byte (`write_bundle`).
+    """
+    body = write_bundle(
+        dst, manifest.to_json(), _pair(manifest.entries, files), signer, on_size=on_size
+    )
     return manifest_digest(body)
 
 

@@ -87,6 +87,22 @@ def test_items_given_as_bytes_make_the_very_bundle_their_files_make(tmp_path: Pa
     assert hash_file(contents[0]) == hash_file(tmp_path / "f0")
 
 
+@pytest.mark.parametrize("contents", [(), (b"",), (b"first", b"x" * (1024 * 1024 + 7))])
+def test_the_size_told_before_the_first_byte_is_the_bundles_size(
+    tmp_path: Path, contents: tuple[bytes, ...]
+) -> None:
+    """A download names its size before it streams: a size told wrong cuts it or pads it."""
+    out, told = io.BytesIO(), []
+    write_bundle(
+        out,
+        {"kind": "test"},
+        files(tmp_path, *contents),
+        SIGNER,
+        on_size=lambda size: told.append((size, out.tell())),
+    )
+    assert told == [(len(out.getvalue()), 0)]
+
+
 def test_hash_file_matches_what_the_manifest_lists(tmp_path: Path) -> None:
     data = bundle(tmp_path, b"first")
     listed = BundleReader(io.BytesIO(data), TRUSTED).items[0]
