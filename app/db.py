@@ -670,6 +670,13 @@ def transaction() -> Iterator[Session]:
         raise
 
 
+def own_session() -> Session:
+    """Return a session apart from the request's, for work that outlives the request (a
+    download written as it is sent: the request's session is closed before its body goes)."""
+    database: Database = current_app.extensions["raazdar.db"]
+    return database.new_session()
+
+
 def commit_or_confirm(session: Session, proof: Executable) -> None:
     """Commit; if the commit's answer is lost, ask the database whether it landed.
 

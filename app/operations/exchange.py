@@ -166,6 +166,8 @@ def export_bundle(
     resend: bool = False,
     resume: tuple[int, bytes] | None = None,
     before_commit: Callable[[Session, ExportSummary], None] | None = None,
+    bundle_id: str | None = None,
+    on_size: Callable[[int], None] | None = None,
 ) -> ExportSummary:
     """Write the next bundle of the chain: items not yet exported, also those since a day
     if one is given, or all (resend).
@@ -182,7 +184,8 @@ def export_bundle(
     arrive later sealed to a week nobody can open any more.
 
     `resume` (the number and digest of the bundle the workstation holds last, after
-    a restore) makes this bundle follow it, and a resend.
+    a restore) makes this bundle follow it, and a resend. `bundle_id` and `on_size`
+    serve a download, which names the bundle and its size before its first byte.
     """
     svc = services()
     manifest = svc.manifest()
@@ -212,7 +215,7 @@ def export_bundle(
         )
         sources = {i.source.designation: PublicKey.from_text(i.source.public_key) for i in items}
         export = ExportManifest(
-            bundle_id=new_bundle_id(),
+            bundle_id=bundle_id or new_bundle_id(),
             instance_id=current_app.config["INSTANCE_ID"],
             created=today(),
             keyring_version=manifest.version,
@@ -228,7 +231,7 @@ def export_bundle(
             keyring_digest=manifest.digest(),
         )
         digest = write_export(
-            dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
+            dst, export, [svc.store.path(i.id) for i in items], server_signing_key(), on_size
         )
     _flush(dst)
     if missing:
@@ -389,6 +392,11 @@ def _next_link(session: Session, *, resend: bool) -> ChainLink:
     if head is None:
         return ChainLink(1, CHAIN_START, resend)
     return ChainLink(head.sequence + 1, bytes(head.digest), resend)
+
+
+def next_sequence(session: Session) -> int:
+    """The number the next export takes, unless another takes it first (`ConcurrentExport`)."""
+    return (_head_sequence(session) or 0) + 1
 
 
 def _head_sequence(session: Session) -> int | None:

@@ -9,11 +9,13 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
+from flask import current_app
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from app.db import own_session
 from app.errors import KeyringUnavailable
 from app.models import ExportPress, Item, Source, StaffAccount, today
 from app.operations import retention, sweep
@@ -23,17 +25,20 @@ from app.operations.exchange import (
     ExportSummary,
     apply_reply_bundle,
     export_bundle,
+    next_sequence,
     record_applied,
     record_export,
     unconfirmed,
 )
 from app.services import audit, staff
+from app.services.bundle_stream import BundleStream
 from app.services.context import services
 from app.services.keys import public_keys
 from app.services.refusals import reply_bundle_refusal
 from app.settings import delayed_changes
 from app.store import EnvelopeStore
 from crypto import CryptoError, VerificationError
+from crypto.exchange import new_bundle_id
 
 # How many of the last exports the dashboard names.
 RECENT_EXPORTS: Final = 5
@@ -90,12 +95,11 @@ class Dashboard:
 
 @dataclass
 class Download:
-    """An export bundle ready to send: a temporary file, gone once closed."""
+    """An export bundle to send as it is written: its pieces, name and size."""
 
-    file: IO[bytes]
+    stream: BundleStream
     name: str
     size: int
-    summary: ExportSummary
 
 
 @dataclass(frozen=True)
@@ -181,11 +185,16 @@ def _as_of_the_sweep(
 def export_download(
     session: Session, account: StaffAccount, since: dt.date | None
 ) -> Download | None:
-    """Write an export bundle to a temporary file and audit it; None (audited) when nothing matches.
+    """Start an export bundle's download, audited as it commits; None (audited) when nothing
+    matches.
 
-    The export commits, audited, only while `account` is still as its session
-    found it (`staff.hold_staff`): a colleague removed or reset while the bundle
-    was written (it can take minutes) gets none, and nothing is marked exported.
+    Written straight into the response (`BundleStream`), never onto the server's disk:
+    staged whole in the store, it met the full disk a flood left, and every export was
+    answered busy. Its items are marked exported, and the export audited, once every
+    piece but the last was handed to the browser: a download cut before that marks
+    nothing. The export commits only while `account` is still as its session found it
+    (`staff.hold_staff`): a colleague removed or reset meanwhile gets a bundle short of
+    its last piece, which no workstation reads, and nothing is marked exported.
     """
     wanted = Item.received_day >= since if since is not None else ~Item.exported
     # Exports the workstation has not confirmed: this one carries every item still here.
@@ -198,27 +207,34 @@ def export_download(
         session.commit()
         return None
     services().manifest()  # refuse before writing anything if no keyring is in force
-    # In the store, not in a RAM-backed /tmp: the bundle is ciphertext, and it can be
-    # large. The response closes it once sent, which overwrites it (`EnvelopeStore.scratch`).
-    dst = services().store.scratch()
 
     def settle(session: Session, summary: ExportSummary) -> None:
         """Hold the account that made the export (or refuse), then audit it."""
         # The account's row first, then the audit head: the order a removal takes
         # them in (`staff.remove_account`): one waits for the other, never both.
         staff.hold_staff(session, account)
-        record_export(session, account.username, summary, since=since, resend=False)
+        record_export(session, actor, summary, since=since, resend=False)
 
-    try:
-        summary = export_bundle(session, dst, since=since, before_commit=settle)
-        size = dst.tell()
-        dst.seek(0)
-    except BaseException:
-        dst.close()
-        raise
+    # Read here: the writer's thread reads nothing of the request's session.
+    actor = account.username
+
+    def write(dst: BinaryIO, on_size: Callable[[int], None]) -> ExportSummary:
+        """Write and commit the export on the stream's thread, in a session of its own."""
+        work = own_session()
+        try:
+            return export_bundle(
+                work, dst, since=since, before_commit=settle, bundle_id=bundle_id, on_size=on_size
+            )
+        finally:
+            work.close()
+
+    # Named before its first byte: the name goes in the response's headers.
+    bundle_id, sequence = new_bundle_id(), next_sequence(session)
+    stream = BundleStream(current_app._get_current_object(), write)  # type: ignore[attr-defined]
+    stream.start()
     # The bundle's number first: reviewers report a missing bundle by it.
-    name = f"raazdar-export-{summary.sequence}-{today().isoformat()}-{summary.bundle_id[:8]}.rzb"
-    return Download(dst, name, size, summary)
+    name = f"raazdar-export-{sequence}-{today().isoformat()}-{bundle_id[:8]}.rzb"
+    return Download(stream, name, stream.size)
 
 
 def count_press(session: Session, actor: str) -> None:

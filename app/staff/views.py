@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -342,15 +341,16 @@ def export() -> ResponseReturnValue:
     if download is None:
         flash(_("Nothing to export: no item matches."), "ok")
         return redirect(url_for("staff.dashboard"), code=303)
-    response = send_file(
-        download.file,
+    # Streamed as it is written (`BundleStream`): staged on the disk, a flood left no room.
+    response = current_app.response_class(
+        iter(download.stream),
         mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=download.name,
-        conditional=False,
     )
+    response.headers.set("Content-Disposition", "attachment", filename=download.name)
+    response.call_on_close(download.stream.close)
+    # Its size before its first byte: a download cut short is one the browser calls failed.
     response.content_length = download.size
-    # send_file asks for no-cache; a bundle must not be kept at all.
+    # A bundle must not be kept at all.
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -185,7 +185,12 @@ def page_token(client: FlaskClient, path: str = "/staff/", action: str = "/staff
 
 
 def post_confirmed(
-    client: FlaskClient, path: str, data: dict[str, str], password: str = PASSWORD
+    client: FlaskClient,
+    path: str,
+    data: dict[str, str],
+    password: str = PASSWORD,
+    *,
+    buffered: bool = True,
 ) -> TestResponse:
     """Send a form as its owner at the desk does: asked the password and a code
     (`app.staff.reauth`, every time for `EACH_TIME`, the export among them), give them.
@@ -193,6 +198,7 @@ def post_confirmed(
     The code is the one of now, its step made new (two confirmations in one
     30-second step would otherwise wait for the next); the account's secret is read
     back as the server opens it, and `password` is the one it was made with.
+    `buffered=False` leaves the last answer's body unread, for the caller to read or cut.
     """
     response = client.post(path, data=data)
     if response.status_code != 401 or "reauth_code" not in response.get_data(as_text=True):
@@ -211,4 +217,8 @@ def post_confirmed(
     user = known_user(app, username, password)
     fields = form(response.get_data(as_text=True), path).fields
     code = pyotp.TOTP(user.secret).now()
-    return client.post(path, data={**fields, "reauth_password": password, "reauth_code": code})
+    return client.post(
+        path,
+        data={**fields, "reauth_password": password, "reauth_code": code},
+        buffered=buffered,
+    )
