@@ -602,18 +602,32 @@ def test_a_disk_a_flood_filled_is_named_by_the_stop_it_reached(
     assert said in message(checks, "space")
 
 
-def test_a_store_larger_than_the_free_space_warns_that_the_pages_export_fails(
+def test_a_store_larger_than_the_free_space_is_no_warning_as_the_pages_export_needs_none(
     instance: Path, where: Surroundings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An export from the staff pages is written into the store before it is sent: with
-    more envelopes held than space free, it fails, and reports wait on the server."""
+    """The staff pages' export is written as it is sent, and takes no room on the server:
+    more envelopes held than space free is no reason to warn, nor to send the
+    administrator to a shell (`raazdar export --out`), as the doctor did before."""
     free_blocks(monkeypatch, 2560, 2560 // 2)  # 5 MiB free
     held = InstancePaths(instance).store / f"{secrets.token_hex(16)}.rze"
     with held.open("wb") as f:
         f.truncate(6 * 1024 * 1024)
     checks = diagnose(instance, today(), where)
-    assert verdicts(checks)["space"] is Status.WARN
-    assert "raazdar export --out" in message(checks, "space")
+    assert verdicts(checks)["space"] is Status.OK, message(checks, "space")
+    assert "the store holds 6 MiB of envelopes" in message(checks, "space")
+
+
+def test_a_disk_at_its_floor_says_the_pages_export_still_frees_it(
+    instance: Path, where: Surroundings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the floor the doctor names what frees the disk, and that the staff pages' export
+    needs no room for it."""
+    free_blocks(monkeypatch, 2560, 2560 // 100)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["space"] is Status.FAIL
+    said = message(checks, "space")
+    assert "the staff pages' export needs no free space" in said
+    assert "acknowledgements" in said
 
 
 def test_a_copy_on_write_filesystem_warns(
