@@ -18,6 +18,7 @@ piece is a bundle lost on the way, which the next export carries again (PROTOCOL
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
 import queue
@@ -72,8 +73,13 @@ class BundleStream:
         # True: the response asks for the next piece; False: it stopped taking them.
         self._asks: queue.Queue[bool] = queue.Queue()
         self._sink = _Sink(self)
+        # Run in the request's context: its database writes count as the request's, and the
+        # WAL is emptied once the response is closed (`app.db.EmptiedAfterResponse`; the
+        # export's confirmation has written already), not on the writer's thread while the
+        # request runs.
+        context = contextvars.copy_context()
         self._thread = threading.Thread(
-            target=self._run, args=(app, write), name="raazdar-export", daemon=True
+            target=context.run, args=(self._run, app, write), name="raazdar-export", daemon=True
         )
         self.size = 0
 
@@ -123,6 +129,15 @@ class BundleStream:
             log.warning("export: stopped before its last piece (%s)", type(value).__name__)
             return
         yield self._sink.held
+
+    @property
+    def writing(self) -> bool:
+        """Whether the writer's thread still runs."""
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the writer's thread to end, at most `timeout` seconds."""
+        self._thread.join(timeout)
 
     def close(self) -> None:
         """Stop the writer if it has not finished (the response closed early), and wait for it."""

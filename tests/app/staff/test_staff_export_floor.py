@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app import store as store_module
 from app.db import db_session as request_session
 from app.models import ExportHead, Item, Reply
+from app.services import bundle_stream
 from app.services import dashboard as dashboard_service
 from app.services import staff as staff_service
 from app.services.context import services
@@ -186,3 +187,25 @@ def test_a_reply_bundle_is_applied_at_the_floor_and_frees_the_disk(
     waiting = [p for p in retired_files(instance) if p.is_file()]
     assert waiting
     assert all(p.stat().st_size == 0 for p in waiting)
+
+
+def test_a_download_that_stalls_is_taken_as_cut_and_lets_the_store_go(
+    app: Flask, visitor: Visitor, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser that stops taking pieces, with its connection left open, does not keep the
+    export's transaction and the store's sweep (`EnvelopeStore.steady`) waiting for ever."""
+    monkeypatch.setattr(bundle_stream, "STALLED", 0.2)
+    report(visitor, "The SHO released the agent for money", _PHOTO)
+    with app.test_request_context():
+        session = request_session()
+        account = staff_service.get_account(session, "alice")
+        download = dashboard_service.export_download(session, account, None)
+        assert download is not None
+        pieces = iter(download.stream)
+        taken = len(next(pieces))
+        download.stream.join(timeout=5)
+        assert not download.stream.writing, "the writer still waits on a stalled download"
+        taken += sum(len(piece) for piece in pieces)
+        download.stream.close()
+    assert taken < download.size
+    assert _exported(app) == ([False, False], None)
