@@ -607,9 +607,10 @@ class EmptiedAfterResponse:
             return response
         file_wrapper = environ.get("wsgi.file_wrapper")
         if isinstance(file_wrapper, type) and isinstance(response, file_wrapper):
-            # A file sent as it is (a staff export's bundle: minutes over Tor): the WAL is
-            # emptied before it goes, as a download would otherwise hold its frames, and
-            # the server keeps its sendfile.
+            # A file sent as it is (`send_file`): the WAL is emptied before it goes, as a
+            # slow download would otherwise hold its frames, and the server keeps its
+            # sendfile. (The staff pages' export, once such a file, is now written as it is
+            # sent, on a thread whose own connection empties the WAL: `BundleStream`.)
             self._database.empty_wal()
             return response
         return _ClosedThenEmptied(response, self._database)

@@ -58,7 +58,7 @@ _SWEEP_PREFIX: Final = ".sweep-"
 # A stored envelope deleted between sweeps waits under this prefix in the store, overwritten,
 # for the next sweep to free its inode and take it back (`EnvelopeStore.retire`).
 _RETIRED_PREFIX: Final = ".deleted-"
-# A bundle a staff member sends (or is sent) waits in a file named so in the store, held
+# A reply bundle a staff member sends waits in a file named so in the store, held
 # (`flock`) while it is open, and is retired when closed (`EnvelopeStore.scratch`).
 _SCRATCH_PREFIX: Final = ".scratch-"
 # What a full disk is (a quota's too).
@@ -579,7 +579,7 @@ class EnvelopeStore:
         self.destroy(stored)
 
     def scratch(self) -> BinaryIO:
-        """Open a new file in the store for a bundle in transit (an upload, a download).
+        """Open a new file in the store for a bundle in transit (a reply bundle's upload).
 
         Unnamed (O_TMPFILE), such a file was freed at once when closed, never overwritten:
         its blocks kept the bundle, and its inode when staff sent or fetched it. This one

@@ -283,7 +283,8 @@ def test_the_wal_is_emptied_after_the_response_is_handed_to_the_server(
 def test_a_file_sent_after_a_write_goes_with_the_wal_emptied_and_its_sendfile_kept(
     app: Flask,
 ) -> None:
-    """A staff export writes, then sends its bundle for minutes: its frames must not wait."""
+    """A request writes, then sends a file for minutes (a slow download): its frames must not
+    wait. (The staff pages' export, which did so, is now streamed: `BundleStream`.)"""
     database = app.extensions["raazdar.db"]
     wal = Path(str(database.engine.url.database) + "-wal")
     sent = FileWrapper(io.BytesIO(b"bundle"))
