@@ -345,8 +345,9 @@ class PacedSocket(socket.socket):
         """Send a file's answer as usual (gunicorn's `sendfile`), but a thread's send that makes
         no progress for `SEND_SECONDS` ends the request as a client gone (EPIPE), as `sendall`.
 
-        A file's answer (a staff export's bundle) went out by sendfile, past `sendall`'s
-        deadline: a client asking for one and reading nothing held the thread for ever."""
+        A file's answer (a staff export's bundle, before it was streamed) went out by
+        sendfile, past `sendall`'s deadline: a client asking for one and reading nothing
+        held the thread for ever."""
         if self.gettimeout() is not None:
             return super().sendfile(file, offset, count)
         # With a timeout, each wait for room to write is bounded (`socket._sendfile_use_sendfile`);

@@ -19,6 +19,7 @@ piece is a bundle lost on the way, which the next export carries again (PROTOCOL
 from __future__ import annotations
 
 import contextvars
+import errno
 import io
 import logging
 import queue
@@ -125,9 +126,12 @@ class BundleStream:
             if kind == "done":
                 break
             # Headers are sent: the size left short says the download failed; nothing was
-            # committed, so nothing is marked exported.
+            # committed, so nothing is marked exported. Raised as a broken pipe, which the
+            # server meets by closing the connection (quietly, as a client gone): ended
+            # quietly here, the connection was kept, short of the size its headers named,
+            # and the browser waited on it, or read the next answer as the bundle's end.
             log.warning("export: stopped before its last piece (%s)", type(value).__name__)
-            return
+            raise BrokenPipeError(errno.EPIPE, "the export stopped before its end")
         yield self._sink.held
 
     @property
