@@ -20,20 +20,17 @@ report's form given back with what it carried (`app.source.views._account_page`)
 having opened nothing.
 
 Like `app.report_pacing`, the table lives in memory the gunicorn master maps before
-forking (`app.worker` imports this module), one cell per account modulo `_CELLS`, never
+forking (`app.worker` imports this module), one cell per account (`report_pacing.new_table`), never
 written anywhere. An account whose cell another has taken is forgotten, which only lets
 it have a page sooner. A cell is read and written under one lock.
 """
 
 from __future__ import annotations
 
-import hashlib
-import mmap
 import time
-from array import array
 from typing import Final
 
-from app import circuits
+from app import circuits, report_pacing
 from app.hostlock import HostLock
 
 # Account pages one account may have built at once, and then one each this long (ns): a
@@ -45,18 +42,10 @@ PAGE_SPACING_NS: Final = 4_000_000_000
 # its request's own turn, taken as its head came in, among them: 26 to 30 ms of CPU against
 # a cheap page's 1.7 (docs/benchmarks.md, "One account's pages down many circuits").
 PAGE_TURNS: Final = 16
-_CELLS: Final = 4096
-# Per cell: the account's key (a hash of its id; 0: none) and when its allowance is spent
-# up to (monotonic ns, the same clock in every process).
-_spent = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
+# Per cell: the account's key and when its allowance is spent up to (`report_pacing.spend`).
+_spent = report_pacing.new_table()
 _now = time.monotonic_ns
 _lock = HostLock("raazdar-page-pacing")
-
-
-def _key(source_id: str) -> int:
-    """A nonzero 63-bit key for an account (its id is random: no secret to keep here)."""
-    digest = hashlib.blake2b(source_id.encode("ascii", "replace"), digest_size=8).digest()
-    return (int.from_bytes(digest, "big") >> 1) or 1
 
 
 def take_page_turn(source_id: str, circuit: int | None) -> int:
@@ -77,14 +66,5 @@ def take_page_turn(source_id: str, circuit: int | None) -> int:
 
 
 def _take_account_turn(source_id: str) -> int:
-    key = _key(source_id)
-    cell = 2 * (key % _CELLS)
-    with _lock:
-        held, spent = _spent[cell : cell + 2].tolist()
-        now = _now()
-        start = spent if held == key and spent > now else now
-        over = start + PAGE_SPACING_NS - now - PAGE_BURST * PAGE_SPACING_NS
-        if over > 0:
-            return max(1, -(-over // 10**9))
-        _spent[cell : cell + 2] = memoryview(array("q", [key, start + PAGE_SPACING_NS]))
-    return 0
+    ahead = PAGE_BURST * PAGE_SPACING_NS
+    return report_pacing.spend(_spent, _lock, source_id, PAGE_SPACING_NS, ahead, _now)

@@ -24,6 +24,7 @@ import hashlib
 import mmap
 import time
 from array import array
+from collections.abc import Callable
 from typing import Final
 
 from app.circuits import ACCOUNT_SPACING_SECONDS
@@ -32,9 +33,16 @@ from app.hostlock import HostLock
 # How many upload limits of later reports an account may store at once.
 BURST: Final = 2
 _CELLS: Final = 4096
+
+
 # Per cell: the account's key (a hash of its id; 0: none) and when its allowance is spent
 # up to (monotonic ns, the same clock in every process).
-_spent = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
+def new_table() -> memoryview:
+    """A table of accounts' allowances, in memory the workers forked after it share."""
+    return memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
+
+
+_spent = new_table()
 _now = time.monotonic_ns
 _lock = HostLock("raazdar-report-pacing")
 
@@ -48,16 +56,31 @@ def _key(source_id: str) -> int:
 def take_report_turn(source_id: str, size: int, upload_limit: int) -> int:
     """Note `size` bytes of a later report of `source_id` and return 0, or the seconds before
     the account may store them."""
-    key = _key(source_id)
-    cell = 2 * (key % _CELLS)
     interval = ACCOUNT_SPACING_SECONDS * 10**9
     cost = interval * size // max(upload_limit, 1)
-    with _lock:
-        held, spent = _spent[cell : cell + 2].tolist()
-        now = _now()
-        start = spent if held == key and spent > now else now
-        over = start + cost - now - BURST * interval
+    return spend(_spent, _lock, source_id, cost, BURST * interval, _now)
+
+
+def spend(
+    table: memoryview,
+    lock: HostLock,
+    source_id: str,
+    cost: int,
+    ahead: int,
+    now: Callable[[], int],
+) -> int:
+    """Spend `cost` ns of `source_id`'s allowance in `table` (`new_table`), which may run at
+    most `ahead` ns past `now()`, and return 0; or the seconds before it may, spending none.
+
+    Shared with `app.page_pacing`, whose table is its own."""
+    key = _key(source_id)
+    cell = 2 * (key % _CELLS)
+    with lock:
+        held, spent = table[cell : cell + 2].tolist()
+        at = now()
+        start = spent if held == key and spent > at else at
+        over = start + cost - at - ahead
         if over > 0:
             return max(1, -(-over // 10**9))
-        _spent[cell : cell + 2] = memoryview(array("q", [key, start + cost]))
+        table[cell : cell + 2] = memoryview(array("q", [key, start + cost]))
     return 0
