@@ -46,14 +46,7 @@ from review.escalation.bodies import Body, check_usable, find_body, get_body, in
 from review.escalation.packets import Confirm, Selection, build, check_reports
 from review.escalation.redaction import Term
 from review.workspace import Unlocked, audit, head
-from review.workspace.blobs import (
-    INLINE_MAX,
-    create_file,
-    put_inline,
-    read_blob,
-    remove_files,
-    writing,
-)
+from review.workspace.blobs import put_inline, read_blob
 from review.workspace.schema import transaction
 
 # In the clear, and under the audit head's tag: lowered on the disk, unlock refuses.
@@ -191,42 +184,31 @@ def escalate(
     )
     wrapped = seal_bytes(packet.envelope, [u.key.public_key], _BLOB)
     blob = f"{secrets.token_hex(16)}.rze"
-    with writing(u.workspace):  # no reap takes the file before its row commits
-        written = []
-        if len(wrapped) > INLINE_MAX:
-            path, dst = create_file(u.workspace, blob)
-            written.append(path)
-            with dst:
-                dst.write(wrapped)
-                dst.flush()
-                os.fsync(dst.fileno())
-        try:
-            with transaction(u.conn) as conn:
-                if not written:
-                    put_inline(u.workspace, blob, wrapped)
-                esc_id = int(
-                    conn.execute(
-                        "INSERT INTO escalations (body, author, blob, sealed) VALUES (?, ?, ?, x'')"
-                        " RETURNING id",
-                        (body.id, u.reviewer, blob),
-                    ).fetchone()[0]
-                )
-                _save(u, esc_id, record)
-                detail = {
-                    "escalation": esc_id,
-                    "packet": packet_id,
-                    "body": body.id,
-                    "reports": list(nums),
-                    "redactions": len(built.redactions),
-                    "declined": built.declined,
-                    "files": len(built.files),
-                    "as_is": sum(1 for f in built.files if not f["scrubbed"]),
-                    "countersignatures": required,
-                }
-                audit.append(u, "escalate", None, detail)
-        except BaseException:
-            remove_files(written)
-            raise
+    # Kept in the database whatever its size, never as a file of its own in `blobs/`: a
+    # file's birth time (statx, ext4's crtime), which no `utime` changes, would say to the
+    # second when the report went to an oversight body, to whoever reads the disk.
+    with transaction(u.conn) as conn:
+        put_inline(u.workspace, blob, wrapped)
+        esc_id = int(
+            conn.execute(
+                "INSERT INTO escalations (body, author, blob, sealed) VALUES (?, ?, ?, x'')"
+                " RETURNING id",
+                (body.id, u.reviewer, blob),
+            ).fetchone()[0]
+        )
+        _save(u, esc_id, record)
+        detail = {
+            "escalation": esc_id,
+            "packet": packet_id,
+            "body": body.id,
+            "reports": list(nums),
+            "redactions": len(built.redactions),
+            "declined": built.declined,
+            "files": len(built.files),
+            "as_is": sum(1 for f in built.files if not f["scrubbed"]),
+            "countersignatures": required,
+        }
+        audit.append(u, "escalate", None, detail)
     return Created(
         Escalation(esc_id, body.id, u.reviewer, blob, record), built.declined, built.warnings
     )
