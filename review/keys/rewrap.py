@@ -450,7 +450,9 @@ def _reseal_blobs(
     for key, blob, inline in rows:
         name = f"{secrets.token_hex(16)}.rze"
         with open_blob(u.workspace, blob) as src:
-            if inline:
+            # An escalation an older version kept as a file goes into the database: a new
+            # file's birth time would date the rewrap, and the old one's, its escalation.
+            if inline or b.table == "escalations":
                 buffer = io.BytesIO()
                 _reseal(src, buffer, u.key, new.public_key)
                 out.append((b, key, blob, name, buffer.getvalue()))

@@ -57,3 +57,32 @@ def test_a_large_escalation_is_kept_in_no_file_whose_birth_time_dates_it(
     assert inline
     # The packet still opens from where it is kept.
     assert review(workspace, "escalation", "show", "1").exit_code == 0
+
+
+def test_an_escalation_an_older_version_kept_as_a_file_goes_into_the_database_at_a_rewrap(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Attack: an escalation written as a file before this version kept its birth time
+    through every rewrap (each wrote a new file), dating the escalation, or the rewrap."""
+    num, _, args = _escalate(server, workspace, tmp_path, "scan.bin", os.urandom(300 * 1024))
+    sent = review(workspace, *args, "--as-is", f"{num}:1", "--out", str(tmp_path / "p.rzp"))
+    assert sent.exit_code == 0, sent.output
+    # As an older version left it: the blob a file of its own in `blobs/`.
+    conn = sqlite3.connect(workspace / "workspace.db")
+    try:
+        (blob,) = conn.execute("SELECT blob FROM escalations").fetchone()
+        row = conn.execute("SELECT data FROM blob_data WHERE name = ?", (blob,)).fetchone()
+        with conn:
+            conn.execute("DELETE FROM blob_data WHERE name = ?", (blob,))
+    finally:
+        conn.close()
+    if row is not None:  # else a file already: `escalate` before this fix made one
+        (workspace / "blobs" / blob).write_bytes(row[0])
+    assert review(workspace, "escalation", "show", "1").exit_code == 0
+    done = review(workspace, "--as", "demo-reviewer", "keys", "rewrap")
+    assert done.exit_code == 0, done.output
+    moved, inline = _kept(workspace)
+    assert inline, "the rewrap wrote the escalation to a new file, born at the rewrap"
+    assert not (workspace / "blobs" / blob).exists()
+    assert not (workspace / "blobs" / moved).exists()
+    assert review(workspace, "escalation", "show", "1").exit_code == 0
