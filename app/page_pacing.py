@@ -23,6 +23,19 @@ Like `app.report_pacing`, the table lives in memory the gunicorn master maps bef
 forking (`app.worker` imports this module), one cell per account (`report_pacing.new_table`), never
 written anywhere. An account whose cell another has taken is forgotten, which only lets
 it have a page sooner. A cell is read and written under one lock.
+
+Staff pages are paced the same way (`take_staff_turns`), by the session's account: the
+dashboard costs some 11 ms of CPU, the audit log 9.5, the taxonomy 16.5, and the staff's
+requests together get one circuit's share of threads (`app.worker_turns.STAFF_SHARE`). One
+logged-in staff session (a stolen device, a colleague about to be removed) loading the
+dashboard in a loop kept those threads busy, and the others could not export, read the audit
+log or remove it. So each staff request takes turns of its account (`STAFF_BURST` at once,
+then one each `STAFF_SPACING_NS`; an expensive page `STAFF_PAGE_TURNS`, the rest one), one
+budget on however many circuits, and where the staff onion names circuits as many of its
+circuit's pace. Unlike the sources' pages, the account is paced where no circuit is named:
+one account is one person, and holding it back holds back nobody else. What stops the
+flooder (removing it, resetting its second factor, logging out) never waits for a budget
+(`app.staff.auth`).
 """
 
 from __future__ import annotations
@@ -44,6 +57,16 @@ PAGE_SPACING_NS: Final = 4_000_000_000
 PAGE_TURNS: Final = 16
 # Per cell: the account's key and when its allowance is spent up to (`report_pacing.spend`).
 _spent = report_pacing.new_table()
+# Turns one staff account may take at once, and then one each this long (ns): a turn is a
+# cheap page's cost (1 to 2 ms of CPU); 32 dashboards at once, then about one a second.
+STAFF_BURST: Final = 256
+STAFF_SPACING_NS: Final = 125_000_000
+# What an expensive staff page takes (the dashboard 11 ms, the audit log 9.5, the taxonomy
+# 16.5: pages39's measures); `app.staff` marks each with `costs`.
+STAFF_PAGE_TURNS: Final = 8
+STAFF_TAXONOMY_TURNS: Final = 12
+# Per cell, as `_spent`, for staff accounts.
+_staff_spent = report_pacing.new_table()
 _now = time.monotonic_ns
 _lock = HostLock("raazdar-page-pacing")
 
@@ -58,13 +81,27 @@ def take_page_turn(source_id: str, circuit: int | None) -> int:
     """
     if circuit is None:
         return 0
-    wait = _take_account_turn(source_id)
+    wait = _take_turns(_spent, source_id, 1, PAGE_BURST, PAGE_SPACING_NS)
     if wait:
         return wait
     # The request's own turn was taken as its head came in (`app.worker`).
     return circuits.take_circuit_turns(circuit, PAGE_TURNS - 1)
 
 
-def _take_account_turn(source_id: str) -> int:
-    ahead = PAGE_BURST * PAGE_SPACING_NS
-    return report_pacing.spend(_spent, _lock, source_id, PAGE_SPACING_NS, ahead, _now)
+def take_staff_turns(account_id: str, circuit: int | None, turns: int) -> int:
+    """Take `turns` turns of staff account `account_id` (and, where the staff onion names
+    circuits, of `circuit`'s pace) for one of its requests; return 0, or the seconds before
+    the account (or the circuit) may have it served."""
+    wait = _take_turns(_staff_spent, account_id, turns, STAFF_BURST, STAFF_SPACING_NS)
+    if wait:
+        return wait
+    # The worker takes no turn of a staff circuit as the head comes in (`app.worker`).
+    return circuits.take_circuit_turns(circuit, turns)
+
+
+def _take_turns(table: memoryview, account: str, turns: int, burst: int, spacing: int) -> int:
+    """Take `turns` turns of `account` in `table` (`burst` at once, then one each `spacing`
+    ns: a generic cell rate); return 0, or the seconds before they are free."""
+    if turns < 1:
+        return 0
+    return report_pacing.spend(table, _lock, account, turns * spacing, burst * spacing, _now)

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import Field
 
+from app import page_pacing
 from app.db import db_session, transaction
 from app.errors import AppError
 from app.models import StaffAccount, today
@@ -35,7 +36,7 @@ from app.staff.admin_forms import (
     TermForm,
     TermLabelsForm,
 )
-from app.staff.auth import admin_required, current_staff
+from app.staff.auth import admin_required, costs, current_staff
 from app.staff.views import accepts_bundle
 from app.taxonomy import GROUPS
 
@@ -160,6 +161,7 @@ def admin_account_create() -> ResponseReturnValue:
 
 @bp.post("/admin/accounts/<account_id>/remove")
 @admin_required
+@costs(0)  # how the others stop a flooding account: never paced
 def admin_account_remove(account_id: str) -> ResponseReturnValue:
     """Remove an account, once the confirmation box is ticked."""
     form = RemoveAccountForm()
@@ -208,6 +210,7 @@ def admin_account_reset_password(account_id: str) -> ResponseReturnValue:
 
 @bp.post("/admin/accounts/<account_id>/reset-2fa")
 @admin_required
+@costs(0)  # how the others stop a flooding account: never paced
 def admin_account_reset_2fa(account_id: str) -> ResponseReturnValue:
     """Make an account enrol its second factor again, with a new passphrase (shown once)."""
     if not ActionForm().validate_on_submit():
@@ -329,6 +332,7 @@ def _taxonomy_change(action: Callable[[Session], Any], message: str) -> Response
 
 @bp.get("/admin/taxonomy")
 @admin_required
+@costs(page_pacing.STAFF_TAXONOMY_TURNS)
 def admin_taxonomy() -> ResponseReturnValue:
     """The choices the submission form offers, by group."""
     return _taxonomy_page()
@@ -476,6 +480,7 @@ def _say_locked(locked: tuple[tuple[str, str | None], ...]) -> None:
 
 @bp.get("/admin/audit")
 @admin_required
+@costs(page_pacing.STAFF_PAGE_TURNS)
 def admin_audit() -> ResponseReturnValue:
     """The audit log, newest first, and whether its hash chain is whole."""
     page = max(request.args.get("page", 1, type=int) or 1, 1)

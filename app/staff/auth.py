@@ -27,7 +27,7 @@ from typing import Any, Final, TypeVar
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from app import sessions
+from app import kdf_pool, page_pacing, sessions
 from app.db import db_session
 from app.models import StaffAccount
 from app.services import staff as staff_service
@@ -310,13 +310,38 @@ def _return_to() -> str | None:
     return request.path if request.method == "GET" else None
 
 
+def costs(turns: int) -> Callable[[F], F]:
+    """Mark a staff view as taking `turns` of its account's pace (`app.page_pacing`); 0 for
+    one that must never wait for it (how the others stop a flooding account)."""
+
+    def mark(view: F) -> F:
+        view.staff_turns = turns  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def _take_turns(account: StaffAccount, view: Callable[..., Any]) -> None:
+    """Take the view's turns of the account's pace, or refuse it busy with Retry-After.
+
+    One logged-in session loading the dashboard in a loop held the staff's threads, and
+    the others could not export, read the audit log or remove it (`app.page_pacing`)."""
+    turns = getattr(view, "staff_turns", 1)
+    wait = page_pacing.take_staff_turns(account.id, kdf_pool.current_circuit(), turns)
+    if wait:
+        raise kdf_pool.paced_out(wait)
+
+
 def staff_required(view: F) -> F:
-    """Send a visitor without a valid staff session to the login page."""
+    """Send a visitor without a valid staff session to the login page; refuse busy a request
+    past its account's pace (`costs`)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_staff() is None:
+        account = current_staff()
+        if account is None:
             return redirect(url_for("staff.login", next=_return_to()))
+        _take_turns(account, view)
         keep_fresh()
         return view(*args, **kwargs)
 
@@ -334,6 +359,7 @@ def admin_required(view: F) -> F:
             return redirect(url_for("staff.login", next=_return_to()))
         if account.role != "admin":
             abort(403)
+        _take_turns(account, view)
         keep_fresh()
         # Named here: the confirmation page's module builds on this one (`app.staff` loads it
         # with the blueprint, so no request imports it).

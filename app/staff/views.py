@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import page_pacing
 from app.db import db_session
 from app.errors import KeyringUnavailable, ThrottledError
 from app.models import StaffAccount
@@ -29,7 +30,7 @@ from app.services import staff as staff_service
 from app.services import staff_devices
 from app.services.context import services
 from app.staff import auth, bp
-from app.staff.auth import current_staff, staff_required
+from app.staff.auth import costs, current_staff, staff_required
 from app.staff.forms import (
     ActionForm,
     ChangePasswordForm,
@@ -182,6 +183,7 @@ def logout() -> ResponseReturnValue:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @staff_required
+@costs(0)  # how the owner of a stolen device ends its session: never paced
 def change_password() -> ResponseReturnValue:
     """Change one's own password: every other session of the account ends, this one goes on."""
     form = ChangePasswordForm()
@@ -240,6 +242,7 @@ def change_password() -> ResponseReturnValue:
 
 @bp.post("/account/sessions/end")
 @staff_required
+@costs(0)  # how the owner of a stolen device ends its session: never paced
 def end_other_sessions() -> ResponseReturnValue:
     """Log out every other device of one's account; this one stays in.
 
@@ -283,6 +286,7 @@ def _password_page(form: ChangePasswordForm, *, throttled: str | None = None) ->
 
 @bp.get("/")
 @staff_required
+@costs(page_pacing.STAFF_PAGE_TURNS)
 def dashboard() -> ResponseReturnValue:
     """Counts of what waits, the export and upload forms, and the keyring in force."""
     return _dashboard_page()
