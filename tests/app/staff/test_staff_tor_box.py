@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.operations.doctor import Status, Surroundings, tor_check
+from app.operations import doctor
+from app.operations.doctor import Check, Status, Surroundings, tor_check
+from app.staff import views as staff_views
 from tests.app.staff_support import login, make_staff, staff_client
 
 TOR = "/usr/sbin/tor"
@@ -58,3 +60,26 @@ def test_the_dashboard_shows_the_mode_serve_runs_in(
     assert "a private Tor network on loopback" in page
     assert "start <code>raazdar serve</code>" not in page
     assert "start `raazdar serve`" not in page
+
+
+def test_the_dashboard_asks_tor_at_most_once_in_a_few_seconds(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each dashboard opened tor's control socket: a session loading it in a loop had tor
+    asked as often, by every worker."""
+    asked: list[Path] = []
+
+    def counted(instance: Path, where: Surroundings | None = None) -> Check:
+        asked.append(instance)
+        return Check("tor", Status.OK, "bootstrapped")
+
+    monkeypatch.setattr(doctor, "tor_check", counted)
+    client = staff_client(app)
+    login(client, app, make_staff(app))
+    for _ in range(5):
+        assert "bootstrapped" in client.get("/staff/").get_data(as_text=True)
+    assert len(asked) == 1, f"tor was asked {len(asked)} times for 5 dashboards"
+    # Past `TOR_HEALTH_SECONDS` it is asked again: the box never goes stale for long.
+    monkeypatch.setattr(staff_views, "TOR_HEALTH_SECONDS", 0.0)
+    client.get("/staff/")
+    assert len(asked) == 2
