@@ -72,6 +72,16 @@ CIRCUIT_SPACING_NS: Final = 500_000_000
 _circuit_requests = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
 
 
+# Added to a circuit the staff onion named, to pace it apart from the sources' circuits
+# (tor's ids are 32-bit; the staff onion may be another tor's): `staff_key`.
+STAFF_CIRCUITS: Final = 1 << 32
+
+
+def staff_key(circuit: int | None) -> int | None:
+    """The key under which a circuit the staff onion named takes its turns, or None."""
+    return None if circuit is None else STAFF_CIRCUITS + circuit
+
+
 def take_request_turn(circuit: int | None) -> int:
     """Note a signed API request of `circuit` and return 0, or the seconds before it may send
     one: `REQUEST_BURST` at once, then one each `REQUEST_SPACING_NS` (a generic cell rate).

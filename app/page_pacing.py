@@ -95,8 +95,8 @@ def take_staff_turns(account_id: str, circuit: int | None, turns: int) -> int:
     wait = _take_turns(_staff_spent, account_id, turns, STAFF_BURST, STAFF_SPACING_NS)
     if wait:
         return wait
-    # The worker takes no turn of a staff circuit as the head comes in (`app.worker`).
-    return circuits.take_circuit_turns(circuit, turns)
+    # The request's own turn was taken as its head came in (`app.worker`).
+    return circuits.take_circuit_turns(circuits.staff_key(circuit), turns - 1)
 
 
 def _take_turns(table: memoryview, account: str, turns: int, burst: int, spacing: int) -> int:

@@ -39,7 +39,8 @@ and an accept() finding no descriptor free pauses accepting (`ACCEPT_PAUSE`): un
 soft 1,024, heads never finished from a few dozen circuits made it fail, and the worker died.
 
 tor's proof-of-work prices a circuit, not what is sent down it: a circuit kept open was
-served every request it sent and never paid again. So each request of a named circuit takes
+served every request it sent and never paid again. So each request of a named circuit (a
+staff circuit's too, apart from the sources': `_paced_as`) takes
 the circuit's turn as its head comes in (`circuits.take_circuit_turn`: 1,024 at once, then
 two a second, across the host's workers); past that it is answered 503 with Retry-After
 here, holding no thread (`_head_in`), except a form, which is answered busy with its fields
@@ -396,7 +397,9 @@ class HeadFirstWorker(TurnTakingWorker):
         if getattr(conn, "turn_taken", False):  # by its connection, to make room
             conn.turn_taken = False
         else:
-            wait = circuits.take_circuit_turn(circuit)
+            # A staff circuit's too, where the staff onion names them: one staff circuit sent
+            # requests without end, each reaching one of the staff's threads.
+            wait = circuits.take_circuit_turn(_paced_as(conn))
             if self.refusals.note(circuit, bool(wait)) and circuit is not None:
                 circuits.ask_to_close(self.closer, circuit)
         if wait and not self._give_form_back(conn, wait):
@@ -681,3 +684,13 @@ class HeadFirstWorker(TurnTakingWorker):
         finally:
             if isinstance(conn.sock, PacedSocket):
                 conn.sock.body_deadline = None
+
+
+def _paced_as(conn: Any) -> int | None:
+    """The key of `conn`'s circuit in `app.circuits`' pace: the circuit tor named on a source
+    listener, or one named on the staff listener kept apart (`circuits.staff_key`)."""
+    circuit = _circuit_of(conn)
+    if circuit is not None:
+        return circuit
+    staff = getattr(conn, "staff_circuit", -1)
+    return circuits.staff_key(staff if isinstance(staff, int) and staff >= 0 else None)

@@ -45,6 +45,7 @@ TRICKLER, SLOW_READER = 0x7A11000E, 0x7A11000F
 LINGERER, CHUNKER = 0x7A110010, 0x7A110011
 SIPPERS, SIPPED_OUT = (0x7A110012, 0x7A110013), 0x7A110014
 BESIDE_STAFF, COOKIE_STUFFER = 0x7A110015, 0x7A110016
+STAFF_FLOODER = 0x7A110017
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -306,9 +307,16 @@ def test_a_page_past_a_circuits_waiting_ones_takes_no_kept_thread() -> None:
     assert b"\r\nretry-after: " in answer.lower()
 
 
-def _one_request(worker: HeadFirstWorker, clients: list[socket.socket], circuit: int) -> Any:
-    """A new connection of `circuit` sends one request, whole, and the main loop reads it."""
+def _one_request(
+    worker: HeadFirstWorker,
+    clients: list[socket.socket],
+    circuit: int,
+    staff_circuit: int = -1,
+) -> Any:
+    """A new connection of `circuit` (-1: the staff listener's, on `staff_circuit`) sends one
+    request, whole, and the main loop reads it."""
     conn = _connection(worker, clients, circuit)
+    conn.staff_circuit = staff_circuit
     worker.enqueue_req(conn)
     clients[-1].sendall(b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n")
     worker._read_head(conn, conn.sock)
@@ -342,6 +350,36 @@ def test_one_circuit_held_open_cannot_send_requests_without_end(
     )
     assert answer.startswith(b"HTTP/1.1 503 "), f"a refused request was answered {answer[:30]!r}"
     assert b"\r\nretry-after: " in answer.lower()
+
+
+def test_one_staff_circuit_held_open_cannot_send_requests_without_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the staff onion names circuits, a staff circuit took no turn at all: a logged-in
+    stolen device sent requests without end, each reaching one of the staff's threads. It now
+    takes its circuit's turns as a source's does, kept apart from the sources' circuits, and
+    past them is answered busy in the main loop, holding no thread."""
+    served: list[Any] = []
+    burst = circuits.CIRCUIT_BURST
+    started = time.monotonic()
+    with _busy_worker(_hello) as worker:
+        monkeypatch.setattr(worker, "_to_thread", served.append)
+        for _ in range(burst + 16):
+            with _pairs() as clients:
+                conn = _one_request(worker, clients, -1, staff_circuit=STAFF_FLOODER)
+                answer = b""
+                if conn.sock.fileno() == -1:
+                    clients[-1].settimeout(5)
+                    answer = clients[-1].recv(65536)
+                else:
+                    conn.close()
+    assert len(served) <= burst + 2 + (time.monotonic() - started) * 4, (
+        f"one staff circuit had {len(served)} requests served in a row"
+    )
+    assert answer.startswith(b"HTTP/1.1 503 "), f"a refused request was answered {answer[:30]!r}"
+    assert b"\r\nretry-after: " in answer.lower()
+    # The sources' circuit of the same number took none of those turns.
+    assert circuits.take_circuit_turn(STAFF_FLOODER) == 0
 
 
 def _spend_turns(circuit: int) -> None:
