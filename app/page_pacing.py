@@ -34,7 +34,8 @@ then one each `STAFF_SPACING_NS`; an expensive page `STAFF_PAGE_TURNS`, the rest
 budget on however many circuits, and where the staff onion names circuits as many of its
 circuit's pace. Unlike the sources' pages, the account is paced where no circuit is named:
 one account is one person, and holding it back holds back nobody else. What stops the
-flooder (removing it, resetting its second factor, logging out) never waits for a budget
+flooder (removing it, resetting its second factor, logging out, its owner's new password or
+"log out other devices") never waits for a budget
 (`app.staff.auth`).
 """
 
