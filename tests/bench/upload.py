@@ -584,16 +584,7 @@ class _LeastHandler:
                     codename, config["CODENAME_SALT"], config["CODENAME_KDF"]
                 ),
             )
-            _manifest, recipients = svc.sealing()
-            report = Report(message=message, fields={}, language="en").encode()
-            staged = [
-                svc.store.stage_bytes(
-                    report, recipients, Metadata("report", REPORT_TYPE), flush=False
-                )
-            ]
-            for upload in files:
-                upload.finish(flush=False)
-                staged.append(upload)
+            staged = _staged(svc, message, files)
             now = int(time.time())
             lifetime = int(config["SOURCE_SESSION_MAX_SECONDS"])
             row_id, login_key = new_id(), secrets.token_bytes(KEY_BYTES)
@@ -711,16 +702,7 @@ class _LeastReturningHandler(_LeastHandler):
             if not hmac.compare_digest(data["csrf_token"], token) or holds_codename(message):
                 raise SystemExit("bench: the least returning handler refused its own form")
             files = request.sealed_uploads.files()
-            _manifest, recipients = svc.sealing()
-            report = Report(message=message, fields={}, language="en").encode()
-            staged = [
-                svc.store.stage_bytes(
-                    report, recipients, Metadata("report", REPORT_TYPE), flush=False
-                )
-            ]
-            for upload in files:
-                upload.finish(flush=False)
-                staged.append(upload)
+            staged = _staged(svc, message, files)
             now = int(time.time())
             with self._database.engine.connect() as connection, connection.begin():
                 sealed = connection.execute(sessions._SEALED_ROW, {"id": row_id}).scalar_one()
@@ -762,6 +744,20 @@ class _LeastReturningHandler(_LeastHandler):
                 )
                 svc.store.publish_staged(staged)
             return self._confirm(data, now)(environ, start_response)
+
+
+def _staged(svc: Any, message: str, files: list[Any]) -> list[Any]:
+    """The report's envelope sealed and each file's finished, none flushed: the least
+    handlers' staging, as `submissions.submit` stages them."""
+    _manifest, recipients = svc.sealing()
+    report = Report(message=message, fields={}, language="en").encode()
+    staged = [
+        svc.store.stage_bytes(report, recipients, Metadata("report", REPORT_TYPE), flush=False)
+    ]
+    for upload in files:
+        upload.finish(flush=False)
+        staged.append(upload)
+    return staged
 
 
 def _sealed_size(envelope: Any) -> int:
