@@ -167,6 +167,9 @@ def wal_unlinked() -> Iterator[None]:
         superuser("ALTER SYSTEM SET wal_recycle = off")
         try:
             superuser("SELECT pg_reload_conf()")
+            # The checkpointer reads the setting between checkpoints: one asked for now
+            # starts after it did, so no checkpoint from here on recycles a segment.
+            superuser("CHECKPOINT")
             yield
         finally:
             if where.endswith("postgresql.auto.conf"):

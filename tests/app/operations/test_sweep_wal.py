@@ -48,11 +48,14 @@ def test_a_swept_submission_leaves_no_commit_time_in_the_wal(
 ) -> None:
     """The operator has done what deploy/README.md §2.1 asks (the grants, `wal_recycle = off`)."""
     pg_wal = data_directory() / "pg_wal"
-    device.submit("the SHO took money at the checkpost")
-    written = _written_by(database_url)
-    assert wal_commits(pg_wal, written), "the attack reads no commit: the scan is broken"
     paths = InstancePaths(instance)
+    # Submitted once the cluster unlinks what a checkpoint frees, as the operator set it: a
+    # checkpoint of another test's before would have recycled the submission's segment, kept
+    # whole under a later name.
     with sweeping_role(database_url) as url, wal_unlinked():
+        device.submit("the SHO took money at the checkpost")
+        written = _written_by(database_url)
+        assert wal_commits(pg_wal, written), "the attack reads no commit: the scan is broken"
         engine = app_db.make_engine(url)
         try:
             sweep(engine, EnvelopeStore(paths.store, paths.staging), force=True)
