@@ -26,8 +26,16 @@ from app.models import SessionRow
 from crypto import generate_codename
 from tests.app.support import Form, Visitor, form, reply_to, reviewer_keys, row_counts
 
-# Alternating logins timed: enough for steady medians, few for the suite's time.
+# Alternating logins timed: enough for steady quartiles, few for the suite's time.
 _ROUNDS = 12
+
+
+def _usual(times: list[float]) -> float:
+    """The first quartile, in milliseconds: what the work itself takes. Other jobs on the
+    machine only ever slow a login (a flush waiting on a busy disk took one right login
+    to 204 ms against the wrong ones' 96 at a load of 10), so the lower times say more of
+    the code than the median does, and a difference in the work still shows in them."""
+    return statistics.quantiles(times, n=4)[0] * 1000
 
 
 def _timed_login(app: Flask, codename: str) -> tuple[float, float]:
@@ -58,8 +66,8 @@ def test_a_right_codename_takes_as_long_as_a_wrong_one(app: Flask, visitor: Visi
         wrong.append(_timed_login(app, generate_codename()))
     told = []
     for step, name in enumerate(("the login's answer", "the page after it")):
-        slow = statistics.median(t[step] for t in right) * 1000
-        fast = statistics.median(t[step] for t in wrong) * 1000
+        slow = _usual([t[step] for t in right])
+        fast = _usual([t[step] for t in wrong])
         # Generous: a machine shared with other jobs slows both alike, the ratio stays.
         if slow > 1.5 * fast + 2:
             told.append(f"{name}: {slow:.1f} ms right, {fast:.1f} ms wrong")
@@ -97,7 +105,7 @@ def test_the_page_after_a_right_login_does_not_say_how_many_replies_wait(
     for _ in range(_ROUNDS // 2):
         right.append(_timed_login(app, page.fields["codename"])[1])
         wrong.append(_timed_login(app, generate_codename())[1])
-    slow, fast = statistics.median(right) * 1000, statistics.median(wrong) * 1000
+    slow, fast = _usual(right), _usual(wrong)
     assert slow <= 1.5 * fast + 2, f"{_REPLIES} replies: {slow:.1f} ms right, {fast:.1f} ms wrong"
 
 
@@ -133,5 +141,5 @@ def test_a_report_sent_after_its_login_ended_takes_as_long_with_a_wrong_codename
         took, shown = _timed_report_after_login_ended(app, generate_codename())
         assert 'class="filed"' not in shown
         wrong.append(took)
-    slow, fast = statistics.median(right) * 1000, statistics.median(wrong) * 1000
+    slow, fast = _usual(right), _usual(wrong)
     assert slow <= 1.5 * fast + 2, f"{slow:.1f} ms right, {fast:.1f} ms wrong"
