@@ -21,8 +21,13 @@ its replies needs.
 Any request of a circuit is paced too, far more loosely (`take_circuit_turn`, by
 `app.worker` in its main loop): tor's proof-of-work prices circuits, and a circuit kept
 open was served every request it sent, however many, without paying again. It sends
-`CIRCUIT_BURST` at once, then one each `CIRCUIT_SPACING_NS`, and past that is answered
-busy before any thread sees it; more than that takes more circuits, each priced.
+`CIRCUIT_BURST` at once of its own (a visit and a reload), then one each
+`CIRCUIT_SPACING_NS`, and past that is answered busy before any thread sees it. Turns
+past its own burst (a source reading back through many pages of replies) come out of one
+pool shared by every source circuit of the host (`SHARED_BURST`, one more each
+`SHARED_SPACING_NS`): each circuit had 1,024 turns of its own at once, and two dozen
+circuits loading cheap pages as fast as they were answered took the workers' CPU for
+minutes. Now more circuits bring a visit's worth each, and the pool once.
 
 When each circuit last made one is kept like `app.kdf_pool`'s tables: in
 memory the gunicorn master maps before forking (`app.worker` imports this
@@ -62,19 +67,34 @@ REQUEST_SPACING_NS: Final = 250_000_000
 # Per cell: the circuit (plus one; 0: none) and when its allowance is spent up to (ns).
 _requests = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
 
-# Requests of any kind one circuit may send at once, and then one each this long (ns), across
-# every worker of the host (`take_circuit_turn`, taken by `app.worker` as each head comes in).
-# A page and its parts are a handful; a device's 1 MiB chunks come slower than two a second on
-# a Tor circuit, and wait out a "busy" of a second or two.
-CIRCUIT_BURST: Final = 1024
+# Requests of any kind one circuit may send at once of its own, and then one each this long
+# (ns), across every worker of the host (`take_circuit_turn`, taken by `app.worker` as each
+# head comes in). A visit in Tor Browser, a reload and a report take some 46 turns (each page,
+# its stylesheet and its icon; an account page `page_pacing.PAGE_TURNS`:
+# tests/app/test_circuit_pool.py); a device's 1 MiB chunks come slower than two a second on a
+# Tor circuit, and wait out a "busy" of a second or two. It was 1,024: a cheap page costs
+# some 1.7 ms of CPU, and two dozen circuits spending theirs slowed real sources' logins and
+# reports two to five times for as long as they lasted (docs/benchmarks.md).
+CIRCUIT_BURST: Final = 64
 CIRCUIT_SPACING_NS: Final = 500_000_000
 # Per cell, as `_requests`.
 _circuit_requests = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
+# Turns past its own burst a source circuit may take, from one pool shared by every source
+# circuit of the host, which gets one more each this long (ns): a source reading back through
+# a dozen older pages of replies at once (`page_pacing.PAGE_BURST`) takes them from it while no
+# flood has spent it; a flood of many circuits spends it once, not once a circuit.
+SHARED_BURST: Final = 512
+SHARED_SPACING_NS: Final = 62_500_000
+# When the pool is spent up to (monotonic ns, as a circuit's cell).
+_shared = memoryview(mmap.mmap(-1, 8)).cast("q")
 
 
 # Added to a circuit the staff onion named, to pace it apart from the sources' circuits
 # (tor's ids are 32-bit; the staff onion may be another tor's): `staff_key`.
 STAFF_CIRCUITS: Final = 1 << 32
+# Requests one staff circuit may send at once (then one each `CIRCUIT_SPACING_NS`), with no
+# share of the sources' pool: a staff member's dashboards and exports (`page_pacing`).
+STAFF_CIRCUIT_BURST: Final = 1024
 
 
 def staff_key(circuit: int | None) -> int | None:
@@ -102,20 +122,36 @@ def take_circuit_turn(circuit: int | None) -> int:
     had every request it sent served, however many, and never paid again. A browser's
     session, a device's upload, fit in the burst or under the pace.
     """
-    return _take_turn(_circuit_requests, circuit, CIRCUIT_BURST, CIRCUIT_SPACING_NS)
+    return take_circuit_turns(circuit, 1)
 
 
 def take_circuit_turns(circuit: int | None, turns: int) -> int:
     """Take `turns` more of `circuit`'s turns for a request that costs that many cheap ones
-    (an account page, `app.page_pacing`); return 0, or the seconds before they are free."""
-    return _take_turn(_circuit_requests, circuit, CIRCUIT_BURST, CIRCUIT_SPACING_NS, turns)
+    (an account page, `app.page_pacing`); return 0, or the seconds before they are free.
+
+    A staff circuit (`staff_key`) has `STAFF_CIRCUIT_BURST` of its own and no share of the
+    sources' pool: the staff onion is client-authorised, and a sources' flood spending the
+    pool must not hold the staff back."""
+    if circuit is not None and circuit >= STAFF_CIRCUITS:
+        return _take_turn(
+            _circuit_requests, circuit, STAFF_CIRCUIT_BURST, CIRCUIT_SPACING_NS, turns
+        )
+    return _take_turn(
+        _circuit_requests, circuit, CIRCUIT_BURST, CIRCUIT_SPACING_NS, turns, shared=True
+    )
 
 
 def _take_turn(
-    table: memoryview, circuit: int | None, burst: int, spacing: int, turns: int = 1
+    table: memoryview,
+    circuit: int | None,
+    burst: int,
+    spacing: int,
+    turns: int = 1,
+    shared: bool = False,
 ) -> int:
     """Take `turns` turns of `circuit` in `table` (`burst` at once, then one each `spacing`
-    ns: a generic cell rate); return 0, or the seconds before they are free."""
+    ns: a generic cell rate; with `shared`, up to `SHARED_BURST` more from the pool, `_shared`);
+    return 0, or the seconds before they are free."""
     if circuit is None or turns < 1:
         return 0
     cell = 2 * (circuit % _CELLS)
@@ -126,9 +162,24 @@ def _take_turn(
         start = spent if key == circuit + 1 and spent > now else now
         over = start + cost - now - burst * spacing
         if over > 0:
-            return max(1, -(-over // 10**9))
+            if not (shared and _take_shared(now, -(-over // spacing))):
+                return max(1, -(-over // 10**9))
+            # What the pool paid for is the host's, not owed by the circuit: a source who
+            # read back through her replies with it was held back minutes after a flood.
+            cost -= over
         table[cell : cell + 2] = memoryview(array("q", [circuit + 1, start + cost]))
     return 0
+
+
+def _take_shared(now: int, turns: int) -> bool:
+    """Take `turns` turns from the sources' circuits' pool (`SHARED_BURST` at once, then one
+    each `SHARED_SPACING_NS`), under `_lock`; False, taking none, if it has not that many."""
+    start = max(_shared[0], now)
+    end = start + turns * SHARED_SPACING_NS
+    if end - now > SHARED_BURST * SHARED_SPACING_NS:
+        return False
+    _shared[0] = end
+    return True
 
 
 def take_account_turn(circuit: int | None) -> int:

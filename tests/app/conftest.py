@@ -165,6 +165,7 @@ def on_circuit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int | None
     # accounts' pages (`app.page_pacing`).
     empty = memoryview(bytearray(circuits._circuit_requests.nbytes)).cast("q")
     monkeypatch.setattr(circuits, "_circuit_requests", empty)
+    monkeypatch.setattr(circuits, "_shared", memoryview(bytearray(8)).cast("q"))
     monkeypatch.setattr(
         page_pacing, "_spent", memoryview(bytearray(page_pacing._spent.nbytes)).cast("q")
     )

@@ -16,6 +16,7 @@ from tests.app.flood import (
     Flood,
     PageFlood,
     derivation_peak,
+    inputs,
     log_in,
     new_source,
     page_after_login,
@@ -192,3 +193,60 @@ def test_a_failed_logins_cookie_sent_again_down_many_circuits_builds_few_pages(
     )
     most = PAGE_BURST + int((PAGE_FLOOD_SECONDS + 5) * 1e9 // PAGE_SPACING_NS) + 1
     assert flood.served[0] <= most, f"one failed login built {flood.served[0]} pages"
+
+
+# Circuits loading a cheap page as fast as they are answered, and for how long.
+CHEAP_FLOOD_CIRCUITS = 4
+CHEAP_FLOOD_SECONDS = 8.0
+# What the flood may have served, by the promise (docs/PROTOCOL.md, the flood section): each
+# circuit a visit's worth at once (a visit, a reload and a report take some 46 turns:
+# tests/app/test_circuit_pool.py) and two a second, and all of them together one shared
+# pool of 512 and sixteen a second more.
+VISIT_TURNS = 64
+CIRCUIT_PER_SECOND = 2
+SHARED_TURNS = 512
+SHARED_PER_SECOND = 16
+
+
+def _visit(base: str, codename: str, circuit: int) -> list[int]:
+    """A returning source's visit on `circuit`, as Tor Browser makes it: the landing page and
+    its stylesheet, the login form, the login, the account page and a reload; the statuses."""
+    browser = Browser(base, circuit)
+    try:
+        statuses = [browser.get(path)[0] for path in ("/", "/static/style.css")]
+        status, html = browser.get("/login")
+        fields = {"csrf_token": inputs(html).get("csrf_token", ""), "codename": codename}
+        statuses += [status, browser.post_form("/login", fields)]
+        statuses += [browser.get("/account")[0] for _ in range(2)]
+        return statuses
+    finally:
+        browser.close()
+
+
+def test_a_flood_of_cheap_pages_is_held_to_a_visit_a_circuit_and_one_shared_pool(
+    instance: Path, tmp_path: Path
+) -> None:
+    """Each circuit had 1,024 cheap pages at once (some 1.7 ms of CPU each), and new circuits
+    cost an attacker little: a few loading the page about resources as fast as they were
+    answered had every one served for as long as they went on (the server's whole CPU), and
+    real sources' logins and reports took two to five times as long. A circuit now has a
+    visit's worth at once and its pace, and past that a share of one pool for all; a
+    source's visit on a circuit of its own still gets every page."""
+    env = {"RAAZDAR_TOR_CIRCUITS": "1"}
+    log = tmp_path / "gunicorn.log"
+    with live_server(instance, workers=2, log=log, env=env) as base:
+        codename = new_source(base, 1900)
+        circuits = range(2000, 2000 + CHEAP_FLOOD_CIRCUITS)
+        started = time.monotonic()
+        with PageFlood(base, {}, circuits, "/resources") as flood:
+            time.sleep(CHEAP_FLOOD_SECONDS)
+            visit = _visit(base, codename, 2100)
+        seconds = time.monotonic() - started
+    print(
+        f"\ncheap pages served to {CHEAP_FLOOD_CIRCUITS} circuits: {flood.served[0]} in "
+        f"{seconds:.1f} s ({flood.refused[0]} refused busy); a source's visit: {visit}"
+    )
+    paced = (CHEAP_FLOOD_CIRCUITS * CIRCUIT_PER_SECOND + SHARED_PER_SECOND) * (seconds + 1)
+    most = CHEAP_FLOOD_CIRCUITS * (VISIT_TURNS + 1) + SHARED_TURNS + int(paced)
+    assert flood.served[0] <= most, f"the flood had {flood.served[0]} pages (at most {most})"
+    assert visit == [200, 200, 200, 303, 200, 200]

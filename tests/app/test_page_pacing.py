@@ -17,6 +17,7 @@ def _tables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(page_pacing, "_spent", memoryview(bytearray(2 * 8 * 4096)).cast("q"))
     empty = memoryview(bytearray(circuits._circuit_requests.nbytes)).cast("q")
     monkeypatch.setattr(circuits, "_circuit_requests", empty)
+    monkeypatch.setattr(circuits, "_shared", memoryview(bytearray(8)).cast("q"))
     monkeypatch.setattr(page_pacing, "_now", lambda: NOW)
     monkeypatch.setattr(circuits, "_now", lambda: NOW)
 
@@ -44,8 +45,8 @@ def test_nothing_is_paced_where_tor_names_no_circuit() -> None:
 
 def test_an_account_page_takes_its_weight_of_its_circuits_pace() -> None:
     # Each page a new account's (many accounts, one circuit); the head's own turn is taken
-    # as it comes in, by the worker.
-    pages = circuits.CIRCUIT_BURST // PAGE_TURNS
+    # as it comes in, by the worker; its own turns and the shared pool's, no one else taking it.
+    pages = (circuits.CIRCUIT_BURST + circuits.SHARED_BURST) // PAGE_TURNS
     built = 0
     while built <= pages and take_page_turn(f"account-{built}", 7) == 0:
         circuits.take_circuit_turn(7)
@@ -61,8 +62,9 @@ def test_a_page_refused_for_its_account_spends_none_of_its_circuits_turns() -> N
     for _ in range(1000):
         assert take_page_turn("attacker", 7) > 0
     assert take_page_turn("source", 7) == 0
-    # The circuit's burst, less that one page's turns, is left for its cheap requests.
+    # The circuit's burst and the pool, less that one page's turns, are left for its cheap
+    # requests.
     left = 0
     while circuits.take_circuit_turn(7) == 0:
         left += 1
-    assert left == circuits.CIRCUIT_BURST - (PAGE_TURNS - 1)
+    assert left == circuits.CIRCUIT_BURST + circuits.SHARED_BURST - (PAGE_TURNS - 1)

@@ -329,23 +329,26 @@ def test_one_circuit_held_open_cannot_send_requests_without_end(
     """tor's proof-of-work prices a circuit, not its requests: a circuit kept open was served
     every request it sent, however many, and never paid again. A circuit now sends
     `circuits.CIRCUIT_BURST` requests at once and then one each `CIRCUIT_SPACING_NS` (across
-    every worker of the host); past that it is answered busy in the main loop, holding no
-    thread, and told when to come back."""
+    every worker of the host), and at most `SHARED_BURST` more from the pool all source
+    circuits share; past that it is answered busy in the main loop, holding no thread, and
+    told when to come back."""
     served: list[Any] = []
-    burst = circuits.CIRCUIT_BURST
+    burst = circuits.CIRCUIT_BURST + circuits.SHARED_BURST
+    # Its pace and the pool's (which may come back while the test runs), twice over.
+    pace = 2 * (10**9 / circuits.CIRCUIT_SPACING_NS + 10**9 / circuits.SHARED_SPACING_NS)
     started = time.monotonic()
+    answer = b""
     with _busy_worker(_hello) as worker:
         monkeypatch.setattr(worker, "_to_thread", served.append)
         for _ in range(burst + 16):
             with _pairs() as clients:
                 conn = _one_request(worker, clients, REUSED)
-                answer = b""
                 if conn.sock.fileno() == -1:
                     clients[-1].settimeout(5)
                     answer = clients[-1].recv(65536)
                 else:
                     conn.close()
-    assert len(served) <= burst + 2 + (time.monotonic() - started) * 4, (
+    assert len(served) <= burst + 2 + (time.monotonic() - started) * pace, (
         f"one circuit had {len(served)} requests served in a row"
     )
     assert answer.startswith(b"HTTP/1.1 503 "), f"a refused request was answered {answer[:30]!r}"
@@ -360,7 +363,7 @@ def test_one_staff_circuit_held_open_cannot_send_requests_without_end(
     takes its circuit's turns as a source's does, kept apart from the sources' circuits, and
     past them is answered busy in the main loop, holding no thread."""
     served: list[Any] = []
-    burst = circuits.CIRCUIT_BURST
+    burst = circuits.STAFF_CIRCUIT_BURST
     started = time.monotonic()
     with _busy_worker(_hello) as worker:
         monkeypatch.setattr(worker, "_to_thread", served.append)
@@ -383,9 +386,18 @@ def test_one_staff_circuit_held_open_cannot_send_requests_without_end(
 
 
 def _spend_turns(circuit: int) -> None:
-    """Spend every turn `circuit` has now (`circuits.take_circuit_turn`)."""
+    """Spend every turn `circuit` has now (`circuits.take_circuit_turn`), and the shared pool's
+    for a while, as a flood going on would: it gets one back each 62.5 ms, and a request sent
+    past the circuit's turns was served from it."""
     while not circuits.take_circuit_turn(circuit):
         pass
+    circuits._shared[0] = time.monotonic_ns() + 3600 * 10**9
+
+
+@pytest.fixture(autouse=True)
+def _pool_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets the sources' circuits' pool whole, and spends it on its own."""
+    monkeypatch.setattr(circuits, "_shared", memoryview(bytearray(8)).cast("q"))
 
 
 def _send(client: socket.socket, data: bytes) -> None:

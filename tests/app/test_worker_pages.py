@@ -17,6 +17,7 @@ import ast
 import contextlib
 import re
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,18 @@ def _answer(client: socket.socket) -> bytes:
     return answer
 
 
+@pytest.fixture(autouse=True)
+def _pool_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets the sources' circuits' pool whole, and spends it on its own."""
+    monkeypatch.setattr(circuits, "_shared", memoryview(bytearray(8)).cast("q"))
+
+
 def _paced_page(worker: HeadFirstWorker) -> bytes:
-    """A page asked for on a circuit past its turns (`_head_in`)."""
+    """A page asked for on a circuit past its turns (`_head_in`), and the pool they share for a
+    while (`circuits.SHARED_BURST`: it gets one back each 62.5 ms)."""
     while not circuits.take_circuit_turn(PACED):
         pass
+    circuits._shared[0] = time.monotonic_ns() + 3600 * 10**9
     conn, client = _connection(worker, PACED)
     with client:
         worker.enqueue_req(conn)

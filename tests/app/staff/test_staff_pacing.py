@@ -104,7 +104,7 @@ def test_a_named_staff_circuit_is_paced_across_accounts(app: Flask) -> None:
     carries: its turns are the circuit's (`circuits.take_circuit_turns`), its request's own
     taken as its head came in (`app.worker`), kept apart from the sources' circuits."""
     # Fewer turns left than a dashboard takes beside its own.
-    spent = circuits.CIRCUIT_BURST - STAFF_PAGE_TURNS + 2
+    spent = circuits.STAFF_CIRCUIT_BURST - STAFF_PAGE_TURNS + 2
     assert circuits.take_circuit_turns(circuits.staff_key(90), spent) == 0
     kdf_pool.set_circuit(90)
     assert _logged_in(app, make_staff(app, "alice")).get("/staff/").status_code == 503
