@@ -1,6 +1,6 @@
 """Benchmark: one account's pages sent down many circuits, and what real sources pay for them.
 
-    python -m tests.bench.pages [--circuits 24] [--sources 6] [--seconds 8]
+    python -m tests.bench.pages [--circuits 24] [--sources 6] [--seconds 8] [--settle 1]
 
 It starts gunicorn (tests/app/live.py, tor naming each connection's circuit, as in
 production) on a fresh demo instance (`SOURCE_REPLIES_WEIGHED` 24, as deployed), and:
@@ -11,10 +11,14 @@ production) on a fresh demo instance (`SOURCE_REPLIES_WEIGHED` 24, as deployed),
   own, and files a report (a message and a 64 KiB file) on another;
 - then again while an attacker's one account, signed in once, has its cookie sent down
   `--circuits` circuits, each loading the account page as fast as it is answered
-  (`tests.app.flood.PageFlood`), and counts the workers' CPU and the attacker's pages
-  built and refused;
+  (`tests.app.flood.PageFlood`, in a process of its own), and counts the workers' CPU and
+  the attacker's pages built and refused;
 - then again while as many circuits load a cheap page (/resources) so: what any visitor
   may send, within each circuit's pace, set beside it.
+
+Each flood runs `--settle` seconds before the sources are timed: past the first seconds,
+where each circuit spends its own burst and the pool they share (`app.circuits`), to what
+the flood keeps up after them; what it had meanwhile is printed beside.
 
 It prints each phase's p50 and slowest seconds, then one JSON line. Figures, not a test:
 a loaded machine gives other ones.
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import tempfile
 import time
@@ -45,6 +50,67 @@ WEIGHED_PAGES = 12
 # (what any visitor may send, within each circuit's pace), to set beside it.
 _FLOODS = (("accounts", "/account"), ("cheap", "/resources"))
 _TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _flood_in_a_process(
+    base: str,
+    cookies: dict[str, str],
+    circuits: range,
+    path: str,
+    counts: Any,
+    stop: Any,
+) -> None:
+    """Run a `PageFlood` until `stop` is set, writing what it had into `counts` (built,
+    served, refused) as it goes."""
+    with PageFlood(base, cookies, circuits, path) as flood:
+        while True:
+            counts[:] = [flood.built[0], flood.served[0], flood.refused[0]]
+            if stop.wait(0.05):
+                break
+    counts[:] = [flood.built[0], flood.served[0], flood.refused[0]]
+
+
+class _Flood:
+    """A `PageFlood` in a process of its own: in the sources' process, its threads took the
+    interpreter's lock from the sources' own requests, and a flood answered busy at once
+    (hundreds a second) slowed them there, not in the server."""
+
+    def __init__(self, base: str, cookies: dict[str, str], circuits: range, path: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._counts = context.Array("q", 3)
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=_flood_in_a_process,
+            args=(base, dict(cookies), circuits, path, self._counts, self._stop),
+            daemon=True,
+        )
+
+    def __enter__(self) -> _Flood:
+        """Start the flood's process, once its loaders are under way."""
+        self._process.start()
+        while not any(self._counts[:]) and self._process.is_alive():
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop the flood and wait for its process."""
+        self._stop.set()
+        self._process.join(timeout=60)
+
+    @property
+    def built(self) -> list[int]:
+        """The attacker's account pages built so far, as `PageFlood.built`."""
+        return [int(self._counts[0])]
+
+    @property
+    def served(self) -> list[int]:
+        """Pages answered 200 so far, as `PageFlood.served`."""
+        return [int(self._counts[1])]
+
+    @property
+    def refused(self) -> list[int]:
+        """Requests answered busy so far, as `PageFlood.refused`."""
+        return [int(self._counts[2])]
 
 
 def _cpu_seconds(instance: Path) -> float:
@@ -130,14 +196,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 first = ATTACK_CIRCUITS + (index + 1) * 0x100
                 circuits = range(first, first + args.circuits)
                 before, started = _cpu_seconds(instance), time.monotonic()
-                with PageFlood(base, browser.cookies, circuits, path) as flood:
-                    time.sleep(1.0)  # the flood under way
+                with _Flood(base, browser.cookies, circuits, path) as flood:
+                    time.sleep(args.settle)  # the flood under way
+                    settled = flood.served[0], flood.refused[0], _cpu_seconds(instance)
                     flooded = _figures(name, *_phase(base, codenames, 0x1000 * (index + 1)))
                     time.sleep(max(0.0, args.seconds - (time.monotonic() - started)))
                     seconds = time.monotonic() - started
                     used = _cpu_seconds(instance) - before
+                    # From the sources' first login on: what the flood had once its first
+                    # seconds (and its circuits' bursts) were behind it.
+                    late = time.monotonic() - started - args.settle
+                    flooded.update(
+                        late_served_per_s=round((flood.served[0] - settled[0]) / late, 1),
+                        late_refused_per_s=round((flood.refused[0] - settled[1]) / late, 1),
+                        late_workers_cpu_s_per_s=round(
+                            (_cpu_seconds(instance) - settled[2]) / late, 2
+                        ),
+                    )
                 flooded.update(
                     attacker_pages_built=flood.built[0],
+                    attacker_served=flood.served[0],
                     attacker_refused=flood.refused[0],
                     flood_seconds=round(seconds, 1),
                     workers_cpu_s_per_s=round(used / seconds, 2),
@@ -153,6 +231,12 @@ def main() -> None:
     parser.add_argument("--circuits", type=int, default=24, help="circuits the attacker uses")
     parser.add_argument("--sources", type=int, default=6, help="real sources timed per phase")
     parser.add_argument("--seconds", type=float, default=8.0, help="the flood's least length")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=1.0,
+        help="seconds the flood runs before the sources are timed (past its circuits' bursts)",
+    )
     args = parser.parse_args()
     results = run(args)
     weighed = results["weighed"]
@@ -162,9 +246,12 @@ def main() -> None:
     )
     for f in results["phases"]:
         extra = (
-            f"; attacker's account pages built {f['attacker_pages_built']}, requests refused "
-            f"{f['attacker_refused']} in {f['flood_seconds']} s; workers' CPU "
-            f"{f['workers_cpu_s_per_s']} s/s"
+            f"; attacker's account pages built {f['attacker_pages_built']}, pages served "
+            f"{f['attacker_served']}, requests refused {f['attacker_refused']} in "
+            f"{f['flood_seconds']} s; workers' CPU "
+            f"{f['workers_cpu_s_per_s']} s/s; while the sources were timed: "
+            f"{f['late_served_per_s']} served/s, {f['late_refused_per_s']} refused/s, workers' "
+            f"CPU {f['late_workers_cpu_s_per_s']} s/s"
             if "attacker_pages_built" in f
             else ""
         )
