@@ -41,8 +41,9 @@ soft 1,024, heads never finished from a few dozen circuits made it fail, and the
 tor's proof-of-work prices a circuit, not what is sent down it: a circuit kept open was
 served every request it sent and never paid again. So each request of a named circuit (a
 staff circuit's too, apart from the sources': `_paced_as`) takes
-the circuit's turn as its head comes in (`circuits.take_circuit_turn`: 1,024 at once, then
-two a second, across the host's workers); past that it is answered 503 with Retry-After
+the circuit's turn as its head comes in (`circuits.take_circuit_turn`: 64 at once, then
+two a second, across the host's workers, and past them a share of one pool all source
+circuits draw on; a staff circuit 1,024 of its own); past that it is answered 503 with Retry-After
 here, holding no thread (`_head_in`), except a form, which is answered busy with its fields
 given back (`_give_form_back`): a report refused bare was lost; a login's short form is
 answered busy with its codename so too, its body read here even when it comes after its
