@@ -9,6 +9,8 @@ whose password that one set, as at a removal (docs/PROTOCOL.md §8.10).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,17 +81,35 @@ def _to_lock(session: Session, manifest: Manifest) -> list[tuple[StaffAccount, d
     ]
 
 
+def hold_accounts(session: Session, ids: Iterable[str]) -> set[str]:
+    """Hold the rows of the accounts `ids` until the commit, in the order of their ids;
+    return the ids still there.
+
+    Every change of several accounts takes their rows so, all in one statement and
+    before the audit log's head: a removal took the removed account's row, then
+    those it locks, while a keyring install took the same rows in the order its
+    scan found them, and on PostgreSQL each waited on a row the other held (a
+    deadlock: one of them aborted). In one order, the second waits for the first.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    query = (
+        select(StaffAccount.id)
+        .where(StaffAccount.id.in_(wanted))
+        .order_by(StaffAccount.id)
+        .with_for_update()
+    )
+    return set(session.scalars(query))
+
+
 def hold_unlisted(session: Session, manifest: Manifest) -> None:
     """Hold the rows of the accounts `lock_revoked` may lock, until the commit.
 
-    Taken before the audit log's head, as every change of an account takes them
-    (`app.services.staff.remove_account`): the other order deadlocks with a
-    removal on PostgreSQL.
+    Taken before the audit log's head, and in the order of their ids, as every
+    change of an account takes them (`hold_accounts`).
     """
-    ids = [a.id for a, _ in _to_lock(session, manifest)]
-    if ids:
-        query = select(StaffAccount.id).where(StaffAccount.id.in_(ids)).with_for_update()
-        session.execute(query).all()
+    hold_accounts(session, [a.id for a, _ in _to_lock(session, manifest)])
 
 
 def lock_revoked(session: Session, actor: str, manifest: Manifest) -> list[tuple[str, str | None]]:

@@ -287,6 +287,11 @@ def _admins(session: Session) -> int:
     return session.scalar(query) or 0
 
 
+def _admin_ids(session: Session) -> list[str]:
+    """The administrators' ids, read without a lock (`_admins` holds their rows)."""
+    return list(session.scalars(select(StaffAccount.id).where(StaffAccount.role == "admin")))
+
+
 def hold_admin(session: Session, account: StaffAccount) -> None:
     """Refuse unless `account` is still the administrator it was; hold that until the commit.
 
@@ -345,19 +350,24 @@ def remove_account(session: Session, actor: str, account: StaffAccount) -> list[
     in after her removal. An administrator's reset (who is not her: she is gone)
     gives it back to its owner with a passphrase she never saw. Return the names.
     """
+    # One lock order for every change of an account (on PostgreSQL): the rows of
+    # every account it changes, by id and at once (`reviewer_accounts.hold_accounts`,
+    # as a keyring install takes them), their sessions, then the audit log's head
+    # (`audit.record`). A removal that took the head first, as a change of the same
+    # account held its row, waited on it while the change waited on the head; one
+    # that took its own row, then those it locks, met an install taking them the
+    # other way round: a deadlock either way, and a 500 for one of them.
+    known = passwords_set_by(session, account.username)
+    admins = _admin_ids(session) if account.role == "admin" else []
+    ids = {account.id, *admins, *(get_account(session, n).id for n in known)}
+    if account.id not in reviewer_accounts.hold_accounts(session, ids):
+        raise AccountError(f"{account.username!r} was removed meanwhile")
+    # Read again under the rows' locks: a password set meanwhile named another (rare;
+    # its row is then taken out of order, as before).
+    known = passwords_set_by(session, account.username)
+    reviewer_accounts.hold_accounts(session, {get_account(session, n).id for n in known} - ids)
     if account.role == "admin" and _admins(session) <= 1:
         raise AccountError(f"{account.username!r} is the last administrator: add another first")
-    # One lock order for every change of an account (on PostgreSQL): the
-    # administrators' rows (`_admins`), the account's row, its sessions, then
-    # the audit log's head (`audit.record`). A removal that took the head
-    # first, as a change of the same account held its row, waited on it while
-    # the change waited on the head: a deadlock, and a 500 for one of them.
-    held = session.execute(
-        select(StaffAccount.id).where(StaffAccount.id == account.id).with_for_update()
-    )
-    if held.one_or_none() is None:
-        raise AccountError(f"{account.username!r} was removed meanwhile")
-    known = passwords_set_by(session, account.username)
     _keep_an_administrator(session, account, known)
     # The accounts' rows and sessions before the log's head, as every change takes them.
     for name in known:

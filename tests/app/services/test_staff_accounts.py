@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pyotp
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from app import reviewer_accounts
 from app.models import StaffAccount
+from app.operations import keyring_admin
 from app.services import audit
 from app.services import staff as staff_service
+from tests.app.operations.test_keyring_install import newest, successor
+from tests.app.operations.test_keyring_revokes_staff import demo_reviewer_signing_key
 from tests.app.staff_support import (
     PASSWORD,
     GuessesHere,
@@ -22,7 +28,7 @@ from tests.app.staff_support import (
     make_staff,
     seal_totp_secret,
 )
-from tests.app.support import db_session
+from tests.app.support import db_session, new_reviewer
 
 
 def _at_once(
@@ -202,3 +208,57 @@ def test_a_removed_accounts_name_is_not_given_to_another(app: Flask) -> None:
         with pytest.raises(staff_service.AccountError, match="the audit log"):
             staff_service.create_account(session, "amna", "HINA", role="staff")
         assert staff_service.find_account(session, "hina") is None
+
+
+def test_an_install_and_a_removal_of_the_account_it_locks_both_go_through_at_once(
+    app: Flask, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The removal held rehana's row and took kiran's (whose password she set) after; the
+    install, which locks both, took kiran's first: on PostgreSQL one of them was aborted."""
+    make_staff(app, "rehana")
+    make_staff(app, "kiran", actor="rehana")
+    with app.app_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "rehana")
+        staff_service.bind_reviewer(session, "root", account, demo_reviewer_signing_key(instance))
+        # Kiran's row comes first by id and on disk: whichever way a scan takes them.
+        for name, ident in (("kiran", "0" * 32), ("rehana", "f" * 32)):
+            session.execute(
+                update(StaffAccount).where(StaffAccount.username == name).values(id=ident)
+            )
+        session.commit()
+    _, other = new_reviewer()
+    data = successor(instance, [other]).to_bytes()
+
+    meet = threading.Barrier(2)
+    first = threading.Event()
+    set_by, hold = staff_service.passwords_set_by, reviewer_accounts.hold_unlisted
+
+    def removal_meets(session: Any, username: str) -> list[str]:
+        if not first.is_set():
+            first.set()
+            meet.wait(timeout=5)
+            time.sleep(0.5)  # the install takes the rows it can meanwhile
+        return set_by(session, username)
+
+    def install_meets(session: Any, manifest: Any) -> None:
+        meet.wait(timeout=5)
+        hold(session, manifest)
+
+    monkeypatch.setattr(staff_service, "passwords_set_by", removal_meets)
+    monkeypatch.setattr(reviewer_accounts, "hold_unlisted", install_meets)
+
+    def install(session: Any) -> None:
+        keyring_admin.install(session, data, actor="console")
+        session.commit()
+
+    def remove(session: Any) -> None:
+        staff_service.remove_account(
+            session, "console", staff_service.get_account(session, "rehana")
+        )
+
+    outcomes = _in_threads(app, [install, remove])
+    assert outcomes == [None, None], f"one of them was aborted: {outcomes}"
+    with app.app_context(), db_session(app) as session:
+        assert staff_service.find_account(session, "rehana") is None
+        assert "kiran" in audit.locked(session)
+        assert audit.newest_keyring(session) == newest(instance).manifest.version
