@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import sessions
 from app.models import StaffAccount
+from app.operations.tor import owners
 from app.services import audit
 from crypto import KdfParams, Manifest, generate_passphrase, hash_password
 
@@ -112,21 +113,33 @@ def hold_unlisted(session: Session, manifest: Manifest) -> None:
     hold_accounts(session, [a.id for a, _ in _to_lock(session, manifest)])
 
 
-def lock_revoked(session: Session, actor: str, manifest: Manifest) -> list[tuple[str, str | None]]:
+def lock_revoked(
+    session: Session, actor: str, manifest: Manifest
+) -> tuple[list[tuple[str, str | None]], dict[str, list[str]]]:
     """Lock every account bound to a reviewer `manifest` drops, and every account whose
     password one of those set; return their names, each with the name of the account
-    that set its password (None: bound to a dropped reviewer itself) (no commit).
+    that set its password (None: bound to a dropped reviewer itself), and the staff-onion
+    devices revoked with each account bound to a dropped reviewer (no commit).
 
     The lock a removal puts on the accounts whose passwords the removed one set.
     Only an administrator's reset gives the account back; a later keyring that
     lists the reviewer again does not, and an account locked already stays as it is.
+    The devices added for the revoked reviewer's own account go as at her removal
+    (`app.operations.tor.owners`); those of an account locked because she set its
+    password are its owner's, never hers, and stay.
     """
     already = audit.locked(session)
     names: list[tuple[str, str | None]] = []
+    revoked: dict[str, list[str]] = {}
+    clients = owners.instance_clients()
     for account, why in _to_lock(session, manifest):
         if account.username in already:
             continue
         lock_account(session, account)
-        audit.record(session, actor, "staff-locked", username=account.username, **why)
+        devices = [] if "set_by" in why else owners.revoke(session, clients, account.username)
+        if devices:
+            revoked[account.username] = devices
+        gone = {"devices": devices} if devices else {}
+        audit.record(session, actor, "staff-locked", username=account.username, **why, **gone)
         names.append((account.username, why.get("set_by")))
-    return names
+    return names, revoked

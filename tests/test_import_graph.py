@@ -184,12 +184,16 @@ def test_nacl_and_cryptography_are_imported_in_crypto_only() -> None:
 WAYS_IN = ("app.source", "app.staff", "app.api", "app.cli")
 # The web use-cases that run an operation, and which: the dashboard's export and
 # reply-upload buttons run the bundle exchange the CLI runs, and it counts the items
-# retention calls unacknowledged, as of the last sweep (whose time the sweep keeps). Every
-# other use-case stays out of `app.operations`.
+# retention calls unacknowledged, as of the last sweep (whose time the sweep keeps). A
+# removal, and a keyring install's lock (`app.reviewer_accounts`), revoke the staff-onion
+# devices added for the account in their own commit. Every other use-case stays out of
+# `app.operations`.
 SERVICES_RUN_OPERATIONS: dict[str, frozenset[str]] = {
     "app.services.dashboard": frozenset(
         {"app.operations.exchange", "app.operations.retention", "app.operations.sweep"}
     ),
+    "app.services.staff": frozenset({"app.operations.tor.owners"}),
+    "app.reviewer_accounts": frozenset({"app.operations.tor.owners"}),
 }
 # What operations share with the web use-cases: the audit log, the request-free service
 # context, and resumable uploads (restarts recover them, retention expires them).

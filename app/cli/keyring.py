@@ -122,10 +122,12 @@ def install(instance: Path, file: Path) -> None:
     )
     if installed.seals_to_subkeys:
         click.echo("raazdar: format 3: reports are sealed only to the reviewers' weekly subkeys")
-    _say_locked(instance, installed.locked)
+    _say_locked(instance, installed.locked, installed.devices)
 
 
-def _say_locked(instance: Path, names: tuple[tuple[str, str | None], ...]) -> None:
+def _say_locked(
+    instance: Path, names: tuple[tuple[str, str | None], ...], devices: dict[str, list[str]]
+) -> None:
     """Say which accounts the install locked, and what is left to the administrator."""
     from app.cli.staff import hint_devices, warn_handed
     from app.db import db_session
@@ -152,7 +154,7 @@ def _say_locked(instance: Path, names: tuple[tuple[str, str | None], ...]) -> No
             err=True,
         )
         warn_handed(name, handed.get(name, []))
-        hint_devices(instance, name)
+        hint_devices(instance, name, devices.get(name, []))
 
 
 @keyring.command("timestamp")

@@ -34,18 +34,46 @@ def staff_onion() -> None:
 
 
 @staff_onion.command("add-client")
+@click.option(
+    "--for",
+    "owner",
+    metavar="USERNAME",
+    help="The staff account the device is for: removing that account, or a keyring install "
+    "that locks it, revokes the device too.",
+)
 @click.argument("name")
 @click.pass_obj
 @reports_errors
-def add_client(instance: Path, name: str) -> None:
+def add_client(instance: Path, owner: str | None, name: str) -> None:
     """Authorise one staff device and print its private key, once.
 
     NAME names the device (e.g. alice-laptop): one key per device, so that a
     lost one can be revoked alone. The server keeps only the public half.
     """
-    new = _clients(instance).add(name)
-    _record(instance, "staff-onion-client-added", new.name)
+    from app.db import transaction
+    from app.services import audit
+    from app.services import staff as staff_service
+
+    clients = _clients(instance)
+    new = None
+    try:
+        with app_context(instance), transaction() as session:
+            if owner is not None:
+                owner = staff_service.get_account(session, owner).username
+            new = clients.add(name)
+            whose = {} if owner is None else {"owner": owner}
+            audit.record(session, audit.CONSOLE, audit.DEVICE_ADDED, device=new.name, **whose)
+    except BaseException:
+        # Not recorded, so not whose it is: the key goes, and nobody was shown it.
+        if new is not None:
+            clients.remove(new.name)
+        raise
     click.echo(f"raazdar: authorised device {new.name} for the staff onion")
+    if owner is not None:
+        click.echo(
+            f"raazdar: {new.name} is {owner}'s: removing {owner}, or a keyring install that "
+            "locks the account, revokes it"
+        )
     click.echo(f"Staff onion address: http://{new.address}/staff/")
     click.echo("")
     click.echo(f"Private key for {new.name} (shown once, never stored on this server):")
@@ -60,6 +88,12 @@ def add_client(instance: Path, name: str) -> None:
     click.echo("Hand it over in person or on the device itself; anyone who holds it can")
     click.echo("reach the staff login page. Revoke it with")
     click.echo(f"`raazdar staff-onion remove-client {new.name}`.")
+    if owner is None:
+        click.echo(
+            f"raazdar: hint: {new.name} is no account's: no removal revokes it; "
+            "`--for USERNAME` ties a device to the account it is for",
+            err=True,
+        )
     click.echo(f"raazdar: hint: {RELOAD_HINT}", err=True)
 
 

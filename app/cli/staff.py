@@ -89,7 +89,8 @@ def remove(instance: Path, username: str) -> None:
         session = db_session()
         account = staff_service.get_account(session, username)
         name = account.username
-        known = staff_service.remove_account(session, CONSOLE, account)
+        removal = staff_service.remove_account(session, CONSOLE, account)
+        known = removal.known
         handed = staff_service.second_factors_handed_by(session, name)
     click.echo(f"raazdar: removed {name}")
     if known:
@@ -103,7 +104,7 @@ def remove(instance: Path, username: str) -> None:
             err=True,
         )
     warn_handed(name, handed)
-    hint_devices(instance, name)
+    hint_devices(instance, name, removal.devices)
 
 
 def warn_handed(name: str, handed: list[str]) -> None:
@@ -174,16 +175,28 @@ def bind(instance: Path, username: str, fingerprint: str | None, unbind: bool) -
         click.echo(f"raazdar: {name} is bound to the reviewer with the signing key {bound}")
 
 
-def hint_devices(instance: Path, username: str) -> None:
-    """Name the staff devices that look like the removed account's: they still reach the onion.
+def hint_devices(instance: Path, username: str, revoked: list[str]) -> None:
+    """Say which staff devices went with the account, and name those that look like its own
+    but were added for nobody: they still reach the onion.
 
-    The account and the device keys are separate gates (deploy/README.md §1.6):
-    removing one leaves the other, and a colleague removed keeps the login page,
-    and every login's Argon2id hash, within reach until their devices are revoked.
+    A device added for an account (`staff-onion add-client --for`) is revoked with
+    it; one added for nobody (or before owners were recorded) is a gate of its own
+    (deploy/README.md §1.6): a colleague removed keeps the login page, and every
+    login's Argon2id hash, within reach until it is revoked.
     """
-    from app.operations.tor.clients import StaffClients
+    from app.db import db_session
+    from app.operations.tor import owners
 
-    devices = StaffClients(instance / "tor").named_for(username)
+    if revoked:
+        which = "the device" if len(revoked) == 1 else "the devices"
+        click.echo(f"raazdar: revoked {', '.join(revoked)}, {which} added for {username}")
+        click.echo(
+            "raazdar: hint: a running `raazdar serve` re-publishes the staff onion without "
+            "them within seconds (or at once on `systemctl reload raazdar`)",
+            err=True,
+        )
+    with app_context(instance):
+        devices = owners.unowned_named_for(db_session(), owners.instance_clients(), username)
     if devices:
         click.echo(
             f"raazdar: hint: {', '.join(devices)} can still reach the staff onion: revoke "
@@ -191,7 +204,7 @@ def hint_devices(instance: Path, username: str) -> None:
             + ", then `systemctl reload raazdar`",
             err=True,
         )
-    else:
+    elif not revoked:
         click.echo(
             "raazdar: hint: their devices still reach the staff onion until revoked: "
             "`raazdar staff-onion list`, then `raazdar staff-onion remove-client DEVICE`",

@@ -89,6 +89,8 @@ class Installed:
     # The staff accounts locked because the keyring no longer lists the reviewer bound to them,
     # each with None, or with the name of such an account that set its password.
     locked: tuple[tuple[str, str | None], ...] = ()
+    # The staff-onion devices revoked with each account bound to a reviewer it no longer lists.
+    devices: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
     except InstanceError as exc:
         raise KeyringInstallError(f"manifest refused: {exc}") from exc
     # In this commit: a reviewer the keyring drops logs in no more, from this very install on.
-    locked = reviewer_accounts.lock_revoked(session, actor, new)
+    locked, revoked = reviewer_accounts.lock_revoked(session, actor, new)
     if not unrecorded:
         _write_new(target, candidate.to_bytes())
     try:
@@ -249,6 +251,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
         promoted,
         seals_to_subkeys=new.seals_to_subkeys,
         locked=tuple(locked),
+        devices=revoked,
     )
 
 

@@ -37,6 +37,8 @@ from crypto.exchange import AuditProof
 CONSOLE = "console"
 # The action of a keyring installed (`app.operations.keyring_admin.install`), with its version.
 KEYRING_INSTALLED = "keyring-installed"
+# The action of a staff device authorised for the staff onion (`raazdar staff-onion add-client`).
+DEVICE_ADDED = "staff-onion-client-added"
 # The action of a reviewer's subkey list installed, with the key ids it replaced (if re-keyed).
 SUBKEYS_INSTALLED = "subkeys-installed"
 
@@ -200,6 +202,21 @@ def second_factor_setters(session: Session) -> dict[str, str]:
     Whoever did saw it, and could have set up an authenticator of their own first.
     """
     return _last_actors(session, _SECOND_FACTOR_SET)
+
+
+def device_owners(session: Session) -> dict[str, str | None]:
+    """Whose each staff device is, by name: the account its last `staff-onion-client-added`
+    entry names, or None (added for nobody, or before owners were recorded)."""
+    query = (
+        select(AuditEntry.detail).where(AuditEntry.action == DEVICE_ADDED).order_by(AuditEntry.seq)
+    )
+    owners: dict[str, str | None] = {}
+    for detail in session.scalars(query):
+        found = json.loads(detail)
+        device, owner = found.get("device"), found.get("owner")
+        if isinstance(device, str):
+            owners[device] = owner if isinstance(owner, str) else None
+    return owners
 
 
 def locked(session: Session) -> frozenset[str]:

@@ -40,6 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import kdf_pool, reviewer_accounts, runkey, runshare, sessions, throttle
 from app.errors import AppError, KeyringUnavailable, ThrottledError
 from app.models import StaffAccount, today
+from app.operations.tor import owners
 from app.services import audit, staff_devices
 from app.services.context import services
 from app.settings import get_setting
@@ -339,7 +340,17 @@ def _next_epoch(account: StaffAccount) -> None:
     account.epoch = StaffAccount.epoch + 1
 
 
-def remove_account(session: Session, actor: str, account: StaffAccount) -> list[str]:
+@dataclass(frozen=True)
+class Removal:
+    """What a removal did beside deleting the account."""
+
+    # The accounts whose passwords the removed one set, locked with it.
+    known: list[str]
+    # The staff-onion devices added for the removed account, revoked with it.
+    devices: list[str]
+
+
+def remove_account(session: Session, actor: str, account: StaffAccount) -> Removal:
     """Delete an account; the last administrator stays (add another one first).
 
     Every account whose password the removed one set and its owner kept
@@ -348,7 +359,9 @@ def remove_account(session: Session, actor: str, account: StaffAccount) -> list[
     removed account knows that password, and may have set up the authenticator
     herself (a spare account of her own): named but left as it was, it let her
     in after her removal. An administrator's reset (who is not her: she is gone)
-    gives it back to its owner with a passphrase she never saw. Return the names.
+    gives it back to its owner with a passphrase she never saw. The staff-onion
+    devices added for her are revoked in the same commit (`app.operations.tor.owners`):
+    kept, they reached the login page, and the staff's login slot, after she left.
     """
     # One lock order for every change of an account (on PostgreSQL): the rows of
     # every account it changes, by id and at once (`reviewer_accounts.hold_accounts`,
@@ -373,12 +386,15 @@ def remove_account(session: Session, actor: str, account: StaffAccount) -> list[
     for name in known:
         _lock(session, get_account(session, name))
     sessions.end_staff_logins(session, account.id)
-    audit.record(session, actor, "staff-removed", username=account.username)
+    # Last before the log: nothing after it refuses, and a failed commit puts them back.
+    devices = owners.revoke(session, owners.instance_clients(), account.username)
+    revoked = {"devices": devices} if devices else {}
+    audit.record(session, actor, "staff-removed", username=account.username, **revoked)
     for name in known:
         audit.record(session, actor, "staff-locked", username=name, set_by=account.username)
     session.delete(account)
     session.commit()
-    return known
+    return Removal(known, devices)
 
 
 def _keep_an_administrator(session: Session, account: StaffAccount, locked: list[str]) -> None:

@@ -75,6 +75,8 @@ class Removed:
 
     username: str
     known: list[str]
+    # The staff-onion devices added for it, revoked with it.
+    devices: list[str]
 
 
 def remove(session: Session, account_id: str, *, actor: StaffAccount) -> Removed:
@@ -90,7 +92,8 @@ def remove(session: Session, account_id: str, *, actor: StaffAccount) -> Removed
             f"`raazdar staff reset-2fa {actor.username}` run on the server's console), "
             f"then remove {name}."
         )
-    return Removed(name, staff.remove_account(session, actor.username, account))
+    removal = staff.remove_account(session, actor.username, account)
+    return Removed(name, removal.known, removal.devices)
 
 
 def reset_password(session: Session, account_id: str, *, actor: StaffAccount) -> NewPassphrase:

@@ -18,9 +18,9 @@ from app.db import db_session, transaction
 from app.errors import AppError
 from app.models import StaffAccount, today
 from app.operations import keyring_admin
-from app.operations.tor.clients import StaffClients
+from app.operations.tor import owners
+from app.operations.tor.clients import ClientError
 from app.services import audit, settings_admin, staff, staff_admin
-from app.services.context import services
 from app.settings import delayed_changes, taxonomy
 from app.staff import auth, bp
 from app.staff.admin_forms import (
@@ -44,6 +44,9 @@ AUDIT_PAGE_SIZE: Final = 50
 _DEVICES: Final = _l(
     "%(devices)s can still reach the staff onion: revoke each on the server's console"
     " (raazdar staff-onion remove-client DEVICE, then systemctl reload raazdar)."
+)
+_REVOKED: Final = _l(
+    "Revoked with the account: %(devices)s. The staff onion no longer lets them in."
 )
 _KNOWN: Final = _l(
     "%(name)s set the passwords of %(names)s, not changed since, and may have set up their"
@@ -89,6 +92,7 @@ def _attempt(action: Callable[[Session], R]) -> R | AppError:
         abort(403)
     except (
         staff_admin.AccountError,
+        ClientError,
         settings_admin.SettingsError,
         keyring_admin.KeyringInstallError,
     ) as exc:
@@ -177,11 +181,13 @@ def admin_account_remove(account_id: str) -> ResponseReturnValue:
     handed = staff.second_factors_handed_by(db_session(), result.username)
     if handed:
         flash(_HANDED % {"name": result.username, "names": ", ".join(handed)}, "warn")
-    # The account and its devices are two gates: removing one leaves the other open.
-    devices = StaffClients(services().paths.root / "tor").named_for(result.username)
+    if result.devices:
+        flash(_REVOKED % {"devices": ", ".join(result.devices)}, "warn")
+    # A device added for nobody is a gate of its own: removing the account leaves it open.
+    devices = owners.unowned_named_for(db_session(), owners.instance_clients(), result.username)
     if devices:
         flash(_DEVICES % {"devices": ", ".join(devices)}, "warn")
-    else:
+    elif not result.devices:
         flash(
             _(
                 "Their devices still reach the staff onion until revoked: see %(command)s "
@@ -445,7 +451,7 @@ def admin_keyring_install() -> ResponseReturnValue:
         refusal = keyring_refusal(result)
         _refuse(form.manifest, f"{refusal.error[:1].upper()}{refusal.error[1:]}. {refusal.hint}.")
         return _keyring_page(form, result.status)
-    _say_locked(result.locked)
+    _say_locked(result.locked, result.devices)
     return _done(
         _(
             "Keyring version %(version)d is in force (it replaced version %(previous)d): "
@@ -458,19 +464,22 @@ def admin_keyring_install() -> ResponseReturnValue:
     )
 
 
-def _say_locked(locked: tuple[tuple[str, str | None], ...]) -> None:
-    """Name each account an install locked, and the staff-onion devices called after it.
+def _say_locked(locked: tuple[tuple[str, str | None], ...], revoked: dict[str, list[str]]) -> None:
+    """Name each account an install locked, the devices revoked with it, and those called
+    after it but added for nobody.
 
-    As the console's install does: a device stays a gate of its own, and reaches the
-    login page until revoked, which only the console does.
+    As the console's install does: a device added for nobody stays a gate of its own,
+    and reaches the login page until revoked, which only the console does.
     """
-    tor = StaffClients(services().paths.root / "tor")
+    tor = owners.instance_clients()
     for name, set_by in locked:
         if set_by is None:
             flash(_LOCKED_REVOKED % {"name": name}, "warn")
         else:
             flash(_LOCKED_SET_BY % {"name": name, "set_by": set_by}, "warn")
-        devices = tor.named_for(name)
+        if revoked.get(name):
+            flash(_REVOKED % {"devices": ", ".join(revoked[name])}, "warn")
+        devices = owners.unowned_named_for(db_session(), tor, name)
         if devices:
             flash(_DEVICES % {"devices": ", ".join(devices)}, "warn")
 

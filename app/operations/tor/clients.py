@@ -108,6 +108,25 @@ class StaffClients:
             raise ClientError(f"no device named {name!r} is authorised") from None
         return name
 
+    def set_aside(self, name: str) -> None:
+        """Take a device out of the staff onion's list, keeping its key until `forget`."""
+        os.rename(self.directory / f"{name}{SUFFIX}", self._aside(name))
+
+    def put_back(self, name: str) -> None:
+        """Give a device set aside its place again, unless one of that name was added since."""
+        aside = self._aside(name)
+        with contextlib.suppress(FileExistsError, FileNotFoundError):
+            os.link(aside, self.directory / f"{name}{SUFFIX}")
+        aside.unlink(missing_ok=True)
+
+    def forget(self, name: str) -> None:
+        """Delete a device's key set aside: its revocation is committed."""
+        self._aside(name).unlink(missing_ok=True)
+
+    def _aside(self, name: str) -> Path:
+        # A leading dot and another suffix: never a name `names` lists.
+        return self.directory / f".{name}{SUFFIX}.revoked"
+
     def names(self) -> list[str]:
         """The authorised devices' names, sorted."""
         if not self.directory.is_dir():
@@ -204,3 +223,15 @@ class StaffOnion:
         )
         self.published_for = wanted
         return True
+
+    def lost_devices(self) -> bool:
+        """Whether a device the staff onion was published for is no longer authorised.
+
+        `raazdar serve` asks every few seconds and re-publishes at once: a removal
+        on the admin pages revokes the account's devices but cannot send it a
+        SIGHUP. A device added waits for one, as before.
+        """
+        if not self.published_for:
+            return False
+        keys, _ = self.clients.public_keys()
+        return any(name not in keys for name in self.published_for)

@@ -1,0 +1,216 @@
+"""A staff device is revoked with the account it was added for, and the staff onion drops it.
+
+The attacker is a colleague about to be removed (or locked by a keyring that drops
+her reviewer key): with her laptop's client key still in the staff onion's client
+list she reaches the login page and the staff's login slot after she is gone.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import cast
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+
+from app.cli import main
+from app.operations.tor import owners
+from app.operations.tor.clients import StaffClients, StaffOnion
+from app.operations.tor.control import Tor
+from app.services import staff as staff_service
+from tests.app.operations.test_keyring_install import install_by_cli, install_by_web, successor
+from tests.app.operations.test_keyring_revokes_staff import demo_reviewer_signing_key
+from tests.app.operations.test_tor_clients import TARGET, FakeTor
+from tests.app.staff.test_staff_admin import add_account, staff_browser
+from tests.app.staff_support import make_staff
+from tests.app.support import audit_trail, db_session, new_reviewer
+
+
+def cli(runner: CliRunner, instance: Path, *args: str) -> Result:
+    return runner.invoke(main, ["--instance", str(instance), *args])
+
+
+def add_device(runner: CliRunner, instance: Path, name: str, owner: str | None) -> str:
+    """`raazdar staff-onion add-client NAME [--for OWNER]`; return the device's public key."""
+    whose = [] if owner is None else ["--for", owner]
+    result = cli(runner, instance, "staff-onion", "add-client", name, *whose)
+    assert result.exit_code == 0, result.output
+    keys, _ = StaffClients(instance / "tor").public_keys()
+    return keys[name]
+
+
+def published(instance: Path) -> tuple[FakeTor, StaffOnion]:
+    """The staff onion as `raazdar serve` publishes it now, through a tor that records it."""
+    clients = StaffClients(instance / "tor")
+    tor = FakeTor(clients)
+    onion = StaffOnion(cast(Tor, tor), clients, TARGET)
+    assert onion.refresh() is True
+    return tor, onion
+
+
+def client_list(tor: FakeTor) -> list[str]:
+    """The client keys of the staff onion tor publishes now (ADD_ONION's ClientAuthV3 set)."""
+    last = tor.calls[-1]
+    return list(last[1]) if last[0] == "publish" else []
+
+
+def test_a_removed_colleagues_device_no_longer_reaches_the_staff_onion(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    make_staff(app, "alice")
+    make_staff(app, "bilal")
+    hers = add_device(runner, instance, "alice-laptop", "alice")
+    his = add_device(runner, instance, "bilal-laptop", "bilal")
+    tor, onion = published(instance)
+    assert sorted(client_list(tor)) == sorted([hers, his])
+
+    result = cli(runner, instance, "staff", "remove", "alice")
+    assert result.exit_code == 0, result.output
+    assert onion.lost_devices(), "serve does not see that a published device is gone"
+    onion.refresh()
+    assert hers not in client_list(tor), "alice's laptop still opens the staff onion"
+    assert client_list(tor) == [his]
+    assert "raazdar: revoked alice-laptop, the device added for alice" in result.output
+    assert audit_trail(app)[-1] == (
+        "console",
+        "staff-removed",
+        {"username": "alice", "devices": ["alice-laptop"]},
+    )
+
+
+def test_a_device_added_for_nobody_is_named_and_stays(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """Before owners were recorded nobody could tell whose a device was: it stays, named."""
+    make_staff(app, "alice")
+    old = add_device(runner, instance, "alice-laptop", None)
+    result = cli(runner, instance, "staff", "remove", "alice")
+    assert result.exit_code == 0, result.output
+    assert "alice-laptop can still reach the staff onion" in result.output
+    keys, _ = StaffClients(instance / "tor").public_keys()
+    assert keys == {"alice-laptop": old}
+
+
+def test_a_device_for_an_unknown_account_is_refused_and_nothing_written(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    result = cli(runner, instance, "staff-onion", "add-client", "eve-laptop", "--for", "eve")
+    assert result.exit_code == 1
+    assert "raazdar: error: no staff account is called 'eve'" in result.output
+    assert StaffClients(instance / "tor").names() == []
+    assert all(e[1] != "staff-onion-client-added" for e in audit_trail(app))
+
+
+def test_the_device_added_for_an_account_says_so_in_the_audit_log(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    make_staff(app, "alice")
+    add_device(runner, instance, "alice-phone", "alice")
+    assert audit_trail(app)[-1] == (
+        "console",
+        "staff-onion-client-added",
+        {"device": "alice-phone", "owner": "alice"},
+    )
+
+
+def test_a_device_of_an_account_removed_on_the_admin_page_is_revoked(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    admin = staff_browser(app).log_in(add_account(app, "root", "admin"))
+    clerk = add_account(app, "clerk")
+    hers = add_device(runner, instance, "clerk-laptop", "clerk")
+    tor, onion = published(instance)
+    assert client_list(tor) == [hers]
+    response = admin.post(f"/staff/admin/accounts/{clerk}/remove", {"confirm": "y"})
+    assert response.status_code == 303
+    shown = html.unescape(admin.get(response.location))
+    assert "Revoked with the account: clerk-laptop" in shown
+    onion.refresh()
+    assert client_list(tor) == [], "the removed clerk's laptop still opens the staff onion"
+    assert onion.address is None
+
+
+@pytest.mark.parametrize("door", ["console", "web"])
+def test_an_install_that_locks_a_revoked_reviewers_account_revokes_her_devices(
+    runner: CliRunner, instance: Path, app: Flask, door: str
+) -> None:
+    admin = staff_browser(app).log_in(add_account(app, "root", "admin"))
+    make_staff(app, "rehana")
+    make_staff(app, "kiran", actor="rehana")
+    with app.app_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "rehana")
+        staff_service.bind_reviewer(session, "root", account, demo_reviewer_signing_key(instance))
+    hers = add_device(runner, instance, "rehana-laptop", "rehana")
+    his = add_device(runner, instance, "kiran-laptop", "kiran")
+    tor, onion = published(instance)
+    _, other = new_reviewer()
+    data = successor(instance, [other]).to_bytes()
+
+    if door == "console":
+        status, shown = install_by_cli(runner, instance, data)
+        assert status == 0, shown
+    else:
+        status, page = install_by_web(admin, data)
+        assert status == 303, page
+        shown = html.unescape(page)
+    assert "Revoked with the account: rehana-laptop" in shown or (
+        "raazdar: revoked rehana-laptop, the device added for rehana" in shown
+    ), shown
+    onion.refresh()
+    assert hers not in client_list(tor), "the revoked reviewer's laptop opens the staff onion"
+    # Kiran is locked because rehana set his password: his laptop is his, never hers.
+    assert client_list(tor) == [his]
+    locked = [e for e in audit_trail(app) if e[1] == "staff-locked"]
+    assert locked[0][2]["devices"] == ["rehana-laptop"]
+    assert "devices" not in locked[1][2]
+
+
+def test_a_removal_rolled_back_puts_the_devices_back(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """A removal that never commits (a database error) loses nobody's device."""
+    make_staff(app, "alice")
+    key = add_device(runner, instance, "alice-laptop", "alice")
+    clients = StaffClients(instance / "tor")
+    with app.app_context(), db_session(app) as session:
+        assert owners.revoke(session, clients, "alice") == ["alice-laptop"]
+        assert clients.names() == []
+        session.rollback()
+    assert clients.public_keys() == ({"alice-laptop": key}, [])
+    assert list(clients.directory.iterdir()) == [clients.directory / "alice-laptop.pub"]
+
+
+def test_serve_republishes_at_once_for_a_device_revoked_but_waits_for_sighup_to_add(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """A removal on the admin pages cannot send `raazdar serve` a SIGHUP: it must see it."""
+    make_staff(app, "alice")
+    add_device(runner, instance, "alice-laptop", "alice")
+    _, onion = published(instance)
+    add_device(runner, instance, "bilal-laptop", None)
+    assert not onion.lost_devices()
+    clients = StaffClients(instance / "tor")
+    clients.remove("alice-laptop")
+    assert onion.lost_devices()
+
+
+def test_a_removal_that_cannot_revoke_a_device_is_refused_and_changes_nothing(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    make_staff(app, "alice")
+    laptop = add_device(runner, instance, "alice-laptop", "alice")
+    phone = add_device(runner, instance, "alice-phone", "alice")
+    clients = StaffClients(instance / "tor")
+    # Where the phone's key would be set aside stands a directory: the rename fails.
+    (clients.directory / ".alice-phone.pub.revoked" / "x").mkdir(parents=True)
+    result = cli(runner, instance, "staff", "remove", "alice")
+    assert result.exit_code == 1
+    assert "raazdar: error: could not revoke alice-laptop" not in result.output
+    assert "could not revoke alice-phone, the device added for alice" in result.output
+    assert "nothing was done" in result.output
+    assert clients.public_keys() == ({"alice-laptop": laptop, "alice-phone": phone}, [])
+    with app.app_context(), db_session(app) as session:
+        assert staff_service.find_account(session, "alice") is not None
+    assert audit_trail(app)[-1][1] == "staff-onion-client-added"
