@@ -61,6 +61,8 @@ GUNICORN_CONF = Path(str(resources.files("app").joinpath("gunicorn.conf.py")))
 TOR_MODES = ("auto", "launch", "attach", "private", "off")
 # Where `--tor attach` finds the system's tor when RAAZDAR_TOR_CONTROL is not set.
 DEFAULT_TOR_CONTROL = "127.0.0.1:9051"
+# How often (in the main loop's half-seconds) serve looks for a revoked device: 2 s.
+LOST_DEVICE_TICKS = 4
 
 
 @dataclass
@@ -202,8 +204,13 @@ def serve(
             closer.start()
         if not stop.is_set():
             _report(served, say)
+        ticks = 0
         while not stop.is_set() and gunicorn.poll() is None:
             stop.wait(0.5)
+            ticks += 1
+            # A device revoked with its account on the admin pages sends no SIGHUP.
+            if ticks % LOST_DEVICE_TICKS == 0 and _lost_devices(served):
+                reload.set()
             if reload.is_set():
                 reload.clear()
                 _reload_staff(served, say)
@@ -362,6 +369,16 @@ def _on_tor_network(kind: str) -> ConfigError:
         "derivation fast enough to try every codename) lie on this server, so whoever "
         "holds it reads every report sent to it"
     )
+
+
+def _lost_devices(served: Served) -> bool:
+    """Whether a device the staff onion is published for was revoked since (never raises)."""
+    if served.staff is None:
+        return False
+    try:
+        return served.staff.lost_devices()
+    except OSError:
+        return False
 
 
 def _reload_staff(served: Served, say: Callable[[str], None]) -> None:

@@ -8,20 +8,27 @@ list she reaches the login page and the staff's login slot after she is gone.
 from __future__ import annotations
 
 import html
+import os
+import signal
+import threading
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 
 from app.cli import main
+from app.operations import serve as serve_module
 from app.operations.tor import owners
 from app.operations.tor.clients import StaffClients, StaffOnion
 from app.operations.tor.control import Tor
 from app.services import staff as staff_service
+from tests.app.live import demo_instance
 from tests.app.operations.test_keyring_install import install_by_cli, install_by_web, successor
 from tests.app.operations.test_keyring_revokes_staff import demo_reviewer_signing_key
+from tests.app.operations.test_serve_demo import Gunicorn, signals  # noqa: F401 - a fixture
+from tests.app.operations.test_serve_stop import _Tor
 from tests.app.operations.test_tor_clients import TARGET, FakeTor
 from tests.app.staff.test_staff_admin import add_account, staff_browser
 from tests.app.staff_support import make_staff
@@ -214,3 +221,40 @@ def test_a_removal_that_cannot_revoke_a_device_is_refused_and_changes_nothing(
     with app.app_context(), db_session(app) as session:
         assert staff_service.find_account(session, "alice") is not None
     assert audit_trail(app)[-1][1] == "staff-onion-client-added"
+
+
+@pytest.mark.usefixtures("signals")
+def test_a_running_serve_republishes_without_a_revoked_device_unasked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin pages' removal revokes the devices' keys but sends `raazdar serve` no SIGHUP:
+    until a reload, tor went on letting the removed colleague's laptop in."""
+    instance = demo_instance(tmp_path / "instance")
+    clients = StaffClients(instance / "tor")
+    clients.add("alice-laptop")
+    bob = clients.add("bob-laptop")
+    tor = FakeTor(clients)
+    onion = StaffOnion(cast(Tor, tor), clients, TARGET)
+
+    def start_tor(_paths: Any, _how: Any, _ports: Any, served: Any, *_rest: Any) -> Any:
+        served.staff = onion
+        onion.refresh()
+        return _Tor(), None, served
+
+    monkeypatch.setattr("app.operations.serve.subprocess.Popen", Gunicorn)
+    monkeypatch.setattr(serve_module, "_start_tor", start_tor)
+    monkeypatch.setattr("app.operations.tor.private.load", lambda: object)
+    revoke = threading.Timer(0.5, clients.remove, ("alice-laptop",))
+    stop = threading.Timer(3.5, os.kill, (os.getpid(), signal.SIGINT))
+    revoke.start()
+    stop.start()
+    said: list[str] = []
+    try:
+        serve_module.serve(
+            instance, port=1, tor_mode="private", say=said.append, sweep_at_start=False
+        )
+    finally:
+        revoke.cancel()
+        stop.cancel()
+    assert client_list(tor) == [bob.key.public_b32], "tor still lets the revoked laptop in"
+    assert any("1 device(s): bob-laptop" in line for line in said), said
