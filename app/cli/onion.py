@@ -118,14 +118,20 @@ def remove_client(instance: Path, name: str) -> None:
 @click.pass_obj
 @reports_errors
 def list_clients(instance: Path) -> None:
-    """List the staff onion's address and the authorised devices."""
+    """List the staff onion's address, the authorised devices and whose each is."""
+    from app.db import db_session
+    from app.services import audit
+
     clients = _clients(instance)
     address = clients.address()
     click.echo(f"staff onion: {address or '(no key yet: made by the first add-client)'}")
     keys, problems = clients.public_keys()
     if not keys:
         click.echo("no device is authorised: the staff onion is not published")
+    with app_context(instance):
+        owners = audit.device_owners(db_session())
     for name, key in keys.items():
-        click.echo(f"{name}  descriptor:x25519:{key}")
+        whose = f"for {owners[name]}" if owners.get(name) else "for nobody: no removal revokes it"
+        click.echo(f"{name}  descriptor:x25519:{key}  ({whose})")
     for problem in problems:
         click.echo(f"raazdar: warning: unreadable, left out: {problem}", err=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import signal
 import threading
 from pathlib import Path
@@ -120,6 +121,15 @@ def test_the_device_added_for_an_account_says_so_in_the_audit_log(
         "staff-onion-client-added",
         {"device": "alice-phone", "owner": "alice"},
     )
+
+
+def test_the_list_says_whose_each_device_is(runner: CliRunner, instance: Path, app: Flask) -> None:
+    make_staff(app, "alice")
+    add_device(runner, instance, "alice-laptop", "alice")
+    add_device(runner, instance, "spare", None)
+    shown = cli(runner, instance, "staff-onion", "list").output
+    assert re.search(r"^alice-laptop  descriptor:x25519:[A-Z2-7]{52}  \(for alice\)$", shown, re.M)
+    assert re.search(r"^spare  descriptor:\S+  \(for nobody: no removal revokes it\)$", shown, re.M)
 
 
 def test_a_device_of_an_account_removed_on_the_admin_page_is_revoked(
