@@ -177,7 +177,8 @@ def bind(instance: Path, username: str, fingerprint: str | None, unbind: bool) -
 
 def hint_devices(instance: Path, username: str, revoked: list[str]) -> None:
     """Say which staff devices went with the account, and name those that look like its own
-    but were added for nobody: they still reach the onion.
+    but were added for nobody, or were added for it and could not be revoked: they still
+    reach the onion (`owners.still_reaching`).
 
     A device added for an account (`staff-onion add-client --for`) is revoked with
     it; one added for nobody (or before owners were recorded) is a gate of its own
@@ -196,7 +197,7 @@ def hint_devices(instance: Path, username: str, revoked: list[str]) -> None:
             err=True,
         )
     with app_context(instance):
-        devices = owners.unowned_named_for(db_session(), owners.instance_clients(), username)
+        devices = owners.still_reaching(db_session(), owners.instance_clients(), username)
     if devices:
         click.echo(
             f"raazdar: hint: {', '.join(devices)} can still reach the staff onion: revoke "

@@ -183,8 +183,9 @@ def admin_account_remove(account_id: str) -> ResponseReturnValue:
         flash(_HANDED % {"name": result.username, "names": ", ".join(handed)}, "warn")
     if result.devices:
         flash(_REVOKED % {"devices": ", ".join(result.devices)}, "warn")
-    # A device added for nobody is a gate of its own: removing the account leaves it open.
-    devices = owners.unowned_named_for(db_session(), owners.instance_clients(), result.username)
+    # A device added for nobody, or one whose key could not be moved aside, is a gate of
+    # its own: removing the account leaves it open.
+    devices = owners.still_reaching(db_session(), owners.instance_clients(), result.username)
     if devices:
         flash(_DEVICES % {"devices": ", ".join(devices)}, "warn")
     elif not result.devices:
@@ -466,7 +467,7 @@ def admin_keyring_install() -> ResponseReturnValue:
 
 def _say_locked(locked: tuple[tuple[str, str | None], ...], revoked: dict[str, list[str]]) -> None:
     """Name each account an install locked, the devices revoked with it, and those called
-    after it but added for nobody.
+    after it but added for nobody (or added for it and not revoked: `owners.still_reaching`).
 
     As the console's install does: a device added for nobody stays a gate of its own,
     and reaches the login page until revoked, which only the console does.
@@ -479,7 +480,7 @@ def _say_locked(locked: tuple[tuple[str, str | None], ...], revoked: dict[str, l
             flash(_LOCKED_SET_BY % {"name": name, "set_by": set_by}, "warn")
         if revoked.get(name):
             flash(_REVOKED % {"devices": ", ".join(revoked[name])}, "warn")
-        devices = owners.unowned_named_for(db_session(), tor, name)
+        devices = owners.still_reaching(db_session(), tor, name)
         if devices:
             flash(_DEVICES % {"devices": ", ".join(devices)}, "warn")
 

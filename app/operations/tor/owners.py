@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from app.operations.tor.clients import ClientError, StaffClients
+from app.operations.tor.clients import StaffClients
 from app.services import audit
 from app.services.context import services
 
@@ -40,26 +40,32 @@ def unowned_named_for(session: Session, clients: StaffClients, username: str) ->
     return [d for d in clients.named_for(username) if owners.get(d) is None]
 
 
+def still_reaching(session: Session, clients: StaffClients, username: str) -> list[str]:
+    """After `username` was removed or locked, the devices that still reach the staff onion
+    and look like hers: those added for her that could not be revoked (`revoke`), and
+    those called after her that were added for nobody. Sorted, each once."""
+    return sorted(
+        {*owned_by(session, clients, username), *unowned_named_for(session, clients, username)}
+    )
+
+
 def revoke(session: Session, clients: StaffClients, username: str) -> list[str]:
     """Revoke the devices added for `username` with the session's commit; return their names.
 
     Set aside now, deleted after the commit, put back if the transaction ends
     without one: a removal that fails loses nobody's device, and one that commits
-    leaves none of hers.
+    leaves none of hers. A device whose key cannot be set aside (a file the
+    server's user may not move) stays, and is named after the commit by
+    `still_reaching`: the removal or the install goes through all the same, since
+    refusing it would leave her the account as well as the device.
     """
-    names = owned_by(session, clients, username)
-    done: list[str] = []
-    try:
-        for name in names:
+    names: list[str] = []
+    for name in owned_by(session, clients, username):
+        try:
             clients.set_aside(name)
-            done.append(name)
-    except OSError as exc:
-        for back in done:
-            clients.put_back(back)
-        raise ClientError(
-            f"could not revoke {name}, the device added for {username} "
-            f"({exc.strerror or type(exc).__name__}): nothing was done"
-        ) from exc
+        except OSError:
+            continue
+        names.append(name)
     if names:
         _settle_with(session, clients, names)
     return names
