@@ -457,12 +457,16 @@ def touch_pending() -> bool:
 def settle_touch(db: Session) -> None:
     """Commit a deferred re-seal (`current_login`) that the request's own commit did not carry.
 
-    Whatever else the request left open is rolled back, never committed here.
+    Whatever else the request left open is rolled back, never committed here. Called
+    before the cookie is sealed, it gives the cookie the turn the row holds if this
+    re-seal does not stand (another request's re-seal came first, or the write failed):
+    a cookie with a turn its row never held ends the login at its next page.
     """
     pending: tuple[str, str, str] | None = g.pop(_TOUCH, None)
     if pending is None:
         return
     row_id, read, sealed = pending
+    stored: str | None = read
     try:
         db.rollback()
         # Only over the row as the request read it: written over a re-seal made meanwhile
@@ -477,9 +481,26 @@ def settle_touch(db: Session) -> None:
                 .values(sealed=sealed)
             )
             db.commit()
+            stored = sealed
     except SQLAlchemyError:
         # The request's answer stands; the idle deadline moves at the next request.
         db.rollback()
+    if stored != sealed:
+        _hold_turn_of(row_id, stored)
+
+
+def _hold_turn_of(row_id: str, stored: str | None) -> None:
+    """Give the cookie the turn of its login's row as `stored`, if it still points at it."""
+    ref = _reference()
+    if stored is None or ref is None or ref[0] != row_id:
+        return
+    try:
+        payload = json.loads(TokenKey(ref[1]).open(stored, _ROW_CONTEXT + row_id.encode()))
+    except (CryptoError, ValueError):
+        return
+    turn = payload.get("turn") if isinstance(payload, dict) else None
+    if isinstance(turn, str):
+        session[LOGIN_KEY] = {**session[LOGIN_KEY], "turn": turn}
 
 
 def _new_turn() -> str:
@@ -562,11 +583,11 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
         if taken:
             payload["taken"] = True  # the turn before opens nothing from now on
         if due:
-            payload["seen"] = now
-            if not defer_touch:
-                # The turn moves with the re-seal, at no write of its own; not at a deferred
-                # one (`settle_touch`), which may commit after another request's.
-                payload.update(prev=held, turn=_new_turn(), taken=False)
+            # The turn moves with the re-seal, at no write of its own, a deferred one's too:
+            # a POST's re-seal that moved none kept the idle deadline fresh, so a copy sending
+            # the page buttons' POSTs was never found (`settle_touch` gives the cookie the
+            # row's turn if another request's re-seal is the one that stands).
+            payload.update(seen=now, prev=held, turn=_new_turn(), taken=False)
         sealed = _seal(key, row_id, payload)
         # Only over the row as read: written over a change made meanwhile (a wrong
         # password counted, a confirmation given: `regrant`), it undid that change.

@@ -12,7 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import refresh
 
@@ -87,7 +97,7 @@ def gives_back(page: Callable[[], ResponseReturnValue]) -> Callable[[F], F]:
 def _signed_in(*, defer_touch: bool = False) -> sources_service.SignedIn | None:
     """The signed-in source, checked against their account's public key on every request.
 
-    `defer_touch`: see `sessions.current_login` (committed by `bp.teardown_request`).
+    `defer_touch`: see `sessions.current_login` (committed by `_settle_touch`).
     """
     db = db_session()
     grants = sessions.current_login(db, defer_touch=defer_touch)
@@ -222,9 +232,20 @@ def _report(form: SubmissionForm, terms: dict[str, Any]) -> submissions_service.
     )
 
 
+@bp.after_request
+def _settle_touch(response: Response) -> Response:
+    """Commit a login's re-seal that no commit of the request carried (`_signed_in`).
+
+    Before the cookie is sealed: a re-seal that does not stand gives it the row's turn.
+    """
+    if sessions.touch_pending():
+        sessions.settle_touch(db_session())
+    return response
+
+
 @bp.teardown_request
-def _settle_touch(_exc: BaseException | None) -> None:
-    """Commit a login's re-seal that no commit of the request carried (`_signed_in`)."""
+def _settle_touch_left(_exc: BaseException | None) -> None:
+    """Commit a re-seal that `_settle_touch` never came to (a request ended by an error)."""
     if sessions.touch_pending():
         sessions.settle_touch(db_session())
 

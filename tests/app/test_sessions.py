@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from flask import session as flask_session
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -161,6 +162,37 @@ def test_a_refused_reports_re_seal_undoes_no_other_tabs(
         sessions.settle_touch(db)
         db.close()
     assert is_signed_in(other_tab), "a refused report's re-seal ended the login"
+
+
+def test_a_refused_reports_answer_carries_the_turn_that_stands(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A POST's re-seal moves the login's turn as a page's does (test_sessions_copied.py);
+    # if another tab's page re-sealed the row first, the POST's own turn was never
+    # written, and its answer, carrying it, would end the login at the browser's next page.
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    app, other_worker = make_app(), make_app()
+    client = app.test_client()
+    signed_in(client)
+    later.ahead = 4 * 60  # a re-seal is due
+    other_tab = other_worker.test_client()
+    other_tab.set_cookie("rz", cookie(client))
+    headers = {"Cookie": f"rz={cookie(client)}"}
+    with app.test_request_context("/account", method="POST", headers=headers):
+        db = app.extensions["raazdar.db"].new_session()
+        assert sessions.current_login(db, defer_touch=True) is not None
+        db.rollback()  # the report refused: nothing of its transaction committed
+        assert is_signed_in(other_tab)  # meanwhile, a page in another tab
+        sessions.settle_touch(db)
+        db.close()
+        answer = app.response_class()
+        app.session_interface.save_session(app, flask_session, answer)
+    set_cookie = answer.headers["Set-Cookie"]
+    client.set_cookie("rz", set_cookie.split(";", 1)[0].split("=", 1)[1])
+    later.ahead = 4 * 60 + 30
+    assert is_signed_in(client), "the refused report's answer ended the login"
+    assert is_signed_in(other_tab)
 
 
 def test_a_login_that_lapsed_is_deleted_when_its_cookie_comes_back(

@@ -10,15 +10,19 @@ on the way) ends the login, and its row with the reply-opening key, as a logout 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import sessions
+from app import page_pacing, sessions
 from app.models import SessionRow
+from app.page_pacing import PAGE_SPACING_NS
 from tests.app.staff.test_staff_admin import staff_browser
 from tests.app.staff_support import make_staff
-from tests.app.support import ClockAhead, Visitor, holds_login, row_counts
+from tests.app.support import ClockAhead, Visitor, form, holds_login, row_counts, shows_login
 
 # A re-seal moves the turn: one comes once the idle deadline moves by a tenth of itself.
 _TURN = 3 * 60 + 1
@@ -77,6 +81,63 @@ def test_the_copy_used_first_ends_the_login_at_its_owners_next_page(
     assert not holds_login(source.client.get("/account"))
     assert not holds_login(thief.get("/account"))
     assert row_counts(app, SessionRow) == {"sessions": 0}
+
+
+def test_a_copy_reading_by_the_pages_buttons_is_found_as_one_reading_by_links_is(
+    app: Flask, later: ClockAhead
+) -> None:
+    # "Earlier" and "Later" are POSTs of the report form (app.source.views._turned_page).
+    # A POST's re-seal moved the idle deadline but no turn, so a copy that read only by
+    # them, sent every few seconds, kept the deadline fresh and no page of its owner's
+    # was ever due to move the turn: it read her replies beside her for the whole login.
+    source = _signed_in(app)
+    thief = _copy(app, source.client)
+    earlier = {**form(thief.get("/account").get_data(as_text=True), "/account").fields}
+    earlier["page"] = "0"
+    for step in range(1, 5):
+        later.ahead = step * _TURN
+        thief.post("/account", data=earlier)
+        later.ahead = step * _TURN + 5
+        thief.post("/account", data=earlier)
+        later.ahead = step * _TURN + 10
+        source.client.get("/account")
+    stolen = holds_login(thief.post("/account", data=earlier))
+    assert not stolen, "a copy reading by the page buttons read the account beside its owner"
+    assert not holds_login(source.client.get("/account"))
+    assert row_counts(app, SessionRow) == {"sessions": 0}
+
+
+def test_a_copy_spending_its_owners_page_budget_holds_her_back_one_turn_at_most(
+    app: Flask,
+    later: ClockAhead,
+    on_circuit: Callable[[int | None], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The account's pages are paced by account, however many circuits its cookie comes on
+    # (app.page_pacing): a copy spending the budget had its owner told "busy" at every page,
+    # for the whole login, since its POSTs moved no turn and so it was never found.
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    first = visitor.start()
+    visitor.filed(visitor.send(first, "The SHO lets the vans through."))
+    thief = _copy(app, visitor.client)
+    earlier = {**form(thief.get("/account").get_data(as_text=True), "/account").fields}
+    earlier["page"] = "0"
+    on_circuit(41)
+    while thief.post("/account", data=earlier).status_code == 200:
+        pass  # the budget spent
+    assert visitor.client.get("/account").status_code == 503
+    later.ahead = _TURN
+    thief.post("/account", data=earlier)
+    thief.post("/account", data=earlier)
+    answer = visitor.client.get("/account")
+    assert answer.status_code == 200, "she was told busy, not to log in again"
+    assert shows_login(answer)
+    # Her login again finds her page within one page's spacing, and the copy opens nothing.
+    now = time.monotonic_ns() + PAGE_SPACING_NS
+    monkeypatch.setattr(page_pacing, "_now", lambda: now)
+    assert visitor.logs_in(first.fields["codename"])
+    assert not holds_login(thief.post("/account", data=earlier))
 
 
 def test_an_answer_lost_on_the_way_or_two_tabs_end_nothing(app: Flask, later: ClockAhead) -> None:
