@@ -91,6 +91,21 @@ def test_a_cookie_copied_before_logout_opens_nothing_after(client: FlaskClient) 
     assert shows_login(client.get("/account"))
 
 
+def test_a_cookie_copied_before_logout_opens_nothing_in_another_worker_either(
+    make_app: Callable[..., Flask],
+) -> None:
+    # Nothing of a login is kept in a worker's memory that could outlive its row: the
+    # copy, sent to a worker that served the login's pages, finds the row gone.
+    app, other_worker = make_app(), make_app()
+    client = app.test_client()
+    visitor, _ = signed_in(client)
+    copy = other_worker.test_client()
+    copy.set_cookie("rz", cookie(client))
+    assert is_signed_in(copy)
+    assert visitor.log_out().status_code == 200
+    assert not is_signed_in(copy)
+
+
 def test_a_staff_cookie_copied_before_logout_opens_nothing_after(app: Flask) -> None:
     user: StaffUser = make_staff(app, "alice")
     staff = staff_client(app)
