@@ -18,6 +18,7 @@ account (see `app.models.SessionRow`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import json
@@ -473,20 +474,30 @@ def settle_touch(db: Session) -> None:
         # (another tab's page, whose answer moved the cookie's turn on), it ended the login.
         # That re-seal moved the idle deadline already; the request's own commit, if any
         # came, wrote `sealed`.
-        stored = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
+        stored = _stored(db, row_id)
         if stored == read:
-            db.execute(
+            written = db.execute(
                 update(SessionRow)
                 .where(SessionRow.id == row_id, SessionRow.sealed == read)
                 .values(sealed=sealed)
-            )
+            ).rowcount  # type: ignore[attr-defined]
             db.commit()
-            stored = sealed
+            # Another request's re-seal may land between the look and the write.
+            stored = sealed if written else _stored(db, row_id)
     except SQLAlchemyError:
-        # The request's answer stands; the idle deadline moves at the next request.
+        # The request's answer stands; the idle deadline moves at the next request. On
+        # SQLite a write after another's commit fails: the row is looked at again.
         db.rollback()
+        with contextlib.suppress(SQLAlchemyError):
+            stored = _stored(db, row_id)
+            db.rollback()
     if stored != sealed:
         _hold_turn_of(row_id, stored)
+
+
+def _stored(db: Session, row_id: str) -> str | None:
+    """The row `row_id` as sealed now, or None if it is gone."""
+    return db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
 
 
 def _hold_turn_of(row_id: str, stored: str | None) -> None:

@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -201,6 +202,49 @@ def test_a_refused_reports_answer_carries_the_turn_that_stands(
         assert is_signed_in(other_tab)  # meanwhile, a page in another tab
         sessions.settle_touch(db)
         db.close()
+        answer = app.response_class()
+        app.session_interface.save_session(app, flask_session, answer)
+    set_cookie = answer.headers["Set-Cookie"]
+    client.set_cookie("rz", set_cookie.split(";", 1)[0].split("=", 1)[1])
+    later.ahead = 4 * 60 + 30
+    assert is_signed_in(client), "the refused report's answer ended the login"
+    assert is_signed_in(other_tab)
+
+
+def test_a_re_seal_that_loses_its_race_at_the_write_gives_the_answer_the_turn_that_won(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race one step later: another tab's page re-seals the row between the refused
+    # report's last look at it and its write. The write changes nothing (PostgreSQL) or
+    # fails (SQLite); either way the answer must carry the turn the other tab's page wrote.
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    app, other_worker = make_app(), make_app()
+    client = app.test_client()
+    signed_in(client)
+    later.ahead = 4 * 60  # a re-seal is due
+    other_tab = other_worker.test_client()
+    other_tab.set_cookie("rz", cookie(client))
+    headers = {"Cookie": f"rz={cookie(client)}"}
+    with app.test_request_context("/account", method="POST", headers=headers):
+        db = app.extensions["raazdar.db"].new_session()
+        assert sessions.current_login(db, defer_touch=True) is not None
+        db.rollback()  # the report refused: nothing of its transaction committed
+        writes = db.execute
+        raced_once: list[object] = []
+
+        def raced(statement: Any, *args: Any, **kwargs: Any) -> Any:
+            if getattr(statement, "is_update", False) and not raced_once:
+                raced_once.append(statement)
+                # Meanwhile two pages in another tab: a re-seal, and its turn taken.
+                assert is_signed_in(other_tab)
+                assert is_signed_in(other_tab)
+            return writes(statement, *args, **kwargs)
+
+        monkeypatch.setattr(db, "execute", raced)
+        sessions.settle_touch(db)
+        db.close()
+        assert raced_once, "the re-seal was never written"
         answer = app.response_class()
         app.session_interface.save_session(app, flask_session, answer)
     set_cookie = answer.headers["Set-Cookie"]
