@@ -485,8 +485,8 @@ def settle_touch(db: Session) -> None:
             # Another request's re-seal may land between the look and the write.
             stored = sealed if written else _stored(db, row_id)
     except SQLAlchemyError:
-        # The request's answer stands; the idle deadline moves at the next request. On
-        # SQLite a write after another's commit fails: the row is looked at again.
+        # The request's answer stands; the idle deadline moves at the next request, and
+        # the row, looked at again, says which turn the answer must carry.
         db.rollback()
         with contextlib.suppress(SQLAlchemyError):
             stored = _stored(db, row_id)

@@ -16,6 +16,7 @@ from flask import Flask
 from flask import session as flask_session
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import login_ends, sessions
@@ -215,8 +216,8 @@ def test_a_re_seal_that_loses_its_race_at_the_write_gives_the_answer_the_turn_th
     make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The race one step later: another tab's page re-seals the row between the refused
-    # report's last look at it and its write. The write changes nothing (PostgreSQL) or
-    # fails (SQLite); either way the answer must carry the turn the other tab's page wrote.
+    # report's last look at it and its write. The write changes nothing, and the answer
+    # must carry the turn the other tab's page wrote.
     later = _Later()
     monkeypatch.setattr(sessions, "time", later)
     app, other_worker = make_app(), make_app()
@@ -252,6 +253,40 @@ def test_a_re_seal_that_loses_its_race_at_the_write_gives_the_answer_the_turn_th
     later.ahead = 4 * 60 + 30
     assert is_signed_in(client), "the refused report's answer ended the login"
     assert is_signed_in(other_tab)
+
+
+def test_a_re_seal_whose_write_fails_leaves_the_answer_the_turn_its_row_holds(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The deferred re-seal's turn goes into the answer only if the row holds it: its write
+    # failing (the database away a moment), the answer carrying it ended the login.
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    app = make_app()
+    client = app.test_client()
+    signed_in(client)
+    later.ahead = 4 * 60  # a re-seal is due
+    headers = {"Cookie": f"rz={cookie(client)}"}
+    with app.test_request_context("/account", method="POST", headers=headers):
+        db = app.extensions["raazdar.db"].new_session()
+        assert sessions.current_login(db, defer_touch=True) is not None
+        db.rollback()  # the report refused: nothing of its transaction committed
+        writes = db.execute
+
+        def failing(statement: Any, *args: Any, **kwargs: Any) -> Any:
+            if getattr(statement, "is_update", False):
+                raise OperationalError("UPDATE sessions", None, Exception("database is away"))
+            return writes(statement, *args, **kwargs)
+
+        monkeypatch.setattr(db, "execute", failing)
+        sessions.settle_touch(db)
+        db.close()
+        answer = app.response_class()
+        app.session_interface.save_session(app, flask_session, answer)
+    set_cookie = answer.headers["Set-Cookie"]
+    client.set_cookie("rz", set_cookie.split(";", 1)[0].split("=", 1)[1])
+    later.ahead = 4 * 60 + 30
+    assert is_signed_in(client), "the answer of a re-seal never written ended the login"
 
 
 def test_a_login_that_lapsed_is_deleted_when_its_cookie_comes_back(
