@@ -22,7 +22,10 @@ there is none), then, each after ", ", what the report says beside the name:
 - "the writer": the report gives the name as its writer's own ("My name is ...", "میں
   ... ہوں"; `review.analysis.contacts`);
 - "said not to be the one": the report names the man to say it was not him ("SHO
-  Rana nahi balkay ASI Tariq", "it was not SHO Rana"; `review.analysis.denials`).
+  Rana nahi balkay ASI Tariq", "it was not SHO Rana"; `review.analysis.denials`);
+- "heard from others": the report gives the name only as what others say of the man
+  ("log kehte hain ke SHO Rana ne paise liye", "the munshi said ASI Tariq took it";
+  `review.analysis.hearsay`).
 
 "ASI, the senior, of jhelum, s/o gul khan" reads as it means. A designation a
 reviewer types is read the same way; parts that are none of these stay with the rank's
@@ -49,6 +52,7 @@ SENIOR: Final = "the senior"
 JUNIOR: Final = "the junior"
 WRITER: Final = "the writer"
 DENIED: Final = "said not to be the one"
+HEARD: Final = "heard from others"
 
 
 class Designation(NamedTuple):
@@ -64,6 +68,7 @@ class Designation(NamedTuple):
     service: str | None = None  # the agency written onto his rank, as keyed ("fia immigration")
     writer: bool = False  # the report gives the name as its writer's own
     denied: bool = False  # the report says it was not this man ("not Rana but Tariq")
+    heard: bool = False  # the report names him only as others speak of him (hearsay, rumour)
 
 
 def compose(
@@ -79,6 +84,7 @@ def compose(
     service: str | None = None,
     writer: bool = False,
     denied: bool = False,
+    heard: bool = False,
 ) -> str | None:
     """One designation string from its parts (None when there is nothing to say)."""
     parts = [rank] if rank else []
@@ -102,6 +108,8 @@ def compose(
         parts.append(WRITER)
     if denied:
         parts.append(DENIED)
+    if heard:
+        parts.append(HEARD)
     return _SEP.join(parts) or None
 
 
@@ -116,12 +124,14 @@ def parse(designation: str | None) -> Designation:
         return Designation("")
     rank: list[str] = []
     namesake, home, kin_of, cnic, phone, grade, two = False, None, None, None, None, None, False
-    station, service, writer, denied = None, None, False, False
+    station, service, writer, denied, heard = None, None, False, False, False
     for part in designation.split(_SEP):
         if part == WRITER:
             writer = True
         elif part == DENIED:
             denied = True
+        elif part == HEARD:
+            heard = True
         elif part in (NAMESAKE, TWO):
             namesake, two = True, two or part == TWO
         elif part in (SENIOR, JUNIOR):
@@ -153,6 +163,7 @@ def parse(designation: str | None) -> Designation:
         service,
         writer,
         denied,
+        heard,
     )
 
 

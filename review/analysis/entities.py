@@ -42,6 +42,7 @@ from review.analysis import (
     designations,
     entity_patterns,
     grades,
+    hearsay,
     homes,
     links,
     namesakes,
@@ -164,8 +165,8 @@ def extract(text: str) -> list[Entity]:
 
 def _marked(doc: Doc, found: list[Entity]) -> list[Entity]:
     """`found`, each designation with what the text writes beside its mention: a warning,
-    seniority, home, post, father, number, the writer's own, a denial (`namesakes` ...
-    `denials`).
+    seniority, home, post, father, number, the writer's own, a denial, hearsay (`namesakes`
+    ... `hearsay`).
 
     Those cues are read in the text folded letter by letter (`fold_letters`), so a cue typed
     with Arabic letters for Urdu ones ("ميرا نمبر"), a tatweel ("ولـد"), harakat or a
@@ -186,7 +187,7 @@ def _marked(doc: Doc, found: list[Entity]) -> list[Entity]:
     marked = namesakes.mark(text, marked, ranked=ranked)
     marked = homes.mark(text, grades.mark(text, marked), ranked=ranked, posted=links.posted)
     marked = contacts.mark(text, numbers.mark(text, parentage.mark(text, marked)))
-    marked = denials.mark(text, marked)
+    marked = hearsay.mark(text, denials.mark(text, marked))
     out = []
     for e, m, span in zip(found, marked, spans, strict=True):
         if (m.start, m.end) != span and m.end > m.start:  # a seniority taken out of the name

@@ -246,6 +246,12 @@ def _denied(roles: Iterable[str]) -> bool:
     return any(designations.parse(role).denied for role in roles)
 
 
+def _heard(roles: Iterable[str]) -> bool:
+    """Whether a report names its man of the name only as others speak of him (`hearsay`):
+    "log kehte hain ke SHO Rana ne paise liye" is a rumour, not a second witness."""
+    return any(designations.parse(role).heard for role in roles)
+
+
 def _kin_of(roles: Iterable[str]) -> frozenset[tuple[str, str]]:
     """Whose son, daughter or wife a report says its man is (`parentage`): (relation, key)."""
     said = (designations.parse(role).kin_of for role in roles)
@@ -520,6 +526,8 @@ def pair_strength(
     places_a, places_b = own_places(places_a, roles_a), own_places(places_b, roles_b)
     if _denied(roles_a) or _denied(roles_b):
         return Strength(WEAK, "the same name, but a report says it was not this man")
+    if _heard(roles_a) or _heard(roles_b):
+        return Strength(WEAK, "the same name, but a report only repeats what others say of him")
     if _warned(roles_a, roles_b) or _warned(roles_b, roles_a):
         return Strength(WEAK, "a report says another man bears this name")
     if roles_conflict(roles_a, roles_b):

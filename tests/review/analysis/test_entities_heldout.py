@@ -150,6 +150,12 @@ CORPORA = Path(heldout.__file__).parent
 # link weak.
 FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
+    # Session 40: a name a report gives only as hearsay ("people say", "the munshi said",
+    # "log kehte hain ke", "سنا ہے کہ"; test_hearsay.py) links weakly, as the man said not to
+    # be the one does. The corpora's labels say who a name is, not whether the writer saw
+    # him, so such links are right links that no longer count: 32 corpora's right strong
+    # floors fell by 0.01 to 0.04 (development right strong 4,957 -> 4,861 of 14,527;
+    # held out 1,372 -> 1,340 of 4,197), no other figure moved.
     "heldout.txt": (0.99, 1.00, 1.00, 0, 65, 0.40),
     # heldout2.txt: "Gul" listed as a common name word (session 8) leaves "gul khan" weak
     # unless something else tells the man apart: right strong 168 -> 153 of 224.
@@ -173,10 +179,10 @@ FLOORS = {
     # heldout5.txt: a source's warning that its man is another of his name keeps links on
     # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
     # 148 of 205.
-    "heldout5.txt": (0.97, 0.95, 0.91, 0, 49, 0.44),
+    "heldout5.txt": (0.97, 0.95, 0.91, 0, 49, 0.42),
     # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
     # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
-    "heldout6.txt": (0.99, 0.98, 0.94, 0, 57, 0.26),
+    "heldout6.txt": (0.99, 0.98, 0.94, 0, 57, 0.25),
     # heldout7.txt: a man placed by his name, or named as the writer's kin against a post
     # (`homes`, session 10, from heldout11.txt's false links): right strong 136 -> 135 of
     # 208 (aggregate only).
@@ -201,7 +207,7 @@ FLOORS = {
     # and stations): links 648 of 677 (95.7 %); right links counted strong 123 of 200 (of
     # 198 on the keys branch alone): the two right links more are weak, so the share falls
     # under 0.62 with no strong link lost.
-    "heldout8.txt": (0.99, 1.00, 0.96, 0, 46, 0.31),
+    "heldout8.txt": (0.99, 1.00, 0.96, 0, 46, 0.3),
     "heldout9.txt": (0.99, 0.99, 0.97, 0, 117, 0.26),
     # heldout10.txt, written blind in session 9 (central and northern Punjab, Karachi) and
     # held out: scored first on session 9's main (F1 0.957, person F1 0.922, links of
@@ -211,7 +217,7 @@ FLOORS = {
     # Session 10's tuners (a station keyed with the district of the town its report is set
     # in, towns, plates, people's cues, key merges), scored after in aggregate: links 674 ->
     # 680 of 729 (93.3 %), none false; right links counted strong 146 of 295 -> 143 of 292.
-    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.12),
+    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.11),
     # Session 10: two corpora written blind (upper Sindh and Balochistan's plains; ICT,
     # Rawalpindi, AJK, Gilgit-Baltistan and the Potohar), scored blind on the merged tuners'
     # work: heldout11.txt F1 0.961, person F1 0.934, links 946 of 1099 (86.1 %), 5 FALSE
@@ -229,7 +235,7 @@ FLOORS = {
     # heldout11.txt after the people tuner's second round (Sindhi and Baloch names, an
     # everyday word after a rank read as the name before a case ending): person F1 0.932
     # -> 0.982, links 963 -> 1003; the new right links are mostly one-word names, weak.
-    "heldout11.txt": (0.99, 0.98, 0.94, 0, 44, 0.18),
+    "heldout11.txt": (0.99, 0.98, 0.94, 0, 44, 0.17),
     "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.13),
     # heldout13.txt (Faisalabad to Layyah) and heldout14.txt (lower Sindh, Karachi's edge,
     # Thar), written blind in session 10 by writers asked to give recurring people the
@@ -238,7 +244,7 @@ FLOORS = {
     # read (a short form now carries its full name's rank: 3); a development set.
     # heldout14.txt, held out, scored blind at that point: F1 0.962, person F1 0.939, links
     # 830 of 911 (91.1 %), 2 FALSE person links counted, 51 weak.
-    "heldout13.txt": (0.99, 1.00, 0.95, 0, 63, 0.21),
+    "heldout13.txt": (0.99, 1.00, 0.95, 0, 63, 0.2),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
     "heldout14.txt": (0.97, 0.95, 0.92, 0, 52, 0.23),
@@ -270,7 +276,7 @@ FLOORS = {
     # father): 3 false counted left, a girl's father against the kamdar (kin against a trade:
     # on every development set such pairs were otherwise the agent's own son or brother, 5
     # right links). heldout18.txt is held out.
-    "heldout17.txt": (0.98, 0.97, 0.91, 0, 115, 0.35),
+    "heldout17.txt": (0.98, 0.97, 0.91, 0, 115, 0.34),
     "heldout18.txt": (0.98, 0.96, 0.88, 0, 79, 0.31),
     # Two more written blind by writers given no example names (heldout19.txt: Multan to
     # Rahim Yar Khan and Ghotki; heldout20.txt: Islamabad, Rawalpindi, Jhelum, Mirpur,
@@ -287,7 +293,7 @@ FLOORS = {
     # heldout18.txt 0, right strong 118 -> 112 of 166, links 563 -> 565; heldout7.txt 123 ->
     # 122 of 204; heldout4/5/10.txt unchanged.
     "heldout19.txt": (0.97, 0.95, 0.92, 0, 131, 0.30),
-    "heldout20.txt": (0.98, 0.98, 0.96, 0, 82, 0.33),
+    "heldout20.txt": (0.98, 0.98, 0.96, 0, 82, 0.31),
     # Two last written blind the same way (heldout21.txt: Faisalabad to Okara, Quetta to
     # Khuzdar; heldout22.txt: upper Sindh, Swat to Chitral), scored blind on the rules above:
     # heldout21.txt links 595 of 631 (94.3 %), 16 FALSE counted (person 8, station 8; 28 on
@@ -321,9 +327,9 @@ FLOORS = {
     # the others 0; right strong heldout5.txt 144 -> 135, heldout7.txt 119 -> 115,
     # heldout10.txt 131 -> 107, heldout18.txt 110 -> 100, heldout4/14/22.txt unchanged
     # (and after the station rule below, heldout18.txt 99, heldout4.txt 60 -> 59).
-    "heldout23.txt": (0.97, 0.97, 0.89, 0, 147, 0.37),
-    "heldout24.txt": (0.97, 0.94, 0.87, 0, 55, 0.57),
-    "heldout25.txt": (0.98, 0.98, 0.94, 0, 134, 0.35),
+    "heldout23.txt": (0.97, 0.97, 0.89, 0, 147, 0.35),
+    "heldout24.txt": (0.97, 0.94, 0.87, 0, 55, 0.56),
+    "heldout25.txt": (0.98, 0.98, 0.94, 0, 134, 0.34),
     "heldout26.txt": (0.95, 0.92, 0.90, 0, 88, 0.31),
     # Then four more written blind (heldout27.txt: Peshawar to Nowshera; heldout28.txt:
     # Mandi Bahauddin to Kharian; heldout29.txt: Hyderabad to Umerkot; heldout30.txt: Quetta
@@ -334,8 +340,8 @@ FLOORS = {
     # Kunri, one name): heldout29.txt 4 -> 1. heldout28.txt and heldout30.txt are held out.
     "heldout27.txt": (0.98, 0.97, 0.93, 0, 81, 0.49),
     "heldout28.txt": (0.98, 0.97, 0.93, 0, 76, 0.35),
-    "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.35),
-    "heldout30.txt": (0.97, 0.96, 0.92, 0, 73, 0.30),
+    "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.34),
+    "heldout30.txt": (0.97, 0.96, 0.92, 0, 73, 0.28),
     # And four more (heldout31.txt: Islamabad, Attock, Taxila; heldout32.txt: Karachi's west
     # and centre; heldout33.txt: Sahiwal to Khanewal; heldout34.txt: Dadu, Jamshoro,
     # Naushahro Feroze; 32 and 34 held out, decided before they were written), scored blind
@@ -353,7 +359,7 @@ FLOORS = {
     # heldout14.txt 141 -> 135, heldout18.txt 99 -> 95, heldout28.txt 146 -> 144,
     # heldout32.txt 181 -> 178, heldout34.txt 111 -> 107, heldout4.txt 59 -> 58.
     "heldout31.txt": (0.97, 0.97, 0.85, 0, 117, 0.22),
-    "heldout32.txt": (0.97, 0.97, 0.90, 0, 230, 0.39),
+    "heldout32.txt": (0.97, 0.97, 0.90, 0, 230, 0.38),
     "heldout33.txt": (0.98, 0.97, 0.91, 0, 127, 0.43),
     # Its links floor raised in session 21 to issue 18's target (it makes 85.6 %), which
     # every held-out corpus's floor now enforces.
@@ -373,9 +379,9 @@ FLOORS = {
     # 17 over all thirteen (heldout22.txt 1 -> 0, heldout28.txt 4 -> 2, heldout32.txt 5 -> 3,
     # heldout34.txt 1 -> 0, heldout38.txt 9 -> 3; heldout14.txt 1, heldout36.txt 8 stay);
     # right strong 1,521 -> 1,248 of 2,786 over them.
-    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.40),
-    "heldout36.txt": (0.98, 0.98, 0.94, 0, 125, 0.28),
-    "heldout37.txt": (0.99, 0.99, 0.94, 0, 107, 0.51),
+    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.39),
+    "heldout36.txt": (0.98, 0.98, 0.94, 0, 125, 0.27),
+    "heldout37.txt": (0.99, 0.99, 0.94, 0, 107, 0.5),
     "heldout38.txt": (0.95, 0.94, 0.85, 0, 141, 0.26),
     # Then heldout39.txt (Gujranwala to Hafizabad) and heldout40.txt (held out: Bannu to
     # Tank), blind: false counted 2 and 18 (14 of them stations); heldout41.txt on the same
@@ -385,7 +391,7 @@ FLOORS = {
     # 4. Then a station's district taken from elsewhere in its sentence, in a report of
     # several districts, is a guess too (from a probe, not a corpus): heldout40.txt 18 ->
     # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
-    "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.43),
+    "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.4),
     # heldout40.txt was held out to session 20; its five false links were found to be one
     # name given an SI and an Inspector (a count of ranks, no text), which the rules then
     # read: by HELDOUT.md's rule it is a development set now, and heldout63.txt holds out.
@@ -397,7 +403,7 @@ FLOORS = {
     # Karachi's localities listed (`localities.txt`): links made 80.7 -> 90.1 %, right
     # strong 51 -> 129 of 226; held out, heldout32.txt links 85.8 -> 89.3 %, heldout42.txt
     # false 2 -> 0.
-    "heldout43.txt": (0.96, 0.97, 0.92, 0, 76, 0.44),
+    "heldout43.txt": (0.96, 0.97, 0.92, 0, 76, 0.4),
     # Session 14: heldout44.txt (Lahore's localities, for development), heldout45.txt
     # (Rawalpindi's, Islamabad's and Peshawar's, for development) and heldout46.txt (held
     # out: the localities of Lahore, Faisalabad, Multan, Gujranwala, Rawalpindi and
@@ -436,8 +442,8 @@ FLOORS = {
     # compound before its rank, "عبدالغفور اے ایس آئی"): development links made 92.9 ->
     # 93.2 %, none false; held out, in aggregate, 90.5 -> 90.7 %, false 10.
     "heldout47.txt": (0.97, 0.97, 0.91, 0, 130, 0.27),
-    "heldout48.txt": (0.96, 0.99, 0.96, 0, 169, 0.32),
-    "heldout49.txt": (0.99, 0.99, 0.91, 0, 71, 0.34),
+    "heldout48.txt": (0.96, 0.99, 0.96, 0, 169, 0.3),
+    "heldout49.txt": (0.99, 0.99, 0.91, 0, 71, 0.33),
     # Session 16: heldout50.txt (Dadu, Jamshoro, Naushahro Feroze, Larkana, Qambar-
     # Shahdadkot) and heldout51.txt (Karachi's west, centre and north) for development, and
     # heldout52.txt (held out: Mandi Bahauddin, Hafizabad, Wazirabad, Kharian, Lalamusa),
@@ -454,7 +460,7 @@ FLOORS = {
     # 3 and heldout40.txt 5 unmoved), links made 90.5 %, right strong 1,364 -> 1,346 of 3,916.
     # Manghopir, Qubo Saeed Khan and "the van is KC-5519" (8bd6f71): heldout50.txt links made
     # 92.0 -> 93.9 %, heldout51.txt 83.1 -> 86.0 %.
-    "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.55),
+    "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.51),
     "heldout51.txt": (0.98, 0.98, 0.88, 0, 80, 0.30),
     # heldout52.txt was held out to session 21. Its last false link (two Inspectors of one
     # name, counted in session 20 as sides of two stations and two registers) led to a rule
@@ -472,7 +478,7 @@ FLOORS = {
     # town strongly (`links.spread`). Development: false counted 0, right strong 3,309 ->
     # 3,246 of 9,287. Held out, in aggregate: false counted 11 (unmoved), right strong
     # 1,346 -> 1,312 of 3,920. Every right strong floor moved down with it.
-    "heldout53.txt": (0.97, 0.97, 0.93, 0, 89, 0.52),
+    "heldout53.txt": (0.97, 0.97, 0.93, 0, 89, 0.5),
     "heldout54.txt": (0.97, 0.96, 0.87, 0, 103, 0.53),
     # Session 17: two more for development, written blind on the ground of heldout32.txt
     # (heldout55.txt, Karachi's west and centre, stations that sound alike) and of
@@ -497,7 +503,7 @@ FLOORS = {
     # inspector" of the same name in a report of a Pindi Bhattian agent; a road named
     # after a town sets the report in the town. After 043d3d9 ("iqbal malakwal
     # thane", Khair, Bakrani, Jatoee, run-ons into verbs): 95.3 and 89.7 %.
-    "heldout57.txt": (0.99, 0.99, 0.95, 0, 84, 0.27),
+    "heldout57.txt": (0.99, 0.99, 0.95, 0, 84, 0.25),
     "heldout58.txt": (0.96, 0.94, 0.89, 0, 88, 0.37),
     # Session 18, from probes on the ground of the corpora still counting false links, not
     # from a corpus (test_fathers_and_residence.py): a record's father ("s/o", "ولد", "ka
@@ -562,7 +568,7 @@ FLOORS = {
     # `links.said_two`): false 4 -> 0, right strong 94 -> 65. Development: right strong
     # 3,485 -> 3,453 of 9,990 (heldout59.txt and heldout60.txt apart), false unmoved. Held
     # out, in aggregate: false 9 (unmoved), right strong 1,328 -> 1,298 of 3,951.
-    "heldout60.txt": (0.95, 0.94, 0.92, 0, 32, 0.17),
+    "heldout60.txt": (0.95, 0.94, 0.92, 0, 32, 0.15),
     # Then, from a probe of Karachi's west (heldout32.txt's ground: forms of its stations in
     # the three registers, grouped by key): "thana site a" and "thana site superhighway"
     # were both keyed "site", the letter read as an article. SITE's letter and road are the
@@ -585,7 +591,7 @@ FLOORS = {
     # Tank, no example names, nothing of namesakes). Blind on 4decdb1 and on 60d13b7 alike:
     # false 0, links made 90.3 %, right strong 122 of 432. Ghazni Khel, Inayatullah and
     # Zahidullah listed: 91.5 %; heldout60.txt 92.4 -> 92.7 %.
-    "heldout61.txt": (0.97, 0.97, 0.91, 0, 6, 0.28),
+    "heldout61.txt": (0.97, 0.97, 0.91, 0, 6, 0.26),
     # Session 20: Urdu names of one long vowel apart kept apart (test_names_of_two_forms.py:
     # راشد Rashid and رشید Rasheed, ناصر and نصیر, ماجد and مجید, حامد and حمید, حافظ and
     # حفیظ, عادل and عدیل). heldout16.txt's Haroon Rashid, ہارون رشید, is the one man the
@@ -620,12 +626,12 @@ FLOORS = {
     # d96e43f (the session's start) and on 6dfc283 alike: false 0, links made 93.3 %; right
     # strong 235 and 234 of 516 (the SI/Inspector rule's cost: the promoted man). Read:
     # Jhang's and Chiniot's tribes (Bharwana and five more) listed.
-    "heldout62.txt": (0.96, 0.96, 0.93, 0, 14, 0.43),
+    "heldout62.txt": (0.96, 0.96, 0.93, 0, 14, 0.42),
     # heldout63.txt, held out before it was written (session 20), in heldout40.txt's place:
     # Bannu to Tank, no example names, near misses and both digit sets asked for. Scored
     # blind on d96e43f and on e44e29e alike, in aggregate only: F1 0.970, person F1 0.955,
     # links made 94.4 %, false 0, weak false 78, right strong 67 of 361.
-    "heldout63.txt": (0.97, 0.95, 0.94, 0, 78, 0.18),
+    "heldout63.txt": (0.97, 0.95, 0.94, 0, 78, 0.17),
     # heldout64.txt, for development, written blind in session 20 to heldout52.txt's brief
     # as HELDOUT.md gives it (Mandi Bahauddin to Sarai Alamgir; posted men of one name and
     # rank at two stations of one district, four such pairs). Blind on d96e43f and on
@@ -646,13 +652,13 @@ FLOORS = {
     # 90.95 -> 91.00 %, right strong 1,254 -> 1,258 of 4,084; weak false links (shown, not
     # counted) 72 -> 73 on heldout22.txt and 140 -> 141 on heldout38.txt, whose ceilings
     # follow, as heldout24.txt's right strong share does (six links more, none strong).
-    "heldout65.txt": (0.99, 0.99, 0.97, 0, 108, 0.37),
+    "heldout65.txt": (0.99, 0.99, 0.97, 0, 108, 0.36),
     # heldout67.txt, held out before it was written (session 21), to heldout52.txt's brief
     # (Mandi Bahauddin to Sarai Alamgir, no example names; posted men of one name and rank at
     # two stations of one district); its writer reported back only the checker's counts.
     # Scored blind on b0e75ff (the session's start), in aggregate only: F1 0.988, person F1
     # 0.975, links made 98.5 %, false 0, weak false 108, right strong 177 of 336.
-    "heldout67.txt": (0.98, 0.97, 0.98, 0, 108, 0.52),
+    "heldout67.txt": (0.98, 0.97, 0.98, 0, 108, 0.51),
     # heldout66.txt, for development, written blind in session 21 (Sargodha, Khushab,
     # Mianwali, Bhakkar; 16 reports in each register) to a brief of reports naming two
     # stations, posted namesakes at two stations of one district and transfers. Blind on
@@ -683,8 +689,8 @@ FLOORS = {
     # strong unmoved; development elsewhere right strong -1 (heldout60.txt). heldout69.txt
     # wrote launches' numbers after "boat" and "لانچ" (83.9 -> 85.4 %); its districts
     # "South", "West" and the quarter "Saddar" are a labelling the rules do not share.
-    "heldout68.txt": (0.99, 0.99, 0.98, 0, 71, 0.46),
-    "heldout69.txt": (0.95, 0.97, 0.85, 0, 67, 0.28),
+    "heldout68.txt": (0.99, 0.99, 0.98, 0, 71, 0.45),
+    "heldout69.txt": (0.95, 0.97, 0.85, 0, 67, 0.27),
     # heldout70.txt (Peshawar, Mardan, Charsadda, Nowshera, Kohat, Swabi: namesakes in
     # different services, fathers' names, reports naming several stations), for
     # development, written blind after those rules. Blind on b0e75ff: false 2, links made

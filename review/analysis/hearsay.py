@@ -1,0 +1,117 @@
+"""A name the report only repeats from others: "log kehte hain ke SHO Rana ne paise liye".
+
+A source who saw nothing often writes what reached them: "the munshi said ASI Tariq took
+the money, but he lies", "people say SHO Rana took a share", "log kehte hain ke ...",
+"kaha jata hai ke ...", "suna hai ke ...", "سنا ہے کہ ...", "لوگ کہتے ہیں کہ ...", "منشی نے
+بتایا کہ ...", "there is a rumour that ...", "I heard from the munshi that ...", "SHO
+Rana is said to have taken it", "... aisa log kehte hain". Such a name is no witness's:
+read as one, a rumour (or the munshi's grudge) linked strongly to the reports that do
+accuse him, and two families repeating one rumour counted as two witnesses. Its
+designation says so (`designations.HEARD`), where a reviewer sees it, and
+`links.pair_strength` makes a link on it weak.
+
+A cue before the name ("people say", "X said", "suna hai ke") covers the names after it
+in its sentence; one after it ("..., log kehte hain", "is said to") the names before it
+in its sentence. "But", "lekin", "magar", "لیکن", "مگر" or a semicolon ends a cue's reach:
+"people say ASI Tariq took a share, but I saw SHO Rana take it" heard of the first alone.
+A man the writer heard himself is no hearsay ("I heard SHO Rana ask for Rs 50,000"), nor
+is one who tells it ("Munshi Abdul Sattar said ..."), nor "the said SHO" of a record's
+English. The report's word is only hearsay when every mention of the name is: a man the
+writer saw for themselves stays accused, whatever the village says of him besides. Cues
+and breaks are each found in one scan and paired by search, so marking is linear.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from review.analysis import designations
+from review.analysis.designations import M
+
+# What others say, before the names it covers: "people say", "log kehte hain ke", "X said
+# (that)", "X told me (that)", "I heard from", "I heard that", "I was told", "there is a
+# rumour", "it is said", "reportedly"; "kaha jata hai", "suna hai", "sunne mein aya", "afwah",
+# "X ne bataya ke", "X ne kaha ke"; "سنا ہے", "کہا جاتا ہے", "لوگ کہتے ہیں", "سننے میں آیا",
+# "افواہ", "نے بتایا کہ", "نے کہا کہ". Not "I heard SHO Rana ask": the writer heard him; nor
+# "told her father", "was told to go": no one's word is passed on.
+_LEAD: Final = re.compile(
+    r"\b(?:people|they|everyone|villagers|others|log)\s+(?:say|says|said|claim|claimed)\b"
+    r"|(?<!\bthe\s)\b(?:said|says)\b(?!\s+to\b)|\btold\s+(?:me|us|them)\b(?!\s+(?:not\s+)?to\b)"
+    r"|\bheard\s+(?:from|that|it\s+said)\b|\bhave\s+heard\b|\bhad\s+heard\b"
+    r"|\b(?:was|were|am|are|have\s+been|had\s+been)\s+told\b(?!\s+(?:not\s+)?to\b)"
+    r"|\bcame\s+to\s+know\s+(?:that|from)\b"
+    r"|\brumou?r(?:s|ed)?\b|\bit\s+is\s+(?:said|heard|believed)\b|\bit\s+was\s+(?:said|heard)\b"
+    r"|\breportedly\b|\bword\s+is\b"
+    r"|\blog\s+(?:kehte|kahte|kehtay|kahtay|keh\s+rahe)\s+(?:hain|hein|hai|thay|the)\b"
+    r"|\b(?:kehte|kahte|kehtay|kehta|kehti)\s+(?:hain|hein|hai|tha|thay|the|thi)\s+"
+    r"(?:ke|kay|keh|ki)\b"
+    r"|\bkaha\s+jata\s+(?:hai|tha)\b|\bsuna\s+(?:hai|hy|he|tha)\b"
+    r"|\b(?:maine|mainay|hamne|humne|main\s+ne|hum\s+ne)\s+suna\s+(?:ke|kay|keh|ki|hai)\b"
+    r"|\bsunne\s+(?:mein|main|me)\s+(?:aya|aaya)\b|\bafwah\b|\bafwa\b"
+    r"|\b(?:ne|nay)\s+(?:(?:hamein|hamen|humein|mujhe|muje|mujhay)\s+)?(?:bataya|kaha)\s+"
+    r"(?:(?:hai|tha)\s+)?(?:ke|kay|keh|ki)\b"
+    r"|سنا\s+(?:ہے|تھا)|نے\s+سنا\s+(?:ہے\s+)?کہ|کہا\s+جاتا\s+(?:ہے|تھا)|لوگ\s+کہتے\s+(?:ہیں|تھے)"
+    r"|کہتے\s+(?:ہیں|تھے)\s+کہ|کہتا\s+(?:ہے|تھا)\s+کہ|سننے\s+میں\s+آیا|افواہ"
+    r"|نے\s+(?:(?:ہمیں|مجھے)\s+)?(?:بتایا|کہا)\s+(?:(?:ہے|تھا)\s+)?کہ"
+)
+# What others say, after the names it covers: "..., people say", "they say", "so I heard",
+# "I am told", "is said to", "is rumoured to", "reportedly"; "log kehte hain", "suna hai",
+# "kaha jata hai"; "لوگ کہتے ہیں", "سنا ہے", "کہا جاتا ہے", "افواہ ہے".
+_TRAIL: Final = re.compile(
+    r"\b(?:people|they|everyone|villagers|others)\s+(?:say|said)\b|\bso\s+i\s+(?:heard|am\s+told)\b"
+    r"|\bi\s+(?:am|was)\s+told\b|\bit\s+is\s+said\b|\breportedly\b"
+    r"|\b(?:is|was|are|were)\s+(?:said|rumou?red|believed)\s+to\b"
+    r"|\blog\s+(?:kehte|kahte|kehtay|kahtay)\s+(?:hain|hein|hai|thay|the)\b"
+    r"|\bsuna\s+(?:hai|hy|he|tha)\b|\bkaha\s+jata\s+(?:hai|tha)\b|\bafwah\s+hai\b"
+    r"|لوگ\s+کہتے\s+(?:ہیں|تھے)|سنا\s+(?:ہے|تھا)|کہا\s+جاتا\s+(?:ہے|تھا)|افواہ\s+ہے"
+)
+# Where a cue's reach ends: a sentence's end (a full stop after a word of three letters or
+# more, a number, a quotation or a bracket, so not after "Ch." or "A.S.I."), a line's end,
+# a semicolon, or a word that turns from what was said to what was seen ("but I saw").
+_BREAK: Final = re.compile(
+    r"(?:(?<=\w\w\w)|(?<=[\d\"\u201d)]))[.](?=\s|$)|[!?\n;\u061b\u06d4]"
+    r"|\b(?:but|however|whereas|lekin|magar|mager|jabke|jab\s+ke|balkay|balke)\b|لیکن|مگر|جبکہ|بلکہ"
+)
+# How far a cue reaches within its sentence.
+_REACH: Final = 100
+
+
+def mark(text: str, mentions: Sequence[M]) -> list[M]:
+    """`mentions`, each person the text names only as hearsay marked `designations.HEARD`."""
+    people = [m for m in mentions if m.kind == "person"]
+    if not people:
+        return list(mentions)
+    leads = [m.end() for m in _LEAD.finditer(text)]
+    trails = [m.start() for m in _TRAIL.finditer(text)]
+    if not leads and not trails:
+        return list(mentions)
+    breaks = [m.start() for m in _BREAK.finditer(text)]
+    heard = {id(m): _heard(m.start, m.end, leads, trails, breaks) for m in people}
+    witnessed = {m.key for m in people if not heard[id(m)]}
+    out = []
+    for m in mentions:
+        if m.kind == "person" and heard[id(m)] and m.key not in witnessed:
+            said = designations.parse(m.designation)._replace(heard=True)
+            m = dataclasses.replace(m, designation=designations.render(said))  # type: ignore[type-var]
+        out.append(m)
+    return out
+
+
+def _heard(start: int, end: int, leads: list[int], trails: list[int], breaks: list[int]) -> bool:
+    """Whether a cue covers the name at [start, end): one before it, or after it, in its
+    sentence and within `_REACH`, with no break between."""
+    k = bisect.bisect_right(leads, start) - 1
+    if k >= 0 and start - leads[k] <= _REACH and not _broken(breaks, leads[k], start):
+        return True
+    k = bisect.bisect_left(trails, end)
+    return k < len(trails) and trails[k] - end <= _REACH and not _broken(breaks, end, trails[k])
+
+
+def _broken(breaks: list[int], a: int, b: int) -> bool:
+    """Whether a break stands between offsets a and b."""
+    k = bisect.bisect_left(breaks, a)
+    return k < len(breaks) and breaks[k] < b
