@@ -13,7 +13,7 @@ first three, one source until then, counted as four. A witness quotes a line or
 a slogan; a passage that long is one author's. Words a report puts in quotation
 marks (`entity_text.quotations`) are another's, an FIR's or a notice's, that two
 writers can each quote word for word: they count towards no rare phrasing or passage.
-A printed form's labels and heading (`forms.printed`) are an NGO's, and a forwarded appeal
+A printed form's labels, heading and footer (`forms.printed`) are an NGO's, and a forwarded appeal
 (`forwards.forwarded`) whoever's wrote it: neither is the writer's, and they count towards
 nothing (`records.read` reads them as blanks).
 
@@ -44,8 +44,10 @@ from review.workspace.search import normalize
 # and an Arabic keyboard's alef with hamza read as alef (`normalize`). 5: as 4, a printed
 # form's labels and heading (`forms.printed`), and a forwarded appeal
 # (`forwards.forwarded`), left out of both sets of 5-grams: two families filling one NGO's
-# form, or pasting one appeal, were one writer under 4.
-HASHING: Final = 5
+# form, or pasting one appeal, were one writer under 4. 6: as 5, a printed form's footer
+# (its NGO's confidentiality line, office, helpline, disclaimer) left out of both too: two
+# families typing one form's footer were one writer under 5.
+HASHING: Final = 6
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
 RARE_PHRASES: Final = 4

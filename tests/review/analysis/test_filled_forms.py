@@ -130,3 +130,84 @@ def test_one_family_sending_its_form_again_is_one_writer() -> None:
 def test_a_report_of_a_few_labelled_lines_is_no_form() -> None:
     text = "Note: the SHO took money.\nUpdate: he came again on Friday."
     assert forms.printed(text) == []
+
+
+# A form whose printed footer, not its heading, names the NGO: its confidentiality line,
+# its office and helpline, its disclaimer (left by session 39, which dropped only labels and
+# heading).
+FOOTER = (
+    "\n\nThis form is confidential: Lawyers for Human Rights and Legal Aid shares it with no"
+    " one without the complainant's consent.\n"
+    "Head office: 14 Fane Road, Lahore. Helpline 0321-4455667, 9 am to 5 pm, Monday to"
+    " Saturday.\n"
+    "Disclaimer: free legal advice is given on what the complainant states; the organisation"
+    " is not responsible for its truth."
+)
+FOOTED_FORM = FORM.split("\n", 1)[1] + FOOTER
+URDU_FOOTER = (
+    "\n\nیہ فارم خفیہ ہے، آپ کی اجازت کے بغیر کسی کو نہیں دیا جائے گا۔\n"  # noqa: RUF001
+    "ہیڈ آفس: 14 فین روڈ لاہور، ہیلپ لائن 0321-4455667، صبح 9 سے شام 5 بجے تک۔\n"
+    "دستبرداری: مفت قانونی مشورہ شکایت کنندہ کے بیان پر دیا جاتا ہے۔"
+)
+
+
+def test_two_families_filling_one_form_with_a_footer_are_two_writers() -> None:
+    corpus = corpus_of([FOOTED_FORM.format(**FIRST), FOOTED_FORM.format(**SECOND)])
+    assert corpus.source_group(1) != corpus.source_group(2), corpus.related(1).same_source
+
+
+def test_the_forms_footer_links_no_two_families() -> None:
+    corpus = corpus_of([FOOTED_FORM.format(**FIRST), FOOTED_FORM.format(**SECOND)])
+    found = corpus.related(1).links.get(2)
+    assert found is None or not any(e.kind == "phone" for e in found.evidence), found
+    assert corpus.related(1).corroborating == 0
+
+
+def test_an_urdu_forms_footer_links_no_two_families() -> None:
+    form = URDU_FORM.split("\n", 1)[1] + URDU_FOOTER
+    first = {
+        "victim": "علی رضا",
+        "father": "غلام نبی",
+        "station": "تھانہ صدر قصور",
+        "officer": "اے ایس آئی رفیق احمد",
+        "details": "وہ رات کو بھٹے سے اٹھایا گیا، دو آدمی موٹر سائیکل پر تھے۔",
+    }
+    second = {
+        "victim": "ثنا بی بی",
+        "father": "محمد یوسف",
+        "station": "تھانہ سٹی مردان",
+        "officer": "ایس ایچ او گل زمان",
+        "details": "ہماری بیٹی کو ایجنٹ لے گیا اور پولیس نے ایف آئی آر درج نہیں کی۔",
+    }
+    corpus = corpus_of([form.format(**first), form.format(**second)])
+    found = corpus.related(1).links.get(2)
+    assert found is None or not any(e.kind == "phone" for e in found.evidence), found
+    assert corpus.source_group(1) != corpus.source_group(2), corpus.related(1).same_source
+
+
+def test_what_a_family_wrote_in_the_last_blank_is_no_footer() -> None:
+    # The last blank is the family's, whatever words it holds ("helpline", "office"), and
+    # so is a line of their own after the footer.
+    details = "We rang the helpline at the DPO office; ASI Rafiq Ahmed took Rs 30,000."
+    text = FOOTED_FORM.format(**{**FIRST, "details": details, "signed": "Nasreen, 0300-7654321"})
+    reading = records.read(Content(message=text + "\nPlease help us."), copies.WordHashes())
+    found = {(kind, key) for kind, key, _texts, _designations in reading.found}
+    assert ("person", "rafiq ahmed") in found, found
+    assert ("phone", "+923007654321") in found, found
+    assert ("phone", "+923214455667") not in found, found
+    kept = forms.blank(text, forms.printed(text))
+    assert details in kept
+    assert "Nasreen" in kept
+    for printed in ("confidential", "Disclaimer", "Fane Road"):
+        assert printed not in kept
+
+
+def test_a_question_about_an_office_is_no_footer() -> None:
+    text = (
+        "Name of victim: Ali Raza\nFather's name: Ghulam Nabi\n"
+        "Address of the office where you complained: DPO office Kasur, ASI Rafiq Ahmed\n"
+        "Helpline: 0321-4455667"
+    )
+    kept = forms.blank(text, forms.printed(text))
+    assert "DPO office Kasur, ASI Rafiq Ahmed" in kept
+    assert "0321-4455667" not in kept
