@@ -98,6 +98,7 @@ KINDS: Final = (
     "phone",
     "vehicle",
     "date",
+    entity_patterns.REFERENCE,
 )
 # When two candidates overlap and are as long, the earlier kind wins.
 # "blocked" is a phrase that holds a name but is no entity ("Khyber Pakhtunkhwa").
@@ -2614,6 +2615,9 @@ def key_for(kind: str, text: str) -> str | None:
         return normalize(value) if value else normalize(text) or None
     if kind == "vehicle":
         return entity_patterns.plate_key(text) or None
+    if kind == entity_patterns.REFERENCE:  # its digits, however grouped or written
+        digits = "".join(c for c in normalize(text) if c.isdigit())
+        return digits if len(digits) == entity_patterns.REFERENCE_DIGITS else None
     return None
 
 

@@ -4,7 +4,9 @@ Each pattern runs over the folded text (Urdu and Arabic-Indic digits read as
 ASCII) in one regular-expression scan, so the time is linear in the text.
 Keys: CNICs as #####-#######-#, Pakistani phones as +92…, other countries'
 as + and their digits, plates as capitals and digits, dates as ISO
-(`2024-04-01`, `2024-04` for a month, `--04-01` for a day without a year).
+(`2024-04-01`, `2024-04` for a month, `--04-01` for a day without a year). Thirteen
+digits a reference's word names ("FIR No.", "account", "IBAN", "challan", "مقدمہ نمبر")
+are a reference number, keyed as its digits alone: never a CNIC's key.
 """
 
 from __future__ import annotations
@@ -228,8 +230,8 @@ _PHONE_WORDS: Final = r"phone|mobile|cell|whatsapp|whats app|tel|fone|" + "|".jo
 _CONNECTORS: Final = r"(?:\s+(?:no|number|nambar|num|id|is|was|hai|ہے|نمبر|کا|کی))*[\s.:#-]*\Z"
 _REFERENCE_BEFORE: Final = re.compile(
     rf"(?<!\w)(?:{_REFERENCE_WORDS})(?:\s+\S+){{0,2}}?{_CONNECTORS}"
-    rf"|(?<!\w)(?:{_PHONE_WORDS}){_CONNECTORS}"
 )
+_PHONE_BEFORE: Final = re.compile(rf"(?<!\w)(?:{_PHONE_WORDS}){_CONNECTORS}")
 _CARD_BEFORE: Final = re.compile(rf"(?<!\w){_CARD_WORD}\Z")
 # A card's word earlier in the number's clause ("Ghafoor's CNIC on the receipt: ..."): the
 # card's number still, though a reference's word stands between. A clause ends at a comma,
@@ -246,16 +248,25 @@ _CODE_BEFORE: Final = re.compile(r"(?:\+|(?<!\d)00)\d{1,4}[\s-]*\(?\Z")
 _NAMED_REACH: Final = 48
 
 
-def _named_other(folded: str, start: int) -> bool:
-    """Whether the thirteen digits at `start` are named as something other than a card's:
-    a reference's or a phone's word, or a country's code, before them and no card's word."""
+# What thirteen digits named as no card's are: a phone's (its word, or a country's code,
+# before them) or a reference's (an FIR's, a case's, an account's: `REFERENCE`).
+_PHONE: Final = "phone"
+REFERENCE: Final = "reference"
+REFERENCE_DIGITS: Final = 13
+
+
+def _named_other(folded: str, start: int) -> str | None:
+    """What the thirteen digits at `start` are named as, if something other than a card's:
+    a phone's or a reference's word, or a country's code, before them and no card's word."""
     before = folded[max(0, start - _NAMED_REACH) : start]
     if _CARD_BEFORE.search(before):
-        return False
+        return None
     cards = list(_CARD_IN.finditer(before))
     if cards and _CLAUSE_ENDS.search(before, cards[-1].end()) is None:
-        return False
-    return _REFERENCE_BEFORE.search(before) is not None or _CODE_BEFORE.search(before) is not None
+        return None
+    if _PHONE_BEFORE.search(before) is not None or _CODE_BEFORE.search(before) is not None:
+        return _PHONE
+    return REFERENCE if _REFERENCE_BEFORE.search(before) is not None else None
 
 
 # Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829"),
@@ -640,7 +651,8 @@ def _scan_holding(
 
 
 def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iterator[Found]:
-    """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`).
+    """Every CNIC, reference number, phone, date and plate; offsets into `folded` (plates:
+    into `text`).
 
     `months`: where months' names begin in `folded`, if the caller knows (none: dates in
     words are not sought); else they are sought.
@@ -653,9 +665,14 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
         count = sum(end - start for start, end in runs)
         cards = set()
         for m in _scan(_CNIC, folded, count, _CNIC_DIGITS):
-            if not _named_other(folded, m.start()):
+            named = _named_other(folded, m.start())
+            if named is None:
                 cards.add(m.start())
                 yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
+            elif named == REFERENCE:
+                # no card's, but her FIR's or her account's number tells who she is as well
+                cards.add(m.start())
+                yield Found(REFERENCE, m.start(), m.end(), f"{m[1]}{m[2]}{m[3]}")
         for m in _scan(_CUED_CNIC, folded, count, _CNIC_DIGITS):
             cards.add(m.start(1))
             yield Found("cnic", m.start(1), m.end(), f"{m[1]}-{m[2]}-{m[3]}")

@@ -4,7 +4,8 @@ A link between two reports is made of the entity keys they share. Each key is
 strong (a CNIC, a phone number, a vehicle; a person's name of two or more words
 that is not a common name; a police station keyed with its district,
 `<station>/<district>`) or weak (a one-word name, a name made only of the
-common name words in `data/common_names.txt`, a station without its district).
+common name words in `data/common_names.txt`, a station without its district, a
+reference number: an FIR's, a case's or an account's, never a CNIC).
 A district, an agency or a date is context: it never links two reports alone.
 Between two particular reports a strong name is weak unless they are set in the
 same place (a police station both name, or a district; when a report names a
@@ -106,6 +107,10 @@ def strength(kind: str, key: str) -> Strength:
         return Strength(STRONG, _STRONG_KINDS[kind])
     if kind in _CONTEXT_KINDS:
         return Strength(CONTEXT, _CONTEXT_KINDS[kind])
+    if kind == "reference":
+        # An FIR's or an account's number may be the source's own or the agent's: a reviewer
+        # reads whose before it corroborates, and it is never a man's CNIC.
+        return Strength(WEAK, "a reference number (an FIR's, a case's, an account's)")
     if kind == "police_station":
         station, _, district = key.partition("/")
         if _quarters_only(key):

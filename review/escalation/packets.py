@@ -34,7 +34,7 @@ from review.workspace import Unlocked
 from review.workspace.blobs import open_blob
 
 # What extraction suggests for redaction: details that identify a person.
-REDACTABLE: Final = frozenset({"person", "cnic", "phone", "vehicle"})
+REDACTABLE: Final = frozenset({"person", "cnic", "reference", "phone", "vehicle"})
 # A report can be escalated from these statuses (sending moves it to "escalated").
 ESCALATABLE: Final = frozenset({"in-review", "corroborated", "escalated"})
 _MAX_SUMMARY: Final = 50_000

@@ -77,6 +77,7 @@ _PRESENTATION: Final = "\ufe0e\ufe0f"  # text or emoji presentation of the chara
 _LABELS: Final = {
     "person": "Person",
     "cnic": "CNIC",
+    "reference": "Reference number",
     "phone": "Phone",
     "vehicle": "Vehicle",
     "place": "Place",

@@ -8,6 +8,11 @@ between two strangers, counted as corroboration. So were FIR, case, challan and 
 numbers, passport numbers, and a foreign phone number written without its plus. A number
 a reference's or a phone's word names is that, not a card's; a card's word (or none)
 still makes it a CNIC, however its digits are written or grouped.
+
+Left by session 39: no longer a CNIC, such a number was no entity at all, and so no longer
+suggested for redaction, though a reference can tell who the source is as well as a card
+can (her own FIR's number, her bank account). It is a reference number now (kind
+"reference"): suggested for redaction as one, and linked only weakly, never as a CNIC.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import pytest
 
 from review.analysis import links
 from review.analysis.entities import extract
+from review.escalation.redaction import Redactor, Term, candidates
 from tests.review.analysis.person_links import corpus_of
 
 
@@ -100,3 +106,52 @@ def test_a_cnic_in_urdu_digits_and_spaced_still_links_strongly() -> None:
     (cnic,) = [e for e in corpus.related(1).links[2].evidence if e.kind == "cnic"]
     assert cnic.key == "35202-1234567-1"
     assert cnic.strength.level == links.STRONG
+
+
+REFERENCED = [
+    ("FIR No. 3520212345671 was registered at Thana Saddar.", "3520212345671"),
+    ("His account number 35202-1234567-1 at HBL received the money.", "3520212345671"),
+    ("IBAN PK36 MEZN 3520212345671 was the agent's.", "3520212345671"),
+    ("Case No. 35202 1234567 1 is pending in the sessions court.", "3520212345671"),
+    ("challan no 3520212345671 was given to us", "3520212345671"),
+    ("mera account 3520212345671 hai, agent ne paise wahan mangwaye", "3520212345671"),
+    ("ایف آئی آر نمبر 3520212345671 درج ہوئی۔", "3520212345671"),
+    ("مقدمہ نمبر ۳۵۲۰۲۱۲۳۴۵۶۷۱ عدالت میں ہے۔", "3520212345671"),
+]
+
+
+@pytest.mark.parametrize(("text", "key"), REFERENCED)
+def test_a_reference_number_of_a_cnics_length_is_suggested_for_redaction(
+    text: str, key: str
+) -> None:
+    found = {(c.kind, c.key): c for c in candidates([text])}
+    assert ("reference", key) in found, found
+    (written,) = found[("reference", key)].forms
+    redactor = Redactor([Term("reference", (written,))])
+    redacted = redactor.apply(text)
+    assert "Reference number 1" in redacted, redacted
+    assert "1234567" not in redacted.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
+
+
+def test_a_phone_number_of_a_cnics_length_is_no_reference() -> None:
+    text = "His brother in Germany, whatsapp 4915123456789, sent the money."
+    assert [e.kind for e in extract(text) if e.kind in ("cnic", "reference")] == []
+
+
+def test_one_account_number_in_two_reports_links_them_weakly_and_never_as_a_cnic() -> None:
+    corpus = corpus_of(
+        [
+            "The agent in Gujrat took Rs 300,000 and asked us to send the rest to his account"
+            " number 3520212345671 at Meezan Bank.",
+            "We paid the agent's account 35202-1234567-1 too, at Meezan Bank in Gujrat.",
+            "The FIR at Thana City Mardan names the accused, CNIC 35202-1234567-1, who beat my"
+            " husband.",
+        ]
+    )
+    (reference,) = [e for e in corpus.related(1).links[2].evidence if e.kind != "district"]
+    assert (reference.kind, reference.key) == ("reference", "3520212345671")
+    assert reference.strength.level == links.WEAK
+    assert not reference.counts
+    found = corpus.related(1).links.get(3)
+    assert found is None or not found.evidence, found
+    assert corpus.related(1).corroborating == 0

@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from review.analysis import links
-from review.analysis.entities import KINDS, Entity
+from review.analysis.entities import Entity
+from tests.review.corpus import ANNOTATED as KINDS
 from tests.review.corpus import Rates
 from tests.review.corpus.check_heldout import place
 

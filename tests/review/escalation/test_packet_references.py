@@ -1,0 +1,56 @@
+"""A reference number that tells who the source is (her FIR's, her account's) is offered.
+
+The attack (left by session 39): thirteen digits an FIR's or an account's word names were
+no longer read as a CNIC, rightly, and so were no entity at all: building a packet never
+asked about them, and a source's own bank account number went to the oversight body as
+she wrote it. It is a reference number now, offered for redaction as one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from review import escalation
+from review import workspace as ws
+from review.escalation import packets
+from review.escalation.redaction import Candidate
+from review.intake.importer import import_bundle
+from tests.review.escalation.test_escalation import _add_body
+from tests.review.support import Server, review
+
+OWN = (
+    "The agent took my son to Libya. I sent Rs 200,000 to him from my own account number"
+    " 35202-1234567-1 at HBL Kasur, and our FIR No. 4110198765432 is at Thana Saddar."
+)
+
+
+def test_a_packet_asks_about_a_reference_number_and_redacts_it(
+    server: Server, workspace: Path, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    server.submit(OWN)
+    import_bundle(unlocked, server.export(tmp_path / "1.rzb"))
+    assert review(workspace, "status", "1", "in-review").exit_code == 0
+    _add_body(workspace)
+    asked: list[Candidate] = []
+
+    def confirm(candidate: Candidate) -> bool:
+        asked.append(candidate)
+        return candidate.kind == "reference"
+
+    created = escalation.escalate(
+        unlocked,
+        [1],
+        "Anti-Trafficking Cell",
+        summary="Money sent to the agent.",
+        selection=packets.Selection(),
+        confirm=confirm,
+    )
+    assert {(c.kind, c.key) for c in asked if c.kind == "reference"} == {
+        ("reference", "3520212345671"),
+        ("reference", "4110198765432"),
+    }, asked
+    _sealed, content = escalation.packet(unlocked, created.escalation)
+    text = content.document["reports"][0]["text"]
+    assert "1234567" not in text, text
+    assert "98765432" not in text, text
+    assert "Reference number 1" in text, text
