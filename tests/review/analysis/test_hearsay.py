@@ -89,3 +89,13 @@ def test_a_cue_ends_at_but() -> None:
     said = {e.key: designations.parse(e.designation) for e in extract(text) if e.kind == "person"}
     assert said["tariq javed"].heard, said
     assert not said["rana tariq mehmood"].heard, said
+
+
+def test_a_short_form_only_heard_of_links_weakly_to_the_full_name() -> None:
+    heard = "At Thana Saddar Kasur people say SHO Tariq Mehmood took the money."
+    seen = "At Thana Saddar Kasur I saw SHO Tariq Mehmood take the money."
+    for text, level in ((heard, links.WEAK), (seen, links.STRONG)):
+        corpus = corpus_of([ACCUSING, text])
+        (evidence,) = [e for e in corpus.related(1).links[2].evidence if e.kind == "person"]
+        assert evidence.key == "tariq mehmood < rana tariq mehmood"
+        assert evidence.strength.level == level, evidence
