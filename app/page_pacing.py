@@ -37,11 +37,26 @@ one account is one person, and holding it back holds back nobody else. What stop
 flooder (removing it, resetting its second factor, logging out, its owner's new password or
 "log out other devices") never waits for a budget
 (`app.staff.auth`).
+
+A refusal still took one of the staff's threads, some 2 ms of CPU each: one stolen session
+sending the dashboard on four dozen connections kept the staff's share of threads (and its
+places to wait) full of refusals, and a colleague's login, dashboard and export were each
+answered busy at once where tor names no staff circuit. So a request refused for its
+account's pace notes what its head said (`head_key`: its method, its path, the login its
+session cookie names, under a key made at start), and until its Retry-After is out the same head is
+answered busy by the worker's main loop, before any thread sees it (`refused_at_head`). Only
+the same request: a page never paced (a logout, a removal, the login page) is another path,
+and any other login another key; a head that differs in anything else reaches the app
+and is refused there. Noted like the budgets, in a table the master maps before forking.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import threading
 import time
+from array import array
 from typing import Final
 
 from app import circuits, report_pacing
@@ -70,6 +85,13 @@ STAFF_TAXONOMY_TURNS: Final = 12
 _staff_spent = report_pacing.new_table()
 _now = time.monotonic_ns
 _lock = HostLock("raazdar-page-pacing")
+# Per cell: a refused staff request's `head_key`, and until when its head is refused (ns).
+_refused = report_pacing.new_table()
+_CELLS: Final = len(_refused) // 2
+# The key of `head_key`, made once in the master: the workers forked after it share it.
+_HEAD_SECRET: Final = secrets.token_bytes(16)
+# The `head_key` of the request this thread serves (set by `app.worker_turns`), or None.
+_this_request = threading.local()
 
 
 def take_page_turn(source_id: str, circuit: int | None) -> int:
@@ -95,6 +117,7 @@ def take_staff_turns(account_id: str, circuit: int | None, turns: int) -> int:
     the account (or the circuit) may have it served."""
     wait = _take_turns(_staff_spent, account_id, turns, STAFF_BURST, STAFF_SPACING_NS)
     if wait:
+        _note_refused(getattr(_this_request, "key", None), wait)
         return wait
     # The request's own turn was taken as its head came in (`app.worker`).
     return circuits.take_circuit_turns(circuits.staff_key(circuit), turns - 1)
@@ -106,3 +129,40 @@ def _take_turns(table: memoryview, account: str, turns: int, burst: int, spacing
     if turns < 1:
         return 0
     return report_pacing.spend(table, _lock, account, turns * spacing, burst * spacing, _now)
+
+
+def head_key(method: bytes, path: bytes, login: bytes) -> int:
+    """The key under which a staff request's head is noted when its account's pace refuses it:
+    its method, its path (decoded) and the login row its cookie names, hashed under
+    `_HEAD_SECRET`."""
+    digest = hashlib.blake2b(
+        b"\0".join((method, path, login)), key=_HEAD_SECRET, digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "little", signed=True) or 1
+
+
+def set_head_key(key: int | None) -> None:
+    """Say which `head_key` the request this thread serves has (None: none, or not known)."""
+    _this_request.key = key
+
+
+def refused_at_head(key: int | None) -> int:
+    """The seconds before a head noted under `key` may reach the app again, or 0."""
+    if key is None:
+        return 0
+    cell = 2 * (key % _CELLS)
+    with _lock:
+        held, until = _refused[cell : cell + 2].tolist()
+        now = _now()
+    if held != key or until <= now:
+        return 0
+    return max(1, -(-(until - now) // 10**9))
+
+
+def _note_refused(key: int | None, wait: int) -> None:
+    """Refuse the head noted under `key` for `wait` seconds (the refusal's Retry-After)."""
+    if key is None:
+        return
+    cell = 2 * (key % _CELLS)
+    with _lock:
+        _refused[cell : cell + 2] = memoryview(array("q", [key, _now() + wait * 10**9]))

@@ -450,6 +450,25 @@ def _parsed(ref: object) -> tuple[str, bytes] | None:
     return row_id, key
 
 
+def login_of(app: Flask, token: str) -> str | None:
+    """The login row a session cookie names, or None (none named, or the cookie does not open,
+    or ran out): read where no request is, by `app.worker`, for a staff page's head
+    (`app.page_pacing.head_key`), as `open_session` reads it. Every cookie the login's pages
+    were given names the same row."""
+    interface = app.session_interface
+    if not isinstance(interface, SealedSessionInterface):
+        return None
+    try:
+        payload = json.loads(interface._key(app).open(token, TOKEN_CONTEXT_SESSION))
+    except (CryptoError, ValueError):
+        return None
+    if not isinstance(payload, dict) or payload.get("exp", 0) < time.time():
+        return None
+    data = payload.get("data")
+    ref = _parsed(data.get(LOGIN_KEY)) if isinstance(data, dict) else None
+    return None if ref is None else ref[0]
+
+
 def touch_pending() -> bool:
     """Say whether this request holds a deferred re-seal of its login (`settle_touch`)."""
     return _TOUCH in g

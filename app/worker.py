@@ -94,13 +94,14 @@ import time
 from functools import partial
 from typing import Any, Final
 
+from flask import Flask
 from gunicorn.workers.gthread import TConn
 
 # Imported here, in the gunicorn master (which loads the worker class), so that
 # the pool's table of waiters, and the circuits' accounts, are mapped before the
 # fork and shared by every worker.
 # (report_pacing and page_pacing for their tables alone.)
-from app import circuits, kdf_pool, page_pacing, report_pacing  # noqa: F401
+from app import circuits, kdf_pool, page_pacing, report_pacing, sessions  # noqa: F401
 from app.config import kdf_slots, staff_binds, tor_circuits, tor_staff_circuits
 from app.listeners import local_address
 from app.worker_reads import (
@@ -118,6 +119,7 @@ from app.worker_reads import (
     _paced,
     _short_form,
     _short_form_coming,
+    page_request,
     short_form_body,
     tor_circuit,
     write_busy,
@@ -257,6 +259,8 @@ class HeadFirstWorker(TurnTakingWorker):
             # (connections, pace, threads) are not the staff's (`_take_staff_line`).
             staff = local_address(listener) in self.staff_binds
             conn.staff_circuit = None if staff and self.staff_circuits else -1
+            # Its pages refused for their account's pace are refused here again (`_head_in`).
+            conn.on_staff = staff
             if self.circuits and not staff:
                 conn.circuit = None
             elif self.circuits:
@@ -403,6 +407,8 @@ class HeadFirstWorker(TurnTakingWorker):
             wait = circuits.take_circuit_turn(_paced_as(conn))
             if self.refusals.note(circuit, bool(wait)) and circuit is not None:
                 circuits.ask_to_close(self.closer, circuit)
+        if not wait and getattr(conn, "on_staff", False):
+            wait = self._refused_again(conn)
         if wait and not self._give_form_back(conn, wait):
             with contextlib.suppress(OSError):
                 write_error(conn.sock, 503, "Service Unavailable", "", retry_after=wait)
@@ -410,6 +416,27 @@ class HeadFirstWorker(TurnTakingWorker):
             return
         if not wait:
             self._to_thread(conn)
+
+    def _refused_again(self, conn: Any) -> int:
+        """The seconds a staff page's head is refused for, its account's pace having refused the
+        same head lately (`page_pacing.refused_at_head`), or 0; its key noted for the app.
+
+        A refusal took one of the staff's threads: one stolen session sending the dashboard on
+        many connections held the staff's share of them, and its places to wait, with refusals,
+        and a colleague's login, dashboard and export were answered busy at once."""
+        conn.head_key = None
+        asked = page_request(conn.head)
+        app = getattr(self, "wsgi", None)
+        if asked is None or not isinstance(app, Flask):
+            return 0
+        method, path, cookie = asked
+        # Keyed by the login the cookie names, not by the cookie: each answer gives the login
+        # a new cookie, and each new one reached the app again.
+        login = sessions.login_of(app, cookie.decode("latin-1"))
+        if login is None:
+            return 0
+        conn.head_key = page_pacing.head_key(method, path, login.encode())
+        return page_pacing.refused_at_head(conn.head_key)
 
     def _give_form_back(self, conn: Any, wait: int) -> bool:
         """Have a form refused for its circuit's pace answered busy with its fields, as a

@@ -25,12 +25,14 @@ import socket
 import time
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import unquote_to_bytes
 
 from babel.support import Translations
 from gunicorn import util
 from gunicorn.http import wsgi
 from markupsafe import escape
 
+from app.config import Config
 from app.errors import AppError
 from app.security import HEADERS
 from app.source.sizes import wire_size
@@ -522,6 +524,38 @@ def _cookies_stuffed(head: bytes | None) -> bool:
     if len(fields) <= COOKIE_LIMIT or b"cookie" not in fields:
         return False
     return sum(len(value) for value in _COOKIE_FIELD.findall(fields)) > COOKIE_LIMIT
+
+
+_SESSION_COOKIE: Final = Config.SESSION_COOKIE_NAME.encode("ascii")
+
+
+def page_request(head: bytes | None) -> tuple[bytes, bytes, bytes] | None:
+    """The method, the path (decoded, as the app routes it) and the session cookie of a page
+    asked for with a session (GET or HEAD, no body), or None (`app.page_pacing.head_key`).
+
+    Read as gunicorn and Werkzeug read them: the Cookie fields joined with commas, split at
+    semicolons, the first of the session's name taken; an absolute target's path."""
+    if not _bodiless(head) or head is None:
+        return None
+    line_end = head.find(b"\r\n")
+    parts = head[:line_end].split(b" ")
+    if len(parts) != 3 or parts[0] not in (b"GET", b"HEAD"):
+        return None
+    target = parts[1].split(b"#", 1)[0].split(b"?", 1)[0]
+    if target[:7].lower() == b"http://" or target[:8].lower() == b"https://":
+        slash = target.find(b"/", target.find(b"//") + 2)
+        target = target[slash:] if slash >= 0 else b"/"
+    fields = head[line_end : head.find(_END_OF_HEAD) + 2]
+    # The values as sent (a cookie's name is read as its case says), found in the lowered
+    # fields, whose offsets are the same.
+    cookies = b",".join(
+        fields[m.start(1) : m.end(1)] for m in _COOKIE_FIELD.finditer(fields.lower())
+    )
+    for pair in cookies.split(b";"):
+        name, equals, value = pair.partition(b"=")
+        if equals and name.strip() == _SESSION_COOKIE:
+            return parts[0], unquote_to_bytes(target), value.strip()
+    return None
 
 
 def _form_length(head: bytes | None) -> int | None:

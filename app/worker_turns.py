@@ -72,7 +72,7 @@ from typing import Any, Final
 
 from gunicorn.workers.gthread import ThreadWorker
 
-from app import kdf_pool
+from app import kdf_pool, page_pacing
 from app.worker_reads import (
     PREEMPTED_RETRY_AFTER,
     PacedSocket,
@@ -457,10 +457,14 @@ class TurnTakingWorker(ThreadWorker):
             req._expected_100_continue = False
             conn.sock.owe_continue()
         kdf_pool.set_circuit(None if circuit is None or circuit < 0 else circuit, gate, refused)
+        # A staff page refused for its account's pace notes its head, refused again in the
+        # main loop until its Retry-After is out (`app.worker.HeadFirstWorker._refused_again`).
+        page_pacing.set_head_key(getattr(conn, "head_key", None))
         try:
             kept = bool(super().handle_request(req, conn)) and refused is None
             return kept and not (owed and conn.sock.continue_owed)
         finally:
             kdf_pool.set_circuit(None)
+            page_pacing.set_head_key(None)
             if owed:
                 conn.sock.continue_owed = False
