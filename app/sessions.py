@@ -74,6 +74,8 @@ _SWEPT_DAY: Final = "raazdar.logins_swept_on"
 _ENDS: Final = "raazdar.login_ends"
 # Where a request keeps its login's re-seal until its own commit (`settle_touch`).
 _TOUCH: Final = "raazdar_login_touch"
+# Set on a request refused for its pace, whose cookie is not re-sealed (`keep_cookie`).
+_KEPT: Final = "raazdar_cookie_kept"
 
 
 class SealedSessionInterface(SessionInterface):
@@ -113,6 +115,9 @@ class SealedSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         """Re-seal the session on every response, pushing the idle deadline forward."""
+        if g.get(_KEPT) and not session.modified:
+            # A request refused for its pace (`keep_cookie`): its cookie stays as it came.
+            return
         if cookie_withheld(app, request):
             # The browser holds back its Strict cookie from another site's request and
             # would take this one in its place: a login, or the lapsed flag, would be lost.
@@ -448,6 +453,13 @@ def _parsed(ref: object) -> tuple[str, bytes] | None:
     except (KeyError, CryptoError):
         return None
     return row_id, key
+
+
+def keep_cookie() -> None:
+    """Send this request's cookie back as it came, unless the request changed the session: a
+    request refused for its pace, which re-sealed it for nothing (its idle deadline moves
+    at the next page served)."""
+    g.setdefault(_KEPT, True)
 
 
 def login_of(app: Flask, token: str) -> str | None:

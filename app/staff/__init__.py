@@ -6,9 +6,9 @@ does not exist, even to a POST without a CSRF token (`app.listeners` checks
 before anything reads the body).
 """
 
-from flask import Blueprint, session
+from flask import Blueprint, g, session
 
-from app.staff.auth import current_staff
+from app.staff.auth import PACED_OUT, current_staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -21,8 +21,9 @@ def _english_first() -> None:
 
 @bp.context_processor
 def _staff() -> dict[str, object]:
-    """Give every staff page the logged-in account (or None)."""
-    return {"staff_account": current_staff()}
+    """Give every staff page the logged-in account (or None; none to a request refused for
+    its account's pace, whose busy page shows no menu: reading it was most of the refusal)."""
+    return {"staff_account": None if g.get(PACED_OUT) else current_staff()}
 
 
 # reauth too: loaded now, as no request may import a module (tests/app/test_preload.py).

@@ -39,6 +39,9 @@ SESSION_KEY: Final = "staff"
 PENDING_KEY: Final = "staff_enrolment"
 # Where the cookie keeps the word its login row holds as "fresh" (`keep_fresh`).
 FRESH_KEY: Final = "staff_fresh"
+# Set on a request refused for its account's pace: its busy page shows no menu, for which
+# the account would be read (`_take_turns`).
+PACED_OUT: Final = "staff_paced_out"
 # Long enough to install an authenticator app and scan a code; short enough that
 # a password typed on a shared machine does not stay useful.
 ENROLMENT_SECONDS: Final = 10 * 60
@@ -321,14 +324,26 @@ def costs(turns: int) -> Callable[[F], F]:
     return mark
 
 
-def _take_turns(account: StaffAccount, view: Callable[..., Any]) -> None:
-    """Take the view's turns of the account's pace, or refuse it busy with Retry-After.
+def _take_turns(view: Callable[..., Any]) -> None:
+    """Take the view's turns of the pace of the account this session's row names, or refuse
+    it busy with Retry-After, its cookie kept as it came.
 
     One logged-in session loading the dashboard in a loop held the staff's threads, and
-    the others could not export, read the audit log or remove it (`app.page_pacing`)."""
+    the others could not export, read the audit log or remove it (`app.page_pacing`). Taken
+    before the account is read: a refusal read it, and re-sealed the cookie, for nothing
+    (`tests/bench/staff_refusals.py`), and its busy page read it again for the menu, which it
+    shows without (`PACED_OUT`). The row's account is the one its login checked; one
+    removed since has no row left (`current_staff` sends its session to the login page)."""
+    grants = sessions.current_login(db_session())
+    data = grants.get(SESSION_KEY) if grants is not None else None
+    account_id = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(account_id, str):
+        return  # no staff session: `current_staff` says so next
     turns = getattr(view, "staff_turns", 1)
-    wait = page_pacing.take_staff_turns(account.id, kdf_pool.current_circuit(), turns)
+    wait = page_pacing.take_staff_turns(account_id, kdf_pool.current_circuit(), turns)
     if wait:
+        sessions.keep_cookie()
+        g.setdefault(PACED_OUT, True)
         raise kdf_pool.paced_out(wait)
 
 
@@ -338,10 +353,10 @@ def staff_required(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _take_turns(view)
         account = current_staff()
         if account is None:
             return redirect(url_for("staff.login", next=_return_to()))
-        _take_turns(account, view)
         keep_fresh()
         return view(*args, **kwargs)
 
@@ -354,12 +369,12 @@ def admin_required(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _take_turns(view)
         account = current_staff()
         if account is None:
             return redirect(url_for("staff.login", next=_return_to()))
         if account.role != "admin":
             abort(403)
-        _take_turns(account, view)
         keep_fresh()
         # Named here: the confirmation page's module builds on this one (`app.staff` loads it
         # with the blueprint, so no request imports it).
