@@ -79,6 +79,8 @@ listener's requests, where tor names circuits, take turns for threads as one cir
 body is (`PacedSocket.stalled`); and a connection closed after its answer lingers in the
 poller, not in the main loop (`worker_turns.TurnTakingWorker._linger`). gunicorn's `100 Continue`
 goes as the app first reads the body (`PacedSocket.owe_continue`), never before a refusal.
+A staff page its account's pace refused lately (`app.page_pacing`) is answered busy here
+until its Retry-After is out, the same page of the same login only (`_refused_again`).
 
 How requests take turns for threads is `app.worker_turns`; how a connection is read,
 `app.worker_reads`.
