@@ -444,6 +444,50 @@ def _reference() -> tuple[str, bytes] | None:
     return _parsed(session.get(LOGIN_KEY))
 
 
+def login_reference() -> tuple[str, bytes] | None:
+    """This visitor's login row id and key, for work that outlives the request (`kept_on`)."""
+    return _reference()
+
+
+def kept_on(db: Session, row_id: str, key: bytes) -> dict[str, Any] | None:
+    """What a login still grants while a download it began runs on; None once it has ended.
+
+    Its idle deadline is pushed on as a page's would be (its turn is left as it is: no
+    cookie takes this answer), so that a download longer than the deadline is not cut
+    by it; an account's change, a logout or "end my other sessions" deletes the row,
+    and the absolute deadline ends it. Commits a re-seal only.
+    """
+    opened = _opened_row(db, row_id, key)
+    if opened is None:
+        return None
+    payload, read = opened
+    now = int(time.time())
+    until, idle, seen = payload.get("until"), payload.get("idle"), payload.get("seen")
+    if not (isinstance(until, int) and isinstance(idle, int) and isinstance(seen, int)):
+        return None
+    if payload.get("sid") != row_id or now >= until or now >= seen + idle:
+        return None
+    if now - seen >= max(1, idle // 10):
+        payload["seen"] = now
+        sealed = _seal(key, row_id, payload)
+        # Only over the row as read: a page's re-seal meanwhile moved the deadline already.
+        touched = db.execute(
+            update(SessionRow)
+            .where(SessionRow.id == row_id, SessionRow.sealed == read)
+            .values(sealed=sealed)
+        ).rowcount  # type: ignore[attr-defined]
+        db.commit()
+        if touched:
+            _note(row_id, sealed, payload)
+    data = payload.get("data")
+    return data if isinstance(data, dict) else None
+
+
+def login_stands(db: Session, row_id: str) -> bool:
+    """Whether the login row `row_id` is still there (no logout or account change deleted it)."""
+    return db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none() is not None
+
+
 def _parsed(ref: object) -> tuple[str, bytes] | None:
     """A login reference's row id and key, or None if it is not one."""
     if not isinstance(ref, dict):

@@ -33,6 +33,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -61,6 +62,8 @@ _RETIRED_PREFIX: Final = ".deleted-"
 # A reply bundle a staff member sends waits in a file named so in the store, held
 # (`flock`) while it is open, and is retired when closed (`EnvelopeStore.scratch`).
 _SCRATCH_PREFIX: Final = ".scratch-"
+# The store's locks (`EnvelopeStore.steady`) the running code holds, by descriptor.
+_STEADY: ContextVar[tuple[int, ...]] = ContextVar("raazdar_store_steady", default=())
 # What a full disk is (a quota's too).
 _FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
 # What a filesystem that cannot allocate a file's space ahead of its bytes answers.
@@ -566,11 +569,35 @@ class EnvelopeStore:
     def steady(self) -> Iterator[None]:
         """Keep sweeps out while the block reads envelopes by path (an export, a reply import)."""
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        held = None
         try:
             fcntl.flock(fd, fcntl.LOCK_SH)
+            held = _STEADY.set((*_STEADY.get(), fd))
             yield
         finally:
+            if held is not None:
+                _STEADY.reset(held)
             os.close(fd)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def sweeps_let_in() -> Iterator[bool]:
+        """Let go of the store's locks this code holds (`steady`) for the block, and take them
+        again after it; yield whether it held any.
+
+        For a wait on something outside the server (a download's browser): one that read a
+        byte a minute held the sweep, and so the arrival times it takes off the disk, for
+        as long as it liked. Whoever reads on after it must check that no sweep moved what
+        it reads (`app.operations.sweep.last_sweep`).
+        """
+        held = _STEADY.get()
+        for fd in held:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        try:
+            yield bool(held)
+        finally:
+            for fd in held:
+                fcntl.flock(fd, fcntl.LOCK_SH)
 
     def delete(self, envelope_id: str) -> None:
         """Overwrite and remove a stored envelope, wherever it is."""

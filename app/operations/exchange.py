@@ -230,6 +230,11 @@ def export_bundle(
             restore=_restore_state(session),
             keyring_digest=manifest.digest(),
         )
+        # Everything is read: the transaction ends before the bundle is written, which a
+        # download takes as long as its browser likes (on PostgreSQL its locks held the
+        # sweep's rebuild, and every request behind it). What changed meanwhile is met at
+        # the end as another export's (`_advance`).
+        session.commit()
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key(), on_size
         )

@@ -14,17 +14,26 @@ once every piece before it was taken (`_Sink.flush`): a download cut before that
 browser closed, the circuit lost) marks nothing exported; one cut within the last
 piece is a bundle lost on the way, which the next export carries again (PROTOCOL
 §13.1, §13.8).
+
+While the writer waits for the response to ask, it holds nothing the rest of the server
+waits for: the store's lock is let go (`apart`: a download read a byte a minute held
+the sweep), and it asks every `CHECK_EVERY` seconds, and before each piece, whether the
+download may go on (`goes_on`: a colleague removed as she downloaded got every piece but
+the last). Either cuts the download as a browser that went away does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import errno
 import io
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any, Final
 
 from flask import Flask
@@ -32,9 +41,12 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 # How long the writer waits for the response to take a piece (seconds): a download stalled
-# longer is taken as cut, so that no writer holds its transaction, and the store's sweep
-# (`EnvelopeStore.steady`), for ever.
+# longer is taken as cut, so that no writer thread waits for ever (it holds no lock and no
+# transaction meanwhile: `apart`, `export_bundle`).
 STALLED: Final = 15 * 60
+# How often a writer waiting for the response asks `goes_on` (seconds): a download whose
+# login ended stops within this (and a piece, `_Sink.write`), though its browser reads nothing.
+CHECK_EVERY: Final = 1.0
 
 # A writer of a bundle into `dst`, telling its size before its first byte (`on_size`).
 Writer = Callable[[Any, Callable[[int], None]], object]
@@ -67,9 +79,23 @@ class _Sink:
 
 
 class BundleStream:
-    """A bundle's pieces for a response, its size known before the first (`start`)."""
+    """A bundle's pieces for a response, its size known before the first (`start`).
 
-    def __init__(self, app: Flask, write: Writer) -> None:
+    `goes_on` says whether the download may go on (its login still stands); `apart` is
+    what the writer lets go of while it waits for the browser, raising `DownloadCut` as
+    it takes it back if what it read meanwhile was moved. Both run on the writer's thread.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        write: Writer,
+        *,
+        goes_on: Callable[[], bool] = lambda: True,
+        apart: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+    ) -> None:
+        self._goes_on = goes_on
+        self._apart = apart
         self.pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
         # True: the response asks for the next piece; False: it stopped taking them.
         self._asks: queue.Queue[bool] = queue.Queue()
@@ -88,8 +114,8 @@ class BundleStream:
         try:
             with app.app_context():
                 write(self._sink, lambda size: self.pieces.put(("size", size)))
-        except DownloadCut:
-            log.info("export: the download was cut short; nothing was marked exported")
+        except DownloadCut as cut:
+            log.info("export: the download was cut short (%s); nothing was marked exported", cut)
             self.pieces.put(("cut", None))
         except BaseException as exc:  # handed to the request's thread, which says it
             self.pieces.put(("error", exc))
@@ -97,13 +123,27 @@ class BundleStream:
             self.pieces.put(("done", None))
 
     def asked(self) -> None:
-        """Wait (on the writer's thread) until the response asks for the next piece."""
-        try:
-            if self._asks.get(timeout=STALLED):
+        """Wait (on the writer's thread) until the response asks for the next piece, holding
+        nothing meanwhile (`apart`); raise `DownloadCut` if the download may not go on."""
+        with self._apart():
+            self._wait_for_ask()
+
+    def _wait_for_ask(self) -> None:
+        deadline = time.monotonic() + STALLED
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                asked: bool | None = self._asks.get(timeout=max(min(CHECK_EVERY, left), 0))
+            except queue.Empty:
+                asked = None
+            if asked is False:
+                raise DownloadCut("the response was closed")
+            if not self._goes_on():
+                raise DownloadCut("its login ended")
+            if asked:
                 return
-        except queue.Empty:
-            pass
-        raise DownloadCut
+            if left <= CHECK_EVERY:
+                raise DownloadCut("stalled")
 
     def start(self) -> None:
         """Run the writer until it knows the size; what it raises before that is raised here."""

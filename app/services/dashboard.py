@@ -5,9 +5,10 @@ Every export and upload is audited, refused or not.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Final
 
@@ -15,6 +16,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from app import sessions
 from app.db import own_session
 from app.errors import KeyringUnavailable
 from app.models import ExportPress, Item, Source, StaffAccount, today
@@ -31,7 +33,7 @@ from app.operations.exchange import (
     unconfirmed,
 )
 from app.services import audit, staff
-from app.services.bundle_stream import BundleStream
+from app.services.bundle_stream import BundleStream, DownloadCut
 from app.services.context import services
 from app.services.keys import public_keys
 from app.services.refusals import reply_bundle_refusal
@@ -192,9 +194,11 @@ def export_download(
     staged whole in the store, it met the full disk a flood left, and every export was
     answered busy. Its items are marked exported, and the export audited, once every
     piece but the last was handed to the browser: a download cut before that marks
-    nothing. The export commits only while `account` is still as its session found it
-    (`staff.hold_staff`): a colleague removed or reset meanwhile gets a bundle short of
-    its last piece, which no workstation reads, and nothing is marked exported.
+    nothing. The download goes on only while `account` and the login that pressed are
+    still as they were (`staff.still_signed_in`, before each piece and each second), and
+    the export commits only then (`staff.hold_staff`): a colleague removed, reset or
+    logged out meanwhile gets at most a piece more, no bundle a workstation reads, and
+    nothing is marked exported. While it waits on the browser it lets the sweep in.
     """
     wanted = Item.received_day >= since if since is not None else ~Item.exported
     # Exports the workstation has not confirmed: this one carries every item still here.
@@ -213,10 +217,23 @@ def export_download(
         # The account's row first, then the audit head: the order a removal takes
         # them in (`staff.remove_account`): one waits for the other, never both.
         staff.hold_staff(session, account)
+        # "End my other sessions" holds the account's row too, until its commit.
+        if login is not None and not sessions.login_stands(session, login[0]):
+            raise staff.NoLongerStaff("your session ended meanwhile: nothing was done")
         record_export(session, actor, summary, since=since, resend=False)
 
     # Read here: the writer's thread reads nothing of the request's session.
     actor = account.username
+    ident, epoch = account.as_found()
+    login = sessions.login_reference()
+
+    def goes_on() -> bool:
+        """Whether the login that pressed, and its account, still stand (`BundleStream`)."""
+        check = own_session()
+        try:
+            return staff.still_signed_in(check, ident, epoch, login)
+        finally:
+            check.close()
 
     def write(dst: BinaryIO, on_size: Callable[[int], None]) -> ExportSummary:
         """Write and commit the export on the stream's thread, in a session of its own."""
@@ -230,11 +247,30 @@ def export_download(
 
     # Named before its first byte: the name goes in the response's headers.
     bundle_id, sequence = new_bundle_id(), next_sequence(session)
-    stream = BundleStream(current_app._get_current_object(), write)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stream = BundleStream(app, write, goes_on=goes_on, apart=_sweeps_let_in)
     stream.start()
+    if not goes_on():
+        # Ended as the envelopes were hashed: refused before the first byte, as a page is.
+        stream.close()
+        raise staff.NoLongerStaff("your account was removed or changed meanwhile: nothing was done")
     # The bundle's number first: reviewers report a missing bundle by it.
     name = f"raazdar-export-{sequence}-{today().isoformat()}-{bundle_id[:8]}.rzb"
     return Download(stream, name, stream.size)
+
+
+@contextlib.contextmanager
+def _sweeps_let_in() -> Iterator[None]:
+    """Let the sweep in while a download waits for its browser; cut it if a sweep ran.
+
+    The bundle's envelopes are read by path, and a sweep moves and overwrites them.
+    """
+    store = services().store
+    swept = sweep.last_sweep(store)
+    with store.sweeps_let_in() as reading:
+        yield
+    if reading and sweep.last_sweep(store) != swept:
+        raise DownloadCut("the sweep moved its envelopes")
 
 
 def count_press(session: Session, actor: str) -> None:

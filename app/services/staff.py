@@ -330,6 +330,24 @@ def hold_staff(session: Session, account: StaffAccount) -> None:
         raise NoLongerStaff("your account was removed or changed meanwhile: nothing was done")
 
 
+def still_signed_in(
+    session: Session, ident: str, epoch: int, login: tuple[str, bytes] | None
+) -> bool:
+    """Whether account `ident` is still at `epoch`, and its login `login` (row id, key) stands.
+
+    For a download that runs on after the request that began it: a removal, a reset, a
+    lock by a keyring install move the epoch on (or delete the account), and they, a
+    logout and "end my other sessions" delete the login's row. The login is kept alive
+    meanwhile (`sessions.kept_on`), which commits.
+    """
+    if login is not None and sessions.kept_on(session, *login) is None:
+        return False
+    found = session.execute(
+        select(StaffAccount.epoch).where(StaffAccount.id == ident, StaffAccount.totp_enrolled)
+    ).scalar_one_or_none()
+    return found == epoch
+
+
 def _next_epoch(account: StaffAccount) -> None:
     """Move the account's epoch on in the database itself: a change racing this one ends too.
 
