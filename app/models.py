@@ -108,7 +108,9 @@ class Upload(Base):
     """An envelope arriving in chunks through the API; once whole it becomes the Item of that id.
 
     `active_day` is the last day a chunk arrived: an upload idle since before
-    yesterday is discarded (`app.services.resumable.expire`).
+    yesterday is discarded (`app.services.resumable.expire`). `started_day` is the
+    day it began: while the disk is short, one begun before yesterday makes room for
+    others (`app.services.resumable.make_room`).
     """
 
     __tablename__ = "uploads"
@@ -123,6 +125,9 @@ class Upload(Base):
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     # Indexed: every upload's start looks for the idle ones (`resumable.expire`).
     active_day: Mapped[dt.date] = mapped_column(Date, default=today, index=True)
+    # None only for an upload begun before the column was (0028), which counts as held over.
+    # Indexed: a start or chunk short of room looks for the oldest (`resumable.make_room`).
+    started_day: Mapped[dt.date | None] = mapped_column(Date, default=today, index=True)
     # Bytes appended and committed: the staged file is trusted only this far, since
     # a process that dies mid-append leaves more on disk than was ever committed.
     received: Mapped[int] = mapped_column(Integer, default=0)

@@ -681,6 +681,17 @@ class EnvelopeStore:
         """Whether `need` bytes more leave free more than the share no API upload takes."""
         return self._leaves_free(need, _SPACE_KEPT_FROM_UPLOADS)
 
+    def short_for_uploads(self, need: int) -> int:
+        """How many bytes must be freed for `need` more to leave free the share no API upload
+        takes (0 if none)."""
+        try:
+            found = os.statvfs(self.root)
+        except OSError:
+            return need
+        free = found.f_bavail * found.f_frsize
+        kept = found.f_blocks * found.f_frsize // _SPACE_KEPT_FROM_UPLOADS
+        return max(0, need + kept + 1 - free)
+
     def space_above_floor(self, need: int) -> bool:
         """Whether `need` bytes more leave free more than the last share no upload takes."""
         return self._leaves_free(need, _SPACE_LAST)

@@ -16,7 +16,8 @@ that it is complete.
 Uploads survive a restart of the server (`recover`, run by `raazdar serve`
 before it starts gunicorn). Uploads idle since before yesterday are discarded
 (`expire`, run whenever an upload starts, at `raazdar serve` and by
-`raazdar purge`).
+`raazdar purge`). While the disk is down to the share no upload takes, uploads
+begun before yesterday make room for a start or chunk (`make_room`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import commit_or_confirm
@@ -68,6 +69,9 @@ KINDS: Final = frozenset({"report", "file"})
 MAX_UNFINISHED: Final = 32
 # The most idle uploads a start discards (`expire`); the daily purge discards the rest.
 EXPIRE_AT_START: Final = 64
+# The most uploads held over one start or chunk discards to make room (`make_room`): each
+# file is overwritten in the request.
+ROOM_AT_ONCE: Final = 64
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _BLOCK: Final = 1024 * 1024
 _SUFFIX: Final = ".upload"
@@ -124,7 +128,7 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
     expire(session, services().store, day, limit=EXPIRE_AT_START)
     expire(session, services().store, day, owner=source.id)
     store = services().store
-    if not store.inodes_to_spare() or not store.space_for_uploads(fields["size"]):
+    if not store.inodes_to_spare() or not make_room(session, store, fields["size"], day):
         # Each unfinished upload holds an inode, and its chunks space, for a day or two, and
         # accounts are free: the last of both are kept for reports in Tor Browser and the
         # sweep's copies (`receive` checks each chunk's space too).
@@ -279,7 +283,8 @@ def receive(
     if length is None:
         raise ApiError(411, "length-required", "a chunk needs a Content-Length")
     _expecting(session, proof, upload_id)
-    if not services().store.space_for_uploads(length):
+    store = services().store
+    if not make_room(session, store, length, _reckoned_day(session), keep=upload_id):
         # Before a byte of it is read, or a file made: the space kept is for arrivals.
         raise _storage_full()
     method, path, offset = request
@@ -533,6 +538,66 @@ def _discard(session: Session, upload: Upload) -> None:
     services().store.retire_file(staged_path(upload.id))
     session.delete(upload)
     session.commit()
+
+
+def make_room(
+    session: Session, store: EnvelopeStore, need: int, day: dt.date, *, keep: str | None = None
+) -> bool:
+    """Say whether `need` bytes more leave free the share no API upload takes, first
+    discarding, while they do not, uploads begun before yesterday (never `keep`).
+
+    A flood of unfinished uploads from free accounts, each kept alive by a chunk a
+    day, held the disk at that share, and every other source's upload was refused for
+    as long. Which account holds an upload says nothing (an attacker has as many as
+    it likes, and spreads thin: taken by the accounts holding the most, an honest
+    source's one large file went first); how long it has been held does. An upload
+    begun today or yesterday is never taken, so one that keeps going has a day or two
+    to finish; the oldest go first, the largest of a day first (the fewest files to
+    overwrite). To keep the disk, a flood must send anew every day or two as many bytes
+    as it holds. "Yesterday" is reckoned as for idle uploads (`_reckoned_day`).
+    """
+    short = store.short_for_uploads(need)
+    if short == 0:
+        return True
+    cutoff = day - dt.timedelta(days=1)
+    held_over = or_(Upload.started_day < cutoff, Upload.started_day.is_(None))
+    query = (
+        select(Upload.id, Upload.received)
+        .where(held_over)
+        .order_by(Upload.started_day, Upload.received.desc())
+        .limit(ROOM_AT_ONCE)
+    )
+    if keep is not None:
+        query = query.where(Upload.id != keep)
+    chosen: list[str] = []
+    freed = 0
+    for upload_id, received in session.execute(query):
+        if freed >= short:
+            break
+        chosen.append(upload_id)
+        freed += received
+    if not chosen:
+        session.rollback()
+        return False
+    try:
+        # Still held over when deleted: an append holding its lock may just have finished it.
+        gone = list(
+            session.execute(
+                delete(Upload)
+                .where(Upload.id.in_(chosen))
+                .where(held_over)
+                .returning(Upload.id)
+                .execution_options(synchronize_session=False)
+            ).scalars()
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    for upload_id in gone:
+        # Freed now, its inode would say when the source who started it came.
+        store.retire_file(staged_path(upload_id, store))
+    return store.space_for_uploads(need)
 
 
 def expire(

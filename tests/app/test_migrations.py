@@ -98,6 +98,7 @@ def test_the_migrations_form_one_line() -> None:
         "0025_seize3",
         "0026_seize4",
         "0027_bound",
+        "0028_room",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]
