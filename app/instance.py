@@ -195,6 +195,13 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def database_directory(url: str) -> Path | None:
+    """The directory an SQLite database's files are in (the disk its floor watches); None for
+    another database, whose files this server cannot see."""
+    path = sqlite_path(url)
+    return path.resolve().parent if path is not None else None
+
+
 def resolve_database_url(url: str, root: Path) -> str:
     """Make a relative SQLite path absolute under the instance directory `root`.
 

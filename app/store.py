@@ -392,9 +392,12 @@ def _at_exit() -> None:
 class EnvelopeStore:
     """Envelope files under one directory, by id."""
 
-    def __init__(self, root: Path, staging: Path) -> None:
+    def __init__(self, root: Path, staging: Path, database: Path | None = None) -> None:
         self.root = root
         self.staging = staging
+        # Where the database keeps its files, if this server can see it (an SQLite file's
+        # directory): its disk's last hundredth is kept as the store's (`space_above_floor`).
+        self.database = database
         self.holding = root / HOLDING_NAME
         self._retoucher = _Retoucher(lambda: self.retouch())
 
@@ -693,8 +696,29 @@ class EnvelopeStore:
         return max(0, need + kept + 1 - free)
 
     def space_above_floor(self, need: int) -> bool:
-        """Whether `need` bytes more leave free more than the last share no upload takes."""
+        """Whether `need` bytes more leave free more than the last share no upload takes, and
+        the database's disk, if it is seen, has more than that share free."""
+        return self.store_above_floor(need) and self.database_above_floor()
+
+    def store_above_floor(self, need: int) -> bool:
+        """Whether `need` bytes more leave the store's own disk above the last share."""
         return self._leaves_free(need, _SPACE_LAST)
+
+    def database_above_floor(self) -> bool:
+        """Whether the database's disk has more than its last hundredth free (True if unseen).
+
+        The floor is kept for the database's logins, but watched the store's disk alone:
+        with the database on a disk of its own, a flood of rows (a spent challenge a signed
+        request, an account a minute a circuit) filled that one to its last byte. The same
+        disk as the store's gives the same answer as the store's own check.
+        """
+        if self.database is None:
+            return True
+        try:
+            found = os.statvfs(self.database)
+        except OSError:
+            return False
+        return found.f_bavail * found.f_frsize > found.f_blocks * found.f_frsize // _SPACE_LAST
 
     def _leaves_free(self, need: int, share: int) -> bool:
         """Whether `need` bytes more leave free more than 1/`share` of the store's filesystem."""

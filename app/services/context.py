@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.db import Database, db_session
 from app.demo import demo_timestamp
 from app.errors import KeyringUnavailable, fault
-from app.instance import InstancePaths
+from app.instance import InstancePaths, database_directory
 from app.keyring import (
     KeyringCache,
     KeyringState,
@@ -238,7 +238,9 @@ def init_app(app: Flask) -> None:
     paths = InstancePaths(app.config["INSTANCE_DIR"])
     app.extensions["raazdar"] = Services(
         paths=paths,
-        store=EnvelopeStore(paths.store, paths.staging),
+        store=EnvelopeStore(
+            paths.store, paths.staging, database_directory(app.config["DATABASE_URL"])
+        ),
         keyrings=KeyringCache(paths, lambda: _installed_keyring(app)),
         subkeys=SubkeyCache(paths),
     )

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from app import environment
-from app.instance import InstancePaths
+from app.instance import InstancePaths, database_directory
 from app.operations.doctor.database import Recorded, database_checks, recorded
 from app.operations.doctor.disk import (
     atime_check,
@@ -73,7 +73,9 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
                 "subkeys", lambda: subkeys_check(paths, today, held.latest_export, held.keyring)
             )
         )
-    store = EnvelopeStore(paths.store, paths.staging)
+    # The database's directory, whose disk the floor watches too (None: PostgreSQL's, unseen).
+    watched = database_directory(config.DATABASE_URL) if config is not None else paths.root
+    store = EnvelopeStore(paths.store, paths.staging, watched)
     if config is not None:
         checks += database_checks(config, today, store)
     checks.append(guarded("staging", lambda: staging_check(store)))

@@ -216,12 +216,31 @@ def space_check(store: EnvelopeStore) -> Check:
         "export reports (the staff pages' export needs no free space) and import the "
         "reviewers' acknowledgements, which delete them, or give the store more space"
     )
-    if not store.space_above_floor(0):
+    if store.database is None:
+        said += (
+            "; the database's disk is not watched (PostgreSQL keeps its files where this "
+            "server cannot see them): watch its free space on the database's host"
+        )
+    elif os.stat(store.database).st_dev != os.stat(store.root).st_dev:
+        seen = os.statvfs(store.database)
+        said += (
+            f"; the database's disk has {seen.f_bavail * seen.f_frsize // _MIB} MiB free of "
+            f"{seen.f_blocks * seen.f_frsize // _MIB} MiB"
+        )
+    if not store.store_above_floor(0):
         return Check(
             "space",
             Status.FAIL,
             f"{said}: the last hundredth is kept for the database, so no source's report or "
             f"file is taken in; {act}",
+        )
+    if not store.database_above_floor():
+        return Check(
+            "space",
+            Status.FAIL,
+            f"{said}: the database's disk is down to its last hundredth, kept for logins, so "
+            "no source's report, file or signed request is taken in; give the database's disk "
+            "more space",
         )
     if not store.space_to_spare(0):
         return Check(

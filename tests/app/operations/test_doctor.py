@@ -44,6 +44,7 @@ from tests.app.operations.test_keyring_revokes_staff import demo_reviewer_signin
 from tests.app.operations.test_sweep import autovacuum_visits
 from tests.app.staff_support import make_staff
 from tests.app.support import db_session, free_blocks, install_successor, new_reviewer
+from tests.app.test_database_space import database_disk_at
 
 CHECKS = [
     "permissions",
@@ -1209,3 +1210,26 @@ def test_staff_accounts_each_bound_to_a_listed_reviewer_pass(
         )
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["staff-reviewers"] is Status.OK
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_space_check_fails_a_database_disk_at_its_last_hundredth(
+    instance: Path, where: Surroundings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the SQLite database on a disk of its own, the doctor looked at the store's alone
+    and said all was well while the database's filled to its last byte."""
+    database_disk_at(monkeypatch, InstancePaths(instance).store, 100_000 // 100)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["space"] is Status.FAIL, message(checks, "space")
+    assert "the database's disk" in message(checks, "space")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.postgres
+def test_the_space_check_says_a_postgresql_databases_disk_is_not_watched(
+    instance: Path, where: Surroundings
+) -> None:
+    """The server cannot see where PostgreSQL keeps its files: the doctor says it watches only
+    the store's disk, so that the administrator watches the database's."""
+    checks = diagnose(instance, today(), where)
+    assert "not watched" in message(checks, "space")
