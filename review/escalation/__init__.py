@@ -13,7 +13,8 @@ reviewer has read the very bytes that will be sent (they open with the
 workspace key) and countersigned them. Exporting writes the packet for the
 USB stick, marks it sent with a deadline, and moves its reports to
 "escalated"; the body's acknowledgement and action are recorded as they come.
-Every step is an audit entry; everything but ids and the author is sealed.
+Every step is an audit entry; everything but ids is sealed, the body and the author too
+(`review.workspace.escalations`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from review.errors import InvalidValue, NotFound, ReviewError
 from review.escalation.bodies import Body, check_usable, find_body, get_body, in_service
 from review.escalation.packets import Confirm, Selection, build, check_reports
 from review.escalation.redaction import Term
-from review.workspace import Unlocked, audit, head
+from review.workspace import Unlocked, audit, escalations, head
 from review.workspace.blobs import put_inline, read_blob
 from review.workspace.schema import transaction
 
@@ -191,12 +192,10 @@ def escalate(
         put_inline(u.workspace, blob, wrapped)
         esc_id = int(
             conn.execute(
-                "INSERT INTO escalations (body, author, blob, sealed) VALUES (?, ?, ?, x'')"
-                " RETURNING id",
-                (body.id, u.reviewer, blob),
+                "INSERT INTO escalations (blob, sealed) VALUES (?, x'') RETURNING id", (blob,)
             ).fetchone()[0]
         )
-        _save(u, esc_id, record)
+        _save(u, esc_id, body.id, u.reviewer, record)
         detail = {
             "escalation": esc_id,
             "packet": packet_id,
@@ -217,7 +216,7 @@ def escalate(
 def load(u: Unlocked, esc_id: int) -> Escalation:
     """One escalation, unsealed."""
     row = u.conn.execute(
-        "SELECT id, body, author, blob, sealed FROM escalations WHERE id = ?", (esc_id,)
+        "SELECT id, blob, sealed FROM escalations WHERE id = ?", (esc_id,)
     ).fetchone()
     if row is None:
         raise NotFound(f"no escalation {esc_id}", hint="`escalation list` shows them")
@@ -226,9 +225,7 @@ def load(u: Unlocked, esc_id: int) -> Escalation:
 
 def list_escalations(u: Unlocked) -> list[Escalation]:
     """Every escalation, newest last."""
-    rows = u.conn.execute(
-        "SELECT id, body, author, blob, sealed FROM escalations ORDER BY id"
-    ).fetchall()
+    rows = u.conn.execute("SELECT id, blob, sealed FROM escalations ORDER BY id").fetchall()
     return [_escalation(u, row) for row in rows]
 
 
@@ -321,7 +318,7 @@ def countersign(u: Unlocked, esc_id: int) -> Escalation:
     if _meets_rule(u, signed, content):
         record = replace(record, state="ready")
     with transaction(u.conn):
-        _save(u, esc_id, record)
+        _save(u, esc_id, esc.body, esc.author, record)
         audit.append(u, "countersign", None, {"escalation": esc_id, "packet": record.packet})
     return replace(esc, record=record)
 
@@ -369,7 +366,7 @@ def export(u: Unlocked, esc_id: int, out: Path, today: dt.date | None = None) ->
             dst.flush()
             os.fsync(dst.fileno())
         with transaction(u.conn):
-            _save(u, esc_id, record)
+            _save(u, esc_id, esc.body, esc.author, record)
             detail = {"escalation": esc_id, "packet": record.packet, "out": str(out)}
             audit.append(u, "escalation-sent" if first else "escalation-export", None, detail)
             os.replace(tmp_name, out)
@@ -428,20 +425,30 @@ def _advance(
     if deadline is not None:
         record = replace(record, deadline=deadline.isoformat())
     with transaction(u.conn):
-        _save(u, esc_id, record)
+        _save(u, esc_id, esc.body, esc.author, record)
         detail = {"escalation": esc_id, "note": note, "deadline": record.deadline}
         audit.append(u, f"escalation-{state}", None, detail)
     return replace(esc, record=record)
 
 
 def _escalation(u: Unlocked, row: tuple[Any, ...]) -> Escalation:
-    esc_id, body, author, blob, sealed = row
+    esc_id, blob, sealed = row
     obj = json.loads(u.key.open_record(sealed, escalation_context(esc_id)))
+    # Beside the record's fields, sealed with them: which body it is for, and who wrote it.
+    if "body" not in obj or "author" not in obj:
+        # Sealed by a tool before schema 16, on a disk the first unlock could not write.
+        raise ReviewError(
+            f"escalation {esc_id} is kept as an older version kept it, its body and author in"
+            " the clear: it is sealed at the first unlock that can write the workspace",
+            hint="unlock the workspace where its disk can be written",
+        )
+    body, author = obj.pop("body"), obj.pop("author")
     return Escalation(esc_id, body, author, blob, Record(**obj))
 
 
-def _save(u: Unlocked, esc_id: int, record: Record) -> None:
-    data = json.dumps(asdict(record), ensure_ascii=False, sort_keys=True).encode("utf-8")
+def _save(u: Unlocked, esc_id: int, body: int, author: str, record: Record) -> None:
+    sealed = {**asdict(record), "body": body, "author": author}
+    data = json.dumps(sealed, ensure_ascii=False, sort_keys=True).encode("utf-8")
     u.conn.execute(
         "UPDATE escalations SET sealed = ? WHERE id = ?",
         (u.key.seal_record(data, escalation_context(esc_id)), esc_id),
@@ -462,4 +469,4 @@ def _event(u: Unlocked, event: str, note: str | None = None) -> dict[str, Any]:
 
 def escalation_context(esc_id: int) -> bytes:
     """The context an escalation's record is sealed under."""
-    return f"escalation:{esc_id}".encode("ascii")
+    return escalations.context(esc_id)

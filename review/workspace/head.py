@@ -48,8 +48,13 @@ no other), each source's notice (rolled back, a closed report's was never sent) 
 record of the earlier workspace keys (deleted, the audit details sealed under them opened
 for nobody).
 
-A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14, 3 before 15) is taken at
-the first unlock by this tool and replaced (trust on first use), and the roster,
+Since schema 16 (form 5) an escalation's body and author are in its sealed record, no
+longer clear columns (`review.workspace.escalations`), so the tag covers the record: it
+keeps covering who wrote the escalation and which body it is for, and now too its state
+(put back from an older copy, a packet sent was "ready" to go out again, as new).
+
+A tag of an earlier form (`FORM`: 1 before schema 13, 2 before 14, 3 before 15, 4 before
+16) is taken at the first unlock by this tool and replaced (trust on first use), and the roster,
 under its own tag, then says which form the head is tagged in (`roster.HEAD_KEPT`):
 from then on no earlier form is taken. Else a copy of the disk from before the
 upgrade held a tag that stayed good beside a planted keyring for as long as the log
@@ -90,11 +95,12 @@ RULE: Final = "escalation_countersignatures"
 # reply bundles, and which report each item and note is on, each escalation's packet and each
 # reply's envelope and bundle (14), 4 also every other column of items, the export bundles'
 # rows, each reviewer's subkey record, the conflict declarations and routings, and the sealed
-# states, link decisions, entities, search segments, notices and key history (15).
-FORM: Final = 4
-# First in what forms 2 to 4 cover: never a head (`text`), nor one another, so no tag of
+# states, link decisions, entities, search segments, notices and key history (15), 5 each
+# escalation's sealed record, which holds its body and author, in place of those columns (16).
+FORM: Final = 5
+# First in what forms 2 to 5 cover: never a head (`text`), nor one another, so no tag of
 # one form is one of another.
-_FIRST: Final = {2: "pins+keyrings", 3: "head-form:3", 4: "head-form:4"}
+_FIRST: Final = {2: "pins+keyrings", 3: "head-form:3", 4: "head-form:4", 5: "head-form:5"}
 # Each a digest of the table's rows in order, its last column bytes: what a reply is sealed to
 # (`review.casework`), and what tells old words from new. The prekeys' X-Wing keys (1.6 kB of
 # text each) are most of the work.
@@ -170,6 +176,12 @@ _MAPPINGS_4: Final = (
     ("conflicts", "conflicts", ("seq", "reviewer", "sealed"), "seq"),
     ("routings", "routings", ("seq", "report", "sealed"), "seq"),
 )
+# Form 5: an escalation's body and author are in its sealed record (`review.workspace.
+# escalations`), no longer columns: its packet's blob, and the record under `_SEALED_5`.
+_MAPPINGS_5: Final = tuple(
+    ("escalations", "escalations", ("id", "blob"), "id") if m[0] == "escalations" else m
+    for m in _MAPPINGS_4
+)
 # Form 4: the other sealed rows, each put back alone from an older copy of the disk (it opens
 # under the same key and context) or deleted: a report's triage state (rolled back from
 # "closed" to "new", or to the assignee of then), a reviewer's decision on a link (a rejection
@@ -186,6 +198,9 @@ _SEALED_4: Final = (
     ("search", "search_segments", "seq", "sealed"),
     ("notices", "notices", "source", "sealed"),
 )
+# Form 5: each escalation's record too, which names its body and author since schema 16, and
+# says whether it was sent (put back from an older copy, a packet sent went out again as new).
+_SEALED_5: Final = (*_SEALED_4, ("escalation-records", "escalations", "id", "sealed"))
 # The earlier workspace keys, sealed under the current one (`review.keys.rewrap`): deleted, the
 # audit details sealed under them opened for nobody. Under the tag in form 4.
 HISTORY: Final = "workspace_key_history"
@@ -203,8 +218,8 @@ _READS: Final = {
     "reply-bundles": "reply_bundles",
     "reply-voids": "reply_voids",
     "items": "items",
-    **{name: table for name, table, *_ in _MAPPINGS_4},
-    **{name: table for name, table, *_ in _SEALED_4},
+    **{name: table for name, table, *_ in _MAPPINGS_5},
+    **{name: table for name, table, *_ in _SEALED_5},
 }
 _READ_PINS: Final = "SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?) ORDER BY key"
 _UPSERT: Final = (
@@ -298,7 +313,8 @@ def _settings(conn: sqlite3.Connection, form: int, kept: _Kept | None = None) ->
         covered.append(f"{name}={digest(name, partial(_fields, conn, query))}")
     if form >= 4:
         covered.append(f"items={digest('items', partial(_raw, conn, _ITEMS_4))}")
-    for name, table, columns, order in _MAPPINGS_4 if form >= 4 else _MAPPINGS:
+    mappings = _MAPPINGS_5 if form >= 5 else _MAPPINGS_4 if form >= 4 else _MAPPINGS
+    for name, table, columns, order in mappings:
         # Each value as an SQL literal (`quote`: its type too, and never an error, whatever
         # was written on the disk), a row a line: JSON holds no raw newline.
         values = ", ".join(f"quote({c})" for c in columns)
@@ -310,7 +326,7 @@ def _settings(conn: sqlite3.Connection, form: int, kept: _Kept | None = None) ->
             " WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key"
         )
         covered.append(f"subkey-records={_lines(conn, records, (SUBKEYS,))}")
-        for name, table, column, sealed in _SEALED_4:
+        for name, table, column, sealed in _SEALED_5 if form >= 5 else _SEALED_4:
             query = (
                 f"SELECT json_array(quote({column}), typeof({sealed}),"  # noqa: S608 - names from _SEALED_4
                 f" length(CAST({sealed} AS BLOB))), CAST({sealed} AS BLOB)"
@@ -467,6 +483,22 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data).hexdigest()
 
 
+def _tags(
+    conn: sqlite3.Connection, key: WorkspaceKey, value: str, form: int, kept: _Kept, tag: bytes
+) -> bool:
+    """Whether `tag` is the head's in `form`; never where the tables are not of that form's.
+
+    A form before 5 reads the clear body and author of escalations, which schema 16 drops.
+    """
+    try:
+        made = _tag(conn, key, value, form=form, kept=kept)
+    except sqlite3.OperationalError as exc:
+        if "no such column" not in str(exc):
+            raise
+        return False
+    return hmac.compare_digest(tag, made)
+
+
 def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> int:
     """Refuse a head this tool did not tag, or a log that does not end at it.
 
@@ -483,11 +515,7 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> in
     # What this form reads of each table is kept for the tags after (`_Kept`), if it matches.
     kept = _Kept(conn, fresh=True)
     form = next(
-        (
-            f
-            for f in range(FORM, oldest - 1, -1)
-            if hmac.compare_digest(tag, _tag(conn, key, value, form=f, kept=kept))
-        ),
+        (f for f in range(FORM, oldest - 1, -1) if _tags(conn, key, value, f, kept, tag)),
         None,
     )
     if form == FORM:

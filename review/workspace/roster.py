@@ -31,7 +31,7 @@ from crypto.encoding import b64decode, b64encode, canonical_json
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
 from review.errors import UnlockError
-from review.workspace import head
+from review.workspace import escalations, head
 from review.workspace.noatime import read_quietly
 from review.workspace.schema import transaction
 
@@ -110,19 +110,24 @@ def head_form(conn: sqlite3.Connection) -> int | None:
 def check_head(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
     """Refuse a cut audit log (`review.workspace.head`); a head tagged by a tool before is
     tagged in this tool's form now, and the roster says so (no earlier form is taken again).
+    An older workspace's escalations are sealed as form 5 covers them then, in the same
+    transaction (`review.workspace.escalations`).
 
     Trust on first use, as for the roster: a disk that cannot be written is left as
     it is (the next unlock tries again).
     """
     kept = head_form(conn)
     if kept is not None:
-        if head.check(conn, key, oldest=kept) < head.FORM:
+        if head.check(conn, key, oldest=kept) < head.FORM or escalations.is_legacy(conn):
             with suppress(sqlite3.OperationalError), transaction(conn):
+                # What form 5 covers in place of the clear columns the form checked covered.
+                escalations.seal_legacy(conn, key)
                 put(conn, key)  # and the head with it
         return
     with suppress(sqlite3.OperationalError), transaction(conn):
         if head_form(conn) is not None:
             return  # another process tagged it first
+        escalations.seal_legacy(conn, key)
         put(conn, key)
 
 
@@ -145,6 +150,7 @@ def adopt(conn: sqlite3.Connection, keys_dir: Path, key: WorkspaceKey) -> None:
                     "UPDATE reviewer_keys SET wrapped = ? WHERE seq = ?",
                     (key.wrap_for(to), seq),
                 )
+        escalations.seal_legacy(conn, key)  # as the head is tagged in form 5
         put(conn, key)  # and the head with it
 
 

@@ -26,7 +26,7 @@ from typing import Final
 from review.errors import WorkspaceError
 from review.workspace.erase import destroy
 
-SCHEMA_VERSION: Final = 15
+SCHEMA_VERSION: Final = 16
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -130,13 +130,7 @@ CREATE TABLE routings (
     sealed BLOB NOT NULL
 );
 CREATE TABLE bodies (id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
-CREATE TABLE escalations (
-    id INTEGER PRIMARY KEY,
-    body INTEGER NOT NULL REFERENCES bodies(id),
-    author TEXT NOT NULL REFERENCES reviewers(id),
-    blob TEXT NOT NULL,
-    sealed BLOB NOT NULL
-);
+CREATE TABLE escalations (id INTEGER PRIMARY KEY, blob TEXT NOT NULL, sealed BLOB NOT NULL);
 CREATE TABLE report_entities (
     report INTEGER PRIMARY KEY REFERENCES reports(num),
     sealed BLOB NOT NULL
@@ -374,6 +368,16 @@ def _to_version_15(conn: sqlite3.Connection) -> None:
     """
 
 
+def _to_version_16(conn: sqlite3.Connection) -> None:
+    """Each escalation's body and author are sealed in its record, no longer clear columns
+    (`review.workspace.escalations`), and the audit head's tag covers the record (form 5).
+
+    No table changes now: sealing needs the key, so the first unlock seals them, rebuilds
+    the table without the two columns and tags the head in form 5, in one transaction. The
+    version keeps an older tool away: it would read escalations without a body or author.
+    """
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -390,6 +394,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (13, _to_version_13),
     (14, _to_version_14),
     (15, _to_version_15),
+    (16, _to_version_16),
 )
 
 

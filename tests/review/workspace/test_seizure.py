@@ -28,8 +28,8 @@ from review import workspace as ws
 from review.keys.enrolment import enrol_key
 from review.workspace import drafts
 from tests.review.escalation import test_escalation
-from tests.review.escalation.test_escalation import Case, _escalate
-from tests.review.support import Server, opens_with, review
+from tests.review.escalation.test_escalation import SUMMARY, VICTIM, VICTIM_URDU, Case, _escalate
+from tests.review.support import Server, all_bytes, opens_with, review
 
 # Two reports in review and a registered body: the escalation tests' starting point.
 case = test_escalation.case
@@ -177,3 +177,35 @@ def test_no_file_in_the_workspace_says_when_it_was_written(
     }
     assert {name for name, mtime in stamps.items() if mtime != 0} == set()
     assert any(name.startswith("blobs/") for name in stamps)
+
+
+def test_no_word_a_report_says_or_a_reviewer_wrote_is_in_a_seized_workspaces_bytes(
+    case: Case, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file of the workspace read byte by byte (the database's freed pages and any
+    journal with it) for what the cycle's reports said and its reviewers wrote about them."""
+    full_cycle(case, server, tmp_path, monkeypatch)
+    words = [
+        VICTIM,
+        VICTIM_URDU,
+        "Rana Tariq",
+        "Chak 41",
+        "Gujrat",
+        "gujrat",
+        "Punjab Police",
+        "A video of the handover",
+        "The second source saw the same agent",
+        "Which police station",
+        "IMG_0042",
+        "ledger.pdf",
+        SUMMARY,
+        "Anti-Trafficking Cell",
+        "By hand, to the registrar",
+    ]
+    found = {
+        (str(path.relative_to(case.workspace)), word)
+        for path, data in all_bytes(case.workspace)
+        for word in words
+        if word.encode("utf-8") in data or word.encode("utf-16-le") in data
+    }
+    assert found == set()

@@ -26,11 +26,12 @@ from review import workspace as ws
 from review.casework import reports
 from review.errors import UnlockError
 from review.workspace import head, roster
-from review.workspace.schema import transaction
+from review.workspace.schema import SCHEMA_VERSION, transaction
 from tests.app.support import install_successor
 from tests.review.keys.test_instance_keyring import first_keyring, init, timestamp
 from tests.review.subkey_bundles import Chain, record
 from tests.review.support import Server, on_the_disk, review
+from tests.review.workspace.test_escalation_seized import keep_as_schema_15
 from tests.review.workspace.test_tampered_rows import ALTERED, _taken
 
 PLANTED = "sealed to reviewer second: import it unlocked as them"
@@ -123,13 +124,14 @@ def _as_schema_14_left_it(root: Path) -> str:
     left them; the tag."""
     u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
     try:
-        before = b64encode(head._tag(u.conn, u.key, head.stored(u.conn), form=3))
         stored = json.loads(
             u.conn.execute("SELECT value FROM meta WHERE key = 'roster'").fetchone()[0]
         )
         listed = {"keys": stored["keys"], "reviewers": stored["reviewers"], roster.HEAD_KEPT: 3}
         kept = {**listed, "tag": b64encode(u.key.roster_tag(canonical_json(listed)))}
         with transaction(u.conn):
+            keep_as_schema_15(u.conn, u.key)  # the escalations' columns form 3 covers
+            before = b64encode(head._tag(u.conn, u.key, head.stored(u.conn), form=3))
             u.conn.execute("UPDATE meta SET value = ? WHERE key = ?", (before, head.TAG))
             u.conn.execute("UPDATE meta SET value = ? WHERE key = 'roster'", (json.dumps(kept),))
             u.conn.execute("UPDATE meta SET value = '14' WHERE key = 'schema'")
@@ -143,7 +145,7 @@ def test_a_workspace_of_schema_14_is_tagged_anew_once_and_its_tag_never_taken_ag
     server: Server, workspace: Path, tmp_path: Path, schema: str
 ) -> None:
     """The first unlock by this tool takes the form-3 tag the roster names and tags the head
-    in form 4; that tag, kept in a copy of the disk from before and put back beside a report's
+    in form 5; that tag, kept in a copy of the disk from before and put back beside a report's
     cleared info (which form 3 does not cover), is refused."""
     server.submit("The SHO at Kotri took money to let the girls across.")
     assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
@@ -151,8 +153,10 @@ def test_a_workspace_of_schema_14_is_tagged_anew_once_and_its_tag_never_taken_ag
     listed = review(workspace, "list")
     assert listed.exit_code == 0, listed.output
     with on_the_disk(workspace) as conn:
-        assert roster.head_form(conn) == head.FORM == 4
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("15",)
+        assert roster.head_form(conn) == head.FORM
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+            str(SCHEMA_VERSION),
+        )
         conn.execute("UPDATE items SET info = NULL WHERE kind = 'report'")
         conn.execute("UPDATE meta SET value = ? WHERE key = ?", (copied, head.TAG))
         if schema == "put-back":
