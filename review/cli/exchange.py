@@ -93,6 +93,13 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: warning: {summary.keyring_swapped.message()}", err=True)
     if summary.keyring_older is not None:
         click.echo(f"{PROG}: warning: {summary.keyring_older.message()}", err=True)
+    if not summary.rebuilt:
+        click.echo(
+            f"{PROG}: warning: the workspace's database could not be rewritten after the import"
+            " (a full disk, or another raazdar-review reading it): until an import rewrites it,"
+            " the order of its pages on the disk may show that a packet was made before it",
+            err=True,
+        )
     stick_notice(
         bundle,
         f"names {summary.sources} source(s) and the day each of its {summary.items} item(s)"

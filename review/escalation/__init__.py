@@ -48,7 +48,7 @@ from review.escalation.packets import Confirm, Selection, build, check_reports
 from review.escalation.redaction import Term
 from review.workspace import Unlocked, audit, escalations, head
 from review.workspace.blobs import put_inline, read_blob
-from review.workspace.schema import transaction
+from review.workspace.schema import rebuild, transaction
 
 # In the clear, and under the audit head's tag: lowered on the disk, unlock refuses.
 POLICY_KEY: Final = head.RULE
@@ -187,7 +187,8 @@ def escalate(
     blob = f"{secrets.token_hex(16)}.rze"
     # Kept in the database whatever its size, never as a file of its own in `blobs/`: a
     # file's birth time (statx, ext4's crtime), which no `utime` changes, would say to the
-    # second when the report went to an oversight body, to whoever reads the disk.
+    # second when the report went to an oversight body, to whoever reads the disk. And the
+    # file is rewritten after (`rebuild`), or the pages SQLite gave it would say as much.
     with transaction(u.conn) as conn:
         put_inline(u.workspace, blob, wrapped)
         esc_id = int(
@@ -208,9 +209,15 @@ def escalate(
             "countersignatures": required,
         }
         audit.append(u, "escalate", None, detail)
-    return Created(
-        Escalation(esc_id, body.id, u.reviewer, blob, record), built.declined, built.warnings
-    )
+    warnings = list(built.warnings)
+    if not rebuild(u.conn):
+        warnings.append(
+            "the workspace's database could not be rewritten after the packet was stored (a"
+            " full disk, or another raazdar-review reading it): until an escalation rewrites"
+            " it, the order of its pages on the disk may show between which imports this"
+            " packet was made"
+        )
+    return Created(Escalation(esc_id, body.id, u.reviewer, blob, record), built.declined, warnings)
 
 
 def load(u: Unlocked, esc_id: int) -> Escalation:

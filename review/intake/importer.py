@@ -75,7 +75,7 @@ from review.keys import subkeys
 from review.keys.keyring import server_keys
 from review.workspace import Unlocked, Workspace, audit, head, scratch, search
 from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline_many, remove_files
-from review.workspace.schema import transaction
+from review.workspace.schema import rebuild, transaction
 from review.workspace.state import State, read_state, seal_state
 
 # A report record is a form's worth of text; anything larger is filed, not indexed.
@@ -118,6 +118,9 @@ class ImportSummary:
     keyring_older: KeyringOlder | None = None
     # The server's keyring of the version in force here, with another digest (format 9).
     keyring_swapped: KeyringSwapped | None = None
+    # False if the database could not be rewritten after (`schema.rebuild`): its pages then
+    # say in which order this import's blobs and the packets before it were written.
+    rebuilt: bool = True
     # Items a source's device sealed to a keyring forking from the one installed here.
     forks: list[Fork] = field(default_factory=list)
     stale: list[Stale] = field(default_factory=list)
@@ -276,6 +279,10 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             summary.keyring_older = _keyring_older(ws, manifest.keyring_version)
             summary.keyring_swapped = _keyring_swapped(ws, manifest)
             summary.sources, summary.items = len(manifest.sources), len(manifest.entries)
+            if summary.filed:
+                # Else its blobs lay after every packet escalated since the import before, in
+                # the order of writing: that each went before this import came.
+                summary.rebuilt = rebuild(u.conn)
             return summary
     except VerificationError as exc:
         raise ImportRefused(f"bundle refused: {exc}", hint=_HINTS.get(exc.rule)) from exc

@@ -201,6 +201,26 @@ def scrub_journal(conn: sqlite3.Connection) -> None:
         conn.execute("COMMIT")
 
 
+def rebuild(conn: sqlite3.Connection) -> bool:
+    """Rewrite the database file in the order of its rows' keys (`VACUUM`); False if it could
+    not be (a full disk, another process reading), the file then as it was.
+
+    SQLite gives a row larger than a page its overflow pages from the free list or the end of
+    the file, as it is written: read in page order, the file placed an escalated packet after
+    one import's blobs and before the next's, and each import's day is in the clear. Rebuilt,
+    `blob_data` lies in the order of its rowids, which are drawn at random (`blobs.inline_row`).
+    """
+    try:
+        conn.execute("VACUUM")
+    except sqlite3.Error:
+        return False
+    finally:
+        # The journal held every page as it was, in the order of writing.
+        with suppress(sqlite3.Error, OSError):
+            scrub_journal(conn)
+    return True
+
+
 def scrub_journal_at(path: Path) -> None:
     """`scrub_journal` for the database at `path`, on a connection of its own."""
     conn = connect(path)

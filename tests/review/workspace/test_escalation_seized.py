@@ -208,3 +208,23 @@ def test_an_escalations_record_put_back_from_an_older_copy_is_refused_at_unlock(
     listed = review(case.workspace, "escalation", "list")
     assert listed.exit_code == 1, f"the record of before it was sent was taken: {listed.output}"
     assert ALTERED in listed.output, listed.output
+
+
+def test_a_schema_15_escalation_whose_record_does_not_open_is_named_and_nothing_is_lost(
+    case: Case,
+) -> None:
+    """Its record cut short on the disk (form 4 does not cover it): the first unlock says
+    which escalation, and leaves every escalation and the clear columns as they were."""
+    _escalate(case)
+    _escalate(case)
+    as_schema_15_left_it(case.workspace)
+    with on_the_disk(case.workspace) as conn:
+        conn.execute("UPDATE escalations SET sealed = substr(sealed, 1, 40) WHERE id = 2")
+        before = conn.execute("SELECT * FROM escalations ORDER BY id").fetchall()
+    refused = review(case.workspace, "escalation", "list")
+    assert refused.exit_code == 1, refused.output
+    assert "escalation 2's record does not open" in refused.output, refused.output
+    assert "Traceback" not in refused.output
+    with on_the_disk(case.workspace) as conn:
+        assert conn.execute("SELECT * FROM escalations ORDER BY id").fetchall() == before
+        assert roster.head_form(conn) == 4
