@@ -528,9 +528,9 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, oldest: int = 1) -> in
             " authorities it pins, the keyrings it installed, the escalation rule, the bodies,"
             " the reports' sources and their reply keys, the envelopes filed and reply"
             " bundles sent, an attachment's record or which report it or a note is on, an"
-            " escalation's packet, a reply's envelope and bundle, a reviewer's subkey record,"
-            " a conflict declaration, a report's state or entities, a decision on a link, the"
-            " search index, a source's notice or the earlier workspace keys were altered,"
+            " escalation's packet or record, a reply's envelope and bundle, a reviewer's subkey"
+            " record, a conflict declaration, a report's state or entities, a decision on a"
+            " link, the search index, a source's notice or the earlier workspace keys were altered,"
             " deleted or put back: what is on the disk is not what this workspace's tool"
             " last wrote (its newest audit entries, what it saw of the server's bundles, who it"
             " trusts to name reviewers, or whom it seals to)",
