@@ -282,12 +282,7 @@ def regrant(
         data = payload.get("data")
         payload["data"] = grants = change(data if isinstance(data, dict) else {})
         resealed = _seal(key, row_id, payload)
-        changed = db.execute(
-            update(SessionRow)
-            .where(SessionRow.id == row_id, SessionRow.sealed == sealed)
-            .values(sealed=resealed)
-        )
-        if changed.rowcount:  # type: ignore[attr-defined]
+        if _write_over(db, row_id, sealed, resealed):
             db.commit()
             _note(row_id, resealed, payload)
             g.pop(_TOUCH, None)
@@ -471,11 +466,7 @@ def kept_on(db: Session, row_id: str, key: bytes) -> dict[str, Any] | None:
         payload["seen"] = now
         sealed = _seal(key, row_id, payload)
         # Only over the row as read: a page's re-seal meanwhile moved the deadline already.
-        touched = db.execute(
-            update(SessionRow)
-            .where(SessionRow.id == row_id, SessionRow.sealed == read)
-            .values(sealed=sealed)
-        ).rowcount  # type: ignore[attr-defined]
+        touched = _write_over(db, row_id, read, sealed)
         db.commit()
         if touched:
             _note(row_id, sealed, payload)
@@ -551,11 +542,7 @@ def settle_touch(db: Session) -> None:
         # came, wrote `sealed`.
         stored = _stored(db, row_id)
         if stored == read:
-            written = db.execute(
-                update(SessionRow)
-                .where(SessionRow.id == row_id, SessionRow.sealed == read)
-                .values(sealed=sealed)
-            ).rowcount  # type: ignore[attr-defined]
+            written = _write_over(db, row_id, read, sealed)
             db.commit()
             # Another request's re-seal may land between the look and the write.
             stored = sealed if written else _stored(db, row_id)
@@ -568,6 +555,16 @@ def settle_touch(db: Session) -> None:
             db.rollback()
     if stored != sealed:
         _hold_turn_of(row_id, stored)
+
+
+def _write_over(db: Session, row_id: str, read: str, sealed: str) -> int:
+    """Write `sealed` into the login row only if it still holds `read`; return how many rows
+    changed (0: another request changed it meanwhile, and its change stands)."""
+    return db.execute(  # type: ignore[no-any-return]
+        update(SessionRow)
+        .where(SessionRow.id == row_id, SessionRow.sealed == read)
+        .values(sealed=sealed)
+    ).rowcount  # type: ignore[attr-defined]
 
 
 def _stored(db: Session, row_id: str) -> str | None:
@@ -677,11 +674,7 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
         sealed = _seal(key, row_id, payload)
         # Only over the row as read: written over a change made meanwhile (a wrong
         # password counted, a confirmation given: `regrant`), it undid that change.
-        touched = db.execute(
-            update(SessionRow)
-            .where(SessionRow.id == row_id, SessionRow.sealed == read)
-            .values(sealed=sealed)
-        ).rowcount  # type: ignore[attr-defined]
+        touched = _write_over(db, row_id, read, sealed)
         if not defer_touch:
             db.commit()
         elif touched:
