@@ -49,11 +49,6 @@ def staff(app: Flask) -> FlaskClient:
     return staff_client(app)
 
 
-@pytest.fixture
-def alice(app: Flask) -> StaffUser:
-    return make_staff(app, "alice")
-
-
 def logged_in(client: FlaskClient) -> bool:
     """Say whether the client's session opens the dashboard."""
     response = client.get("/staff/")

@@ -73,18 +73,6 @@ EXPORT_NAME = re.compile(
 )
 
 
-@pytest.fixture
-def alice(app: Flask) -> StaffUser:
-    return make_staff(app, "alice")
-
-
-@pytest.fixture
-def staff(app: Flask, alice: StaffUser) -> FlaskClient:
-    client = staff_client(app)
-    login(client, app, alice)
-    return client
-
-
 def report(visitor: Visitor, message: str, *files: bytes) -> None:
     """A source's first report, through the submit form."""
     parts = [("files", f"evidence-{i}.jpg", data, "image/jpeg") for i, data in enumerate(files)]

@@ -33,11 +33,6 @@ from tests.app.support import db_session, form
 _TOKEN = re.compile(r'name="csrf_token"[^>]*')
 
 
-@pytest.fixture
-def alice(app: Flask) -> StaffUser:
-    return make_staff(app, "alice")
-
-
 def device_cookie(client: FlaskClient) -> str | None:
     cookie = client.get_cookie(staff_devices.COOKIE, path=staff_devices.PATH)
     return None if cookie is None else cookie.value

@@ -43,19 +43,6 @@ _BOUND = 1024 * 1024
 _ENDS_WITHIN = 10.0
 
 
-@pytest.fixture
-def alice(app: Flask) -> StaffUser:
-    return make_staff(app, "alice")
-
-
-@pytest.fixture
-def staff(app: Flask, alice: StaffUser) -> FlaskClient:
-    """Alice's browser, logged in (or whoever holds a copy of its cookie)."""
-    client = staff_client(app)
-    login(client, app, alice)
-    return client
-
-
 def _download(client: FlaskClient) -> tuple[TestResponse, Iterator[bytes]]:
     """Press "Download bundle" with the password and a code; the body's pieces, unread."""
     html = client.get("/staff/").get_data(as_text=True)

@@ -21,24 +21,11 @@ from app.operations.sweep import last_sweep, sweep
 from app.services.context import services
 from tests.app.staff.test_staff_dashboard import read, report
 from tests.app.staff.test_staff_export_cut import _PHOTO, _download
-from tests.app.staff_support import StaffUser, login, make_staff, staff_client
 from tests.app.support import Visitor, db_session
 
 # How long the sweep may take beside a download that reads nothing (seconds): it takes well
 # under a second here alone.
 _SWEEP_WITHIN = 8.0
-
-
-@pytest.fixture
-def alice(app: Flask) -> StaffUser:
-    return make_staff(app, "alice")
-
-
-@pytest.fixture
-def staff(app: Flask, alice: StaffUser) -> FlaskClient:
-    client = staff_client(app)
-    login(client, app, alice)
-    return client
 
 
 def _run_sweep(app: Flask, *, force: bool, failed: list[BaseException]) -> None:

@@ -65,11 +65,6 @@ def stored(app: Flask, user: StaffUser) -> tuple[str, int]:
 
 
 @pytest.fixture
-def alice(app: Flask) -> StaffUser:
-    return make_staff(app, "alice")
-
-
-@pytest.fixture
 def two_devices(app: Flask, alice: StaffUser) -> tuple[FlaskClient, FlaskClient]:
     """Alice logged in twice: the laptop that changes the password, and another device."""
     laptop, other = staff_client(app), staff_client(app)
