@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
 from app import sessions
@@ -83,31 +83,36 @@ def _to_lock(session: Session, manifest: Manifest) -> list[tuple[StaffAccount, d
 
 
 def hold_accounts(session: Session, ids: Iterable[str]) -> set[str]:
-    """Hold the rows of the accounts `ids` until the commit, in the order of their ids;
-    return the ids still there.
+    """Hold every administrator's row and the rows of the accounts `ids` until the commit,
+    the administrators' first, each part in the order of their ids; return the ids of
+    `ids` still there.
 
     Every change of several accounts takes their rows so, all in one statement and
     before the audit log's head: a removal took the removed account's row, then
     those it locks, while a keyring install took the same rows in the order its
     scan found them, and on PostgreSQL each waited on a row the other held (a
-    deadlock: one of them aborted). In one order, the second waits for the first.
+    deadlock: one of them aborted). The administrators' rows come first because an
+    admin page holds them all before it acts (`app.services.staff.hold_admin`), and
+    takes the rows of the accounts it changes after: in the order of the ids alone,
+    an install held the row of the leaver the page removed, and waited on that of
+    an administrator whose password she set, which the page held. In one order,
+    the second waits for the first.
     """
     wanted = sorted(set(ids))
-    if not wanted:
-        return set()
+    admin_first = case((StaffAccount.role == "admin", 0), else_=1)
     query = (
         select(StaffAccount.id)
-        .where(StaffAccount.id.in_(wanted))
-        .order_by(StaffAccount.id)
+        .where(or_(StaffAccount.id.in_(wanted), StaffAccount.role == "admin"))
+        .order_by(admin_first, StaffAccount.id)
         .with_for_update()
     )
-    return set(session.scalars(query))
+    return set(session.scalars(query)) & set(wanted)
 
 
 def hold_unlisted(session: Session, manifest: Manifest) -> None:
     """Hold the rows of the accounts `lock_revoked` may lock, until the commit.
 
-    Taken before the audit log's head, and in the order of their ids, as every
+    Taken before the audit log's head, after every administrator's, as every
     change of an account takes them (`hold_accounts`).
     """
     hold_accounts(session, [a.id for a, _ in _to_lock(session, manifest)])

@@ -37,6 +37,9 @@ def _record(
     from app.services import staff as staff_service
 
     with app_context(instance), transaction() as session:
+        if logins_void or replaced_secret_key is not None:
+            # The accounts' rows before their logins, as every change of an account takes them.
+            staff_service.hold_every_account(session)
         if logins_void:
             sessions.end_every_login(session)
         if replaced_secret_key is not None and secret_key is not None:

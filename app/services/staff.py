@@ -274,10 +274,14 @@ def _admins(session: Session) -> int:
     """Count the administrators, keeping every other writer off them until the caller commits.
 
     Two administrators taken away at once would each count the other and leave
-    none. Rewriting their rows as they are takes the lock a count alone does not:
-    on PostgreSQL the second writer waits on the rows and then counts again; on
-    SQLite, whose reads take no lock, the write takes the database's one writer.
+    none. Holding their rows takes the lock a count alone does not: on PostgreSQL
+    the second writer waits on the rows and then counts again; on SQLite, whose
+    reads take no lock, rewriting them as they are takes the database's one writer.
     """
+    # Held in the one order every change takes accounts' rows in (`hold_accounts`): an
+    # update takes them in the order its scan finds them, and an install that took a
+    # leaver's row, then an administrator's, deadlocked with the admin page removing her.
+    reviewer_accounts.hold_accounts(session, ())
     session.execute(
         update(StaffAccount)
         .where(StaffAccount.role == "admin")
@@ -531,6 +535,9 @@ def set_role(session: Session, actor: str, account: StaffAccount, role: str) -> 
         raise AccountError(f"a role is one of {', '.join(ROLES)}")
     if account.role == role:
         return
+    # A promotion too: an administrator's row taken after a leaver's was half a deadlock.
+    if account.id not in reviewer_accounts.hold_accounts(session, [account.id]):
+        raise AccountError(f"{account.username!r} was removed meanwhile")
     if account.role == "admin" and _admins(session) <= 1:
         raise AccountError(f"{account.username!r} is the last administrator: add another first")
     account.role = role
@@ -1020,6 +1027,17 @@ def _totp_key() -> TokenKey:
         key = TokenKey(current_app.config["SECRET_KEY"][:32]).derive(PERSON_TOTP_KEY)
         current_app.extensions["raazdar.totp_key"] = key
     return key
+
+
+def hold_every_account(session: Session) -> None:
+    """Hold every account's row until the commit, in the order every change takes them.
+
+    For `raazdar rotate secret-key`, which deletes every login and writes every
+    account's row: written in the order of their ids, a staff member's row came
+    before an administrator's, which an admin page resetting that member held, and
+    on PostgreSQL one of them was aborted (a deadlock). Taken first, before the logins.
+    """
+    reviewer_accounts.hold_accounts(session, session.scalars(select(StaffAccount.id)))
 
 
 def reseal_second_factors(session: Session, replaced_secret_key: bytes, secret_key: bytes) -> int:

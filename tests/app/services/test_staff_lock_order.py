@@ -1,0 +1,137 @@
+"""Staff accounts' rows taken in one order by every change: none deadlocks on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import update
+
+from app.cli import rotate as rotate_cli
+from app.models import StaffAccount
+from app.operations import keyring_admin
+from app.services import audit, staff_admin
+from app.services import staff as staff_service
+from tests.app.operations.test_keyring_install import successor
+from tests.app.operations.test_keyring_revokes_staff import demo_reviewer_signing_key
+from tests.app.staff_support import make_staff
+from tests.app.support import db_session, new_reviewer
+
+
+def _in_threads(app: Flask, actions: list[Callable[[Any], None]]) -> list[BaseException | None]:
+    """Run `actions` in threads, each with its own session; return what each raised."""
+    outcomes: list[BaseException | None] = [None] * len(actions)
+
+    def run(index: int) -> None:
+        try:
+            with app.app_context(), db_session(app) as session:
+                actions[index](session)
+        except BaseException as exc:
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
+
+
+def _leaver_with_an_admin_she_set_up(app: Flask, instance: Path) -> None:
+    """Amna administers; rehana, bound to a reviewer, set the password of kiran, an
+    administrator; by id rehana comes first, then kiran, then amna."""
+    make_staff(app, "amna", role="admin")
+    make_staff(app, "rehana")
+    make_staff(app, "kiran", role="admin", actor="rehana")
+    with app.app_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "rehana")
+        staff_service.bind_reviewer(session, "root", account, demo_reviewer_signing_key(instance))
+        for name, ident in (("rehana", "1" * 32), ("kiran", "e" * 32), ("amna", "f" * 32)):
+            session.execute(
+                update(StaffAccount).where(StaffAccount.username == name).values(id=ident)
+            )
+        session.commit()
+
+
+def _page_removal(meet: threading.Barrier | None) -> Callable[[Any], None]:
+    """Amna removes rehana on the admin pages, as `app.staff.admin._attempt` runs it."""
+
+    def remove(session: Any) -> None:
+        me = staff_service.get_account(session, "amna")
+        staff_service.hold_admin(session, me)
+        if meet is not None:
+            meet.wait(timeout=5)
+            time.sleep(0.5)  # the install takes the rows it can meanwhile
+        staff_admin.remove(session, "1" * 32, actor=me)
+
+    return remove
+
+
+def _console_install(data: bytes, meet: threading.Barrier | None) -> Callable[[Any], None]:
+    """`raazdar keyring install` of a keyring that drops rehana's reviewer."""
+
+    def install(session: Any) -> None:
+        if meet is not None:
+            meet.wait(timeout=5)
+        keyring_admin.install(session, data, actor="console")
+        session.commit()
+
+    return install
+
+
+def test_a_removal_on_the_admin_pages_and_an_install_locking_an_admin_both_go_through(
+    app: Flask, instance: Path
+) -> None:
+    """The page held every administrator's row first (kiran's among them), then wanted
+    rehana's; the install held rehana's and wanted kiran's: on PostgreSQL one of them
+    was aborted (a deadlock)."""
+    _leaver_with_an_admin_she_set_up(app, instance)
+    _, other = new_reviewer()
+    data = successor(instance, [other]).to_bytes()
+    meet = threading.Barrier(2)
+
+    outcomes = _in_threads(app, [_page_removal(meet), _console_install(data, meet)])
+    assert outcomes == [None, None], f"one of them was aborted: {outcomes}"
+    with app.app_context(), db_session(app) as session:
+        assert staff_service.find_account(session, "rehana") is None
+        assert "kiran" in audit.locked(session)
+        assert staff_service.get_account(session, "amna").role == "admin"
+
+
+def test_a_reset_on_the_admin_pages_and_a_secret_keys_rotation_both_go_through(
+    app: Flask, instance: Path
+) -> None:
+    """The page held every administrator's row, then wanted rehana's to reset her second
+    factor; the rotation sealed each secret again, rehana's row first by id, and wanted
+    the administrators': on PostgreSQL one of them was aborted (a deadlock)."""
+    _leaver_with_an_admin_she_set_up(app, instance)
+    meet = threading.Barrier(2)
+    replaced = app.config["SECRET_KEY"]
+
+    def reset(session: Any) -> None:
+        me = staff_service.get_account(session, "amna")
+        staff_service.hold_admin(session, me)
+        meet.wait(timeout=5)
+        time.sleep(0.5)  # the rotation takes the rows it can meanwhile
+        staff_admin.reset_second_factor(session, "1" * 32, actor=me)
+
+    def rotate(_: Any) -> None:
+        meet.wait(timeout=5)
+        rotate_cli._record(
+            instance,
+            "secret-key-rotated",
+            logins_void=True,
+            replaced_secret_key=replaced,
+            secret_key=bytes(64),
+        )
+
+    outcomes = _in_threads(app, [reset, rotate])
+    assert outcomes == [None, None], f"one of them was aborted: {outcomes}"
+    with app.app_context(), db_session(app) as session:
+        assert not staff_service.get_account(session, "rehana").totp_enrolled
+        assert audit.entries(session, action="secret-key-rotated")
