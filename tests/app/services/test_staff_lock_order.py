@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import update
 
@@ -135,3 +136,77 @@ def test_a_reset_on_the_admin_pages_and_a_secret_keys_rotation_both_go_through(
     with app.app_context(), db_session(app) as session:
         assert not staff_service.get_account(session, "rehana").totp_enrolled
         assert audit.entries(session, action="secret-key-rotated")
+
+
+def test_staff_changes_run_together_many_times_never_deadlock(
+    app: Flask, instance: Path, database_url: str
+) -> None:
+    """Round after round, with accounts' ids drawn at random: an admin page's removal of a
+    leaver and its reset of a member, a console install locking the leaver and the
+    administrator she set up, a demotion or promotion, a secret key's rotation and "end
+    my other sessions", all at once. None is aborted, and each round's leaver is gone."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: the interleavings are PostgreSQL's")
+    make_staff(app, "amna", role="admin")
+    make_staff(app, "kiran", role="admin")
+    make_staff(app, "rehana")
+    key = app.config["SECRET_KEY"]
+    dropped = demo_reviewer_signing_key(instance)
+    rounds = 4
+    for n in range(rounds):
+        make_staff(app, f"leaver{n}")
+        make_staff(app, f"boss{n}", role="admin", actor=f"leaver{n}")
+        with app.app_context(), db_session(app) as session:
+            leaver = staff_service.get_account(session, f"leaver{n}")
+            staff_service.bind_reviewer(session, "root", leaver, dropped)
+            leaver_id = leaver.id
+        _, listed = new_reviewer(f"reviewer{n}")
+        data = successor(instance, [listed]).to_bytes()
+        dropped = str(listed.signing_key.fingerprint)
+
+        def page(act: Callable[[Any, StaffAccount], None]) -> Callable[[Any], None]:
+            def run(session: Any) -> None:
+                me = staff_service.get_account(session, "amna")
+                staff_service.hold_admin(session, me)
+                act(session, me)
+
+            return run
+
+        def remove(session: Any, me: StaffAccount, ident: str = leaver_id) -> None:
+            staff_admin.remove(session, ident, actor=me)
+
+        def reset(session: Any, me: StaffAccount) -> None:
+            rehana = staff_service.get_account(session, "rehana")
+            staff_admin.reset_second_factor(session, rehana.id, actor=me)
+
+        def role(session: Any, n: int = n) -> None:
+            kiran = staff_service.get_account(session, "kiran")
+            staff_service.set_role(session, "console", kiran, ("staff", "admin")[n % 2])
+
+        def sessions_ended(session: Any) -> None:
+            with app.test_request_context():  # asked from none of kiran's sessions
+                kiran = staff_service.get_account(session, "kiran")
+                staff_service.end_other_sessions(session, kiran)
+
+        def rotate(_: Any) -> None:
+            rotate_cli._record(
+                instance,
+                "secret-key-rotated",
+                logins_void=True,
+                replaced_secret_key=key,
+                secret_key=key,
+            )
+
+        actions = [
+            page(remove),
+            _console_install(data, None),
+            page(reset),
+            role,
+            rotate,
+            sessions_ended,
+        ]
+        outcomes = _in_threads(app, actions)
+        assert outcomes == [None] * len(actions), f"round {n}: {outcomes}"
+        with app.app_context(), db_session(app) as session:
+            assert staff_service.find_account(session, f"leaver{n}") is None
+            assert f"boss{n}" in audit.locked(session)
