@@ -34,7 +34,7 @@ from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app import login_ends
+from app import login_ends, staff_heads
 from app.cross_site import cookie_withheld
 from app.models import SessionRow, new_id, today
 from crypto import CryptoError, TokenKey
@@ -152,6 +152,24 @@ def init_app(app: Flask) -> None:
         return  # a command's app ends with the command: the server's workers note them
     ends = app.extensions[_ENDS] = login_ends.Ends(app.extensions["raazdar.db"])
     ends.note_standing(time.time() + int(app.config["SESSION_IDLE_SECONDS"]))
+    _note_staff_standing(app)
+
+
+def _note_staff_standing(app: Flask) -> None:
+    """Note every staff login row standing now as live (`app.staff_heads`) for the staff's
+    longest login: what a process before this one noted is gone, and a logged-in staff
+    member's requests would prove nothing at the head until she logged in again."""
+    session = app.extensions["raazdar.db"].new_session()
+    try:
+        rows = session.execute(
+            select(SessionRow.id).where(SessionRow.staff_id.is_not(None))
+        ).scalars()
+        for row_id in rows:
+            staff_heads.note_live(row_id, int(app.config["STAFF_SESSION_MAX_SECONDS"]))
+    except SQLAlchemyError:
+        return  # no schema yet, or the database away: each logs in again
+    finally:
+        session.close()
 
 
 @dataclass(frozen=True)
@@ -169,6 +187,9 @@ def start_login(
     """Create a login row for `grants` and point this visitor's cookie at it."""
     login = add_login(db, grants, lifetime=lifetime, idle=idle, staff_id=staff_id)
     db.commit()
+    if staff_id is not None:
+        # Its requests prove it at the staff listener's head (`app.staff_heads`).
+        staff_heads.note_live(login.row_id, lifetime)
     hand_out(login)
 
 
@@ -301,6 +322,9 @@ def end_login(db: Session, *, commit: bool = True) -> None:
     ended = _end_lapsed(db, commit=False)
     ref = _reference()
     deleted = ref is not None and _delete_opened(db, *ref)
+    if ref is not None:
+        # A copy of the cookie taken before proves nothing at the head (`app.staff_heads`).
+        staff_heads.note_ended(ref[0])
     if commit:
         if deleted or ended:
             db.commit()
@@ -639,6 +663,8 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
     row_id, key = ref
     opened = _opened_row(db, row_id, key)
     if opened is None:
+        # Gone (a logout elsewhere, a removal): its cookie proves nothing at the head.
+        staff_heads.note_ended(row_id)
         return None
     payload, sealed = opened
     if payload.get("sid") != row_id:
@@ -655,6 +681,7 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
         db.execute(delete(SessionRow).where(SessionRow.id == row_id))
         db.commit()
         _ends().forget(row_id)
+        staff_heads.note_ended(row_id)
         return None
     cookie_turn = session[LOGIN_KEY].get("turn")
     # Re-sealed only when the idle deadline moves by a tenth of itself, or a turn moved on

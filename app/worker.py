@@ -103,11 +103,13 @@ from gunicorn.workers.gthread import TConn
 # the pool's table of waiters, and the circuits' accounts, are mapped before the
 # fork and shared by every worker.
 # (report_pacing and page_pacing for their tables alone.)
-from app import circuits, kdf_pool, page_pacing, report_pacing, sessions  # noqa: F401
+from app import circuits, kdf_pool, page_pacing, report_pacing, sessions, staff_heads  # noqa: F401
 from app.config import kdf_slots, staff_binds, tor_circuits, tor_staff_circuits
 from app.listeners import local_address
+from app.services import staff_devices
 from app.worker_reads import (
     _END_OF_HEAD,
+    _SESSION_COOKIE,
     BODY_GRACE_SECONDS,
     HEAD_SECONDS,
     BodyPreempted,
@@ -121,6 +123,7 @@ from app.worker_reads import (
     _paced,
     _short_form,
     _short_form_coming,
+    cookie_of,
     page_request,
     short_form_body,
     tor_circuit,
@@ -159,6 +162,7 @@ STAFF_CONNECTIONS: Final = 32
 # How many forms refused for its circuit's pace one circuit may have given back or waiting to
 # be at once (`_give_form_back`): a source's tabs; past them, a bare 503.
 FORMS_GIVEN_BACK: Final = 4
+_DEVICE_COOKIE: Final = staff_devices.COOKIE.encode("ascii")
 _NO_DESCRIPTOR: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
@@ -410,7 +414,7 @@ class HeadFirstWorker(TurnTakingWorker):
             if self.refusals.note(circuit, bool(wait)) and circuit is not None:
                 circuits.ask_to_close(self.closer, circuit)
         if not wait and getattr(conn, "on_staff", False):
-            wait = self._refused_again(conn)
+            wait = self._staff_turn(conn)
         if wait and not self._give_form_back(conn, wait):
             with contextlib.suppress(OSError):
                 write_error(conn.sock, 503, "Service Unavailable", "", retry_after=wait)
@@ -419,24 +423,46 @@ class HeadFirstWorker(TurnTakingWorker):
         if not wait:
             self._to_thread(conn)
 
-    def _refused_again(self, conn: Any) -> int:
+    def _staff_turn(self, conn: Any) -> int:
+        """Sort a staff request's head by what it proves (`app.staff_heads`), give it its share
+        of threads, and return the seconds it is refused for, or 0: a live login's, its head
+        refused again lately (`_refused_again`); a known device's, past its budget; one proving
+        nothing, past the budget every such request of the host shares.
+
+        Where tor names no staff circuit nothing paced a request without a live session: a
+        device with no session loading the login page (or the dashboard with an ended login's
+        cookie) on four dozen connections held the staff's threads and places to wait, and a
+        logged-in colleague's dashboard was answered busy."""
+        conn.head_key = None
+        conn.staff_share = None
+        app = getattr(self, "wsgi", None)
+        if not isinstance(app, Flask):
+            return 0
+        cookie = cookie_of(conn.head, _SESSION_COOKIE)
+        login = None if cookie is None else sessions.login_of(app, cookie.decode("latin-1"))
+        if login is not None and staff_heads.live(login):
+            conn.staff_share = staff_heads.login_share(login)
+            return self._refused_again(conn, login)
+        device = cookie_of(conn.head, _DEVICE_COOKIE)
+        place = None if device is None else staff_devices.head_place(app, device.decode("latin-1"))
+        if place is not None:
+            conn.staff_share = staff_heads.device_share(place)
+            return staff_heads.take_device_turn(place)
+        return staff_heads.take_anonymous_turn()
+
+    def _refused_again(self, conn: Any, login: str) -> int:
         """The seconds a staff page's head is refused for, its account's pace having refused the
         same head lately (`page_pacing.refused_at_head`), or 0; its key noted for the app.
 
         A refusal took one of the staff's threads: one stolen session sending the dashboard on
         many connections held the staff's share of them, and its places to wait, with refusals,
         and a colleague's login, dashboard and export were answered busy at once."""
-        conn.head_key = None
         asked = page_request(conn.head)
-        app = getattr(self, "wsgi", None)
-        if asked is None or not isinstance(app, Flask):
+        if asked is None:
             return 0
-        method, path, cookie = asked
+        method, path, _cookie = asked
         # Keyed by the login the cookie names, not by the cookie: each answer gives the login
         # a new cookie, and each new one reached the app again.
-        login = sessions.login_of(app, cookie.decode("latin-1"))
-        if login is None:
-            return 0
         conn.head_key = page_pacing.head_key(method, path, login.encode())
         return page_pacing.refused_at_head(conn.head_key)
 

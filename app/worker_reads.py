@@ -545,16 +545,27 @@ def page_request(head: bytes | None) -> tuple[bytes, bytes, bytes] | None:
     if target[:7].lower() == b"http://" or target[:8].lower() == b"https://":
         slash = target.find(b"/", target.find(b"//") + 2)
         target = target[slash:] if slash >= 0 else b"/"
-    fields = head[line_end : head.find(_END_OF_HEAD) + 2]
+    cookie = cookie_of(head, _SESSION_COOKIE)
+    return None if cookie is None else (parts[0], unquote_to_bytes(target), cookie)
+
+
+def cookie_of(head: bytes | None, name: bytes) -> bytes | None:
+    """The value of the cookie `name` a request's head sends, or None: read as gunicorn and
+    Werkzeug read it, the Cookie fields joined with commas, split at semicolons, the first
+    of the name taken."""
+    end = -1 if head is None else head.find(_END_OF_HEAD)
+    if head is None or end < 0:
+        return None
+    fields = head[head.find(b"\r\n") : end + 2]
     # The values as sent (a cookie's name is read as its case says), found in the lowered
     # fields, whose offsets are the same.
     cookies = b",".join(
         fields[m.start(1) : m.end(1)] for m in _COOKIE_FIELD.finditer(fields.lower())
     )
     for pair in cookies.split(b";"):
-        name, equals, value = pair.partition(b"=")
-        if equals and name.strip() == _SESSION_COOKIE:
-            return parts[0], unquote_to_bytes(target), value.strip()
+        key, equals, value = pair.partition(b"=")
+        if equals and key.strip() == name:
+            return value.strip()
     return None
 
 

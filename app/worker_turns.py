@@ -128,7 +128,10 @@ def _share(conn: Any) -> int | None:
     key) held every thread, were never pre-empted, and sources' reports waited until busy."""
     circuit = _circuit_of(conn)
     if circuit is None and getattr(conn, "staff", False):
-        return STAFF_SHARE
+        # A live login's or a known device's own (`app.staff_heads`): none waits behind
+        # requests proving nothing, which a device with no session sent without end.
+        share = getattr(conn, "staff_share", None)
+        return STAFF_SHARE if share is None else int(share)
     return circuit
 
 

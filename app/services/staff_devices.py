@@ -13,6 +13,12 @@ hash, and a cookie that fails it (forged, expired, another account's, an old
 epoch's, the name unknown) is treated exactly as no cookie: it queues, and
 says nothing of the password, the code or whether the name exists.
 
+Its id is half random, half a MAC of the random half and the last day (`head_place`): the
+worker's main loop checks that one MAC, knowing no account, before any thread sees the
+request, and serves a known device's requests from the device's own share and budget
+(`app.staff_heads`), apart from those proving nothing. A cookie made before ids held a MAC
+still queues as before, and proves nothing at the head until its owner's next full login.
+
 Stolen with a laptop, a cookie only queues: the password and a code are still
 needed, and a removal, a reset or a new password moves the account's epoch on
 and voids it. A rotation of the secret key voids every one (each staff
@@ -28,7 +34,7 @@ import hmac
 import secrets
 from typing import Final
 
-from flask import current_app
+from flask import Flask, current_app
 
 from app.models import StaffAccount, today
 
@@ -36,8 +42,11 @@ COOKIE: Final = "rz_device"
 PATH: Final = "/staff"
 LIFETIME_DAYS: Final = 90
 _PERSON: Final = b"rz-staff-device1"
+_HEAD_PERSON: Final = b"rz-staff-dhead1"
 _VERSION: Final = "d1"
 _ID_BYTES: Final = 16
+# Of the id: the random half, then the head's MAC of it and the last day (`head_place`).
+_RANDOM_BYTES: Final = 8
 _MAC_BYTES: Final = 32
 # Longer than any cookie made here: read no further.
 _LONGEST: Final = 160
@@ -45,8 +54,9 @@ _LONGEST: Final = 160
 
 def issue(account: StaffAccount) -> str:
     """A new known device's cookie for `account`, as it is now (its epoch)."""
-    ident = secrets.token_bytes(_ID_BYTES)
     until = (today() + dt.timedelta(days=LIFETIME_DAYS)).toordinal()
+    random = secrets.token_bytes(_RANDOM_BYTES)
+    ident = random + _head_mac(_head_key(current_app.config["SECRET_KEY"]), random, until)
     mac = _mac(ident, until, account.id, account.epoch)
     return f"{_VERSION}.{ident.hex()}.{until}.{mac.hex()}"
 
@@ -68,6 +78,37 @@ def place_key(cookie: str | None, account: StaffAccount | None) -> int | None:
     if until < today().toordinal():
         return None
     return int.from_bytes(ident[:8], "big")
+
+
+def head_place(app: Flask, cookie: str | None) -> int | None:
+    """The key of the known device a request's `cookie` names, read at the head with no
+    account known (its id's MAC, `issue`): the same key as `place_key`'s; None for none, a
+    forged, altered or foreign one, or one past its last day. A device its account no
+    longer holds (a removal, a reset) still names it, until that day: one device's budget
+    (`app.staff_heads`); its login, and what it asks, the app refuses."""
+    parsed = _parse(cookie)
+    if parsed is None:
+        return None
+    ident, until, _mac_of_account = parsed
+    key: bytes | None = app.extensions.get("raazdar.device_head_key")
+    if key is None:
+        key = app.extensions["raazdar.device_head_key"] = _head_key(app.config["SECRET_KEY"])
+    random, mac = ident[:_RANDOM_BYTES], ident[_RANDOM_BYTES:]
+    if not hmac.compare_digest(mac, _head_mac(key, random, until)):
+        return None
+    if until < today().toordinal():
+        return None
+    return int.from_bytes(random, "big")
+
+
+def _head_mac(key: bytes, random: bytes, until: int) -> bytes:
+    message = random + until.to_bytes(8, "big")
+    return hashlib.blake2b(message, key=key, digest_size=_ID_BYTES - _RANDOM_BYTES).digest()
+
+
+def _head_key(secret: bytes) -> bytes:
+    """The head MAC's key, derived from the secret key apart from the account MAC's."""
+    return hashlib.blake2b(b"", key=secret[:32], person=_HEAD_PERSON).digest()
 
 
 def _parse(cookie: str | None) -> tuple[bytes, int, bytes] | None:

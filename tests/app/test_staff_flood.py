@@ -225,3 +225,83 @@ def test_a_staff_flood_still_lets_a_colleague_log_in_see_the_dashboard_and_expor
     assert [status for status, _ in steps.values()] == [303, 200, 200], steps
     slowest = max(seconds for _, seconds in steps.values())
     assert slowest <= STEP_BOUND, f"a step of the colleague's took {slowest} s: {steps}"
+
+
+# A device with no live session: connections loading the login page with no cookie, and pages
+# with the cookie of a login ended since (a stolen laptop's, logged out by its owner).
+NO_SESSION_FLOODERS = 48
+
+
+@dataclass
+class NoSessionFlood:
+    """A staff device with no live session loading the login page, and the dashboard with an
+    ended login's cookie, on `NO_SESSION_FLOODERS` connections until `stop` is set."""
+
+    base: str
+    ended: dict[str, str]
+    stop: threading.Event = field(default_factory=threading.Event)
+    statuses: dict[int, int] = field(default_factory=dict)
+    threads: list[threading.Thread] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _flood(self, path: str, cookies: dict[str, str]) -> None:
+        browser = Browser(self.base)
+        while not self.stop.is_set():
+            browser.cookies = dict(cookies)  # sent as it was taken, whatever the answer set
+            try:
+                status = browser.get(path)[0]
+            except (OSError, http.client.HTTPException):
+                status = 0  # closed unanswered: it connects again
+                time.sleep(0.01)
+            with self.lock:
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+        browser.close()
+
+    def __enter__(self) -> NoSessionFlood:
+        """Start every flooder: half on the login page, half with the ended cookie."""
+        targets = [("/staff/login", {}), ("/staff/", self.ended)] * (NO_SESSION_FLOODERS // 2)
+        self.threads = [threading.Thread(target=self._flood, args=t, daemon=True) for t in targets]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop every flooder and wait for it."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+
+@pytest.mark.parametrize("circuits", [False], ids=["staff-circuits-unnamed"])
+def test_a_device_with_no_live_session_flooding_login_pages_leaves_a_colleague_served(
+    servers: tuple[str, str], instance: Path
+) -> None:
+    """A staff device whose login has ended (its onion key still held) loading the login page
+    and the dashboard with its ended cookie on four dozen connections, where tor names no
+    staff circuit: a logged-in colleague's dashboard and export, and her login again from her
+    known device, are each served within `STEP_BOUND`."""
+    base, staff = servers
+    app = create_app(config_for(instance))
+    mallory, alice = make_staff(app, "mallory"), make_staff(app, "alice")
+    new_source(base, 1)  # one report waits, for the export
+    stolen = Browser(staff)
+    assert _log_in(app, stolen, mallory) == 303
+    ended = {"rz": stolen.cookies["rz"]}  # taken before its owner logged out
+    token = inputs(stolen.get("/staff/")[1])["csrf_token"]
+    assert stolen.post_form("/staff/logout", {"csrf_token": token}) in (302, 303)
+    stolen.close()
+    desk = Browser(staff)
+    assert _log_in(app, desk, alice) == 303
+    with NoSessionFlood(staff, ended) as flood:
+        time.sleep(FLOOD_SECONDS)
+        steps = {"dashboard": _timed(lambda: desk.get("/staff/")[0])}
+        steps["export"] = _timed(lambda: _export(app, desk, alice))
+        desk.cookies.pop("rz", None)  # logged out since: only the known device's cookie stays
+        steps["login"] = _timed(lambda: _log_in(app, desk, alice))
+        steps["dashboard again"] = _timed(lambda: desk.get("/staff/")[0])
+    desk.close()
+    print(f"\nthe colleague's steps (status, seconds): {steps}; the flood: {flood.statuses}")
+    assert sum(flood.statuses.values()) > NO_SESSION_FLOODERS  # the flood ran
+    assert [status for status, _ in steps.values()] == [200, 200, 303, 200], steps
+    slowest = max(seconds for _, seconds in steps.values())
+    assert slowest <= STEP_BOUND, f"a step of the colleague's took {slowest} s: {steps}"
