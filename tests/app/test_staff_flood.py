@@ -234,11 +234,13 @@ NO_SESSION_FLOODERS = 48
 
 @dataclass
 class NoSessionFlood:
-    """A staff device with no live session loading the login page, and the dashboard with an
-    ended login's cookie, on `NO_SESSION_FLOODERS` connections until `stop` is set."""
+    """A staff device with no live session loading the login page (with no cookie, and with
+    the device's own known-device cookie) and the dashboard with an ended login's cookie, on
+    `NO_SESSION_FLOODERS` connections until `stop` is set."""
 
     base: str
     ended: dict[str, str]
+    device: dict[str, str]
     stop: threading.Event = field(default_factory=threading.Event)
     statuses: dict[int, int] = field(default_factory=dict)
     threads: list[threading.Thread] = field(default_factory=list)
@@ -258,8 +260,13 @@ class NoSessionFlood:
         browser.close()
 
     def __enter__(self) -> NoSessionFlood:
-        """Start every flooder: half on the login page, half with the ended cookie."""
-        targets = [("/staff/login", {}), ("/staff/", self.ended)] * (NO_SESSION_FLOODERS // 2)
+        """Start every flooder: a third on each of the login page, the login page with the
+        device's cookie and the dashboard with the ended cookie."""
+        targets = [
+            ("/staff/login", {}),
+            ("/staff/login", self.device),
+            ("/staff/", self.ended),
+        ] * (NO_SESSION_FLOODERS // 3)
         self.threads = [threading.Thread(target=self._flood, args=t, daemon=True) for t in targets]
         for thread in self.threads:
             thread.start()
@@ -277,9 +284,10 @@ def test_a_device_with_no_live_session_flooding_login_pages_leaves_a_colleague_s
     servers: tuple[str, str], instance: Path
 ) -> None:
     """A staff device whose login has ended (its onion key still held) loading the login page
-    and the dashboard with its ended cookie on four dozen connections, where tor names no
-    staff circuit: a logged-in colleague's dashboard and export, and her login again from her
-    known device, are each served within `STEP_BOUND`."""
+    (with no cookie, and with the device's own known-device cookie) and the dashboard with its
+    ended cookie on four dozen connections, where tor names no staff circuit: a logged-in
+    colleague's dashboard and export, and her login again from her known device, are each
+    served within `STEP_BOUND`."""
     base, staff = servers
     app = create_app(config_for(instance))
     mallory, alice = make_staff(app, "mallory"), make_staff(app, "alice")
@@ -287,12 +295,13 @@ def test_a_device_with_no_live_session_flooding_login_pages_leaves_a_colleague_s
     stolen = Browser(staff)
     assert _log_in(app, stolen, mallory) == 303
     ended = {"rz": stolen.cookies["rz"]}  # taken before its owner logged out
+    device = {"rz_device": stolen.cookies["rz_device"]}
     token = inputs(stolen.get("/staff/")[1])["csrf_token"]
     assert stolen.post_form("/staff/logout", {"csrf_token": token}) in (302, 303)
     stolen.close()
     desk = Browser(staff)
     assert _log_in(app, desk, alice) == 303
-    with NoSessionFlood(staff, ended) as flood:
+    with NoSessionFlood(staff, ended, device) as flood:
         time.sleep(FLOOD_SECONDS)
         steps = {"dashboard": _timed(lambda: desk.get("/staff/")[0])}
         steps["export"] = _timed(lambda: _export(app, desk, alice))
