@@ -80,7 +80,10 @@ body is (`PacedSocket.stalled`); and a connection closed after its answer linger
 poller, not in the main loop (`worker_turns.TurnTakingWorker._linger`). gunicorn's `100 Continue`
 goes as the app first reads the body (`PacedSocket.owe_continue`), never before a refusal.
 A staff page its account's pace refused lately (`app.page_pacing`) is answered busy here
-until its Retry-After is out, the same page of the same login only (`_refused_again`).
+until its Retry-After is out, the same page of the same login only (`_refused_again`). Before
+that, a staff request's head is sorted by what it proves (`_staff_turn`, `app.staff_heads`): a
+live login's and a known device's requests take turns under shares of their own, and those
+proving nothing take turns of one small budget of the host's, past it answered busy here.
 
 How requests take turns for threads is `app.worker_turns`; how a connection is read,
 `app.worker_reads`.
