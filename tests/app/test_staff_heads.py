@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import page_pacing, staff_heads
+from app import page_pacing, sessions, staff_heads
 from app.models import StaffAccount
 from app.services import staff_devices
 from app.sessions import end_staff_logins
@@ -114,6 +115,15 @@ def test_an_ended_logins_cookie_proves_nothing(app: Flask, worker: HeadFirstWork
     alice.post("/staff/logout", data={"csrf_token": page_token(alice)})
     assert _sorted(worker, _head(rz=copy)) == ("none", 0)
     assert _anonymous_left() == staff_heads.ANONYMOUS_BURST - 1
+
+
+def test_a_cookie_past_its_idle_deadline_proves_nothing(
+    app: Flask, worker: HeadFirstWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = _cookies(_logged_in(app, "alice"))["rz"]
+    later = time.time() + int(app.config["SESSION_IDLE_SECONDS"]) + 1
+    monkeypatch.setattr(sessions, "time", SimpleNamespace(time=lambda: later))
+    assert _sorted(worker, _head(rz=copy)) == ("none", 0)
 
 
 def test_a_removed_accounts_login_proves_nothing_after_its_first_request(
