@@ -2615,9 +2615,8 @@ def key_for(kind: str, text: str) -> str | None:
         return normalize(value) if value else normalize(text) or None
     if kind == "vehicle":
         return entity_patterns.plate_key(text) or None
-    if kind == entity_patterns.REFERENCE:  # its digits, however grouped or written
-        digits = "".join(c for c in normalize(text) if c.isdigit())
-        return digits if len(digits) == entity_patterns.REFERENCE_DIGITS else None
+    if kind == entity_patterns.REFERENCE:  # as its number is written, however grouped
+        return entity_patterns.reference_key(text) or None
     return None
 
 

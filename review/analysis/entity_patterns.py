@@ -269,6 +269,87 @@ def _named_other(folded: str, start: int) -> str | None:
     return REFERENCE if _REFERENCE_BEFORE.search(before) is not None else None
 
 
+# Any other number a reference's word names, right after it and its number's words ("FIR No.
+# 245/2024", "FIR number 113 of 2023", "case no. 77/23", "challan # 4471", "account number
+# 00271003456789012", "passport no. AB1234567", "tracking number RGL123456789PK", "ایف آئی آر
+# نمبر ۲۴۵/۲۰۲۴"), and an IBAN wherever it stands: a source's own FIR or account tells the
+# police she accuses who she is. Words between the reference's and the number are only its
+# number's ("account mein Rs 5000" names no account's number).
+_REFERENCE_CUE: Final = re.compile(
+    rf"(?<!\w)(?:{_REFERENCE_WORDS})(?![^\W\d_])(?:(?:\s+|\s*[.:#-]\s*)(?:{_REFERENCE_WORDS}|no|number|nambar"
+    r"|numbar|num|id|is|was|hai|ہے|نمبر|کا|کی)(?!\w))*[\s.:#-]*(?=\w)"
+)
+_IBAN: Final = re.compile(r"(?<![\w])pk\d\d\s?[a-z]{4}(?:\s?\d{4}){4}(?![\w])")
+# An FIR's or a case's number and its year: "245/2024", "77/23", "113 of 2023"; not a date's
+# day and month ("12/03/2024": a third part follows).
+_NUMBER_OF_YEAR: Final = re.compile(
+    r"(\d{1,6})\s?(?:/|-|\s+of\s+|\s+sal\s+)\s?((?:19|20)\d\d|\d\d)(?![\w]|\s?[/.-]\s?\d)"
+)
+# An account's digits in groups ("0123-4567-8901-23", "0027 1003 4567 8901"): ten to 24.
+_GROUPED: Final = re.compile(r"\d{2,6}(?:[\s-]\d{2,8}){1,5}(?![\w]|[/.-]\d)")
+# A passport's, a parcel's: letters and five digits or more ("ab1234567", "rgl123456789pk").
+_LETTERED: Final = re.compile(r"[a-z]{1,4}\d{5,20}[a-z]{0,4}(?![\w])")
+_BARE: Final = re.compile(r"\d{3,24}(?![\w]|\s?[/.-]?\s?\d)")
+# What makes a number a sum, not a reference ("bank 50000 rupees", "5000/-").
+_SUM_AFTER: Final = re.compile(
+    r"\s*(?:/-|(?:rs|rupees?|rupay|rupaye|rupe|pkr|lakh|lac|hazar|thousand|crore|"
+    + "|".join(normalize(w) for w in ("روپے", "روپیہ", "ہزار", "لاکھ"))
+    + r")(?!\w))"
+)
+_PHONE_DIGITS: Final = re.compile(r"(?:0|92|0092)?3\d{9}")
+_LONE_YEAR: Final = range(1950, 2040)
+_GROUPED_DIGITS: Final = range(10, 25)
+_NUMBER_OF_YEAR_KEY: Final = re.compile(
+    r"(\d{1,6})\s?(?:/|-|\s+of\s+|\s+sal\s+)\s?((?:19|20)\d\d|\d\d)"
+)
+
+
+def reference_key(text: str) -> str:
+    """A reference number's key: an FIR's and its year as `245/2024`, letters and digits in
+    capitals (`PK36SCBL...`, `AB1234567`), digits alone else. None is a CNIC's (#####-...)
+    or a phone's (+...)."""
+    folded = normalize(text).strip()
+    if (m := _NUMBER_OF_YEAR_KEY.fullmatch(folded)) is not None:
+        return f"{m[1]}/{m[2]}"
+    alnum = "".join(c for c in folded if c.isascii() and c.isalnum())
+    return alnum.upper() if any(c.isalpha() for c in alnum) else alnum
+
+
+def _reference_at(folded: str, at: int) -> tuple[int, str] | None:
+    """The end and key of the reference number that begins at `at`, after its word, if any."""
+    if (m := _IBAN.match(folded, at)) is not None:
+        return m.end(), reference_key(m[0])
+    if (m := _GROUPED.match(folded, at)) is not None:
+        digits = re.sub(r"\D", "", m[0])
+        if len(digits) in _GROUPED_DIGITS and not _PHONE_DIGITS.fullmatch(digits):
+            return (m.end(), digits) if not _SUM_AFTER.match(folded, m.end()) else None
+    if (m := _NUMBER_OF_YEAR.match(folded, at)) is not None:
+        return m.end(), f"{m[1]}/{m[2]}"
+    if (m := _LETTERED.match(folded, at)) is not None:
+        return m.end(), m[0].upper()
+    if (m := _BARE.match(folded, at)) is not None:
+        lone_year = len(m[0]) == 4 and int(m[0]) in _LONE_YEAR
+        if lone_year or _PHONE_DIGITS.fullmatch(m[0]) or _SUM_AFTER.match(folded, m.end()):
+            return None
+        return m.end(), m[0]
+    return None
+
+
+def _references(folded: str, cards: set[int]) -> Iterator[Found]:
+    """Every reference number a reference's word names, and every IBAN; none where a card's
+    or a thirteen-digit reference's number already begins (`cards`)."""
+    seen = set(cards)
+    for m in _IBAN.finditer(folded):
+        seen.add(m.start())
+        yield Found(REFERENCE, m.start(), m.end(), reference_key(m[0]))
+    for cue in _REFERENCE_CUE.finditer(folded):
+        at = cue.end()
+        if at in seen or (found := _reference_at(folded, at)) is None:
+            continue
+        seen.add(at)
+        yield Found(REFERENCE, at, found[0], found[1])
+
+
 # Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829"),
 # or read out in pairs: 3-2-2 and 2-2-3 ("0300 331 48 29", "0345-12-34-567").
 _MOBILE: Final = re.compile(
@@ -679,7 +760,9 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
         for m in _scan(_CUED_SPACED_CNIC, folded, count, _CNIC_DIGITS):
             if m.start(1) not in cards:
                 d = re.sub(r"\D", "", m[1])
+                cards.add(m.start(1))
                 yield Found("cnic", m.start(1), m.end(), f"{d[:5]}-{d[5:12]}-{d[12]}")
+        yield from _references(folded, cards)
         for m in _scan(_MOBILE, folded, count, _MOBILE_DIGITS):
             yield Found("phone", m.start(), m.end(), f"+92{m[1]}{_digits(m[2])}")
         for m in _scan(_LANDLINE, folded, count, _LANDLINE_DIGITS):
