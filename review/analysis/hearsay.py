@@ -4,7 +4,9 @@ A source who saw nothing often writes what reached them: "the munshi said ASI Ta
 the money, but he lies", "people say SHO Rana took a share", "log kehte hain ke ...",
 "kaha jata hai ke ...", "suna hai ke ...", "سنا ہے کہ ...", "لوگ کہتے ہیں کہ ...", "منشی نے
 بتایا کہ ...", "there is a rumour that ...", "I heard from the munshi that ...", "SHO
-Rana is said to have taken it", "... aisa log kehte hain". Such a name is no witness's:
+Rana is said to have taken it", "... aisa log kehte hain", "baad mein pata chala ke ...",
+"..., according to a boy who worked for him", "allegedly", "مبینہ طور پر", "منشی کے مطابق
+...". Such a name is no witness's:
 read as one, a rumour (or the munshi's grudge) linked strongly to the reports that do
 accuse him, and two families repeating one rumour counted as two witnesses. Its
 designation says so (`designations.HEARD`), where a reviewer sees it, and
@@ -34,10 +36,13 @@ from review.analysis.designations import M
 
 # What others say, before the names it covers: "people say", "log kehte hain ke", "X said
 # (that)", "X told me (that)", "I heard from", "I heard that", "I was told", "there is a
-# rumour", "it is said", "reportedly"; "kaha jata hai", "suna hai", "sunne mein aya", "afwah",
-# "X ne bataya ke", "X ne kaha ke"; "سنا ہے", "کہا جاتا ہے", "لوگ کہتے ہیں", "سننے میں آیا",
-# "افواہ", "نے بتایا کہ", "نے کہا کہ". Not "I heard SHO Rana ask": the writer heard him; nor
-# "told her father", "was told to go": no one's word is passed on.
+# rumour", "it is said", "reportedly", "allegedly", "according to X," (its teller, up to the
+# comma, is no hearsay); "kaha jata hai", "suna hai", "sunne mein aya", "afwah", "X ne bataya
+# ke", "X ne kaha ke", "pata chala (hai) ke" (it came to be known), "mubayyana taur par", "X
+# ke mutabiq"; "سنا ہے", "کہا جاتا ہے", "لوگ کہتے ہیں", "سننے میں آیا", "افواہ", "نے بتایا کہ",
+# "نے کہا کہ", "مبینہ طور پر", "X کے مطابق". Not "I heard SHO Rana ask": the writer heard him;
+# nor "told her father", "was told to go": no one's word is passed on; nor "according to
+# law", "qanoon ke mutabiq", "قانون کے مطابق": what a man did against the law, not who said it.
 _LEAD: Final = re.compile(
     # one word boundary before every Latin cue: a scan seven times as fast as one each
     r"\b(?:(?:people|they|everyone|villagers|others|log)\s+(?:say|says|said|claim|claimed)\b"
@@ -46,7 +51,9 @@ _LEAD: Final = re.compile(
     r"|(?:was|were|am|are|have\s+been|had\s+been)\s+told\b(?!\s+(?:not\s+)?to\b)"
     r"|came\s+to\s+know\s+(?:that|from)\b"
     r"|rumou?r(?:s|ed)?\b|it\s+is\s+(?:said|heard|believed)\b|it\s+was\s+(?:said|heard)\b"
-    r"|reportedly\b|word\s+is\b"
+    r"|reportedly\b|allegedly\b|word\s+is\b|according\s+to\s+(?!(?:the\s+|no\s+|any\s+)?(?:law|rules?)\b)[^,.;\n]{1,60},"
+    r"|pata\s+chala\s+(?:hai\s+|tha\s+)?(?:ke|kay|keh|ki)\b"
+    r"|mubayyana\s+(?:taur|tor)\s+(?:par|pe|pa)\b|(?<!qanoon\s)(?<!qanun\s)(?:ke|kay|ky)\s+mutabiq\b"
     r"|log\s+(?:kehte|kahte|kehtay|kahtay|keh\s+rahe)\s+(?:hain|hein|hai|thay|the)\b"
     r"|(?:kehte|kahte|kehtay|kehta|kehti)\s+(?:hain|hein|hai|tha|thay|the|thi)\s+"
     r"(?:ke|kay|keh|ki)\b"
@@ -58,17 +65,23 @@ _LEAD: Final = re.compile(
     r"|سنا\s+(?:ہے|تھا)|نے\s+سنا\s+(?:ہے\s+)?کہ|کہا\s+جاتا\s+(?:ہے|تھا)|لوگ\s+کہتے\s+(?:ہیں|تھے)"
     r"|کہتے\s+(?:ہیں|تھے)\s+کہ|کہتا\s+(?:ہے|تھا)\s+کہ|سننے\s+میں\s+آیا|افواہ"
     r"|نے\s+(?:(?:ہمیں|مجھے)\s+)?(?:بتایا|کہا)\s+(?:(?:ہے|تھا)\s+)?کہ"
+    r"|مبینہ\s+طور\s+پر|(?<!قانون\s)کے\s+مطابق"
 )
 # What others say, after the names it covers: "..., people say", "they say", "so I heard",
-# "I am told", "is said to", "is rumoured to", "reportedly"; "log kehte hain", "suna hai",
-# "kaha jata hai"; "لوگ کہتے ہیں", "سنا ہے", "کہا جاتا ہے", "افواہ ہے".
+# "I am told", "is said to", "is rumoured to", "reportedly", "allegedly", "according to X"
+# (the corpora write it after the names, its teller after it: "..., according to a boy who
+# worked for him"); "log kehte hain", "suna hai", "kaha jata hai", "mubayyana taur par";
+# "لوگ کہتے ہیں", "سنا ہے", "کہا جاتا ہے", "افواہ ہے", "مبینہ طور پر".
 _TRAIL: Final = re.compile(
     r"\b(?:(?:people|they|everyone|villagers|others)\s+(?:say|said)\b"
     r"|so\s+i\s+(?:heard|am\s+told)\b|i\s+(?:am|was)\s+told\b|it\s+is\s+said\b|reportedly\b"
+    r"|allegedly\b|according\s+to\b(?!\s+(?:the\s+|no\s+|any\s+)?(?:law|rules?)\b)"
+    r"|mubayyana\s+(?:taur|tor)\s+(?:par|pe|pa)\b"
     r"|(?:is|was|are|were)\s+(?:said|rumou?red|believed)\s+to\b"
     r"|log\s+(?:kehte|kahte|kehtay|kahtay)\s+(?:hain|hein|hai|thay|the)\b"
     r"|suna\s+(?:hai|hy|he|tha)\b|kaha\s+jata\s+(?:hai|tha)\b|afwah\s+hai\b)"
     r"|لوگ\s+کہتے\s+(?:ہیں|تھے)|سنا\s+(?:ہے|تھا)|کہا\s+جاتا\s+(?:ہے|تھا)|افواہ\s+ہے"
+    r"|مبینہ\s+طور\s+پر"
 )
 # Where a cue's reach ends: a sentence's end (a full stop after a word of three letters or
 # more, a number, a quotation or a bracket, so not after "Ch." or "A.S.I."), a line's end,

@@ -99,3 +99,53 @@ def test_a_short_form_only_heard_of_links_weakly_to_the_full_name() -> None:
         (evidence,) = [e for e in corpus.related(1).links[2].evidence if e.kind == "person"]
         assert evidence.key == "tariq mehmood < rana tariq mehmood"
         assert evidence.strength.level == level, evidence
+
+
+# Left by session 40's first round: what reached the writer as "it came to be known", "according
+# to" someone, "allegedly", "mubayyana taur par" was read as her own witness. The corpora
+# write "baad mein pata chala ke ...", "ab pata chala hai ke ...", and "according to" after the
+# names it covers, its teller after it ("..., according to a boy who worked for him").
+HEARSAY_CUES_40 = [
+    "Thana Saddar Kasur ka munshi mila, baad mein pata chala ke SHO Rana Tariq Mehmood ne"
+    " paise liye.",
+    "Ab pata chala hai keh Thana Saddar Kasur ke SHO Rana Tariq Mehmood ne paise liye.",
+    "At Thana Saddar Kasur SHO Rana Tariq Mehmood took the money, according to a boy who"
+    " worked for him.",
+    "According to the munshi of Thana Saddar Kasur, SHO Rana Tariq Mehmood took the money.",
+    "At Thana Saddar Kasur SHO Rana Tariq Mehmood allegedly took the money.",
+    "Allegedly, SHO Rana Tariq Mehmood of Thana Saddar Kasur took the money.",
+    "At Thana Saddar Kasur SHO Rana Tariq Mehmood reportedly took the money.",
+    "Thana Saddar Kasur mein SHO Rana Tariq Mehmood ne mubayyana taur par paise liye.",
+    "تھانہ صدر قصور میں ایس ایچ او رانا طارق محمود نے مبینہ طور پر پیسے لیے۔",
+    "تھانہ صدر قصور کے منشی کے مطابق ایس ایچ او رانا طارق محمود نے پیسے لیے۔",
+]
+
+
+@pytest.mark.parametrize("text", HEARSAY_CUES_40)
+def test_a_name_known_only_by_report_or_allegation_links_weakly(text: str) -> None:
+    corpus = corpus_of([ACCUSING, text])
+    evidence = person_evidence(corpus, 1, 2, "rana tariq mehmood")
+    assert evidence.strength.level == links.WEAK, evidence
+    assert "repeats what others say" in evidence.strength.why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I saw SHO Rana Tariq Mehmood take the money at Thana Saddar Kasur, according to no"
+        " law at all.",
+        "At Thana Saddar Kasur SHO Rana Tariq Mehmood did not act according to law and took"
+        " Rs 50,000 from us.",
+        "Maine dekha ke Thana Saddar Kasur mein SHO Rana Tariq Mehmood ne paise liye, qanoon ke"
+        " mutabiq kuch nahi hua.",
+        "تھانہ صدر قصور میں ایس ایچ او رانا طارق محمود نے قانون کے مطابق کچھ نہیں کیا اور"
+        " پیسے لیے۔",
+        # the teller of "according to" is no hearsay himself
+        "At Thana Saddar Kasur the money went to the DSP, according to SHO Rana Tariq Mehmood"
+        " himself.",
+    ],
+)
+def test_a_name_seen_or_only_beside_according_to_law_still_links_strongly(text: str) -> None:
+    corpus = corpus_of([ACCUSING, text])
+    evidence = person_evidence(corpus, 1, 2, "rana tariq mehmood")
+    assert evidence.strength.level == links.STRONG, evidence
