@@ -46,8 +46,11 @@ from review.workspace.search import normalize
 # (`forwards.forwarded`), left out of both sets of 5-grams: two families filling one NGO's
 # form, or pasting one appeal, were one writer under 4. 6: as 5, a printed form's footer
 # (its NGO's confidentiality line, office, helpline, disclaimer) left out of both too: two
-# families typing one form's footer were one writer under 5.
-HASHING: Final = 6
+# families typing one form's footer were one writer under 5. 7: as 6, every reference
+# number (an FIR's "245/2024", a challan's, an account's, an IBAN: `entity_patterns`)
+# masked like any entity: under 6 only thirteen digits were, so two families citing one
+# FIR's number shared its 5-grams as one writer's words.
+HASHING: Final = 7
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
 RARE_PHRASES: Final = 4

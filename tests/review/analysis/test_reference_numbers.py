@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from review.analysis import links
+from review.analysis import copies, links
 from review.analysis.entities import extract, key_for
 from review.escalation.redaction import Redactor, Term, candidates
 from tests.review.analysis.person_links import corpus_of
@@ -91,3 +91,13 @@ def test_one_fir_number_in_two_reports_links_them_only_weakly() -> None:
     assert reference.strength.level == links.WEAK
     assert not reference.counts
     assert corpus.related(1).corroborating == 0
+
+
+def test_a_reference_number_is_masked_out_of_a_writers_rare_phrases() -> None:
+    # hashing scheme 7: two families citing one FIR's number share none of its 5-grams
+    words = copies.WordHashes()
+    first = "The SHO tore up our FIR No. 245/2024 at Thana Saddar Kasur in front of us."
+    second = "The SHO tore up our FIR No. 871/2023 at Thana Saddar Kasur in front of us."
+    masked = [copies.shingles(t, extract(t), words) for t in (first, second)]
+    assert masked[0] == masked[1]
+    assert copies.shingles(first, (), words) != copies.shingles(second, (), words)
