@@ -2616,6 +2616,8 @@ def key_for(kind: str, text: str) -> str | None:
     if kind == "vehicle":
         return entity_patterns.plate_key(text) or None
     if kind == entity_patterns.REFERENCE:  # as its number is written, however grouped
+        if len(found) == 1:  # "FIR No. 245/2024": the number its words name
+            return found[0].key
         return entity_patterns.reference_key(text) or None
     return None
 

@@ -306,9 +306,11 @@ _NUMBER_OF_YEAR_KEY: Final = re.compile(
 
 def reference_key(text: str) -> str:
     """A reference number's key: an FIR's and its year as `245/2024`, letters and digits in
-    capitals (`PK36SCBL...`, `AB1234567`), digits alone else. None is a CNIC's (#####-...)
-    or a phone's (+...)."""
+    capitals (`PK36SCBL...`, `AB1234567`), digits alone else; none ("") for words without a
+    digit, which no reference is. None is a CNIC's (#####-...) or a phone's (+...)."""
     folded = normalize(text).strip()
+    if _HAS_DIGIT.search(folded) is None:
+        return ""
     if (m := _NUMBER_OF_YEAR_KEY.fullmatch(folded)) is not None:
         return f"{m[1]}/{m[2]}"
     alnum = "".join(c for c in folded if c.isascii() and c.isalnum())

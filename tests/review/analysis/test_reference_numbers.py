@@ -68,6 +68,12 @@ def test_a_date_a_sum_a_year_a_phone_or_a_plate_is_no_reference_number(text: str
     assert found == [], found
 
 
+def test_a_word_without_a_digit_is_no_reference_number() -> None:
+    # a reviewer's lookup of "Ali" tries every kind's key: a reference's is none
+    assert key_for("reference", "Ali Raza") is None
+    assert key_for("reference", "FIR No. 245/2024") == "245/2024"
+
+
 def test_an_account_number_that_is_a_phone_stays_a_phone() -> None:
     kinds = {e.kind for e in extract("Easypaisa account number 03001234567 was the agent's.")}
     assert "phone" in kinds, kinds
