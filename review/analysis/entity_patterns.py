@@ -296,6 +296,10 @@ _SUM_AFTER: Final = re.compile(
     + "|".join(normalize(w) for w in ("روپے", "روپیہ", "ہزار", "لاکھ"))
     + r")(?!\w))"
 )
+# What makes a number a law's section, not a reference ("FIR 302/34 PPC").
+_LAW_AFTER: Final = re.compile(r"\s*(?:ppc|p\.p\.c|crpc|cr\.p\.c|pec|ata)(?!\w)")
+# A complaint's year first and its number after ("complaint no. 2024/117").
+_YEAR_OF_NUMBER: Final = re.compile(r"((?:19|20)\d\d)\s?/\s?(\d{1,6})(?![\w]|\s?[/.-]\s?\d)")
 _PHONE_DIGITS: Final = re.compile(r"(?:0|92|0092)?3\d{9}")
 _LONE_YEAR: Final = range(1950, 2040)
 _GROUPED_DIGITS: Final = range(10, 25)
@@ -313,6 +317,8 @@ def reference_key(text: str) -> str:
         return ""
     if (m := _NUMBER_OF_YEAR_KEY.fullmatch(folded)) is not None:
         return f"{m[1]}/{m[2]}"
+    if (m := _YEAR_OF_NUMBER.fullmatch(folded)) is not None:
+        return f"{m[1]}/{m[2]}"
     alnum = "".join(c for c in folded if c.isascii() and c.isalnum())
     return alnum.upper() if any(c.isalpha() for c in alnum) else alnum
 
@@ -326,14 +332,17 @@ def _reference_at(folded: str, at: int) -> tuple[int, str] | None:
         if len(digits) in _GROUPED_DIGITS and not _PHONE_DIGITS.fullmatch(digits):
             return (m.end(), digits) if not _SUM_AFTER.match(folded, m.end()) else None
     if (m := _NUMBER_OF_YEAR.match(folded, at)) is not None:
+        return (m.end(), f"{m[1]}/{m[2]}") if not _LAW_AFTER.match(folded, m.end()) else None
+    if (m := _YEAR_OF_NUMBER.match(folded, at)) is not None:
         return m.end(), f"{m[1]}/{m[2]}"
     if (m := _LETTERED.match(folded, at)) is not None:
         return m.end(), m[0].upper()
     if (m := _BARE.match(folded, at)) is not None:
         lone_year = len(m[0]) == 4 and int(m[0]) in _LONE_YEAR
-        if lone_year or _PHONE_DIGITS.fullmatch(m[0]) or _SUM_AFTER.match(folded, m.end()):
+        after = m.end()
+        if lone_year or _PHONE_DIGITS.fullmatch(m[0]) or _SUM_AFTER.match(folded, after):
             return None
-        return m.end(), m[0]
+        return (after, m[0]) if not _LAW_AFTER.match(folded, after) else None
     return None
 
 

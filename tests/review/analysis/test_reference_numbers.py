@@ -34,6 +34,7 @@ REFERENCED = [
     ("Meri FIR no 245/2024 thane mein parhi hai.", "245/2024"),
     ("ایف آئی آر نمبر ۲۴۵/۲۰۲۴ تھانے میں درج ہوئی۔", "245/2024"),
     ("مقدمہ نمبر ۴۵۲ تھانہ صدر میں درج ہے۔", "452"),
+    ("My complaint no. 2024/117 at the Ombudsman was closed.", "2024/117"),
 ]
 
 
@@ -59,6 +60,8 @@ NOT_REFERENCES = [
     "My account is with HBL, call 0300 1234567 about it.",
     "FIR no. 12 is all the munshi would say.",
     "Challan of car LEA-1234 was paid.",
+    "FIR 302/34 PPC ke tehat darj hui.",
+    "The case no. 371 PPC was never heard.",
 ]
 
 
