@@ -252,7 +252,6 @@ _NAMED_REACH: Final = 48
 # before them) or a reference's (an FIR's, a case's, an account's: `REFERENCE`).
 _PHONE: Final = "phone"
 REFERENCE: Final = "reference"
-REFERENCE_DIGITS: Final = 13
 
 
 def _named_other(folded: str, start: int) -> str | None:
