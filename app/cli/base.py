@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, NoReturn, TypeVar
+from typing import Any, BinaryIO, Final, NoReturn, TypeVar
 
 import click
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -35,6 +36,27 @@ def fail(message: str, hint: str | None = None) -> NoReturn:
     if hint:
         click.echo(f"{PROG}: hint: {clean(hint)}", err=True)
     sys.exit(1)
+
+
+def open_carried(path: Path) -> BinaryIO:
+    """Open a file the OUT stick carried, refusing what its carrier can put in its place: a
+    named pipe (opened as a file, one no one writes to holds the console for ever) or a device."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        fail(f"{path} cannot be read: {exc.strerror or exc}")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            fail(
+                f"{path} is not a file (a pipe, a device, or a link to one)",
+                "what the review workstation writes is a plain file: have it written onto"
+                " the stick again (something else was put in its place)",
+            )
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def reports_errors(command: F) -> F:

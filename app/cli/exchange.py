@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli.base import app_context, fail, main, reports_errors
+from app.cli.base import app_context, fail, main, open_carried, reports_errors
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -191,7 +189,7 @@ def import_replies(instance: Path, bundle: Path) -> None:
 
     # The purge that finishes a restore drops the replies the backup brought back.
     refuse_unfinished_restore(InstancePaths(instance))
-    with app_context(instance), _regular_file(bundle) as src:
+    with app_context(instance), open_carried(bundle) as src:
         try:
             summary = apply_reply_bundle(
                 db_session(),
@@ -237,27 +235,6 @@ def import_replies(instance: Path, bundle: Path) -> None:
             f"raazdar: it voided {summary.voided} bundle(s) taken back, never to be applied; "
             f"{summary.skipped} reply(ies) not posted again (a bundle taken back had posted them)"
         )
-
-
-def _regular_file(path: Path) -> BinaryIO:
-    """Open a reply bundle, refusing what its stick's carrier can put in its place: a named
-    pipe (opened as a file, one no one writes to holds the console for ever) or a device."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        fail(f"{path} cannot be read: {exc.strerror or exc}")
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            fail(
-                f"{path} is not a file (a pipe, a device, or a link to one)",
-                "a reply bundle is a plain file: have the reviewers write it onto the stick"
-                " again (something else was put in its place)",
-            )
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 @main.command("set-ack-key")

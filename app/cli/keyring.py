@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.base import app_context, fail, main, reports_errors
+from app.cli.base import app_context, fail, main, open_carried, reports_errors
 
 
 @main.group()
@@ -105,7 +105,7 @@ def install(instance: Path, file: Path) -> None:
     from app.services.audit import CONSOLE
     from app.services.refusals import keyring_refusal
 
-    with file.open("rb") as src:
+    with open_carried(file) as src:
         # One byte more than allowed, so that an oversized file is refused, not truncated.
         data = src.read(MAX_BYTES + 1)
     with app_context(instance):
@@ -171,7 +171,7 @@ def timestamp(instance: Path, file: Path) -> None:
     from app.services.context import services
     from crypto.constants import TIMESTAMP_MAX_BYTES
 
-    with file.open("rb") as src:
+    with open_carried(file) as src:
         data = src.read(TIMESTAMP_MAX_BYTES + 1)
     with app_context(instance):
         svc = services()

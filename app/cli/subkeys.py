@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.base import app_context, reports_errors
+from app.cli.base import app_context, open_carried, reports_errors
 from app.cli.keyring import keyring
 from crypto.constants import SUBKEYS_MAX_BYTES, SUBKEYS_WARN_DAYS
 from crypto.subkeys import requires_subkeys
@@ -41,7 +41,7 @@ def install(instance: Path, files: tuple[Path, ...], rekeyed: bool) -> None:
 
     documents = []
     for file in files:
-        with file.open("rb") as src:
+        with open_carried(file) as src:
             # One byte more than allowed, so that an oversized file is refused, not truncated.
             documents.append(src.read(SUBKEYS_MAX_BYTES + 1))
     # The keyring's lock first, then the database: the check sees every list another
