@@ -275,8 +275,11 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             _check_known_sources(u, manifest)
             summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
             summary.sequence = manifest.chain.sequence if manifest.chain else None
-            summary.keyring_behind = _keyring_behind(ws, manifest.keyring_version)
-            summary.keyring_older = _keyring_older(ws, manifest.keyring_version)
+            if _newest(u, manifest):
+                # A bundle numbered before one imported here (a stick kept back) names the
+                # keyring the server had then: the later bundle told its keyring now.
+                summary.keyring_behind = _keyring_behind(ws, manifest.keyring_version)
+                summary.keyring_older = _keyring_older(ws, manifest.keyring_version)
             summary.keyring_swapped = _keyring_swapped(ws, manifest)
             summary.sources, summary.items = len(manifest.sources), len(manifest.entries)
             if summary.filed:
@@ -324,6 +327,13 @@ def _catch_up(u: Unlocked, manifest: ExportManifest) -> notices.Behind | None:
     if manifest.notice_counts is None:
         return None
     return notices.catch_up(u, manifest.notice_counts)
+
+
+def _newest(u: Unlocked, manifest: ExportManifest) -> bool:
+    """Whether no bundle numbered after this one has been imported here."""
+    if manifest.chain is None:
+        return True  # unnumbered: imported only before the chain began
+    return all(n <= manifest.chain.sequence for n in exports.seen(u.conn))
 
 
 def _keyring_behind(ws: Workspace, server: int) -> KeyringBehind | None:
