@@ -276,10 +276,12 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
             summary.sequence = manifest.chain.sequence if manifest.chain else None
             if _newest(u, manifest):
-                # A bundle numbered before one imported here (a stick kept back) names the
-                # keyring the server had then: the later bundle told its keyring now.
                 summary.keyring_behind = _keyring_behind(ws, manifest.keyring_version)
                 summary.keyring_older = _keyring_older(ws, manifest.keyring_version)
+            else:
+                # A bundle numbered before one imported here (a stick kept back) names the
+                # keyring and the workspace key the server had then: the later one told now's.
+                summary.other_ack_key = None
             summary.keyring_swapped = _keyring_swapped(ws, manifest)
             summary.sources, summary.items = len(manifest.sources), len(manifest.entries)
             if summary.filed:
