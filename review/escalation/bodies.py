@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
 from crypto import KeyFile, PublicKey, VerifyKey
 from crypto.errors import CryptoError
+from crypto.names import skeleton
 from review.errors import InvalidValue, NotFound
 from review.workspace import Unlocked, audit
 from review.workspace.schema import transaction
@@ -281,47 +281,6 @@ def get_body(u: Unlocked, body_id: int) -> Body:
     if row is None:
         raise NotFound(f"no escalation body {body_id}")
     return Body.decode(body_id, u.key.open_record(row[0], body_context(body_id)))
-
-
-# Letters read as Latin ones, by case (Greek capital nu is an N, its small letter a v).
-_AS_LATIN = str.maketrans(
-    "АВЕКМНОРСТУХЅІЈаеорсухѕіјһԁԛԝӏкΑΒΕΖΗΙΚΜΝΟΡΤΥΧαορικνυ",
-    "ABEKMHOPCTYXSIJaeopcyxsijhdqwlkABEZHIKMNOPTYXaopikvu",
-)
-# After case folding: digits and strokes read as letters, the Arabic forms of the letters
-# Urdu writes its own way, and the stretching stroke (tatweel), which is no letter.
-_READ_AS = str.maketrans(
-    {
-        "0": "o",
-        "1": "l",
-        "i": "l",
-        "|": "l",
-        "\u064a": "\u06cc",  # Arabic yeh: Urdu's farsi yeh
-        "\u0649": "\u06cc",  # alef maksura
-        "\u0643": "\u06a9",  # Arabic kaf: Urdu's keheh
-        "\u0647": "\u06c1",  # Arabic heh: Urdu's heh goal
-        "\u0629": "\u06c1",  # teh marbuta
-        "\u06c3": "\u06c1",  # teh marbuta goal
-        "\u0623": "\u0627",  # alefs with hamza or madda: alef
-        "\u0625": "\u0627",
-        "\u0622": "\u0627",
-        "\u0671": "\u0627",
-        "\u0640": None,
-    }
-)
-
-
-def skeleton(name: str) -> str:
-    """What a reader takes a name for: its letters and digits, each look-alike made one."""
-    text = unicodedata.normalize("NFKC", name).translate(_AS_LATIN).casefold()
-    kept = []
-    for char in unicodedata.normalize("NFKD", text):
-        kind = unicodedata.category(char)[0]
-        if kind == "N":  # Urdu's and Arabic's digits as the ASCII ones
-            kept.append(str(unicodedata.digit(char, char)))
-        elif kind == "L" or char == "|":
-            kept.append(char)
-    return "".join(kept).translate(_READ_AS).replace("rn", "m").replace("vv", "w")
 
 
 def _line(value: str, what: str, limit: int) -> str:

@@ -10,9 +10,9 @@ from click.testing import Result
 
 from crypto import KeyFile, PrivateKey
 from crypto.errors import DecryptionError
+from crypto.names import skeleton
 from crypto.workspace import WorkspaceKey
 from review import workspace as ws
-from review.escalation.bodies import skeleton
 from review.workspace import audit
 from tests.review.keys import test_keys
 from tests.review.keys.test_keys import (
