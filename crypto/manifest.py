@@ -34,6 +34,7 @@ from crypto.fields import date, exact_object, integer, list_of, string
 from crypto.hybrid import HybridPublicKey
 from crypto.instance import InstanceListing, TimestampPolicy
 from crypto.keys import Fingerprint, PublicKey, SigningKey, VerifyKey
+from crypto.names import skeleton
 
 _ID: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _MAX_AUTHORITIES: Final = 16
@@ -438,6 +439,32 @@ def check_step(current: Manifest, new: Manifest) -> None:
             f"the keyring after version {current.version} is version {current.version + 1},"
             f" and this one is version {new.version}",
         )
+
+
+def check_names(manifest: Manifest) -> None:
+    """Refuse a keyring being installed (or signed) in which two names of one role read alike.
+
+    Holders know each other, and everyone knows the reviewers, by name: a key
+    added as "Holder Two" in Cyrillic letters beside the real one reads as a
+    second key of hers, and a holder who signs it hands its drafter a second vote
+    (PROTOCOL §8.5). Installers and signers check it; readers of a chain do not,
+    so a keyring installed before the rule stays readable.
+    """
+    for role, names in (
+        ("authorities", [a.name for a in manifest.authorities]),
+        ("reviewers", [r.name for r in manifest.recipients]),
+    ):
+        seen: dict[str, str] = {}
+        for name in names:
+            like = skeleton(name)
+            if like in seen:
+                # !a spells out the letters that are not what they seem.
+                raise VerificationError(
+                    "names",
+                    f"two {role} have names that read alike, {seen[like]!a} and "
+                    f"{name!a}: nobody reading them could tell which is whose",
+                )
+            seen[like] = name
 
 
 def _require_threshold(

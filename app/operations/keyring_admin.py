@@ -46,6 +46,7 @@ from crypto import (
     Manifest,
     SignedManifest,
     check_lifetime,
+    check_names,
     check_step,
     verify_chain,
     verify_successor,
@@ -216,6 +217,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
         verify_successor(current, candidate, today)
         check_lifetime(new)
         check_step(current, new)
+        check_names(new)
         # The chain exactly as the keyring cache will read it once the file is in place.
         after = {**files, target.name: candidate}
         verify_chain(pinned, [after[name] for name in sorted(after, key=chain_order)], today)

@@ -218,6 +218,7 @@ def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None) ->
         raise CeremonyError(f"{draft} does not follow the keyring in force (v{current.version})")
     if current is not None:
         ceremony.check_next(current, signed.manifest)
+    ceremony.check_names_apart(signed.manifest)
     for line in ceremony.changes(current, signed.manifest):
         click.echo(safe(line).plain)
     _confirm_digest(signed.manifest)

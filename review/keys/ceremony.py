@@ -34,6 +34,7 @@ from crypto import (
     SignedManifest,
     SigningKey,
     TimestampPolicy,
+    check_names,
     check_step,
 )
 from crypto import constants as C
@@ -243,7 +244,7 @@ def draft(
     if unknown:
         raise CeremonyError(f"the keyring lists no reviewer {min(unknown)!r}")
     try:
-        return SignedManifest(
+        drafted = SignedManifest(
             current.successor(
                 issued=today,
                 expires=today + dt.timedelta(days=days),
@@ -253,8 +254,10 @@ def draft(
                 timestamp=timestamp,
             )
         )
+        check_names(drafted.manifest)
     except CryptoError as exc:
         raise CeremonyError(f"bad keyring: {exc}") from exc
+    return drafted
 
 
 def _with_hybrid(
@@ -281,6 +284,18 @@ def sign(signed: SignedManifest, key: SigningKey, current: Manifest | None) -> S
             hint="sign with a key file made by `keys authority-init` for this instance",
         )
     return signed.sign(key)
+
+
+def check_names_apart(manifest: Manifest) -> None:
+    """Refuse to draft or sign a keyring in which two holders, or two reviewers, read alike."""
+    try:
+        check_names(manifest)
+    except VerificationError as exc:
+        raise CeremonyError(
+            f"not signed: {exc}",
+            hint="give each holder and each reviewer a name nobody could take for another's"
+            " (`keys show` lists them); a draft that does not is not the one agreed: stop",
+        ) from exc
 
 
 def check_next(current: Manifest, new: Manifest) -> None:

@@ -31,6 +31,7 @@ from crypto import (
     SigningKey,
     VerifyKey,
     check_lifetime,
+    check_names,
     check_step,
     make_timestamp,
     verify_initial,
@@ -77,6 +78,7 @@ def check(workspace: Workspace, signed: SignedManifest, today: dt.date) -> Manif
         manifest = verify_successor(current, signed, today)
         check_lifetime(manifest)
         check_step(current, manifest)
+        check_names(manifest)
     except CryptoError as exc:
         raise KeyringError(
             f"keyring refused: {exc}",

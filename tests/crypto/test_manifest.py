@@ -19,6 +19,7 @@ from crypto import (
     SigningKey,
     UnsupportedVersionError,
     VerificationError,
+    check_names,
     check_step,
     verify_chain,
     verify_initial,
@@ -280,6 +281,58 @@ def test_an_installer_takes_only_the_next_version(version: int) -> None:
         check_step(V1, skipped)
     assert _rule(caught) == "step"
     assert "version 2" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Admin 1", "Admin \u0031"),  # the same name twice
+        ("Admin A", "Admin \u0410"),  # Cyrillic capital A
+        ("Admin A", "admin a"),
+        ("Admin A", "Admin-A."),
+        ("Admin 0", "Admin O"),
+        ("\u0646\u0627\u0638\u0645", "\u0646\u0627\u0638\u0645\u0640"),  # Urdu, a tatweel
+    ],
+)
+@pytest.mark.parametrize("role", ["authorities", "reviewers"])
+def test_an_installer_takes_no_keyring_naming_two_of_one_role_alike(
+    role: str, one: str, other: str
+) -> None:
+    """A name read as a holder's gives whoever holds its key a second vote (§8.5, `names`)."""
+    if role == "authorities":
+        a, b = V1.authorities[:2]
+        new = dataclasses.replace(
+            V1,
+            authorities=(
+                dataclasses.replace(a, name=one),
+                dataclasses.replace(b, name=other),
+                *V1.authorities[2:],
+            ),
+        )
+    else:
+        r, s = V1.recipients[:2]
+        new = dataclasses.replace(
+            V1, recipients=(dataclasses.replace(r, name=one), dataclasses.replace(s, name=other))
+        )
+
+    with pytest.raises(VerificationError) as caught:
+        check_names(new)
+    assert _rule(caught) == "names"
+    assert f"two {role}" in str(caught.value)
+    assert ascii(other) in str(caught.value)
+
+
+def test_names_read_apart_and_one_name_in_two_roles_are_taken() -> None:
+    """An administrator may also review, under her own name, with other keys."""
+    both = dataclasses.replace(
+        V1,
+        authorities=(
+            dataclasses.replace(V1.authorities[0], name="Reviewer 0"),
+            *V1.authorities[1:],
+        ),
+    )
+    check_names(V1)
+    check_names(both)
 
 
 @pytest.mark.parametrize(
