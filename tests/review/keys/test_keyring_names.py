@@ -11,7 +11,7 @@ import pytest
 from app.operations.keyring_admin import KeyringInstallError
 from crypto import AuthorityKey, KeyFile, PrivateKey, SignedManifest, SigningKey
 from tests.review.keys import test_keys
-from tests.review.keys.test_keys import ALICE, HOLDER_PASS, Ceremony, run
+from tests.review.keys.test_keys import ALICE, BOB, HOLDER_PASS, Ceremony, run
 
 ceremony = test_keys.ceremony
 
@@ -114,3 +114,19 @@ def test_a_reviewer_added_under_a_name_read_as_another_reviewers_is_refused(
                  workspace=c.workspace)  # fmt: skip
     assert signed.exit_code == 1, f"a holder signed reviewers {one!r} and {other!r}"
     assert "read alike" in signed.output
+
+
+def test_no_draft_adds_a_reviewer_whose_key_file_is_labelled_as_another_reviewer(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """The drafting command names the reviewer after their key file's label: "Alice" in
+    Cyrillic letters beside Alice is refused there, before any holder is asked."""
+    c = ceremony
+    theirs = test_keys.new_key(tmp_path / "lookalike.key", "\u0410lice", BOB)
+    draft = tmp_path / "add.json"
+    added = run("keys", "reviewer-add", "--key-file", str(theirs), "--reviewer", "alice2",
+                "--draft", str(draft), answers=f"{ALICE}\n", workspace=c.workspace)  # fmt: skip
+    assert added.exit_code == 1, f"a draft added a second Alice: {added.output}"
+    assert "read alike" in added.output
+    assert "Traceback" not in added.output
+    assert not draft.exists()
