@@ -24,10 +24,12 @@ OWN = (
 )
 
 
-def test_a_packet_asks_about_a_reference_number_and_redacts_it(
-    server: Server, workspace: Path, unlocked: ws.Unlocked, tmp_path: Path
-) -> None:
-    server.submit(OWN)
+def _escalated(
+    server: Server, workspace: Path, unlocked: ws.Unlocked, tmp_path: Path, words: str
+) -> tuple[list[Candidate], str]:
+    """A source's report of `words`, escalated with every reference number redacted; what
+    the packet asked about, and the report's text as it went out."""
+    server.submit(words)
     import_bundle(unlocked, server.export(tmp_path / "1.rzb"))
     assert review(workspace, "status", "1", "in-review").exit_code == 0
     _add_body(workspace)
@@ -45,12 +47,18 @@ def test_a_packet_asks_about_a_reference_number_and_redacts_it(
         selection=packets.Selection(),
         confirm=confirm,
     )
+    _sealed, content = escalation.packet(unlocked, created.escalation)
+    return asked, content.document["reports"][0]["text"]
+
+
+def test_a_packet_asks_about_a_reference_number_and_redacts_it(
+    server: Server, workspace: Path, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    asked, text = _escalated(server, workspace, unlocked, tmp_path, OWN)
     assert {(c.kind, c.key) for c in asked if c.kind == "reference"} == {
         ("reference", "3520212345671"),
         ("reference", "4110198765432"),
     }, asked
-    _sealed, content = escalation.packet(unlocked, created.escalation)
-    text = content.document["reports"][0]["text"]
     assert "1234567" not in text, text
     assert "98765432" not in text, text
     assert "Reference number 1" in text, text
@@ -84,27 +92,8 @@ OWN_KEYS = {
 def test_a_packet_asks_about_every_shape_of_reference_number_and_redacts_it(
     server: Server, workspace: Path, unlocked: ws.Unlocked, tmp_path: Path
 ) -> None:
-    server.submit(OWN_NUMBERS)
-    import_bundle(unlocked, server.export(tmp_path / "1.rzb"))
-    assert review(workspace, "status", "1", "in-review").exit_code == 0
-    _add_body(workspace)
-    asked: list[Candidate] = []
-
-    def confirm(candidate: Candidate) -> bool:
-        asked.append(candidate)
-        return candidate.kind == "reference"
-
-    created = escalation.escalate(
-        unlocked,
-        [1],
-        "Anti-Trafficking Cell",
-        summary="Her own numbers.",
-        selection=packets.Selection(),
-        confirm=confirm,
-    )
+    asked, text = _escalated(server, workspace, unlocked, tmp_path, OWN_NUMBERS)
     assert {c.key for c in asked if c.kind == "reference"} == OWN_KEYS, asked
-    _sealed, content = escalation.packet(unlocked, created.escalation)
-    text = content.document["reports"][0]["text"]
     for written in ("245/2024", "113 of", "77/23", "4471", "3456789012", "1123456702", "0123"):
         assert written not in text, (written, text)
     for written in ("AB1234567", "RGL123456789PK", "۳۴۵"):
