@@ -19,28 +19,9 @@ from app.services import audit, staff_admin
 from app.services import staff as staff_service
 from tests.app.operations.test_keyring_install import successor
 from tests.app.operations.test_keyring_revokes_staff import demo_reviewer_signing_key
+from tests.app.services.test_staff_accounts import _in_threads
 from tests.app.staff_support import make_staff
 from tests.app.support import db_session, new_reviewer
-
-
-def _in_threads(app: Flask, actions: list[Callable[[Any], None]]) -> list[BaseException | None]:
-    """Run `actions` in threads, each with its own session; return what each raised."""
-    outcomes: list[BaseException | None] = [None] * len(actions)
-
-    def run(index: int) -> None:
-        try:
-            with app.app_context(), db_session(app) as session:
-                actions[index](session)
-        except BaseException as exc:
-            outcomes[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def _leaver_with_an_admin_she_set_up(app: Flask, instance: Path) -> None:
