@@ -273,15 +273,16 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             digest = manifest_digest(reader.manifest)
             exports.check(u.conn, manifest, digest)
             _check_known_sources(u, manifest)
-            summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
+            # A bundle numbered before one imported here (a stick kept back) names the keyring,
+            # the workspace key and the held items the server had then: the later one told now's.
+            # Its sources' signed word that they cannot open a reply (`unheld`) is as true late.
+            newest = _newest(u, manifest)
+            items = _verified_items(reader, tmp)
+            summary = _file_all(u, manifest, items, progress, digest, newest=newest)
             summary.sequence = manifest.chain.sequence if manifest.chain else None
-            if _newest(u, manifest):
+            if newest:
                 summary.keyring_behind = _keyring_behind(ws, manifest.keyring_version)
                 summary.keyring_older = _keyring_older(ws, manifest.keyring_version)
-            else:
-                # A bundle numbered before one imported here (a stick kept back) names the
-                # keyring and the workspace key the server had then: the later one told now's.
-                summary.other_ack_key = None
             summary.keyring_swapped = _keyring_swapped(ws, manifest)
             summary.sources, summary.items = len(manifest.sources), len(manifest.entries)
             if summary.filed:
@@ -418,6 +419,8 @@ def _file_all(
     envelopes: Iterator[tuple[bytes, bytes | Path]],
     progress: Progress | None,
     digest: bytes,
+    *,
+    newest: bool,
 ) -> ImportSummary:
     summary = ImportSummary(manifest.bundle_id)
     known = dict(u.conn.execute("SELECT id, status FROM items").fetchall())
@@ -494,8 +497,9 @@ def _file_all(
                 summary.restored = receipts.restored(u.conn, manifest)
                 summary.notices_behind = _catch_up(u, manifest)
                 summary.unread, summary.forged_unheld = unheld.settle(u, manifest.unheld or ())
-                summary.held = acks.settle(u, manifest.acks)
-                summary.other_ack_key = acks.other_key(u, manifest.acks)
+                if newest:
+                    summary.held = acks.settle(u, manifest.acks)
+                    summary.other_ack_key = acks.other_key(u, manifest.acks)
                 summary.copies = copies.numbered(u.conn, found)
                 # Last: the record, and the prekeys `unheld` marked used, are under the head's tag.
                 head.put(u.conn, u.key)
@@ -512,8 +516,9 @@ def _file_all(
             # After the filing: a source new here has its row, and its "received" notice.
             summary.notices_behind = _catch_up(u, manifest)
             summary.unread, summary.forged_unheld = unheld.settle(u, manifest.unheld or ())
-            summary.held = acks.settle(u, manifest.acks)
-            summary.other_ack_key = acks.other_key(u, manifest.acks)
+            if newest:
+                summary.held = acks.settle(u, manifest.acks)
+                summary.other_ack_key = acks.other_key(u, manifest.acks)
             summary.filed = sum(1 for f in filed if f.status == "filed")
             copies.record(u.conn, ((f.envelope, f.entry.id) for f in filed if f.envelope))
             copies.backfill(u.conn, resent)

@@ -17,7 +17,9 @@ from click.testing import CliRunner
 from app.cli import main
 from app.keyring import manifest_path
 from crypto import SignedManifest
-from tests.app.support import install_successor
+from crypto.exchange import ReplyManifest, read_replies, write_replies
+from tests.app.support import install_successor, reviewer_keys
+from tests.review.intake.test_acks import _rogue
 from tests.review.support import Server, review
 
 
@@ -80,3 +82,76 @@ def test_an_export_kept_back_across_the_servers_first_workspace_key_names_no_mis
     assert late.exit_code == 0, late.output
     missing = [line for line in late.output.splitlines() if "workspace key" in line]
     assert not missing, "a bundle handed in late named the server's key: " + missing[0][:120]
+
+
+def _held_unsealed(server: Server, workspace: Path, tmp_path: Path) -> str:
+    """Acknowledge report 1's item here in a bundle the server holds, not deletes: the
+    workstation's bundle as written before the seal (unsealed), its acknowledgements kept."""
+    out = tmp_path / "r1.rzr"
+    result = review(workspace, "export-replies", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    signer = reviewer_keys(server.instance).signing
+    assert signer is not None
+    with out.open("rb") as src:
+        _, sealed = read_replies(src, [signer.verify_key], server.instance_id)
+    assert sealed.acks, "the workstation's bundle acknowledged nothing"
+    before_seal = ReplyManifest(
+        sealed.bundle_id, server.instance_id, sealed.created, sealed.acks, (), ()
+    )
+    unsealed = tmp_path / "r1-unsealed.rzr"
+    with unsealed.open("wb") as dst:
+        write_replies(dst, before_seal, [], signer)
+    applied = server.apply(unsealed)
+    assert (applied.deleted, applied.held) == (0, 1), applied
+    return sealed.acks[0]
+
+
+def test_an_export_kept_back_names_no_item_this_workspace_acknowledged_as_anothers(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("The ASI warns the agents before each raid.")
+    first = review(workspace, "import", str(server.export(tmp_path / "e1.rzb")))
+    assert first.exit_code == 0, first.output
+    item = _held_unsealed(server, workspace, tmp_path)
+    server.submit("a report before the stick was kept back")
+    kept = server.export(tmp_path / "kept.rzb")  # the carrier keeps this stick back
+    server.submit("a report after it")
+    later = review(workspace, "import", str(server.export(tmp_path / "later.rzb")))
+    assert later.exit_code == 0, later.output
+    assert "the next reply bundle acknowledges them again" in later.output
+    assert "did not write acknowledged" not in later.output
+
+    late = review(workspace, "import", str(kept))
+    assert late.exit_code == 0, late.output
+    alarm = [line for line in late.output.splitlines() if "did not write acknowledged" in line]
+    assert not alarm, "a bundle handed in late named a false alarm: " + alarm[0][:160]
+    assert item not in late.output
+    # The item is still to be acknowledged again: the next bundle, sealed, deletes it.
+    (tmp_path / "reply.txt").write_text("a reply")
+    assert review(workspace, "reply", "2", "--file", str(tmp_path / "reply.txt")).exit_code == 0
+    out = tmp_path / "r2.rzr"
+    assert review(workspace, "export-replies", "--out", str(out)).exit_code == 0
+    assert server.apply(out).deleted >= 1
+    after = review(workspace, "import", str(server.export(tmp_path / "after.rzb")))
+    assert after.exit_code == 0, after.output
+    assert "the server kept" not in after.output
+
+
+def test_the_export_after_a_kept_back_stick_still_names_what_its_carrier_acknowledged(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """The real alarm: the carrier signs a bundle acknowledging the stick's items (held, the
+    server holding no key yet); the next export names them, whichever comes in first."""
+    server.submit("The ASI warns the agents before each raid.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    server.submit("The SHO sold the girls to the agent.")
+    kept = server.export(tmp_path / "kept.rzb")  # the carrier keeps this stick back
+    rogue = _rogue(server, kept, tmp_path / "rogue.rzr")
+    assert server.apply(tmp_path / "rogue.rzr").held == 1
+    later = review(workspace, "import", str(server.export(tmp_path / "later.rzb")))
+    assert later.exit_code == 0, later.output
+    assert "1 item(s) a reply bundle this workspace did not write acknowledged" in later.output
+    assert rogue.acks[0] in later.output
+    late = review(workspace, "import", str(kept))
+    assert late.exit_code == 0, late.output
+    assert "did not write acknowledged" not in late.output  # said once, by the newest
