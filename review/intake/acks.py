@@ -7,14 +7,15 @@ follows: a real one takes a new key from its administrators). A server holding t
 any other bundle whole (a reviewer's key file used away from this workstation, a
 colleague with an export stick nobody imported). Before it holds one (an
 upgrade), what an unsealed bundle acknowledges it keeps, exports again and names
-in every export (format 7: `AckState`). At import, the items it names are
-acknowledged again here (the next bundle, sealed, deletes them), and those this
-workspace never acknowledged are named: a bundle signed elsewhere tried to
-delete them. A server holding another key than this workspace's (a workspace
-started again, restored from a copy older than a rewrap, or a key given by
-another bundle before this workstation's first), an earlier key of this
-workspace (a rewrap the administrators have not given the server yet), or none
-yet, is named with the key to give it (`raazdar set-ack-key`).
+in every export (format 7: `AckState`). At import of the newest-numbered export (a
+late one names what the server held then), the items it names are acknowledged
+again here (the next bundle, sealed, deletes them), and those this workspace
+never acknowledged are named: a bundle signed elsewhere tried to delete them. A
+server holding another key than this workspace's (a workspace started again,
+restored from a copy older than a rewrap, or a key given by another bundle
+before this workstation's first), an earlier key of this workspace (a rewrap
+the administrators have not given the server yet), or none yet, is named with
+the key to give it (`raazdar set-ack-key`).
 """
 
 from __future__ import annotations

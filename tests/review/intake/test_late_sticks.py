@@ -2,9 +2,9 @@
 
 Whoever carries the IN stick can keep a bundle and hand it in after later ones
 (bundles import in any order, PROTOCOL §13.1). What the late bundle says of the
-server's state then (the keyring it sealed to, the workspace key it held) is not
-the server's state now, which a bundle numbered after it, imported here already,
-has told.
+server's state then (the keyring it sealed to, the workspace key it held, the
+acknowledged items it kept) is not the server's state now, which a bundle
+numbered after it, imported here already, has told.
 """
 
 from __future__ import annotations
