@@ -13,13 +13,22 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from app.cli import main
+from app.db import db_session
+from app.demo import DEMO_PASSPHRASE
 from app.keyring import manifest_path
-from crypto import SignedManifest
+from app.models import Reply
+from app.services.replies import delete_own_reply
+from crypto import SignedManifest, SigningKey
+from crypto.binding import UnheldPrekey
+from crypto.encoding import canonical_json
 from crypto.exchange import ReplyManifest, read_replies, write_replies
+from review import workspace as ws
 from tests.app.support import install_successor, reviewer_keys
 from tests.review.intake.test_acks import _rogue
+from tests.review.intake.test_unheld import _gives_a_one_time_key
 from tests.review.support import Server, review
 
 
@@ -155,3 +164,42 @@ def test_the_export_after_a_kept_back_stick_still_names_what_its_carrier_acknowl
     late = review(workspace, "import", str(kept))
     assert late.exit_code == 0, late.output
     assert "did not write acknowledged" not in late.output  # said once, by the newest
+
+
+def test_an_export_kept_back_still_retires_the_one_time_keys_its_source_said_are_lost(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """A source's signed word that their device cannot open a reply is as true late, and
+    only the kept-back stick may carry it: the statement leaves the exports with its reply."""
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    signer = SigningKey.generate()
+    prekey = _gives_a_one_time_key(workspace, signer)
+    (tmp_path / "reply.txt").write_text("Where did you see him last?")
+    assert review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt")).exit_code == 0
+    replies = tmp_path / "r1.rzr"
+    assert review(workspace, "export-replies", "--out", str(replies)).exit_code == 0
+    assert server.apply(replies).replies == 1
+    with server.app.app_context():
+        session = db_session()
+        (reply,) = session.scalars(select(Reply)).all()
+        statement = UnheldPrekey.make(prekey.public_key.fingerprint.key_id, signer)
+        reply.unheld = canonical_json(statement.to_json()).decode()
+        session.commit()
+        source_id, reply_id = reply.source_id, reply.id
+    kept = server.export(tmp_path / "kept.rzb")  # the carrier keeps this stick back
+    with server.app.app_context():
+        assert delete_own_reply(db_session(), source_id, reply_id)  # and its statement
+    later = review(workspace, "import", str(server.export(tmp_path / "later.rzb")))
+    assert later.exit_code == 0, later.output
+    assert "cannot open the reply" not in later.output
+
+    late = review(workspace, "import", str(kept))
+    assert late.exit_code == 0, late.output
+    assert "cannot open the reply" in late.output
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    try:
+        used = u.conn.execute("SELECT used FROM reply_prekeys WHERE report = 1").fetchall()
+    finally:
+        u.workspace.close()
+    assert used == [(1,)], "a lost one-time key named only by a late stick stays in use"
