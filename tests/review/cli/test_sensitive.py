@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -182,12 +184,17 @@ def test_what_cannot_be_overwritten_beside_a_draft_is_removed_all_the_same(
     editor.chmod(0o700)
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("EDITOR", str(editor))
-    ram = tmp_path / "ram"
-    ram.mkdir()
-    monkeypatch.setattr(held, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(ram))
-    assert sensitive.edit_text() == "written in the editor"
-    assert list(ram.iterdir()) == [], "the draft's directory is left behind"
+    # A short directory, as /run/user/N is: under pytest's numbered directories past the
+    # thousandth the socket's path came to 108 bytes, more than AF_UNIX takes, and the editor
+    # failed to make it.
+    ram = Path(tempfile.mkdtemp(prefix="rz-"))
+    try:
+        monkeypatch.setattr(held, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(ram))
+        assert sensitive.edit_text() == "written in the editor"
+        assert list(ram.iterdir()) == [], "the draft's directory is left behind"
+    finally:
+        shutil.rmtree(ram)
 
 
 # Text options whose values are public or the tool's own (ids, keys, days, numbers, key
