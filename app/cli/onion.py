@@ -1,4 +1,4 @@
-"""`raazdar staff-onion add-client|remove-client|list`: who may reach the staff onion."""
+"""`raazdar staff-onion add-client|assign|remove-client|list`: who may reach the staff onion."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from app.cli.base import app_context, main, reports_errors
-from app.operations.tor.clients import StaffClients
+from app.operations.tor.clients import ClientError, StaffClients, check_name
 
 RELOAD_HINT = (
     "a running `raazdar serve` picks this up on SIGHUP: `systemctl reload raazdar`, "
@@ -41,19 +41,27 @@ def staff_onion() -> None:
     help="The staff account the device is for: removing that account, or a keyring install "
     "that locks it, revokes the device too.",
 )
+@click.option(
+    "--shared",
+    is_flag=True,
+    help="The device is no one account's (a shared office machine): no removal revokes it; "
+    "`remove-client` does.",
+)
 @click.argument("name")
 @click.pass_obj
 @reports_errors
-def add_client(instance: Path, owner: str | None, name: str) -> None:
+def add_client(instance: Path, owner: str | None, shared: bool, name: str) -> None:
     """Authorise one staff device and print its private key, once.
 
     NAME names the device (e.g. alice-laptop): one key per device, so that a
-    lost one can be revoked alone. The server keeps only the public half.
+    lost one can be revoked alone. The server keeps only the public half. Say
+    whose it is: `--for USERNAME`, or `--shared` for a device no one account holds.
     """
     from app.db import transaction
     from app.services import audit
     from app.services import staff as staff_service
 
+    _whose_said(owner, shared)
     clients = _clients(instance)
     new = None
     try:
@@ -61,7 +69,7 @@ def add_client(instance: Path, owner: str | None, name: str) -> None:
             if owner is not None:
                 owner = staff_service.get_account(session, owner).username
             new = clients.add(name)
-            whose = {} if owner is None else {"owner": owner}
+            whose: dict[str, object] = {"shared": True} if owner is None else {"owner": owner}
             audit.record(session, audit.CONSOLE, audit.DEVICE_ADDED, device=new.name, **whose)
     except BaseException:
         # Not recorded, so not whose it is: the key goes, and nobody was shown it.
@@ -90,11 +98,54 @@ def add_client(instance: Path, owner: str | None, name: str) -> None:
     click.echo(f"`raazdar staff-onion remove-client {new.name}`.")
     if owner is None:
         click.echo(
-            f"raazdar: hint: {new.name} is no account's: no removal revokes it; "
-            "`--for USERNAME` ties a device to the account it is for",
-            err=True,
+            f"raazdar: {new.name} is shared: no removal revokes it; revoke it by hand "
+            "when anyone who used it leaves",
         )
     click.echo(f"raazdar: hint: {RELOAD_HINT}", err=True)
+
+
+def _whose_said(owner: str | None, shared: bool) -> None:
+    """A usage error unless exactly one of `--for` and `--shared` was given.
+
+    A device for nobody in particular outlives every removal: an administrator in a
+    hurry made one for a colleague by leaving `--for` out, and her laptop reached the
+    staff onion after she was gone. So it must be asked for by name.
+    """
+    if (owner is None) == (not shared):
+        raise click.UsageError(
+            "say whose the device is: --for USERNAME (removing that account revokes it) "
+            "or --shared (a device no one account holds: no removal revokes it), not both"
+            if shared
+            else "say whose the device is: --for USERNAME (removing that account revokes it) "
+            "or --shared (a device no one account holds: no removal revokes it)"
+        )
+
+
+@staff_onion.command("assign")
+@click.option("--for", "owner", metavar="USERNAME", required=True, help="The staff account.")
+@click.argument("name")
+@click.pass_obj
+@reports_errors
+def assign(instance: Path, owner: str, name: str) -> None:
+    """Say whose an authorised device is, so that removing that account revokes it.
+
+    For a device added before owners were recorded, or shared until now; audited.
+    """
+    from app.db import transaction
+    from app.services import audit
+    from app.services import staff as staff_service
+
+    clients = _clients(instance)
+    with app_context(instance), transaction() as session:
+        owner = staff_service.get_account(session, owner).username
+        name = check_name(name)
+        if name not in clients.names():
+            raise ClientError(f"no device named {name!r} is authorised")
+        audit.record(session, audit.CONSOLE, audit.DEVICE_ASSIGNED, device=name, owner=owner)
+    click.echo(
+        f"raazdar: {name} is {owner}'s: removing {owner}, or a keyring install that "
+        "locks the account, revokes it"
+    )
 
 
 @staff_onion.command("remove-client")
@@ -129,9 +180,16 @@ def list_clients(instance: Path) -> None:
     if not keys:
         click.echo("no device is authorised: the staff onion is not published")
     with app_context(instance):
-        owners = audit.device_owners(db_session())
+        owners, shared = audit.device_owners(db_session()), audit.shared_devices(db_session())
     for name, key in keys.items():
-        whose = f"for {owners[name]}" if owners.get(name) else "for nobody: no removal revokes it"
+        whose = (
+            f"for {owners[name]}"
+            if owners.get(name)
+            else "shared: no removal revokes it"
+            if name in shared
+            else f"for nobody: no removal revokes it; `raazdar staff-onion assign {name} --for "
+            "USERNAME`"
+        )
         click.echo(f"{name}  descriptor:x25519:{key}  ({whose})")
     for problem in problems:
         click.echo(f"raazdar: warning: unreadable, left out: {problem}", err=True)

@@ -445,7 +445,8 @@ def _report_staff(staff: StaffOnion, say: Callable[[str], None]) -> None:
     if staff.address is None:
         say(
             "staff onion service: NOT published, because no staff device is authorised "
-            "(it is never open to all); add one with `raazdar staff-onion add-client NAME`"
+            "(it is never open to all); add one with "
+            "`raazdar staff-onion add-client NAME --for USERNAME`"
         )
         return
     devices = ", ".join(staff.published_for)

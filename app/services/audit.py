@@ -39,6 +39,8 @@ CONSOLE = "console"
 KEYRING_INSTALLED = "keyring-installed"
 # The action of a staff device authorised for the staff onion (`raazdar staff-onion add-client`).
 DEVICE_ADDED = "staff-onion-client-added"
+# An administrator saying whose a device already authorised is (`staff-onion assign`).
+DEVICE_ASSIGNED = "staff-onion-client-assigned"
 # The action of a reviewer's subkey list installed, with the key ids it replaced (if re-keyed).
 SUBKEYS_INSTALLED = "subkeys-installed"
 
@@ -206,17 +208,35 @@ def second_factor_setters(session: Session) -> dict[str, str]:
 
 def device_owners(session: Session) -> dict[str, str | None]:
     """Whose each staff device is, by name: the account its last `staff-onion-client-added`
-    entry names, or None (added for nobody, or before owners were recorded)."""
+    or `-assigned` entry names, or None (shared, added for nobody, or before owners were
+    recorded)."""
+    return {device: _owner(detail) for device, detail in _device_entries(session).items()}
+
+
+def shared_devices(session: Session) -> frozenset[str]:
+    """The staff devices an administrator said are no one account's (`add-client --shared`)."""
+    return frozenset(d for d, detail in _device_entries(session).items() if detail.get("shared"))
+
+
+def _device_entries(session: Session) -> dict[str, dict[str, object]]:
+    """Each staff device's last entry saying whose it is, by name."""
     query = (
-        select(AuditEntry.detail).where(AuditEntry.action == DEVICE_ADDED).order_by(AuditEntry.seq)
+        select(AuditEntry.detail)
+        .where(AuditEntry.action.in_((DEVICE_ADDED, DEVICE_ASSIGNED)))
+        .order_by(AuditEntry.seq)
     )
-    owners: dict[str, str | None] = {}
+    entries: dict[str, dict[str, object]] = {}
     for detail in session.scalars(query):
         found = json.loads(detail)
-        device, owner = found.get("device"), found.get("owner")
+        device = found.get("device")
         if isinstance(device, str):
-            owners[device] = owner if isinstance(owner, str) else None
-    return owners
+            entries[device] = found
+    return entries
+
+
+def _owner(detail: dict[str, object]) -> str | None:
+    owner = detail.get("owner")
+    return owner if isinstance(owner, str) else None
 
 
 def locked(session: Session) -> frozenset[str]:

@@ -213,7 +213,7 @@ def test_staff_onion_lets_in_only_authorised_devices_until_revoked(
     runner = CliRunner()
     lines = {}
     for name in ("alice", "bob"):
-        shown = PRIVATE_LINE.findall(staff_onion(runner, instance, "add-client", name))
+        shown = PRIVATE_LINE.findall(staff_onion(runner, instance, "add-client", name, "--shared"))
         assert len(shown) == 1
         lines[name] = str(shown[0])
     address = parse_private_line(lines["alice"])[0] + ".onion"

@@ -19,6 +19,7 @@ from app.models import AckKey, AppliedBundle, ExportHead, Item, StaffAccount
 from app.operations import retention
 from app.operations.doctor import postgres
 from app.operations.doctor.verdict import Check, Status, guarded
+from app.operations.tor.clients import StaffClients
 from app.reviewer_accounts import reviewer_signing_keys
 from app.services import audit
 from app.settings import delayed_changes, get_setting
@@ -49,6 +50,7 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
                 guarded("item-files", lambda: _item_files(session, store)),
                 guarded("resources", lambda: _resources(session)),
                 guarded("staff-reviewers", lambda: _staff_reviewers(session, config, today)),
+                guarded("staff-devices", lambda: _staff_devices(session, config)),
             ]
     finally:
         engine.dispose()
@@ -122,6 +124,54 @@ def _staff_reviewers(session: Session, config: Config, today: dt.date) -> Check:
         "staff-reviewers",
         Status.OK,
         f"each of {len(accounts)} staff account(s) is bound to a reviewer the keyring lists",
+    )
+
+
+def _staff_devices(session: Session, config: Config) -> Check:
+    """Warn of staff devices no removal would revoke, and of ones a removal should have.
+
+    A device goes with the account it was added for (`app.operations.tor.owners`);
+    one whose holder nobody recorded, or whose account is gone or locked while its
+    key still stands (a revocation that could not be made), reaches the staff
+    onion after its holder has left. A shared device is an administrator's choice.
+    """
+    clients = StaffClients(InstancePaths(config.INSTANCE_DIR).root / "tor")
+    devices = clients.names()
+    owners, shared = audit.device_owners(session), audit.shared_devices(session)
+    accounts = set(session.scalars(select(StaffAccount.username)))
+    locked = audit.locked(session)
+    session.rollback()
+    nobodys = [d for d in devices if owners.get(d) is None and d not in shared]
+    left = [
+        f"{d} ({owners[d]})"
+        for d in devices
+        if owners.get(d) is not None and (owners[d] not in accounts or owners[d] in locked)
+    ]
+    said = []
+    if nobodys:
+        said.append(
+            f"whose nobody said: {', '.join(nobodys)}; `raazdar staff-onion assign NAME --for "
+            "USERNAME` ties each to its holder's account, or `raazdar staff-onion remove-client "
+            "NAME` revokes it"
+        )
+    if left:
+        said.append(
+            f"of an account removed or locked: {', '.join(left)}; revoke each "
+            "(`raazdar staff-onion remove-client NAME`)"
+        )
+    if said:
+        return Check(
+            "staff-devices",
+            Status.WARN,
+            "staff devices that reach the staff onion after their holder has gone, "
+            + "; and ".join(said),
+        )
+    sharing = [d for d in devices if d in shared]
+    return Check(
+        "staff-devices",
+        Status.OK,
+        f"each of {len(devices)} staff device(s) goes with its account's removal"
+        + (f", or is shared ({', '.join(sharing)})" if sharing else ""),
     )
 
 

@@ -32,7 +32,7 @@ def shown_line(output: str) -> str:
 def test_add_client_prints_the_private_key_once_and_stores_only_the_public_half(
     runner: CliRunner, instance: Path, app: Flask
 ) -> None:
-    result = onion(runner, instance, "add-client", "Alice-Laptop")
+    result = onion(runner, instance, "add-client", "Alice-Laptop", "--shared")
     assert result.exit_code == 0, result.output
     assert "raazdar: authorised device alice-laptop" in result.output
     line = shown_line(result.output)
@@ -58,15 +58,19 @@ def test_add_client_prints_the_private_key_once_and_stores_only_the_public_half(
     assert audit_trail(app)[-1] == (
         "console",
         "staff-onion-client-added",
-        {"device": "alice-laptop"},
+        {"device": "alice-laptop", "shared": True},
     )
 
 
 def test_each_device_gets_its_own_key_for_the_same_address(
     runner: CliRunner, instance: Path
 ) -> None:
-    first = parse_private_line(shown_line(onion(runner, instance, "add-client", "a").output))
-    second = parse_private_line(shown_line(onion(runner, instance, "add-client", "b").output))
+    first = parse_private_line(
+        shown_line(onion(runner, instance, "add-client", "a", "--shared").output)
+    )
+    second = parse_private_line(
+        shown_line(onion(runner, instance, "add-client", "b", "--shared").output)
+    )
     assert first[0] == second[0]
     assert first[1] != second[1]
 
@@ -74,10 +78,10 @@ def test_each_device_gets_its_own_key_for_the_same_address(
 def test_adding_a_name_twice_is_refused_and_keeps_the_first_key(
     runner: CliRunner, instance: Path
 ) -> None:
-    onion(runner, instance, "add-client", "alice")
+    onion(runner, instance, "add-client", "alice", "--shared")
     stored = instance / "tor" / "staff-clients" / "alice.pub"
     before = stored.read_text()
-    result = onion(runner, instance, "add-client", "ALICE")
+    result = onion(runner, instance, "add-client", "ALICE", "--shared")
     assert result.exit_code == 1
     assert "raazdar: error: a device named 'alice' is already authorised" in result.output
     assert stored.read_text() == before
@@ -88,7 +92,7 @@ def test_adding_a_name_twice_is_refused_and_keeps_the_first_key(
     ["", "-alice", "alice-", "al ice", "alice/../x", "../alice", "a" * 33, "alice.pub", "ålice"],
 )
 def test_bad_device_names_are_refused(runner: CliRunner, instance: Path, name: str) -> None:
-    result = onion(runner, instance, "add-client", "--", name)
+    result = onion(runner, instance, "add-client", "--shared", "--", name)
     assert result.exit_code == 1
     assert "raazdar: error: bad device name" in result.output
     assert not (instance / "tor" / "staff-clients").exists() or not any(
@@ -99,8 +103,8 @@ def test_bad_device_names_are_refused(runner: CliRunner, instance: Path, name: s
 def test_remove_client_revokes_just_that_device(
     runner: CliRunner, instance: Path, app: Flask
 ) -> None:
-    onion(runner, instance, "add-client", "alice")
-    onion(runner, instance, "add-client", "bob")
+    onion(runner, instance, "add-client", "alice", "--shared")
+    onion(runner, instance, "add-client", "bob", "--shared")
     result = onion(runner, instance, "remove-client", "Alice")
     assert result.exit_code == 0, result.output
     assert "raazdar: revoked device alice" in result.output
@@ -124,7 +128,7 @@ def test_list_shows_the_address_and_the_public_keys_only(runner: CliRunner, inst
     assert "no key yet" in result.output
     assert "not published" in result.output
 
-    line = shown_line(onion(runner, instance, "add-client", "alice").output)
+    line = shown_line(onion(runner, instance, "add-client", "alice", "--shared").output)
     service_id, key = parse_private_line(line)
     result = onion(runner, instance, "list")
     assert result.exit_code == 0, result.output
@@ -134,7 +138,7 @@ def test_list_shows_the_address_and_the_public_keys_only(runner: CliRunner, inst
 
 
 def test_a_damaged_key_file_is_left_out_and_reported(runner: CliRunner, instance: Path) -> None:
-    onion(runner, instance, "add-client", "alice")
+    onion(runner, instance, "add-client", "alice", "--shared")
     (instance / "tor" / "staff-clients" / "mallory.pub").write_text(
         "descriptor:x25519:AAAA ClientAuthV3=EVIL\n"
     )

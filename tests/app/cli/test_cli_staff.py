@@ -144,7 +144,7 @@ def test_remove_names_the_devices_that_still_reach_the_staff_onion(
     make_staff(app, "alice")
     for device in ("alice-laptop", "alice-phone", "bilal-laptop"):
         added = runner.invoke(
-            main, ["--instance", str(instance), "staff-onion", "add-client", device]
+            main, ["--instance", str(instance), "staff-onion", "add-client", device, "--shared"]
         )
         assert added.exit_code == 0, added.output
     result = staff(runner, instance, "remove", "alice")

@@ -31,6 +31,7 @@ from app.models import AuditEntry, Item, Source, Throttle, today
 from app.operations.doctor import Check, Status, Surroundings, diagnose, failed
 from app.operations.serve import GUNICORN_CONF
 from app.operations.sweep import compact
+from app.operations.tor.clients import StaffClients
 from app.operations.tor.control import Health, Tor
 from app.services import audit, settings_admin
 from app.services import staff as staff_service
@@ -69,6 +70,7 @@ CHECKS = [
     "item-files",
     "resources",
     "staff-reviewers",
+    "staff-devices",
     "staging",
     "sweep",
     "space",
@@ -1210,6 +1212,39 @@ def test_staff_accounts_each_bound_to_a_listed_reviewer_pass(
         )
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["staff-reviewers"] is Status.OK
+
+
+def test_staff_devices_that_would_outlive_their_holders_are_warned_of(
+    app: Flask, instance: Path, where: Surroundings
+) -> None:
+    """A device no removal revokes reaches the staff onion after its holder is gone."""
+    make_staff(app, "alice", actor=audit.CONSOLE)
+    make_staff(app, "bilal", actor=audit.CONSOLE)
+    clients = StaffClients(instance / "tor")
+    clients.add("old")  # before owners were recorded: no entry says whose it is
+    with app.app_context(), db_session(app) as session, session.begin():
+        for device, whose in (("alice-laptop", "alice"), ("bilal-laptop", "bilal")):
+            clients.add(device)
+            audit.record(session, audit.CONSOLE, audit.DEVICE_ADDED, device=device, owner=whose)
+        clients.add("desk")
+        audit.record(session, audit.CONSOLE, audit.DEVICE_ADDED, device="desk", shared=True)
+        # bilal's account gone without his laptop: a revocation that could not be made.
+        session.delete(staff_service.get_account(session, "bilal"))
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["staff-devices"] is Status.WARN
+    said = message(checks, "staff-devices")
+    assert "whose nobody said: old; `raazdar staff-onion assign NAME --for USERNAME`" in said
+    assert "of an account removed or locked: bilal-laptop (bilal);" in said
+    assert "alice-laptop" not in said
+    assert "desk" not in said
+
+    clients.remove("old")
+    clients.remove("bilal-laptop")
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["staff-devices"] is Status.OK
+    assert message(checks, "staff-devices") == (
+        "each of 2 staff device(s) goes with its account's removal, or is shared (desk)"
+    )
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

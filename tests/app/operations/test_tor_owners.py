@@ -41,8 +41,9 @@ def cli(runner: CliRunner, instance: Path, *args: str) -> Result:
 
 
 def add_device(runner: CliRunner, instance: Path, name: str, owner: str | None) -> str:
-    """`raazdar staff-onion add-client NAME [--for OWNER]`; return the device's public key."""
-    whose = [] if owner is None else ["--for", owner]
+    """`raazdar staff-onion add-client NAME --for OWNER` (no owner: `--shared`); return the
+    device's public key."""
+    whose = ["--shared"] if owner is None else ["--for", owner]
     result = cli(runner, instance, "staff-onion", "add-client", name, *whose)
     assert result.exit_code == 0, result.output
     keys, _ = StaffClients(instance / "tor").public_keys()
@@ -88,17 +89,80 @@ def test_a_removed_colleagues_device_no_longer_reaches_the_staff_onion(
     )
 
 
-def test_a_device_added_for_nobody_is_named_and_stays(
+def legacy_device(instance: Path, name: str) -> str:
+    """A device authorised before owners were recorded (session 40): no audit entry says whose
+    it is. Returns its public key."""
+    StaffClients(instance / "tor").add(name)
+    keys, _ = StaffClients(instance / "tor").public_keys()
+    return keys[name]
+
+
+def test_a_device_of_nobody_known_is_named_and_stays(
     runner: CliRunner, instance: Path, app: Flask
 ) -> None:
-    """Before owners were recorded nobody could tell whose a device was: it stays, named."""
+    """A shared device, or one from before owners were recorded: nobody can tell whose it is."""
     make_staff(app, "alice")
-    old = add_device(runner, instance, "alice-laptop", None)
+    old = legacy_device(instance, "alice-laptop")
+    shared = add_device(runner, instance, "alice-desk", None)
     result = cli(runner, instance, "staff", "remove", "alice")
     assert result.exit_code == 0, result.output
-    assert "alice-laptop can still reach the staff onion" in result.output
+    assert "alice-desk, alice-laptop can still reach the staff onion" in result.output
     keys, _ = StaffClients(instance / "tor").public_keys()
-    assert keys == {"alice-laptop": old}
+    assert keys == {"alice-laptop": old, "alice-desk": shared}
+
+
+def test_an_old_device_assigned_to_an_account_goes_with_it(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    make_staff(app, "alice")
+    legacy_device(instance, "laptop-7")
+    result = cli(runner, instance, "staff-onion", "assign", "Laptop-7", "--for", "ALICE")
+    assert result.exit_code == 0, result.output
+    assert "raazdar: laptop-7 is alice's" in result.output
+    assert audit_trail(app)[-1] == (
+        "console",
+        "staff-onion-client-assigned",
+        {"device": "laptop-7", "owner": "alice"},
+    )
+    result = cli(runner, instance, "staff", "remove", "alice")
+    assert result.exit_code == 0, result.output
+    assert StaffClients(instance / "tor").names() == []
+
+
+@pytest.mark.parametrize(
+    ("device", "owner", "said"),
+    [
+        ("laptop-7", "eve", "no staff account is called 'eve'"),
+        ("laptop-8", "alice", "no device named 'laptop-8' is authorised"),
+    ],
+)
+def test_assigning_to_an_unknown_account_or_device_is_refused_and_nothing_written(
+    runner: CliRunner, instance: Path, app: Flask, device: str, owner: str, said: str
+) -> None:
+    make_staff(app, "alice")
+    legacy_device(instance, "laptop-7")
+    before = audit_trail(app)
+    result = cli(runner, instance, "staff-onion", "assign", device, "--for", owner)
+    assert result.exit_code == 1
+    assert f"raazdar: error: {said}" in result.output
+    assert audit_trail(app) == before
+
+
+def test_a_device_added_without_saying_whose_it_is_is_refused_and_nothing_written(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """The administrator in a hurry: `add-client alice-laptop` with neither `--for` nor
+    `--shared` made a device no removal revokes, so alice's laptop outlived her account."""
+    make_staff(app, "alice")
+    result = cli(runner, instance, "staff-onion", "add-client", "alice-laptop")
+    assert result.exit_code == 2, "a device nobody said whose it is was authorised"
+    assert "--for USERNAME" in result.output
+    assert "--shared" in result.output
+    assert StaffClients(instance / "tor").names() == []
+    assert all(e[1] != "staff-onion-client-added" for e in audit_trail(app))
+    both = cli(runner, instance, "staff-onion", "add-client", "x", "--for", "alice", "--shared")
+    assert both.exit_code == 2
+    assert StaffClients(instance / "tor").names() == []
 
 
 def test_a_device_for_an_unknown_account_is_refused_and_nothing_written(
@@ -127,9 +191,16 @@ def test_the_list_says_whose_each_device_is(runner: CliRunner, instance: Path, a
     make_staff(app, "alice")
     add_device(runner, instance, "alice-laptop", "alice")
     add_device(runner, instance, "spare", None)
+    legacy_device(instance, "old")
     shown = cli(runner, instance, "staff-onion", "list").output
     assert re.search(r"^alice-laptop  descriptor:x25519:[A-Z2-7]{52}  \(for alice\)$", shown, re.M)
-    assert re.search(r"^spare  descriptor:\S+  \(for nobody: no removal revokes it\)$", shown, re.M)
+    assert re.search(r"^spare  descriptor:\S+  \(shared: no removal revokes it\)$", shown, re.M)
+    assert re.search(
+        r"^old  descriptor:\S+  \(for nobody: no removal revokes it; "
+        r"`raazdar staff-onion assign old --for USERNAME`\)$",
+        shown,
+        re.M,
+    )
 
 
 def test_a_device_of_an_account_removed_on_the_admin_page_is_revoked(
