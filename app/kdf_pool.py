@@ -54,11 +54,12 @@ place. A new circuit for every login is not told from a staff member's,
 and the staff onion `raazdar serve` publishes names no circuit at all: a
 login from a known device (`app.services.staff_devices`: a signed cookie its
 browser got at a full login) takes one of the places kept for those
-(`STAFF_DEVICE_PLACES`), one a cookie at a time, in a round ahead of every
-circuit's (`_KNOWN_DEVICE_ROUND`), and paced as a circuit is (`_not_before`;
-sent again within its pace, it waits in the first round instead): no flood
-without such a cookie reaches those places, and one with a cookie holds one
-of them.
+(`STAFF_DEVICE_PLACES`), one a cookie and `KEPT_PER_ACCOUNT` an account at a
+time, in a round ahead of every circuit's (`_KNOWN_DEVICE_ROUND`), and paced as
+a circuit is (`_not_before`; sent again within its pace, it waits in the first
+round instead): no flood without such a cookie reaches those places, one with a
+cookie holds one of them, and one with many cookies of one account (each full
+login makes one) holds two.
 
 The derivation itself runs on this process's own derivation thread, not on
 the request's thread: request threads run at a lower CPU priority
@@ -100,6 +101,14 @@ STAFF_PLACES: Final = 4
 # The staff's places kept for logins from known devices (`staff_slot`): one a device at
 # a time, so a flood carrying one device's cookie holds one and leaves the others.
 STAFF_DEVICE_PLACES: Final = 4
+# And `KEPT_PER_ACCOUNT` an account's devices at a time: a full login gives a new cookie,
+# so a colleague with her own password and codes made a cookie for every kept place and
+# held them all with wrong passwords under her own name (counted nowhere). Two, so that a
+# stolen device's cookie leaves its owner's own browser a place.
+KEPT_PER_ACCOUNT: Final = 2
+# A device's key (`staff_devices.place_key`) is its account's tag above the low
+# `DEVICE_ID_BITS`, its own: the places one account's devices hold are counted together.
+DEVICE_ID_BITS: Final = 32
 # A known device's waiter comes before every circuit's first (`_ahead_of`; within its
 # pace, among them, `_take_kept`), and is keyed apart from circuits: tor's circuit ids
 # are 32-bit, a device's key is above them.
@@ -528,7 +537,8 @@ def _take_kept(
 ) -> tuple[int, int] | None:
     """Take one of the places from `first` on for `device`, noted as its own ahead of every
     circuit's round (or, within its pace, in the first): (the place, its descriptor), or
-    None if it holds one already or none is free.
+    None if it holds one already, its account's devices hold `KEPT_PER_ACCOUNT`, or none
+    is free.
 
     Counted and noted as one step (`_circuit_lock`): requests sent at once with one
     device's cookie each found it holding none, and each took a place kept for others.
@@ -541,11 +551,27 @@ def _take_kept(
     # pace, a cookie sent again at once kept the slot from everyone (one check a second).
     rank = _KNOWN_DEVICE_ROUND if when <= me else 0
     with _circuit_lock:
-        if _circuit_places(table, len(paths), stale_before, device) == 0:
+        if (
+            _circuit_places(table, len(paths), stale_before, device) == 0
+            and _account_places(table, first, len(paths), stale_before, device) < KEPT_PER_ACCOUNT
+        ):
             _note(table, taken[0], when, device, rank)
             return taken
     os.close(taken[1])
     return None
+
+
+def _account_places(
+    table: memoryview, first: int, places: int, stale_before: int, device: int
+) -> int:
+    """How many of the places from `first` on (kept for known devices) the devices of
+    `device`'s account hold now, waiting or deriving."""
+    account = device >> DEVICE_ID_BITS
+    return sum(
+        1
+        for _w, index, key, _r in _entries(table, places, stale_before)
+        if index >= first and key and (key - 1) >> DEVICE_ID_BITS == account
+    )
 
 
 def _note_served(circuit: int) -> None:

@@ -5,8 +5,8 @@ enrolment's first code) gets a cookie: a random id, the last day it holds and a
 MAC of both with the account's id and epoch, under a key derived from the
 server's secret key. It names nothing else: no account, no address, no user
 agent. A login that carries one made for the name it gives waits in a place of
-the staff's slot kept for known devices, one a cookie at a time, ahead of
-logins without one (`app.kdf_pool.staff_slot`): whoever holds a staff device's
+the staff's slot kept for known devices, one a cookie and two an account at a
+time, ahead of logins without one (`app.kdf_pool.staff_slot`): whoever holds a staff device's
 onion key can flood the staff's slot on new circuits, or on none named, but not
 with cookies they do not have. Checking one is a MAC before any password's
 hash, and a cookie that fails it (forged, expired, another account's, an old
@@ -36,6 +36,7 @@ from typing import Final
 
 from flask import Flask, current_app
 
+from app import kdf_pool
 from app.models import StaffAccount, today
 
 COOKIE: Final = "rz_device"
@@ -43,6 +44,7 @@ PATH: Final = "/staff"
 LIFETIME_DAYS: Final = 90
 _PERSON: Final = b"rz-staff-device1"
 _HEAD_PERSON: Final = b"rz-staff-dhead1"
+_PLACE_PERSON: Final = b"rz-staff-dplace1"
 _VERSION: Final = "d1"
 _ID_BYTES: Final = 16
 # Of the id: the random half, then the head's MAC of it and the last day (`head_place`).
@@ -77,12 +79,16 @@ def place_key(cookie: str | None, account: StaffAccount | None) -> int | None:
         return None
     if until < today().toordinal():
         return None
-    return int.from_bytes(ident[:8], "big")
+    # Its account's tag above its own id: one account's devices hold few kept places
+    # together, however many cookies its full logins made (`kdf_pool.KEPT_PER_ACCOUNT`).
+    tag = hashlib.blake2b(account.id.encode(), digest_size=3, person=_PLACE_PERSON).digest()
+    own = int.from_bytes(ident[: kdf_pool.DEVICE_ID_BITS // 8], "big")
+    return int.from_bytes(tag, "big") << kdf_pool.DEVICE_ID_BITS | own
 
 
 def head_place(app: Flask, cookie: str | None) -> int | None:
     """The key of the known device a request's `cookie` names, read at the head with no
-    account known (its id's MAC, `issue`): the same key as `place_key`'s; None for none, a
+    account known (its id's MAC, `issue`), its random half; None for none, a
     forged, altered or foreign one, or one past its last day. A device its account no
     longer holds (a removal, a reset) still names it, until that day: one device's budget
     (`app.staff_heads`); its login, and what it asks, the app refuses."""

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from app import kdf_pool
 from app.models import Item, Source
 from app.services import staff as staff_service
+from app.services import staff_devices
 from app.worker_turns import REQUEST_NICE
 from crypto import PASSWORD_COST, generate_codename, hash_password
 from tests.app.flood import Browser, worker_pids
@@ -756,6 +757,79 @@ def test_a_flood_carrying_one_known_devices_cookie_holds_one_kept_place(tmp_path
     # the slot idle for its pace (13 checks in 7 s, each 0.02 s).
     assert served[0] > 50, f"the slot served the flood {served[0]} checks"
     assert answers.count("in") == len(answers), f"a flood with a stolen cookie refused: {answers}"
+
+
+def test_one_accounts_many_known_devices_hold_two_kept_places_at_most(
+    make_app: Callable[..., Flask],
+) -> None:
+    """A colleague about to be removed has her password and her codes: each full login gives
+    her browser a new known device's cookie, as many as she makes. Her logins under her own
+    name with a wrong password (counted nowhere) each carrying another of them took one kept
+    place a cookie, every one of them, and another staff member's login from her own known
+    device was told "busy": so was the confirmation that would remove the colleague. One
+    account's devices hold two kept places at most (its owner's browser beside a stolen one)."""
+    app = make_app(KDF_WAIT_SECONDS=2.0)
+    alice, mallory = make_staff(app, "alice"), make_staff(app, "mallory")
+    browser = staff_client(app)
+    login(browser, app, alice)  # a full login: the browser keeps its known device's cookie
+    browser.post("/staff/logout", data={"csrf_token": page_token(browser)})
+    devices = []
+    for _ in range(5):  # five full logins, one a code: five cookies, each good for 90 days
+        hers = staff_client(app)
+        assert submit_login(hers, "mallory", PASSWORD, next_code(app, mallory)).status_code == 303
+        cookie = hers.get_cookie(staff_devices.COOKIE, path=staff_devices.PATH)
+        assert cookie is not None
+        with app.app_context(), db_session(app) as session:
+            account = staff_service.find_account(session, "mallory")
+            devices.append(staff_devices.place_key(cookie.value, account))
+    assert None not in devices  # each a live cookie of her account
+    assert len(set(devices)) == len(devices)
+    config = {"INSTANCE_DIR": app.config["INSTANCE_DIR"], "KDF_WAIT_SECONDS": 2.0}
+    stop, served, most_kept = threading.Event(), [0], [0]
+    first = kdf_pool.STAFF_PLACES
+    keys = {kdf_pool._DEVICE_KEYS + (d & kdf_pool._DEVICE_KEY_MASK) + 1 for d in devices if d}
+
+    def flood(device: int | None) -> None:
+        # Her logins with a wrong password: the check is the hash, in the staff's slot.
+        while not stop.is_set():
+            kdf_pool.set_circuit(None)
+            try:
+                kdf_pool.in_staff_slot(config, lambda: time.sleep(0.02), device=device)
+                served[0] += 1
+            except kdf_pool.KdfBusy:
+                pass
+            time.sleep(0.005)  # the answer's way back, and the next login's
+
+    def hers_kept() -> int:
+        held = [
+            kdf_pool._staff_table[kdf_pool._FIELDS * place + 1]
+            for place in range(first, first + kdf_pool.STAFF_DEVICE_PLACES)
+        ]
+        return sum(1 for key in held if key in keys)
+
+    senders: list[int | None] = [*devices, *devices, *[None] * 8]
+    threads = [threading.Thread(target=flood, args=(device,)) for device in senders]
+    for thread in threads:
+        thread.start()
+    answers = []
+    try:
+        time.sleep(1.0)  # the places are all held
+        for _ in range(4):
+            most_kept[0] = max(most_kept[0], hers_kept())
+            answer = submit_login(browser, "alice", PASSWORD, next_code(app, alice))
+            most_kept[0] = max(most_kept[0], hers_kept())
+            answers.append(answer.status_code)
+            if answer.status_code == 303:
+                browser.post("/staff/logout", data={"csrf_token": page_token(browser)})
+            time.sleep(1.0)  # as a person logs in again: past her device's pace (`_not_before`)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    print(f"\nalice's logins let in: {answers.count(303)} of {len(answers)}; kept {most_kept[0]}")
+    assert served[0] > 16  # the flood really ran, and was served
+    assert answers.count(303) == len(answers), f"one account's devices refused a login: {answers}"
+    assert most_kept[0] <= 2, f"one account's cookies held {most_kept[0]} kept places"
 
 
 def _flood_and_newcomers(
