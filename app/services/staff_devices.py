@@ -81,7 +81,11 @@ def place_key(cookie: str | None, account: StaffAccount | None) -> int | None:
         return None
     # Its account's tag above its own id: one account's devices hold few kept places
     # together, however many cookies its full logins made (`kdf_pool.KEPT_PER_ACCOUNT`).
-    tag = hashlib.blake2b(account.id.encode(), digest_size=3, person=_PLACE_PERSON).digest()
+    # Keyed, so that nobody can make an account whose tag is a colleague's, and count
+    # against her places.
+    tag = hashlib.blake2b(
+        account.id.encode(), digest_size=3, key=_key(), person=_PLACE_PERSON
+    ).digest()
     own = int.from_bytes(ident[: kdf_pool.DEVICE_ID_BITS // 8], "big")
     return int.from_bytes(tag, "big") << kdf_pool.DEVICE_ID_BITS | own
 

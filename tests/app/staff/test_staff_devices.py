@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app import kdf_pool
 from app.services import staff as staff_service
 from app.services import staff_devices
 from tests.app.staff_support import (
@@ -109,6 +110,26 @@ def _new_password(app: Flask, user: StaffUser) -> None:
         staff_service.change_own_password(
             session, account, PASSWORD, new, code, GuessesHere(session)
         )
+
+
+def test_an_accounts_cookies_share_its_places_tag_and_another_accounts_do_not(
+    app: Flask, alice: StaffUser
+) -> None:
+    """Every full login makes a new cookie, each a place of its own: one account's are counted
+    together (`kdf_pool.KEPT_PER_ACCOUNT`), or one colleague's cookies held every kept place."""
+    mallory = make_staff(app, "mallory")
+    keys = []
+    for user in (alice, alice, mallory):
+        browser = staff_client(app)
+        assert (
+            submit_login(browser, user.username, PASSWORD, next_code(app, user)).status_code == 303
+        )
+        keys.append(place_for(app, device_cookie(browser), user.username))
+    assert None not in keys
+    own, again, other = (key >> kdf_pool.DEVICE_ID_BITS for key in keys if key is not None)
+    assert own == again, "one account's cookies have different tags"
+    assert own != other, "two accounts' cookies have one tag"
+    assert len(set(keys)) == len(keys), "two cookies have one place"
 
 
 @pytest.mark.parametrize("change", ["reset", "new password", "removed"])
