@@ -89,7 +89,7 @@ def test_a_connection_the_pool_closes_in_a_request_leaves_the_emptying_to_its_en
     app: Flask,
 ) -> None:
     """Past the pool's size, a connection handed back is closed: the request's writes
-    must still wait for its response to be sent, not be emptied (four flushes) first."""
+    must still wait for its response to be sent, not be emptied (five flushes) first."""
     engine = app.extensions["raazdar.db"].engine
     wal = Path(str(engine.url.database) + "-wal")
     held: list[int] = []
@@ -250,7 +250,7 @@ def test_emptying_the_wal_flushes_its_truncation(
 def test_the_wal_is_emptied_after_the_response_is_handed_to_the_server(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Emptying the WAL costs three or four flushes: the source must not wait for them.
+    """Emptying the WAL costs four or five flushes: the source must not wait for them.
 
     The server writes the response's body, then closes it (gunicorn: in the
     request's thread, before it takes the connection's next request); the WAL
