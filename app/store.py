@@ -760,8 +760,9 @@ class EnvelopeStore:
         The new files are written, flushed and renamed into the store in a random
         order, so their creation and change times, inode numbers and places in
         the directory follow the sweep's shuffle, not arrival; each old inode is
-        overwritten before it goes. A crash leaves every envelope whole in one
-        place or the other; the next sweep finishes the job.
+        overwritten before it goes, once the new name is flushed. A crash, or a power
+        cut, leaves every envelope whole in one place or the other; the next sweep
+        finishes the job.
         """
         shuffle = (rng or random.SystemRandom()).shuffle
         jobs = [(self.holding / f"{i}.rze", self.stored_path(i)) for i in self.held()]
@@ -888,6 +889,12 @@ class EnvelopeStore:
             if source != target:
                 with contextlib.suppress(FileNotFoundError):
                     source.unlink()
+            # The new name on the disk before the old bytes are zeros: ext4 flushes the zeros
+            # before the commit that holds the rename, and a power cut between the two left
+            # the old name on the zeros and the copy under its temporary name, which the next
+            # sweep destroys (tests/app/test_store_power_cut.py).
+            for directory in sorted({source.parent, target.parent}):
+                files.fsync_directory(directory)
             for fd in old:
                 # Wait for readers that opened the old inode (`open`) to finish.
                 fcntl.flock(fd, fcntl.LOCK_EX)
