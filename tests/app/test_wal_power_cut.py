@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -170,3 +171,44 @@ def test_a_power_cut_while_the_wal_is_emptied_loses_no_commit(tmp_path: Path, di
     lost = _lost(tmp_path, disk)
     broken = [found for image in disk.images if (found := lost(image)) is not None]
     assert not broken, f"{len(broken)} of {len(disk.images)} power cuts lost a commit: {broken[0]}"
+
+
+@pytest.mark.parametrize("writes_before_the_kill", [0, 1])
+def test_a_worker_killed_while_it_empties_the_wal_loses_no_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writes_before_the_kill: int
+) -> None:
+    """Killed with the WAL's header zeroed (and its frames, or not), while another worker
+    goes on: that one reads every commit, its next commit starts the WAL anew, and a
+    restart after both finds every row."""
+    path = tmp_path / "raazdar.db"
+    _commits(path).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA synchronous = FULL")
+    other.execute("PRAGMA wal_autocheckpoint = 0")
+    other.execute("SELECT count(*) FROM items").fetchone()  # holds the WAL index open
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child is killed
+        try:
+            connection = sqlite3.connect(path, isolation_level=None)
+            pwrite, left = os.pwrite, [writes_before_the_kill]
+
+            def killed_after(fd: int, data: bytes, offset: int) -> int:
+                if left[0] == 0:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                left[0] -= 1
+                return pwrite(fd, data, offset)
+
+            monkeypatch.setattr(os, "pwrite", killed_after)
+            app_db.checkpoint(connection)
+        finally:
+            os._exit(1)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status), "the emptying ended before the kill"
+    wanted = {f"report-{n}" for n in range(_ROWS)}
+    assert {r[0] for r in other.execute("SELECT id FROM items")} == wanted
+    other.execute("INSERT INTO items VALUES ('after')")
+    other.close()
+    again = sqlite3.connect(path, isolation_level=None)
+    assert again.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert {r[0] for r in again.execute("SELECT id FROM items")} == {*wanted, "after"}
+    again.close()
