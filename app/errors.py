@@ -130,10 +130,14 @@ class PassingFault(AppError):
 
 
 def fault(exc: BaseException) -> str | None:
-    """Name the passing fault `exc` is ("storage-full", "database-unavailable"), or None.
+    """Name the passing fault `exc` is ("storage-full", "storage-unavailable",
+    "database-unavailable"), or None.
 
-    A full disk and a database that is locked, down or unreachable are told as
-    "busy, try again" (503), never as a failure of the server's own.
+    A full disk, a disk that takes no writes (read-only: ext4 remounts itself so after
+    an error; or failing), and a database that is locked, down or unreachable are told
+    as "busy, try again" (503), never as a failure of the server's own. A report a
+    browser sent is given back then (`app.source.views`): a 500 page in its place lost
+    what the source wrote.
     """
     from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -143,6 +147,8 @@ def fault(exc: BaseException) -> str | None:
             break
         if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
             return "storage-full"
+        if isinstance(seen, OSError) and seen.errno in (errno.EROFS, errno.EIO):
+            return "storage-unavailable"
         if isinstance(seen, OperationalError) or (
             isinstance(seen, DBAPIError) and seen.connection_invalidated
         ):

@@ -23,6 +23,8 @@ NO_DATABASE = "raazdar_no_database"
 _API_CODES = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
 _FAULT_MESSAGES = {
     "storage-full": "the server's storage is full: nothing was stored, try again later",
+    "storage-unavailable": "the server's storage takes no writes: nothing was stored, "
+    "try again later",
     "database-unavailable": "the database is busy or down: nothing was stored, try again later",
 }
 

@@ -66,6 +66,9 @@ _SCRATCH_PREFIX: Final = ".scratch-"
 _STEADY: ContextVar[tuple[int, ...]] = ContextVar("raazdar_store_steady", default=())
 # What a full disk is (a quota's too).
 _FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
+# What a disk that takes no writes answers (read-only: ext4 remounts itself so after an error;
+# failing): met as a part streams in, kept for `finish` as a full disk is (`StagedEnvelope.write`).
+_UNWRITABLE: Final = frozenset({errno.EROFS, errno.EIO})
 # What a filesystem that cannot allocate a file's space ahead of its bytes answers.
 _NO_FALLOCATE: Final = frozenset({errno.EOPNOTSUPP, errno.EINVAL})
 # Retired files wait, and API uploads start, only while the store's filesystem has more than
@@ -204,14 +207,15 @@ class StagedEnvelope:
         part is let go, the other fields are read, and `finish` raises it, so the
         view refuses the report with its form given back, not a busy page in
         place of what the source wrote. A disk down to its last share
-        (`_SPACE_LAST`) is met as a full one.
+        (`_SPACE_LAST`) is met as a full one, and one that takes no writes
+        (`_UNWRITABLE`) alike.
         """
         if not data or self._full is not None:
             return len(data)
         try:
             return self._seal(data)
         except OSError as exc:
-            if exc.errno not in _FULL:
+            if exc.errno not in _FULL | _UNWRITABLE:
                 raise
             self._full = exc
             return len(data)
@@ -245,7 +249,7 @@ class StagedEnvelope:
                 try:
                     self._start_writeback()
                 except OSError as exc:
-                    if exc.errno not in _FULL:
+                    if exc.errno not in _FULL | _UNWRITABLE:
                         raise
                     self._full = exc
         return 0
