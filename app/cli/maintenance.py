@@ -370,9 +370,10 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
     if not report.ran:
         click.echo(
             f"raazdar: sweep: this {report.period_hours}-hour period's sweep has run; "
-            "the database's times and the filesystem's journal were made anew "
+            "the database was rebuilt, its times and the filesystem's journal made anew "
             "(--force sweeps all the same)"
         )
+        _say_rebuild_waiting(report.rebuild_waiting)
         if report.journal_failed:
             click.echo(
                 f"raazdar: sweep: warning: the filesystem's journal was not written anew "
@@ -386,14 +387,7 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
         f"{report.renewed} older one(s) re-created; the database was rebuilt "
         f"(period: {report.period_hours} hour(s))"
     )
-    if report.rebuild_waiting:
-        click.echo(
-            "raazdar: sweep: warning: a reader of the old database outlasted the sweep's wait: "
-            "the rebuilt database waits in the WAL, and the database file keeps its rows in "
-            "the order they came until the server's next write empties it\n"
-            "hint: run `raazdar sweep --force` again once no long request or backup is running",
-            err=True,
-        )
+    _say_rebuild_waiting(report.rebuild_waiting)
     if report.journal_failed:
         click.echo(
             f"raazdar: sweep: warning: the filesystem's journal was not written anew "
@@ -405,6 +399,18 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
         click.echo(
             f"raazdar: sweep: the filesystem's journal was written anew "
             f"({report.journal_blocks} blocks): it holds nothing older than this sweep"
+        )
+
+
+def _say_rebuild_waiting(waiting: bool) -> None:
+    """Warn that a reader kept the rebuilt database in the WAL (`SweepReport.rebuild_waiting`)."""
+    if waiting:
+        click.echo(
+            "raazdar: sweep: warning: a reader of the old database outlasted the sweep's wait: "
+            "the rebuilt database waits in the WAL, and the database file keeps its rows in "
+            "the order they came until the server's next write empties it\n"
+            "hint: run `raazdar sweep --force` again once no long request or backup is running",
+            err=True,
         )
 
 

@@ -21,9 +21,10 @@ serve`; each run does the work only when a new period has begun since the
 last one (or when told to), but every time sets the SQLite database's files'
 times anew, frees the deleted files waiting for it and writes the filesystem's
 journal anew (a login or a reading of replies writes the database only, and
-both dated each; a deleted reply's file its deletion), and on PostgreSQL
-rebuilds the tables and lets go of the WAL: a table's file dated its latest
-write, and each row's transaction id ordered the writes since the sweep. A
+both dated each; a deleted reply's file its deletion), rebuilds the database
+and on PostgreSQL lets go of the WAL: a table's file dated its latest write,
+and each row's transaction id, or its cell's place in its SQLite page,
+ordered the writes since the sweep. A
 file in the store records the last sweep: its modification time is the
 sweep's, which every swept envelope shows anyway.
 """
@@ -147,12 +148,13 @@ def sweep(
             # below leaves them done.
             _restamp_database(engine)
             refilled, written, failed = _below_the_files(store, tuple(store.free_retired()))
-            # PostgreSQL's tables are made anew: each file's time was its table's latest
-            # write (the latest report, new source, login), and each row's xmin and place
-            # the order of the writes since the sweep. Then each commit's time goes with
-            # the WAL, even when the rebuild failed (a deadlock with a request).
+            # The database is rebuilt: PostgreSQL's table files were dated by each table's
+            # latest write (the latest report, new source, login), and each row's xmin and
+            # place, like the place of each cell in an SQLite page, ordered the writes
+            # since the sweep. Then each commit's time goes with PostgreSQL's WAL, even when
+            # the rebuild failed (a deadlock with a request).
             try:
-                _compact_postgresql(engine)
+                rebuilt = compact(engine)
             finally:
                 wal_kept = pg_wal.leave(engine)
             return SweepReport(
@@ -161,6 +163,7 @@ def sweep(
                 refilled=refilled,
                 journal_blocks=written,
                 journal_failed=failed,
+                rebuild_waiting=not rebuilt,
                 wal_kept=wal_kept,
             )
         last = last_sweep(store)
