@@ -12,6 +12,7 @@ database file's bytes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from app import db as app_db
 from app.config import config_for
 from app.instance import InstancePaths
-from app.models import Source
+from app.models import Source, Throttle
 from app.operations.sweep import sweep
 from app.store import EnvelopeStore
 from tests.app.api_support import ApiClient
@@ -119,3 +120,44 @@ def test_a_layout_in_arrival_order_is_caught_by_the_reading_and_a_shuffled_one_i
 
     assert _ordering(laid_out(list(range(SOURCES))), ids)
     assert not _ordering(laid_out([5, 0, 9, 3, 11, 1, 7, 2, 10, 6, 4, 8]), ids)
+
+
+def _schema_counter(database: Path) -> int:
+    """The database header's schema counter (`schema_version`), as a seizer reads it."""
+    return int.from_bytes(database.read_bytes()[40:44], "big")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_schema_counter_does_not_count_the_timers_runs(
+    instance: Path, database_url: str
+) -> None:
+    """VACUUM adds one to the header's schema counter, and the timer rebuilds hourly.
+
+    Counted so, the counter said how many hours the database had run, and two
+    copies of the disk how many runs came between them. Each rebuild draws it anew.
+    """
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    engine = app_db.make_engine(config_for(instance).DATABASE_URL)
+    try:
+        assert sweep(engine, store, force=True).ran
+        with Session(engine) as session:  # a connection that read the schema before the runs
+            session.add(Throttle(bucket="before", window=1, failures=1))
+            session.commit()
+        counters = [_schema_counter(paths.database)]
+        for _run in range(3):
+            assert not sweep(engine, store).ran  # the timer's next run, in the same period
+            counters.append(_schema_counter(paths.database))
+        with Session(engine) as session:  # writes on, through the new counter
+            session.add(Throttle(bucket="after", window=1, failures=1))
+            session.commit()
+        with engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert raw.execute("SELECT count(*) FROM throttle").fetchone() == (2,)
+    finally:
+        engine.dispose()
+    steps = [(later - earlier) % 2**32 for earlier, later in itertools.pairwise(counters)]
+    assert len(set(counters)) == len(counters), f"a run left the counter as it was: {counters}"
+    assert max(steps) > 3, f"the schema counter counted the timer's runs: {counters}"
