@@ -18,9 +18,13 @@ in its sentence. "But", "lekin", "magar", "لیکن", "مگر" or a semicolon en
 "people say ASI Tariq took a share, but I saw SHO Rana take it" heard of the first alone.
 A man the writer heard himself is no hearsay ("I heard SHO Rana ask for Rs 50,000"), nor
 is one who tells it ("Munshi Abdul Sattar said ..."), nor "the said SHO" of a record's
-English. The report's word is only hearsay when every mention of the name is: a man the
-writer saw for themselves stays accused, whatever the village says of him besides. Cues
-and breaks are each found in one scan and paired by search, so marking is linear.
+English. A name is the writer's own word when its first mention is under no cue: a man the
+writer saw for themselves stays accused, whatever the village says of him besides. A name
+first given under a cue stays heard when it is repeated with none ("People say SHO Rana
+takes money. SHO Rana also ..." repeats the rumour; read as a witness, it linked strongly
+again), unless the writer says they saw him ("I saw", "maine dekha", "میں نے دیکھا", "in
+front of me") before a later mention in its sentence. Cues and breaks are each found in
+one scan and paired by search, so marking is linear.
 """
 
 from __future__ import annotations
@@ -90,6 +94,20 @@ _BREAK: Final = re.compile(
     r"[.](?:(?<=\w\w\w[.])|(?<=[\d\"\u201d)][.]))(?=\s|$)|[!?\n;\u061b\u06d4]"
     r"|\b(?:but|however|whereas|lekin|magar|mager|jabke|jab\s+ke|balkay|balke)\b|لیکن|مگر|جبکہ|بلکہ"
 )
+# What the writer saw for themselves, before the names it covers: "I saw", "I myself saw",
+# "in front of me", "with my own eyes", "maine (khud) dekha", "mere samne", "میں نے (خود)
+# دیکھا", "میرے سامنے", "اپنی آنکھوں سے". Only this makes a name first given as hearsay the
+# writer's own witness: a later mention with no cue repeats the rumour.
+_SEEN: Final = re.compile(
+    r"\b(?:i\s+(?:myself\s+|also\s+|then\s+|have\s+|had\s+)?(?:saw|watched|have\s+seen|had\s+seen)\b"
+    r"|in\s+front\s+of\s+(?:me|us|my\s+eyes)\b|before\s+my\s+(?:own\s+)?eyes\b"
+    r"|with\s+my\s+own\s+eyes\b"
+    r"|(?:maine|mainay|main\s+ne|hamne|humne|hum\s+ne)\s+(?:khud\s+|apni\s+aankhon\s+se\s+)?"
+    r"(?:dekha|dekhi|dekhe)\b|(?:mere|meray|hamare)\s+(?:samne|saamne|samnay)\b"
+    r"|(?:apni|meri)\s+aankhon\s+(?:se|ke\s+samne)\b)"
+    r"|(?:میں|ہم)\s+نے\s+(?:خود\s+|اپنی\s+آنکھوں\s+سے\s+)?دیکھ[اای]|(?:میرے|ہمارے)\s+سامنے"
+    r"|(?:اپنی|میری)\s+آنکھوں\s+(?:سے|کے\s+سامنے)"
+)
 # How far a cue reaches within its sentence.
 _REACH: Final = 100
 
@@ -105,7 +123,16 @@ def mark(text: str, mentions: Sequence[M]) -> list[M]:
         return list(mentions)
     breaks = [m.start() for m in _BREAK.finditer(text)]
     heard = {id(m): _heard(m.start, m.end, leads, trails, breaks) for m in people}
-    witnessed = {m.key for m in people if not heard[id(m)]}
+    seen = [m.end() for m in _SEEN.finditer(text)]
+    witnessed: set[str] = set()
+    first_heard: set[str] = set()
+    for m in sorted(people, key=lambda m: m.start):
+        if m.key not in first_heard and not heard[id(m)]:
+            witnessed.add(m.key)  # first named as the writer's own word
+        elif m.key not in witnessed:
+            first_heard.add(m.key)
+            if _seen(m.start, seen, leads, breaks):
+                witnessed.add(m.key)  # "... I saw SHO Rana take it" after the rumour
     out = []
     for m in mentions:
         if m.kind == "person" and heard[id(m)] and m.key not in witnessed:
@@ -123,6 +150,17 @@ def _heard(start: int, end: int, leads: list[int], trails: list[int], breaks: li
         return True
     k = bisect.bisect_left(trails, end)
     return k < len(trails) and trails[k] - end <= _REACH and not _broken(breaks, end, trails[k])
+
+
+def _seen(start: int, seen: list[int], leads: list[int], breaks: list[int]) -> bool:
+    """Whether the writer's "I saw" covers the name at `start`: before it in its sentence,
+    within `_REACH`, nearer than any cue of hearsay ("I saw the munshi, who said SHO Rana
+    ..." is hearsay still)."""
+    k = bisect.bisect_right(seen, start) - 1
+    if k < 0 or start - seen[k] > _REACH or _broken(breaks, seen[k], start):
+        return False
+    j = bisect.bisect_right(leads, start) - 1
+    return j < 0 or leads[j] < seen[k]
 
 
 def _broken(breaks: list[int], a: int, b: int) -> bool:

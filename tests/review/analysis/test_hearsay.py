@@ -149,3 +149,50 @@ def test_a_name_seen_or_only_beside_according_to_law_still_links_strongly(text: 
     corpus = corpus_of([ACCUSING, text])
     evidence = person_evidence(corpus, 1, 2, "rana tariq mehmood")
     assert evidence.strength.level == links.STRONG, evidence
+
+
+# Left by session 40: a name first given as hearsay and then repeated with no cue of its own
+# ("People say SHO Rana took it. ... Rana also ...") counted as witnessed, since only a name
+# every mention of which is under a cue was heard: the rumour linked strongly again.
+REPEATED_HEARSAY = [
+    "At Thana Saddar Kasur people say SHO Rana Tariq Mehmood takes money from every kiln."
+    " SHO Rana Tariq Mehmood also keeps the bonded families' CNICs.",
+    "Thana Saddar Kasur mein log kehte hain ke SHO Rana Tariq Mehmood ne paise liye. SHO Rana"
+    " Tariq Mehmood bhatta malikon se bhi leta hai.",
+    "تھانہ صدر قصور میں سنا ہے کہ ایس ایچ او رانا طارق محمود نے پیسے لیے۔ ایس ایچ او رانا طارق"
+    " محمود بھٹہ مالکان سے بھی لیتا ہے۔",
+]
+
+
+@pytest.mark.parametrize("text", REPEATED_HEARSAY)
+def test_a_heard_name_repeated_with_no_cue_is_still_heard(text: str) -> None:
+    corpus = corpus_of([ACCUSING, text])
+    evidence = person_evidence(corpus, 1, 2, "rana tariq mehmood")
+    assert evidence.strength.level == links.WEAK, evidence
+    assert "repeats what others say" in evidence.strength.why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "At Thana Saddar Kasur people say SHO Rana Tariq Mehmood takes money. Last week I saw"
+        " SHO Rana Tariq Mehmood take Rs 50,000 from the kiln owner.",
+        "Thana Saddar Kasur mein log kehte hain ke SHO Rana Tariq Mehmood paise leta hai. Maine"
+        " khud dekha ke SHO Rana Tariq Mehmood ne bhatta malik se paise liye.",
+        "تھانہ صدر قصور میں سنا ہے کہ ایس ایچ او رانا طارق محمود پیسے لیتا ہے۔ میں نے دیکھا کہ ایس"
+        " ایچ او رانا طارق محمود نے بھٹہ مالک سے پیسے لیے۔",
+    ],
+)
+def test_a_heard_name_the_writer_then_saw_links_strongly(text: str) -> None:
+    corpus = corpus_of([ACCUSING, text])
+    evidence = person_evidence(corpus, 1, 2, "rana tariq mehmood")
+    assert evidence.strength.level == links.STRONG, evidence
+
+
+def test_a_name_first_witnessed_stays_witnessed_whatever_is_said_after() -> None:
+    text = (
+        "SHO Rana Tariq Mehmood of Thana Saddar Kasur took Rs 50,000 from my father. People"
+        " say SHO Rana Tariq Mehmood takes from every kiln."
+    )
+    said = {e.key: designations.parse(e.designation) for e in extract(text) if e.kind == "person"}
+    assert not said["rana tariq mehmood"].heard, said
