@@ -49,8 +49,11 @@ from review.workspace.search import normalize
 # families typing one form's footer were one writer under 5. 7: as 6, every reference
 # number (an FIR's "245/2024", a challan's, an account's, an IBAN: `entity_patterns`)
 # masked like any entity: under 6 only thirteen digits were, so two families citing one
-# FIR's number shared its 5-grams as one writer's words.
-HASHING: Final = 7
+# FIR's number shared its 5-grams as one writer's words. 8: as 7, a short reference number
+# in groups ("challan no 1234-5678") or a few words after its word ("FIR ka number 245 hai",
+# "The FIR number for the case is 245") masked too: under 7 it was no entity, and two
+# families citing it shared its 5-grams.
+HASHING: Final = 8
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
 RARE_PHRASES: Final = 4

@@ -274,9 +274,26 @@ def _named_other(folded: str, start: int) -> str | None:
 # نمبر ۲۴۵/۲۰۲۴"), and an IBAN wherever it stands: a source's own FIR or account tells the
 # police she accuses who she is. Words between the reference's and the number are only its
 # number's ("account mein Rs 5000" names no account's number).
+# Roman Urdu's "FIR ka number", and a comma before a number's word ("The FIR, number 245"),
+# join them too.
 _REFERENCE_CUE: Final = re.compile(
-    rf"(?<!\w)(?:{_REFERENCE_WORDS})(?![^\W\d_])(?:(?:\s+|\s*[.:#-]\s*)(?:{_REFERENCE_WORDS}|no|number|nambar"
-    r"|numbar|num|id|is|was|hai|ہے|نمبر|کا|کی)(?!\w))*[\s.:#-]*(?=\w)"
+    rf"(?<!\w)(?:{_REFERENCE_WORDS})(?![^\W\d_])(?:(?:\s+|\s*[.:#-]\s*|\s*,\s*(?=no|num))"
+    rf"(?:{_REFERENCE_WORDS}|no|number|nambar"
+    r"|numbar|num|id|is|was|hai|ہے|نمبر|کا|کی|ka|ki|ke)(?!\w))*[\s.:#-]*(?=\w)"
+)
+# A reference's number with a few words between its words and it: "The FIR number for the
+# case is 245", "FIR no. for my son is 245/2024", "Our case number at the court is 4471"
+# (its number's word, up to four words, then "is" or a colon), and "The FIR registered as
+# number 245 of 2024" (up to three words, then its number's word). The words hold no digit
+# and no comma or full stop, so the number is still the reference's own: "The FIR number
+# for the case cost us Rs 5000" and "case ka number mangne pe munshi ne 5000 rupay liye"
+# name none.
+_REFERENCE_NUMBER_WORD: Final = r"(?:number|numbar|nambar|no\.?|نمبر)"
+_REFERENCE_WIDE: Final = re.compile(
+    rf"(?<!\w)(?:{_REFERENCE_WORDS})(?![^\W\d_])(?:\s+(?:ka|ki|ke|کا|کی))?\s*{_REFERENCE_NUMBER_WORD}"
+    r"(?:\s+[^\W\d_]+){1,4}?(?:\s+(?:is|was|hai|tha|ہے|تھا)\s*[:#-]?|\s*[:#])\s*(?=\w)"
+    rf"|(?<!\w)(?:{_REFERENCE_WORDS})(?![^\W\d_])(?:\s+[^\W\d_]+){{1,3}}?\s+"
+    r"(?:number|numbar|nambar|no\.|نمبر)\s*[:#-]?\s*(?=\w)"
 )
 _IBAN: Final = re.compile(r"(?<![\w])pk\d\d\s?[a-z]{4}(?:\s?\d{4}){4}(?![\w])")
 # An FIR's or a case's number and its year: "245/2024", "77/23", "113 of 2023"; not a date's
@@ -284,7 +301,8 @@ _IBAN: Final = re.compile(r"(?<![\w])pk\d\d\s?[a-z]{4}(?:\s?\d{4}){4}(?![\w])")
 _NUMBER_OF_YEAR: Final = re.compile(
     r"(\d{1,6})\s?(?:/|-|\s+of\s+|\s+sal\s+)\s?((?:19|20)\d\d|\d\d)(?![\w]|\s?[/.-]\s?\d)"
 )
-# An account's digits in groups ("0123-4567-8901-23", "0027 1003 4567 8901"): ten to 24.
+# An account's digits in groups ("0123-4567-8901-23", "0027 1003 4567 8901"): ten to 24;
+# a challan's or a short FIR's ("1234-5678", "2451 2345") six to nine, after an FIR's year.
 _GROUPED: Final = re.compile(r"\d{2,6}(?:[\s-]\d{2,8}){1,5}(?![\w]|[/.-]\d)")
 # A passport's, a parcel's: letters and five digits or more ("ab1234567", "rgl123456789pk").
 _LETTERED: Final = re.compile(r"[a-z]{1,4}\d{5,20}[a-z]{0,4}(?![\w])")
@@ -302,6 +320,9 @@ _YEAR_OF_NUMBER: Final = re.compile(r"((?:19|20)\d\d)\s?/\s?(\d{1,6})(?![\w]|\s?
 _PHONE_DIGITS: Final = re.compile(r"(?:0|92|0092)?3\d{9}")
 _LONE_YEAR: Final = range(1950, 2040)
 _GROUPED_DIGITS: Final = range(10, 25)
+_SHORT_GROUPED_DIGITS: Final = range(6, 10)
+# A date's day, month and year in groups ("12-03-2024", "12 03 24"): no short reference.
+_DATE_GROUPS: Final = re.compile(r"\d{1,2}[\s-]\d{1,2}[\s-](?:\d{2}|\d{4})")
 _NUMBER_OF_YEAR_KEY: Final = re.compile(
     r"(\d{1,6})\s?(?:/|-|\s+of\s+|\s+sal\s+)\s?((?:19|20)\d\d|\d\d)"
 )
@@ -336,6 +357,10 @@ def _reference_at(folded: str, at: int) -> tuple[int, str] | None:
         return m.end(), f"{m[1]}/{m[2]}"
     if (m := _LETTERED.match(folded, at)) is not None:
         return m.end(), m[0].upper()
+    if (m := _GROUPED.match(folded, at)) is not None and not _DATE_GROUPS.fullmatch(m[0]):
+        digits = re.sub(r"\D", "", m[0])
+        if len(digits) in _SHORT_GROUPED_DIGITS and not _SUM_AFTER.match(folded, m.end()):
+            return m.end(), digits
     if (m := _BARE.match(folded, at)) is not None:
         lone_year = len(m[0]) == 4 and int(m[0]) in _LONE_YEAR
         after = m.end()
@@ -352,8 +377,8 @@ def _references(folded: str, cards: set[int]) -> Iterator[Found]:
     for m in _IBAN.finditer(folded):
         seen.add(m.start())
         yield Found(REFERENCE, m.start(), m.end(), reference_key(m[0]))
-    for cue in _REFERENCE_CUE.finditer(folded):
-        at = cue.end()
+    cues = [*_REFERENCE_CUE.finditer(folded), *_REFERENCE_WIDE.finditer(folded)]
+    for at in sorted({cue.end() for cue in cues}):
         if at in seen or (found := _reference_at(folded, at)) is None:
             continue
         seen.add(at)

@@ -110,3 +110,54 @@ def test_a_reference_number_is_masked_out_of_a_writers_rare_phrases() -> None:
     masked = [copies.shingles(t, extract(t), words) for t in (first, second)]
     assert masked[0] == masked[1]
     assert copies.shingles(first, (), words) != copies.shingles(second, (), words)
+
+
+# Left by session 40: a short reference number written in groups ("challan no 1234-5678":
+# eight digits, under the ten an account's groups need), or with a few words between its
+# word and the number ("The FIR number for the case is 245", "FIR ka number 245 hai"), was no
+# entity: a packet carried it unasked, and an FIR's number names who filed it.
+SHORT_REFERENCES = [
+    ("challan no 1234-5678 was paid at the thana.", "12345678"),
+    ("My account no. 1234 5678 at HBL took the money.", "12345678"),
+    ("FIR no. 2451-2345 was torn up by the SHO.", "24512345"),
+    ("Our case number at the court is 4471.", "4471"),
+    ("FIR no. for my son is 245/2024, the munshi said.", "245/2024"),
+    ("FIR ka number 245 hai, thana Saddar mein.", "245"),
+    ("Meri FIR ki number 1187 thi.", "1187"),
+    ("The FIR registered as number 245 of 2024 names nobody.", "245/2024"),
+    ("The FIR, number 245, was torn up.", "245"),
+]
+
+
+@pytest.mark.parametrize(("text", "key"), SHORT_REFERENCES)
+def test_a_short_or_spaced_reference_number_is_offered_for_redaction(text: str, key: str) -> None:
+    found = {(c.kind, c.key) for c in candidates([text])}
+    assert ("reference", key) in found, found
+
+
+NOT_SHORT_REFERENCES = [
+    "The FIR number for the case cost us Rs 5000 in the end.",
+    "Case ka number mangne pe munshi ne 5000 rupay liye.",
+    "The FIR number for the case is with the munshi, call 0300 1234567.",
+    "FIR no. 12-03-2024 ko darj hui.",
+    "The FIR for my son was registered on 12 03 2024.",
+    "The case number was given in 2023 to us.",
+    "FIR number ke liye 20 hazar mange.",
+    "My account at HBL was emptied of 1234 5678 rupees.",
+]
+
+
+@pytest.mark.parametrize("text", NOT_SHORT_REFERENCES)
+def test_a_sum_a_date_or_a_phone_after_a_references_words_is_no_reference(text: str) -> None:
+    found = [(e.kind, e.text) for e in extract(text) if e.kind == "reference"]
+    assert found == [], found
+
+
+def test_a_short_reference_number_is_masked_out_of_a_writers_rare_phrases() -> None:
+    # hashing scheme 8: two families citing one FIR's short number share none of its 5-grams
+    words = copies.WordHashes()
+    first = "Our FIR ka number 245 hai aur SHO ne usay phaar diya, hum sab ke samne."
+    second = "Our FIR ka number 871 hai aur SHO ne usay phaar diya, hum sab ke samne."
+    masked = [copies.shingles(t, extract(t), words) for t in (first, second)]
+    assert masked[0] == masked[1]
+    assert copies.HASHING == 8
