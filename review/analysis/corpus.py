@@ -44,6 +44,9 @@ _MUHAMMAD: Final = "muhammad"
 # A consonant skeleton this long tells names apart; a shorter one does not ("~mn", "~mna":
 # Mani, Hamna, Humna), whether or not its word ends in "a".
 _SHORT_SOUND: Final = 3
+# A word's first letter that is a vowel, in Latin letters or Urdu's (alif, alif madda, ain):
+# a sound key drops it (`Corpus._vowel_apart`).
+_FIRST_VOWELS: Final = frozenset("aeiou\u0627\u0622\u0639")
 # A name written with its Muhammad as an initial: "M. Aslam Gondal", "m aslam".
 _INITIAL: Final = re.compile(r"m(?:\.\s*|\s+)(?=\w)", re.IGNORECASE)
 
@@ -365,6 +368,12 @@ class Corpus:
                 "the same name by its consonants, too few to tell two names apart, and the"
                 " reports spell it differently",
             )
+        if found.level == STRONG and kind == "person" and self._vowel_apart(key, a, b):
+            return Strength(
+                WEAK,
+                "the same name by its consonants, but one report's begins with a vowel where"
+                " the other's has none (Asad, Saad)",
+            )
         if found.level == STRONG and kind == "person" and self._latin_apart(a, b, key):
             return Strength(
                 WEAK,
@@ -404,6 +413,28 @@ class Corpus:
             }
 
         return not spellings(a) & spellings(b)
+
+    def _vowel_apart(self, key: str, a: int, b: int) -> bool:
+        """Whether a word of person `key` the lists lack, keyed by its consonants, begins
+        with a vowel in every spelling of one of reports a and b and with none in the
+        other's: a sound key drops a first vowel, which both scripts write ("Asad Ullah",
+        "اسد اللہ" and "Saad Ullah", "سعد اللہ" are all `~sdla`), so the two are two names.
+
+        The word is read in each spelling where the key has it, the key's words before it
+        taken as one word each ("Muhammad Asad Ullah Khosa": `muhammad ~sdla khosa`)."""
+        at = [i for i, w in enumerate(key.split()) if w[:1] == "~"]
+        if not at:
+            return False
+
+        def firsts(num: int, i: int) -> set[bool]:
+            texts = (normalize(t).split() for t in self._texts.get((num, key), ()))
+            return {words[i][:1] in _FIRST_VOWELS for words in texts if len(words) > i}
+
+        for i in at:
+            in_a, in_b = firsts(a, i), firsts(b, i)
+            if len(in_a) == 1 and len(in_b) == 1 and in_a != in_b:
+                return True
+        return False
 
     def _initialled(self, key: str, a: int, b: int) -> bool:
         """Whether report a or b writes person `key`'s leading Muhammad only as "M." where
