@@ -52,7 +52,9 @@ from review.workspace.search import normalize
 # FIR's number shared its 5-grams as one writer's words. 8: as 7, a short reference number
 # in groups ("challan no 1234-5678") or a few words after its word ("FIR ka number 245 hai",
 # "The FIR number for the case is 245") masked too: under 7 it was no entity, and two
-# families citing it shared its 5-grams.
+# families citing it shared its 5-grams; and each line after a printed form's last blank kept
+# with the 5-grams holding its words (`forms.tail`), left out where forms of two sources
+# hold it: two families typing a footer with no printer's word were one writer under 7.
 HASHING: Final = 8
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3

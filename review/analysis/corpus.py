@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations, islice, pairwise
 from typing import Final
 
-from review.analysis import contacts, entities, entity_names, links, writers
+from review.analysis import contacts, entities, entity_names, forms, links, writers
 from review.analysis.copies import likely_copies
 from review.analysis.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
 from review.analysis.records import LIST_HINT, Mention, Record, entities_context, rehash
@@ -49,6 +49,11 @@ _SHORT_SOUND: Final = 3
 _FIRST_VOWELS: Final = frozenset("aeiou\u0627\u0622\u0639")
 # A name written with its Muhammad as an initial: "M. Aslam Gondal", "m aslam".
 _INITIAL: Final = re.compile(r"m(?:\.\s*|\s+)(?=\w)", re.IGNORECASE)
+
+
+def _less(hashes: set[int], printed: set[int] | None) -> set[int]:
+    """`hashes` without the printed ones: the same set where none are (most reports)."""
+    return hashes - printed if printed else hashes
 
 
 @dataclass(frozen=True)
@@ -141,9 +146,14 @@ class Corpus:
         self._decided: dict[tuple[str, str], dict[tuple[int, int], str]] = defaultdict(dict)
         for (a, b, kind, key), decision in (decisions or {}).items():
             self._decided[(kind, key)][(a, b)] = decision
+        # A line after a form's last blank that forms of two sources hold is print.
+        printed = forms.printed_tails(
+            {num: f.record.tails for num, f in self.facts.items()},
+            {num: f.source for num, f in self.facts.items()},
+        )
         self.near, self.phrasing = likely_copies(
-            {num: f.record.shingles for num, f in self.facts.items()},
-            {num: f.record.phrases for num, f in self.facts.items()},
+            {num: _less(f.record.shingles, printed.get(num)) for num, f in self.facts.items()},
+            {num: _less(f.record.phrases, printed.get(num)) for num, f in self.facts.items()},
         )
         self._places = {
             num: links.places(

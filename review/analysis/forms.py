@@ -23,12 +23,25 @@ form's last blank: a line whose label is the NGO's ("Helpline:", "Head office:",
 form", "confidential", "not responsible", "www.", "یہ فارم", "خفیہ"); blank lines and
 rules between them. What a family wrote in a blank is theirs whatever words it holds ("we
 rang the helpline"), and so is a line of their own after the footer.
+
+A footer may say nothing only a printer writes ("Please attach a copy of the FIR ...",
+"We will call you back within seven days"): one report cannot tell it from a family's last
+lines, so each line after the form's last blank (`tail`) is kept in its record as a hash,
+with the hashes of the 5-grams holding a word of it. A line that forms from two sources or
+more hold word for word is print, and counts towards no writer's words (`printed_tails`):
+two families typing such a footer were one writer, surely, by near-duplicate text. A
+family sending its form again under a second codename still shares its blanks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import defaultdict
+from collections.abc import Collection, Mapping
 from typing import Final
+
+from review.workspace.search import normalize
 
 # Lines beginning with a label that make a report a form.
 FORM_LINES: Final = 3
@@ -55,6 +68,8 @@ _FOOTER_LINE: Final = re.compile(
     r"|یہ\s+فارم|خفیہ|رازداری|راز\s?داری|دستبرداری|ذمہ\s+دار\s+نہیں|ہیلپ\s?لائن|ہیڈ\s?آفس",
     re.IGNORECASE,
 )
+# A line after the last blank shorter than this is no phrase two writers could share.
+_TAIL_WORDS: Final = 5
 # A line of rule: dashes, underscores, stars, equals signs.
 _RULE: Final = re.compile(r"[ \t]*[-_=*~.\u2014\u2013]{3,}[ \t]*")
 
@@ -98,6 +113,57 @@ def _footer(text: str, labels: list[tuple[int, int]]) -> tuple[int, int] | None:
         elif start >= 0 and line.strip() and not _RULE.fullmatch(line):
             break
     return (start, end) if start >= 0 else None
+
+
+def tail(text: str) -> list[tuple[int, int]]:
+    """Where the lines after a form's last blank are, each of at least `_TAIL_WORDS` words:
+    the form's footer, printed with no word only a printer writes, or the family's own
+    words. One report cannot tell which; the archive can (`printed_tails`)."""
+    labels = [
+        m.span("label") for m in _LABEL.finditer(text) if len(m["label"].split()) <= _LABEL_WORDS
+    ]
+    blanks = [a for a, b in labels if not _footer_label(text[a:b])]
+    if len(labels) < FORM_LINES or not blanks:
+        return []
+    out = []
+    at = text.find("\n", blanks[-1])
+    while at != -1:
+        start = at + 1
+        at = text.find("\n", start)
+        end = len(text) if at == -1 else at
+        if len(text[start:end].split()) >= _TAIL_WORDS:
+            out.append((start, end))
+    return out
+
+
+def line_key(line: str) -> int:
+    """A line's hash, its words folded (`normalize`): two reports holding it word for word
+    share it, and the line itself is never kept."""
+    words = " ".join(normalize(line).split())
+    return int.from_bytes(hashlib.blake2b(words.encode(), digest_size=8).digest(), "big") >> 16
+
+
+def printed_tails(
+    tails: Mapping[int, Mapping[int, Collection[int]]], sources: Mapping[int, str]
+) -> dict[int, set[int]]:
+    """Each report's 5-gram hashes that belong to a printed line after its form's last
+    blank: a line forms from two sources or more hold word for word.
+
+    Two families typing one NGO's footer type it alike, though no word of it says only a
+    printer writes it ("Please attach a copy of the FIR ..."): counted as their own, it made
+    them one writer, surely. One family sending its form again under a second codename
+    shares its blanks too, so it stays one writer by them (`copies`).
+    """
+    holders: dict[int, set[str]] = defaultdict(set)
+    for num, lines in tails.items():
+        for line in lines:
+            holders[line].add(sources[num])
+    out: dict[int, set[int]] = {}
+    for num, lines in tails.items():
+        dropped = set().union(*(grams for line, grams in lines.items() if len(holders[line]) > 1))
+        if dropped:
+            out[num] = dropped
+    return out
 
 
 def blank(text: str, spans: list[tuple[int, int]]) -> str:

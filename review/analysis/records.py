@@ -26,6 +26,9 @@ from review.workspace.schema import transaction
 
 # Bumped when the extractor's rules change enough that `reextract` is worth running.
 EXTRACTOR_VERSION: Final = 1
+# The last lines after a form's last blank that are weighed as print (`forms.tail`): a
+# footer is a few lines, and each costs a reading of the text.
+_MOST_TAIL_LINES: Final = 8
 # Where a reviewer who named a report that is not there can look.
 LIST_HINT: Final = "`raazdar-review list --all` shows every report"
 
@@ -65,6 +68,9 @@ class Record:
     added: list[dict[str, Any]] = field(default_factory=list)
     shingles: set[int] = field(default_factory=set)
     phrases: set[int] = field(default_factory=set)
+    # Each line after a form's last blank (`forms.tail`): its hash, and the hashes of the
+    # 5-grams that hold a word of it, dropped where forms of two sources hold the line.
+    tails: dict[int, set[int]] = field(default_factory=dict)
     # The files it holds of at least `SAME_FILE_MIN` bytes: SHA-256 to name ("" if none).
     files: dict[str, str] = field(default_factory=dict)
 
@@ -78,6 +84,7 @@ class Record:
             "added": self.added,
             "shingles": sorted(self.shingles),
             "phrases": sorted(self.phrases),
+            "tails": {str(line): sorted(grams) for line, grams in sorted(self.tails.items())},
             "files": self.files,
         }
         return json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -94,6 +101,8 @@ class Record:
             added=list(obj["added"]),
             shingles=set(obj["shingles"]),
             phrases=set(obj["phrases"]),
+            # records before the field are of a scheme before 8, and hashed again
+            tails={int(line): set(grams) for line, grams in obj.get("tails", {}).items()},
             files=dict(obj.get("files", {})),  # records before the field hold none
         )
 
@@ -144,6 +153,8 @@ class Record:
                 entry["designations"] += [d for d in designations if d not in entry["designations"]]
             self.shingles |= reading.shingles
             self.phrases |= reading.phrases
+            for line, grams in reading.tails.items():
+                self.tails.setdefault(line, set()).update(grams)
         self.found = list(found.values())
 
     def add_files(self, files: Iterable[FileSent]) -> None:
@@ -168,6 +179,7 @@ class Reading:
     found: tuple[Found, ...]
     shingles: set[int]
     phrases: set[int]
+    tails: dict[int, set[int]] = field(default_factory=dict)
 
 
 # Reads a content as `read` does: the same reading, however it is come by.
@@ -187,11 +199,19 @@ def read(content: Content, words: WordHashes) -> Reading:
     message = forms.blank(content.message, printed)
     ents = entities.extract(forms.blank(content.searchable(), printed))
     marks = [entities.Entity("form", "", "", a, b) for a, b in printed if b > a]
-    return Reading(
-        _grouped(ents),
-        shingles(message, (), words),
-        shingles(message, sorted([*_masked(message, ents), *marks], key=lambda e: e.start), words),
-    )
+
+    def hashed(text: str, ents: list[entities.Entity]) -> tuple[set[int], set[int]]:
+        masked = sorted([*_masked(text, ents), *marks], key=lambda e: e.start)
+        return shingles(text, (), words), shingles(text, masked, words)
+
+    whole, phrases = hashed(message, ents)
+    tails = {}
+    for a, b in forms.tail(content.message)[-_MOST_TAIL_LINES:]:
+        # the 5-grams that hold a word of the line: those the text without it lacks
+        left = [e for e in ents if e.end <= a or e.start >= b]
+        without, fewer = hashed(forms.blank(message, [(a, b)]), left)
+        tails[forms.line_key(content.message[a:b])] = (whole - without) | (phrases - fewer)
+    return Reading(_grouped(ents), whole, phrases, tails)
 
 
 def _masked(message: str, ents: Iterable[entities.Entity]) -> list[entities.Entity]:
@@ -246,7 +266,9 @@ def rehashed(u: Unlocked, num: int, old: Record, words: WordHashes) -> Record:
     """`old` with its 5-gram hashes made again from the report; nothing else changes."""
     fresh = Record()
     fresh.merge(report_parts(u, num), words)
-    return replace(old, hashing=HASHING, shingles=fresh.shingles, phrases=fresh.phrases)
+    return replace(
+        old, hashing=HASHING, shingles=fresh.shingles, phrases=fresh.phrases, tails=fresh.tails
+    )
 
 
 def report_parts(u: Unlocked, num: int) -> list[Content]:

@@ -211,3 +211,55 @@ def test_a_question_about_an_office_is_no_footer() -> None:
     kept = forms.blank(text, forms.printed(text))
     assert "DPO office Kasur, ASI Rafiq Ahmed" in kept
     assert "0321-4455667" not in kept
+
+
+# Left by session 40: a footer with no word only a printer writes ("Please attach a copy of
+# the FIR ...") was read as the families' own words, and two families who typed it were one
+# writer, surely, by near-duplicate text. One report cannot tell it from a family's last
+# paragraph; the archive can: a line after a form's last blank that forms of two sources
+# hold word for word is print (`forms.printed_tails`).
+PLAIN_FOOTER = (
+    "\n\nPlease attach a copy of the FIR, the CNIC of the complainant and any medical report"
+    " to this complaint before you send it.\n"
+    "Submit the filled complaint at our Lahore centre between nine and five on working days,"
+    " and keep a copy for yourself.\n"
+    "We will call you back within seven days of receiving your complaint, on the number you"
+    " give us."
+)
+PLAIN_FOOTED = FORM.split("\n", 1)[1] + PLAIN_FOOTER
+
+
+def test_two_families_typing_a_footer_with_no_printers_word_are_two_writers() -> None:
+    corpus = corpus_of([PLAIN_FOOTED.format(**FIRST), PLAIN_FOOTED.format(**SECOND)])
+    assert corpus.source_group(1) != corpus.source_group(2), corpus.related(1).same_source
+
+
+def test_one_family_sending_its_plainly_footed_form_again_is_one_writer() -> None:
+    corpus = corpus_of([PLAIN_FOOTED.format(**FIRST), PLAIN_FOOTED.format(**FIRST)])
+    assert corpus.source_group(1) == corpus.source_group(2)
+    assert corpus.near[1][2] >= copies.NEAR_DUPLICATE
+
+
+def test_a_paragraph_two_reports_share_outside_a_form_still_links_them() -> None:
+    # no form: what follows no blank is a writer's own, shared or not
+    shared = (
+        "The munshi kept the boy in the lock-up for three nights and told his mother to"
+        " bring the money before the Friday prayer or never see him again."
+    )
+    corpus = corpus_of(
+        [
+            f"My son was taken from the kiln at night.\n{shared}",
+            f"Hamari beti ko agent le gaya aur police ne kuch nahi kiya.\n{shared}",
+        ]
+    )
+    assert corpus.source_group(1) == corpus.source_group(2)
+
+
+def test_a_records_lines_after_the_last_blank_are_kept_as_hashes_only() -> None:
+    text = PLAIN_FOOTED.format(**FIRST)
+    record = records.Record()
+    record.merge([Content(message=text)])
+    assert len(record.tails) == 3
+    again = records.Record.decode(record.encode())
+    assert again.tails == record.tails
+    assert "attach" not in record.encode().decode()
