@@ -14,8 +14,8 @@ a slogan; a passage that long is one author's. Words a report puts in quotation
 marks (`entity_text.quotations`) are another's, an FIR's or a notice's, that two
 writers can each quote word for word: they count towards no rare phrasing or passage.
 A printed form's labels, heading and footer (`forms.printed`) are an NGO's, and a forwarded appeal
-(`forwards.forwarded`) whoever's wrote it: neither is the writer's, and they count towards
-nothing (`records.read` reads them as blanks).
+(`forwards.forwarded`, and a pasted news report) whoever's wrote it: neither is the
+writer's, and they count towards nothing (`records.read` reads them as blanks).
 
 Only hashes of the 5-grams are kept (in each report's sealed record,
 `review.analysis.records`), under a scheme a record names (`HASHING`): hashes
@@ -54,7 +54,8 @@ from review.workspace.search import normalize
 # "The FIR number for the case is 245") masked too: under 7 it was no entity, and two
 # families citing it shared its 5-grams; and each line after a printed form's last blank kept
 # with the 5-grams holding its words (`forms.tail`), left out where forms of two sources
-# hold it: two families typing a footer with no printer's word were one writer under 7.
+# hold it: two families typing a footer with no printer's word were one writer under 7; and
+# a pasted news report (`forwards.news`) left out as a forward is.
 HASHING: Final = 8
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
