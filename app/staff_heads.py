@@ -13,8 +13,9 @@ So a staff request's head is sorted before any thread sees it:
 - its session cookie opens a login the app has not seen end (`login_of`, then `live`): it
   takes turns for threads under its login's own share (`login_share`), never behind anyone
   else's requests; its account's pace (`app.page_pacing`) holds it;
-- else it carries a known device's cookie whose head MAC holds
-  (`app.services.staff_devices.head_place`): its device's own share, and the device's
+- else it carries a known device's cookie whose head MAC holds, of an account standing now
+  in its epoch now (`app.services.staff_devices.head_place`; the accounts' tags read again
+  every `TAGS_SECONDS`): its device's own share, and the device's
   budget (`DEVICE_BURST` at once, then one each `DEVICE_SPACING_NS`): a stolen device's
   own cookie sent down many connections is held to that one cookie's, as its login is
   held to one kept place of the staff's slot (`app.kdf_pool.staff_slot`);
@@ -51,6 +52,9 @@ ANONYMOUS_SPACING_NS: Final = 250_000_000
 # (ns): its owner's login page, login and first page, again after a wrong code.
 DEVICE_BURST: Final = 16
 DEVICE_SPACING_NS: Final = 500_000_000
+# How often each worker reads the staff accounts' head tags again (`app.worker`, seconds): a
+# removed colleague's device cookie proves nothing at the head this long after her removal.
+TAGS_SECONDS: Final = 2.0
 # How many shares of threads (`app.worker_turns`) logins, and devices, take turns under: each
 # negative, as no circuit is, below `worker_turns.STAFF_SHARE` (-2), which the rest keep.
 _SHARES: Final = 1 << 30

@@ -95,12 +95,14 @@ import contextlib
 import errno
 import resource
 import selectors
+import threading
 import time
 from functools import partial
 from typing import Any, Final
 
 from flask import Flask
 from gunicorn.workers.gthread import TConn
+from sqlalchemy.exc import SQLAlchemyError
 
 # Imported here, in the gunicorn master (which loads the worker class), so that
 # the pool's table of waiters, and the circuits' accounts, are mapped before the
@@ -196,6 +198,10 @@ class HeadFirstWorker(TurnTakingWorker):
         self.staff_binds = frozenset(staff_binds())
         # Whether tor names the circuit first on the staff listeners (RAAZDAR_TOR_STAFF_CIRCUITS).
         self.staff_circuits = tor_staff_circuits()
+        # The head tags of the accounts standing now (`staff_devices.live_tags`), read again
+        # every `staff_heads.TAGS_SECONDS` by a thread of its own (`_read_live_tags`); None
+        # until first read.
+        self.live_tags: frozenset[bytes] | None = None
 
     @property
     def worker_connections(self) -> int:
@@ -223,6 +229,34 @@ class HeadFirstWorker(TurnTakingWorker):
         kdf_pool.start_derivers(kdf_slots() + kdf_pool.STAFF_SLOTS)
         self._fit_file_limit()
         super().init_process()
+
+    def run(self) -> None:
+        """Read the accounts' head tags before serving, and again every few seconds after."""
+        app = getattr(self, "wsgi", None)
+        if isinstance(app, Flask):
+            self.live_tags = self._live_tags_now(app)
+            threading.Thread(
+                target=self._read_live_tags, args=(app,), name="raazdar-live-tags", daemon=True
+            ).start()
+        super().run()
+
+    def _read_live_tags(self, app: Flask) -> None:
+        """Read the accounts' head tags every `staff_heads.TAGS_SECONDS` while the worker lives.
+
+        The main loop cannot wait on the database; a removal may be made by another worker
+        or by `raazdar staff remove`, which no table of this host's hears."""
+        while self.alive:
+            time.sleep(staff_heads.TAGS_SECONDS)
+            self.live_tags = self._live_tags_now(app)
+
+    def _live_tags_now(self, app: Flask) -> frozenset[bytes]:
+        """The accounts' head tags now; if the database cannot say, those read last (none at
+        first: every device's cookie then proves nothing until it can)."""
+        try:
+            return staff_devices.live_tags(app)
+        except SQLAlchemyError:
+            self.log.warning("the staff accounts could not be read for the staff listener's heads")
+            return self.live_tags or frozenset()
 
     def _fit_file_limit(self) -> None:
         """Raise the soft limit on open files to what the worker's connections need (within
@@ -447,7 +481,11 @@ class HeadFirstWorker(TurnTakingWorker):
             conn.staff_share = staff_heads.login_share(login)
             return self._refused_again(conn, login)
         device = cookie_of(conn.head, _DEVICE_COOKIE)
-        place = None if device is None else staff_devices.head_place(app, device.decode("latin-1"))
+        place = None
+        if device is not None:
+            if self.live_tags is None:  # a worker not run (a test's): read once, here
+                self.live_tags = self._live_tags_now(app)
+            place = staff_devices.head_place(app, device.decode("latin-1"), self.live_tags)
         if place is not None:
             conn.staff_share = staff_heads.device_share(place)
             return staff_heads.take_device_turn(place)

@@ -1,23 +1,30 @@
 """Known devices: a signed cookie that gives a staff member's logins a place a flood cannot take.
 
 A browser that has just made a full login (the password and a code, or an
-enrolment's first code) gets a cookie: a random id, the last day it holds and a
+enrolment's first code) gets a cookie: an id, the last day it holds and a
 MAC of both with the account's id and epoch, under a key derived from the
-server's secret key. It names nothing else: no account, no address, no user
-agent. A login that carries one made for the name it gives waits in a place of
-the staff's slot kept for known devices, one a cookie and two an account at a
-time, ahead of logins without one (`app.kdf_pool.staff_slot`): whoever holds a staff device's
+server's secret key. It names nothing else: no account (its id's tag opens to
+nobody without the secret key), no address, no user agent. A login that
+carries one made for the name it gives waits in a place of the staff's slot
+kept for known devices, one a cookie and two an account at a time, ahead of
+logins without one (`app.kdf_pool.staff_slot`): whoever holds a staff device's
 onion key can flood the staff's slot on new circuits, or on none named, but not
 with cookies they do not have. Checking one is a MAC before any password's
 hash, and a cookie that fails it (forged, expired, another account's, an old
 epoch's, the name unknown) is treated exactly as no cookie: it queues, and
 says nothing of the password, the code or whether the name exists.
 
-Its id is half random, half a MAC of the random half and the last day (`head_place`): the
-worker's main loop checks that one MAC, knowing no account, before any thread sees the
-request, and serves a known device's requests from the device's own share and budget
-(`app.staff_heads`), apart from those proving nothing. A cookie made before ids held a MAC
-still queues as before, and proves nothing at the head until its owner's next full login.
+Its id is a random part, the account's head tag (`account_tag`: a MAC of the account's id
+and epoch, the same for each of the account's cookies until its epoch moves) and a MAC of
+both and the last day (`head_place`): the worker's main loop checks that one MAC, knowing no
+account, and that the tag is one of an account standing now (`live_tags`, which each worker
+reads again every `staff_heads.TAGS_SECONDS`), before any thread sees the request, and serves
+a known device's requests from the device's own share and budget (`app.staff_heads`), apart
+from those proving nothing. A removal, a reset, a new password or a keyring install that
+locks the account so voids its cookies at the head within seconds, as at the login: a
+removed colleague's cookie, its MAC still holding, had its device's budget and share until
+its last day. A cookie made before ids held a tag (`d1`) still queues as before, and proves
+nothing at the head until its owner's next full login.
 
 Stolen with a laptop, a cookie only queues: the password and a code are still
 needed, and a removal, a reset or a new password moves the account's epoch on
@@ -32,9 +39,11 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Container
 from typing import Final
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from app import kdf_pool
 from app.models import StaffAccount, today
@@ -45,11 +54,18 @@ LIFETIME_DAYS: Final = 90
 _PERSON: Final = b"rz-staff-device1"
 _HEAD_PERSON: Final = b"rz-staff-dhead1"
 _PLACE_PERSON: Final = b"rz-staff-dplace1"
-_VERSION: Final = "d1"
-_ID_BYTES: Final = 16
-# Of the id: the random half, then the head's MAC of it and the last day (`head_place`).
+_TAG_PERSON: Final = b"rz-staff-dtag1"
+# A cookie whose id carries its account's head tag; one before tags (`d1`) still MACs.
+_VERSION: Final = "d2"
+_UNTAGGED: Final = "d1"
+_ID_BYTES: Final = 24
+_UNTAGGED_ID_BYTES: Final = 16
+# Of the id: the random part, the account's head tag (`account_tag`), then the head's MAC of
+# both and the last day (`head_place`).
 _RANDOM_BYTES: Final = 8
+_TAG_BYTES: Final = 8
 _MAC_BYTES: Final = 32
+_HEAD_MAC_BYTES: Final = 8
 # Longer than any cookie made here: read no further.
 _LONGEST: Final = 160
 
@@ -57,8 +73,9 @@ _LONGEST: Final = 160
 def issue(account: StaffAccount) -> str:
     """A new known device's cookie for `account`, as it is now (its epoch)."""
     until = (today() + dt.timedelta(days=LIFETIME_DAYS)).toordinal()
-    random = secrets.token_bytes(_RANDOM_BYTES)
-    ident = random + _head_mac(_head_key(current_app.config["SECRET_KEY"]), random, until)
+    key = _head_key(current_app.config["SECRET_KEY"])
+    tagged = secrets.token_bytes(_RANDOM_BYTES) + account_tag(key, account.id, account.epoch)
+    ident = tagged + _head_mac(key, tagged, until)
     mac = _mac(ident, until, account.id, account.epoch)
     return f"{_VERSION}.{ident.hex()}.{until}.{mac.hex()}"
 
@@ -90,30 +107,56 @@ def place_key(cookie: str | None, account: StaffAccount | None) -> int | None:
     return int.from_bytes(tag, "big") << kdf_pool.DEVICE_ID_BITS | own
 
 
-def head_place(app: Flask, cookie: str | None) -> int | None:
+def head_place(app: Flask, cookie: str | None, live: Container[bytes]) -> int | None:
     """The key of the known device a request's `cookie` names, read at the head with no
-    account known (its id's MAC, `issue`), its random half; None for none, a
-    forged, altered or foreign one, or one past its last day. A device its account no
-    longer holds (a removal, a reset) still names it, until that day: one device's budget
-    (`app.staff_heads`); its login, and what it asks, the app refuses."""
+    account known (its id's MAC, `issue`), its random part; None for none, a forged,
+    altered or foreign one, one past its last day, one made before ids held a tag, or one
+    whose account's tag is not in `live` (`live_tags`: the account removed, or its epoch
+    moved on by a reset, a new password or a lock). Not `place_key`'s key: the head knows
+    no account to tag it with, and keys a device's own budget (`app.staff_heads`)."""
     parsed = _parse(cookie)
     if parsed is None:
         return None
     ident, until, _mac_of_account = parsed
+    if len(ident) != _ID_BYTES:
+        return None
+    tagged, mac = ident[: _RANDOM_BYTES + _TAG_BYTES], ident[_RANDOM_BYTES + _TAG_BYTES :]
+    if not hmac.compare_digest(mac, _head_mac(_head_key_of(app), tagged, until)):
+        return None
+    if until < today().toordinal() or tagged[_RANDOM_BYTES:] not in live:
+        return None
+    return int.from_bytes(tagged[:_RANDOM_BYTES], "big")
+
+
+def account_tag(key: bytes, account_id: str, epoch: int) -> bytes:
+    """The head tag of an account in its epoch: what its cookies carry, and `live_tags` lists."""
+    message = f"{account_id}\x1f{epoch}".encode()
+    return hashlib.blake2b(message, key=key, person=_TAG_PERSON, digest_size=_TAG_BYTES).digest()
+
+
+def live_tags(app: Flask) -> frozenset[bytes]:
+    """The head tags of every account standing now, in its epoch now, read from the database
+    (a locked account's too: its epoch moved, and its cookies' tags with it)."""
+    key = _head_key_of(app)
+    session = app.extensions["raazdar.db"].new_session()
+    try:
+        rows = session.execute(select(StaffAccount.id, StaffAccount.epoch)).all()
+    finally:
+        session.close()
+    return frozenset(account_tag(key, ident, epoch) for ident, epoch in rows)
+
+
+def _head_key_of(app: Flask) -> bytes:
+    """The head MAC's key of `app`, kept once derived (read in the main loop, for every head)."""
     key: bytes | None = app.extensions.get("raazdar.device_head_key")
     if key is None:
         key = app.extensions["raazdar.device_head_key"] = _head_key(app.config["SECRET_KEY"])
-    random, mac = ident[:_RANDOM_BYTES], ident[_RANDOM_BYTES:]
-    if not hmac.compare_digest(mac, _head_mac(key, random, until)):
-        return None
-    if until < today().toordinal():
-        return None
-    return int.from_bytes(random, "big")
+    return key
 
 
-def _head_mac(key: bytes, random: bytes, until: int) -> bytes:
-    message = random + until.to_bytes(8, "big")
-    return hashlib.blake2b(message, key=key, digest_size=_ID_BYTES - _RANDOM_BYTES).digest()
+def _head_mac(key: bytes, tagged: bytes, until: int) -> bytes:
+    message = tagged + until.to_bytes(8, "big")
+    return hashlib.blake2b(message, key=key, digest_size=_HEAD_MAC_BYTES).digest()
 
 
 def _head_key(secret: bytes) -> bytes:
@@ -126,7 +169,7 @@ def _parse(cookie: str | None) -> tuple[bytes, int, bytes] | None:
     if not cookie or len(cookie) > _LONGEST:
         return None
     parts = cookie.split(".")
-    if len(parts) != 4 or parts[0] != _VERSION:
+    if len(parts) != 4 or parts[0] not in (_VERSION, _UNTAGGED):
         return None
     if not (parts[2].isascii() and parts[2].isdigit()):
         return None
@@ -134,7 +177,8 @@ def _parse(cookie: str | None) -> tuple[bytes, int, bytes] | None:
         ident, mac = bytes.fromhex(parts[1]), bytes.fromhex(parts[3])
     except ValueError:
         return None
-    if len(ident) != _ID_BYTES or len(mac) != _MAC_BYTES:
+    length = _ID_BYTES if parts[0] == _VERSION else _UNTAGGED_ID_BYTES
+    if len(ident) != length or len(mac) != _MAC_BYTES:
         return None
     return ident, int(parts[2]), mac
 

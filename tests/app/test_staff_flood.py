@@ -20,6 +20,7 @@ from sqlalchemy import update
 from app import create_app
 from app.config import config_for
 from app.models import StaffAccount
+from app.services.staff import get_account, remove_account
 from tests.app.flood import Browser, inputs, new_source
 from tests.app.live import demo_instance, live_server
 from tests.app.staff_support import PASSWORD, StaffUser, make_staff
@@ -314,3 +315,42 @@ def test_a_device_with_no_live_session_flooding_login_pages_leaves_a_colleague_s
     assert [status for status, _ in steps.values()] == [200, 200, 303, 200], steps
     slowest = max(seconds for _, seconds in steps.values())
     assert slowest <= STEP_BOUND, f"a step of the colleague's took {slowest} s: {steps}"
+
+
+# The requests a removed colleague sends with her own device's cookie during the flood, one
+# after another, and the most of them the head may serve: she proves nothing any more.
+VOIDED_REQUESTS = 16
+VOIDED_SERVED = 2
+# How long the workers take to read the accounts again (`app.worker`'s `TAGS_SECONDS`), and some.
+REREAD_SECONDS = 3.0
+
+
+@pytest.mark.parametrize("circuits", [False], ids=["staff-circuits-unnamed"])
+def test_a_removed_colleagues_device_cookie_gets_no_more_at_the_head_than_no_cookie(
+    servers: tuple[str, str], instance: Path
+) -> None:
+    """A colleague removed (her onion key still held), sending her own device's cookie, whose
+    MAC still holds, during a flood of requests proving nothing: she is held to their one
+    budget, not served from a device's own budget and share."""
+    _base, staff = servers
+    app = create_app(config_for(instance))
+    mallory = make_staff(app, "mallory")
+    stolen = Browser(staff)
+    assert _log_in(app, stolen, mallory) == 303
+    device = {"rz_device": stolen.cookies["rz_device"]}
+    stolen.close()
+    with app.app_context(), db_session(app) as session:
+        remove_account(session, "test", get_account(session, mallory.username))
+    time.sleep(REREAD_SECONDS)
+    voided = Browser(staff)
+    with NoSessionFlood(staff, ended={}, device={}) as flood:
+        time.sleep(1.0)
+        statuses = []
+        for _ in range(VOIDED_REQUESTS):
+            voided.cookies = dict(device)
+            statuses.append(_timed(lambda: voided.get("/staff/login")[0])[0])
+    voided.close()
+    print(f"\nthe removed colleague's statuses: {statuses}; the flood: {flood.statuses}")
+    assert flood.statuses.get(503, 0) > 0  # the flood spent the budget
+    served = statuses.count(200)
+    assert served <= VOIDED_SERVED, f"{served} of {VOIDED_REQUESTS} served: {statuses}"

@@ -18,14 +18,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from app import page_pacing, sessions, staff_heads
 from app.models import StaffAccount
 from app.services import staff_devices
+from app.services.staff import get_account, remove_account
 from app.sessions import end_staff_logins
 from app.worker import HeadFirstWorker
 from app.worker_turns import STAFF_SHARE, _share
-from tests.app.staff_support import login, make_staff, page_token, staff_client
+from tests.app.staff_support import StaffUser, login, make_staff, page_token, staff_client
 from tests.app.support import db_session
 from tests.app.test_worker import _busy_worker
 from tests.app.test_worker_staff_pages import _staff_request
@@ -166,9 +168,9 @@ def _altered(cookie: str, part: int) -> str:
 def _foreign(cookie: str) -> str:
     """The cookie as another server (another secret key) would have made it."""
     version, ident, until, mac = cookie.split(".")
-    random = bytes.fromhex(ident)[:8]
-    head_mac = staff_devices._head_mac(staff_devices._head_key(b"\x07" * 32), random, int(until))
-    return ".".join([version, (random + head_mac).hex(), until, mac])
+    tagged = bytes.fromhex(ident)[:16]
+    head_mac = staff_devices._head_mac(staff_devices._head_key(b"\x07" * 32), tagged, int(until))
+    return ".".join([version, (tagged + head_mac).hex(), until, mac])
 
 
 @pytest.mark.parametrize(
@@ -177,7 +179,7 @@ def _foreign(cookie: str) -> str:
         pytest.param(lambda c: _altered(c, 1), id="its-id-altered"),
         pytest.param(lambda c: _altered(c, 2), id="its-last-day-moved"),
         pytest.param(_foreign, id="another-servers"),
-        pytest.param(lambda c: "d1." + "ab" * 16 + ".800000." + "cd" * 32, id="made-up"),
+        pytest.param(lambda c: "d2." + "ab" * 24 + ".800000." + "cd" * 32, id="made-up"),
         pytest.param(lambda c: c + "0", id="too-long-a-mac"),
     ],
 )
@@ -198,16 +200,28 @@ def test_a_devices_cookie_past_its_last_day_proves_nothing(
     assert _sorted(worker, _head("/staff/login", rz_device=device)) == ("none", 0)
 
 
-def test_a_devices_cookie_made_before_ids_held_a_mac_still_has_its_kept_place(
-    app: Flask, worker: HeadFirstWorker
+@pytest.mark.parametrize(
+    "ident",
+    [
+        pytest.param(bytes(range(16)), id="a-random-id"),
+        pytest.param(None, id="an-id-with-a-head-mac-and-no-tag"),
+    ],
+)
+def test_a_devices_cookie_made_before_ids_held_a_tag_still_has_its_kept_place(
+    app: Flask, worker: HeadFirstWorker, ident: bytes | None
 ) -> None:
-    """Made with a random id: it proves nothing at the head, and its login still waits in its
-    device's place (`place_key`) until its owner's next full login gives a new one."""
+    """Made with a random id, or one whose head MAC covered no account's tag (`d1`): it proves
+    nothing at the head, and its login still waits in its device's place (`place_key`) until
+    its owner's next full login gives a new one."""
     alice = make_staff(app, "alice")
+    until = 800_000
+    if ident is None:
+        random = bytes(range(8))
+        key = staff_devices._head_key(app.config["SECRET_KEY"])
+        ident = random + staff_devices._head_mac(key, random, until)
     with app.app_context(), db_session(app) as session:
         account = session.get(StaffAccount, alice.id)
         assert account is not None
-        ident, until = bytes(range(16)), 800_000
         mac = staff_devices._mac(ident, until, account.id, account.epoch)
         old = f"d1.{ident.hex()}.{until}.{mac.hex()}"
         assert staff_devices.place_key(old, account) is not None
@@ -249,3 +263,40 @@ def test_a_new_browsers_first_login_proves_nothing_and_is_served_when_no_flood_r
     assert _sorted(worker, _head("/staff/login", rz=_cookies(browser)["rz"])) == ("none", 0)
     login(browser, app, make_staff(app, "alice"))
     assert _sorted(worker, _head(rz=_cookies(browser)["rz"]))[0] == "login"
+
+
+def _removed(app: Flask, user: StaffUser) -> None:
+    """`raazdar staff remove`, or the admin page's removal."""
+    with app.app_context(), db_session(app) as session:
+        remove_account(session, "test", get_account(session, user.username))
+
+
+def _epoch_moved(app: Flask, user: StaffUser) -> None:
+    """A reset, a new password, or a keyring install that locks the account."""
+    with db_session(app) as session:
+        session.execute(
+            update(StaffAccount)
+            .where(StaffAccount.id == user.id)
+            .values(epoch=StaffAccount.epoch + 1)
+        )
+        session.commit()
+
+
+@pytest.mark.parametrize(
+    "void",
+    [pytest.param(_removed, id="removed"), pytest.param(_epoch_moved, id="reset-or-locked")],
+)
+def test_a_devices_cookie_its_account_no_longer_holds_proves_nothing(
+    app: Flask, worker: HeadFirstWorker, void: Any
+) -> None:
+    """A removed colleague's own device cookie still MACs: it must take no device's budget
+    or share at the head once the worker has read the accounts again (`_read_live_tags`)."""
+    user = make_staff(app, "mallory")
+    browser = staff_client(app)
+    login(browser, app, user)
+    device = _cookies(browser)[staff_devices.COOKIE]
+    assert _sorted(worker, _head("/staff/login", rz_device=device)) == ("device", 0)
+    void(app, user)
+    worker.live_tags = None  # read again, as its thread does every few seconds
+    assert _sorted(worker, _head("/staff/login", rz_device=device)) == ("none", 0)
+    assert _anonymous_left() == staff_heads.ANONYMOUS_BURST - 1
