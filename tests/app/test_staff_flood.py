@@ -354,3 +354,79 @@ def test_a_removed_colleagues_device_cookie_gets_no_more_at_the_head_than_no_coo
     assert flood.statuses.get(503, 0) > 0  # the flood spent the budget
     served = statuses.count(200)
     assert served <= VOIDED_SERVED, f"{served} of {VOIDED_REQUESTS} served: {statuses}"
+
+
+@dataclass
+class FormFlood:
+    """A stolen live session sending a staff form (`path`, with its CSRF token) on
+    `SESSION_FLOODERS` connections until `stop` is set."""
+
+    base: str
+    cookies: dict[str, str]
+    path: str
+    fields: dict[str, str]
+    stop: threading.Event = field(default_factory=threading.Event)
+    statuses: dict[int, int] = field(default_factory=dict)
+    threads: list[threading.Thread] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _flood(self) -> None:
+        browser = Browser(self.base)
+        while not self.stop.is_set():
+            browser.cookies = dict(self.cookies)  # sent as it was taken
+            try:
+                status = browser.post_form(self.path, self.fields)
+            except (OSError, http.client.HTTPException):
+                status = 0  # closed unanswered: it connects again
+                time.sleep(0.01)
+            with self.lock:
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+        browser.close()
+
+    def __enter__(self) -> FormFlood:
+        """Start every flooder."""
+        self.threads = [
+            threading.Thread(target=self._flood, daemon=True) for _ in range(SESSION_FLOODERS)
+        ]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop every flooder and wait for it."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+
+@pytest.mark.parametrize("circuits", [False], ids=["staff-circuits-unnamed"])
+def test_a_stolen_sessions_flood_of_forms_leaves_a_colleague_served(
+    servers: tuple[str, str], instance: Path
+) -> None:
+    """One logged-in staff session (a stolen device) sending the export's form with a valid
+    CSRF token on four dozen connections, where tor names no staff circuit: a logged-in
+    colleague's dashboard and export, and her login again from her known device, are each
+    served within `STEP_BOUND`."""
+    base, staff = servers
+    app = create_app(config_for(instance))
+    mallory, alice = make_staff(app, "mallory"), make_staff(app, "alice")
+    new_source(base, 1)  # one report waits, for the export
+    stolen = Browser(staff)
+    assert _log_in(app, stolen, mallory) == 303
+    token = inputs(stolen.get("/staff/")[1])["csrf_token"]
+    stolen.close()
+    desk = Browser(staff)
+    assert _log_in(app, desk, alice) == 303
+    with FormFlood(staff, stolen.cookies, "/staff/export", {"csrf_token": token}) as flood:
+        time.sleep(FLOOD_SECONDS)
+        steps = {"dashboard": _timed(lambda: desk.get("/staff/")[0])}
+        steps["export"] = _timed(lambda: _export(app, desk, alice))
+        desk.cookies.pop("rz", None)  # logged out since: only the known device's cookie stays
+        steps["login"] = _timed(lambda: _log_in(app, desk, alice))
+        steps["dashboard again"] = _timed(lambda: desk.get("/staff/")[0])
+    desk.close()
+    print(f"\nthe colleague's steps (status, seconds): {steps}; the flood: {flood.statuses}")
+    assert sum(flood.statuses.values()) > SESSION_FLOODERS  # the flood ran
+    assert [status for status, _ in steps.values()] == [200, 200, 303, 200], steps
+    slowest = max(seconds for _, seconds in steps.values())
+    assert slowest <= STEP_BOUND, f"a step of the colleague's took {slowest} s: {steps}"
