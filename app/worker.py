@@ -168,6 +168,8 @@ STAFF_CONNECTIONS: Final = 32
 # be at once (`_give_form_back`): a source's tabs; past them, a bare 503.
 FORMS_GIVEN_BACK: Final = 4
 _DEVICE_COOKIE: Final = staff_devices.COOKIE.encode("ascii")
+_LOGIN_PATH: Final = f"{staff_devices.PATH}/login".encode("ascii")
+_LINK_FIELD: Final = staff_devices.LINK_FIELD.encode("ascii")
 _NO_DESCRIPTOR: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
@@ -480,16 +482,21 @@ class HeadFirstWorker(TurnTakingWorker):
         if login is not None and staff_heads.live(login):
             conn.staff_share = staff_heads.login_share(login)
             return self._refused_again(conn, login)
-        device = cookie_of(conn.head, _DEVICE_COOKIE)
-        place = None
-        if device is not None:
-            if self.live_tags is None:  # a worker not run (a test's): read once, here
-                self.live_tags = self._live_tags_now(app)
-            place = staff_devices.head_place(app, device.decode("latin-1"), self.live_tags)
+        place = self._device_place(app, cookie_of(conn.head, _DEVICE_COOKIE))
+        if place is None:  # an administrator's link for a new browser (`staff_devices.link`)
+            place = self._device_place(app, _linked_device(conn.head))
         if place is not None:
             conn.staff_share = staff_heads.device_share(place)
             return staff_heads.take_device_turn(place)
         return staff_heads.take_anonymous_turn()
+
+    def _device_place(self, app: Flask, device: bytes | None) -> int | None:
+        """The known device `device` (a cookie's value) names at the head, or None."""
+        if device is None:
+            return None
+        if self.live_tags is None:  # a worker not run (a test's): read once, here
+            self.live_tags = self._live_tags_now(app)
+        return staff_devices.head_place(app, device.decode("latin-1"), self.live_tags)
 
     def _refused_again(self, conn: Any, login: str) -> int:
         """The seconds a staff page's head is refused for, its account's pace having refused the
@@ -781,6 +788,22 @@ class HeadFirstWorker(TurnTakingWorker):
         finally:
             if isinstance(conn.sock, PacedSocket):
                 conn.sock.body_deadline = None
+
+
+def _linked_device(head: bytes) -> bytes | None:
+    """The known device's cookie an administrator's link carries in the login page's address
+    (`staff_devices.link`), or None: any other request."""
+    line = head[: head.find(b"\r\n")].split(b" ")
+    if len(line) != 3 or line[0] != b"GET":
+        return None
+    path, _, query = line[1].partition(b"?")
+    if path != _LOGIN_PATH:
+        return None
+    for pair in query.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        if name == _LINK_FIELD:
+            return value
+    return None
 
 
 def _paced_as(conn: Any) -> int | None:

@@ -1,4 +1,5 @@
-"""`raazdar staff add|remove|role|bind|reset-password|reset-2fa|list`: the staff accounts."""
+"""`raazdar staff add|remove|role|bind|reset-password|reset-2fa|device-link|list`: the staff
+accounts."""
 
 from __future__ import annotations
 
@@ -105,6 +106,30 @@ def remove(instance: Path, username: str) -> None:
         )
     warn_handed(name, handed)
     hint_devices(instance, name, removal.devices)
+
+
+@staff.command("device-link")
+@click.argument("username")
+@click.pass_obj
+@reports_errors
+def device_link(instance: Path, username: str) -> None:
+    """Print a link for a new browser of USERNAME: opened first, its login is served as a
+    known device's during a flood of requests proving nothing (it holds until tomorrow's end,
+    and gives a place to wait, never a login: the password and a code are still needed)."""
+    from app.db import db_session
+    from app.services import staff as staff_service
+    from app.services import staff_devices
+
+    with app_context(instance):
+        account = staff_service.get_account(db_session(), username)
+        name, link = account.username, staff_devices.link(account)
+    click.echo(f"Link for a new browser of {name} (until tomorrow's end; hand it over in person):")
+    click.echo(f"    http://STAFF-ONION{link}")
+    click.echo(
+        "raazdar: hint: STAFF-ONION is the staff onion's address (`raazdar staff-onion list`);"
+        " a removal, a reset or a new password voids the link",
+        err=True,
+    )
 
 
 def warn_handed(name: str, handed: list[str]) -> None:

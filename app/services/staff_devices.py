@@ -51,6 +51,10 @@ from app.models import StaffAccount, today
 COOKIE: Final = "rz_device"
 PATH: Final = "/staff"
 LIFETIME_DAYS: Final = 90
+# How many days after today an administrator's link for a new browser holds (`link`).
+LINK_DAYS: Final = 1
+# The query field of the login page's address that carries a link's cookie (`link`).
+LINK_FIELD: Final = "device"
 _PERSON: Final = b"rz-staff-device1"
 _HEAD_PERSON: Final = b"rz-staff-dhead1"
 _PLACE_PERSON: Final = b"rz-staff-dplace1"
@@ -70,9 +74,10 @@ _HEAD_MAC_BYTES: Final = 8
 _LONGEST: Final = 160
 
 
-def issue(account: StaffAccount) -> str:
-    """A new known device's cookie for `account`, as it is now (its epoch)."""
-    until = (today() + dt.timedelta(days=LIFETIME_DAYS)).toordinal()
+def issue(account: StaffAccount, days: int = LIFETIME_DAYS) -> str:
+    """A new known device's cookie for `account`, as it is now (its epoch), holding `days`
+    days after today (`LINK_DAYS` for an administrator's link: `app.cli.staff`)."""
+    until = (today() + dt.timedelta(days=days)).toordinal()
     key = _head_key(current_app.config["SECRET_KEY"])
     tagged = secrets.token_bytes(_RANDOM_BYTES) + account_tag(key, account.id, account.epoch)
     ident = tagged + _head_mac(key, tagged, until)
@@ -126,6 +131,18 @@ def head_place(app: Flask, cookie: str | None, live: Container[bytes]) -> int | 
     if until < today().toordinal() or tagged[_RANDOM_BYTES:] not in live:
         return None
     return int.from_bytes(tagged[:_RANDOM_BYTES], "big")
+
+
+def link(account: StaffAccount) -> str:
+    """The login page's address (under the staff onion) for a new browser of `account`: it
+    carries a known device's cookie holding `LINK_DAYS` days, which the worker's main loop
+    reads from the address as from a cookie, and the page sets as one.
+
+    During a flood of requests proving nothing, a staff member's first login from a new
+    browser shared their budget and was answered busy for as long as it ran; whoever floods
+    holds a staff device's onion key, and nothing else that one browser holds and another
+    does not, so only what an administrator hands over tells her apart."""
+    return f"{PATH}/login?{LINK_FIELD}={issue(account, days=LINK_DAYS)}"
 
 
 def account_tag(key: bytes, account_id: str, epoch: int) -> bytes:

@@ -87,6 +87,24 @@ def known_device(response: Response, account: StaffAccount) -> Response:
     return response
 
 
+def linked_device(response: Response, cookie: str) -> Response:
+    """Give the browser that opened an administrator's link (`staff_devices.link`) the known
+    device's cookie it carries, if it is one of an account standing now, before its last day;
+    else nothing: the login page, as without the link."""
+    live = staff_devices.live_tags(current_app)
+    if staff_devices.head_place(current_app, cookie, live) is not None:
+        response.set_cookie(
+            staff_devices.COOKIE,
+            cookie,
+            max_age=(staff_devices.LINK_DAYS + 1) * 24 * 60 * 60,
+            path=staff_devices.PATH,
+            httponly=True,
+            secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+            samesite="Strict",
+        )
+    return response
+
+
 def end() -> None:
     """End the staff session (logout): its row is deleted."""
     sessions.end_login(db_session())

@@ -81,6 +81,10 @@ def login() -> ResponseReturnValue:
     """Username, password and code; an account without a second factor goes on to enrol one."""
     if current_staff() is not None:
         return redirect(_next_page(), code=303)
+    linked = request.args.get(staff_devices.LINK_FIELD)
+    if request.method == "GET" and linked is not None:
+        # Out of the address at once: it stays in no bar, and the form posts without it.
+        return auth.linked_device(redirect(url_for("staff.login"), code=303), linked)
     form = LoginForm()
     failed = False
     status = 200

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from app import create_app
 from app.config import config_for
 from app.models import StaffAccount
+from app.services import staff_devices
 from app.services.staff import get_account, remove_account
 from tests.app.flood import Browser, inputs, new_source
 from tests.app.live import demo_instance, live_server
@@ -430,3 +431,37 @@ def test_a_stolen_sessions_flood_of_forms_leaves_a_colleague_served(
     assert [status for status, _ in steps.values()] == [200, 200, 303, 200], steps
     slowest = max(seconds for _, seconds in steps.values())
     assert slowest <= STEP_BOUND, f"a step of the colleague's took {slowest} s: {steps}"
+
+
+def _device_link(app: Flask, user: StaffUser) -> str:
+    """The link an administrator hands a colleague for a new browser (`raazdar staff
+    device-link`): the login page, carrying a known device's cookie of her account."""
+    with app.test_request_context(), db_session(app) as session:
+        account = get_account(session, user.username)
+        return staff_devices.link(account)
+
+
+@pytest.mark.parametrize("circuits", [False], ids=["staff-circuits-unnamed"])
+def test_a_new_browsers_first_login_by_an_administrators_link_is_served_during_a_flood(
+    servers: tuple[str, str], instance: Path
+) -> None:
+    """A colleague's first login from a new browser (no cookie at all), opening the link an
+    administrator gave her, while a device with no session floods the login page on four
+    dozen connections where tor names no staff circuit: the link, the login page and her
+    login are each served within `STEP_BOUND`."""
+    _base, staff = servers
+    app = create_app(config_for(instance))
+    alice = make_staff(app, "alice")
+    link = _device_link(app, alice)
+    newcomer = Browser(staff)
+    with NoSessionFlood(staff, ended={}, device={}) as flood:
+        time.sleep(FLOOD_SECONDS)
+        steps = {"link": _timed(lambda: newcomer.get(link)[0])}
+        steps["login"] = _timed(lambda: _log_in(app, newcomer, alice))
+        steps["dashboard"] = _timed(lambda: newcomer.get("/staff/")[0])
+    newcomer.close()
+    print(f"\nthe newcomer's steps (status, seconds): {steps}; the flood: {flood.statuses}")
+    assert flood.statuses.get(503, 0) > 0  # the flood spent the budget
+    assert [status for status, _ in steps.values()] == [303, 303, 200], steps
+    slowest = max(seconds for _, seconds in steps.values())
+    assert slowest <= STEP_BOUND, f"a step of the newcomer's took {slowest} s: {steps}"

@@ -300,3 +300,41 @@ def test_a_devices_cookie_its_account_no_longer_holds_proves_nothing(
     worker.live_tags = None  # read again, as its thread does every few seconds
     assert _sorted(worker, _head("/staff/login", rz_device=device)) == ("none", 0)
     assert _anonymous_left() == staff_heads.ANONYMOUS_BURST - 1
+
+
+def _link(app: Flask, user: StaffUser) -> str:
+    with app.test_request_context(), db_session(app) as session:
+        return staff_devices.link(get_account(session, user.username))
+
+
+def test_an_administrators_link_is_a_known_devices_at_the_head(
+    app: Flask, worker: HeadFirstWorker
+) -> None:
+    """A new browser opening it has no cookie yet: the address carries it."""
+    link = _link(app, make_staff(app, "alice"))
+    assert _sorted(worker, _head(link)) == ("device", 0)
+    assert _anonymous_left() == staff_heads.ANONYMOUS_BURST
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param(lambda link: _head(link.replace("/login", "/")), id="another-page"),
+        pytest.param(lambda link: _head(link).replace(b"GET ", b"POST ", 1), id="a-form"),
+        pytest.param(lambda link: _head(link.replace("device=", "devices=")), id="another-field"),
+        pytest.param(lambda link: _head(_altered(link, 1)), id="its-id-altered"),
+    ],
+)
+def test_a_link_anywhere_else_or_altered_proves_nothing(
+    app: Flask, worker: HeadFirstWorker, head: Any
+) -> None:
+    link = _link(app, make_staff(app, "alice"))
+    assert _sorted(worker, head(link)) == ("none", 0)
+
+
+def test_a_removed_colleagues_link_proves_nothing(app: Flask, worker: HeadFirstWorker) -> None:
+    user = make_staff(app, "mallory")
+    link = _link(app, user)
+    _removed(app, user)
+    worker.live_tags = None  # read again, as its thread does every few seconds
+    assert _sorted(worker, _head(link)) == ("none", 0)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app import reviewer_accounts
 from app.cli import main
 from app.models import StaffAccount
-from app.services import audit
+from app.services import audit, staff_devices
 from app.services import staff as staff_service
 from crypto import verify_password
 from crypto.constants import PASSPHRASE_WORDS
@@ -283,7 +283,7 @@ def test_the_list_names_the_reviewer_each_account_is_bound_to_and_the_locked_one
 
 
 @pytest.mark.parametrize(
-    "command", ["add", "remove", "role", "reset-password", "reset-2fa", "list"]
+    "command", ["add", "remove", "role", "reset-password", "reset-2fa", "device-link", "list"]
 )
 def test_every_command_has_help(runner: CliRunner, command: str) -> None:
     result = runner.invoke(main, ["staff", command, "--help"])
@@ -385,3 +385,23 @@ def test_remove_counts_no_administrator_locked_before_as_one_who_can_log_in(
     assert result.exit_code == 1, "the removal locked the last administrator who could log in"
     assert "raazdar staff reset-2fa" in result.output
     assert account(app, "eve") is not None
+
+
+def test_device_link_prints_a_link_the_login_page_takes_for_its_account_only(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    make_staff(app, "alice")
+    result = staff(runner, instance, "device-link", "Alice")
+    assert result.exit_code == 0, result.output
+    (link,) = re.findall(r"^    http://STAFF-ONION(/staff/login\?device=\S+)$", result.output, re.M)
+    cookie = link.split("device=", 1)[1]
+    with app.app_context(), db_session(app) as session:
+        assert staff_devices.place_key(cookie, staff_service.get_account(session, "alice"))
+        make_staff(app, "bob")
+        assert staff_devices.place_key(cookie, staff_service.get_account(session, "bob")) is None
+
+
+def test_device_link_for_an_unknown_name_is_refused(runner: CliRunner, instance: Path) -> None:
+    result = staff(runner, instance, "device-link", "nobody")
+    assert result.exit_code == 1
+    assert "http://" not in result.output

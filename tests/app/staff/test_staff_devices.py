@@ -250,3 +250,47 @@ def test_a_known_device_is_bound_to_no_address_nor_user_agent(app: Flask, alice:
     elsewhere.environ_base.update({"REMOTE_ADDR": "127.0.0.7", "HTTP_USER_AGENT": "two"})
     with app.test_request_context(environ_base=elsewhere.environ_base):
         assert place_for(app, cookie, "alice") is not None
+
+
+def _linked(app: Flask, username: str) -> str:
+    with app.test_request_context(), db_session(app) as session:
+        return staff_devices.link(staff_service.get_account(session, username))
+
+
+def test_an_administrators_link_gives_a_new_browser_its_cookie_and_leaves_the_address(
+    app: Flask, alice: StaffUser
+) -> None:
+    """Opened, it is answered with the login page's plain address and the cookie it carries;
+    a login from that browser is then a known device's, and gets one for 90 days."""
+    link = _linked(app, "alice")
+    browser = staff_client(app)
+    opened = browser.get(link)
+    assert opened.status_code == 303
+    assert opened.headers["Location"] == "/staff/login"
+    assert device_cookie(browser) == link.split("device=", 1)[1]
+    assert place_for(app, device_cookie(browser), "alice") is not None
+    login(browser, app, alice)
+    assert device_cookie(browser) != link.split("device=", 1)[1]
+
+
+@pytest.mark.parametrize("void", ["altered", "another account's, removed since", "garbage"])
+def test_a_void_link_gives_no_cookie(app: Flask, alice: StaffUser, void: str) -> None:
+    link = _linked(app, "alice")
+    if void == "altered":
+        parts = link.split(".")
+        parts[1] = _flipped(parts[1])  # its id: the head's MAC no longer holds
+        link = ".".join(parts)
+    elif void == "garbage":
+        link = "/staff/login?device=d2.zz"
+    else:
+        make_staff(app, "mallory")
+        link = _linked(app, "mallory")
+        with app.app_context(), db_session(app) as session:
+            staff_service.remove_account(
+                session, "test", staff_service.get_account(session, "mallory")
+            )
+    browser = staff_client(app)
+    opened = browser.get(link)
+    assert opened.status_code == 303
+    assert opened.headers["Location"] == "/staff/login"
+    assert device_cookie(browser) is None
