@@ -5,10 +5,10 @@
 It makes a demo instance, logs a staff account in (Flask's test client, in-process), and
 has a worker built in this process (`tests.app.test_worker._busy_worker`) sort `--heads`
 heads of each kind the way its main loop does (`HeadFirstWorker._staff_turn`: the cookies
-read, a login opened, a device's MAC checked, a budget's turn taken), printing the main
-loop's CPU (`time.thread_time`) per head, best of three rounds. Run on a tree before the
-head sorted them, it times what stood there (`_refused_again`: the session cookie read and
-opened). Figures, not a test: a loaded machine gives others.
+read, a login opened, a device's MAC and its account's tag checked, a budget's turn taken),
+printing the main loop's CPU (`time.thread_time`) per head, best of three rounds. Run on a
+tree before the head sorted them, it times what stood there (`_refused_again`: the session
+cookie read and opened). Figures, not a test: a loaded machine gives others.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from flask import Flask
 from app import create_app
 from app.config import config_for
 from app.operations.setup import initialise
+from app.services import staff_devices
+from app.services.staff import get_account
 from crypto import KdfParams
 from tests.app.staff_support import login, make_staff, page_token, staff_client
 from tests.app.test_worker import _busy_worker
@@ -34,7 +36,8 @@ ROUNDS = 3
 
 
 def _heads(app: Flask) -> dict[str, bytes]:
-    """A head of each kind: no cookie, a live login's, an ended login's, a known device's."""
+    """A head of each kind: no cookie, a live login's, an ended login's, a known device's, an
+    administrator's link for a new browser (`staff_devices.link`)."""
     alice, mallory = staff_client(app), staff_client(app)
     login(alice, app, make_staff(app, "alice"))
     login(mallory, app, make_staff(app, "mallory"))
@@ -49,11 +52,16 @@ def _heads(app: Flask) -> dict[str, bytes]:
         sent = f"Cookie: {cookie}\r\n" if cookie else ""
         return f"GET {path} HTTP/1.1\r\nHost: x.onion\r\n{sent}\r\n".encode()
 
+    with app.test_request_context():
+        session = app.extensions["raazdar.db"].new_session()
+        link = staff_devices.link(get_account(session, "alice"))
+        session.close()
     return {
         "no cookie": head("/staff/login", ""),
         "live login": head("/staff/", f"rz={live.value}"),
         "ended login": head("/staff/", f"rz={ended.value}"),
         "known device": head("/staff/login", f"rz_device={device.value}"),
+        "device link": head(link, ""),
     }
 
 
