@@ -249,7 +249,10 @@ class HeadFirstWorker(TurnTakingWorker):
         or by `raazdar staff remove`, which no table of this host's hears."""
         while self.alive:
             time.sleep(staff_heads.TAGS_SECONDS)
-            self.live_tags = self._live_tags_now(app)
+            try:
+                self.live_tags = self._live_tags_now(app)
+            except Exception:  # a thread ended here would keep a removed account's tag for good
+                self.log.warning("the staff accounts' head tags could not be read again")
 
     def _live_tags_now(self, app: Flask) -> frozenset[bytes]:
         """The accounts' head tags now; if the database cannot say, those read last (none at
