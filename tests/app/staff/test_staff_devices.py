@@ -294,3 +294,27 @@ def test_a_void_link_gives_no_cookie(app: Flask, alice: StaffUser, void: str) ->
     assert opened.status_code == 303
     assert opened.headers["Location"] == "/staff/login"
     assert device_cookie(browser) is None
+
+
+def test_after_a_new_password_only_the_browser_that_changed_it_is_known_at_the_head(
+    app: Flask, alice: StaffUser
+) -> None:
+    """The new cookie carries the account's tag in its new epoch (`live_tags`), the other
+    device's the old one's, which the head no longer takes."""
+    browser, other = staff_client(app), staff_client(app)
+    login(browser, app, alice)
+    login(other, app, alice)
+    changed = browser.post(
+        "/staff/account/password",
+        data={
+            "csrf_token": page_token(browser, "/staff/account/password", "/staff/account/password"),
+            "current": PASSWORD,
+            "new": "a new and longer passphrase",
+            "repeated": "a new and longer passphrase",
+            "code": next_code(app, alice),
+        },
+    )
+    assert changed.status_code == 303, changed.status_code
+    live = staff_devices.live_tags(app)
+    assert staff_devices.head_place(app, device_cookie(browser), live) is not None
+    assert staff_devices.head_place(app, device_cookie(other), live) is None
