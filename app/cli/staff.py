@@ -117,12 +117,16 @@ def device_link(instance: Path, username: str) -> None:
     known device's during a flood of requests proving nothing (it holds until tomorrow's end,
     and gives a place to wait, never a login: the password and a code are still needed)."""
     from app.db import db_session
+    from app.services import audit, staff_devices
     from app.services import staff as staff_service
-    from app.services import staff_devices
 
     with app_context(instance):
-        account = staff_service.get_account(db_session(), username)
+        session = db_session()
+        account = staff_service.get_account(session, username)
         name, link = account.username, staff_devices.link(account)
+        # Who was handed one, and when (the day): it lets a browser wait as hers for a flood.
+        audit.record(session, audit.CONSOLE, "staff-device-linked", username=name)
+        session.commit()
     click.echo(f"Link for a new browser of {name} (until tomorrow's end; hand it over in person):")
     click.echo(f"    http://STAFF-ONION{link}")
     click.echo(

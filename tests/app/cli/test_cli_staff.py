@@ -395,6 +395,8 @@ def test_device_link_prints_a_link_the_login_page_takes_for_its_account_only(
     assert result.exit_code == 0, result.output
     (link,) = re.findall(r"^    http://STAFF-ONION(/staff/login\?device=\S+)$", result.output, re.M)
     cookie = link.split("device=", 1)[1]
+    assert cookie not in json.dumps(audit_trail(app))
+    assert (audit.CONSOLE, "staff-device-linked", {"username": "alice"}) in audit_trail(app)
     with app.app_context(), db_session(app) as session:
         assert staff_devices.place_key(cookie, staff_service.get_account(session, "alice"))
         make_staff(app, "bob")
