@@ -53,7 +53,7 @@ from submit.connection import (
 from submit.errors import ServerError, SubmitError, TransportError
 from submit.noatime import read_quietly, read_text_quietly
 from submit.pins import BOUND, Pins, read_pins
-from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, NOTICES, Api, ReplyInfo
+from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, NOTICES, Api, ReplyInfo, Waiting
 from submit.scrub import Cleaned
 from submit.trust import (
     TEST_KDF_FLAG,
@@ -582,7 +582,7 @@ def replies(settings: Settings, codename_file: Path | None, delete: bool, delete
             "copy of it is not)",
             "read them on the terminal" + sensitive.or_in_memory("print them into memory"),
         )
-    shown: list[int] = []
+    listed = False
     try:
         with (
             device_state(settings, codename) as state,
@@ -591,12 +591,14 @@ def replies(settings: Settings, codename_file: Path | None, delete: bool, delete
             keys = derive_source_keys(codename, verified.salt, verified.kdf)
             ensure_account(api, keys, state)
             with api.within():
+                listing = api.replies(keys)
+                listed = True
                 failed = _show_replies(
                     api,
                     keys,
                     state,
                     verified,
-                    shown,
+                    listing,
                     delete=delete,
                     tell_unheld=not settings.no_state,
                 )
@@ -607,9 +609,11 @@ def replies(settings: Settings, codename_file: Path | None, delete: bool, delete
             exc.hint = f"the replies stay on the server: run `{PROG} replies` again {_later(exc)}"
         raise
     finally:
-        # A run cut short after some were shown (a server failing the next) erases them too.
-        if shown:
-            sensitive.erase_once_read("read the replies")
+        # Whatever the listing showed: a reply, or only "No replies yet." above the status
+        # the reviewers set (which says its owner reported), and also when a server failing
+        # the next reply cuts the run short.
+        if listed:
+            sensitive.erase_once_read("read this")
     if failed:
         raise SubmitError(
             f"{failed} reply(ies) did not verify against the reviewers' keys",
@@ -676,25 +680,23 @@ def _show_replies(
     keys: SourceKeys,
     state: state_mod.State,
     verified: Verified,
-    shown: list[int],
+    listing: Waiting,
     *,
     delete: bool = False,
     tell_unheld: bool = False,
 ) -> int:
-    """Fetch, open and print the replies listed; return how many did not verify.
+    """Fetch, open and print the replies `listing` names; return how many did not verify.
 
     With `tell_unheld` (a run with state: a `--no-state` run holds only its own
     prekeys), a reviewer's reply sealed to a prekey this device never held is
     reported to the server, signed, so the reviewers learn it will not be read here.
 
-    Each reply shown is added to `shown` as it is, so a run cut short still
-    erases what it showed. With `delete`, each is deleted from the server once
-    shown (and a copy of it listed again), never one that was not shown.
+    With `delete`, each is deleted from the server once shown (and a copy of it
+    listed again), never one that was not shown.
 
     The whole run is bounded (`Api.within`): past it, the replies not yet
     fetched stay on the server for the next run, and the error says how many.
     """
-    listing = api.replies(keys)
     waiting = listing.replies
     if listing.left_out:
         click.echo(
@@ -709,6 +711,7 @@ def _show_replies(
     shown_chain = [m for m in verified.history if m.version < verified.manifest.version]
     shown_chain.append(verified.manifest)
     failed = 0
+    shown: list[int] = []
     if not waiting:
         click.echo("No replies yet.", err=True)
     # A server may list one envelope under two ids: it is shown once.
@@ -957,6 +960,22 @@ def carry(
         raise click.UsageError("--no-state keeps nothing to carry")
     if str(codename_file) == "-" and str(to_codename_file) == "-":
         raise click.UsageError("the two codenames cannot both come from stdin")
+    try:
+        _carry(settings, codename_file, to_codename_file, forget_old=forget_old)
+    finally:
+        # "Carried", "Forgotten": on the screen of a phone taken unlocked, that its owner had a
+        # codename, and just changed it.
+        sensitive.erase_once_read("read this")
+
+
+def _carry(
+    settings: Settings,
+    codename_file: Path | None,
+    to_codename_file: Path | None,
+    *,
+    forget_old: bool,
+) -> None:
+    """Carry the state of one codename to another, as `carry` is asked, and say what was done."""
     codename = read_codename(codename_file)
     if to_codename_file is None:
         text: str = click.prompt("New codename", hide_input=True, err=True)
@@ -989,6 +1008,15 @@ def forget(settings: Settings, codename_file: Path | None) -> None:
     """Remove everything this codename keeps on the device: pins, keyring, unfinished uploads."""
     if settings.no_state:
         raise click.UsageError("--no-state keeps nothing to forget")
+    try:
+        _forget(settings, codename_file)
+    finally:
+        # "Forgotten" on the screen of a phone taken unlocked: its owner had a codename.
+        sensitive.erase_once_read("read this")
+
+
+def _forget(settings: Settings, codename_file: Path | None) -> None:
+    """Forget one codename's state, and remove the directory with the last."""
     codename = read_codename(codename_file)
     with device_state(settings, codename) as state:
         state.forget()

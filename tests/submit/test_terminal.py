@@ -24,13 +24,16 @@ from typing import Any, Final
 import pytest
 from flask import Flask
 
+from app.models import Source
 from tests.app.support import (
+    db_session,
     demo_authorities,
     install_subkeys,
     install_successor,
     new_reviewer,
     reply_to,
     reviewer_keys,
+    source_id,
 )
 from tests.submit.support import Device, Recorder, camera_photo
 
@@ -349,3 +352,45 @@ def test_a_draft_left_by_a_client_killed_outright_is_removed_by_the_next_run(
         os.close(held)
     left = sorted(str(p.relative_to(ram)) for p in ram.rglob("*"))
     assert left == ["raazdar-live", "raazdar-live/.held", "raazdar-live/draft.txt"], left
+
+
+def test_a_status_shown_on_a_terminal_with_no_reply_is_erased_with_the_scrollback(
+    device: Device, codename_file: Path, app: Flask
+) -> None:
+    # The attack: the phone taken unlocked after a `replies` that showed no reply's text.
+    # Its screen kept "No replies yet." under the status the reviewers set ("needs-info":
+    # they want more from whoever holds the phone): only a run that showed a reply erased.
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    with db_session(app) as session:
+        row = session.get(Source, source_id(app, codename_file.read_text().strip()))
+        assert row is not None
+        row.notice = "needs-info"
+        session.commit()
+    args = device.arguments("replies", "--codename-file", str(codename_file))
+    shown, after = _on_a_terminal(args, b"Enter")
+    assert b"status: needs-info" in shown, shown
+    assert ERASE_SCROLLBACK in after, (
+        f"the status stays in the terminal's scrollback: {shown[-200:]!r} then {after!r}"
+    )
+
+
+@pytest.mark.parametrize("command", ["forget", "carry"])
+def test_what_forget_and_carry_say_on_a_terminal_is_erased_with_the_scrollback(
+    device: Device, codename_file: Path, tmp_path: Path, command: str
+) -> None:
+    # The attack: the phone taken unlocked at the checkpoint the source forgot the codename
+    # for. The screen said "Forgotten: this device keeps nothing for that codename now"
+    # (or "Carried: the new codename ..."): that its owner had one, and just hid it.
+    assert device.run("replies", "--codename-file", str(codename_file)).exit_code == 0
+    args = device.arguments(command, "--codename-file", str(codename_file))
+    if command == "carry":
+        other = tmp_path / "new"
+        other.mkdir()
+        args += ["--to-codename-file", str(device.new_codename(other))]
+    said = b"Forgotten" if command == "forget" else b"Carried"
+    shown, after = _on_a_terminal(args, b"Enter")
+    assert said in shown + after, shown + after
+    assert ERASE_SCROLLBACK in after, (
+        f"what {command} said stays in the terminal's scrollback: {shown[-200:]!r} then {after!r}"
+    )
