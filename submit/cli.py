@@ -1016,15 +1016,37 @@ def forget(settings: Settings, codename_file: Path | None) -> None:
 
 
 def _forget(settings: Settings, codename_file: Path | None) -> None:
-    """Forget one codename's state, and remove the directory with the last."""
+    """Forget one codename's state, remove the directory with the last, and say what is left."""
     codename = read_codename(codename_file)
     with device_state(settings, codename) as state:
+        kept = state.path is not None and state.path.exists()
         state.forget()
         # The last codename gone, the directory, its salt and lock go too: they date the first use.
         gone = state_mod.remove_if_unused(settings.root)
+        others = 0 if gone else state_mod.codenames_kept(settings.root)
+    if not kept and others:
+        # Another codename (one mistyped, or an old one still on paper) forgot nothing: told
+        # "Forgotten", the source went on with the state of the one she used on the device.
+        raise SubmitError(
+            f"this codename kept nothing on this device, and {_other_codenames(others)} a "
+            "state here",
+            hint="type the codename you used on this device: each state opens with its own "
+            "codename only, and goes only with it",
+        )
     click.echo("Forgotten: this device keeps nothing for that codename now.", err=True)
     if gone:
         click.echo(f"No other codename kept anything here: {settings.root} is removed.", err=True)
+    elif others:
+        click.echo(
+            f"{PROG}: note: {_other_codenames(others)} a state here: forget each with its "
+            f"own codename (the last one removes {settings.root})",
+            err=True,
+        )
+
+
+def _other_codenames(count: int) -> str:
+    """`1 other codename keeps`, `2 other codenames keep`."""
+    return f"{count} other codename keeps" if count == 1 else f"{count} other codenames keep"
 
 
 def main() -> None:

@@ -260,6 +260,8 @@ def test_forget_keeps_what_another_codename_needs(
         assert device.run("replies", "--codename-file", str(codename)).exit_code == 0
     forgot = device.run("forget", "--codename-file", str(codename_file))
     assert forgot.exit_code == 0, forgot.output
+    # The source is told the device still shows a codename: forgetting one hid not both.
+    assert "1 other codename keeps a state here" in " ".join(forgot.stderr.split())
     assert device.state_of(second).instance == device.url
     assert device.run("replies", "--codename-file", str(second)).exit_code == 0
 
@@ -457,3 +459,24 @@ def test_a_send_printed_into_a_file_on_a_disk_is_named_before_anything_is_sealed
     # Where the tests' temporary directory is itself in memory, there is nothing to say.
     warned = f"{kept} is on a disk: the line saying a report was sent" in said
     assert warned == on_disk(kept), f"no word of it: {said!r}"
+
+
+def test_forget_with_a_codename_that_kept_nothing_says_what_is_still_here(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    """The attack: a source with two codenames (one made by `new` and never used, an old
+    one kept on paper) forgets with the wrong one before a checkpoint. Told "Forgotten:
+    this device keeps nothing for that codename now", with status 0, she went on; the
+    phone kept the state of the one she used, which opens with the codename she carries."""
+    sent = device.run("send", "-m", "the names", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    other = tmp_path / "other"
+    other.mkdir()
+    unused = device.new_codename(other)
+    forgot = device.run("forget", "--codename-file", str(unused))
+    said = " ".join(forgot.output.split())
+    assert device.state_of(codename_file).instance == device.url, "the other state went"
+    assert forgot.exit_code == 1, f"told it was forgotten: {said!r}"
+    assert "Forgotten" not in said, said
+    assert "kept nothing on this device" in said, said
+    assert "1 other codename keeps a state here" in said, said
