@@ -28,7 +28,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Final, TextIO
 
 import click
 
@@ -100,9 +100,11 @@ def erase_once_read(what: str) -> None:
 
     Otherwise a codename or a reply shown stays in the scrollback for whoever takes
     the device unlocked with the terminal open (Termux's sessions live on in the
-    background). Nothing waits when the output goes to a file or a pipe.
+    background). Nothing waits when the output goes to a file or a pipe. Enter is
+    read from the terminal, also when standard input is not it (the codename piped
+    in with `--codename-file -`): the output is what the terminal keeps.
     """
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not sys.stdout.isatty():
         return
     if _STOPPED:
         # Hung up or terminated: nobody is there to press Enter; erase what can be.
@@ -110,16 +112,35 @@ def erase_once_read(what: str) -> None:
             click.echo(ERASE_SCREEN, nl=False)
             sys.stdout.flush()
         return
-    click.echo(
-        f"{PROG}: press Enter once you have {what}: the screen and the terminal's "
-        "scrollback are then erased",
-        err=True,
-    )
-    try:
-        sys.stdin.readline()
-    finally:
-        click.echo(ERASE_SCREEN, nl=False)
-        sys.stdout.flush()
+    with _keyboard() as keys:
+        if keys is None:
+            return
+        click.echo(
+            f"{PROG}: press Enter once you have {what}: the screen and the terminal's "
+            "scrollback are then erased",
+            err=True,
+        )
+        try:
+            keys.readline()
+        finally:
+            click.echo(ERASE_SCREEN, nl=False)
+            sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _keyboard() -> Iterator[TextIO | None]:
+    """Where the person types: standard input if it is the terminal, else the process's own
+    terminal (/dev/tty); None when there is none to read."""
+    if sys.stdin.isatty():
+        yield sys.stdin
+        return
+    with contextlib.ExitStack() as stack:
+        terminal: TextIO | None
+        try:
+            terminal = stack.enter_context(open("/dev/tty", encoding="utf-8", errors="replace"))
+        except OSError:
+            terminal = None
+        yield terminal
 
 
 def on_disk(path: Path) -> bool:

@@ -394,3 +394,50 @@ def test_what_forget_and_carry_say_on_a_terminal_is_erased_with_the_scrollback(
     assert ERASE_SCROLLBACK in after, (
         f"what {command} said stays in the terminal's scrollback: {shown[-200:]!r} then {after!r}"
     )
+
+
+def test_replies_shown_on_a_terminal_with_the_codename_piped_in_are_erased_with_the_scrollback(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    # The attack: `raazdar-submit replies --codename-file - < /dev/shm/codename`, as the
+    # docs offer scripts, the replies shown on the terminal. With standard input not the
+    # terminal, nothing waited and nothing was erased: the reply, a forward-secret one's
+    # too, stayed in the scrollback of the terminal left open.
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_to(app, codename_file.read_text().strip(), "Which checkpoint was it?", signer)
+    args = device.arguments("replies", "--codename-file", "-")
+    # Its own session, the terminal its controlling one (as a shell's child has it).
+    client = (
+        "import fcntl, termios; fcntl.ioctl(1, termios.TIOCSCTTY, 0); "
+        "from submit.cli import main; main()"
+    )
+    leader, follower = os.openpty()
+    proc = subprocess.Popen(  # noqa: S603 - our own client, fixed arguments
+        [sys.executable, "-c", client, *args],
+        stdin=subprocess.PIPE,
+        stdout=follower,
+        stderr=follower,
+        cwd=_TREE,
+        start_new_session=True,
+    )
+    os.close(follower)
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(codename_file.read_bytes())
+        proc.stdin.close()
+        shown = _read_until(leader, b"Enter", 60.0)
+        os.write(leader, b"\n")
+        after = _read_until(leader, b"\x00", 30.0)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+    assert b"Which checkpoint was it?" in shown, shown
+    assert ERASE_SCROLLBACK in after, (
+        f"the reply stays in the terminal's scrollback: {shown[-200:]!r} then {after!r}"
+    )
