@@ -320,12 +320,17 @@ def stop_cleanly_on_hangup() -> None:
 
 # Held (flock) by the run whose scratch directory holds it: one no run holds is left over.
 _HELD: Final = ".held"
+# A scratch directory's name begins as any program's temporary one does (mkdtemp's own):
+# an editor that files the draft among its recent ones, with the time, names no tool, nor
+# does a listing of /dev/shm while a run lives. Runs of earlier versions began it so.
+_SCRATCH: Final = "tmp"
+_SCRATCH_BEFORE: Final = "raazdar-"
 
 
 @contextlib.contextmanager
-def scratch_dir(base: Path, prefix: str = "raazdar-") -> Iterator[Path]:
+def scratch_dir(base: Path) -> Iterator[Path]:
     """A private directory in `base` (memory) for this run, held while it lives, then removed."""
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    path = Path(tempfile.mkdtemp(prefix=_SCRATCH, dir=base))
     try:
         # Held before it is named: a sweep never finds it unheld while the run lives.
         fd = os.open(path / f"{_HELD}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
@@ -342,14 +347,14 @@ def scratch_dir(base: Path, prefix: str = "raazdar-") -> Iterator[Path]:
 def sweep_left_scratch() -> None:
     """Remove what a run killed outright (SIGKILL, out of memory) left in memory: its draft.
 
-    Only this user's directories of this tool that hold a `.held` file no run holds.
+    Only this user's directories of this tool's names that hold a `.held` file no run holds.
     """
     base = ram_dir()
     if base is None:
         return
     with contextlib.suppress(OSError):
         for entry in base.iterdir():
-            if entry.name.startswith("raazdar-"):
+            if entry.name.startswith((_SCRATCH, _SCRATCH_BEFORE)):
                 with contextlib.suppress(OSError):
                     _sweep_one(entry)
 

@@ -740,7 +740,7 @@ def ram_dir() -> Path:
 @contextlib.contextmanager
 def amnesic() -> Iterator[State]:
     """A state kept in memory only; envelopes wait in a private RAM directory, removed after."""
-    with sensitive.scratch_dir(ram_dir(), prefix="raazdar-submit-") as scratch:
+    with sensitive.scratch_dir(ram_dir()) as scratch:
         yield State(scratch)
 
 

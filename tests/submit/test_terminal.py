@@ -441,3 +441,25 @@ def test_replies_shown_on_a_terminal_with_the_codename_piped_in_are_erased_with_
     assert ERASE_SCROLLBACK in after, (
         f"the reply stays in the terminal's scrollback: {shown[-200:]!r} then {after!r}"
     )
+
+
+def test_the_path_an_editor_files_among_its_recent_ones_names_no_tool(
+    tmp_path: Path, codename_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The attack: read a seized laptop's recent-files lists (GTK's recently-used.xbel, an
+    # editor's own history), which keep each file an editor opened, with the time. An
+    # editor the client does not know (gedit, kate, VS Code) is started with a warning, and
+    # files the draft it opened: `/dev/shm/raazdar-k2j3x9/draft.txt` named the tool.
+    recent = tmp_path / "recently-used"
+    ram, client = _client_writing_in(tmp_path, monkeypatch, f'echo "$PWD/$1" >> {recent}')
+    args = ["--state", str(tmp_path / "state"), "--fast-kdf", "--instance", "http://127.0.0.1:9"]
+    args += ["--direct", "send", "--codename-file", str(codename_file)]
+    with _terminal([*client, *args]) as (leader, proc):
+        _read_until(leader, b"Enter", 30.0)
+        os.write(leader, b"\n")
+        _read_until(leader, b"\x00", 30.0)
+        proc.wait(timeout=30)
+    (filed,) = recent.read_text().splitlines()
+    assert filed.startswith(f"{ram}/"), filed
+    assert "raazdar" not in filed.removeprefix(str(ram)), f"the editor filed {filed}"
+    assert list(ram.iterdir()) == []
