@@ -374,6 +374,12 @@ class State:
 
 # What a device keeps for no codename in particular: the salt, the lock, `--launch-tor`'s data.
 _SHARED: Final = frozenset({DEVICE_FILE, LOCK_FILE, "tor"})
+# The names of what the client keeps in its directory: the shared files, and each codename's
+# state and unfinished envelopes (named by its vault).
+_OWN: Final = re.compile(
+    "|".join(re.escape(name) for name in sorted(_SHARED))
+    + rf"|[0-9a-f]{{32}}(?:{re.escape(STATE_SUFFIX)}|{re.escape(PENDING_SUFFIX)})"
+)
 
 
 def remove_if_unused(root: Path) -> bool:
@@ -712,18 +718,29 @@ def _forgotten_state(path: Path) -> bool:
 
 
 def clear_times(root: Path) -> None:
-    """Set the access and modification times of everything in `root`, itself included, to 0.
+    """Set the access and modification times of what the client keeps in `root`, and its own, to 0.
 
     They would say when the client was first used and when each report was
     sealed and sent, to the second; the change times the filesystem keeps
-    cannot be set, and say only when the client last ran.
+    cannot be set, and say only when the client last ran. Anything else in
+    `root` (a stick given as `--state`, its photos on it) keeps its times.
     """
-    for directory, _dirs, names in os.walk(root, topdown=False):
-        for name in names:
-            with contextlib.suppress(OSError):
-                os.utime(os.path.join(directory, name), (0, 0), follow_symlinks=False)
-        with contextlib.suppress(OSError):
-            os.utime(directory, (0, 0))
+    with contextlib.suppress(OSError):
+        for path in root.iterdir():
+            if not _OWN.fullmatch(path.name):
+                continue
+            if path.is_symlink() or not path.is_dir():
+                with contextlib.suppress(OSError):
+                    os.utime(path, (0, 0), follow_symlinks=False)
+                continue
+            for directory, _dirs, names in os.walk(path, topdown=False):
+                for name in names:
+                    with contextlib.suppress(OSError):
+                        os.utime(os.path.join(directory, name), (0, 0), follow_symlinks=False)
+                with contextlib.suppress(OSError):
+                    os.utime(directory, (0, 0))
+    with contextlib.suppress(OSError):
+        os.utime(root, (0, 0))
 
 
 def ram_dir() -> Path:

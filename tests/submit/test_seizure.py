@@ -489,3 +489,28 @@ def test_forget_with_a_codename_that_kept_nothing_says_what_is_still_here(
     assert "Forgotten" not in said, said
     assert "kept nothing on this device" in said, said
     assert "1 other codename keeps a state here" in said, said
+
+
+def test_a_state_directory_given_among_other_files_leaves_their_times_alone(
+    tmp_path: Path, server: str, authorities: list[str]
+) -> None:
+    """`--state /media/stick`, the state on the encrypted stick the docs suggest, where the
+    pins file and the photos to send already are. Each run set the times of every file
+    there, and of everything below it, to 1970: the photos' own dates were lost, and a
+    stick dated 1970 throughout says which tool ran with it."""
+    stick = tmp_path / "stick"
+    (stick / "DCIM").mkdir(parents=True)
+    photo = stick / "DCIM" / "IMG_20261201_101522.jpg"
+    photo.write_bytes(camera_photo())
+    theirs = [photo, stick / "DCIM"]
+    for path in theirs:
+        os.utime(path, (1_764_583_000, 1_764_583_000))
+    device = Device(stick, server, authorities)
+    codename = device.new_codename(tmp_path)
+    sent = device.run("send", "-m", "the ledger", "--codename-file", str(codename), str(photo))
+    assert sent.exit_code == 0, sent.output
+    dated = {str(p.relative_to(stick)): p.stat().st_mtime for p in theirs}
+    assert dated == dict.fromkeys(dated, 1_764_583_000), f"dated by the client: {dated}"
+    own = device.state_of(codename).path
+    assert own is not None
+    assert own.stat().st_mtime == 0, "the state itself still tells no time"
