@@ -374,11 +374,14 @@ class State:
 
 # What a device keeps for no codename in particular: the salt, the lock, `--launch-tor`'s data.
 _SHARED: Final = frozenset({DEVICE_FILE, LOCK_FILE, "tor"})
-# The names of what the client keeps in its directory: the shared files, and each codename's
-# state and unfinished envelopes (named by its vault).
+# A codename's state and unfinished envelopes, named by its vault: a file of the person's in a
+# directory given as --state (`game.state`, a folder `ledger.pending`) is never taken for one.
+_STATE_NAME: Final = re.compile(rf"[0-9a-f]{{32}}{re.escape(STATE_SUFFIX)}")
+_PENDING_NAME: Final = re.compile(rf"[0-9a-f]{{32}}{re.escape(PENDING_SUFFIX)}")
+# The names of what the client keeps in its directory.
 _OWN: Final = re.compile(
     "|".join(re.escape(name) for name in sorted(_SHARED))
-    + rf"|[0-9a-f]{{32}}(?:{re.escape(STATE_SUFFIX)}|{re.escape(PENDING_SUFFIX)})"
+    + f"|{_STATE_NAME.pattern}|{_PENDING_NAME.pattern}"
 )
 
 
@@ -608,7 +611,7 @@ def codenames_kept(root: Path) -> int:
     except OSError:
         return 0
     try:
-        return sum(1 for name in os.listdir(fd) if name.endswith(STATE_SUFFIX))
+        return sum(1 for name in os.listdir(fd) if _STATE_NAME.fullmatch(name))
     finally:
         os.close(fd)
 
@@ -692,7 +695,9 @@ def sweep_killed(state: State) -> None:
                 with contextlib.suppress(OSError):
                     _destroy(path)
     with contextlib.suppress(OSError):
-        for path in state.root.glob(f"*{PENDING_SUFFIX}"):
+        for path in state.root.iterdir():
+            if not _PENDING_NAME.fullmatch(path.name):
+                continue
             # A codename's envelopes with no state left to record them: its `forget` was
             # cut short after the state went.
             kept = path.with_name(path.name.removesuffix(PENDING_SUFFIX) + STATE_SUFFIX)
@@ -711,7 +716,7 @@ def sweep_killed(state: State) -> None:
 
 def _forgotten_state(path: Path) -> bool:
     """Whether `path` is a codename's state a `forget` (any codename's) began to overwrite."""
-    if not path.name.endswith(STATE_SUFFIX):
+    if not _STATE_NAME.fullmatch(path.name):
         return False
     with path.open("rb") as file:
         return forgotten(file.read(NONCE_BYTES))

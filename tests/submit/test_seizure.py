@@ -514,3 +514,21 @@ def test_a_state_directory_given_among_other_files_leaves_their_times_alone(
     own = device.state_of(codename).path
     assert own is not None
     assert own.stat().st_mtime == 0, "the state itself still tells no time"
+
+
+def test_a_state_directory_given_among_other_files_removes_none_of_them(
+    tmp_path: Path, server: str, authorities: list[str]
+) -> None:
+    """The same stick: each run swept it of what a killed run leaves, by name alone. A
+    folder of the source's named `*.pending` went whole, as envelopes a forgotten codename
+    left; a file of hers named `*.state` whose first bytes are zeros, as a state forgotten."""
+    stick = tmp_path / "stick"
+    (stick / "ledger.pending").mkdir(parents=True)
+    (stick / "ledger.pending" / "page-1.jpg").write_bytes(camera_photo())
+    (stick / "game.state").write_bytes(bytes(64) + b"saved game")
+    device = Device(stick, server, authorities)
+    codename = device.new_codename(tmp_path)
+    sent = device.run("send", "-m", "the ledger", "--codename-file", str(codename))
+    assert sent.exit_code == 0, sent.output
+    left = sorted(str(p.relative_to(stick)) for p in stick.rglob("*") if "." in p.name)
+    assert {"game.state", "ledger.pending", "ledger.pending/page-1.jpg"} <= set(left), left
