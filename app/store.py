@@ -71,9 +71,9 @@ _FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
 _UNWRITABLE: Final = frozenset({errno.EROFS, errno.EIO})
 # What a filesystem that cannot allocate a file's space ahead of its bytes answers.
 _NO_FALLOCATE: Final = frozenset({errno.EOPNOTSUPP, errno.EINVAL})
-# Retired files wait, and API uploads start, only while the store's filesystem has more than
-# this share of its inodes free: the rest are kept for arrivals (`EnvelopeStore.retire_file`,
-# `app.services.resumable.start`).
+# Retired files wait only while the store's filesystem has more than this share of its inodes
+# free: the rest are kept for arrivals (`EnvelopeStore.retire_file`). API uploads stop at
+# their tenth of the inodes as of the bytes (`space_for_uploads`).
 _INODES_KEPT: Final = 20
 # A signed-in source's later report is stored only while this share of the store's
 # filesystem's space stays free after it: the rest is kept for first reports and the sweep's
@@ -88,6 +88,9 @@ _SPACE_KEPT_FROM_UPLOADS: Final = 10
 # (`StagedEnvelope.write`): first reports are paced by circuit alone, and many circuits filled
 # the disk to its last byte, where the database beside the store could write no login.
 _SPACE_LAST: Final = 100
+# Each share above is kept of the filesystem's inodes as of its bytes (`_leaves_free`): a flood
+# of tiny reports, each an inode, used up ext4's fixed count with the bytes far above every
+# floor, and the database beside the store could then not make its WAL at its next opening.
 # The least time between two re-touches of the held files (seconds), and how many times its
 # own length a pass waits at the least before the next: a burst of arrivals shares a pass,
 # and re-touching never takes more than a twentieth of a core however many files are held.
@@ -150,6 +153,14 @@ def _held(path: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def _inodes_short(found: os.statvfs_result, files: int, share: int) -> int:
+    """How many inodes must be freed for `files` more to leave free more than 1/`share` of
+    a filesystem's (0 on one that makes them as needed: btrfs, XFS's dynamic ones report none)."""
+    if found.f_files == 0:
+        return 0
+    return max(0, files + found.f_files // share + 1 - found.f_favail)
 
 
 @dataclass(frozen=True)
@@ -223,7 +234,9 @@ class StagedEnvelope:
     def _seal(self, data: bytes) -> int:
         # Looked at once a write-back's worth (4 MiB, a trifle beside the share): a disk
         # filled to the floor is met as a full one.
-        if self._since_writeback == 0 and not self._store.space_above_floor(len(data)):
+        # A new file takes an inode, kept by the same floor as the bytes.
+        made = 1 if self._writer is None else 0
+        if self._since_writeback == 0 and not self._store.space_above_floor(len(data), made):
             raise OSError(errno.ENOSPC, "the last of the disk is kept for the database")
         if self._writer is None:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -680,36 +693,40 @@ class EnvelopeStore:
         # Filesystems that make inodes as needed (btrfs, XFS's dynamic ones) report none.
         return found.f_files == 0 or found.f_favail > found.f_files // _INODES_KEPT
 
-    def space_to_spare(self, need: int) -> bool:
-        """Whether `need` bytes more leave free more than the share of space kept for arrivals."""
-        return self._leaves_free(need, _SPACE_KEPT)
+    def space_to_spare(self, need: int, files: int = 0) -> bool:
+        """Whether `need` bytes and `files` inodes more leave free more than the share of
+        space and of inodes kept for arrivals."""
+        return self._leaves_free(need, files, _SPACE_KEPT)
 
-    def space_for_uploads(self, need: int) -> bool:
-        """Whether `need` bytes more leave free more than the share no API upload takes."""
-        return self._leaves_free(need, _SPACE_KEPT_FROM_UPLOADS)
+    def space_for_uploads(self, need: int, files: int = 0) -> bool:
+        """Whether `need` bytes and `files` inodes more leave free more than the share no API
+        upload takes."""
+        return self._leaves_free(need, files, _SPACE_KEPT_FROM_UPLOADS)
 
-    def short_for_uploads(self, need: int) -> int:
-        """How many bytes must be freed for `need` more to leave free the share no API upload
-        takes (0 if none)."""
+    def short_for_uploads(self, need: int, files: int = 0) -> tuple[int, int]:
+        """How many bytes and inodes must be freed for `need` bytes and `files` inodes more to
+        leave free the share no API upload takes ((0, 0) if none)."""
         try:
             found = os.statvfs(self.root)
         except OSError:
-            return need
+            return need, files
         free = found.f_bavail * found.f_frsize
         kept = found.f_blocks * found.f_frsize // _SPACE_KEPT_FROM_UPLOADS
-        return max(0, need + kept + 1 - free)
+        return max(0, need + kept + 1 - free), _inodes_short(found, files, _SPACE_KEPT_FROM_UPLOADS)
 
-    def space_above_floor(self, need: int) -> bool:
-        """Whether `need` bytes more leave free more than the last share no upload takes, and
-        the database's disk, if it is seen, has more than that share free."""
-        return self.store_above_floor(need) and self.database_above_floor()
+    def space_above_floor(self, need: int, files: int = 0) -> bool:
+        """Whether `need` bytes and `files` inodes more leave free more than the last share no
+        upload takes, and the database's disk, if it is seen, has more than that share free."""
+        return self.store_above_floor(need, files) and self.database_above_floor()
 
-    def store_above_floor(self, need: int) -> bool:
-        """Whether `need` bytes more leave the store's own disk above the last share."""
-        return self._leaves_free(need, _SPACE_LAST)
+    def store_above_floor(self, need: int, files: int = 0) -> bool:
+        """Whether `need` bytes and `files` inodes more leave the store's own disk above the
+        last share."""
+        return self._leaves_free(need, files, _SPACE_LAST)
 
     def database_above_floor(self) -> bool:
-        """Whether the database's disk has more than its last hundredth free (True if unseen).
+        """Whether the database's disk has more than its last hundredth of space and of inodes
+        free (True if unseen).
 
         The floor is kept for the database's logins, but watched the store's disk alone:
         with the database on a disk of its own, a flood of rows (a spent challenge a signed
@@ -722,16 +739,19 @@ class EnvelopeStore:
             found = os.statvfs(self.database)
         except OSError:
             return False
-        return found.f_bavail * found.f_frsize > found.f_blocks * found.f_frsize // _SPACE_LAST
+        space = found.f_bavail * found.f_frsize > found.f_blocks * found.f_frsize // _SPACE_LAST
+        return space and not _inodes_short(found, 0, _SPACE_LAST)
 
-    def _leaves_free(self, need: int, share: int) -> bool:
-        """Whether `need` bytes more leave free more than 1/`share` of the store's filesystem."""
+    def _leaves_free(self, need: int, files: int, share: int) -> bool:
+        """Whether `need` bytes and `files` inodes more leave free more than 1/`share` of the
+        store's filesystem's space and of its inodes."""
         try:
             found = os.statvfs(self.root)
         except OSError:
             return False
         free = found.f_bavail * found.f_frsize
-        return free - need > found.f_blocks * found.f_frsize // share
+        space = free - need > found.f_blocks * found.f_frsize // share
+        return space and not _inodes_short(found, files, share)
 
     def reserve(self, fd: int, need: int) -> bool:
         """Allocate `need` bytes to an open file of the store now; say whether the share kept

@@ -128,7 +128,7 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
     expire(session, services().store, day, limit=EXPIRE_AT_START)
     expire(session, services().store, day, owner=source.id)
     store = services().store
-    if not store.inodes_to_spare() or not make_room(session, store, fields["size"], day):
+    if not make_room(session, store, fields["size"], day, files=1):
         # Each unfinished upload holds an inode, and its chunks space, for a day or two, and
         # accounts are free: the last of both are kept for reports in Tor Browser and the
         # sweep's copies (`receive` checks each chunk's space too).
@@ -284,7 +284,7 @@ def receive(
         raise ApiError(411, "length-required", "a chunk needs a Content-Length")
     _expecting(session, proof, upload_id)
     store = services().store
-    if not make_room(session, store, length, _reckoned_day(session), keep=upload_id):
+    if not make_room(session, store, length, _reckoned_day(session), keep=upload_id, files=1):
         # Before a byte of it is read, or a file made: the space kept is for arrivals.
         raise _storage_full()
     method, path, offset = request
@@ -541,10 +541,16 @@ def _discard(session: Session, upload: Upload) -> None:
 
 
 def make_room(
-    session: Session, store: EnvelopeStore, need: int, day: dt.date, *, keep: str | None = None
+    session: Session,
+    store: EnvelopeStore,
+    need: int,
+    day: dt.date,
+    *,
+    keep: str | None = None,
+    files: int = 0,
 ) -> bool:
-    """Say whether `need` bytes more leave free the share no API upload takes, first
-    discarding, while they do not, uploads begun before yesterday (never `keep`).
+    """Say whether `need` bytes and `files` inodes more leave free the share no API upload
+    takes, first discarding, while they do not, uploads begun before yesterday (never `keep`).
 
     A flood of unfinished uploads from free accounts, each kept alive by a chunk a
     day, held the disk at that share, and every other source's upload was refused for
@@ -555,30 +561,56 @@ def make_room(
     to finish; the oldest go first, the largest of a day first (the fewest files to
     overwrite). To keep the disk, a flood must send anew every day or two as many bytes
     as it holds. "Yesterday" is reckoned as for idle uploads (`_reckoned_day`).
+
+    Inodes are made room for as bytes are (an unfinished upload holds one, whatever its
+    size): short of them, what waits retired for the hourly timer (`free_retired`, a
+    chunk's file each) is freed first, and the uploads taken are freed at once, not retired:
+    retired, each kept its inode until the timer, and a flood of starts held the inodes
+    kept from uploads however many held-over ones were taken.
     """
-    short = store.short_for_uploads(need)
-    if short == 0:
+    short, inodes = store.short_for_uploads(need, files)
+    if short == 0 and inodes == 0:
         return True
+    if inodes:
+        store.free_retired()
+        short, inodes = store.short_for_uploads(need, files)
+        if short == 0 and inodes == 0:
+            return True
     cutoff = day - dt.timedelta(days=1)
+    _take_held_over(session, store, (short, inodes), cutoff, keep, ROOM_AT_ONCE)
+    return store.space_for_uploads(need, files)
+
+
+def _take_held_over(
+    session: Session,
+    store: EnvelopeStore,
+    short: tuple[int, int],
+    cutoff: dt.date,
+    keep: str | None,
+    limit: int,
+) -> int:
+    """Discard uploads begun before `cutoff` (never `keep`), oldest first, until they
+    free `short` (bytes, inodes); return how many were chosen (0: none is held over)."""
+    space, inodes = short
     held_over = or_(Upload.started_day < cutoff, Upload.started_day.is_(None))
     query = (
         select(Upload.id, Upload.received)
         .where(held_over)
         .order_by(Upload.started_day, Upload.received.desc())
-        .limit(ROOM_AT_ONCE)
+        .limit(limit)
     )
     if keep is not None:
         query = query.where(Upload.id != keep)
     chosen: list[str] = []
     freed = 0
     for upload_id, received in session.execute(query):
-        if freed >= short:
+        if freed >= space and len(chosen) >= inodes:
             break
         chosen.append(upload_id)
         freed += received
     if not chosen:
         session.rollback()
-        return False
+        return 0
     try:
         # Still held over when deleted: an append holding its lock may just have finished it.
         gone = list(
@@ -595,9 +627,13 @@ def make_room(
         session.rollback()
         raise
     for upload_id in gone:
-        # Freed now, its inode would say when the source who started it came.
-        store.retire_file(staged_path(upload_id, store))
-    return store.space_for_uploads(need)
+        if inodes:
+            # Its inode is what is short: freed now, dated, as `retire_file` frees one then.
+            store.destroy(staged_path(upload_id, store))
+        else:
+            # Freed now, its inode would say when the source who started it came.
+            store.retire_file(staged_path(upload_id, store))
+    return len(chosen)
 
 
 def expire(

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 
-from app.store import EnvelopeStore
+from app.services import resumable
 from crypto import check_codename
 from submit import protocol
 from submit.cli import cli
@@ -487,14 +487,14 @@ def test_a_send_the_server_refuses_for_now_says_how_to_resume_it(
 ) -> None:
     """A start refused with 503 (the inodes kept for arrivals, a busy database, a full disk:
     what a flood brings on) keeps the sealed report; the source must be told how to send it."""
-    spare = EnvelopeStore.inodes_to_spare
-    monkeypatch.setattr(EnvelopeStore, "inodes_to_spare", lambda _store: False)
+    room = resumable.make_room
+    monkeypatch.setattr(resumable, "make_room", lambda *_args, **_kwargs: False)
     refused = device.run("send", "-m", "the names", "--codename-file", str(codename_file))
     assert refused.exit_code == 1
     assert "try again later" in refused.stderr
     assert "Traceback" not in refused.output
     assert "raazdar-submit: hint: run `raazdar-submit send --resume`" in refused.stderr
-    monkeypatch.setattr(EnvelopeStore, "inodes_to_spare", spare)
+    monkeypatch.setattr(resumable, "make_room", room)
     resumed = device.run("send", "--resume", "--codename-file", str(codename_file))
     assert resumed.exit_code == 0, resumed.output
     assert "Sent 1 report" in resumed.output

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from app.instance import InstancePaths
+from app.services import resumable
 from app.services.context import Services
-from app.store import EnvelopeStore
 from app.subkeys import install_lists, read_lists
 from crypto import (
     DecryptionError,
@@ -368,7 +368,7 @@ def test_a_send_resumed_after_a_re_key_does_not_hand_over_what_was_sealed_to_the
     """A send is cut off (the server says it is busy); the reviewer's subkeys leak and she
     re-keys. The device, resuming, verifies the new list, yet uploaded the envelope sealed
     to the leaked key as it was: a seized server (holding the leaked store) takes it."""
-    monkeypatch.setattr(EnvelopeStore, "inodes_to_spare", lambda _store: False)
+    monkeypatch.setattr(resumable, "make_room", lambda *_args, **_kwargs: False)
     cut = device.run("send", "-m", "the names", "--codename-file", str(codename_file))
     assert cut.exit_code == 1, cut.output
     monkeypatch.undo()

@@ -212,3 +212,55 @@ def test_a_chunk_short_of_room_takes_it_from_uploads_held_over(
         assert sent.status_code == 200, f"a chunk under way found no room: {sent.get_json()}"
         offset = sent.get_json()["offset"]
     assert free() > _TOTAL * _BLOCK // 10
+
+
+def _inodes_filling(
+    monkeypatch: pytest.MonkeyPatch, instance: Path, total: int, free_at_first: int
+) -> Callable[[], int]:
+    """Make the store's filesystem `total` inodes with `free_at_first` free before the test's
+    own files and folders, which take one each as they are made; return how many are free."""
+    store = InstancePaths(instance).store
+
+    def made() -> int:
+        return sum(1 for _ in store.rglob("*"))
+
+    before = made()
+    real = os.statvfs
+
+    def free_now() -> int:
+        return free_at_first - (made() - before)
+
+    def statvfs(path: Any) -> Any:
+        fields = list(real(path))
+        fields[5], fields[6], fields[7] = total, free_now(), free_now()
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    return free_now
+
+
+def test_a_flood_of_starts_held_over_leaves_another_source_inodes_to_upload_with(
+    device: ApiClient, app: Flask, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each unfinished upload holds an inode, and starts stopped once a twentieth were left:
+    a flood of starts from free accounts held them there, a start a day or two apart, and
+    every other source's upload was refused for as long, room made of bytes alone. Now the
+    uploads' share of inodes is the tenth their bytes stop at, and uploads held over make
+    room in inodes too, freed at once."""
+    total = 1000
+    free = _inodes_filling(monkeypatch, instance, total, total // 10 + 30)
+    small = device.seal(secrets.token_bytes(2_000), Metadata("file", "application/octet-stream"))
+    flood: list[str] = []
+    for flooder in _flooders(app, device, 3):
+        while len(flood) < 90 and (started := flooder.start_upload(small)).status_code == 201:
+            flood.append(started.get_json()["upload"])
+    assert_error(started, 503, "storage-full")
+    _days_pass(app, 2, flood)
+    started = device.start_upload(small)
+    assert started.status_code == 201, (
+        f"a flood of starts left {free()} of {total} inodes free and locked another source out:"
+        f" {started.status_code} {started.get_json()}"
+    )
+    assert free() > total // 10, f"{free()} inodes free: the start took the tenth kept"
+    taken = len(flood) + 1 - counts(app)[1]
+    assert 0 < taken < len(flood), f"{taken} of the {len(flood)} uploads held over made room"

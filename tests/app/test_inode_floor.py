@@ -1,0 +1,102 @@
+"""A flood of tiny reports cannot use up the store's filesystem's inodes.
+
+ext4 has a fixed count of inodes, one a file. The floors watched bytes alone: tiny first
+reports (many circuits, an account a minute each) took an inode each with the bytes far
+above every floor, until none was left. Then the database beside the store (SQLite's
+default) could not make its WAL when it was next opened, and no source could sign in.
+
+The instance lives on a small ext4 image of its own (as tests/app/operations/test_journal.py
+mounts one), with few inodes, so that a flood fills them in seconds. The flood goes through
+the store's own staging (`EnvelopeStore.stage_bytes`, the call a report's every file goes
+through, floor check included): hundreds of reports through the routes would take a minute.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from app import create_app
+from app.config import config_for
+from app.services.context import services
+from app.store import EnvelopeStore, SealingKey
+from crypto import Metadata
+from tests.app.live import demo_instance
+from tests.app.operations.test_journal import MKFS, MOUNT, UMOUNT, _run
+from tests.app.support import Visitor, assert_form_given_back, staging_files
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a filesystem image needs root")
+
+# Inodes on the image: the instance takes some hundred, the flood the rest.
+_INODES = 640
+
+
+@pytest.fixture
+def few_inodes(tmp_path: Path) -> Iterator[Path]:
+    """A 64 MiB ext4 filesystem with `_INODES` inodes, mounted `noatime`: its mount point."""
+    image, mount = tmp_path / "inodes.img", tmp_path / "mnt"
+    mount.mkdir()
+    with image.open("wb") as out:
+        out.truncate(64 * 1024 * 1024)
+    _run(MKFS, "-q", "-F", "-N", str(_INODES), str(image))
+    mounted = _run(MOUNT, "-o", "loop,noatime", str(image), str(mount), check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a filesystem image needs root and a loop device: {mounted.stderr}")
+    try:
+        yield mount
+    finally:
+        if _run(UMOUNT, str(mount), check=False).returncode:
+            _run(UMOUNT, "-l", str(mount))
+
+
+def _flood(store: EnvelopeStore, recipients: list[SealingKey]) -> int:
+    """Stage and publish one-byte reports until the store refuses one; return how many."""
+    arrived = 0
+    while True:
+        try:
+            staged = store.stage_bytes(b"x", recipients, Metadata("report"))
+        except OSError:
+            return arrived
+        store.publish(staged.id, staged.path)
+        arrived += 1
+
+
+def test_a_flood_of_tiny_reports_leaves_the_database_inodes_to_open_with(
+    few_inodes: Path,
+) -> None:
+    """The flood is refused while the last hundredth of the inodes is free, with nearly all
+    the bytes free too: the server stopped and started again while it went on (its database
+    closed, the WAL's two files freed, and taken by the flood), a source still signs in."""
+    instance = demo_instance(few_inodes / "instance")
+    app = create_app(config_for(instance))
+    visitor = Visitor(app.test_client())
+    page = visitor.start()
+    codename = page.fields["codename"]
+    visitor.filed(visitor.send(page, "a first report"))
+    with app.app_context():  # read before the flood: the keyring's subkeys read the database
+        store, recipients = services().store, services().recipients()
+    arrived = _flood(store, recipients)
+    app.extensions["raazdar.db"].engine.dispose()  # the server stops
+    arrived += _flood(store, recipients)
+    found = os.statvfs(few_inodes)
+    assert found.f_bavail > found.f_blocks // 2, "the flood was stopped by bytes, not inodes"
+    assert arrived > _INODES // 2, f"only {arrived} reports arrived before the floor"
+    restarted = create_app(config_for(instance))
+    try:  # the server starts again
+        signed_in = Visitor(restarted.test_client()).logs_in(codename)
+    except OperationalError as exc:
+        raise AssertionError(f"the database could not open after the flood: {exc.orig}") from exc
+    assert signed_in, "a returning source could not sign in after the flood"
+    assert found.f_favail > found.f_files // 100, (
+        f"the flood of {arrived} reports left {found.f_favail} of {found.f_files} inodes free"
+    )
+    # The routes meet the floor as the flood did: a first report is refused, its form given back.
+    newcomer = Visitor(restarted.test_client())
+    refused = newcomer.send(newcomer.start(), "one report more")
+    assert refused.status_code == 503, f"a report was taken in past the floor: {refused.status}"
+    assert_form_given_back(refused, "one report more")
+    assert staging_files(instance) == []
