@@ -29,7 +29,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -72,6 +72,9 @@ EXPIRE_AT_START: Final = 64
 # The most uploads held over one start or chunk discards to make room (`make_room`): each
 # file is overwritten in the request.
 ROOM_AT_ONCE: Final = 64
+# How many times one start or chunk chooses uploads to discard: another request at once may
+# have taken (deleted) those it chose first (`make_room`).
+_ROOM_ROUNDS: Final = 4
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _BLOCK: Final = 1024 * 1024
 _SUFFIX: Final = ".upload"
@@ -237,11 +240,14 @@ def _progress(session: Session, source: Source, upload_id: str, *, again: bool =
 
 
 @contextlib.contextmanager
-def received_chunk(stream: IO[bytes], length: int) -> Iterator[tuple[Path, bytes]]:
+def received_chunk(
+    stream: IO[bytes], length: int, room: Callable[[int], bool] | None = None
+) -> Iterator[tuple[Path, bytes]]:
     """Receive a chunk into a file of its own; yield its path and body digest, then retire it.
 
     The file's space is allocated before a byte of the body is read, and the chunk
-    refused if that leaves the share kept from uploads short (`EnvelopeStore.reserve`).
+    refused if that leaves the share kept from uploads short (`EnvelopeStore.reserve`),
+    and `room` (given the bytes wanted) makes none (`_reserved`).
     Freed at once, the file's inode kept when the chunk began and ended, to the second,
     past the sweep when no new file took it: retired, the sweep takes it back.
     """
@@ -251,7 +257,7 @@ def received_chunk(stream: IO[bytes], length: int) -> Iterator[tuple[Path, bytes
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as out:
-            if not store.reserve(fd, length):
+            if not _reserved(store, fd, length, room):
                 raise _storage_full()
             received = 0
             while block := stream.read(min(_BLOCK, length - received)):
@@ -265,6 +271,21 @@ def received_chunk(stream: IO[bytes], length: int) -> Iterator[tuple[Path, bytes
         yield path, hasher.digest()
     finally:
         store.retire_file(path)
+
+
+def _reserved(
+    store: EnvelopeStore, fd: int, length: int, room: Callable[[int], bool] | None
+) -> bool:
+    """Allocate a chunk's space; refused, let it go, make room (`room`), and try once more.
+
+    Chunks sent at once each found room before any had allocated its own, and those
+    the others' allocations then left short were refused with no room made: uploads
+    held over stayed, and every chunk but the first few was refused while they did.
+    """
+    if store.reserve(fd, length):
+        return True
+    os.ftruncate(fd, 0)  # what was allocated goes back, or it would count as room taken
+    return room is not None and room(length) and store.reserve(fd, length)
 
 
 def receive(
@@ -284,11 +305,16 @@ def receive(
         raise ApiError(411, "length-required", "a chunk needs a Content-Length")
     _expecting(session, proof, upload_id)
     store = services().store
-    if not make_room(session, store, length, _reckoned_day(session), keep=upload_id, files=1):
+    day = _reckoned_day(session)
+    if not make_room(session, store, length, day, keep=upload_id, files=1):
         # Before a byte of it is read, or a file made: the space kept is for arrivals.
         raise _storage_full()
+
+    def room(need: int) -> bool:
+        return make_room(session, store, need, day, keep=upload_id)
+
     method, path, offset = request
-    with received_chunk(stream, length) as (chunk, digest):
+    with received_chunk(stream, length, room) as (chunk, digest):
         facts = RequestFacts(method, path, digest, offset)
         return append(session, proof, facts, upload_id, chunk)
 
@@ -567,17 +593,30 @@ def make_room(
     chunk's file each) is freed first, and the uploads taken are freed at once, not retired:
     retired, each kept its inode until the timer, and a flood of starts held the inodes
     kept from uploads however many held-over ones were taken.
+
+    Requests at once each count what they free only once the others' deletions have
+    committed: one that found its choice taken already (deleted by another) chooses again,
+    a few times, rather than be refused while uploads held over remain.
     """
-    short, inodes = store.short_for_uploads(need, files)
-    if short == 0 and inodes == 0:
-        return True
-    if inodes:
-        store.free_retired()
+    cutoff = day - dt.timedelta(days=1)
+    taken = 0
+    for round_ in range(_ROOM_ROUNDS):
         short, inodes = store.short_for_uploads(need, files)
         if short == 0 and inodes == 0:
             return True
-    cutoff = day - dt.timedelta(days=1)
-    _take_held_over(session, store, (short, inodes), cutoff, keep, ROOM_AT_ONCE)
+        if inodes and round_ == 0:
+            store.free_retired()
+            short, inodes = store.short_for_uploads(need, files)
+            if short == 0 and inodes == 0:
+                return True
+        if taken >= ROOM_AT_ONCE:
+            break
+        chosen = _take_held_over(
+            session, store, (short, inodes), cutoff, keep, ROOM_AT_ONCE - taken
+        )
+        if chosen == 0:
+            break
+        taken += chosen
     return store.space_for_uploads(need, files)
 
 

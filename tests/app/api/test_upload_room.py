@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import datetime as dt
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +19,7 @@ from sqlalchemy import Date, select
 
 from app.instance import InstancePaths
 from app.models import Upload
+from app.store import EnvelopeStore
 from crypto import Metadata
 from tests.app.api.test_api import assert_error
 from tests.app.api.test_api_uploads import counts
@@ -212,6 +216,55 @@ def test_a_chunk_short_of_room_takes_it_from_uploads_held_over(
         assert sent.status_code == 200, f"a chunk under way found no room: {sent.get_json()}"
         offset = sent.get_json()["offset"]
     assert free() > _TOTAL * _BLOCK // 10
+
+
+def test_chunks_sent_at_once_each_find_room_in_uploads_held_over(
+    device: ApiClient,
+    envelope: bytes,
+    app: Flask,
+    instance: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chunks sent at once each found room (`make_room`) before any had allocated its own;
+    then the others' allocations left all but one short, and those were refused with no
+    room made, while uploads held over from days ago still held the disk. Each chunk
+    refused at its allocation now makes room as one refused before it does."""
+    many = 4
+    free = _filling(monkeypatch, instance, 768)
+    sources = [device, *(ApiClient(app.test_client(), device.pinned) for _ in range(many - 1))]
+    ours: list[str] = []
+    for source in sources[1:]:
+        assert source.register().status_code == 201
+    for source in sources:
+        started = source.start_upload(envelope)
+        assert started.status_code == 201
+        source.challenge = started.headers.get("Raazdar-Next-Challenge")
+        ours.append(started.get_json()["upload"])
+    small = device.seal(secrets.token_bytes(200_000), Metadata("file", "application/octet-stream"))
+    held = _hold(_flooders(app, device, 2), small)
+    assert held, "the flood held nothing"
+    _days_pass(app, 2, [h.upload for h in held])
+    # Every chunk's room is reckoned before any is allocated, as when their bodies come at once.
+    together = threading.Barrier(many)
+    reserve, first = EnvelopeStore.reserve, threading.local()
+
+    def reserve_together(store: EnvelopeStore, fd: int, need: int) -> bool:
+        if not getattr(first, "done", False):
+            first.done = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                together.wait(timeout=5)
+        return reserve(store, fd, need)
+
+    monkeypatch.setattr(EnvelopeStore, "reserve", reserve_together)
+    chunk = 256 * 1024
+    with concurrent.futures.ThreadPoolExecutor(many) as pool:
+        sent = list(pool.map(lambda n: sources[n].patch(ours[n], 0, envelope[:chunk]), range(many)))
+    refused = [s.get_json() for s in sent if s.status_code != 200]
+    assert not refused, (
+        f"{len(refused)} of {many} chunks sent at once were refused while uploads held over"
+        f" held the disk: {refused[0]}"
+    )
+    assert free() > _TOTAL * _BLOCK // 10, f"{free()} bytes free: the chunks took the tenth kept"
 
 
 def _inodes_filling(
