@@ -207,8 +207,8 @@ def space_check(store: EnvelopeStore) -> Check:
     free = found.f_bavail * found.f_frsize
     held = store.envelope_bytes()
     said = (
-        f"{free // _MIB} MiB free of {found.f_blocks * found.f_frsize // _MIB} MiB; "
-        f"the store holds {held // _MIB} MiB of envelopes"
+        f"{free // _MIB} MiB free of {found.f_blocks * found.f_frsize // _MIB} MiB"
+        f"{_inodes_said(found)}; the store holds {held // _MIB} MiB of envelopes"
     )
     # The staff pages' export is written as it is sent and needs no room here (before, it
     # was staged whole in the store, and a flood's full disk refused it as busy).
@@ -225,37 +225,50 @@ def space_check(store: EnvelopeStore) -> Check:
         seen = os.statvfs(store.database)
         said += (
             f"; the database's disk has {seen.f_bavail * seen.f_frsize // _MIB} MiB free of "
-            f"{seen.f_blocks * seen.f_frsize // _MIB} MiB"
+            f"{seen.f_blocks * seen.f_frsize // _MIB} MiB{_inodes_said(seen)}"
         )
     if not store.store_above_floor(0):
         return Check(
             "space",
             Status.FAIL,
-            f"{said}: the last hundredth is kept for the database, so no source's report or "
-            f"file is taken in; {act}",
+            f"{said}: the last hundredth (of the space or of the inodes) is kept for the "
+            f"database, so no source's report or file is taken in; {act}",
         )
     if not store.database_above_floor():
         return Check(
             "space",
             Status.FAIL,
-            f"{said}: the database's disk is down to its last hundredth, kept for logins, so "
-            "no source's report, file or signed request is taken in; give the database's disk "
-            "more space",
+            f"{said}: the database's disk is down to its last hundredth (of the space or of "
+            "the inodes), kept for logins, so no source's report, file or signed request is "
+            "taken in; give the database's disk more space",
         )
     if not store.space_to_spare(0):
         return Check(
             "space",
             Status.WARN,
-            f"{said}: within the last twentieth, signed-in sources' later reports and API "
-            f"uploads are refused, and only first reports are taken in; {act}",
+            f"{said}: within the last twentieth (of the space or of the inodes), signed-in "
+            f"sources' later reports and API uploads are refused, and only first reports are "
+            f"taken in; {act}",
         )
     if not store.space_for_uploads(0):
         return Check(
             "space",
             Status.WARN,
-            f"{said}: within the last tenth, API uploads (`raazdar-submit`) are refused; {act}",
+            f"{said}: within the last tenth (of the space or of the inodes), API uploads "
+            f"(`raazdar-submit`) are refused; {act}",
         )
     return Check("space", Status.OK, said)
+
+
+def _inodes_said(found: os.statvfs_result) -> str:
+    """How many of a filesystem's inodes (one a file) are free, if it has a fixed count.
+
+    The stops count them as they count bytes: many tiny reports use up ext4's inodes with
+    most of the space free, and a check of the bytes alone said all was well.
+    """
+    if found.f_files == 0:
+        return ""
+    return f", {found.f_favail} of {found.f_files} inodes (files) free"
 
 
 def _atime_mode(options: frozenset[str]) -> str | None:

@@ -605,6 +605,26 @@ def test_a_disk_a_flood_filled_is_named_by_the_stop_it_reached(
     assert said in message(checks, "space")
 
 
+def test_a_disk_out_of_inodes_with_its_bytes_free_is_named_at_its_stop(
+    instance: Path, where: Surroundings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood of tiny reports uses up ext4's inodes with most of the bytes free: the doctor
+    counted bytes alone and said all was well while no file could be made."""
+    real = os.statvfs
+
+    def statvfs(path: Any) -> Any:
+        fields = list(real(path))
+        fields[0] = fields[1] = 4096
+        fields[2], fields[3], fields[4] = 2560, 2560 // 2, 2560 // 2
+        fields[5], fields[6], fields[7] = 10_000, 10_000 // 100, 10_000 // 100
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["space"] is Status.FAIL, message(checks, "space")
+    assert "100 of 10000 inodes (files) free" in message(checks, "space")
+
+
 def test_a_store_larger_than_the_free_space_is_no_warning_as_the_pages_export_needs_none(
     instance: Path, where: Surroundings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
