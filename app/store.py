@@ -54,6 +54,9 @@ REPLY_WORK_PREFIX: Final = ".replies-"
 HOLDING_NAME: Final = ".arrivals"
 # A staged file nobody holds and unchanged this long (seconds) is a dead writer's.
 UNHELD_AFTER: Final = 2.0
+# While the server runs, one is destroyed after this long (seconds) unchanged: a reply staged
+# by a live request is unheld too, for the moment before it is published (`free_abandoned`).
+ABANDONED_AFTER: Final = 600.0
 # A sweep's copies are written under this prefix in the store, then renamed over.
 _SWEEP_PREFIX: Final = ".sweep-"
 # A stored envelope deleted between sweeps waits under this prefix in the store, overwritten,
@@ -794,7 +797,7 @@ class EnvelopeStore:
             envelope_id = _envelope_name(entry)
             if envelope_id and renew(envelope_id, entry.info):
                 jobs.append((self.stored_path(envelope_id), self.stored_path(envelope_id)))
-        freed: list[int] = []
+        freed = self.free_abandoned()
         for entry in files.names(self.staging):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.staging / entry.name)  # an interrupted `renew`'s copy
@@ -853,6 +856,23 @@ class EnvelopeStore:
                     freed += _inodes(directory / entry.name)
                     self.destroy(directory / entry.name)
         files.normalize_times(self.root, self.holding, self.staging)
+        return freed
+
+    def free_abandoned(self, min_age: float | None = None) -> list[int]:
+        """Destroy the reports killed workers left in staging (`abandoned`), unchanged for
+        `min_age` seconds (`ABANDONED_AFTER`); return their inodes, for taking back.
+
+        The timer runs this hourly, and every sweep: held by no one, such a report waited for
+        a restart (`resumable.recover`) or the daily purge a day on, counting against the
+        floors, and its creation time said, past the period's sweep, when a source began
+        sending. A reply staged and about to be published is held by no lock either, for
+        the moment of a flush: the age keeps it.
+        """
+        freed: list[int] = []
+        for path in self.abandoned(min_age=ABANDONED_AFTER if min_age is None else min_age):
+            with contextlib.suppress(FileNotFoundError):
+                freed.append(path.lstat().st_ino)
+            self.destroy(path)
         return freed
 
     def _renew_holding(self) -> None:
@@ -1006,7 +1026,7 @@ class EnvelopeStore:
         ]
         return sorted(found)
 
-    def abandoned(self, *, keep: Collection[str] = ()) -> list[Path]:
+    def abandoned(self, *, keep: Collection[str] = (), min_age: float = UNHELD_AFTER) -> list[Path]:
         """List the files of staging whose writer has died, whatever their age.
 
         A web upload is held (`flock`) while it is sealed, by whichever host
@@ -1016,7 +1036,7 @@ class EnvelopeStore:
         """
         return [
             path
-            for path in self.strays(min_age=UNHELD_AFTER, keep=keep)
+            for path in self.strays(min_age=min_age, keep=keep)
             if path.name.endswith(".rze") and not _held(path)
         ]
 

@@ -148,7 +148,8 @@ def sweep(
             # the sweep (a reply a source deleted). First, so that a failed rebuild
             # below leaves them done.
             _restamp_database(engine)
-            refilled, written, failed = _below_the_files(store, tuple(store.free_retired()))
+            freed = (*store.free_retired(), *store.free_abandoned())
+            refilled, written, failed = _below_the_files(store, freed)
             # The database is rebuilt: PostgreSQL's table files were dated by each table's
             # latest write (the latest report, new source, login), and each row's xmin and
             # place, like the place of each cell in an SQLite page, ordered the writes

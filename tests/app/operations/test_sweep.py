@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app import db as app_db
 from app import fsjournal
+from app import store as store_module
 from app.cli import main
 from app.config import config_for
 from app.instance import InstancePaths
@@ -30,8 +31,8 @@ from app.operations import sweep as sweep_module
 from app.operations.sweep import compact, last_sweep, marker, sweep
 from app.services.resumable import staged_path
 from app.settings import get_setting
-from app.store import HOLDING_NAME, REPLY_WORK_PREFIX, EnvelopeStore
-from crypto import Metadata
+from app.store import HOLDING_NAME, REPLY_WORK_PREFIX, UNHELD_AFTER, EnvelopeStore
+from crypto import Metadata, PrivateKey
 from tests.app.api_support import ApiClient
 from tests.app.support import flushes_seen, sqlite_temp_files_opened
 from tests.postgres import no_new_databases, postgres_admin_url
@@ -670,3 +671,28 @@ def test_the_database_header_counts_no_commit_since_it_was_made(engine: Engine) 
         assert raw is not None
         assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert raw.execute("SELECT count(*) FROM throttle").fetchone() == (501,)
+
+
+def test_a_report_a_killed_worker_left_in_staging_is_gone_by_the_hourly_run(
+    engine: Engine, store: EnvelopeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed while a browser's report streamed in leaves its staged file, held by no
+    one: nothing took it away but a restart (`raazdar serve`) or the daily purge a day on.
+    Until then it counted against the floors, and its creation time said, past the period's
+    sweep, when a source began sending. The hourly run (and every sweep) now destroys it."""
+    assert sweep(engine, store, force=True).ran  # the period's sweep; then the hourly runs
+    staged = store.stage([PrivateKey.generate().public_key], Metadata("report"))
+    staged.write(secrets.token_bytes(100_000))
+    staged.close()  # the worker's end: its descriptor, and the lock on it, go; the file stays
+    monkeypatch.setattr(store_module, "ABANDONED_AFTER", UNHELD_AFTER)
+    time.sleep(UNHELD_AFTER + 0.1)
+    assert not sweep(engine, store).ran
+    assert not staged.path.exists(), "a killed worker's staged report outlived the hourly run"
+    arrive(store, b"x" * 100)
+    held = store.stage([PrivateKey.generate().public_key], Metadata("report"))
+    held.write(b"a report still streaming in")
+    try:
+        sweep(engine, store, force=True)
+        assert held.path.exists(), "the sweep destroyed a report still streaming in"
+    finally:
+        held.discard()
