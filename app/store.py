@@ -819,12 +819,19 @@ class EnvelopeStore:
                 freed += _inodes(self.root / entry.name)
                 self.destroy(self.root / entry.name)
         shuffle(jobs)
-        copies = []
+        copies: list[tuple[Path, Path, Path]] = []
         for source, target in jobs:
             try:
                 copies.append((self._copy(source), source, target))
             except FileNotFoundError:
                 continue  # deleted since the listing
+            except OSError as exc:
+                if exc.errno in _FULL:
+                    # Left for the next sweep, the copies held the floor's room, the
+                    # database's, until then (and that sweep did the same).
+                    for copy, _source, _target in copies:
+                        self.destroy(copy)
+                raise
         files.fsync_directory(self.root)
         shuffle(copies)
         for copy, source, target in copies:

@@ -22,6 +22,8 @@ from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.config import config_for
+from app.db import make_engine
+from app.operations.sweep import sweep
 from app.services.context import services
 from app.store import EnvelopeStore, SealingKey
 from crypto import Metadata
@@ -100,3 +102,29 @@ def test_a_flood_of_tiny_reports_leaves_the_database_inodes_to_open_with(
     assert refused.status_code == 503, f"a report was taken in past the floor: {refused.status}"
     assert_form_given_back(refused, "one report more")
     assert staging_files(instance) == []
+
+
+def test_a_sweep_that_finds_no_room_for_its_copies_gives_back_what_it_took(
+    few_inodes: Path,
+) -> None:
+    """The sweep writes a copy of every held envelope before it swaps any: after a flood more
+    held than the floor has room for, it met a full disk midway and left its copies there,
+    every inode the floor kept for the database taken until the next sweep (which did the
+    same). A sweep that meets a full disk now removes its copies, and the floor is kept."""
+    instance = demo_instance(few_inodes / "instance")
+    app = create_app(config_for(instance))
+    with app.app_context():
+        store, recipients = services().store, services().recipients()
+    arrived = _flood(store, recipients)
+    app.extensions["raazdar.db"].engine.dispose()
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    try:
+        with pytest.raises(OSError, match="No space left"):
+            sweep(engine, store, force=True)
+    finally:
+        engine.dispose()
+    found = os.statvfs(few_inodes)
+    assert found.f_favail > found.f_files // 100, (
+        f"a sweep of {arrived} held envelopes left {found.f_favail} of {found.f_files} inodes"
+    )
+    assert len(store.held()) == arrived, "an envelope was lost by the sweep that failed"
