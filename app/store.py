@@ -75,9 +75,11 @@ _UNWRITABLE: Final = frozenset({errno.EROFS, errno.EIO})
 # What a filesystem that cannot allocate a file's space ahead of its bytes answers.
 _NO_FALLOCATE: Final = frozenset({errno.EOPNOTSUPP, errno.EINVAL})
 # Retired files wait only while the store's filesystem has more than this share of its inodes
-# free: the rest are kept for arrivals (`EnvelopeStore.retire_file`). API uploads stop at
-# their tenth of the inodes as of the bytes (`space_for_uploads`).
-_INODES_KEPT: Final = 20
+# free: the rest are kept for arrivals (`EnvelopeStore.retire_file`). The tenth API uploads
+# stop at: at a twentieth, what a flood of failed submissions left waiting held the inodes at
+# the share later reports stop at, and every returning source's file was refused until the
+# timer's next run.
+_INODES_KEPT: Final = 10
 # A signed-in source's later report is stored only while this share of the store's
 # filesystem's space stays free after it: the rest is kept for first reports and the sweep's
 # copies (`app.services.submissions`).
@@ -659,9 +661,9 @@ class EnvelopeStore:
         (a full disk with no room in the store's directory), it is unlinked now.
 
         Anyone can fail a submission, so a flood of them would hold inodes until the
-        sweep: once no more than a twentieth of the filesystem's inodes are free, a
-        file is unlinked now instead, dated, so that arrivals never find the inodes
-        used up by what waits.
+        sweep: once no more than a tenth of the filesystem's inodes are free (the share
+        API uploads stop at, above later reports' twentieth), a file is unlinked now
+        instead, dated, so that arrivals never find the inodes used up by what waits.
         """
         try:
             info = path.lstat()

@@ -403,15 +403,16 @@ def test_a_flood_of_refused_uploads_cannot_use_up_the_inodes(
     app: Flask, client: FlaskClient, instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A refused upload's sealed file is retired, not freed, until the sweep: each holds an
-    # inode that long. A filesystem of 2,000 inodes with 105 free: the last twentieth are
-    # kept for arrivals, so at most 5 may wait, and the rest go at once.
+    # inode that long. A filesystem of 2,000 inodes with 205 free: the last tenth are kept
+    # for arrivals (later reports stop at the twentieth), so at most 5 may wait, and the rest
+    # go at once.
     real = os.statvfs
 
     def statvfs(path: Any) -> Any:
         found = real(path)
         waiting = len(retired_files(instance))
         fields = list(found)
-        fields[5], fields[6], fields[7] = 2000, 105 - waiting, 105 - waiting
+        fields[5], fields[6], fields[7] = 2000, 205 - waiting, 205 - waiting
         return os.statvfs_result(fields)
 
     monkeypatch.setattr(os, "statvfs", statvfs)
