@@ -8,12 +8,26 @@ known by name: a name that reads as another's (Cyrillic letters for Latin ones,
 from __future__ import annotations
 
 import unicodedata
+from importlib import resources
 
 # Letters read as Latin ones, by case (Greek capital nu is an N, its small letter a v).
 _AS_LATIN = str.maketrans(
     "АВЕКМНОРСТУХЅІЈаеорсухѕіјһԁԛԝӏкΑΒΕΖΗΙΚΜΝΟΡΤΥΧαορικνυ",
     "ABEKMHOPCTYXSIJaeopcyxsijhdqwlkABEZHIKMNOPTYXaopikvu",
 )
+
+
+def _lookalikes() -> dict[int, str]:
+    """Unicode's own list of what reads as an ASCII letter or digit (crypto/data/lookalikes.txt)."""
+    text = resources.files("crypto").joinpath("data/lookalikes.txt").read_text("ascii")
+    rows = (line.split() for line in text.splitlines() if line and not line.startswith("#"))
+    return {int(code, 16): letter for code, letter in rows}
+
+
+# A hand-kept few missed Armenian's oh, Cherokee's capitals, Latin small capitals and
+# more: each gave a second "Holder Two" (UTS #39's list has some 1300 such letters).
+_LOOKALIKES = _lookalikes()
+
 # After case folding: digits and strokes read as letters, the Arabic forms of the letters
 # Urdu writes its own way, and the stretching stroke (tatweel), which is no letter.
 _READ_AS = str.maketrans(
@@ -39,9 +53,9 @@ _READ_AS = str.maketrans(
 
 def skeleton(name: str) -> str:
     """What a reader takes a name for: its letters and digits, each look-alike made one."""
-    text = unicodedata.normalize("NFKC", name).translate(_AS_LATIN).casefold()
+    text = unicodedata.normalize("NFKC", name).translate(_AS_LATIN).translate(_LOOKALIKES)
     kept = []
-    for char in unicodedata.normalize("NFKD", text):
+    for char in unicodedata.normalize("NFKD", text.casefold()).translate(_LOOKALIKES):
         kind = unicodedata.category(char)[0]
         if kind == "N":  # Urdu's and Arabic's digits as the ASCII ones
             kept.append(str(unicodedata.digit(char, char)))

@@ -25,7 +25,7 @@ def _holder(c: Ceremony, i: int) -> SigningKey:
     return pair.signing
 
 
-def _second_vote(c: Ceremony, tmp_path: Path) -> tuple[Path, SigningKey]:
+def _second_vote(c: Ceremony, tmp_path: Path, name: str = LOOKALIKE_TWO) -> tuple[Path, SigningKey]:
     """Holder One's draft: a key of hers added as "Holder Two", the threshold kept at 2.
 
     The holders read "+ authority … Holder Two" beside Holder Two's unchanged key: a
@@ -37,7 +37,7 @@ def _second_vote(c: Ceremony, tmp_path: Path) -> tuple[Path, SigningKey]:
     new = current.successor(
         issued=today,
         expires=today + dt.timedelta(days=90),
-        authorities=(*current.authorities, AuthorityKey(LOOKALIKE_TWO, hers.verify_key)),
+        authorities=(*current.authorities, AuthorityKey(name, hers.verify_key)),
     )
     draft = tmp_path / "draft-v2.json"
     draft.write_bytes(SignedManifest(new).to_bytes())
@@ -58,6 +58,23 @@ def test_a_holder_is_not_asked_to_sign_a_second_authority_under_a_name_read_as_a
     assert "read alike" in signed.output
     assert "\\u0422" in signed.output  # the letter that is not what it seems, spelt out
     assert "Traceback" not in signed.output
+    assert SignedManifest.from_bytes(draft.read_bytes()).signatures == ()
+
+
+def test_a_holder_is_not_asked_to_sign_a_second_authority_named_in_armenian_letters(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Armenian's small oh is the Latin o on any screen, as Cyrillic's capital Te is a T."""
+    c = ceremony
+    draft, _hers = _second_vote(c, tmp_path, "Holder Tw\u0585")
+    signed = run("keys", "sign-manifest", str(draft), "--key-file", str(c.holder(3)),
+                 answers=f"{test_keys._first_group(draft)}\n{HOLDER_PASS[2]}\n",
+                 workspace=c.workspace)  # fmt: skip
+    assert signed.exit_code == 1, (
+        f"a holder signed a second authority named like Holder Two: {signed.output}"
+    )
+    assert "read alike" in signed.output
+    assert "\\u0585" in signed.output
     assert SignedManifest.from_bytes(draft.read_bytes()).signatures == ()
 
 
