@@ -22,7 +22,7 @@ from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import groups, idle, sensitive
 from review.cli.base import Ctx, ask, make_console, pass_ctx, shown
-from review.keys import ceremony, keyring, revocation, witness
+from review.keys import ceremony, keyring, revocation, subkeys, witness
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import refresh_copy, rotate
 from review.keys.rewrap import RewrapSummary, hybrid_keys, rewrap
@@ -760,6 +760,10 @@ def timestamp(
     if pair.signing is None:
         raise CeremonyError("this key file holds no signing key")
     lists = [_read_subkey_list(path) for path in subkey_files]
+    if workspace is not None and lists:
+        # The lists come on a stick: one swapped for an older list of its reviewer is refused.
+        numbers = keyring.list_numbers(current, lists, dt.date.today())
+        subkeys.check_newest_lists(c.unlock(), numbers)
     stamp = keyring.timestamp(current, pair.signing, dt.date.today(), days, lists)
     ceremony.write_new(out, stamp.to_bytes())
     click.echo(

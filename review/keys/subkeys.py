@@ -27,7 +27,7 @@ import io
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -502,13 +502,30 @@ def _read_record(
     return [Period.parse(p) for p in obj["held"]], [Period.parse(p) for p in obj["destroyed"]]
 
 
-def _recorded_sequence(u: Unlocked) -> int:
+def _recorded_sequence(u: Unlocked, reviewer: str | None = None) -> int:
     """The number of the last list the reviewer issued here (0: none numbered yet)."""
-    obj = _record_object(u)
+    obj = _record_object(u, reviewer)
     found = obj.get("sequence", 0) if obj is not None else 0
     if type(found) is not int or found < 0:
-        raise WorkspaceError(f"the subkey record of {u.reviewer} is damaged")
+        raise WorkspaceError(f"the subkey record of {reviewer or u.reviewer} is damaged")
     return found
+
+
+def check_newest_lists(u: Unlocked, numbers: Mapping[str, int]) -> None:
+    """Refuse a list numbered below the last one its reviewer issued here: it is an older list.
+
+    Lists reach `keys timestamp --subkeys` on a stick: the leaked list a re-key replaced,
+    signed and numbered as well, put there in its place had the timestamp name its lower
+    number, and every device without state took the leaked list again (PROTOCOL §8.8).
+    """
+    for rid, number in numbers.items():
+        issued = _recorded_sequence(u, rid)
+        if number < issued:
+            raise SubkeyRefused(
+                f"the subkey list of {rid} given is number {number}, but this workspace has "
+                f"issued list number {issued} since: it is an older list, perhaps swapped",
+                hint="give the list `keys subkeys new` wrote last, read from this workstation",
+            )
 
 
 def _record(

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
+from app.demo import DEMO_PASSPHRASE
 from app.keyring import manifest_path, timestamp_path
 from crypto import SignedManifest, SignedSubkeyList, SignedTimestamp
 from review import workspace as ws
@@ -97,7 +98,8 @@ def test_a_timestamp_given_the_re_keyed_list_names_its_number_and_the_server_ser
     stamp = tmp_path / "timestamp.json"
     ring = str(manifest_path(server.paths, 1))
     given = ("--key-file", key, "--keyring", ring, "--subkeys", str(rekeyed), "--out", str(stamp))
-    signed = review(workspace, "keys", "timestamp", *given)
+    twice = f"{DEMO_PASSPHRASE}\n{DEMO_PASSPHRASE}"  # the reviewer's, then the key file's
+    signed = review(workspace, "keys", "timestamp", *given, passphrase=twice)
     assert signed.exit_code == 0, signed.output
     assert f"it names subkey list {number} of demo-reviewer" in signed.output
     installed = CliRunner().invoke(
@@ -121,4 +123,27 @@ def test_a_timestamp_is_not_made_to_name_an_unnumbered_or_foreign_list(
     assert refused.exit_code == 1
     assert "is not a subkey list" in refused.output
     assert "Traceback" not in refused.output
+    assert not stamp.exists()
+
+
+def test_a_timestamp_is_not_made_to_name_a_list_older_than_the_one_issued_here(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """The carrier swaps the re-keyed list on the stick for the leaked one, also signed and
+    numbered: named in the timestamp, its number let every device take the leaked list."""
+    leaked, rekeyed = tmp_path / "leaked.json", tmp_path / "rekeyed.json"
+    assert review(workspace, "keys", "subkeys", "new", "--out", str(leaked)).exit_code == 0
+    made = review(workspace, "keys", "subkeys", "new", "--rekey", "--out", str(rekeyed))
+    assert made.exit_code == 0, made.output
+    number = SignedSubkeyList.from_bytes(rekeyed.read_bytes()).subkeys.sequence
+    key = str(server.paths.demo_keys / "timestamp.key")
+    stamp = tmp_path / "timestamp.json"
+    ring = str(manifest_path(server.paths, 1))
+    given = ("--key-file", key, "--keyring", ring, "--subkeys", str(leaked), "--out", str(stamp))
+    # Two passphrases: the reviewer's, to read what the workspace issued, and the key file's.
+    twice = f"{DEMO_PASSPHRASE}\n{DEMO_PASSPHRASE}"
+    signed = review(workspace, "keys", "timestamp", *given, passphrase=twice)
+    assert signed.exit_code == 1, f"the timestamp named the leaked list: {signed.output}"
+    assert f"number {number}" in signed.output
+    assert "Traceback" not in signed.output
     assert not stamp.exists()
