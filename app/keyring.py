@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from crypto import (
     Fingerprint,
     Manifest,
     SignedManifest,
+    SignedSubkeyList,
     SignedTimestamp,
     Timestamp,
     check_lifetime,
@@ -96,9 +97,16 @@ def fresh_timestamp(state: KeyringState, today: dt.date) -> Timestamp | None:
 
 
 def install_timestamp(
-    paths: InstancePaths, data: bytes, manifest: Manifest, today: dt.date
+    paths: InstancePaths,
+    data: bytes,
+    manifest: Manifest,
+    today: dt.date,
+    lists: Mapping[str, SignedSubkeyList] | None = None,
 ) -> Timestamp:
-    """Verify `data` as a timestamp for the manifest in force, then put it in place whole."""
+    """Verify `data` as a timestamp for the manifest in force, then put it in place whole.
+
+    `lists` are the subkey lists installed, by reviewer id (read under the keyring's lock).
+    """
     if len(data) > TIMESTAMP_MAX_BYTES:
         raise InstanceError(f"not a keyring timestamp: larger than {TIMESTAMP_MAX_BYTES} bytes")
     try:
@@ -107,6 +115,7 @@ def install_timestamp(
     except CryptoError as exc:
         raise InstanceError(f"timestamp refused: {exc}") from exc
     with keyring_held(paths):
+        _check_floors(stamp, lists or {})
         installed = fresh_timestamp(KeyringState(manifest, timestamp=read_timestamp(paths)), today)
         if installed is not None and _says_less(stamp, installed):
             raise InstanceError(
@@ -154,6 +163,24 @@ def keyring_held(paths: InstancePaths) -> Iterator[None]:
             held.discard(folder)
     finally:
         os.close(fd)
+
+
+def _check_floors(stamp: Timestamp, lists: Mapping[str, SignedSubkeyList]) -> None:
+    """Refuse a timestamp naming a reviewer's list numbered below the list installed here.
+
+    Its lower number is a replaced list's: the leaked one a re-key replaced, handed
+    to the timestamp holder in the new one's place, which every device without state
+    would then take again (PROTOCOL §8.8).
+    """
+    for rid, floor in stamp.subkeys:
+        listed = lists.get(rid)
+        number = listed.subkeys.sequence if listed is not None else None
+        if number is not None and floor < number:
+            raise InstanceError(
+                f"timestamp refused: it names subkey list {floor} of {rid}, but list {number} "
+                "is installed here, so devices would take the older list again; sign one "
+                "naming the list installed (raazdar-review keys timestamp --subkeys FILE)"
+            )
 
 
 def _says_less(candidate: Timestamp, installed: Timestamp) -> bool:

@@ -164,18 +164,22 @@ def _say_locked(
 def timestamp(instance: Path, file: Path) -> None:
     """Install FILE, a keyring timestamp signed offline, for the keyring in force."""
     from app.db import transaction
-    from app.keyring import install_timestamp
+    from app.keyring import install_timestamp, keyring_held
     from app.models import today
     from app.operations.restore import note_timestamp
     from app.services import audit
     from app.services.context import services
+    from app.subkeys import read_lists
     from crypto.constants import TIMESTAMP_MAX_BYTES
 
     with open_carried(file) as src:
         data = src.read(TIMESTAMP_MAX_BYTES + 1)
     with app_context(instance):
         svc = services()
-        stamp = install_timestamp(svc.paths, data, svc.manifest(), today())
+        # Under the lock, so a list installed meanwhile is the one compared with.
+        with keyring_held(svc.paths):
+            lists = read_lists(svc.paths)
+            stamp = install_timestamp(svc.paths, data, svc.manifest(), today(), lists)
         note_timestamp(svc.paths, stamp.issued)
         with transaction() as session:
             audit.record(

@@ -1,0 +1,74 @@
+"""The server takes no timestamp naming a reviewer's list older than the one installed.
+
+The attack: a reviewer's store leaks and she re-keys; the re-keyed list (numbered
+after the leaked one) is installed on the server. A corrupt carrier hands the
+timestamp holder the leaked list in its place, or a timestamp signed for it: the
+timestamp names the leaked list's number, and every `raazdar-submit` device without
+state then takes the leaked list from a seized server (docs/PROTOCOL.md §5A.8).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from app.cli import main
+from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, TIMESTAMP_KEY_NAME
+from app.instance import InstancePaths
+from app.keyring import manifest_path, timestamp_path
+from app.models import today
+from app.subkeys import read_lists
+from crypto import KeyFile, SignedManifest, SignedSubkeyList, make_timestamp, sign_subkeys
+from crypto.subkeys import Period, generate
+from tests.app.subkeys_support import install, without_lists
+from tests.app.support import reviewer_keys
+
+
+def _numbered_list(instance: Path, sequence: int) -> bytes:
+    """A list of the demo reviewer for this week on, bound to the instance, numbered."""
+    manifest = SignedManifest.from_bytes(
+        manifest_path(InstancePaths(instance), 1).read_bytes()
+    ).manifest
+    assert manifest.instance is not None
+    signing = reviewer_keys(instance).signing
+    assert signing is not None
+    public = generate(Period.of(today())).public_list(
+        signing.verify_key, today(), manifest.instance.id, manifest.version, sequence
+    )
+    return sign_subkeys(public, signing).to_bytes()
+
+
+def _timestamp_naming(instance: Path, number: int) -> Path:
+    paths = InstancePaths(instance)
+    manifest = SignedManifest.from_bytes(manifest_path(paths, 1).read_bytes()).manifest
+    key = KeyFile.from_bytes((paths.demo_keys / TIMESTAMP_KEY_NAME).read_bytes())
+    signing = key.unlock(DEMO_PASSPHRASE).signing
+    assert signing is not None
+    stamp = make_timestamp(
+        manifest, signing, issued=today(), days=7, subkeys={DEMO_REVIEWER: number}
+    )
+    path = instance.parent / f"timestamp-{number}.json"
+    path.write_bytes(stamp.to_bytes())
+    return path
+
+
+def test_a_timestamp_naming_a_list_older_than_the_one_installed_is_refused(
+    instance: Path, runner: CliRunner
+) -> None:
+    rekeyed = SignedSubkeyList.from_bytes(_numbered_list(without_lists(instance), 7))
+    assert install(runner, instance, rekeyed).exit_code == 0
+    before = timestamp_path(InstancePaths(instance)).read_bytes()
+    command = ["--instance", str(instance), "keyring", "timestamp"]
+
+    taken = runner.invoke(main, [*command, str(_timestamp_naming(instance, 6))])
+
+    assert taken.exit_code == 1, f"a timestamp naming list 6 went in beside list 7: {taken.output}"
+    assert "list 7" in taken.output
+    assert "Traceback" not in taken.output
+    assert timestamp_path(InstancePaths(instance)).read_bytes() == before
+    # The list installed, or a later one, is named as before.
+    for number in (7, 8):
+        named = runner.invoke(main, [*command, str(_timestamp_naming(instance, number))])
+        assert named.exit_code == 0, named.output
+    assert read_lists(InstancePaths(instance))[DEMO_REVIEWER] == rekeyed
