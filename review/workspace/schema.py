@@ -17,6 +17,9 @@ or its files where they were (`review.workspace.outbox`).
 
 from __future__ import annotations
 
+import fcntl
+import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -24,9 +27,11 @@ from pathlib import Path
 from typing import Final
 
 from review.errors import WorkspaceError
-from review.workspace.erase import destroy
+from review.workspace.erase import destroy, discard
 
 SCHEMA_VERSION: Final = 16
+# Beside the database, its copy while it is rebuilt (`rebuild`), a random suffix after.
+REBUILD_SUFFIX: Final = "-rebuild-"
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -209,16 +214,59 @@ def rebuild(conn: sqlite3.Connection) -> bool:
     the file, as it is written: read in page order, the file placed an escalated packet after
     one import's blobs and before the next's, and each import's day is in the clear. Rebuilt,
     `blob_data` lies in the order of its rowids, which are drawn at random (`blobs.inline_row`).
+
+    The copy is made in a file beside the database, then copied back over it page by page
+    (SQLite's backup, in one transaction): `VACUUM` in place made its copy where temporary
+    data goes, in memory here (`temp_store`), as large as the database.
     """
+    database = Path(conn.execute("PRAGMA database_list").fetchone()[2])
+    _sweep_copies(database)
     try:
-        conn.execute("VACUUM")
-    except sqlite3.Error:
+        with _copy_beside(database) as copy:
+            conn.execute("VACUUM INTO ?", (str(copy),))
+            source = sqlite3.connect(copy)
+            try:
+                source.backup(conn)
+            finally:
+                source.close()
+    except (sqlite3.Error, OSError):
         return False
     finally:
         # The journal held every page as it was, in the order of writing.
         with suppress(sqlite3.Error, OSError):
             scrub_journal(conn)
     return True
+
+
+@contextmanager
+def _copy_beside(database: Path) -> Iterator[Path]:
+    """An empty file beside the database for its rebuilt copy, locked while it is used, and
+    destroyed after: it held every page (a later rewrap or deletion would leave them as they
+    are now in the disk's free blocks)."""
+    copy = database.with_name(f"{database.name}{REBUILD_SUFFIX}{secrets.token_hex(8)}")
+    fd = os.open(copy, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield copy
+    finally:
+        discard(copy)
+        os.close(fd)
+
+
+def _sweep_copies(database: Path) -> None:
+    """Destroy the copies rebuilds killed halfway left, never one another process is making."""
+    for copy in database.parent.glob(f"{database.name}{REBUILD_SUFFIX}*"):
+        try:
+            fd = os.open(copy, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            discard(copy)
+        except OSError:
+            pass  # being made
+        finally:
+            os.close(fd)
 
 
 def scrub_journal_at(path: Path) -> None:
