@@ -28,10 +28,13 @@ from typing import Final
 
 from review.errors import WorkspaceError
 from review.workspace.erase import destroy, discard
+from review.workspace.noatime import open_quietly
 
 SCHEMA_VERSION: Final = 16
 # Beside the database, its copy while it is rebuilt (`rebuild`), a random suffix after.
 REBUILD_SUFFIX: Final = "-rebuild-"
+# Each database's change counter right after this process last rebuilt it (`rebuild_after`).
+_REBUILT: dict[str, int | None] = {}
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -235,6 +238,7 @@ def rebuild(conn: sqlite3.Connection) -> bool:
         # The journal held every page as it was, in the order of writing.
         with suppress(sqlite3.Error, OSError):
             scrub_journal(conn)
+    _REBUILT[os.path.realpath(database)] = change_counter(database)
     return True
 
 
@@ -267,6 +271,34 @@ def _sweep_copies(database: Path) -> None:
             pass  # being made
         finally:
             os.close(fd)
+
+
+def rebuild_after(path: Path, before: int | None) -> bool:
+    """Rebuild the database at `path` if it was written since its counter said `before` and
+    has not been rebuilt since its last write (by an import, say); False if it could not be.
+
+    Each write puts what it wrote out of the rebuilt order, where a seizer reads it (a
+    report triaged, a note written since the last rebuild): a command that wrote ends so.
+    """
+    now = change_counter(path)
+    if now is None or now in (before, _REBUILT.get(os.path.realpath(path))):
+        return True
+    conn = connect(path)
+    try:
+        return rebuild(conn)
+    finally:
+        conn.close()
+
+
+def change_counter(path: Path) -> int | None:
+    """SQLite's file change counter (header bytes 24-27), up by one with each write
+    transaction; None with no database there."""
+    try:
+        with open_quietly(path) as f:
+            header = f.read(28)
+    except FileNotFoundError:
+        return None
+    return int.from_bytes(header[24:28], "big") if len(header) == 28 else None
 
 
 def scrub_journal_at(path: Path) -> None:
