@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -21,6 +22,9 @@ from review.workspace.schema import transaction
 from review.workspace.search import add_segment
 from review.workspace.state import State, read_state, seal_state, state_context
 
+# Notes' seqs are drawn below this: the audit record names a note by its seq, and canonical
+# JSON carries integers up to 2**53 - 1 only.
+_SEQS: Final = 2**53 - 2
 STATUSES: Final = ("new", "in-review", "needs-info", "corroborated", "escalated", "closed")
 CLOSE_REASONS: Final = ("unfounded", "duplicate", "resolved", "out-of-scope")
 SEVERITIES: Final = ("low", "medium", "high", "critical")
@@ -287,9 +291,17 @@ def add_note(u: Unlocked, num: int, text: str) -> None:
         raise InvalidValue("a note cannot be empty")
     load_state(u, num)
     at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = json.dumps({"author": u.reviewer, "at": at, "text": text}, ensure_ascii=False)
     with transaction(u.conn) as conn:
-        seq = int(conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM notes").fetchone()[0])
+        # Its place among the report's notes is sealed; the clear seq is drawn at random, as
+        # blobs' rowids are: counted up, read beside each note's report, it said in which
+        # order the reports were annotated, and which notes came after a later import.
+        (place,) = conn.execute(
+            "SELECT count(*) + 1 FROM notes WHERE report = ?", (num,)
+        ).fetchone()
+        seq = secrets.randbelow(_SEQS) + 1
+        body = json.dumps(
+            {"author": u.reviewer, "at": at, "text": text, "place": place}, ensure_ascii=False
+        )
         sealed = u.key.seal_record(body.encode("utf-8"), _note_context(seq, num))
         conn.execute("INSERT INTO notes VALUES (?, ?, ?)", (seq, num, sealed))
         add_segment(u, {num: text})
@@ -303,8 +315,9 @@ def notes(u: Unlocked, num: int) -> list[Note]:
         "SELECT seq, sealed FROM notes WHERE report = ? ORDER BY seq", (num,)
     ):
         obj = json.loads(u.key.open_record(sealed, _note_context(seq, num)))
-        out.append(Note(seq, obj["author"], obj["at"], obj["text"]))
-    return out
+        # Notes from before session 41 have no place: their seqs counted up, first to last.
+        out.append(((obj.get("place", 0), seq), Note(seq, obj["author"], obj["at"], obj["text"])))
+    return [note for _, note in sorted(out, key=lambda pair: pair[0])]
 
 
 def _update(
