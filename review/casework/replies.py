@@ -32,8 +32,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 import sqlite3
 import tempfile
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +117,12 @@ def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = 
     triage.load_state(u, num)
     source, key_text = refuse_disputed(u.conn, num)
     reply_id = new_bundle_id()
-    body = json.dumps({"author": u.reviewer, "text": text}, ensure_ascii=False).encode("utf-8")
+    # When it was written, sealed: the order the report's replies are shown in. Its row's
+    # rowid is drawn at random, as blobs' are: counted up, read beside each reply's report in
+    # the clear, it said in which order the sources were answered.
+    body = json.dumps(
+        {"author": u.reviewer, "text": text, "written_ns": time.time_ns()}, ensure_ascii=False
+    ).encode("utf-8")
     # Sealed with the text, the day (UTC, as the server's days) lets the source tell an
     # old reply a server lists again under a later day; a day only, never a time of day.
     written = dt.datetime.now(dt.UTC).date()
@@ -128,8 +135,10 @@ def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = 
         recipient: PublicKey | HybridPublicKey = prekey or PublicKey.from_text(key_text)
         envelope = seal_bytes(content, [recipient], metadata, signer=u.signing)
         conn.execute(
-            "INSERT INTO replies VALUES (?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO replies (rowid, id, report, source, signer, envelope, sealed, exported_in)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
             (
+                secrets.randbits(62) + 1,
                 reply_id,
                 num,
                 source,

@@ -214,15 +214,16 @@ def read_report(u: Unlocked, num: int) -> ReportView:
     for _item, blob, sealed in _items(u.conn, num, kind="report"):
         if blob is not None and sealed is not None:
             contents.append(parse_report(_open_blob(u, blob)))
-    replies = []
-    for reply_id, sealed in u.conn.execute(
-        "SELECT id, sealed FROM replies WHERE report = ? ORDER BY rowid", (num,)
+    written = []
+    for rowid, reply_id, sealed, exported in u.conn.execute(
+        "SELECT rowid, id, sealed, exported_in FROM replies WHERE report = ? ORDER BY rowid",
+        (num,),
     ):
         obj = json.loads(u.key.open_record(sealed, reply_context(reply_id)))
-        exported = u.conn.execute(
-            "SELECT exported_in FROM replies WHERE id = ?", (reply_id,)
-        ).fetchone()[0]
-        replies.append(Reply(reply_id, obj["author"], obj["text"], exported))
+        # Replies from before session 41 say not when: their rowids counted up, in order.
+        when = (obj.get("written_ns", 0), rowid)
+        written.append((when, Reply(reply_id, obj["author"], obj["text"], exported)))
+    replies = [reply for _, reply in sorted(written, key=lambda pair: pair[0])]
     return ReportView(
         num=num,
         submission=submission,

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from app.demo import DEMO_PASSPHRASE
 from review import workspace as ws
-from review.casework import triage
+from review.casework import replies, triage
+from review.casework.reports import read_report
 from review.workspace.blobs import put_inline, put_inline_many
 from review.workspace.schema import transaction
 from tests.review.support import Server, review
@@ -91,3 +92,29 @@ def test_notes_written_before_their_seqs_were_random_are_still_shown_first(
     finally:
         u.workspace.close()
     assert shown == ["older, first", "older, second", "newer"]
+
+
+def test_a_seizer_cannot_tell_in_which_order_reports_were_answered(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Attack: `replies` is keyed by a random id, but SQLite numbered its rows (`rowid`) as
+    they were written, beside each reply's report in the clear: read in rowid order, the
+    replies said in which order the sources were answered."""
+    for n in range(4):
+        server.submit(f"Report {n}: the munshi keeps the kiln's ledger.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    try:
+        written = [(report, f"reply {n}") for n, report in enumerate([3, 1, 4, 2, 1, 3, 2, 4, 1])]
+        for report, text in written:
+            replies.queue_reply(u, report, text, allow_codename_key=True)
+        rows = u.conn.execute("SELECT report FROM replies ORDER BY rowid").fetchall()
+        # What the reviewer is shown: each report's replies in the order they were written.
+        shown = {r: [reply.text for reply in read_report(u, r).replies] for r in range(1, 5)}
+    finally:
+        u.workspace.close()
+    for report in range(1, 5):
+        assert shown[report] == [text for r, text in written if r == report]
+    # In rowid order, before: exactly the order of writing (once in 7,560 runs with random
+    # rowids, as for notes above).
+    assert [r for (r,) in rows] != [r for r, _ in written], "replies lie in the order written"
