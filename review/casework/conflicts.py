@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,10 @@ from review.workspace import Unlocked, audit, head
 from review.workspace.schema import transaction
 from review.workspace.search import SearchIndex, normalize
 from review.workspace.state import State, read_state, seal_state
+
+# Routings' seqs are drawn below this, as notes' are (SQLite's integers are 64-bit; canonical
+# JSON, which a record naming one would use, carries up to 2**53 - 1).
+_SEQS: Final = 2**53 - 2
 
 KINDS: Final = ("agency", "district")
 _ARABIC: Final = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -371,10 +376,14 @@ def _insert(
 ) -> int:
     """Insert a sealed row whose context names its own sequence number; returns it."""
     column = "reviewer" if table == "conflicts" else "report"
+    # A declaration's seq is the number its reviewer withdraws it by. A routing's is drawn at
+    # random: counted up beside its report in the clear, the routings said in which order
+    # they were made, so that a declaration came after the import of a report routed before.
+    drawn = secrets.randbelow(_SEQS) + 1 if table == "routings" else None
     seq = int(
         u.conn.execute(
-            f"INSERT INTO {table} ({column}, sealed) VALUES (?, x'') RETURNING seq",  # noqa: S608 - table is one of two constants
-            (key,),
+            f"INSERT INTO {table} (seq, {column}, sealed) VALUES (?, ?, x'') RETURNING seq",  # noqa: S608 - table is one of two constants
+            (drawn, key),
         ).fetchone()[0]
     )
     sealed = u.key.seal_record(_encode(body), context(seq))

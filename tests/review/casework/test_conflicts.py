@@ -377,3 +377,21 @@ def test_a_declaration_or_routing_deleted_on_the_disk_is_refused_at_unlock(
         f"{deleted} deleted on the disk were taken: the reviewer now lists reports {found}"
     )
     assert ALTERED in str(found)
+
+
+def test_a_seizer_cannot_tell_when_a_declaration_was_made_from_the_routings_order(
+    team: Team, server: Server, tmp_path: Path
+) -> None:
+    """Attack: `routings.seq` counted up beside each routed report in the clear: read in seq
+    order, the routings of reports 1, 2 and 4 came after report 6's, so the declaration that
+    routed them was made after report 6's import, whose day is clear."""
+    conflicts.declare(team.second, districts=["Gujrat"])  # routes 2 and 5
+    server.submit("Another kiln in Gujrat, the SHO takes a share")
+    import_bundle(team.admin, server.export(tmp_path / "new.rzb"))  # routes 6
+    conflicts.declare(team.third, agencies=["FIA"])  # routes 1, 2 and 4
+    written = [2, 5, 6, 1, 2, 4]
+    with on_the_disk(team.root) as conn:
+        by_seq = [num for (num,) in conn.execute("SELECT report FROM routings ORDER BY seq")]
+    assert sorted(by_seq) == sorted(written)
+    # Before: exactly the order of routing. (Random seqs put these six in it once in 360.)
+    assert by_seq != written, "the routings lie in the order they were made"
