@@ -32,7 +32,7 @@ from review.keys.rewrap import moved, upgrade_key
 from review.present import disk
 from review.present.text import clean
 from review.workspace.blobs import clear_times
-from review.workspace.schema import change_counter, rebuild_after, scrub_journal_at
+from review.workspace.schema import rebuild_unless_rebuilt, scrub_journal_at
 
 PROG: Final = "raazdar-review"
 # prctl(2): whether a crash may be dumped (and others of this user may trace us).
@@ -102,20 +102,21 @@ class Group(click.Group):
                 # A write outside `transaction` (none is meant to be) leaves no journal either.
                 with suppress(sqlite3.Error):
                     scrub_journal_at(ctx.obj.root / ws.DB_NAME)
-                rebuild_after_writes(ctx.obj.root, ctx.obj.counter_at_start)
+                rebuild_after_writes(ctx.obj.root)
                 clear_times(ctx.obj.root)
         return None
 
 
-def rebuild_after_writes(root: Path, before: int | None) -> None:
-    """Rewrite the database if the command wrote to it, so that its layout dates nothing.
+def rebuild_after_writes(root: Path) -> None:
+    """Rewrite the database if anything was written to it since it last was (by this command
+    or one cut off before its end), so that its layout dates nothing.
 
     What a command writes lies out of the order a rebuild leaves (a report's row triaged
     moved in its page, a long note's pages at the file's end): kept so, it told a seizer
     which reports were worked on since the last import, and in which order.
     """
     try:
-        done = rebuild_after(root / ws.DB_NAME, before)
+        done = rebuild_unless_rebuilt(root / ws.DB_NAME)
     except (sqlite3.Error, OSError):
         done = False
     if not done:
@@ -246,8 +247,6 @@ class Ctx:
     reviewer: str | None
     _unlocked: ws.Unlocked | None = field(default=None, repr=False)
     passphrases: Passphrases | None = field(default=None, repr=False)
-    # The database's change counter as the command started (None: no workspace yet).
-    counter_at_start: int | None = field(default=None, repr=False)
 
     @property
     def held(self) -> ws.Unlocked | None:
@@ -389,12 +388,7 @@ def cli(
     or an environment variable.
     """
     idle.set_limit(ctx, idle_lock)
-    ctx.obj = Ctx(
-        root,
-        reviewer,
-        passphrases=open_passphrases(ctx, passphrase_file, passphrase_fd),
-        counter_at_start=change_counter(root / ws.DB_NAME),
-    )
+    ctx.obj = Ctx(root, reviewer, passphrases=open_passphrases(ctx, passphrase_file, passphrase_fd))
 
 
 def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:

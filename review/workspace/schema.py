@@ -33,8 +33,6 @@ from review.workspace.noatime import open_quietly
 SCHEMA_VERSION: Final = 16
 # Beside the database, its copy while it is rebuilt (`rebuild`), a random suffix after.
 REBUILD_SUFFIX: Final = "-rebuild-"
-# Each database's change counter right after this process last rebuilt it (`rebuild_after`).
-_REBUILT: dict[str, int | None] = {}
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -232,13 +230,15 @@ def rebuild(conn: sqlite3.Connection) -> bool:
                 source.backup(conn)
             finally:
                 source.close()
+        # Marked as rebuilt (`rebuilt`): the write of the mark counts one more transaction.
+        counter = int.from_bytes(_header(database)[24:28], "big")
+        conn.execute(f"PRAGMA user_version = {(counter + 1) & 0xFFFFFFFF}")
     except (sqlite3.Error, OSError):
         return False
     finally:
         # The journal held every page as it was, in the order of writing.
         with suppress(sqlite3.Error, OSError):
             scrub_journal(conn)
-    _REBUILT[os.path.realpath(database)] = change_counter(database)
     return True
 
 
@@ -273,15 +273,14 @@ def _sweep_copies(database: Path) -> None:
             os.close(fd)
 
 
-def rebuild_after(path: Path, before: int | None) -> bool:
-    """Rebuild the database at `path` if it was written since its counter said `before` and
-    has not been rebuilt since its last write (by an import, say); False if it could not be.
+def rebuild_unless_rebuilt(path: Path) -> bool:
+    """Rebuild the database at `path` unless nothing was written since it last was (by an
+    import, say, or a command of this tool cut off before its end); False if it could not be.
 
     Each write puts what it wrote out of the rebuilt order, where a seizer reads it (a
-    report triaged, a note written since the last rebuild): a command that wrote ends so.
+    report triaged, a note written since the last rebuild): every command ends so.
     """
-    now = change_counter(path)
-    if now is None or now in (before, _REBUILT.get(os.path.realpath(path))):
+    if not path.is_file() or rebuilt(path):
         return True
     conn = connect(path)
     try:
@@ -290,15 +289,20 @@ def rebuild_after(path: Path, before: int | None) -> bool:
         conn.close()
 
 
-def change_counter(path: Path) -> int | None:
-    """SQLite's file change counter (header bytes 24-27), up by one with each write
-    transaction; None with no database there."""
+def rebuilt(path: Path) -> bool:
+    """Whether nothing was written to the database since its last rebuild: the header's user
+    version (bytes 60-63) is what `rebuild` left, its change counter."""
+    header = _header(path)
+    return len(header) == 100 and header[24:28] == header[60:64]
+
+
+def _header(path: Path) -> bytes:
+    """The database file's header (its first 100 bytes), read without dating the read."""
     try:
         with open_quietly(path) as f:
-            header = f.read(28)
+            return f.read(100)
     except FileNotFoundError:
-        return None
-    return int.from_bytes(header[24:28], "big") if len(header) == 28 else None
+        return b""
 
 
 def scrub_journal_at(path: Path) -> None:

@@ -16,7 +16,9 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from app.demo import DEMO_PASSPHRASE
 from review import workspace as ws
+from review.casework import triage
 from tests.review.support import Server, review
 
 # SQLite's page types of a b-tree leaf: of a table (rows by rowid) and of an index.
@@ -145,3 +147,20 @@ def test_a_command_that_only_reads_leaves_the_database_as_it_was(
         done = review(workspace, *args)
         assert done.exit_code == 0, done.output
     assert (workspace / ws.DB_NAME).read_bytes() == before
+
+
+def test_what_a_session_cut_off_wrote_is_rebuilt_by_the_next_command_even_one_that_reads(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Attack: a session cut off (a power cut, SIGKILL) never reached its end, where the file
+    is rebuilt; the next commands only read, and the layout kept what it wrote out of order."""
+    _imported(server, workspace, tmp_path)
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    try:  # as a command does before its end, which this one never reaches
+        triage.add_note(u, 1, "Spoke to the munshi again; " * 300)
+    finally:
+        u.workspace.close()
+    assert seized_layout(workspace, tmp_path) != ([], [])
+    done = review(workspace, "report", "list")
+    assert done.exit_code == 0, done.output
+    assert seized_layout(workspace, tmp_path) == ([], [])
