@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from app.kdf_pool import SLOT_DIR
@@ -143,8 +143,33 @@ def send_more(browser: Browser) -> int:
     return browser.post_multipart("/account", {"csrf_token": token, "message": "more"})
 
 
+class Flooders:
+    """Threads flooding until `stop` is set, for the length of a `with` block: `work` says
+    what each runs, and with what."""
+
+    stop: threading.Event
+    threads: list[threading.Thread]
+
+    def work(self) -> list[tuple[Callable[..., None], tuple[object, ...]]]:
+        """Each flooder's function and its arguments."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        """Start every flooder."""
+        self.threads = [threading.Thread(target=f, args=a, daemon=True) for f, a in self.work()]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop every flooder and wait for it (each stops after its request in flight)."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=TIMEOUT)
+
+
 @dataclass
-class Flood:
+class Flood(Flooders):
     """Flooders of wrong codenames and garbage API proofs, running until `stop` is set.
 
     `circuits` are the Tor circuits the flooders come on, in turn (empty: tor
@@ -197,25 +222,14 @@ class Flood:
                 self._count(browser.request("GET", "/api/v1/replies", headers=headers)[0])
         browser.close()
 
-    def __enter__(self) -> Flood:
-        """Start every flooder."""
+    def work(self) -> list[tuple[Callable[..., None], tuple[object, ...]]]:
+        """The wrong codenames' flooders, then the garbage proofs', each numbered."""
         targets = [self._wrong_codenames] * self.logins + [self._garbage_proofs] * self.proofs
-        self.threads = [
-            threading.Thread(target=t, args=(n,), daemon=True) for n, t in enumerate(targets)
-        ]
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        """Stop every flooder and wait for it (each stops after its request in flight)."""
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=TIMEOUT)
+        return [(t, (n,)) for n, t in enumerate(targets)]
 
 
 @dataclass
-class PageFlood:
+class PageFlood(Flooders):
     """Circuits loading one account's page as fast as they are answered, one cookie shared."""
 
     base: str
@@ -248,20 +262,9 @@ class PageFlood:
                     self.refused[0] += status == 503
         browser.close()
 
-    def __enter__(self) -> PageFlood:
-        """Start a loader on each circuit."""
-        self.threads = [
-            threading.Thread(target=self._load, args=(c,), daemon=True) for c in self.circuits
-        ]
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        """Stop every loader and wait for it."""
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=TIMEOUT)
+    def work(self) -> list[tuple[Callable[..., None], tuple[object, ...]]]:
+        """A loader on each circuit."""
+        return [(self._load, (c,)) for c in self.circuits]
 
 
 def page_after_login(base: str, codename: str, circuit: int) -> tuple[str, float]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from app.config import config_for
 from app.models import StaffAccount
 from app.services import staff_devices
 from app.services.staff import get_account, remove_account
-from tests.app.flood import Browser, inputs, new_source
+from tests.app.flood import Browser, Flooders, inputs, new_source
 from tests.app.live import demo_instance, live_server
 from tests.app.staff_support import PASSWORD, StaffUser, make_staff
 from tests.app.support import db_session
@@ -45,8 +45,28 @@ STEP_BOUND = 10.0
 FLOOD_CIRCUIT, DEVICE_CIRCUIT, DESK_CIRCUIT = 0x5AFF0001, 0x5AFF0002, 0x5AFF0003
 
 
+class _Counted(Flooders):
+    """Flooders counting the statuses they are answered (0: closed unanswered)."""
+
+    statuses: dict[int, int]
+    lock: threading.Lock
+
+    def _count(self, status: int) -> None:
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def _loop(self, send: Callable[[], int]) -> None:
+        """`send` until `stop` is set, each answer counted."""
+        while not self.stop.is_set():
+            try:
+                self._count(send())
+            except (OSError, http.client.HTTPException):
+                self._count(0)  # closed unanswered: it connects again
+                time.sleep(0.01)
+
+
 @dataclass
-class StaffFlood:
+class StaffFlood(_Counted):
     """A stolen staff session loading `path` on many connections, and a device with no
     session loading the login page and sending wrong passwords, until `stop` is set."""
 
@@ -59,30 +79,18 @@ class StaffFlood:
     threads: list[threading.Thread] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _count(self, status: int) -> None:
-        with self.lock:
-            self.statuses[status] = self.statuses.get(status, 0) + 1
-
     def _circuit(self, circuit: int) -> int | None:
         return circuit if self.circuits else None
-
-    def _loop(self, browser: Browser, send: object) -> None:
-        while not self.stop.is_set():
-            try:
-                self._count(send())  # type: ignore[operator]
-            except (OSError, http.client.HTTPException):
-                self._count(0)  # closed unanswered: it connects again
-                time.sleep(0.01)
 
     def _session(self) -> None:
         browser = Browser(self.base, self._circuit(FLOOD_CIRCUIT))
         browser.cookies = dict(self.cookies)  # the stolen cookie, sent as it was taken
-        self._loop(browser, lambda: browser.get(self.path)[0])
+        self._loop(lambda: browser.get(self.path)[0])
         browser.close()
 
     def _login_pages(self) -> None:
         browser = Browser(self.base, self._circuit(DEVICE_CIRCUIT))
-        self._loop(browser, lambda: browser.get("/staff/login")[0])
+        self._loop(lambda: browser.get("/staff/login")[0])
         browser.close()
 
     def _wrong_passwords(self) -> None:
@@ -95,26 +103,17 @@ class StaffFlood:
             fields = {"csrf_token": inputs(html)["csrf_token"], "username": "nobody"}
             return browser.post_form("/staff/login", {**fields, "password": "x" * 12})
 
-        self._loop(browser, guess)
+        self._loop(guess)
         browser.close()
 
-    def __enter__(self) -> StaffFlood:
-        """Start every flooder."""
+    def work(self) -> list[tuple[Callable[..., None], tuple[object, ...]]]:
+        """The stolen session's flooders, the login pages' and the wrong passwords'."""
         targets = (
             [self._session] * SESSION_FLOODERS
             + [self._login_pages] * LOGIN_PAGE_FLOODERS
             + [self._wrong_passwords] * WRONG_PASSWORD_FLOODERS
         )
-        self.threads = [threading.Thread(target=t, daemon=True) for t in targets]
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        """Stop every flooder and wait for it."""
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=60)
+        return [(t, ()) for t in targets]
 
 
 def _fresh_code(app: Flask, user: StaffUser) -> str:
@@ -235,7 +234,7 @@ NO_SESSION_FLOODERS = 48
 
 
 @dataclass
-class NoSessionFlood:
+class NoSessionFlood(_Counted):
     """A staff device with no live session loading the login page (with no cookie, and with
     the device's own known-device cookie) and the dashboard with an ended login's cookie, on
     `NO_SESSION_FLOODERS` connections until `stop` is set."""
@@ -250,35 +249,23 @@ class NoSessionFlood:
 
     def _flood(self, path: str, cookies: dict[str, str]) -> None:
         browser = Browser(self.base)
-        while not self.stop.is_set():
+
+        def get() -> int:
             browser.cookies = dict(cookies)  # sent as it was taken, whatever the answer set
-            try:
-                status = browser.get(path)[0]
-            except (OSError, http.client.HTTPException):
-                status = 0  # closed unanswered: it connects again
-                time.sleep(0.01)
-            with self.lock:
-                self.statuses[status] = self.statuses.get(status, 0) + 1
+            return browser.get(path)[0]
+
+        self._loop(get)
         browser.close()
 
-    def __enter__(self) -> NoSessionFlood:
-        """Start every flooder: a third on each of the login page, the login page with the
-        device's cookie and the dashboard with the ended cookie."""
-        targets = [
+    def work(self) -> list[tuple[Callable[..., None], tuple[object, ...]]]:
+        """A third on each of the login page, the login page with the device's cookie and
+        the dashboard with the ended cookie."""
+        targets: list[tuple[object, ...]] = [
             ("/staff/login", {}),
             ("/staff/login", self.device),
             ("/staff/", self.ended),
-        ] * (NO_SESSION_FLOODERS // 3)
-        self.threads = [threading.Thread(target=self._flood, args=t, daemon=True) for t in targets]
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        """Stop every flooder and wait for it."""
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=60)
+        ]
+        return [(self._flood, t) for t in targets * (NO_SESSION_FLOODERS // 3)]
 
 
 @pytest.mark.parametrize("circuits", [False], ids=["staff-circuits-unnamed"])
@@ -358,7 +345,7 @@ def test_a_removed_colleagues_device_cookie_gets_no_more_at_the_head_than_no_coo
 
 
 @dataclass
-class FormFlood:
+class FormFlood(_Counted):
     """A stolen live session sending a staff form (`path`, with its CSRF token) on
     `SESSION_FLOODERS` connections until `stop` is set."""
 
@@ -373,31 +360,17 @@ class FormFlood:
 
     def _flood(self) -> None:
         browser = Browser(self.base)
-        while not self.stop.is_set():
+
+        def post() -> int:
             browser.cookies = dict(self.cookies)  # sent as it was taken
-            try:
-                status = browser.post_form(self.path, self.fields)
-            except (OSError, http.client.HTTPException):
-                status = 0  # closed unanswered: it connects again
-                time.sleep(0.01)
-            with self.lock:
-                self.statuses[status] = self.statuses.get(status, 0) + 1
+            return browser.post_form(self.path, self.fields)
+
+        self._loop(post)
         browser.close()
 
-    def __enter__(self) -> FormFlood:
-        """Start every flooder."""
-        self.threads = [
-            threading.Thread(target=self._flood, daemon=True) for _ in range(SESSION_FLOODERS)
-        ]
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        """Stop every flooder and wait for it."""
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=60)
+    def work(self) -> list[tuple[Callable[..., None], tuple[object, ...]]]:
+        """`SESSION_FLOODERS` of them."""
+        return [(self._flood, ())] * SESSION_FLOODERS
 
 
 @pytest.mark.parametrize("circuits", [False], ids=["staff-circuits-unnamed"])
