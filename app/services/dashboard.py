@@ -295,14 +295,21 @@ def apply_upload(session: Session, account: StaffAccount, src: BinaryIO) -> Uplo
     """Apply an uploaded reply bundle, or say why it was refused whole; audit either way.
 
     Applied and audited in one transaction, and only while `account` is still as
-    its session found it (`staff.hold_staff`): a colleague removed or reset while
-    the bundle was checked posts no reply and deletes no item (`NoLongerStaff`).
+    its session found it (`staff.hold_staff`) and the login that sent it stands: a
+    colleague removed or reset while the bundle was checked, or a login ended
+    meanwhile (a logout, its owner's "Log out every other device" against a copied
+    cookie), posts no reply and deletes no item (`NoLongerStaff`), as an export does.
     """
+    # Read here, in the request: the login that sent the bundle.
+    login = sessions.login_reference()
 
     def settle(session: Session, summary: ApplySummary) -> None:
         """Hold the account that uploaded the bundle (or refuse), then audit it."""
         # The account's row first, then the audit head, as a removal takes them.
         staff.hold_staff(session, account)
+        # "End my other sessions" holds the account's row too, until its commit.
+        if login is not None and not sessions.login_stands(session, login[0]):
+            raise staff.NoLongerStaff("your session ended meanwhile: nothing was done")
         record_applied(session, account.username, summary)
 
     try:

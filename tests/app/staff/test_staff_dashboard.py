@@ -637,6 +637,48 @@ def test_a_reply_upload_whose_account_is_removed_as_it_is_checked_applies_nothin
         assert row_counts(app, Item, Reply) == {"items": 2, "replies": 0}
 
 
+def test_a_reply_upload_whose_login_ends_as_it_is_checked_applies_nothing(
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    alice: StaffUser,
+    staff: FlaskClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A login ended while the bundle is checked (its owner, at another desk, pressed "Log out
+    every other device" against a copied cookie) posts no reply and deletes no item, as an
+    export so ended hands out nothing."""
+    report(visitor, "The SHO took money", b"\xff\xd8 photo")
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    bundle = reply_bundle(app, instance, manifest, "Which police station?")
+    step = "read_replies"  # as `_removed_during` takes it: the module names it, not exports it
+    done = getattr(exchange, step)
+    ended: list[threading.Thread] = []
+
+    def end_the_login() -> None:
+        with app.app_context(), db_session(app) as session:
+            sessions.end_staff_logins(session, alice.id)
+            session.commit()
+
+    def ended_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = done(*args, **kwargs)
+        if not ended:
+            ended.append(threading.Thread(target=end_the_login))
+            ended[0].start()
+            ended[0].join(timeout=2)
+        return result
+
+    monkeypatch.setattr(exchange, step, ended_meanwhile)
+    response = upload(staff, bundle)
+    ended[0].join(timeout=40)
+    assert row_counts(app, Item, Reply) == {"items": 2, "replies": 0}, (
+        f"a login ended as its upload was checked applied the bundle ({response.status_code})"
+    )
+    assert response.status_code == 403
+    assert ("alice", "reply-bundle-applied") not in [(a, b) for a, b, _ in audit_trail(app)]
+
+
 def test_a_refused_reply_leaves_the_whole_upload_unapplied_and_lists_why(
     app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
 ) -> None:
