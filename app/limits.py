@@ -58,8 +58,12 @@ def init_app(app: Flask) -> None:
             from app.staff.auth import current_staff
 
             # Only a logged-in staff member on the staff listener may send a body this
-            # large; anyone else keeps the form limit and is refused before it is read.
-            if is_staff_listener(request) and current_staff() is not None:
+            # large (to an admin page, only an administrator); anyone else keeps the form
+            # limit and is refused before it is read: a staff member's 2 GiB to the keyring
+            # page went to the store's scratch before its 403.
+            account = current_staff() if is_staff_listener(request) else None
+            admin_only = getattr(view, "admin_only", False)
+            if account is not None and (account.role == "admin" or not admin_only):
                 request.max_content_length = current_app.config["MAX_BUNDLE_BYTES"]
                 # A bundle is ciphertext signed offline: it may wait in a temporary file.
                 request.bundle_file = services().store.scratch  # type: ignore[attr-defined]

@@ -403,4 +403,6 @@ def admin_required(view: F) -> F:
             return asked
         return view(*args, **kwargs)
 
+    # Read before the body (`app.limits`): a bundle-sized body is an administrator's only.
+    wrapper.admin_only = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]

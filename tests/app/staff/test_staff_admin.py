@@ -36,7 +36,15 @@ from app.settings import (
 from app.staff.auth import FRESH_KEY
 from crypto import KdfParams, hash_password, verify_password
 from tests.app.staff_support import seal_totp_secret, staff_client, submit_login
-from tests.app.support import Visitor, audit_trail, db_session, form, forms, plant_login
+from tests.app.support import (
+    Visitor,
+    audit_trail,
+    db_session,
+    form,
+    forms,
+    multipart,
+    plant_login,
+)
 
 PASSWORD = "correct horse battery staple"
 # Hashed once: Argon2id at its interactive cost is too slow to repeat for every account.
@@ -261,6 +269,24 @@ def test_a_staff_member_is_refused_every_admin_action(app: Flask, member: Staff)
     assert audit_count(app) == before
     with db_session(app) as session:
         assert get_setting(session, "organisation") == "Raazdar"
+
+
+def test_a_staff_members_bundle_sized_body_to_the_keyring_page_is_refused_unread(
+    member: Staff,
+) -> None:
+    # Only an administrator installs a keyring: a staff member's body there (up to
+    # MAX_BUNDLE_BYTES, 2 GiB, put in the store's scratch) was read whole, then refused.
+    body, content_type = multipart(
+        [("csrf_token", member.token())],
+        [("manifest", "keyring.json", b"\x00" * (2 * 1024 * 1024), "application/json")],
+    )
+    response = member.client.post(
+        "/staff/admin/keyring/install", data=body, content_type=content_type
+    )
+    assert response.status_code == 413, (
+        f"a staff member's 2 MiB body to an admin page was read, then refused "
+        f"({response.status_code})"
+    )
 
 
 def test_a_staff_member_sees_no_admin_links(member: Staff) -> None:
