@@ -128,6 +128,15 @@ def test_every_admin_route_is_in_the_admin_module_and_under_the_admin_path(app: 
         assert in_module == rule.rule.startswith("/staff/admin/"), rule.endpoint
 
 
+def test_every_admin_route_is_marked_an_administrators_only_for_the_body_limit(app: Flask) -> None:
+    # `app.limits` lets a bundle-sized body through to an admin page only for an
+    # administrator, by this mark: an admin route without it read a staff member's 2 GiB.
+    for rule in _rules(app, "staff."):
+        view = app.view_functions[rule.endpoint]
+        in_module = view.__module__ == "app.staff.admin"
+        assert getattr(view, "admin_only", False) == in_module, rule.endpoint
+
+
 def test_every_source_route_but_the_public_ones_refuses_a_caller_without_a_session(
     app: Flask, client: FlaskClient
 ) -> None:
