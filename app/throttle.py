@@ -122,6 +122,73 @@ def charge(session: Session, counted: Sequence[tuple[str, int, int]]) -> Charge:
     )
 
 
+def charge_evenly(
+    session: Session,
+    counted: Sequence[tuple[str, int, int]],
+    *,
+    count: bool = True,
+    stand_ins: bool = False,
+) -> Charge | ThrottledError:
+    """`charge`, in the same statements whatever it finds, counts or is counting.
+
+    Where a login is refused for any reason, the work after its password's hash
+    must not say which: a code's count behind the right password, the counts of an
+    account past its limit read and left, or a wrong password's stand-ins.
+    `count` False reads the counts and counts nothing (an account that tries no code
+    yet); `stand_ins` takes fresh names for `counted`'s buckets, counted and then
+    deleted (the work of a count that keeps nothing). Past the limit the refusal is
+    returned, and nothing counted; the caller commits or rolls back. A count that
+    keeps nothing counts names no row has, and deletes them: one statement each,
+    as a count's, on whichever names. The returned `Charge` holds only real counts.
+    """
+    spare = [stand_in() for _ in counted]
+    names = spare if stand_ins else [bucket for bucket, _seconds, _limit in counted]
+    now = time.time()
+    for name, (_bucket, seconds, _limit) in zip(names, counted, strict=True):
+        tag, _previous, _doubtful = _windows(name, seconds, now)
+        session.execute(
+            insert_absent(session, Throttle).values(bucket=name, window=tag, failures=0, previous=0)
+        )
+    session.execute(
+        update(Throttle)
+        .where(Throttle.bucket.in_(names))
+        .values(failures=Throttle.failures)
+        .execution_options(synchronize_session=False)
+    )
+    rows = {
+        row.bucket: row
+        for row in session.execute(
+            select(Throttle)
+            .where(Throttle.bucket.in_(names))
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+    # Each weighed, stand-ins too: the work is a count's, whatever is made of it.
+    over = [
+        ThrottledError(bucket)
+        for name, (bucket, seconds, limit) in zip(names, counted, strict=True)
+        if _failures(rows[name], limit, seconds, now) >= limit
+    ]
+    refused = over[0] if over and not stand_ins else None
+    real = count and not stand_ins and refused is None
+    targets = names if (real or stand_ins) else spare
+    for target, (_bucket, seconds, _limit) in zip(targets, counted, strict=True):
+        _count(session, target, seconds, now, insert=False)
+    session.execute(delete(Throttle).where(Throttle.bucket.in_(names if stand_ins else spare)))
+    if refused is not None:
+        return refused
+    kept = counted if real else ()
+    return Charge(
+        runkey.current(),
+        tuple((bucket, seconds, int(now) // seconds) for bucket, seconds, _limit in kept),
+    )
+
+
+def stand_in() -> str:
+    """A bucket's name no account's ever is, for counts that are written and kept by nobody."""
+    return f"none:{secrets.token_hex(16)}"
+
+
 def refund(session: Session, charged: Charge) -> None:
     """Take back the tries `charge` counted, in the open transaction; the caller commits.
 
@@ -168,14 +235,17 @@ def record_none(session: Session, buckets: int) -> None:
 
 def add_none(session: Session, buckets: int) -> None:
     """`record_none`'s writes in the open transaction; the caller commits."""
-    stand_ins = [f"none:{secrets.token_hex(16)}" for _ in range(buckets)]
+    stand_ins = [stand_in() for _ in range(buckets)]
     for bucket in stand_ins:
         session.execute(insert(Throttle).values(bucket=bucket, window=0, failures=1, previous=0))
     session.execute(delete(Throttle).where(Throttle.bucket.in_(stand_ins)))
 
 
-def _count(session: Session, bucket: str, seconds: int, now: float | None = None) -> None:
-    """Count one failure of `bucket` in the open transaction."""
+def _count(
+    session: Session, bucket: str, seconds: int, now: float | None = None, *, insert: bool = True
+) -> None:
+    """Count one failure of `bucket` in the open transaction (`insert` False: only in a row
+    it has already, one statement)."""
     current, previous, doubtful = _windows(bucket, seconds, now)
     # A window this run cannot read, while it may be a current one: its counts go on.
     unread_previous = Throttle.previous if doubtful else literal(0)
@@ -198,7 +268,7 @@ def _count(session: Session, bucket: str, seconds: int, now: float | None = None
             window=current,
         )
     )
-    if session.execute(counted).rowcount:  # type: ignore[attr-defined]
+    if session.execute(counted).rowcount or not insert:  # type: ignore[attr-defined]
         return
     # Inserted only if absent: a unique key refused is an error PostgreSQL logs, with
     # the bucket and the time. Another request's row, inserted meanwhile, is counted over.

@@ -697,40 +697,80 @@ def authenticate(
     # else: timing tells them apart no better.
     encoded = account.password_hash if account is not None else unmatchable_hash(_cost())
     place = staff_devices.place_key(device, account)
-    if not _pooled(lambda: verify_password(encoded, password), place) or account is None:
-        # Counted nowhere: counted, anyone who reaches the staff onion could lock its
-        # owner out by trying passwords under a name. The password is the guard here.
-        # Yet it writes what a code's count writes (`_refuse`): a count committed behind
-        # the right password alone told whoever timed the login that it was right.
-        session.rollback()
-        throttle.record_none(session, 2)
-        return None
-    # Only whoever has the password meets the throttle, which counts codes tried behind it;
-    # and meets it as a wrong login: a throttle that said so told which password was right
-    # (a guess tried once more than the limit with any code, and only the right one throttled).
-    if not account.totp_enrolled:
-        try:
-            _check_throttle(session, bucket)
-        except ThrottledError:
-            session.rollback()
-            throttle.record_none(session, 2)  # silent, it said which password was right
-            return None
-        if not _settle(session, account, password):
-            return None
-        return Login(account, enrolment=_seal(pyotp.random_base32()))
-    # Silent when throttled too: its stand-in counts are committed as a count is.
-    charged = _charge_code(session, bucket, account)
+    right = _pooled(lambda: verify_password(encoded, password), place)
+    known = account if right else None
+    # From here every refusal does the same work, on stand-ins where it may not touch the
+    # account's: a right password's code counted and tried took some 10 ms more than a
+    # wrong one's stand-in counts, throttled too, and whoever timed logins of one password
+    # again and again read that it was right, without the code (`test_staff_login_timing`).
+    # A wrong password is counted nowhere: counted, anyone who reaches the staff onion
+    # could lock its owner out by trying passwords under a name. The password is the
+    # guard there; the throttle counts codes tried behind the right one, and meets a
+    # throttled account's logins as wrong ones (a throttle that said so told which
+    # password was right). No rollback before the count: it would expire the account
+    # read as the request found it (`StaffAccount.as_found`).
+    enrolled = known is not None and known.totp_enrolled
+    charged = _count_login_code(session, bucket if known is not None else None, known, enrolled)
     session.commit()
-    if isinstance(charged, ThrottledError):
-        return None
-    secret = _open(account.totp_secret)
-    if secret is not None and _use_code(session, account, secret, code):
-        throttle.refund(session, charged)
-        if not _settle(session, account, password, last_login_day=today()):
+    throttled = isinstance(charged, ThrottledError)
+    if known is not None and not known.totp_enrolled and not throttled:
+        if not _settle(session, known, password):
             return None
-        return Login(account)
+        return Login(known, enrolment=_seal(pyotp.random_base32()))
+    tried = known if enrolled and not throttled else None
+    secret = _open(tried.totp_secret if tried is not None else _stand_in_secret())
+    # Tried whatever else said no (the stand-in's secret is nobody's): the same work.
+    right_code = _use_code(session, tried, secret or "", code)
+    if right_code and tried is not None and secret and isinstance(charged, throttle.Charge):
+        throttle.refund(session, charged)
+        if not _settle(session, tried, password, last_login_day=today()):
+            return None
+        return Login(tried)
     session.rollback()  # the code's try stays counted
     return None
+
+
+def _count_login_code(
+    session: Session, bucket: str | None, account: StaffAccount | None, count: bool
+) -> throttle.Charge | ThrottledError:
+    """Count a login's code behind the right password (`bucket`, the account's), or do the
+    same work on stand-ins (None: a wrong password); the caller commits.
+
+    `count` False reads the account's counts and counts nothing (one whose code is
+    counted when it enrols). Every way, the statements are the same
+    (`throttle.charge_evenly`). The try that takes the window's last one is audited,
+    as `_charge_code` audits it.
+    """
+    config = current_app.config
+    named = bucket if bucket is not None else throttle.stand_in()
+    daily = _daily(named)
+    charged = throttle.charge_evenly(
+        session,
+        [
+            (daily, _DAY, int(config["STAFF_LOGIN_DAILY_FAILURES"])),
+            (named, int(config["STAFF_LOGIN_WINDOW_SECONDS"]), config["STAFF_LOGIN_FAILURES"]),
+        ],
+        count=count,
+        stand_ins=bucket is None,
+    )
+    try:
+        _check_throttle(session, named)
+    except ThrottledError:
+        if isinstance(charged, throttle.Charge) and charged.counted and account is not None:
+            audit.record(session, LOGIN_ACTOR, "staff-login-throttled", username=account.username)
+    if isinstance(charged, ThrottledError) and charged.args and charged.args[0] == daily:
+        return LockedForTheDay(str(charged))
+    return charged
+
+
+def _stand_in_secret() -> str:
+    """A sealed TOTP secret of nobody's, opened and tried where a refused login's code is
+    not the account's to try: the same work as a real one's."""
+    sealed: str | None = current_app.extensions.get("raazdar.totp_stand_in")
+    if sealed is None:
+        sealed = _seal(pyotp.random_base32())
+        current_app.extensions["raazdar.totp_stand_in"] = sealed
+    return sealed
 
 
 def reauthenticate(
@@ -1090,8 +1130,13 @@ def _open(sealed: str | None) -> str | None:
         return None
 
 
-def _use_code(session: Session, account: StaffAccount, secret: str, code: str) -> bool:
-    """Accept `code` once: mark its step spent (a tag under the run key), or refuse."""
+def _use_code(session: Session, account: StaffAccount | None, secret: str, code: str) -> bool:
+    """Accept `code` once: mark its step spent (a tag under the run key), or refuse.
+
+    Tried for no account (None: a stand-in's secret, `authenticate`) it does the same
+    work, and accepts nothing.
+    """
+    account_id = account.id if account is not None else ""
     code = "".join(code.split())
     if not _CODE.fullmatch(code):
         return False
@@ -1103,16 +1148,16 @@ def _use_code(session: Session, account: StaffAccount, secret: str, code: str) -
         if not hmac.compare_digest(totp.generate_otp(step), code):
             continue
         spent = session.execute(
-            select(StaffAccount.totp_spent).where(StaffAccount.id == account.id)
+            select(StaffAccount.totp_spent).where(StaffAccount.id == account_id)
         ).scalar_one_or_none()
-        if spent is None or _spent(run, account.id, spent, step, totp.interval):
+        if spent is None or _spent(run, account_id, spent, step, totp.interval):
             return False
         # The one place a code is spent: of two workers racing with one code, one
         # changes the tag, the other finds it changed.
         moved = session.execute(
             update(StaffAccount)
-            .where(StaffAccount.id == account.id, StaffAccount.totp_spent == spent)
-            .values(totp_spent=_step_tag(run, account.id, step))
+            .where(StaffAccount.id == account_id, StaffAccount.totp_spent == spent)
+            .values(totp_spent=_step_tag(run, account_id, step))
         )
         return bool(moved.rowcount)  # type: ignore[attr-defined]
     return False
