@@ -74,6 +74,8 @@ class Charge:
     run: runkey.RunKey
     # Each bucket, its window's length and the number of the window it was counted in.
     counted: tuple[tuple[str, int, int], ...]
+    # Whether these counts took a bucket to its limit (`charge_evenly` says).
+    locks: bool = False
 
 
 def charge(session: Session, counted: Sequence[tuple[str, int, int]]) -> Charge:
@@ -129,7 +131,7 @@ def charge_evenly(
     count: bool = True,
     stand_ins: bool = False,
 ) -> Charge | ThrottledError:
-    """`charge`, in the same statements whatever it finds, counts or is counting.
+    """`charge`, in the same statements, writing as many rows, whatever it finds or counts.
 
     Where a login is refused for any reason, the work after its password's hash
     must not say which: a code's count behind the right password, the counts of an
@@ -137,14 +139,20 @@ def charge_evenly(
     `count` False reads the counts and counts nothing (an account that tries no code
     yet); `stand_ins` takes fresh names for `counted`'s buckets, counted and then
     deleted (the work of a count that keeps nothing). Past the limit the refusal is
-    returned, and nothing counted; the caller commits or rolls back. A count that
-    keeps nothing counts names no row has, and deletes them: one statement each,
-    as a count's, on whichever names. The returned `Charge` holds only real counts.
+    returned, and nothing counted; the caller commits or rolls back. Every way, as
+    many stand-in rows are written, counted where nothing real is, and deleted: a
+    commit that changed no row wrote nothing to the WAL and waited on no disk, and
+    a throttled account's right password came back in a third of a wrong one's time.
+    The returned `Charge` holds only real counts, and `locks` if they reached a limit.
     """
     spare = [stand_in() for _ in counted]
     names = spare if stand_ins else [bucket for bucket, _seconds, _limit in counted]
     now = time.time()
-    for name, (_bucket, seconds, _limit) in zip(names, counted, strict=True):
+    # The stand-ins first, new rows every way; then the buckets' if absent (for a wrong
+    # password, the stand-ins again: nothing), so each statement writes as many rows.
+    for name, (_bucket, seconds, _limit) in zip(
+        [*spare, *names], [*counted, *counted], strict=True
+    ):
         tag, _previous, _doubtful = _windows(name, seconds, now)
         session.execute(
             insert_absent(session, Throttle).values(bucket=name, window=tag, failures=0, previous=0)
@@ -155,6 +163,30 @@ def charge_evenly(
         .values(failures=Throttle.failures)
         .execution_options(synchronize_session=False)
     )
+    # Each weighed, stand-ins too: the work is a count's, whatever is made of it.
+    found = _weighed(session, names, counted, now)
+    refused = next((ThrottledError(b) for b, over in found if over), None)
+    real = count and not stand_ins and refused is None
+    targets = names if (real or stand_ins) else spare
+    for target, (_bucket, seconds, _limit) in zip(targets, counted, strict=True):
+        _count(session, target, seconds, now, insert=False)
+    locks = any(over for _bucket, over in _weighed(session, names, counted, now))
+    session.execute(delete(Throttle).where(Throttle.bucket.in_(spare)))
+    if refused is not None and not stand_ins:
+        return refused
+    kept = counted if real else ()
+    return Charge(
+        runkey.current(),
+        tuple((bucket, seconds, int(now) // seconds) for bucket, seconds, _limit in kept),
+        locks=real and locks,
+    )
+
+
+def _weighed(
+    session: Session, names: list[str], counted: Sequence[tuple[str, int, int]], now: float
+) -> list[tuple[str, bool]]:
+    """Each bucket of `counted` (its row under the name beside it), and whether it is at its
+    limit, read again from the database."""
     rows = {
         row.bucket: row
         for row in session.execute(
@@ -163,25 +195,10 @@ def charge_evenly(
             .execution_options(populate_existing=True)
         ).scalars()
     }
-    # Each weighed, stand-ins too: the work is a count's, whatever is made of it.
-    over = [
-        ThrottledError(bucket)
+    return [
+        (bucket, _failures(rows[name], limit, seconds, now) >= limit)
         for name, (bucket, seconds, limit) in zip(names, counted, strict=True)
-        if _failures(rows[name], limit, seconds, now) >= limit
     ]
-    refused = over[0] if over and not stand_ins else None
-    real = count and not stand_ins and refused is None
-    targets = names if (real or stand_ins) else spare
-    for target, (_bucket, seconds, _limit) in zip(targets, counted, strict=True):
-        _count(session, target, seconds, now, insert=False)
-    session.execute(delete(Throttle).where(Throttle.bucket.in_(names if stand_ins else spare)))
-    if refused is not None:
-        return refused
-    kept = counted if real else ()
-    return Charge(
-        runkey.current(),
-        tuple((bucket, seconds, int(now) // seconds) for bucket, seconds, _limit in kept),
-    )
 
 
 def stand_in() -> str:

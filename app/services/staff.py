@@ -737,27 +737,27 @@ def _count_login_code(
     same work on stand-ins (None: a wrong password); the caller commits.
 
     `count` False reads the account's counts and counts nothing (one whose code is
-    counted when it enrols). Every way, the statements are the same
-    (`throttle.charge_evenly`). The try that takes the window's last one is audited,
-    as `_charge_code` audits it.
+    counted when it enrols). Every way, the statements and the rows they write are
+    the same (`throttle.charge_evenly`). The try that takes the window's last one is
+    audited, as `_charge_code` audits it.
     """
     config = current_app.config
-    named = bucket if bucket is not None else throttle.stand_in()
-    daily = _daily(named)
+    daily = _daily(bucket or "")
     charged = throttle.charge_evenly(
         session,
         [
             (daily, _DAY, int(config["STAFF_LOGIN_DAILY_FAILURES"])),
-            (named, int(config["STAFF_LOGIN_WINDOW_SECONDS"]), config["STAFF_LOGIN_FAILURES"]),
+            (
+                bucket or "",
+                int(config["STAFF_LOGIN_WINDOW_SECONDS"]),
+                config["STAFF_LOGIN_FAILURES"],
+            ),
         ],
         count=count,
         stand_ins=bucket is None,
     )
-    try:
-        _check_throttle(session, named)
-    except ThrottledError:
-        if isinstance(charged, throttle.Charge) and charged.counted and account is not None:
-            audit.record(session, LOGIN_ACTOR, "staff-login-throttled", username=account.username)
+    if isinstance(charged, throttle.Charge) and charged.locks and account is not None:
+        audit.record(session, LOGIN_ACTOR, "staff-login-throttled", username=account.username)
     if isinstance(charged, ThrottledError) and charged.args and charged.args[0] == daily:
         return LockedForTheDay(str(charged))
     return charged
