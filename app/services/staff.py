@@ -9,10 +9,12 @@ so every worker shares the count; each before it is tried, and given back if it
 was right, so that codes sent at once are tried no more than the limit allows;
 past the limit every login of the account is refused as a wrong one, so that the
 count tells no guesser which password was right. An unknown name is refused as a
-known one with a wrong password is. Each password check is an Argon2id hash in
-the staff's own slot (`app.kdf_pool`), which no flood of sources' logins takes,
-and a login from a known device (`app.services.staff_devices`) waits in a
-place of it no flood without that device's cookie takes.
+known one with a wrong password is, and after the password's hash every refused
+login does the same work, on stand-ins where the account's is not to be done
+(`authenticate`), so that its time tells no guesser either. Each password check
+is an Argon2id hash in the staff's own slot (`app.kdf_pool`), which no flood of
+sources' logins takes, and a login from a known device (`app.services.staff_devices`)
+waits in a place of it no flood without that device's cookie takes.
 A new password or a reset second factor moves the account's epoch on, which ends
 every session made before (`app.staff.auth`). Every change to an account is audited.
 """
@@ -685,9 +687,10 @@ def authenticate(
     """Check a password and a TOTP code, or lead an account without one to enrolment.
 
     While the account has too many codes tried in the window, every login is refused
-    as a wrong one is, the right password and code too, and no code is tried. A known
-    device's cookie (`device`) made for this account gives its check a place of its own
-    in the staff's slot (`staff_devices`); any other is as none.
+    as a wrong one is, the right password and code too, and no code is tried. Every
+    refusal does the same work after the hash (`_count_login_code`, `_stand_in_secret`).
+    A known device's cookie (`device`) made for this account gives its check a place of
+    its own in the staff's slot (`staff_devices`); any other is as none.
     """
     runshare.exchange(session)
     name = normalize_username(username)
