@@ -7,9 +7,11 @@ import time
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from app import runkey, throttle
 from app.errors import ThrottledError
+from app.models import Throttle
 from tests.app.support import db_session
 
 SECONDS = 300
@@ -94,3 +96,26 @@ def test_a_try_given_back_across_a_windows_edge_is_taken_from_the_window_it_was_
             session.commit()
         with pytest.raises(ThrottledError):
             throttle.charge(session, [("bucket", SECONDS, LIMIT)])
+
+
+def test_an_even_charge_keeps_no_stand_in_and_counts_nothing_past_the_limit(app: Flask) -> None:
+    """`charge_evenly` writes its stand-ins every way (a refused login's work is one work):
+    none is left behind, and a bucket past its limit, or read without counting, keeps its
+    count as it was."""
+    with app.app_context(), db_session(app) as session:
+        for _ in range(LIMIT):
+            assert isinstance(
+                throttle.charge_evenly(session, [("bucket", SECONDS, LIMIT)]), throttle.Charge
+            )
+            session.commit()
+        refused = throttle.charge_evenly(session, [("bucket", SECONDS, LIMIT)])
+        session.commit()
+        throttle.charge_evenly(session, [("bucket", SECONDS, LIMIT)], stand_ins=True)
+        session.commit()
+        read = throttle.charge_evenly(session, [("other", SECONDS, LIMIT)], count=False)
+        session.commit()
+        rows = {tuple(row) for row in session.execute(select(Throttle.bucket, Throttle.failures))}
+    assert isinstance(refused, ThrottledError)
+    assert isinstance(read, throttle.Charge)
+    assert read.counted == ()
+    assert rows == {("bucket", LIMIT), ("other", 0)}
