@@ -241,17 +241,9 @@ def record_failure(session: Session, bucket: str, seconds: int) -> None:
     session.commit()
 
 
-def record_none(session: Session, buckets: int) -> None:
-    """Write what counting a failure writes for `buckets` buckets, keep none of it, and commit.
-
-    A failure that must not be counted (a wrong staff password) is timed as one that is.
-    """
-    add_none(session, buckets)
-    session.commit()
-
-
 def add_none(session: Session, buckets: int) -> None:
-    """`record_none`'s writes in the open transaction; the caller commits."""
+    """Write what counting a failure writes for `buckets` buckets, in the open transaction,
+    and keep none of it; the caller commits."""
     stand_ins = [stand_in() for _ in range(buckets)]
     for bucket in stand_ins:
         session.execute(insert(Throttle).values(bucket=bucket, window=0, failures=1, previous=0))
