@@ -116,7 +116,9 @@ def install_timestamp(
         raise InstanceError(f"timestamp refused: {exc}") from exc
     with keyring_held(paths):
         _check_floors(stamp, lists or {})
-        installed = fresh_timestamp(KeyringState(manifest, timestamp=read_timestamp(paths)), today)
+        stored = read_timestamp(paths)
+        _check_named(stamp, _signed_for(stored, manifest))
+        installed = fresh_timestamp(KeyringState(manifest, timestamp=stored), today)
         if installed is not None and _says_less(stamp, installed):
             raise InstanceError(
                 f"timestamp refused: it is older than the one installed (issued {stamp.issued}, "
@@ -181,6 +183,38 @@ def _check_floors(stamp: Timestamp, lists: Mapping[str, SignedSubkeyList]) -> No
                 "is installed here, so devices would take the older list again; sign one "
                 "naming the list installed (raazdar-review keys timestamp --subkeys FILE)"
             )
+
+
+def _signed_for(stored: SignedTimestamp | None, manifest: Manifest) -> Timestamp | None:
+    """The stored timestamp if the timestamp key signed it for `manifest`, expired or not."""
+    if stored is None:
+        return None
+    try:
+        # Checked as on its own day: its floors stand after it expires, for the same keyring.
+        return verify_timestamp(stored, manifest, stored.timestamp.issued)
+    except CryptoError:
+        return None
+
+
+def _check_named(stamp: Timestamp, last: Timestamp | None) -> None:
+    """Refuse a timestamp naming no list number for a reviewer the last one for this keyring named.
+
+    Issued a later day, one signed without `--subkeys` (forgotten, or swapped in by
+    a carrier) replaced one naming the re-keyed list: devices without state then had
+    no floor, and took the leaked list again (PROTOCOL §8.8).
+    """
+    if last is None:
+        return
+    named = dict(stamp.subkeys)
+    dropped = [rid for rid, _ in last.subkeys if rid not in named]
+    if dropped:
+        rid = dropped[0]
+        raise InstanceError(
+            f"timestamp refused: it names no subkey list of {rid}, but the timestamp installed "
+            f"for this keyring names list {dict(last.subkeys)[rid]}, so devices would take an "
+            "older list again; sign one naming each list installed "
+            "(raazdar-review keys timestamp --subkeys FILE, one for each reviewer)"
+        )
 
 
 def _says_less(candidate: Timestamp, installed: Timestamp) -> bool:

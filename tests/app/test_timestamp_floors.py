@@ -9,6 +9,7 @@ state then takes the leaked list from a seized server (docs/PROTOCOL.md §5A.8).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -39,16 +40,17 @@ def _numbered_list(instance: Path, sequence: int) -> bytes:
     return sign_subkeys(public, signing).to_bytes()
 
 
-def _timestamp_naming(instance: Path, number: int) -> Path:
+def _timestamp_naming(instance: Path, number: int | None, issued: dt.date | None = None) -> Path:
+    """A timestamp by the demo key naming list `number` (None: none), issued `issued`."""
     paths = InstancePaths(instance)
     manifest = SignedManifest.from_bytes(manifest_path(paths, 1).read_bytes()).manifest
     key = KeyFile.from_bytes((paths.demo_keys / TIMESTAMP_KEY_NAME).read_bytes())
     signing = key.unlock(DEMO_PASSPHRASE).signing
     assert signing is not None
-    stamp = make_timestamp(
-        manifest, signing, issued=today(), days=7, subkeys={DEMO_REVIEWER: number}
-    )
-    path = instance.parent / f"timestamp-{number}.json"
+    named = {DEMO_REVIEWER: number} if number is not None else {}
+    day = issued or today()
+    stamp = make_timestamp(manifest, signing, issued=day, days=7, subkeys=named)
+    path = instance.parent / f"timestamp-{number}-{day}.json"
     path.write_bytes(stamp.to_bytes())
     return path
 
@@ -72,3 +74,29 @@ def test_a_timestamp_naming_a_list_older_than_the_one_installed_is_refused(
         named = runner.invoke(main, [*command, str(_timestamp_naming(instance, number))])
         assert named.exit_code == 0, named.output
     assert read_lists(InstancePaths(instance))[DEMO_REVIEWER] == rekeyed
+
+
+def test_a_later_timestamp_naming_no_list_does_not_replace_one_that_named_them(
+    instance: Path, runner: CliRunner
+) -> None:
+    """A holder who forgets `--subkeys`, or a carrier who swaps in such a file, signed a
+    day later: taken, it left devices without state no floor, and the leaked list a re-key
+    replaced was taken again."""
+    rekeyed = SignedSubkeyList.from_bytes(_numbered_list(without_lists(instance), 7))
+    assert install(runner, instance, rekeyed).exit_code == 0
+    command = ["--instance", str(instance), "keyring", "timestamp"]
+    named = runner.invoke(main, [*command, str(_timestamp_naming(instance, 7))])
+    assert named.exit_code == 0, named.output
+    before = timestamp_path(InstancePaths(instance)).read_bytes()
+    tomorrow = today() + dt.timedelta(days=1)
+
+    taken = runner.invoke(main, [*command, str(_timestamp_naming(instance, None, tomorrow))])
+
+    assert taken.exit_code == 1, f"a timestamp naming no list replaced one naming 7: {taken.output}"
+    assert "names no subkey list of demo-reviewer" in taken.output
+    assert "--subkeys" in taken.output
+    assert "Traceback" not in taken.output
+    assert timestamp_path(InstancePaths(instance)).read_bytes() == before
+    # A later one naming the list in force, or a later one, replaces it as before.
+    again = runner.invoke(main, [*command, str(_timestamp_naming(instance, 7, tomorrow))])
+    assert again.exit_code == 0, again.output
