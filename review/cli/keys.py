@@ -764,6 +764,18 @@ def timestamp(
         # The lists come on a stick: one swapped for an older list of its reviewer is refused.
         numbers = keyring.list_numbers(current, lists, dt.date.today())
         subkeys.check_newest_lists(c.unlock(), numbers)
+    if workspace is not None and not lists:
+        # Forgetting --subkeys signed a timestamp with no floor, which left devices without
+        # state taking the leaked list a re-key replaced; the lists are named, or none is made.
+        recorded = subkeys.with_records(workspace, [r.id for r in current.recipients])
+        issued = subkeys.issued_numbers(c.unlock(), recorded) if recorded else {}
+        if issued:
+            rid, number = next(iter(sorted(issued.items())))
+            raise CeremonyError(
+                f"{rid} issued subkey list {number} in this workspace: a timestamp must name "
+                "the number of each list in force, or devices without state take an older one",
+                hint="give each list installed on the server: --subkeys FILE (one per reviewer)",
+            )
     stamp = keyring.timestamp(current, pair.signing, dt.date.today(), days, lists)
     ceremony.write_new(out, stamp.to_bytes())
     click.echo(

@@ -54,7 +54,7 @@ from crypto.subkeys import closed_through, destroy, destroyable, generate, verif
 from review.errors import ReviewError, WorkspaceError
 from review.intake import exports
 from review.keys.keyring import in_force
-from review.workspace import Unlocked, audit, head
+from review.workspace import Unlocked, Workspace, audit, head
 from review.workspace.blobs import open_blob
 from review.workspace.erase import destroy as destroy_file
 from review.workspace.noatime import read_quietly
@@ -526,6 +526,19 @@ def check_newest_lists(u: Unlocked, numbers: Mapping[str, int]) -> None:
                 f"issued list number {issued} since: it is an older list, perhaps swapped",
                 hint="give the list `keys subkeys new` wrote last, read from this workstation",
             )
+
+
+def with_records(workspace: Workspace, reviewers: Iterable[str]) -> list[str]:
+    """The reviewers of `reviewers` with a subkey record here (its row is named in the clear)."""
+    keys = {f"{RECORD}{rid}": rid for rid in reviewers}
+    rows = workspace.conn.execute("SELECT key FROM meta WHERE key LIKE ?", (f"{RECORD}%",))
+    return sorted(keys[key] for (key,) in rows if key in keys)
+
+
+def issued_numbers(u: Unlocked, reviewers: Iterable[str]) -> dict[str, int]:
+    """The number of the last list each of `reviewers` issued here, for those that did."""
+    numbers = {rid: _recorded_sequence(u, rid) for rid in reviewers}
+    return {rid: number for rid, number in numbers.items() if number > 0}
 
 
 def _record(

@@ -147,3 +147,31 @@ def test_a_timestamp_is_not_made_to_name_a_list_older_than_the_one_issued_here(
     assert f"number {number}" in signed.output
     assert "Traceback" not in signed.output
     assert not stamp.exists()
+
+
+def test_a_timestamp_is_not_made_naming_no_list_once_a_numbered_one_was_issued_here(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """The holder forgets `--subkeys` after a re-key: the timestamp named no list, devices
+    without state had no floor, and the leaked list was taken again."""
+    rekeyed = tmp_path / "rekeyed.json"
+    made = review(workspace, "keys", "subkeys", "new", "--rekey", "--out", str(rekeyed))
+    assert made.exit_code == 0, made.output
+    number = SignedSubkeyList.from_bytes(rekeyed.read_bytes()).subkeys.sequence
+    key = str(server.paths.demo_keys / "timestamp.key")
+    stamp = tmp_path / "timestamp.json"
+    ring = str(manifest_path(server.paths, 1))
+    twice = f"{DEMO_PASSPHRASE}\n{DEMO_PASSPHRASE}"  # the reviewer's, then the key file's
+    given = ("--key-file", key, "--keyring", ring, "--out", str(stamp))
+
+    forgotten = review(workspace, "keys", "timestamp", *given, passphrase=twice)
+
+    assert forgotten.exit_code == 1, f"a timestamp naming no list was signed: {forgotten.output}"
+    assert f"issued subkey list {number}" in forgotten.output
+    assert "--subkeys" in forgotten.output
+    assert "Traceback" not in forgotten.output
+    assert not stamp.exists()
+    named = review(
+        workspace, "keys", "timestamp", *given, "--subkeys", str(rekeyed), passphrase=twice
+    )
+    assert named.exit_code == 0, named.output
