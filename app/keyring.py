@@ -117,7 +117,6 @@ def install_timestamp(
     with keyring_held(paths):
         _check_floors(stamp, lists or {})
         stored = read_timestamp(paths)
-        _check_named(stamp, _signed_for(stored, manifest))
         installed = fresh_timestamp(KeyringState(manifest, timestamp=stored), today)
         if installed is not None and _says_less(stamp, installed):
             raise InstanceError(
@@ -125,6 +124,7 @@ def install_timestamp(
                 f"the installed one {installed.issued}, or naming lower subkey list numbers), "
                 "which it would replace; install the newest the workstation signed"
             )
+        _check_named(stamp, _signed_for(stored, manifest))
         write_replacing(timestamp_path(paths), signed.to_bytes())
     return stamp
 
