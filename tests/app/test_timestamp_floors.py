@@ -100,3 +100,23 @@ def test_a_later_timestamp_naming_no_list_does_not_replace_one_that_named_them(
     # A later one naming the list in force, or a later one, replaces it as before.
     again = runner.invoke(main, [*command, str(_timestamp_naming(instance, 7, tomorrow))])
     assert again.exit_code == 0, again.output
+
+
+def test_the_floor_of_a_lapsed_timestamp_still_stands_for_its_keyring(
+    instance: Path, runner: CliRunner
+) -> None:
+    """Waiting for the timestamp naming the re-keyed list to lapse, then installing one
+    naming none, would take the floor away as well."""
+    rekeyed = SignedSubkeyList.from_bytes(_numbered_list(without_lists(instance), 7))
+    assert install(runner, instance, rekeyed).exit_code == 0
+    lapsed = _timestamp_naming(instance, 7, today() - dt.timedelta(days=10))
+    timestamp_path(InstancePaths(instance)).write_bytes(lapsed.read_bytes())
+    command = ["--instance", str(instance), "keyring", "timestamp"]
+
+    taken = runner.invoke(main, [*command, str(_timestamp_naming(instance, None))])
+
+    assert taken.exit_code == 1, f"a timestamp naming no list followed a lapsed one: {taken.output}"
+    assert "names no subkey list of demo-reviewer" in taken.output
+    assert timestamp_path(InstancePaths(instance)).read_bytes() == lapsed.read_bytes()
+    named = runner.invoke(main, [*command, str(_timestamp_naming(instance, 7))])
+    assert named.exit_code == 0, named.output
