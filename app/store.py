@@ -175,6 +175,7 @@ class Swept:
     moved: int  # held envelopes re-created in the store
     renewed: int  # envelopes already in the store re-created (left there by older releases)
     freed: tuple[int, ...] = ()  # the inodes they had, overwritten and freed (`app.fsjournal`)
+    unswept: int = 0  # held envelopes left held: no room above the last share for their copies
 
 
 class StagedEnvelope:
@@ -792,6 +793,15 @@ class EnvelopeStore:
         overwritten before it goes, once the new name is flushed. A crash, or a power
         cut, leaves every envelope whole in one place or the other; the next sweep
         finishes the job.
+
+        They go in batches whose copies fit above the disk's last share (`_batch`): copied
+        all before any swap, a flood held past the free room made every sweep fail, and
+        each held envelope kept the inode and creation time it had in arrival order. Each
+        batch is a random pick of all still waiting, and takes the inodes and blocks the
+        batch before it freed in its own random order, so no batch, nor the order between
+        batches, follows arrival; only which envelopes were swept together (a batch's
+        times are its own) shows, and that grouping is random. What finds no room stays
+        held, dated, and is counted (`Swept.unswept`).
         """
         shuffle = (rng or random.SystemRandom()).shuffle
         jobs = [(self.holding / f"{i}.rze", self.stored_path(i)) for i in self.held()]
@@ -821,31 +831,80 @@ class EnvelopeStore:
                 freed += _inodes(self.root / entry.name)
                 self.destroy(self.root / entry.name)
         shuffle(jobs)
-        copies: list[tuple[Path, Path, Path]] = []
+        moved = renewed = 0
+        while jobs:
+            batch, jobs = self._batch(jobs)
+            if not batch:
+                break  # not one more fits above the floor: they wait for room (`unswept`)
+            copies = self._copies(batch)
+            files.fsync_directory(self.root)
+            shuffle(copies)
+            for copy, source, target in copies:
+                freed += self._swap(copy, source, target)
+            moved += sum(s != t for _, s, t in copies)
+            renewed += sum(s == t for _, s, t in copies)
+        self._renew_holding()
+        files.fsync_directory(self.root)
+        files.normalize_times(self.root, self.holding, self.staging)
+        return Swept(
+            moved=moved,
+            renewed=renewed,
+            freed=tuple(freed),
+            unswept=sum(s != t for s, t in jobs),
+        )
+
+    def _batch(
+        self, jobs: list[tuple[Path, Path]]
+    ) -> tuple[list[tuple[Path, Path]], list[tuple[Path, Path]]]:
+        """Split shuffled jobs into the next batch, whose copies fit above the last share of
+        the store's disk (`_SPACE_LAST`, bytes and inodes), and the rest, in their order.
+
+        Each job is taken in the shuffle's order if it fits in what is left of the room, so a
+        batch is a random pick of all that wait, and its copies' inodes and blocks, taken in
+        that pick's order, say nothing of arrival. Each copy is counted a block more than its
+        bytes take, and the batch four blocks more, for the store's directory to grow by.
+        """
+        try:
+            found = os.statvfs(self.root)
+        except OSError:
+            return [], jobs
+        block = found.f_frsize or 1
+        space = (found.f_bavail - found.f_blocks // _SPACE_LAST - 4) * block
+        inodes = found.f_favail - found.f_files // _SPACE_LAST - 1 if found.f_files else len(jobs)
+        batch: list[tuple[Path, Path]] = []
+        rest: list[tuple[Path, Path]] = []
         for source, target in jobs:
+            try:
+                info = source.lstat()
+            except FileNotFoundError:
+                continue  # deleted since the listing
+            need = (info.st_size + block - 1) // block * block + block
+            if need < space and inodes > 0:
+                batch.append((source, target))
+                space, inodes = space - need, inodes - 1
+            else:
+                rest.append((source, target))
+        return batch, rest
+
+    def _copies(self, batch: list[tuple[Path, Path]]) -> list[tuple[Path, Path, Path]]:
+        """Copy each job's source (`_copy`); return the copies with their sources and targets.
+
+        A full disk met all the same (an arrival took the room meanwhile) removes the
+        batch's copies and is raised: left for the next sweep, they held the floor's room,
+        the database's, until then (and that sweep did the same).
+        """
+        copies: list[tuple[Path, Path, Path]] = []
+        for source, target in batch:
             try:
                 copies.append((self._copy(source), source, target))
             except FileNotFoundError:
                 continue  # deleted since the listing
             except OSError as exc:
                 if exc.errno in _FULL:
-                    # Left for the next sweep, the copies held the floor's room, the
-                    # database's, until then (and that sweep did the same).
                     for copy, _source, _target in copies:
                         self.destroy(copy)
                 raise
-        files.fsync_directory(self.root)
-        shuffle(copies)
-        for copy, source, target in copies:
-            freed += self._swap(copy, source, target)
-        self._renew_holding()
-        files.fsync_directory(self.root)
-        files.normalize_times(self.root, self.holding, self.staging)
-        return Swept(
-            moved=sum(s != t for _, s, t in copies),
-            renewed=sum(s == t for _, s, t in copies),
-            freed=tuple(freed),
-        )
+        return copies
 
     def free_retired(self) -> list[int]:
         """Free every file `retire_file` set aside; return their inodes, for taking back.

@@ -387,6 +387,13 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
         f"{report.renewed} older one(s) re-created; the database was rebuilt "
         f"(period: {report.period_hours} hour(s))"
     )
+    if report.unswept:
+        click.echo(
+            f"raazdar: sweep: warning: no room for {report.unswept} held envelope(s) above the "
+            "disk's last hundredth: their files still say when each arrived; free space "
+            "(export, and the reviewers' acknowledgements that follow) and sweep again",
+            err=True,
+        )
     _say_rebuild_waiting(report.rebuild_waiting)
     if report.journal_failed:
         click.echo(

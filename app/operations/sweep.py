@@ -89,6 +89,9 @@ class SweepReport:
     rebuild_waiting: bool = False
     # Why PostgreSQL's WAL, each commit's time in it, was not let go (`app.operations.pg_wal`).
     wal_kept: str | None = None
+    # Held envelopes whose copies found no room above the disk's last hundredth: still held,
+    # their files say when each arrived (`EnvelopeStore.sweep`; the doctor says so too).
+    unswept: int = 0
 
 
 def period(engine: Engine) -> dt.timedelta:
@@ -179,7 +182,7 @@ def sweep(
         refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads), renewed)
         # Once more: the refill above made and removed files in the keyring's folders.
         _at_the_epoch_folders(keyring)
-        _stamp(marker(store))
+        _stamp(marker(store), swept.unswept)
         with contextlib.suppress(FileNotFoundError):
             os.utime(store.root, (0, 0))
     return SweepReport(
@@ -192,6 +195,7 @@ def sweep(
         journal_failed=failed,
         rebuild_waiting=not rebuilt,
         wal_kept=wal_kept,
+        unswept=swept.unswept,
     )
 
 
@@ -559,11 +563,23 @@ def _packed(connection: Any, table: Table) -> bool:
     return bool(connection.execute(select(packed)).scalar())
 
 
-def _stamp(path: Path) -> None:
-    """Create or refresh the marker of the last sweep; its mtime is now."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    os.close(fd)
+def _stamp(path: Path, unswept: int = 0) -> None:
+    """Create or refresh the marker of the last sweep; its mtime is now, and it holds how many
+    held envelopes that sweep found no room for (`unswept`), for the doctor."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as out:
+        if unswept:
+            out.write(f"{unswept}\n")
     os.utime(path)
+
+
+def unswept(store: EnvelopeStore) -> int:
+    """How many held envelopes the last sweep found no room for (0 if none, or no sweep)."""
+    try:
+        said = read_quietly(marker(store)).strip()
+    except FileNotFoundError:
+        return 0
+    return int(said) if said.isdigit() else 0
 
 
 @contextlib.contextmanager

@@ -13,7 +13,10 @@ through, floor check included): hundreds of reports through the routes would tak
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,28 +26,35 @@ from sqlalchemy.exc import OperationalError
 from app import create_app
 from app.config import config_for
 from app.db import make_engine
+from app.operations.doctor.disk import sweep_check
+from app.operations.doctor.verdict import Status
 from app.operations.sweep import sweep
 from app.services.context import services
 from app.store import EnvelopeStore, SealingKey
 from crypto import Metadata
 from tests.app.live import demo_instance
+from tests.app.operations.test_arrival import _kendall
 from tests.app.operations.test_journal import MKFS, MOUNT, UMOUNT, _run
+from tests.app.seizure import birth_time_ns
 from tests.app.support import Visitor, assert_form_given_back, staging_files
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a filesystem image needs root")
 
 # Inodes on the image: the instance takes some hundred, the flood the rest.
 _INODES = 384
+# With the files the first sweep makes and keeps to write the journal anew (1024 on this
+# image: `app.fsjournal.wrap`), for the tests that sweep.
+_SWEPT_INODES = 2048
 
 
-@pytest.fixture
-def few_inodes(tmp_path: Path) -> Iterator[Path]:
-    """A 64 MiB ext4 filesystem with `_INODES` inodes, mounted `noatime`: its mount point."""
+@contextlib.contextmanager
+def _image(tmp_path: Path, inodes: int) -> Iterator[Path]:
+    """A 64 MiB ext4 filesystem with `inodes` inodes, mounted `noatime`: its mount point."""
     image, mount = tmp_path / "inodes.img", tmp_path / "mnt"
     mount.mkdir()
     with image.open("wb") as out:
         out.truncate(64 * 1024 * 1024)
-    _run(MKFS, "-q", "-F", "-N", str(_INODES), str(image))
+    _run(MKFS, "-q", "-F", "-N", str(inodes), str(image))
     mounted = _run(MOUNT, "-o", "loop,noatime", str(image), str(mount), check=False)
     if mounted.returncode != 0:
         pytest.skip(f"mounting a filesystem image needs root and a loop device: {mounted.stderr}")
@@ -53,6 +63,20 @@ def few_inodes(tmp_path: Path) -> Iterator[Path]:
     finally:
         if _run(UMOUNT, str(mount), check=False).returncode:
             _run(UMOUNT, "-l", str(mount))
+
+
+@pytest.fixture
+def few_inodes(tmp_path: Path) -> Iterator[Path]:
+    """A 64 MiB ext4 filesystem with `_INODES` inodes, mounted `noatime`: its mount point."""
+    with _image(tmp_path, _INODES) as mount:
+        yield mount
+
+
+@pytest.fixture
+def swept_inodes(tmp_path: Path) -> Iterator[Path]:
+    """As `few_inodes`, with room for the files the first sweep keeps (`_SWEPT_INODES`)."""
+    with _image(tmp_path, _SWEPT_INODES) as mount:
+        yield mount
 
 
 def _flood(store: EnvelopeStore, recipients: list[SealingKey]) -> int:
@@ -104,27 +128,106 @@ def test_a_flood_of_tiny_reports_leaves_the_database_inodes_to_open_with(
     assert staging_files(instance) == []
 
 
-def test_a_sweep_that_finds_no_room_for_its_copies_gives_back_what_it_took(
-    few_inodes: Path,
+def _swept_once(instance: Path, store: EnvelopeStore) -> None:
+    """Run the sweep on a new instance, as `raazdar serve` does at its start: its marker
+    and the files it keeps for writing the journal anew (`app.fsjournal.wrap`) are made."""
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    try:
+        sweep(engine, store, force=True)
+    finally:
+        engine.dispose()
+
+
+def test_a_sweep_that_finds_no_room_for_its_copies_keeps_the_floor_and_says_so(
+    swept_inodes: Path,
 ) -> None:
-    """The sweep writes a copy of every held envelope before it swaps any: after a flood more
+    """The sweep wrote a copy of every held envelope before it swapped any: after a flood more
     held than the floor has room for, it met a full disk midway and left its copies there,
     every inode the floor kept for the database taken until the next sweep (which did the
-    same). A sweep that meets a full disk now removes its copies, and the floor is kept."""
-    instance = demo_instance(few_inodes / "instance")
+    same). It now copies only what fits above the floor: with no room at all it takes none,
+    loses none, and says how many wait, as the doctor does after it."""
+    instance = demo_instance(swept_inodes / "instance")
     app = create_app(config_for(instance))
     with app.app_context():
         store, recipients = services().store, services().recipients()
+    _swept_once(instance, store)
     arrived = _flood(store, recipients)
     app.extensions["raazdar.db"].engine.dispose()
     engine = make_engine(config_for(instance).DATABASE_URL)
     try:
-        with pytest.raises(OSError, match="No space left"):
-            sweep(engine, store, force=True)
+        report = sweep(engine, store, force=True)
     finally:
         engine.dispose()
-    found = os.statvfs(few_inodes)
+    found = os.statvfs(swept_inodes)
     assert found.f_favail > found.f_files // 100, (
         f"a sweep of {arrived} held envelopes left {found.f_favail} of {found.f_files} inodes"
     )
-    assert len(store.held()) == arrived, "an envelope was lost by the sweep that failed"
+    assert len(store.held()) + report.moved == arrived, "an envelope was lost by the sweep"
+    assert report.unswept == len(store.held()) > 0, report
+    check = sweep_check(config_for(instance), store, time.time())
+    assert check.status is Status.WARN, check
+    assert f"no room for {report.unswept} of the held" in check.message, check.message
+
+
+def _flood_to_a_tenth(store: EnvelopeStore, recipients: list[SealingKey]) -> list[str]:
+    """Stage and publish one-byte reports while a tenth of the inodes stays free after each
+    (where a flood of API uploads stops); return their ids in the order they arrived."""
+    arrived: list[str] = []
+    while store.space_for_uploads(0, 1):
+        staged = store.stage_bytes(b"x", recipients, Metadata("report"))
+        store.publish(staged.id, staged.path)
+        arrived.append(staged.id)
+    return arrived
+
+
+def _agreement(values: list[int]) -> tuple[int, float]:
+    """Kendall's S between arrival (the list's order) and `values`, and its spread (one
+    standard deviation) over random orders: n(n-1)(2n+5)/18 is S's variance."""
+    n = len(values)
+    return _kendall(values, list(range(n))), math.sqrt(n * (n - 1) * (2 * n + 5) / 18)
+
+
+def test_a_sweep_with_room_for_fewer_than_are_held_leaves_no_arrival_order(
+    swept_inodes: Path,
+) -> None:
+    """A flood held more envelopes than the disk had room to copy: the sweep, which copied
+    every one before it swapped any, met a full disk each time, and every held envelope kept
+    the inode (and creation time) it was given in arrival order until staff exported. Now the
+    sweep goes in random batches that fit, and after it neither orders the envelopes."""
+    instance = demo_instance(swept_inodes / "instance")
+    app = create_app(config_for(instance))
+    with app.app_context():
+        store, recipients = services().store, services().recipients()
+    _swept_once(instance, store)
+    arrived = _flood_to_a_tenth(store, recipients)
+    found = os.statvfs(swept_inodes)
+    room = found.f_favail - found.f_files // 100
+    assert len(arrived) > 2 * room, f"{len(arrived)} held, room for {room}: no flood"
+    app.extensions["raazdar.db"].engine.dispose()
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    failed: OSError | None = None
+    try:
+        sweep(engine, store, force=True)
+    except OSError as exc:
+        failed = exc
+    finally:
+        engine.dispose()
+    paths = [store.path(i) for i in arrived]
+    measures = {"inode": [p.lstat().st_ino for p in paths]}
+    births = [birth_time_ns(p) for p in paths]
+    if all(b is not None for b in births):
+        measures["creation time"] = [b or 0 for b in births]
+    ordering = {}
+    for name, values in measures.items():
+        agreement, spread = _agreement(values)
+        # Six spreads: a random order goes that far about twice in a billion.
+        if abs(agreement) > 6 * spread:
+            ordering[name] = f"S={agreement} of {math.comb(len(values), 2)} pairs"
+    assert not ordering, (
+        f"after a sweep of {len(arrived)} held with room for {room} (failed: {failed}), "
+        f"the envelopes' {ordering} follow arrival"
+    )
+    assert failed is None, f"the sweep failed: {failed}"
+    assert store.held() == [], "envelopes are still held after the sweep"
+    found = os.statvfs(swept_inodes)
+    assert found.f_favail > found.f_files // 100, "the sweep took the database's inodes"

@@ -188,6 +188,14 @@ def sweep_check(config: Config, store: EnvelopeStore, now: float) -> Check:
             f"{held} new envelope(s) wait and no arrival sweep has ever run: their files "
             "say when each arrived; enable raazdar-sweep.timer or run `raazdar sweep`",
         )
+    if left := sweep.unswept(store):
+        return Check(
+            "sweep",
+            Status.WARN,
+            f"the last arrival sweep found no room for {left} of the held envelope(s): their "
+            "files still say when each arrived; free space (export, and the reviewers' "
+            "acknowledgements that follow) and run `raazdar sweep --force`",
+        )
     if last is not None and now - last > late.total_seconds():
         return Check(
             "sweep",
