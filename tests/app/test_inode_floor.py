@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -233,3 +234,26 @@ def test_a_sweep_with_room_for_fewer_than_are_held_leaves_no_arrival_order(
     assert store.held() == [], "envelopes are still held after the sweep"
     found = os.statvfs(swept_inodes)
     assert found.f_favail > found.f_files // 100, "the sweep took the database's inodes"
+
+
+def test_a_held_envelope_too_large_for_the_room_waits_and_the_rest_are_swept(
+    few_inodes: Path,
+) -> None:
+    """Bytes count as inodes do: an envelope whose copy would take the disk's last hundredth
+    is left held and counted, and the small ones shuffled with it are swept all the same."""
+    store = EnvelopeStore(few_inodes / "store", few_inodes / "staging")
+    for directory in (store.root, store.staging, store.holding):
+        directory.mkdir()
+    small = [secrets.token_hex(16) for _ in range(20)]
+    for envelope_id in small:
+        (store.holding / f"{envelope_id}.rze").write_bytes(os.urandom(4096))
+    found = os.statvfs(few_inodes)
+    # More than half the free bytes: its copy cannot fit beside it.
+    large = secrets.token_hex(16)
+    with (store.holding / f"{large}.rze").open("wb") as out:
+        out.write(b"\x01" * (found.f_bavail * found.f_frsize * 3 // 5))
+    swept = store.sweep(renew=lambda _id, _info: False)
+    assert (swept.moved, swept.unswept) == (len(small), 1), swept
+    assert store.held() == [large]
+    found = os.statvfs(few_inodes)
+    assert found.f_bavail > found.f_blocks // 100, "the sweep took the last hundredth's bytes"
