@@ -7,7 +7,10 @@ Each avoids leaving a time behind: directories are listed with O_NOATIME
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
+import secrets
 import stat
 import threading
 import time
@@ -26,6 +29,15 @@ WRITEBACK_EVERY: Final = 4 * 1024 * 1024
 _FLUSHERS: Final = 3
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
+_LIBC: Final = ctypes.CDLL(None, use_errno=True)
+# The entries `scrub_names` writes over a folder's room: as long as an envelope's
+# (`<32 hex>.rze`, an entry of 44 bytes), so they lie where those lay.
+SCRUB_PREFIX: Final = ".names-"
+SCRUB_NAME_LENGTH: Final = 36
+# An entry's size in an ext4 folder's block: 8 bytes and the name, rounded up to 4.
+_ENTRY_HEAD: Final = 8
+# How many times over its room a folder takes entries in `scrub_names`.
+_SCRUB_TIMES: Final = 4
 
 
 def normalize_times(*paths: Path) -> None:
@@ -120,6 +132,61 @@ def fsync_together(fds: Sequence[int], directory: Path | None = None) -> None:
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
+
+
+def syncfs(fd: int) -> None:
+    """Commit the journal of `fd`'s filesystem and write its blocks in place (`syncfs`)."""
+    if _LIBC.syncfs(fd) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+
+
+def scrub_names(directory: Path) -> None:
+    """Write over, on the disk, the names a folder's removed entries left in its blocks.
+
+    ext4 leaves a removed entry's name in the folder's block (it only joins its
+    room to the entry before), writes the block in place some time after its
+    journal commit, and forgets a block it frees without writing it: a folder
+    removed left every name it had held in the blocks it freed, laid in the order
+    they came. So the room is taken by new entries of an envelope name's length,
+    each laid where an old one lay, all links to one empty file: until the folder
+    has grown by a block, and at least `_SCRUB_TIMES` times its room over (an
+    indexed folder puts each entry in a block chosen by its name's hash, so each
+    block takes its share of them many times over). The blocks are then written in
+    place (`syncfs`) and the entries removed; their random names stay. Raises
+    OSError (a full disk); the entries made are removed all the same.
+    """
+    fd = open_quietly(directory, os.O_RDONLY | os.O_DIRECTORY)
+    made: list[str] = []
+    try:
+        size = os.fstat(fd).st_size
+        room = size // (_ENTRY_HEAD + SCRUB_NAME_LENGTH)
+        target = ""
+        while len(made) < _SCRUB_TIMES * room or os.fstat(fd).st_size <= size:
+            name = _scrub_name()
+            if not target:
+                os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600, dir_fd=fd))
+                target = name
+            else:
+                try:
+                    os.link(target, name, src_dir_fd=fd, dst_dir_fd=fd)
+                except OSError as exc:
+                    if exc.errno != errno.EMLINK:
+                        raise
+                    target = ""  # as many links as one file takes: the next is a file anew
+                    continue
+            made.append(name)
+        syncfs(fd)
+    finally:
+        for name in made:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name, dir_fd=fd)
+        os.close(fd)
+
+
+def _scrub_name() -> str:
+    """A random name for `scrub_names`, as long as an envelope's."""
+    return SCRUB_PREFIX + secrets.token_hex(16)[: SCRUB_NAME_LENGTH - len(SCRUB_PREFIX)]
 
 
 def _flushers() -> ThreadPoolExecutor:

@@ -818,6 +818,9 @@ class EnvelopeStore:
                 if entry.name.startswith(_RETIRED_PREFIX):  # `retire_file` of a file there
                     freed += _inodes(directory / entry.name)
                     self.destroy(directory / entry.name)
+                elif entry.name.startswith(files.SCRUB_PREFIX):  # a killed sweep's, empty
+                    with contextlib.suppress(FileNotFoundError):
+                        (directory / entry.name).unlink()
         for entry in files.names(self.root):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
@@ -947,8 +950,18 @@ class EnvelopeStore:
         """Put a new, empty holding directory in place, so that its creation time is the sweep's.
 
         Renaming over an empty directory is atomic; if an arrival got in since
-        the listing, the old directory stays until the next sweep.
+        the listing, the old directory stays until the next sweep. The old one's
+        blocks are freed with the names of the day's envelopes still in them, in
+        the order they came: written over on the disk first (`files.scrub_names`;
+        tests/app/operations/test_freed_blocks.py). A disk too full for that
+        leaves the old directory as it is, for the next sweep.
         """
+        try:
+            files.scrub_names(self.holding)
+        except FileNotFoundError:
+            pass  # no arrival since the first sweep: nothing held, nothing named
+        except OSError:
+            return
         fresh = self.root / f"{_SWEEP_PREFIX}{secrets.token_hex(16)}"
         fresh.mkdir(mode=0o700)
         try:
