@@ -312,6 +312,35 @@ def test_publishing_is_all_or_none_when_a_rename_fails(tmp_path: Path) -> None:
     assert store.held() == []
 
 
+def test_writing_over_a_folders_room_leaves_its_entries_as_they_were(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for n in range(30):
+        (folder / f"{n:02d}.rze").write_bytes(bytes([n]))
+    files.scrub_names(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [f"{n:02d}.rze" for n in range(30)]
+    assert [(folder / f"{n:02d}.rze").read_bytes() for n in range(30)] == [
+        bytes([n]) for n in range(30)
+    ]
+
+
+def test_the_names_a_killed_sweep_left_in_holding_go_and_a_new_folder_is_put_in_place(
+    tmp_path: Path,
+) -> None:
+    """A sweep killed as it wrote over the holding folder's room left its entries there:
+    kept, no later sweep could put a new folder in place (only an empty one is replaced)."""
+    store = EnvelopeStore(tmp_path / "store", tmp_path / "staging")
+    store.root.mkdir()
+    store.publish_all(_staged(store, 2))
+    (store.holding / f"{files.SCRUB_PREFIX}{'0' * 29}").touch()
+    before = store.holding.stat().st_ino
+
+    assert store.sweep(renew=lambda _id, _info: False).moved == 2
+
+    assert list(store.holding.iterdir()) == []
+    assert store.holding.stat().st_ino != before
+
+
 def test_an_arrival_costs_the_same_however_many_files_are_held(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
