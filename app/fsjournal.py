@@ -33,13 +33,14 @@ which this does not reach (`raazdar doctor` says so).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from app.files import syncfs
 
 # The directory of files whose times the wrap changes (in the store, beside the envelopes).
 WRAP_NAME: Final = ".wrap"
@@ -50,7 +51,6 @@ _SMALLEST_INODE: Final = 128
 _ROUND_BLOCKS: Final = (16, 256)
 _EACH_UP_TO: Final = re.compile(r"each up to (\d+) blocks")
 _REFILL_PREFIX: Final = ".refill-"
-_LIBC: Final = ctypes.CDLL(None, use_errno=True)
 
 
 @dataclass(frozen=True)
@@ -107,21 +107,12 @@ def wrap(directory: Path, journal: Journal) -> int:
             for name in chosen:
                 os.utime(name, (stamp, stamp), dir_fd=fd, follow_symlinks=False)
             # The commit that holds this round's blocks: each is written to the journal again.
-            _syncfs(fd)
+            # Not fsync: with ext4's fast commits (a feature some filesystems have) an
+            # fsync of a file whose times alone changed logs that inode only, not the blocks.
+            syncfs(fd)
     finally:
         os.close(fd)
     return rounds * len(chosen)
-
-
-def _syncfs(fd: int) -> None:
-    """Commit the journal of `fd`'s filesystem, whole.
-
-    Not fsync: with ext4's fast commits (a feature some filesystems have) an fsync
-    of a file whose times alone changed logs that inode only, not the blocks.
-    """
-    if _LIBC.syncfs(fd) != 0:
-        error = ctypes.get_errno()
-        raise OSError(error, os.strerror(error))
 
 
 def _one_per_table_block(fd: int, count: int, per_block: int) -> list[str]:
