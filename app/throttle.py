@@ -97,22 +97,8 @@ def charge(session: Session, counted: Sequence[tuple[str, int, int]]) -> Charge:
                 bucket=bucket, window=tag, failures=0, previous=0
             )
         )
-    # Rewritten as they are: the rows' locks (on SQLite, the database's one writer) until
-    # the caller commits. The insert takes none on PostgreSQL where the row was there.
-    session.execute(
-        update(Throttle)
-        .where(Throttle.bucket.in_(buckets))
-        .values(failures=Throttle.failures)
-        .execution_options(synchronize_session=False)
-    )
-    rows = {
-        row.bucket: row
-        for row in session.execute(
-            select(Throttle)
-            .where(Throttle.bucket.in_(buckets))
-            .execution_options(populate_existing=True)
-        ).scalars()
-    }
+    _hold(session, buckets)
+    rows = _rows(session, buckets)
     for bucket, seconds, limit in counted:
         if _failures(rows[bucket], limit, seconds, now) >= limit:
             raise ThrottledError(bucket)
@@ -157,12 +143,7 @@ def charge_evenly(
         session.execute(
             insert_absent(session, Throttle).values(bucket=name, window=tag, failures=0, previous=0)
         )
-    session.execute(
-        update(Throttle)
-        .where(Throttle.bucket.in_(names))
-        .values(failures=Throttle.failures)
-        .execution_options(synchronize_session=False)
-    )
+    _hold(session, names)
     # Each weighed, stand-ins too: the work is a count's, whatever is made of it.
     found = _weighed(session, names, counted, now)
     refused = next((ThrottledError(b) for b, over in found if over), None)
@@ -187,18 +168,35 @@ def _weighed(
 ) -> list[tuple[str, bool]]:
     """Each bucket of `counted` (its row under the name beside it), and whether it is at its
     limit, read again from the database."""
-    rows = {
-        row.bucket: row
-        for row in session.execute(
-            select(Throttle)
-            .where(Throttle.bucket.in_(names))
-            .execution_options(populate_existing=True)
-        ).scalars()
-    }
+    rows = _rows(session, names)
     return [
         (bucket, _failures(rows[name], limit, seconds, now) >= limit)
         for name, (bucket, seconds, limit) in zip(names, counted, strict=True)
     ]
+
+
+def _hold(session: Session, buckets: Sequence[str]) -> None:
+    """Rewrite the buckets' rows as they are: their locks (on SQLite, the database's one
+    writer) until the caller commits. An insert of a row already there takes none on
+    PostgreSQL."""
+    session.execute(
+        update(Throttle)
+        .where(Throttle.bucket.in_(buckets))
+        .values(failures=Throttle.failures)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _rows(session: Session, buckets: Sequence[str]) -> dict[str, Throttle]:
+    """The buckets' rows as the database holds them now, by bucket."""
+    return {
+        row.bucket: row
+        for row in session.execute(
+            select(Throttle)
+            .where(Throttle.bucket.in_(buckets))
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
 
 
 def stand_in() -> str:
