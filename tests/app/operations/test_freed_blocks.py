@@ -91,6 +91,19 @@ def _named_in_place(image: Path, mount: Path, folder: Path, arrivals: list[set[s
     return sum(item.encode() in held for ids in arrivals for item in ids)
 
 
+def held_in_place(image: Path, mount: Path, store: EnvelopeStore, arrivals: list[set[str]]) -> None:
+    """Sync until the holding folder's blocks name every envelope of `arrivals` in their place,
+    as debugfs reads them: the day's writeback, long before a raid on a server (a sync can
+    miss a block changed again as it commits: the next takes it)."""
+    held = sum(len(ids) for ids in arrivals)
+    for _try in range(WRITEBACK_TRIES):
+        os.sync()
+        if _named_in_place(image, mount, store.holding, arrivals) == held:
+            break
+        time.sleep(0.2)
+    assert _named_in_place(image, mount, store.holding, arrivals) == held
+
+
 def _free_blocks_naming(image: Path, arrivals: list[set[str]]) -> dict[int, list[int]]:
     """Each free block of the disk naming items: the submissions it names, in place order."""
     size = re.search(r"Block size:\s+(\d+)", _debugfs(image, "stats"))
@@ -193,14 +206,7 @@ def test_the_holding_folder_a_sweep_lets_go_of_leaves_no_name_in_the_free_blocks
         arrivals = _submit(app, count, engine)
         app.extensions["raazdar.db"].engine.dispose()
         assert store.settle()
-        # The day's writeback: the holding folder's blocks in their place, as debugfs reads
-        # them (a sync can miss a block changed again as it commits: the next takes it).
-        for _try in range(WRITEBACK_TRIES):
-            os.sync()
-            if _named_in_place(image, mount, store.holding, arrivals) == 2 * count:
-                break
-            time.sleep(0.2)
-        assert _named_in_place(image, mount, store.holding, arrivals) == 2 * count
+        held_in_place(image, mount, store, arrivals)
         assert store.sweep(renew=lambda _id, _info: False).moved == 2 * count
     finally:
         engine.dispose()

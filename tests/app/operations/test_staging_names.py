@@ -27,7 +27,7 @@ from app.operations.sweep import sweep
 from app.store import EnvelopeStore
 from crypto import Metadata, PrivateKey
 from tests.app.live import demo_instance
-from tests.app.operations.test_freed_blocks import _named_in_place, _submit
+from tests.app.operations.test_freed_blocks import _named_in_place, _submit, held_in_place
 from tests.app.operations.test_journal import ext4
 
 pytestmark = [
@@ -61,12 +61,7 @@ def test_a_seizer_reading_the_staging_folder_finds_no_envelope_id_of_the_last_su
         # The block must be where debugfs reads it: it is, on a server, long before a raid.
         # Until the sync, the reading finds the block as mkfs left it, which proves nothing:
         # the holding folder's blocks, written by the same requests, stand for "synced".
-        for _try in range(WRITEBACK_TRIES):
-            os.sync()
-            if _named_in_place(image, mount, store.holding, arrivals) == 2 * SUBMISSIONS:
-                break
-            time.sleep(0.2)
-        assert _named_in_place(image, mount, store.holding, arrivals) == 2 * SUBMISSIONS
+        held_in_place(image, mount, store, arrivals)
         before = _named_in_place(image, mount, store.staging, arrivals)
         assert sweep(engine, store, force=True).moved == 2 * SUBMISSIONS
     finally:
