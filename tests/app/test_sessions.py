@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +155,52 @@ def test_a_source_session_ends_at_its_absolute_lifetime(
     assert shows_login(client.get("/account"))
 
 
+@dataclass
+class _Due:
+    """A signed-in browser whose login's re-seal is due, and another tab of it served by
+    another worker (None: no other tab)."""
+
+    later: _Later
+    app: Flask
+    client: FlaskClient
+    other_tab: FlaskClient | None
+
+
+def _re_seal_due(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, *, other_tab: bool = True
+) -> _Due:
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    app, other_worker = make_app(), make_app() if other_tab else None
+    client = app.test_client()
+    signed_in(client)
+    later.ahead = 4 * 60  # a re-seal is due
+    tab = None
+    if other_worker is not None:
+        tab = other_worker.test_client()
+        tab.set_cookie("rz", cookie(client))
+    return _Due(later, app, client, tab)
+
+
+@contextlib.contextmanager
+def _refused_report(due: _Due) -> Iterator[Session]:
+    """Inside a report's request from the account page, its login read with the re-seal
+    deferred to the request's end (`defer_touch`): the request's session."""
+    headers = {"Cookie": f"rz={cookie(due.client)}"}
+    with due.app.test_request_context("/account", method="POST", headers=headers):
+        db = due.app.extensions["raazdar.db"].new_session()
+        assert sessions.current_login(db, defer_touch=True) is not None
+        yield db
+
+
+def _answer_taken(due: _Due) -> None:
+    """The refused report's answer (inside its request): its cookie, as the browser keeps it."""
+    answer = due.app.response_class()
+    due.app.session_interface.save_session(due.app, flask_session, answer)
+    set_cookie = answer.headers["Set-Cookie"]
+    due.client.set_cookie("rz", set_cookie.split(";", 1)[0].split("=", 1)[1])
+
+
 def test_a_refused_reports_re_seal_undoes_no_other_tabs(
     make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,24 +209,15 @@ def test_a_refused_reports_re_seal_undoes_no_other_tabs(
     # ends. Written over whatever the row held by then, it undid another tab's page served
     # meanwhile, which had moved the login's turn on: the browser, holding that tab's
     # turn, was taken for a copy of its own cookie, and the login ended.
-    later = _Later()
-    monkeypatch.setattr(sessions, "time", later)
-    app, other_worker = make_app(), make_app()
-    client = app.test_client()
-    signed_in(client)
-    later.ahead = 4 * 60  # a re-seal is due
-    other_tab = other_worker.test_client()
-    other_tab.set_cookie("rz", cookie(client))
-    headers = {"Cookie": f"rz={cookie(client)}"}
-    with app.test_request_context("/account", method="POST", headers=headers):
-        db = app.extensions["raazdar.db"].new_session()
-        assert sessions.current_login(db, defer_touch=True) is not None
+    due = _re_seal_due(make_app, monkeypatch)
+    assert due.other_tab is not None
+    with _refused_report(due) as db:
         assert sessions.touch_pending()
         db.rollback()  # the report refused: nothing of its transaction committed
-        assert is_signed_in(other_tab)  # meanwhile, a page in another tab
+        assert is_signed_in(due.other_tab)  # meanwhile, a page in another tab
         sessions.settle_touch(db)
         db.close()
-    assert is_signed_in(other_tab), "a refused report's re-seal ended the login"
+    assert is_signed_in(due.other_tab), "a refused report's re-seal ended the login"
 
 
 def test_a_refused_reports_answer_carries_the_turn_that_stands(
@@ -187,29 +226,17 @@ def test_a_refused_reports_answer_carries_the_turn_that_stands(
     # A POST's re-seal moves the login's turn as a page's does (test_sessions_copied.py);
     # if another tab's page re-sealed the row first, the POST's own turn was never
     # written, and its answer, carrying it, would end the login at the browser's next page.
-    later = _Later()
-    monkeypatch.setattr(sessions, "time", later)
-    app, other_worker = make_app(), make_app()
-    client = app.test_client()
-    signed_in(client)
-    later.ahead = 4 * 60  # a re-seal is due
-    other_tab = other_worker.test_client()
-    other_tab.set_cookie("rz", cookie(client))
-    headers = {"Cookie": f"rz={cookie(client)}"}
-    with app.test_request_context("/account", method="POST", headers=headers):
-        db = app.extensions["raazdar.db"].new_session()
-        assert sessions.current_login(db, defer_touch=True) is not None
+    due = _re_seal_due(make_app, monkeypatch)
+    assert due.other_tab is not None
+    with _refused_report(due) as db:
         db.rollback()  # the report refused: nothing of its transaction committed
-        assert is_signed_in(other_tab)  # meanwhile, a page in another tab
+        assert is_signed_in(due.other_tab)  # meanwhile, a page in another tab
         sessions.settle_touch(db)
         db.close()
-        answer = app.response_class()
-        app.session_interface.save_session(app, flask_session, answer)
-    set_cookie = answer.headers["Set-Cookie"]
-    client.set_cookie("rz", set_cookie.split(";", 1)[0].split("=", 1)[1])
-    later.ahead = 4 * 60 + 30
-    assert is_signed_in(client), "the refused report's answer ended the login"
-    assert is_signed_in(other_tab)
+        _answer_taken(due)
+    due.later.ahead = 4 * 60 + 30
+    assert is_signed_in(due.client), "the refused report's answer ended the login"
+    assert is_signed_in(due.other_tab)
 
 
 def test_a_re_seal_that_loses_its_race_at_the_write_gives_the_answer_the_turn_that_won(
@@ -218,18 +245,10 @@ def test_a_re_seal_that_loses_its_race_at_the_write_gives_the_answer_the_turn_th
     # The race one step later: another tab's page re-seals the row between the refused
     # report's last look at it and its write. The write changes nothing, and the answer
     # must carry the turn the other tab's page wrote.
-    later = _Later()
-    monkeypatch.setattr(sessions, "time", later)
-    app, other_worker = make_app(), make_app()
-    client = app.test_client()
-    signed_in(client)
-    later.ahead = 4 * 60  # a re-seal is due
-    other_tab = other_worker.test_client()
-    other_tab.set_cookie("rz", cookie(client))
-    headers = {"Cookie": f"rz={cookie(client)}"}
-    with app.test_request_context("/account", method="POST", headers=headers):
-        db = app.extensions["raazdar.db"].new_session()
-        assert sessions.current_login(db, defer_touch=True) is not None
+    due = _re_seal_due(make_app, monkeypatch)
+    other_tab = due.other_tab
+    assert other_tab is not None
+    with _refused_report(due) as db:
         db.rollback()  # the report refused: nothing of its transaction committed
         writes = db.execute
         raced_once: list[object] = []
@@ -246,12 +265,9 @@ def test_a_re_seal_that_loses_its_race_at_the_write_gives_the_answer_the_turn_th
         sessions.settle_touch(db)
         db.close()
         assert raced_once, "the re-seal was never written"
-        answer = app.response_class()
-        app.session_interface.save_session(app, flask_session, answer)
-    set_cookie = answer.headers["Set-Cookie"]
-    client.set_cookie("rz", set_cookie.split(";", 1)[0].split("=", 1)[1])
-    later.ahead = 4 * 60 + 30
-    assert is_signed_in(client), "the refused report's answer ended the login"
+        _answer_taken(due)
+    due.later.ahead = 4 * 60 + 30
+    assert is_signed_in(due.client), "the refused report's answer ended the login"
     assert is_signed_in(other_tab)
 
 
@@ -260,16 +276,8 @@ def test_a_re_seal_whose_write_fails_leaves_the_answer_the_turn_its_row_holds(
 ) -> None:
     # The deferred re-seal's turn goes into the answer only if the row holds it: its write
     # failing (the database away a moment), the answer carrying it ended the login.
-    later = _Later()
-    monkeypatch.setattr(sessions, "time", later)
-    app = make_app()
-    client = app.test_client()
-    signed_in(client)
-    later.ahead = 4 * 60  # a re-seal is due
-    headers = {"Cookie": f"rz={cookie(client)}"}
-    with app.test_request_context("/account", method="POST", headers=headers):
-        db = app.extensions["raazdar.db"].new_session()
-        assert sessions.current_login(db, defer_touch=True) is not None
+    due = _re_seal_due(make_app, monkeypatch, other_tab=False)
+    with _refused_report(due) as db:
         db.rollback()  # the report refused: nothing of its transaction committed
         writes = db.execute
 
@@ -281,12 +289,9 @@ def test_a_re_seal_whose_write_fails_leaves_the_answer_the_turn_its_row_holds(
         monkeypatch.setattr(db, "execute", failing)
         sessions.settle_touch(db)
         db.close()
-        answer = app.response_class()
-        app.session_interface.save_session(app, flask_session, answer)
-    set_cookie = answer.headers["Set-Cookie"]
-    client.set_cookie("rz", set_cookie.split(";", 1)[0].split("=", 1)[1])
-    later.ahead = 4 * 60 + 30
-    assert is_signed_in(client), "the answer of a re-seal never written ended the login"
+        _answer_taken(due)
+    due.later.ahead = 4 * 60 + 30
+    assert is_signed_in(due.client), "the answer of a re-seal never written ended the login"
 
 
 def test_a_login_that_lapsed_is_deleted_when_its_cookie_comes_back(
