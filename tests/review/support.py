@@ -24,6 +24,7 @@ from flask import Flask
 from app.db import db_session
 from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, subkeys_paths
 from app.instance import InstancePaths
+from app.keyring import manifest_path
 from app.operations.exchange import ApplySummary, apply_reply_bundle, export_bundle
 from crypto import (
     CryptoError,
@@ -170,6 +171,26 @@ def init_workspace(server: Server, root: Path) -> Path:
 def review(workspace: Path, *args: str, passphrase: str = DEMO_PASSPHRASE) -> Result:
     """Run `raazdar-review` against a workspace, answering the passphrase prompt."""
     return CliRunner().invoke(cli, ["--workspace", str(workspace), *args], input=f"{passphrase}\n")
+
+
+def init_on_first_keyring(server: Server, tmp_path: Path) -> Path:
+    """A workspace made on a copy of `server`'s keyring v1 (as the stick carried it), for a
+    test that installs a successor afterwards; its root."""
+    root = tmp_path / "workspace"
+    first = tmp_path / "keyring-v1.json"
+    first.write_bytes(manifest_path(server.paths, 1).read_bytes())
+    made = review(
+        root,
+        "init",
+        "--keyring",
+        str(first),
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+    assert made.exit_code == 0, made.output
+    return root
 
 
 # The tool as its entry point runs it, from this tree (the installed script may be another's).

@@ -29,26 +29,13 @@ from review import workspace as ws
 from tests.app.support import install_successor, reviewer_keys
 from tests.review.intake.test_acks import _rogue
 from tests.review.intake.test_unheld import _gives_a_one_time_key
-from tests.review.support import Server, review
+from tests.review.support import Server, init_on_first_keyring, review
 
 
 def test_an_export_kept_back_across_a_keyring_install_names_no_rollback(
     server: Server, tmp_path: Path
 ) -> None:
-    root = tmp_path / "workspace"
-    first = tmp_path / "keyring-v1.json"
-    first.write_bytes(manifest_path(server.paths, 1).read_bytes())
-    made = review(
-        root,
-        "init",
-        "--keyring",
-        str(first),
-        "--key-file",
-        str(server.reviewer_key_file),
-        "--reviewer",
-        "demo-reviewer",
-    )
-    assert made.exit_code == 0, made.output
+    root = init_on_first_keyring(server, tmp_path)
     server.submit("a report before the new keyring")
     kept = server.export(tmp_path / "kept.rzb")  # the carrier keeps this stick back
     v1 = SignedManifest.from_bytes(manifest_path(server.paths, 1).read_bytes()).manifest

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from app.cli import main as app_main
 from app.demo import DEMO_PASSPHRASE
-from app.keyring import manifest_path
 from crypto import (
     AuthorityKey,
     CodenameParams,
@@ -38,7 +37,7 @@ from review.keys import ceremony
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import check_listed, enrol_key, rotate
 from review.keys.rewrap import RewrapError, _check_retire
-from tests.review.support import Server, review
+from tests.review.support import Server, init_on_first_keyring, review
 
 PW = "a passphrase of the holder"
 TODAY = dt.date(2026, 12, 2)
@@ -280,20 +279,7 @@ def test_forward_secrecy_end_to_end_drafted_signed_and_installed_here_and_on_the
     """The ceremony through the commands on an instance from before v2: draft format 3, two
     holders sign, both sides install."""
     server = server_format_2
-    root = tmp_path / "workspace"
-    first = tmp_path / "keyring-v1.json"
-    first.write_bytes(manifest_path(server.paths, 1).read_bytes())
-    made = review(
-        root,
-        "init",
-        "--keyring",
-        str(first),
-        "--key-file",
-        str(server.reviewer_key_file),
-        "--reviewer",
-        "demo-reviewer",
-    )
-    assert made.exit_code == 0, made.output
+    root = init_on_first_keyring(server, tmp_path)
     draft = tmp_path / "keyring-v2.json"
     drafted = review(
         root,
