@@ -58,10 +58,15 @@ class Browser:
         address = urlsplit(base)
         self.connection = TorConnection(address.hostname or "", address.port, TIMEOUT, circuit)
         self.cookies: dict[str, str] = {}
+        # Whether the connection has carried an answer: a kept-alive one the server closed
+        # while it was idle fails the next request before any answer, which a browser sends
+        # again on a new connection when it may (a GET).
+        self._answered = False
 
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()
+        self._answered = False
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -70,17 +75,31 @@ class Browser:
         sent = dict(headers or {})
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        reused = self._answered
         try:
-            self.connection.request(method, path, body=body or None, headers=sent)
-            response = self.connection.getresponse()
-            text = response.read().decode("utf-8", errors="replace")
-        except (OSError, http.client.HTTPException):
-            self.connection.close()  # the next request reconnects
-            raise
+            response, text = self._exchange(method, path, body, sent)
+        except (ConnectionResetError, BrokenPipeError):  # RemoteDisconnected among them
+            if not (reused and method in ("GET", "HEAD")):
+                raise
+            response, text = self._exchange(method, path, body, sent)
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
         return response.status, text, dict(response.headers.items())
+
+    def _exchange(
+        self, method: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[http.client.HTTPResponse, str]:
+        """One request and its answer on the connection (closed on failure)."""
+        try:
+            self.connection.request(method, path, body=body or None, headers=headers)
+            response = self.connection.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+        except (OSError, http.client.HTTPException):
+            self.close()  # the next request reconnects
+            raise
+        self._answered = True
+        return response, text
 
     def get(self, path: str) -> tuple[int, str]:
         """GET a page."""
