@@ -27,7 +27,12 @@ from app.operations.sweep import sweep
 from app.store import EnvelopeStore
 from crypto import Metadata, PrivateKey
 from tests.app.live import demo_instance
-from tests.app.operations.test_freed_blocks import _named_in_place, _submit, held_in_place
+from tests.app.operations.test_freed_blocks import (
+    WRITEBACK_TRIES,
+    _named_in_place,
+    _submit,
+    held_in_place,
+)
 from tests.app.operations.test_journal import ext4
 
 pytestmark = [
@@ -41,8 +46,6 @@ SUBMISSIONS = 4
 # Envelopes staged at once by the store-level test: staging then takes several blocks (the
 # image's are 1 KiB, an entry 44 bytes) and an index, whose splits move entries between blocks.
 AT_ONCE = 60
-# How many times the test syncs the disk, at the most, for staging's block to be in place.
-WRITEBACK_TRIES = 10
 
 
 def test_a_seizer_reading_the_staging_folder_finds_no_envelope_id_of_the_last_submissions(
