@@ -1282,6 +1282,8 @@ def canonical_word(word: str, *, station: bool = False) -> str:
     known = _vocabulary(station).get(word)
     if known is not None:
         return known
+    if not station and (of_head := _of_listed_head(word)) is not None:
+        return of_head
     if word.isascii() and len(word) > 3:
         spelt = _by_roman(station).get(roman_form(_FAIL_E.sub(r"\1i\2", word)))
         spelt = spelt or _by_roman(station).get(roman_form(word))
@@ -1301,6 +1303,41 @@ def canonical_word(word: str, *, station: bool = False) -> str:
     if found is None:
         found = _by_vowels(word, s, station=station)
     return found or f"~{s}{OPEN_A if _ends_in_a(word) else ''}"
+
+
+# The endings of compounds of Allah and of the faith, in either script (Urdu's "الدین"
+# as `_compounds` joins it when written apart: "دین"), to the Latin ending the names list
+# spells them with. Longer endings first: "جمالالدین" ends in "دین" too.
+_COMPOUND_ENDINGS: Final = {
+    "ullah": "ullah",
+    "ulla": "ullah",
+    normalize("اللہ"): "ullah",
+    "uddin": "uddin",
+    "udin": "uddin",
+    normalize("الدین"): "uddin",
+    normalize("دین"): "uddin",
+}
+
+
+def _of_listed_head(word: str) -> str | None:
+    """A compound of Allah or of the faith the lists lack whose first half is a listed name,
+    keyed as that name and its ending: "Akram Ullah", "Akramullah" and "اکرم اللہ" are all
+    `akramullah`; "Jamal ud Din" and "جمال الدین" `jamaluddin`.
+
+    Matched by its form or its sound, such a compound took the key of the listed compound
+    nearest it, or of its consonants: "Akramullah" was the listed "Ikramullah";
+    "Ahmadullah" and "Imdadullah" were one `~mdla`, "Jamaluddin" and "Jamiluddin" one
+    `~jmldn`; two men of two names were one. Its first half says which name it is. A
+    spelling of a listed compound (the list's first or another) keeps that compound's key."""
+    for tail, latin in _COMPOUND_ENDINGS.items():
+        head = word[: -len(tail)] if word.endswith(tail) else ""
+        if len(head) < (3 if word.isascii() else 2) or not _head_of_given(head):
+            continue
+        name = names()[head]
+        if " " in name:
+            return None
+        return names().get(name + latin, name + latin)
+    return None
 
 
 # Written after a sound key whose word ends in the vowel "a": a woman's name is so often a
