@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Final
 
 from review.analysis import entities, links
-from review.analysis.copies import HASHING, WordHashes
+from review.analysis.copies import WordHashes
 from review.analysis.links import CONTEXT, Evidence
 from review.analysis.records import (
     EXTRACTOR_VERSION,
@@ -29,6 +29,7 @@ from review.analysis.records import (
     Record,
     ident,
     load_record,
+    outdated,
     rehashed,
     report_parts,
     seal,
@@ -56,8 +57,8 @@ def file_contents(
 ) -> None:
     """Extract the entities of newly filed contents into their reports' records (in the import).
 
-    A report filed earlier whose record is of an older hashing scheme is hashed again
-    whole (its new items are in the workspace by now), so its hashes are all of one scheme.
+    A report filed earlier whose record is of an older hashing scheme or extractor is read
+    again whole (its new items are in the workspace by now), so its hashes are all of one scheme.
     `reader`, if given, reads the new contents (`review.analysis.records.read`, done ahead);
     `order`, if given, is the order the reports are read and sealed in (those whose readings
     are waiting first, `review.intake.ahead`); they are stored in the order of `contents`.
@@ -77,7 +78,7 @@ def file_contents(
         record = load_record(u, num) if num in known else None
         if record is None:
             record = Record()
-        elif record.hashing != HASHING:
+        elif outdated(record):
             record = rehashed(u, num, record, words)
         record.merge(contents.get(num, ()), words, reader)
         record.add_files(files.get(num, ()))

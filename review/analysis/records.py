@@ -24,8 +24,11 @@ from review.casework.reports import Content, read_report
 from review.workspace import Unlocked, audit
 from review.workspace.schema import transaction
 
-# Bumped when the extractor's rules change enough that `reextract` is worth running.
-EXTRACTOR_VERSION: Final = 1
+# Bumped when the extractor's rules change a key that links reports: a record of an older
+# version is read again from its report (`rehash`) before it is compared with any other,
+# as one of an older hashing scheme is, so no stale key links two reports. 2 (session 42):
+# a compound of a listed name is keyed as that name ("Akram Ullah" was "ikramullah").
+EXTRACTOR_VERSION: Final = 2
 # The last lines after a form's last blank that are weighed as print (`forms.tail`): a
 # footer is a few lines, and each costs a reading of the text.
 _MOST_TAIL_LINES: Final = 8
@@ -245,25 +248,39 @@ def _grouped(ents: Iterable[entities.Entity]) -> tuple[Found, ...]:
     )
 
 
+def outdated(record: Record) -> bool:
+    """Whether a record was made by an older hashing scheme or an older extractor."""
+    return record.hashing != HASHING or record.version != EXTRACTOR_VERSION
+
+
 def rehash(u: Unlocked, records: Mapping[int, Record]) -> dict[int, Record]:
-    """`records` with those of an older hashing scheme hashed again from their reports.
+    """`records` with those of an older hashing scheme or extractor made again from their
+    reports.
 
     Those are stored too (inside the caller's transaction if there is one, with an audit
-    entry), so copies among reports filed before and after a change of scheme are found.
+    entry), so copies among reports filed before and after a change of scheme are found,
+    and no key an older extractor gave links two reports the new one tells apart.
     """
-    old = {num: r for num, r in records.items() if r.hashing != HASHING}
+    old = {num: r for num, r in records.items() if outdated(r)}
     if not old:
         return dict(records)
     words = WordHashes()
     new = {num: rehashed(u, num, record, words) for num, record in sorted(old.items())}
     with _transaction_unless_in_one(u):
         store_records(u, new.items())
-        audit.append(u, "entities-rehash", None, {"reports": sorted(new), "hashing": HASHING})
+        detail = {"reports": sorted(new), "hashing": HASHING, "version": EXTRACTOR_VERSION}
+        audit.append(u, "entities-rehash", None, detail)
     return {**records, **new}
 
 
 def rehashed(u: Unlocked, num: int, old: Record, words: WordHashes) -> Record:
-    """`old` with its 5-gram hashes made again from the report; nothing else changes."""
+    """`old` with its 5-gram hashes made again from the report; its entities too if an older
+    extractor found them (reviewers' decisions, additions and the files' digests kept, as
+    `reextract` keeps them)."""
+    if old.version != EXTRACTOR_VERSION:
+        fresh = Record(decisions=old.decisions, added=old.added, files=old.files)
+        fresh.merge(report_parts(u, num), words)
+        return fresh
     fresh = Record()
     fresh.merge(report_parts(u, num), words)
     return replace(

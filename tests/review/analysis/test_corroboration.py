@@ -796,7 +796,7 @@ def test_a_record_of_the_old_hashing_still_finds_its_copies(
     entry = audit.entries(unlocked)[-1]
     assert (entry.action, entry.detail) == (
         "entities-rehash",
-        {"reports": [1], "hashing": copies.HASHING},
+        {"reports": [1], "hashing": copies.HASHING, "version": records.EXTRACTOR_VERSION},
     )
     Corpus.load(unlocked)  # nothing old is left: nothing is written again
     assert audit.entries(unlocked)[-1].seq == entry.seq
@@ -814,6 +814,48 @@ def test_new_contents_for_a_report_of_the_old_hashing_hash_it_all_again(
         "SHO Imran Butt again", []
     )
     assert "imran butt" in {e["key"] for e in record.found}
+
+
+def test_a_key_an_older_extractor_gave_is_read_again_before_it_links(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    """A record keeps the keys the extractor of its day gave. Version 1 keyed "Akram Ullah"
+    as the listed "Ikramullah"; a workspace that filed report 1 then kept linking it to
+    every Ikramullah Khosa filed after, strongly. Now a record of an older extractor is
+    read again from its report before it is compared, its reviewers' decisions kept."""
+    server.submit("ASI Akram Ullah Khosa of Thana Saddar Kasur took Rs 50,000 from the owner.")
+    server.submit("ASI Ikram Ullah Khosa of Thana Saddar Kasur beat my brother at the thana.")
+    import_bundle(unlocked, server.export(tmp_path / "1.rzb"))
+    (akram,) = [
+        n for n in (1, 2) if "akramullah khosa" in {e["key"] for e in _record(unlocked, n).found}
+    ]
+    ikram = 3 - akram
+    (sealed,) = unlocked.conn.execute(
+        "SELECT sealed FROM report_entities WHERE report = ?", (akram,)
+    ).fetchone()
+    obj = json.loads(unlocked.key.open_record(sealed, records.entities_context(akram)))
+    for e in obj["found"]:  # as version 1 keyed it
+        e["key"] = e["key"].replace("akramullah", "ikramullah")
+    obj["version"] = 1
+    obj["decisions"] = {records.ident("person", "khan"): "rejected"}
+    data = json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()
+    unlocked.conn.execute(
+        "UPDATE report_entities SET sealed = ? WHERE report = ?",
+        (unlocked.key.seal_record(data, records.entities_context(akram)), akram),
+    )
+
+    corpus = Corpus.load(unlocked)
+    linked = corpus.related(akram).links.get(ikram)
+    assert linked is None or not [e for e in linked.evidence if e.kind == "person"], linked
+    again = _record(unlocked, akram)
+    assert again.version == records.EXTRACTOR_VERSION
+    assert "akramullah khosa" in {e["key"] for e in again.found}
+    assert again.decisions == {records.ident("person", "khan"): "rejected"}
+    entry = audit.entries(unlocked)[-1]
+    assert (entry.action, entry.detail) == (
+        "entities-rehash",
+        {"reports": [akram], "hashing": copies.HASHING, "version": records.EXTRACTOR_VERSION},
+    )
 
 
 def test_a_record_of_the_old_hashing_is_not_added_to_unhashed() -> None:
