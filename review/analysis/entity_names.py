@@ -1305,9 +1305,10 @@ def canonical_word(word: str, *, station: bool = False) -> str:
     return found or f"~{s}{OPEN_A if _ends_in_a(word) else ''}"
 
 
-# The endings of compounds of Allah and of the faith, in either script (Urdu's "الدین"
-# as `_compounds` joins it when written apart: "دین"), to the Latin ending the names list
-# spells them with. Longer endings first: "جمالالدین" ends in "دین" too.
+# The endings of compounds of Allah and of the faith, and of a Pashtun clan's name ("son
+# of", "sons of"), in either script (Urdu's "الدین" as `_compounds` joins it when written
+# apart: "دین"), to the Latin ending the names list spells them with. Longer endings
+# first: "جمالالدین" ends in "دین" too.
 _COMPOUND_ENDINGS: Final = {
     "ullah": "ullah",
     "ulla": "ullah",
@@ -1316,19 +1317,25 @@ _COMPOUND_ENDINGS: Final = {
     "udin": "uddin",
     normalize("الدین"): "uddin",
     normalize("دین"): "uddin",
+    "zai": "zai",
+    normalize("زئی"): "zai",
+    "khel": "khel",
+    normalize("خیل"): "khel",
 }
 
 
 def _of_listed_head(word: str) -> str | None:
-    """A compound of Allah or of the faith the lists lack whose first half is a listed name,
-    keyed as that name and its ending: "Akram Ullah", "Akramullah" and "اکرم اللہ" are all
-    `akramullah`; "Jamal ud Din" and "جمال الدین" `jamaluddin`.
+    """A compound of Allah or of the faith, or a clan's name, that the lists lack whose first
+    half is a listed name, keyed as that name and its ending: "Akram Ullah", "Akramullah"
+    and "اکرم اللہ" are all `akramullah`; "Jamal ud Din" and "جمال الدین" `jamaluddin`;
+    "Umarzai", "Omarzai" and "عمر زئی" `umarzai`.
 
     Matched by its form or its sound, such a compound took the key of the listed compound
     nearest it, or of its consonants: "Akramullah" was the listed "Ikramullah";
     "Ahmadullah" and "Imdadullah" were one `~mdla`, "Jamaluddin" and "Jamiluddin" one
-    `~jmldn`; two men of two names were one. Its first half says which name it is. A
-    spelling of a listed compound (the list's first or another) keeps that compound's key."""
+    `~jmldn`, "Umarzai" and "Amirzai" one `~mrz`; two men of two names were one. Its first
+    half says which name it is. A spelling of a listed compound (the list's first or
+    another) keeps that compound's key."""
     for tail, latin in _COMPOUND_ENDINGS.items():
         head = word[: -len(tail)] if word.endswith(tail) else ""
         if len(head) < (3 if word.isascii() else 2) or not _head_of_given(head):

@@ -27,7 +27,8 @@ from review.workspace.schema import transaction
 # Bumped when the extractor's rules change a key that links reports: a record of an older
 # version is read again from its report (`rehash`) before it is compared with any other,
 # as one of an older hashing scheme is, so no stale key links two reports. 2 (session 42):
-# a compound of a listed name is keyed as that name ("Akram Ullah" was "ikramullah").
+# a compound or a clan's name of a listed name is keyed as that name ("Akram Ullah" was
+# "ikramullah", "Umarzai" and "Amirzai" one "~mrz").
 EXTRACTOR_VERSION: Final = 2
 # The last lines after a form's last blank that are weighed as print (`forms.tail`): a
 # footer is a few lines, and each costs a reading of the text.

@@ -1,4 +1,5 @@
-"""A compound of Allah or of the faith whose first half is a listed name is keyed as that name.
+"""A compound of Allah or of the faith, or a clan's name, whose first half is a listed name is
+keyed as that name.
 
 The attack (session 42): a compound the names list lacks ("Akram Ullah", "Ahmadullah",
 "جمال الدین") was matched by its form or its sound, so it took the key of the listed
@@ -6,9 +7,11 @@ compound nearest it or of its consonants. "Akram Ullah" was the listed "Ikramull
 and اکرام are two names); "Ahmad Ullah" and "Imdad Ullah" were one `~mdla`; "Jamal ud Din"
 and "Jamil ud Din" (جمال, جمیل) one `~jmldn`. Two ASIs of one station so named were one
 man, linked strongly: one report against each counted as two witnesses against either.
-A probe over every listed given name as the first half found 210 such keys shared by two
-names or more with "Ullah" and 202 with "ud Din"; 5 and 3 remain, each a title ("Baba
-Ullah") or a compound the list itself spells two ways ("Naseerullah | Nasirullah").
+So were clans: "Umarzai" and "Amirzai" one `~mrz`, "Hassanzai" and "Hussainzai" one
+`~snz`, "Ahmadkhel" and "Hamidkhel" one `~mdkl`. A probe over every listed given name as
+the first half found 210 such keys shared by two names or more with "Ullah", 202 with "ud
+Din" and 412 with "zai"; 5, 3 and 11 remain, each a title ("Baba Ullah"), a name a clan's
+is listed as, or a compound the list itself spells two ways ("Naseerullah | Nasirullah").
 """
 
 from __future__ import annotations
@@ -94,3 +97,29 @@ LISTED = [
 @pytest.mark.parametrize(("name", "key"), LISTED)
 def test_a_listed_compound_keeps_its_key(name: str, key: str) -> None:
     assert person_keys(_text(name, LATIN)) == {key}
+
+
+CLAN = "SHO Imran {} of Thana Saddar Bannu took Rs 50,000 from the family."
+CLAN_UR = "تھانہ صدر بنوں کے ایس ایچ او عمران {} نے خاندان سے پیسے لیے۔"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Umarzai", "Amirzai"), ("Hassanzai", "Hussainzai"), ("Ahmadkhel", "Hamidkhel")],
+)
+def test_clans_of_two_listed_names_are_two(a: str, b: str) -> None:
+    ka, kb = person_keys(CLAN.format(a)), person_keys(CLAN.format(b))
+    assert ka, a
+    assert kb, b
+    assert ka.isdisjoint(kb), f"{a!r} and {b!r} share the key {ka & kb}"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (CLAN.format("Omarzai"), CLAN.format("Umarzai")),
+        (CLAN.format("Umarzai"), CLAN_UR.format("عمر زئی")),
+    ],
+)
+def test_one_clan_written_any_way_is_one(a: str, b: str) -> None:
+    assert person_keys(a) == person_keys(b) == {"imran umarzai"}
