@@ -87,21 +87,29 @@ def known_device(response: Response, account: StaffAccount) -> Response:
     return response
 
 
-def linked_device(response: Response, cookie: str) -> Response:
-    """Give the browser that opened an administrator's link (`staff_devices.link`) the known
-    device's cookie it carries, if it is one of an account standing now, before its last day;
-    else nothing: the login page, as without the link."""
+# The login page's query when a link no longer held: the page says so.
+VOID_LINK: Final = {"link": "void"}
+
+
+def linked_device(cookie: str) -> Response:
+    """Send the browser that opened an administrator's link (`staff_devices.link`) on to the
+    login page's plain address with the known device's cookie the link carries, if it is one
+    of an account standing now, before its last day; else on to the page saying the link no
+    longer holds (without it, a colleague handed a stale link learnt so only by being told
+    busy through a flood, as a browser never linked is)."""
     live = staff_devices.live_tags(current_app)
-    if staff_devices.head_place(current_app, cookie, live) is not None:
-        response.set_cookie(
-            staff_devices.COOKIE,
-            cookie,
-            max_age=(staff_devices.LINK_DAYS + 1) * 24 * 60 * 60,
-            path=staff_devices.PATH,
-            httponly=True,
-            secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
-            samesite="Strict",
-        )
+    if staff_devices.head_place(current_app, cookie, live) is None:
+        return redirect(url_for("staff.login", **VOID_LINK), code=303)
+    response = redirect(url_for("staff.login"), code=303)
+    response.set_cookie(
+        staff_devices.COOKIE,
+        cookie,
+        max_age=(staff_devices.LINK_DAYS + 1) * 24 * 60 * 60,
+        path=staff_devices.PATH,
+        httponly=True,
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        samesite="Strict",
+    )
     return response
 
 

@@ -84,7 +84,7 @@ def login() -> ResponseReturnValue:
     linked = request.args.get(staff_devices.LINK_FIELD)
     if request.method == "GET" and linked is not None:
         # Out of the address at once: it stays in no bar, and the form posts without it.
-        return auth.linked_device(redirect(url_for("staff.login"), code=303), linked)
+        return auth.linked_device(linked)
     form = LoginForm()
     failed = False
     status = 200
@@ -125,6 +125,7 @@ def _login_page(form: LoginForm, *, failed: bool = False, throttled: str | None 
         failed=failed,
         throttled=throttled,
         minutes=window_minutes(),
+        void_link=request.method == "GET" and request.args.to_dict() == auth.VOID_LINK,
     )
 
 

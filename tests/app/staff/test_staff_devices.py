@@ -274,7 +274,11 @@ def test_an_administrators_link_gives_a_new_browser_its_cookie_and_leaves_the_ad
 
 
 @pytest.mark.parametrize("void", ["altered", "another account's, removed since", "garbage"])
-def test_a_void_link_gives_no_cookie(app: Flask, alice: StaffUser, void: str) -> None:
+def test_a_void_link_gives_no_cookie_and_the_page_says_so(
+    app: Flask, alice: StaffUser, void: str
+) -> None:
+    """Before, a void link led to the plain login page: its holder learnt it held nothing only
+    by being told busy through the next flood, as a browser never linked is."""
     link = _linked(app, "alice")
     if void == "altered":
         parts = link.split(".")
@@ -292,8 +296,19 @@ def test_a_void_link_gives_no_cookie(app: Flask, alice: StaffUser, void: str) ->
     browser = staff_client(app)
     opened = browser.get(link)
     assert opened.status_code == 303
-    assert opened.headers["Location"] == "/staff/login"
+    assert opened.headers["Location"] == "/staff/login?link=void"
     assert device_cookie(browser) is None
+    page = browser.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "This login link no longer holds" in page
+
+
+def test_a_good_link_and_the_plain_login_page_say_nothing_of_links(
+    app: Flask, alice: StaffUser
+) -> None:
+    browser = staff_client(app)
+    opened = browser.get(_linked(app, "alice"))
+    for address in (opened.headers["Location"], "/staff/login", "/staff/login?link=other"):
+        assert "login link" not in browser.get(address).get_data(as_text=True), address
 
 
 def test_after_a_new_password_only_the_browser_that_changed_it_is_known_at_the_head(
