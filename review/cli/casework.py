@@ -13,7 +13,14 @@ from review.cli import groups, idle, paging
 from review.cli.base import PROG, Ctx, compose, parse_date, pass_ctx, shown
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
-from review.cli.sensitive import REPORT, ask, tell, warn_argument, warn_on_disk
+from review.cli.sensitive import (
+    REPORT,
+    ask,
+    tell,
+    warn_argument,
+    warn_on_disk,
+    warn_unless_listed,
+)
 from review.errors import ReviewError
 from review.present import disk
 from review.present.text import (
@@ -194,7 +201,7 @@ def show(c: Ctx, num: int, rtl: str | None, start: int) -> None:
 
 @groups.report.command("open")
 @click.argument("num", type=REPORT)
-@click.argument("attachment")
+@click.argument("attachment", callback=warn_unless_listed)
 @click.option(
     "--out",
     required=True,

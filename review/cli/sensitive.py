@@ -77,6 +77,10 @@ def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> 
     On a terminal the screen and its scrollback are erased first: the command line the
     shell echoed would keep the text there too.
     """
+    return _warned(ctx, param, value, "leave it out to be asked for it instead")
+
+
+def _warned(ctx: click.Context, param: click.Parameter, value: object, instead: str) -> object:
     present = value not in (None, (), "")
     root = ctx.find_root()
     for each in value if isinstance(value, tuple) else (value,):
@@ -88,7 +92,7 @@ def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> 
         name = param.opts[0] if param.opts else param.name
         click.echo(
             f"{PROG}: warning: {name} puts its text on the command line, and your shell's "
-            "history keeps it; leave it out to be asked for it instead "
+            f"history keeps it; {instead} "
             "(see docs/review-workstation.md on switching history off)",
             err=True,
         )
@@ -100,6 +104,18 @@ def warn_unless_number(ctx: click.Context, param: click.Parameter, value: object
     if isinstance(value, str) and value.isdigit():
         return value
     return warn_argument(ctx, param, value)
+
+
+def warn_unless_listed(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """`warn_argument` for an attachment given by its number or by the name its source gave it.
+
+    A file name says whose statement or photo it is: in the shell's history, and in the
+    command line every user of the machine reads while the command runs (`ps`), it says
+    which file was read; said back in an error, the scrollback keeps it.
+    """
+    if isinstance(value, str) and value.isdigit():
+        return value
+    return _warned(ctx, param, value, "give its number, as `show` lists it, instead")
 
 
 def editor_command(editor: str) -> list[str]:

@@ -14,7 +14,7 @@ import click
 from review.casework import pdfview, reports
 from review.cli import groups, paging
 from review.cli.base import Ctx, pass_ctx
-from review.cli.sensitive import REPORT
+from review.cli.sensitive import REPORT, warn_unless_listed
 from review.present.attachments import blocks, render
 from review.present.text import RTL_MODES, reorders
 
@@ -38,7 +38,7 @@ def page_range(
 
 @groups.report.command()
 @click.argument("num", type=REPORT)
-@click.argument("attachment")
+@click.argument("attachment", callback=warn_unless_listed)
 @click.option(
     "--rtl",
     type=click.Choice(RTL_MODES),
