@@ -26,12 +26,14 @@ from rich.console import Console
 
 from crypto.errors import CryptoError
 from review import workspace as ws
+from review.casework import writing
 from review.cli import idle, sensitive
 from review.errors import ReviewError, UnlockError
 from review.keys.rewrap import moved, upgrade_key
 from review.present import disk
 from review.present.text import clean
 from review.workspace.blobs import clear_times
+from review.workspace.held import ram_dir
 from review.workspace.schema import rebuild_unless_rebuilt, scrub_journal_at
 
 PROG: Final = "raazdar-review"
@@ -173,6 +175,10 @@ class Root(Group):
         self.add_command(follow(self, path), name)
         self.shortcuts[name] = path
 
+    def invoke(self, ctx: click.Context) -> Any:
+        sweep_killed()
+        return super().invoke(ctx)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
 
@@ -198,6 +204,21 @@ class Root(Group):
         if name is not None and name not in self.commands and name in self.aliases:
             tell_renamed(name, self.aliases[name])
         return name, command, rest
+
+
+def sweep_killed() -> None:
+    """Destroy what commands killed outright (SIGKILL, out of memory) left in plaintext: an
+    editor's draft in memory, the part of an attachment beside the file it was written to.
+
+    Every command does it, not only the next to open an editor or write a file: a reviewer
+    goes on reading reports (`show`, `list`, the terminal UI), and what a killed `note` or
+    `report open` left stayed meanwhile, for whoever takes the workstation running.
+    """
+    base = ram_dir()
+    if base is not None:
+        with suppress(OSError):
+            sensitive.sweep_left_drafts(base)
+            writing.sweep(base)
 
 
 def follow(group: click.Group, path: tuple[str, ...]) -> click.Command:
