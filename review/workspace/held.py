@@ -14,15 +14,27 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Final
 
+from review.present.disk import on_disk
+
 # Memory-backed: what a command keeps there never reaches a disk.
 _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
 
 
 def ram_dir() -> Path | None:
-    """A memory-backed directory this user may write in, if this system has one."""
+    """A memory-backed directory this user may write in, if this system has one.
+
+    Only where the mount table says it is memory (tmpfs, ramfs): a chroot's or a
+    container's /dev/shm, or a $XDG_RUNTIME_DIR set by hand, may be a directory on the
+    disk, and what was written there in the belief it was memory went unwarned.
+    """
     for candidate in _RAM_DIRS:
         path = Path(os.path.expandvars(candidate))
-        if not str(path).startswith("$") and path.is_dir() and os.access(path, os.W_OK):
+        if (
+            not str(path).startswith("$")
+            and path.is_dir()
+            and os.access(path, os.W_OK)
+            and not on_disk(path)
+        ):
             return path
     return None
 
