@@ -214,10 +214,10 @@ def sweep_killed() -> None:
     goes on reading reports (`show`, `list`, the terminal UI), and what a killed `note` or
     `report open` left stayed meanwhile, for whoever takes the workstation running.
     """
-    base = ram_dir()
-    if base is not None:
+    with suppress(OSError):
+        sensitive.sweep_left_drafts(sensitive.drafts_dir())
+    if (base := ram_dir()) is not None:  # a note of a file being written is kept only there
         with suppress(OSError):
-            sensitive.sweep_left_drafts(base)
             writing.sweep(base)
 
 

@@ -186,8 +186,7 @@ def edit_text(initial: str = "") -> str:
     base = ram_dir()
     if base is None:
         click.echo(f"{PROG}: warning: no memory-backed directory: the draft is on disk", err=True)
-    else:
-        sweep_left_drafts(base)
+    sweep_left_drafts(drafts_dir())
     scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH, dir=base))
     held = hold(scratch, HELD)
     draft = scratch / "draft.txt"
@@ -216,11 +215,17 @@ def edit_text(initial: str = "") -> str:
         os.close(held)
 
 
+def drafts_dir() -> Path:
+    """Where `edit_text` makes its drafts' directories: in memory, else the temporary one."""
+    return ram_dir() or Path(tempfile.gettempdir())
+
+
 def sweep_left_drafts(base: Path) -> None:
     """Destroy the drafts commands killed outright (SIGKILL, out of memory) left in `base`.
 
-    SIGKILL reaches no `finally`: the draft stays in memory until the machine restarts.
-    Only this user's directories of this tool whose `HELD` no living command holds go.
+    SIGKILL reaches no `finally`: the draft stays in memory until the machine restarts, or,
+    where no memory-backed directory exists, on the disk for good. Only this user's
+    directories of this tool whose `HELD` no living command holds go.
     """
     for entry in unheld(base, _SCRATCH, HELD):
         destroy_tree(entry)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Final
 
@@ -22,9 +24,11 @@ import pytest
 from app.demo import DEMO_PASSPHRASE
 from review.present import disk
 from tests.editor import stub_editor
+from tests.review.cli.test_sensitive import _KILLED_WITH
 from tests.review.support import Server, review
 
 _TREE: Final = Path(__file__).parents[3]
+SECRET: Final = "Inspector Qadir Bux keeps the ledger in his car"
 # Run a command in a mount namespace of its own, with a directory on the disk bound over
 # /dev/shm: that command's /dev/shm is on the disk, as a chroot's or a container's may be.
 _OVER_SHM: Final = ("unshare", "-m", "--propagation", "private", "sh", "-c")
@@ -47,25 +51,16 @@ def filed(server: Server, workspace: Path, tmp_path: Path) -> Path:
     return workspace
 
 
-def test_a_draft_is_not_taken_for_in_memory_where_dev_shm_is_on_a_disk(
-    filed: Path, tmp_path: Path
-) -> None:
-    """The attack: the seizer images the disk of a workstation whose /dev/shm and
-    $XDG_RUNTIME_DIR are directories on it; the reviewer was never told the note's draft
-    was written there."""
-    if not _namespaces():
-        pytest.skip("no mount namespaces here (unshare needs CAP_SYS_ADMIN)")
-    on_disk = tmp_path / "shm-on-disk"
-    run_dir = tmp_path / "run-on-disk"
-    temp = tmp_path / "tmp"
+def _over_shm(tmp_path: Path, workspace: Path, editor: Path, *args: str) -> subprocess.Popen[str]:
+    """Start `raazdar-review ARGS` with `editor`, its /dev/shm and $XDG_RUNTIME_DIR on the disk."""
+    on_disk, run_dir, temp = (tmp_path / n for n in ("shm-on-disk", "run-on-disk", "tmp"))
     for d in (on_disk, run_dir, temp):
-        d.mkdir(mode=0o1777 if d is on_disk else 0o700)
+        d.mkdir(mode=0o1777 if d is on_disk else 0o700, exist_ok=True)
     assert disk.on_disk(on_disk), "the test needs a directory on a disk"
-    editor, record = stub_editor(tmp_path, "vim")
     secret = tmp_path / "passphrase"
     secret.write_text(f"{DEMO_PASSPHRASE}\n")
     tool = (sys.executable, "-c", "from review.cli import main; main()")
-    args = ("--workspace", str(filed), "--passphrase-file", str(secret), "note", "1")
+    given = ("--workspace", str(workspace), "--passphrase-file", str(secret))
     env = {
         **os.environ,
         "PYTHONPATH": str(_TREE),
@@ -74,21 +69,71 @@ def test_a_draft_is_not_taken_for_in_memory_where_dev_shm_is_on_a_disk(
         "TMPDIR": str(temp),
     }
     env.pop("VISUAL", None)
-    done = subprocess.run(  # noqa: S603 - our own tool, fixed arguments
-        [*_OVER_SHM, _BIND, str(on_disk), *tool, *args],
+    return subprocess.Popen(  # noqa: S603 - our own tool, fixed arguments
+        [*_OVER_SHM, _BIND, str(on_disk), *tool, *given, *args],
         env=env,
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
-        check=False,
     )
-    assert done.returncode == 0, done.stderr
+
+
+def test_a_draft_is_not_taken_for_in_memory_where_dev_shm_is_on_a_disk(
+    filed: Path, tmp_path: Path
+) -> None:
+    """The attack: the seizer images the disk of a workstation whose /dev/shm and
+    $XDG_RUNTIME_DIR are directories on it; the reviewer was never told the note's draft
+    was written there."""
+    if not _namespaces():
+        pytest.skip("no mount namespaces here (unshare needs CAP_SYS_ADMIN)")
+    editor, record = stub_editor(tmp_path, "vim")
+    proc = _over_shm(tmp_path, filed, editor, "note", "1")
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
     draft = Path(json.loads(record.read_text())["argv"][-1])
     # The paths as the namespaced command saw them: its /dev/shm was `on_disk`.
-    for taken in (Path("/dev/shm"), run_dir):
+    for taken in (Path("/dev/shm"), tmp_path / "run-on-disk"):
         assert taken not in draft.parents, (
-            f"the draft was written to {draft}, on the disk, taken for memory: {done.stderr!r}"
+            f"the draft was written to {draft}, on the disk, taken for memory: {stderr!r}"
         )
-    assert "the draft is on disk" in done.stderr, done.stderr
+    assert "the draft is on disk" in stderr, stderr
+
+
+def test_a_draft_on_the_disk_left_by_a_command_killed_outright_is_destroyed_by_the_next(
+    filed: Path, tmp_path: Path
+) -> None:
+    """The attack: with nowhere in memory, the draft is in the temporary directory, on the
+    disk; the command is killed outright with the editor open, and the sweep of what killed
+    commands left looked in memory only: the draft stayed on the disk for good."""
+    if not _namespaces():
+        pytest.skip("no mount namespaces here (unshare needs CAP_SYS_ADMIN)")
+    record = tmp_path / "killed.txt"
+    editor = tmp_path / "bin" / "killed-with"
+    editor.parent.mkdir()
+    editor.write_text(_KILLED_WITH.format(python=sys.executable, secret=SECRET, record=str(record)))
+    editor.chmod(0o700)
+    proc = _over_shm(tmp_path, filed, editor, "note", "1")
+    try:
+        deadline = time.monotonic() + 60
+        while not record.is_file() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        draft_path, pid = record.read_text().split("\n")
+        proc.kill()
+        proc.wait(10)
+        os.kill(int(pid), signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+    draft = Path(draft_path)
+    assert draft.is_relative_to(tmp_path / "tmp"), draft  # where no memory was found
+    assert draft.read_text() == SECRET  # left on the disk by the killed command
+
+    listing = _over_shm(tmp_path, filed, editor, "list")
+    _, stderr = listing.communicate(timeout=120)
+    assert listing.returncode == 0, stderr
+    assert not draft.parent.exists(), (
+        "the draft of a command killed outright stayed in the temporary directory, on the disk"
+    )
