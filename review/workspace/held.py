@@ -16,8 +16,10 @@ from typing import Final
 
 from review.present.disk import on_disk
 
-# Memory-backed: what a command keeps there never reaches a disk.
-_RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
+# Memory-backed: what a command keeps there never reaches a disk. The user's own runtime
+# directory first (mode 0700, emptied at logout), where another account's processes see
+# not even the names of what is kept; /dev/shm, which every account shares, after it.
+_RAM_DIRS: Final = ("$XDG_RUNTIME_DIR", "/dev/shm")  # noqa: S108
 
 
 def ram_dir() -> Path | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +28,24 @@ def _kept_digests_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every digest the head's tag keeps between actions is checked against its table's, read
     again: a write no trigger marked fails the test that made it (`head._Kept`)."""
     monkeypatch.setattr(head, "VERIFY", True)
+
+
+@pytest.fixture(autouse=True)
+def _memory_of_its_own(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test's commands keep their drafts and notes in a memory-backed directory of the
+    test's own (`$XDG_RUNTIME_DIR`, taken before /dev/shm; its commands run as processes
+    inherit it): every command sweeps what killed commands left there, and a test on the
+    other worker must not sweep away the leftover a test of killed commands looks for."""
+    base = Path("/dev/shm")
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        yield
+        return
+    own = Path(tempfile.mkdtemp(prefix="raazdar-tests-", dir=base))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(own))
+    try:
+        yield
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 def demo_server(instance: Path, keyring_format: int = DEMO_KEYRING_FORMAT) -> Server:
