@@ -67,6 +67,8 @@ _RETIRED_PREFIX: Final = ".deleted-"
 _SCRATCH_PREFIX: Final = ".scratch-"
 # The store's locks (`EnvelopeStore.steady`) the running code holds, by descriptor.
 _STEADY: ContextVar[tuple[int, ...]] = ContextVar("raazdar_store_steady", default=())
+# The envelopes the running code published and holds until its rows commit (`filing`).
+_FILING: ContextVar[list[int] | None] = ContextVar("raazdar_store_filing", default=None)
 # What a full disk is (a quota's too).
 _FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
 # What a disk that takes no writes answers (read-only: ext4 remounts itself so after an error;
@@ -158,6 +160,17 @@ def _held(path: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def _hold(path: Path) -> int:
+    """Open a staged file and take a shared lock on it; return the descriptor (`filing`)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _inodes_short(found: os.statvfs_result, files: int, share: int) -> int:
@@ -517,9 +530,12 @@ class EnvelopeStore:
             files.normalize_times(self.root)
             files.fsync_directory(self.root)
         published: list[Path] = []
+        holds = _FILING.get()
         try:
             for envelope_id, staged_path in staged:
                 target = self.holding / self.stored_path(envelope_id).name
+                if holds is not None:
+                    holds.append(_hold(staged_path))  # before the rename: never held unheld
                 os.replace(staged_path, target)
                 published.append(target)
             # Durable before the rows commit: after a power cut, a committed item has its file.
@@ -533,6 +549,25 @@ class EnvelopeStore:
         files.normalize_times(*published, self.holding, self.staging)
         self._retoucher.request()
         return published
+
+    @staticmethod
+    @contextlib.contextmanager
+    def filing() -> Iterator[None]:
+        """Hold each envelope published in the block (`flock`) until the block ends.
+
+        The caller commits the rows that name them inside it: a held envelope no row
+        names is destroyed by the timer only once no one holds it (`free_unfiled`), so
+        a commit however slow never loses its envelope, and one killed loses only
+        envelopes no row will name.
+        """
+        holds: list[int] = []
+        token = _FILING.set(holds)
+        try:
+            yield
+        finally:
+            _FILING.reset(token)
+            for fd in holds:
+                os.close(fd)
 
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait until the held files' re-touch asked for by arrivals so far has run."""
@@ -944,6 +979,42 @@ class EnvelopeStore:
             with contextlib.suppress(FileNotFoundError):
                 freed.append(path.lstat().st_ino)
             self.destroy(path)
+        return freed
+
+    def free_unfiled(
+        self, with_rows: Callable[[list[str]], set[str]], min_age: float | None = None
+    ) -> list[int]:
+        """Destroy the envelopes no row names, unchanged `min_age` seconds (`ABANDONED_AFTER`)
+        and held by no writer (`filing`); return their inodes, for taking back.
+
+        A writer killed between publishing and its commit left them: unreadable, never
+        exported, counted against the floors and dated past the sweep, until the daily
+        purge a day on. Each is locked first and `with_rows` asked again under the lock:
+        a writer holds what it published until its commit has answered, so one found
+        unheld and unnamed will never be named. The age is for a commit sent as its
+        writer was killed, which the database may still carry out a moment later. The
+        caller keeps sweeps and reply bundles out (`steady`): a bundle's replies are
+        published before the apply's commit, unheld.
+        """
+        age = ABANDONED_AFTER if min_age is None else min_age
+        freed: list[int] = []
+        for path in self.orphans(with_rows, min_age=age):
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError:
+                continue  # gone meanwhile (a sweep's move), or not a file of ours
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # its writer is committing, or a reader reads it
+                envelope_id = path.name.removesuffix(".rze")
+                if with_rows([envelope_id]) or os.fstat(fd).st_nlink == 0:
+                    continue
+                freed.append(os.fstat(fd).st_ino)
+                self.destroy(path)
+            finally:
+                os.close(fd)
         return freed
 
     def _renew_holding(self) -> None:

@@ -406,7 +406,7 @@ def _plan(
         kept=len(due) - len(items),
         sources=sources,
         replies=replies,
-        orphans=store.orphans(lambda ids: _with_rows(session, ids), min_age=min_age),
+        orphans=store.orphans(lambda ids: with_rows(session, ids), min_age=min_age),
         leftovers=store.leftovers(min_age=min_age, keep=uploads),
         missing=sorted(missing),
     )
@@ -470,7 +470,7 @@ def _expired_source(
     return (or_(Source.active_day <= policy.source_cutoff(today), empty), ~survives)
 
 
-def _with_rows(session: Session, ids: list[str]) -> set[str]:
+def with_rows(session: Session, ids: list[str]) -> set[str]:
     """Return those of `ids` that name an item or a reply."""
     found = set(session.execute(select(Item.id).where(Item.id.in_(ids))).scalars())
     found |= set(session.execute(select(Reply.id).where(Reply.id.in_(ids))).scalars())

@@ -56,6 +56,7 @@ from app.keyring import keyring_held, timestamp_path, write_whole
 from app.models import ExportPress
 from app.noatime import read_quietly
 from app.operations import pg_wal
+from app.operations.retention import with_rows
 from app.operations.rotation import onion_paths
 from app.services import audit, resumable
 from app.settings import get_setting
@@ -151,7 +152,7 @@ def sweep(
             # the sweep (a reply a source deleted). First, so that a failed rebuild
             # below leaves them done.
             _restamp_database(engine)
-            freed = (*store.free_retired(), *store.free_abandoned())
+            freed = (*store.free_retired(), *store.free_abandoned(), *free_unfiled(engine, store))
             refilled, written, failed = _below_the_files(store, freed)
             # The database is rebuilt: PostgreSQL's table files were dated by each table's
             # latest write (the latest report, new source, login), and each row's xmin and
@@ -172,6 +173,8 @@ def sweep(
                 wal_kept=wal_kept,
             )
         last = last_sweep(store)
+        # First: copied into the store, they would be dated by no arrival but found by none.
+        unfiled = free_unfiled(engine, store)
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
         with Session(engine) as session:
             uploads = resumable.renew(session, store)
@@ -179,7 +182,8 @@ def sweep(
         rebuilt = compact(engine)
         wal_kept = pg_wal.leave(engine)
         renewed = _renew_keyring(keyring) if keyring is not None else []
-        refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads), renewed)
+        freed = (*unfiled, *swept.freed, *uploads)
+        refilled, written, failed = _below_the_files(store, freed, renewed)
         # Once more: the refill above made and removed files in the keyring's folders.
         _at_the_epoch_folders(keyring)
         _stamp(marker(store), swept.unswept)
@@ -214,6 +218,20 @@ def audit_presses(session: Session) -> int:
         audit.record(session, actor, "export-nothing", presses=presses)
     session.commit()
     return len(taken)
+
+
+def free_unfiled(engine: Engine, store: EnvelopeStore) -> list[int]:
+    """Destroy the envelopes a writer killed before its commit left, no row naming them
+    (`EnvelopeStore.free_unfiled`); return their inodes. The caller holds the sweep's lock."""
+    with Session(engine) as session:
+
+        def named(ids: list[str]) -> set[str]:
+            try:
+                return with_rows(session, ids)
+            finally:
+                session.rollback()  # each look a snapshot of its own: a commit since is seen
+
+        return store.free_unfiled(named)
 
 
 def held_still(store: EnvelopeStore) -> contextlib.AbstractContextManager[None]:

@@ -87,8 +87,10 @@ def post_reply(session: Session, source_id: str, envelope: bytes) -> str:
     try:
         session.add(Reply(id=envelope_id, source_id=source_id, size=len(envelope)))
         session.flush()
-        svc.store.publish(envelope_id, staged)
-        commit_or_confirm(session, select(Reply.id).where(Reply.id == envelope_id))
+        # Held until the commit answers: the timer destroys only what no writer holds.
+        with svc.store.filing():
+            svc.store.publish(envelope_id, staged)
+            commit_or_confirm(session, select(Reply.id).where(Reply.id == envelope_id))
     except CommitUnconfirmed:
         raise  # it may have landed: the file stays, published and forced to disk
     except BaseException:

@@ -544,8 +544,10 @@ def _finish(session: Session, upload: Upload, path: Path) -> Progress:
             .execution_options(synchronize_session=False)
         )
         session.flush()
-        published = svc.store.publish(upload.id, path)
-        commit_or_confirm(session, select(Item.id).where(Item.id == upload.id))
+        # Held until the commit answers: the timer destroys only what no writer holds.
+        with svc.store.filing():
+            published = svc.store.publish(upload.id, path)
+            commit_or_confirm(session, select(Item.id).where(Item.id == upload.id))
     except CommitUnconfirmed:
         raise  # it may have landed: the file stays, published and forced to disk
     except BaseException:

@@ -160,8 +160,10 @@ def submit(
         session.flush()
         # One statement for every item, in the same transaction (no object kept for them).
         session.connection().execute(_INSERT_ITEMS, rows)
-        published = svc.store.publish_staged(staged)
-        commit_or_confirm(session, _ITEM_STORED.params(id=staged[0].id))
+        # Held until the commit answers: the timer destroys only what no writer holds.
+        with svc.store.filing():
+            published = svc.store.publish_staged(staged)
+            commit_or_confirm(session, _ITEM_STORED.params(id=staged[0].id))
     except CommitUnconfirmed:
         raise  # it may have landed: its files stay, every one published and forced to disk
     except BaseException:
