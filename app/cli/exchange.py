@@ -103,6 +103,9 @@ def export(
                     before_commit=settle,
                 )
             partial.rename(out)
+            # The new name on the disk before the answer: a power cut after it left the part
+            # file, which the next export refuses, and no bundle under the name it gave.
+            fsync_directory(out.parent)
         except CommitUnconfirmed:
             kept = True  # it may have landed: the part file is the bundle its items are in
             fail(
@@ -115,6 +118,12 @@ def export(
         except OSError as exc:
             if summary is None:
                 raise
+            if out.exists():
+                fail(
+                    f"bundle {summary.sequence} was exported, its items marked sent, but its "
+                    f"name could not be forced to the disk: {exc.strerror or exc}; it is {out}",
+                    "run `sync` and check the bundle is there before you take the stick out",
+                )
             # Committed: its items are marked exported, so the bundle is kept whatever
             # failed after (a full disk refusing the rename). Deleted with the part file,
             # as it was, they went in no bundle while the operator read "error".

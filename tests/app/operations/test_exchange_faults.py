@@ -96,7 +96,8 @@ def test_an_export_failing_at_any_step_marks_nothing_exported_and_leaves_no_bund
     def failed(step: int, result: tuple[int, str]) -> None:
         nonlocal rows
         status, output = result
-        kept = re.search(r"it is (\S+\.part)\n", output)
+        # Kept as its part file, or named but its name perhaps not yet on the disk.
+        kept = re.search(r"it is (\S+\.(?:part|rzb))\n", output)
         if status == 0:
             made.append(Path(output.split(" to ")[1].split(" (bundle")[0]))
             rows = all_rows(app)
