@@ -33,9 +33,10 @@ which this does not reach (`raazdar doctor` says so).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -88,11 +89,13 @@ def journal_of(path: Path) -> Journal | None:
     return Journal(device, int(match.group(1)), os.statvfs(path).f_bsize)
 
 
-def wrap(directory: Path, journal: Journal) -> int:
+def wrap(directory: Path, journal: Journal, room: Callable[[], bool] = lambda: True) -> int:
     """Write more than the whole journal anew in commits of changed inode table blocks.
 
     Returns how many table blocks were committed. The files in `directory` (made
-    on the first wrap, empty) are kept for the next.
+    on the first wrap, empty) are kept for the next. Each is made only while `room()`
+    says one more inode may be taken (the store's floors): made whatever they said,
+    hundreds took the last inodes the database needs; with fewer, more rounds are run.
     """
     per_block = max(journal.block_size // _SMALLEST_INODE, 1)
     low, high = _ROUND_BLOCKS
@@ -100,7 +103,9 @@ def wrap(directory: Path, journal: Journal) -> int:
     directory.mkdir(mode=0o700, exist_ok=True)
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        chosen = _one_per_table_block(fd, width * per_block, per_block)[:width]
+        chosen = _one_per_table_block(fd, width * per_block, per_block, room)[:width]
+        if not chosen:
+            raise OSError(errno.ENOSPC, "no inode above the floor for the journal's files")
         rounds = -(-journal.blocks // len(chosen)) + 1
         for turn in range(rounds):
             stamp = turn % 2
@@ -115,14 +120,19 @@ def wrap(directory: Path, journal: Journal) -> int:
     return rounds * len(chosen)
 
 
-def _one_per_table_block(fd: int, count: int, per_block: int) -> list[str]:
-    """Make `count` empty files in the directory `fd` (those missing); name one per table block."""
+def _one_per_table_block(
+    fd: int, count: int, per_block: int, room: Callable[[], bool]
+) -> list[str]:
+    """Make `count` empty files in the directory `fd` (those missing, while `room()` says
+    so); name one per table block."""
     chosen: dict[int, str] = {}
     for number in range(count):
         name = f"{number:05d}"
         try:
             inode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_ino
         except FileNotFoundError:
+            if not room():
+                continue  # a later name may be one kept from an earlier wrap
             made = os.open(
                 name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=fd
             )

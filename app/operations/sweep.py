@@ -43,6 +43,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -363,7 +364,9 @@ def _wrap_journal(store: EnvelopeStore) -> tuple[int, str | None]:
         journal = fsjournal.journal_of(store.root)
         if journal is None:
             return 0, None
-        return fsjournal.wrap(store.root / fsjournal.WRAP_NAME, journal), None
+        # Its files are inodes too: never of the last share, the database's.
+        room = partial(store.store_above_floor, 0, 1)
+        return fsjournal.wrap(store.root / fsjournal.WRAP_NAME, journal, room), None
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
         log.warning("sweep: the filesystem's journal was not written anew: %s", reason)
