@@ -314,6 +314,9 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             write_replies(dst, manifest, envelopes, u.signing)
             dst.flush()
             os.fsync(dst.fileno())
+        # The part file's name on the stick before the record: a power cut after it took
+        # the bundle, its replies out of the queue and in no bundle.
+        _flush_names(out.parent)
         with transaction(u.conn) as conn:
             conn.execute(
                 "INSERT INTO reply_bundles (id, created, signer) VALUES (?, date('now'), ?)",
@@ -351,6 +354,15 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             hint=f"rename {tmp_name} to {out} and carry it, or `exchange take-back {bundle_id}` "
             "and export again",
         ) from exc
+    try:
+        # The new name too, before the answer: cut after it, the stick held the part file.
+        _flush_names(out.parent)
+    except OSError as exc:
+        raise ReviewError(
+            f"reply bundle {bundle_id} was written to {out}, but its name could not be forced "
+            f"to the disk ({exc.strerror})",
+            hint="run `sync` and check the bundle is there before you take the stick out",
+        ) from exc
     named = {r[1] for r in replies} | {n.source for n in waiting_notices}
     return ExportSummary(
         bundle_id,
@@ -362,6 +374,15 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         len(named),
         left,
     )
+
+
+def _flush_names(directory: Path) -> None:
+    """Force the names in `directory` to the disk (its renames and new files)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def held_back(held: int) -> str:
