@@ -436,11 +436,24 @@ def _write_atomically(path: Path, data: bytes) -> None:
             os.fsync(out.fileno())
         with _held(path) as old:
             os.replace(tmp, path)
+            # The new name on the disk before the old file's zeros: a filesystem writes a
+            # file's data before the commit that holds the rename, and a power cut between
+            # the two left the zeros under the state's name, a state read as forgotten.
+            _flush_names(path.parent)
             if old is not None:
                 _zero(old)
     except BaseException:
         _destroy(Path(tmp))
         raise
+
+
+def _flush_names(directory: Path) -> None:
+    """Force the names in `directory` to the disk (a rename into it)."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
