@@ -788,6 +788,9 @@ def _keep(
     written.append(path)
     with dst, _source(envelope) as src:
         shutil.copyfileobj(src, dst)
+        # On the disk before the import's record: the server deletes its copy once acked.
+        dst.flush()
+        os.fsync(dst.fileno())
     return _Filed(entry, status, blob, problem=problem)
 
 
