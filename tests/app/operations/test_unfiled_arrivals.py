@@ -35,7 +35,8 @@ from app.models import Item
 from app.operations import sweep as sweep_module
 from app.operations.sweep import sweep
 from app.store import UNHELD_AFTER, EnvelopeStore
-from tests.app.support import Visitor, db_session, row_counts
+from tests.app.operations.test_exchange import Review, cli, submit
+from tests.app.support import Visitor, db_session, reviewer_keys, row_counts
 
 
 @pytest.fixture
@@ -149,3 +150,51 @@ def test_an_envelope_whose_commit_is_slow_outlives_the_hourly_run(
     assert answers[0] < 400
     assert row_counts(app, Item)["items"] == 2
     assert _without_file(app, store) == [], "a report's row outlived its file"
+
+
+def test_the_replies_a_killed_reply_bundle_apply_published_are_gone_by_the_hourly_run(
+    app: Flask,
+    instance: Path,
+    engine: Engine,
+    store: EnvelopeStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGKILL after a reply bundle's first reply was published, before its commit."""
+    review = Review(instance, reviewer_keys(instance))
+    for n in range(2):
+        submit(app.test_client(), f"report {n}", b"\xff\xd8 a photo")
+    assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
+    manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
+    bundle = review.replies(tmp_path / "r.rzr", manifest, "Which police station?")
+    assert sweep(engine, store, force=True).ran
+    with db_session(app) as session:
+        items = set(session.scalars(select(Item.id)))
+
+    def run() -> None:
+        real = EnvelopeStore.publish
+        calls = 0
+
+        def dying(self: EnvelopeStore, envelope_id: str, staged: Path) -> Path:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(self, envelope_id, staged)
+
+        EnvelopeStore.publish = dying  # type: ignore[method-assign,assignment]
+        cli(instance, "import-replies", str(bundle))
+
+    child = multiprocessing.get_context("fork").Process(target=run)
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    assert len(store.held()) == 1
+    monkeypatch.setattr(store_module, "ABANDONED_AFTER", UNHELD_AFTER)
+    time.sleep(UNHELD_AFTER + 0.1)
+    assert not sweep(engine, store).ran
+    assert store.held() == [], "a killed apply's reply outlived the hourly run"
+    assert {i for i in items if store.exists(i)} == items, "the hourly run took an item"
+    status, output = cli(instance, "import-replies", str(bundle))
+    assert status == 0, output
+    assert "2 reply(ies) posted, 4 acknowledged item(s) deleted" in output
