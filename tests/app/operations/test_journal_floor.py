@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from app import fsjournal
-from app.instance import InstancePaths
 from app.operations import sweep as sweep_module
 from app.store import EnvelopeStore
 
@@ -25,10 +24,10 @@ _ABOVE_FLOOR = 40
 
 
 def test_the_journals_files_are_made_only_above_the_inode_floor(
-    instance: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    paths = InstancePaths(instance)
-    store = EnvelopeStore(paths.store, paths.staging)
+    (tmp_path / "store" / ".staging").mkdir(parents=True)
+    store = EnvelopeStore(tmp_path / "store", tmp_path / "store" / ".staging")
     wrap = store.root / fsjournal.WRAP_NAME
     real = os.statvfs
 
