@@ -174,7 +174,7 @@ def sweep(
                 wal_kept=wal_kept,
             )
         last = last_sweep(store)
-        # First: copied into the store, they would be dated by no arrival but found by none.
+        # Before the sweep, which would copy them into the store for nothing.
         unfiled = free_unfiled(engine, store)
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
         with Session(engine) as session:
