@@ -31,7 +31,7 @@ _DIGEST_BYTES = 32
 
 def hash_password(password: str, cost: KdfParams = COST) -> str:
     """Hash `password` with Argon2id at `cost` and a fresh salt; return the encoded string."""
-    _check(password)
+    check_password(password)
     digest: bytes = argon2id.str(password.encode("utf-8"), opslimit=cost.ops, memlimit=cost.mem)
     return digest.decode("ascii")
 
@@ -79,7 +79,9 @@ def generate_passphrase(words: int = C.PASSPHRASE_WORDS) -> str:
     return " ".join(random_words(words))
 
 
-def _check(password: str) -> None:
+def check_password(password: str) -> None:
+    """Refuse a password this module would not hash (`FormatError`): its length, checked
+    before any work (a new password refused only after the current one's check said so)."""
     if not C.PASSWORD_MIN_CHARS <= len(password) <= C.PASSWORD_MAX_CHARS:
         raise FormatError(
             f"a password has {C.PASSWORD_MIN_CHARS} to {C.PASSWORD_MAX_CHARS} characters"

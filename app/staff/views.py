@@ -53,8 +53,9 @@ _tor_lock = threading.Lock()
 # Where a login may send the browser on: a staff page of this site, nothing else.
 _NEXT: Final = re.compile(r"/staff/[A-Za-z0-9/_.-]*")
 _SHORT: Final = _l("A password has %(min)d to %(max)d characters. Nothing changed.")
-_SPENT: Final = _l(
-    "That code is wrong, or was used already: wait for the next one. Nothing changed."
+_WRONG_FACTOR: Final = _l(
+    "Your current password or the code is not right (a code is taken once: wait for the"
+    " next one). Nothing changed."
 )
 
 
@@ -218,11 +219,10 @@ def change_password() -> ResponseReturnValue:
             return _password_page(form, throttled=throttled(exc)), 429
         except staff_service.TooManyGuesses:
             return session_ended()
-        except staff_service.WrongPassword:
-            form.current.errors = [_("Your current password is not right. Nothing changed.")]
-            return _password_page(form), 403
-        except staff_service.WrongCode:
-            form.code.errors = [str(_SPENT)]
+        except (staff_service.WrongPassword, staff_service.WrongCode):
+            # One answer for either: told apart, it said the current password typed was
+            # right, without the code, to whoever sat at a session left open.
+            form.current.errors = [str(_WRONG_FACTOR)]
             return _password_page(form), 403
         except staff_service.SamePassword:
             form.new.errors = [_("The new password is your current one: choose another.")]

@@ -112,7 +112,7 @@ def test_a_wrong_current_password_changes_nothing(
     response = change(laptop, "not the password at all")
 
     assert response.status_code == 403
-    assert "Your current password is not right. Nothing changed." in response.get_data(True)
+    assert "Your current password or the code is not right" in response.get_data(True)
     assert stored(app, alice) == before
     assert logged_in(laptop)
     assert logged_in(other)
