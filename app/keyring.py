@@ -115,7 +115,7 @@ def install_timestamp(
     except CryptoError as exc:
         raise InstanceError(f"timestamp refused: {exc}") from exc
     with keyring_held(paths):
-        _check_floors(stamp, lists or {})
+        _check_floors(stamp, lists or {}, manifest)
         stored = read_timestamp(paths)
         installed = fresh_timestamp(KeyringState(manifest, timestamp=stored), today)
         if installed is not None and _says_less(stamp, installed):
@@ -167,17 +167,34 @@ def keyring_held(paths: InstancePaths) -> Iterator[None]:
         os.close(fd)
 
 
-def _check_floors(stamp: Timestamp, lists: Mapping[str, SignedSubkeyList]) -> None:
-    """Refuse a timestamp naming a reviewer's list numbered below the list installed here.
+def _check_floors(
+    stamp: Timestamp, lists: Mapping[str, SignedSubkeyList], manifest: Manifest
+) -> None:
+    """Refuse a timestamp naming a reviewer's list numbered below the list installed here,
+    or naming no number for a reviewer of the keyring whose installed list is numbered.
 
     Its lower number is a replaced list's: the leaked one a re-key replaced, handed
     to the timestamp holder in the new one's place, which every device without state
-    would then take again (PROTOCOL §8.8).
+    would then take again (PROTOCOL §8.8). Naming none is no floor at all: a format-1
+    timestamp (signed without `--subkeys`, where no workspace refuses it), the first of
+    a new keyring version or after a re-key, was taken beside the re-keyed list.
     """
-    for rid, floor in stamp.subkeys:
+    floors = dict(stamp.subkeys)
+    for recipient in manifest.recipients:
+        rid = recipient.id
         listed = lists.get(rid)
         number = listed.subkeys.sequence if listed is not None else None
-        if number is not None and floor < number:
+        if number is None:
+            continue
+        floor = floors.get(rid)
+        if floor is None:
+            raise InstanceError(
+                f"timestamp refused: it names no subkey list of {rid}, but list {number} is "
+                "installed here, so devices would take an older list again; sign one naming "
+                "each list installed (raazdar-review keys timestamp --subkeys FILE, one for "
+                "each reviewer)"
+            )
+        if floor < number:
             raise InstanceError(
                 f"timestamp refused: it names subkey list {floor} of {rid}, but list {number} "
                 "is installed here, so devices would take the older list again; sign one "

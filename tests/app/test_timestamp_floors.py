@@ -120,3 +120,27 @@ def test_the_floor_of_a_lapsed_timestamp_still_stands_for_its_keyring(
     assert timestamp_path(InstancePaths(instance)).read_bytes() == lapsed.read_bytes()
     named = runner.invoke(main, [*command, str(_timestamp_naming(instance, 7))])
     assert named.exit_code == 0, named.output
+
+
+def test_a_timestamp_naming_no_list_is_refused_while_a_numbered_one_is_installed(
+    instance: Path, runner: CliRunner
+) -> None:
+    """A timestamp of format 1 names no list, so it skipped the floor check format 2's
+    numbers meet: signed without `--subkeys` where no workspace is (the first of a new
+    keyring version, or after a re-key whose timestamp never named the new list), it was
+    taken beside the re-keyed list 7, and devices without state had no floor."""
+    rekeyed = SignedSubkeyList.from_bytes(_numbered_list(without_lists(instance), 7))
+    assert install(runner, instance, rekeyed).exit_code == 0
+    before = timestamp_path(InstancePaths(instance)).read_bytes()
+    command = ["--instance", str(instance), "keyring", "timestamp"]
+    tomorrow = today() + dt.timedelta(days=1)
+
+    taken = runner.invoke(main, [*command, str(_timestamp_naming(instance, None, tomorrow))])
+
+    assert taken.exit_code == 1, f"a timestamp naming no list went in beside list 7: {taken.output}"
+    assert "names no subkey list of demo-reviewer" in taken.output
+    assert "list 7" in taken.output
+    assert "Traceback" not in taken.output
+    assert timestamp_path(InstancePaths(instance)).read_bytes() == before
+    named = runner.invoke(main, [*command, str(_timestamp_naming(instance, 7, tomorrow))])
+    assert named.exit_code == 0, named.output
