@@ -347,7 +347,8 @@ def changes(current: Manifest | None, new: Manifest) -> list[str]:
     """What `new` changes, in words, for a holder to read before signing.
 
     Every field the keyring holds is compared: authorities (key and name), the
-    threshold, each reviewer's name, encryption key and signing key, and the
+    threshold, each reviewer's name, encryption key and signing key, the instance's
+    onions and server keys, the codename settings, the timestamp key, and the
     dates; then the digest, which holders read aloud to each other.
     """
     if current is None:
@@ -451,22 +452,74 @@ def _fp(key: HybridPublicKey | None) -> str:
 
 
 def instance_changes(current: Manifest | None, new: Manifest) -> list[str]:
-    """What `new` says about the instance, onions and keys, where it differs from `current`."""
+    """What `new` says about the instance, onions and keys, where it differs from `current`.
+
+    Against a keyring that lists them, each key and onion added, dropped or swapped is
+    marked, as a reviewer's are: listed as they stand, a timestamp key or a server key
+    of the drafter's own read as a description, not a change (a colleague about to be
+    revoked kept the power to vouch for a superseded keyring, or to sign exports).
+    """
     if new.instance is None or new.codename is None or new.timestamp is None:
         return []
-    old = (current.instance, current.codename, current.timestamp) if current else (None,) * 3
+    if current is None or current.instance is None or current.codename is None:
+        return _instance_listing(new.instance, new.codename, new.timestamp)
+    if current.timestamp is None:
+        return _instance_listing(new.instance, new.codename, new.timestamp)
     lines = []
-    if new.instance != old[0]:
-        lines.append(f"  instance {new.instance.id}")
-        lines += [f"    onion {o}" for o in new.instance.onions]
-        lines += [f"    server key {k.fingerprint}" for k in new.instance.server_keys]
-    if new.codename != old[1]:
-        kdf = new.codename.kdf
-        lines.append(f"  codename KDF argon2id ops {kdf.ops}, memory {kdf.mem // 1024} KiB")
-    if new.timestamp != old[2]:
-        policy = new.timestamp
-        lines.append(f"  timestamp key {policy.key.fingerprint}, {policy.max_days} day(s)")
+    if new.instance != current.instance:
+        was = current.instance
+        if new.instance.id != was.id:
+            lines.append(f"  ~ instance {was.id}")
+            lines.append(f"      {'CHANGED TO':>14} {new.instance.id}")
+        else:
+            lines.append(f"    instance {new.instance.id}  unchanged")
+        lines += _marked("onion", was.onions, new.instance.onions)
+        old_keys = [str(k.fingerprint) for k in was.server_keys]
+        lines += _marked(
+            "server key", old_keys, [str(k.fingerprint) for k in new.instance.server_keys]
+        )
+    if new.codename != current.codename:
+        kdf, old_kdf = new.codename.kdf, current.codename.kdf
+        lines.append(
+            f"  ~ codename KDF argon2id ops {kdf.ops}, memory {kdf.mem // 1024} KiB"
+            f" (was ops {old_kdf.ops}, memory {old_kdf.mem // 1024} KiB)"
+        )
+        if new.codename.salt != current.codename.salt:
+            lines.append(
+                f"  ~ codename salt {current.codename.salt.hex()} CHANGED TO "
+                f"{new.codename.salt.hex()}: no source's codename opens its account after it"
+            )
+    if new.timestamp != current.timestamp:
+        policy, was_policy = new.timestamp, current.timestamp
+        if policy.key != was_policy.key:
+            lines.append(f"  ~ timestamp key {was_policy.key.fingerprint}")
+            lines.append(f"      {'CHANGED TO':>14} {policy.key.fingerprint}")
+        if policy.max_days != was_policy.max_days:
+            lines.append(f"  ~ timestamp holds {was_policy.max_days} -> {policy.max_days} day(s)")
     return lines
+
+
+def _instance_listing(
+    instance: InstanceListing, codename: CodenameParams, policy: TimestampPolicy
+) -> list[str]:
+    """A keyring's instance part as it stands (a first keyring, or the first to list it)."""
+    kdf = codename.kdf
+    return [
+        f"  instance {instance.id}",
+        *(f"    onion {o}" for o in instance.onions),
+        *(f"    server key {k.fingerprint}" for k in instance.server_keys),
+        f"  codename KDF argon2id ops {kdf.ops}, memory {kdf.mem // 1024} KiB",
+        f"  timestamp key {policy.key.fingerprint}, {policy.max_days} day(s)",
+    ]
+
+
+def _marked(what: str, before: Sequence[str], after: Sequence[str]) -> list[str]:
+    """Each of `after` marked added or unchanged, then each of `before` dropped."""
+    lines = [
+        f"      {what} {item}  unchanged" if item in before else f"    + {what} {item}"
+        for item in after
+    ]
+    return lines + [f"    - {what} {item}" for item in before if item not in after]
 
 
 def instance_description(data: bytes) -> tuple[InstanceListing, CodenameParams]:
