@@ -7,6 +7,7 @@ needs `needs_rehash` at the next successful login.
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from typing import Final
 
@@ -15,7 +16,7 @@ import nacl.pwhash.argon2id as argon2id
 
 from crypto import constants as C
 from crypto.codename import random_words
-from crypto.errors import FormatError
+from crypto.errors import CryptoError, FormatError
 from crypto.kdf import KdfParams
 
 # libsodium's "moderate" level (3 passes, 256 MiB) is too slow for a login form on
@@ -27,6 +28,8 @@ COST: Final = KdfParams(argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERAC
 _PREFIX = b"$argon2id$"
 # The length of the digest in libsodium's hash strings.
 _DIGEST_BYTES = 32
+# The costs a hash string names: memory in KiB, then passes.
+_COSTS: Final = re.compile(r"\$argon2id\$v=19\$m=([0-9]{1,10}),t=([0-9]{1,3}),p=1\$")
 
 
 def hash_password(password: str, cost: KdfParams = COST) -> str:
@@ -67,6 +70,17 @@ def _b64(raw: bytes) -> str:
 def needs_rehash(encoded: str, cost: KdfParams = COST) -> bool:
     """Say whether `encoded` was made with other costs than `cost`."""
     return _params(cost) not in encoded
+
+
+def hash_cost(encoded: str) -> KdfParams | None:
+    """The costs `encoded` was made at, or None for a string not of this module's form."""
+    found = _COSTS.match(encoded)
+    if found is None:
+        return None
+    try:
+        return KdfParams(int(found.group(2)), int(found.group(1)) * 1024)
+    except CryptoError:
+        return None
 
 
 def _params(cost: KdfParams) -> str:

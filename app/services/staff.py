@@ -58,7 +58,7 @@ from crypto import (
     verify_password,
 )
 from crypto.constants import PERSON_TOTP_KEY, TOKEN_CONTEXT_TOTP
-from crypto.password import check_password
+from crypto.password import check_password, hash_cost
 
 _T = TypeVar("_T")
 ROLES: Final = ("staff", "admin")
@@ -710,11 +710,12 @@ def authenticate(
     name = normalize_username(username)
     bucket = _bucket(name)
     account = find_account(session, name)
-    # An unknown name costs the same hash as a known one, in the same slot and nowhere
+    # An unknown name costs the same hashes as a known one, in the same slot and nowhere
     # else: timing tells them apart no better.
-    encoded = account.password_hash if account is not None else unmatchable_hash(_cost())
+    encoded = account.password_hash if account is not None else None
+    costs = _costs_in_use(session, encoded)
     place = staff_devices.place_key(device, account)
-    right = _pooled(lambda: verify_password(encoded, password), place)
+    right = _pooled(lambda: _check_at_every_cost(encoded, password, costs), place)
     known = account if right else None
     # From here every refusal does the same work, on stand-ins where it may not touch the
     # account's: a right password's code counted and tried took some 10 ms more than a
@@ -745,6 +746,35 @@ def authenticate(
         return Login(tried)
     session.rollback()  # the code's try stays counted
     return None
+
+
+def _costs_in_use(session: Session, encoded: str | None) -> list[KdfParams]:
+    """Today's costs and every cost a stored hash (`encoded` among them) was made at."""
+    found = {_cost()}
+    for stored in [*session.scalars(select(StaffAccount.password_hash)), encoded or ""]:
+        cost = hash_cost(stored)
+        if cost is not None:
+            found.add(cost)
+    return sorted(found, key=lambda cost: (cost.ops, cost.mem))
+
+
+def _check_at_every_cost(encoded: str | None, password: str, costs: list[KdfParams]) -> bool:
+    """Check `password` against `encoded` at its costs, and against a stand-in at each other.
+
+    After a rise in costs an account keeps its hash of the old ones until its owner's
+    next full login. Checked at its own costs alone, a login under its name took the
+    old cost's time and one under an unknown name today's: a wrong password's timing
+    said which names had an account, made before the rise. Every login checks one hash
+    at each cost in use, in one order, whatever its name (None: no account).
+    """
+    own = hash_cost(encoded) if encoded is not None else None
+    right = False
+    for cost in costs:
+        if encoded is not None and cost == own:
+            right = verify_password(encoded, password)
+        else:
+            verify_password(unmatchable_hash(cost), password)
+    return right
 
 
 def _count_login_code(

@@ -27,7 +27,7 @@ from sqlalchemy import event
 from app import reviewer_accounts
 from app.db import db_session as request_db_session
 from app.services import staff as staff_service
-from crypto import verify_password
+from crypto import KdfParams, hash_password, verify_password
 from tests.app.staff_support import PASSWORD, STAFF_ENVIRON, make_staff
 from tests.app.support import db_session
 
@@ -209,3 +209,36 @@ def test_a_hash_of_older_costs_is_made_again_only_behind_both_factors(
     with db_session(app) as session, app.app_context():
         after = staff_service.get_account(session, "alice").password_hash
     assert after == before, "a right password with a wrong code made its hash again"
+
+
+def test_a_login_under_a_name_hashed_at_older_costs_hashes_as_an_unknown_names_does(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After a rise in costs an account keeps its hash of the old ones until its owner's
+    # next full login (PROTOCOL §15). Checked at those costs alone, a login under its name
+    # took the old cost's time and one under an unknown name today's: timing a wrong
+    # password said which names had an account, and that each was older than the rise.
+    _people(app)
+    with app.app_context():
+        today = reviewer_accounts.password_cost()
+    older = KdfParams(today.ops + 1, today.mem)
+    with db_session(app) as session, app.app_context():
+        account = staff_service.get_account(session, "alice")
+        account.password_hash = hash_password(PASSWORD, older)
+        session.commit()
+    hashed: list[str] = []
+
+    def hashing(encoded: str, password: str) -> bool:
+        hashed.append(encoded.split("$")[3])  # the costs it names: m=…,t=…,p=…
+        return verify_password(encoded, password)
+
+    monkeypatch.setattr(staff_service, "verify_password", hashing)
+    done: dict[str, list[str]] = {}
+    for name in ("alice", "nobody"):
+        hashed.clear()
+        _refused(app, name, False)
+        done[name] = sorted(hashed)
+    assert done["alice"] == done["nobody"], (
+        f"a name hashed at older costs was checked at {done['alice']}, an unknown name at"
+        f" {done['nobody']}"
+    )
