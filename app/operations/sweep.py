@@ -47,7 +47,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Engine, Table, and_, delete, func, literal_column, select, true, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    and_,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app import fsjournal
@@ -553,6 +565,77 @@ def _compact_postgresql(engine: Engine) -> None:
             else:
                 log.warning("sweep: a transaction held old row versions of %s", table.name)
             connection.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
+        _rewrite_catalogs(connection)
+
+
+# The catalogs each rebuild writes a version of a row in, per table of the app: pg_statistic
+# (ANALYZE: each column's commonest values and its histogram, for a column of random ids a
+# list of up to a hundred of them) and pg_class (CLUSTER: the table's new file, with the
+# rows and pages it then held). pg_statistic first: its rewrite writes its row in pg_class.
+_CATALOGS: Final = ("pg_statistic", "pg_class")
+# How long a rewrite waits for a catalog's lock: every request that looks one up waits behind it.
+_CATALOG_LOCK_WAIT: Final = "5s"
+# How long, at the most, the rewrite waits for the transactions begun before it to end.
+_HORIZON_WAIT: Final = 60.0
+# Whether every transaction begun before the one numbered :next has ended, in the whole
+# cluster (a snapshot's xmin) and in a reader of this database (a snapshot with no number:
+# its xmin older than that number's, as `age` counts back from the next transaction).
+_PAST: Final = text(
+    "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= CAST(:next AS text)::xid8"
+    " AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+    "  AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL"
+    "  AND age(backend_xmin) > age(CAST(CAST(:next AS bigint) % 4294967296 AS text)::xid))"
+)
+
+
+def _past_horizon(connection: Any) -> bool:
+    """Wait until no transaction that may still see an old version of a catalog's row is open.
+
+    The rewrite keeps each version a snapshot open anywhere in the cluster may still
+    see, and the rebuild's own ANALYZE of the last table ended a moment before: a
+    request under way, or another database's transaction, kept the run before's.
+    """
+    horizon = connection.exec_driver_sql("SELECT pg_snapshot_xmax(pg_current_snapshot())")
+    after = int(str(horizon.scalar()))
+    deadline = time.monotonic() + _HORIZON_WAIT
+    while not connection.execute(_PAST, {"next": after}).scalar():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _rewrite_catalogs(connection: Any) -> None:
+    """Write the catalogs the rebuild changed anew, with no version of a row an earlier run left.
+
+    Each old version stayed in the catalog's file (PostgreSQL vacuums its catalogs
+    when it chooses, and never zeroes the room it frees): one a run of the timer,
+    counting each table's rows, or listing the ids then held, so a seizer dated each
+    report and new account to the hour. The database's owner may rewrite them; the
+    old file is unlinked, as CLUSTER's are (deploy/README.md §2.1, freed blocks).
+    """
+    may = connection.exec_driver_sql(
+        "SELECT pg_has_role(datdba, 'USAGE') FROM pg_database WHERE datname = current_database()"
+    ).scalar()
+    if not may:
+        log.warning(
+            "sweep: PostgreSQL's catalogs keep a count of each table's rows at each run: "
+            "the app's role may not rewrite them (make it the database's owner)"
+        )
+        return
+    if not _past_horizon(connection):
+        log.warning("sweep: a transaction held old versions of the catalogs' rows")
+    connection.exec_driver_sql(f"SET lock_timeout = '{_CATALOG_LOCK_WAIT}'")
+    try:
+        for catalog in _CATALOGS:
+            try:
+                connection.exec_driver_sql(f"VACUUM (FULL) pg_catalog.{catalog}")
+            except DBAPIError as exc:
+                # A backup's transaction reads the catalogs for minutes: the next run tries again.
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+                log.warning("sweep: %s was not written anew: %s", catalog, reason)
+    finally:
+        connection.exec_driver_sql("RESET lock_timeout")
 
 
 # CLUSTER keeps each old version a snapshot still open in the database may see: a
