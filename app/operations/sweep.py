@@ -636,6 +636,13 @@ def _rewrite_catalogs(connection: Any) -> None:
                 log.warning("sweep: %s was not written anew: %s", catalog, reason)
     finally:
         connection.exec_driver_sql("RESET lock_timeout")
+    # The rewrite of pg_class removed the database's cache file of the catalogs
+    # (`pg_internal.init`), which the next backend to start writes anew: dated, it said
+    # when the first connection after the run came (a burst of requests outgrowing the
+    # pool). Started here, the file is the run's.
+    engine = connection.engine
+    arguments, options = engine.dialect.create_connect_args(engine.url)
+    engine.dialect.connect(*arguments, **options).close()
 
 
 # CLUSTER keeps each old version a snapshot still open in the database may see: a

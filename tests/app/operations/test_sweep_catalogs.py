@@ -13,6 +13,7 @@ listing them, dates each report to the hour and orders them.
 from __future__ import annotations
 
 import struct
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -148,4 +149,36 @@ def test_the_catalog_of_statistics_keeps_no_list_of_items_from_an_earlier_run_of
     assert not earlier, (
         f"pg_statistic keeps lists of {sorted(earlier)} items: one list a run of the timer, "
         "each holding the reports come by then"
+    )
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_catalogs_cache_file_is_dated_no_later_than_the_timers_run(
+    instance: Path, device: ApiClient, database_url: str
+) -> None:
+    """Written anew by the first backend after the run, it dated the first new connection."""
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    engine = app_db.make_engine(database_url)
+    try:
+        assert sweep(engine, store, force=True).ran
+        device.submit("the SHO took money at the checkpost")
+        assert not sweep(engine, store).ran
+        time.sleep(0.05)
+        run = time.time_ns()
+        # A request that finds no idle connection in its worker's pool opens one.
+        later = app_db.make_engine(database_url)
+        try:
+            with later.connect() as connection:
+                base = connection.execute(
+                    text("SELECT oid FROM pg_database WHERE datname = current_database()")
+                ).scalar_one()
+        finally:
+            later.dispose()
+    finally:
+        engine.dispose()
+    written = (data_directory() / "base" / str(base) / "pg_internal.init").stat().st_mtime_ns
+    assert written < run, (
+        f"pg_internal.init was written {(written - run) / 1e9:.3f} s after the timer's run: "
+        "it dates the first connection after it"
     )
