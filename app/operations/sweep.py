@@ -565,7 +565,47 @@ def _compact_postgresql(engine: Engine) -> None:
             else:
                 log.warning("sweep: a transaction held old row versions of %s", table.name)
             connection.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
+            _forget_if_emptied(engine, table)
         _rewrite_catalogs(connection)
+
+
+# The columns of a table that have statistics, as its owner reads them.
+_WITH_STATISTICS: Final = text(
+    "SELECT DISTINCT attname FROM pg_stats"
+    " WHERE schemaname = current_schema() AND tablename = :table"
+)
+_COLUMN_TYPES: Final = text(
+    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+    " WHERE attrelid = CAST(:table AS regclass) AND attnum > 0 AND NOT attisdropped"
+)
+
+
+def _forget_if_emptied(engine: Engine, table: Table) -> None:
+    """Remove the statistics of a table the run finds empty (ANALYZE leaves them as they were).
+
+    They described the rows of the last run that found some: for `items`, once every
+    item is acknowledged and deleted, their ids, how many each source filed and the
+    days they came, kept until a run found items again. A column given its own type
+    again loses its statistics; on an empty table nothing else changes.
+    """
+    try:
+        with engine.begin() as connection:
+            quote = connection.dialect.identifier_preparer.quote
+            columns = sorted(connection.execute(_WITH_STATISTICS, {"table": table.name}).scalars())
+            if not columns:
+                return
+            connection.exec_driver_sql(f"LOCK TABLE {quote(table.name)} IN ACCESS EXCLUSIVE MODE")
+            if connection.execute(select(true()).select_from(table).limit(1)).first():
+                return
+            types = {
+                str(c): str(t) for c, t in connection.execute(_COLUMN_TYPES, {"table": table.name})
+            }
+            again = ", ".join(f"ALTER COLUMN {quote(c)} TYPE {types[c]}" for c in columns)
+            connection.exec_driver_sql(f"ALTER TABLE {quote(table.name)} {again}")
+    except DBAPIError as exc:
+        # A deadlock with a request (its foreign keys lock the table they name): next run.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        log.warning("sweep: the statistics of %s were kept: %s", table.name, reason)
 
 
 # The catalogs each rebuild writes a version of a row in, per table of the app: pg_statistic

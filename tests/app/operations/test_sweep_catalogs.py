@@ -182,3 +182,32 @@ def test_the_catalogs_cache_file_is_dated_no_later_than_the_timers_run(
         f"pg_internal.init was written {(written - run) / 1e9:.3f} s after the timer's run: "
         "it dates the first connection after it"
     )
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_statistics_of_a_table_emptied_since_keep_no_deleted_row(
+    instance: Path, device: ApiClient, database_url: str
+) -> None:
+    """ANALYZE leaves an empty table's statistics as they were: the items acknowledged stayed.
+
+    Reviewers acknowledge every item they import, and the server deletes them: then
+    `items` is empty, and its statistics listed the deleted ids, how many each source
+    filed, and the days they came, until a run found items again.
+    """
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    engine = app_db.make_engine(database_url)
+    try:
+        assert sweep(engine, store, force=True).ran
+        for n in range(2):
+            device.submit(f"report {n}: the SHO took money at the checkpost")
+        assert not sweep(engine, store).ran
+        gone = _held(engine)
+        assert _places(_files_of(engine, "pg_statistic"), gone), "the attack finds no item"
+        with engine.begin() as connection:  # as an acknowledgment deletes them
+            connection.execute(text("DELETE FROM items"))
+        assert not sweep(engine, store).ran
+        kept = _places(_files_of(engine, "pg_statistic"), gone)
+    finally:
+        engine.dispose()
+    assert not kept, f"pg_statistic names {len(kept)} times the items deleted before the run"
