@@ -304,7 +304,8 @@ def _office(data: bytes, budget: _Budget, depth: int) -> Scrubbed:
             if budget.left < 0:
                 raise Unsupported("the archive is too large once unpacked")
             extension, content_type = _office_kind(src, names)
-            if depth == 0 and _pdfs_in(src, infos, 0) > MAX_EMBEDDED_PDFS:
+            # A copy of the budget: the rebuild below counts the same packages again.
+            if depth == 0 and _pdfs_in(src, infos, 0, _Budget(budget.left)) > MAX_EMBEDDED_PDFS:
                 raise Unsupported(TOO_MANY_PDFS)  # before any is rebuilt
             # Every picture of the package at once, in one confined child, before the rest.
             pictures = _pictures_apart(src, infos, budget)
@@ -337,9 +338,17 @@ def _office(data: bytes, budget: _Budget, depth: int) -> Scrubbed:
     return Scrubbed(out.getvalue(), content_type, extension, True)
 
 
-def _pdfs_in(src: zipfile.ZipFile, infos: list[zipfile.ZipInfo], depth: int) -> int:
+def _pdfs_in(
+    src: zipfile.ZipFile, infos: list[zipfile.ZipInfo], depth: int, budget: _Budget
+) -> int:
     """How many PDFs a package embeds, in the packages embedded in it too: from each
-    member's first bytes (a package's members are read in full, as they will be anyway)."""
+    member's first bytes (a package's members are read in full, as they will be anyway).
+
+    An embedded package's members are held to `budget` before any is read, as the rebuild
+    holds them: they say what they unpack to, and are never read past it. Unbounded, a
+    package in a package read a part of gigabytes of zeros, deflated to a few megabytes,
+    whole into the memory of the tool holding the unlocked key.
+    """
     count = 0
     for info in infos:
         with src.open(info) as member:
@@ -348,7 +357,13 @@ def _pdfs_in(src: zipfile.ZipFile, infos: list[zipfile.ZipInfo], depth: int) -> 
             count += 1
         elif kind == "zip" and depth < _MAX_NESTING:
             with zipfile.ZipFile(io.BytesIO(src.read(info))) as inner:
-                count += _pdfs_in(inner, inner.infolist()[:_MAX_MEMBERS], depth + 1)
+                members = inner.infolist()
+                if len(members) > _MAX_MEMBERS:
+                    raise Unsupported("the archive has too many or duplicate members")
+                budget.left -= sum(i.file_size for i in members)
+                if budget.left < 0:
+                    raise Unsupported("the archive is too large once unpacked")
+                count += _pdfs_in(inner, members, depth + 1, budget)
         if count > MAX_EMBEDDED_PDFS:
             break
     return count
