@@ -8,7 +8,10 @@ yields a byte the signer did not vouch for.
 from __future__ import annotations
 
 import io
+import multiprocessing
+import resource
 import struct
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +20,8 @@ import pytest
 from crypto import constants as C
 from crypto.bundle import BundleReader, extracted, hash_file, write_bundle
 from crypto.encoding import b64encode, canonical_json
-from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
-from crypto.keys import SigningKey
+from crypto.errors import CryptoError, FormatError, UnsupportedVersionError, VerificationError
+from crypto.keys import SigningKey, VerifyKey
 
 SIGNER = SigningKey.generate()
 TRUSTED = [SIGNER.verify_key]
@@ -170,6 +173,55 @@ def test_a_trusted_signer_named_over_a_strangers_signature_is_refused() -> None:
     manifest = {"items": [], "signer": SIGNER.verify_key.to_text()}
     with pytest.raises(VerificationError):
         BundleReader(io.BytesIO(forged(manifest, signer=stranger)), TRUSTED)
+
+
+def _refused_growth(data: bytes, trusted: list[VerifyKey], answer: Connection) -> None:
+    """In a child: how the reader refuses `data`, and by how many bytes its peak memory grew."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        BundleReader(io.BytesIO(data), trusted)
+        said = "read"
+    except CryptoError as exc:
+        said = f"{type(exc).__name__}: {exc}"
+    answer.send((said, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024))
+
+
+@pytest.mark.parametrize("named", ["a stranger", "the trusted key"])
+def test_a_large_manifest_no_trusted_key_signed_is_refused_before_it_is_parsed(
+    named: str,
+) -> None:
+    """Attack: whoever carries a stick (or uploads a reply bundle to the staff pages) writes
+    a manifest of up to 64 MiB and signs nothing: it was parsed and written out again whole
+    before its signature was looked at, and a manifest of empty objects, 3 bytes each in
+    the file, took some 30 times its size in memory (64 MiB: 38 s and 1.9 GB, on the
+    server for each upload, or on the review workstation) only to be refused."""
+    stranger = SigningKey.generate()
+    signer = stranger if named == "a stranger" else SIGNER
+    padding = b"{}," * (8 * 1024 * 1024 // 3)
+    encoded = b'{"items":[],"padding":[' + padding + b'{}],"signer":"'
+    encoded += signer.verify_key.to_text().encode() + b'"}'
+    data = (
+        C.BUNDLE_VERSION_LINE
+        + b"\n"
+        + struct.pack(">I", len(encoded))
+        + encoded
+        + stranger.sign(C.SIG_CONTEXT_BUNDLE, encoded)
+    )
+    mine, theirs = multiprocessing.get_context("fork").Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(
+        target=_refused_growth, args=(data, TRUSTED, theirs)
+    )
+    child.start()
+    ready = mine.poll(60)
+    said, grown = mine.recv() if ready else ("still reading after 60 s", -1)
+    child.join(5)
+    assert 0 <= grown < 48 * 1024 * 1024, (
+        f"refusing {len(encoded) >> 20} MiB no trusted key signed grew the reader's memory"
+        f" by {grown >> 20} MiB ({said})"
+    )
+    rule = "not trusted" if named == "a stranger" else "does not verify"
+    assert said.startswith("VerificationError"), said
+    assert rule in said
 
 
 def test_a_manifest_changed_after_signing_is_refused(tmp_path: Path) -> None:
