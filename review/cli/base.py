@@ -14,6 +14,7 @@ import os
 import resource
 import signal
 import sqlite3
+import stat
 import sys
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -50,6 +51,34 @@ def shown(path: Path | str) -> str:
     """A path as the tool echoes it: whoever named a file on a stick chose its name, and
     escape sequences in it must reach the terminal as text, never as commands."""
     return clean(str(path))
+
+
+def read_carried(path: Path, limit: int, what: str) -> bytes:
+    """A file a stick carried, whole: refused at once when a pipe or a device (a link to one
+    too) stands in its place, or when it is larger than `limit` bytes, before it is read.
+
+    Whoever carries the stick chose what is there: a named pipe no one writes to blocks a
+    read for ever, and a sparse file of gigabytes takes no room on the stick.
+    """
+    hint = f"{what} is a plain file: have it written onto the stick again"
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as src:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise ReviewError(
+                f"{shown(path)} is not a file (a pipe, a device, or a link to one)", hint=hint
+            )
+        if found.st_size > limit:
+            raise ReviewError(
+                f"{shown(path)} is larger than {what} can be ({limit:,} bytes)", hint=hint
+            )
+        os.set_blocking(fd, True)
+        data = src.read(limit + 1)  # one byte more: a file grown since is refused, not cut
+    if len(data) > limit:
+        raise ReviewError(
+            f"{shown(path)} is larger than {what} can be ({limit:,} bytes)", hint=hint
+        )
+    return data
 
 
 def fail(ctx: click.Context, message: str, hint: str | None) -> None:

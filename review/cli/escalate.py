@@ -11,11 +11,12 @@ import click
 from rich.table import Table
 
 from crypto import KdfParams, KeyFile, KeyPair, PublicKey, VerifyKey
+from crypto import constants as C
 from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import escalation
 from review.cli import groups, idle, paging
-from review.cli.base import PROG, Ctx, ask, compose, parse_date, pass_ctx, shown
+from review.cli.base import PROG, Ctx, ask, compose, parse_date, pass_ctx, read_carried, shown
 from review.cli.keys import second_admin_option, with_second
 from review.cli.sensitive import (
     REPORT,
@@ -518,6 +519,8 @@ def open_packet_cmd(
         keys = KeyFile.from_bytes(key_file.read_bytes())
     except CryptoError as exc:
         raise InvalidValue(str(exc)) from exc
+    # Before the passphrase is asked for: what stands on the stick may be refused at once.
+    packet = read_carried(file, C.PACKET_MAX_BYTES, "a packet")
     try:
         pair = keys.unlock(ask(keys.label))
     except DecryptionError as exc:
@@ -528,7 +531,7 @@ def open_packet_cmd(
         raise ReviewError("the key file holds no X25519 key")
     try:
         opened = open_packet(
-            file.read_bytes(),
+            packet,
             pair.encryption,
             trusted,
             min_signers=min_signers,
