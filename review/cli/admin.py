@@ -8,12 +8,14 @@ import click
 from rich.table import Table
 
 from crypto import Fingerprint, KeyFile, SignedManifest, VerifyKey
+from crypto.constants import MANIFEST_MAX_BYTES
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.casework import conflicts
 from review.cli import groups, paging
-from review.cli.base import PROG, Ctx, ask, pass_ctx
+from review.cli.base import PROG, Ctx, ask, pass_ctx, read_carried
 from review.errors import ReviewError
+from review.intake.server_info import MAX_BYTES as SERVER_INFO_MAX_BYTES
 from review.intake.server_info import ServerInfo
 from review.keys.enrolment import enrol_key, init_workspace
 from review.keys.keyring import init_pins
@@ -79,7 +81,11 @@ def init(
 ) -> None:
     """Create a workspace, pin the server key and authorities, enrol the first reviewer."""
     try:
-        first = SignedManifest.from_bytes(keyring.read_bytes()) if keyring else None
+        first = (
+            SignedManifest.from_bytes(read_carried(keyring, MANIFEST_MAX_BYTES, "a keyring"))
+            if keyring
+            else None
+        )
         pins = tuple(Fingerprint.parse(a) for a in authorities)
         if server_info is not None:
             info = read_server_info(server_info)
@@ -153,7 +159,7 @@ def warn_test_grade(file: KeyFile) -> None:
 def read_server_info(path: Path) -> ServerInfo:
     """Read the file `raazdar server-info --out` wrote, or say why it is refused."""
     try:
-        return ServerInfo.from_bytes(path.read_bytes())
+        return ServerInfo.from_bytes(read_carried(path, SERVER_INFO_MAX_BYTES, "server info"))
     except (ValueError, CryptoError) as exc:
         raise ReviewError(
             f"server info refused: {exc}: nothing was created",

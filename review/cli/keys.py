@@ -17,11 +17,11 @@ from crypto import (
     SignedSubkeyList,
     TimestampPolicy,
 )
-from crypto.constants import MANIFEST_MAX_DAYS, SUBKEYS_MAX_BYTES
+from crypto.constants import MANIFEST_MAX_BYTES, MANIFEST_MAX_DAYS, SUBKEYS_MAX_BYTES
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import groups, idle, sensitive
-from review.cli.base import Ctx, ask, make_console, pass_ctx, shown
+from review.cli.base import Ctx, ask, make_console, pass_ctx, read_carried, shown
 from review.keys import ceremony, keyring, revocation, subkeys, witness
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import refresh_copy, rotate
@@ -77,7 +77,7 @@ def _kdf(fast: bool) -> KdfParams:
 
 def _read_manifest(path: Path) -> SignedManifest:
     try:
-        return SignedManifest.from_bytes(path.read_bytes())
+        return SignedManifest.from_bytes(read_carried(path, MANIFEST_MAX_BYTES, "a keyring"))
     except CryptoError as exc:
         raise CeremonyError(f"{path} is not a keyring manifest: {exc}") from exc
 
