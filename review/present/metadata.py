@@ -133,8 +133,12 @@ def _in_child(data: bytes, limits: pdfview.Limits) -> list[str]:
         kind, _number, length = pdfchild.HEADER.unpack_from(out)
         body = out[header : header + length]
         if kind == pdfchild.META and len(body) == length and status == 0:
+            # Here, not in the child (which never imports the drawing code): a child a crafted
+            # file took over writes what it likes, and some callers echo the lines as they are.
+            from review.present.text import clean
+
             lines = body.decode("utf-8", "replace").splitlines()[:_MOST_LINES]
-            return [" ".join(line.split())[:200] for line in lines if line.strip()]
+            return [clean(" ".join(line.split()))[:200] for line in lines if line.strip()]
         if kind == pdfchild.ERROR and len(body) == length:
             why = "it needs more memory than such a file is given here"
     if status:
