@@ -87,8 +87,8 @@ def known_device(response: Response, account: StaffAccount) -> Response:
     return response
 
 
-# The login page's query when a link no longer held: the page says so.
-VOID_LINK: Final = {"link": "void"}
+# The login page's query (`link=void`) when a link no longer held: the page says so.
+VOID_LINK: Final = "void"
 
 
 def linked_device(cookie: str) -> Response:
@@ -99,7 +99,7 @@ def linked_device(cookie: str) -> Response:
     busy through a flood, as a browser never linked is)."""
     live = staff_devices.live_tags(current_app)
     if staff_devices.head_place(current_app, cookie, live) is None:
-        return redirect(url_for("staff.login", **VOID_LINK), code=303)
+        return redirect(url_for("staff.login", link=VOID_LINK), code=303)
     response = redirect(url_for("staff.login"), code=303)
     response.set_cookie(
         staff_devices.COOKIE,

@@ -126,7 +126,7 @@ def _login_page(form: LoginForm, *, failed: bool = False, throttled: str | None 
         failed=failed,
         throttled=throttled,
         minutes=window_minutes(),
-        void_link=request.method == "GET" and request.args.to_dict() == auth.VOID_LINK,
+        void_link=request.method == "GET" and request.args.to_dict() == {"link": auth.VOID_LINK},
     )
 
 
