@@ -11,6 +11,8 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -221,6 +223,36 @@ def start_review(
         stderr=terminal if on_terminal else subprocess.DEVNULL,
         start_new_session=on_terminal,  # the terminal is its own, as a terminal window's is
     )
+
+
+def reaped_peak(proc: subprocess.Popen[bytes], bounded: float, what: str) -> tuple[int, int]:
+    """Wait for `proc` (at most `bounded` seconds, else kill it and fail the test): its exit
+    code, and its peak memory in bytes beyond what a process started so inherits.
+
+    The kernel counts a process's peak from its fork: the copy of the test's own process it
+    was until its exec is in it (hundreds of MiB in a worker that ran many tests), so a
+    process started the same way that does nothing (`--help`) is taken from the figure."""
+
+    def reaped(p: subprocess.Popen[bytes]) -> tuple[int, int]:
+        give_up = time.monotonic() + bounded
+        while not (done := os.wait4(p.pid, os.WNOHANG))[0]:
+            if time.monotonic() > give_up:
+                p.kill()
+                p.communicate()
+                pytest.fail(f"{what} still ran after {bounded} s")
+            time.sleep(0.05)
+        _, status, usage = done
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        p.communicate()
+        return p.returncode, usage.ru_maxrss * 1024
+
+    code, peak = reaped(proc)
+    idle = Path(tempfile.mkdtemp(prefix="idle-"))
+    try:
+        _, inherited = reaped(start_review(idle / "none", "--help", cwd=idle))
+    finally:
+        shutil.rmtree(idle, ignore_errors=True)
+    return code, max(0, peak - inherited)
 
 
 def all_bytes(root: Path) -> list[tuple[Path, bytes]]:

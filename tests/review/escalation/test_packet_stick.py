@@ -9,7 +9,6 @@ no room on the stick (read whole into memory before its size was compared with t
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from app.demo import DEMO_PASSPHRASE
 from crypto import KdfParams, KeyFile, KeyPair
 from crypto import constants as C
-from tests.review.support import start_review
+from tests.review.support import reaped_peak, start_review
 
 # A refusal is immediate; this only bounds a run that hangs, on a busy machine.
 BOUNDED = 30.0
@@ -39,7 +38,7 @@ def body_key(tmp_path: Path) -> Path:
 
 def _open_packet(packet: Path, body_key: Path, tmp_path: Path) -> tuple[int, int]:
     """`bodies open` on `packet`, as a process of its own: its exit code, and its peak memory
-    in bytes (the kernel's count for that process alone)."""
+    in bytes beyond what it inherited (`reaped_peak`)."""
     proc = start_review(
         tmp_path / "no-workspace",
         "bodies",
@@ -51,18 +50,7 @@ def _open_packet(packet: Path, body_key: Path, tmp_path: Path) -> tuple[int, int
         str(tmp_path / "opened"),
         cwd=tmp_path,
     )
-    give_up = time.monotonic() + BOUNDED
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-            proc.communicate()
-            return proc.returncode, usage.ru_maxrss * 1024
-        if time.monotonic() > give_up:
-            proc.kill()
-            proc.communicate()
-            pytest.fail(f"`bodies open` of {packet.name} still ran after {BOUNDED} s")
-        time.sleep(0.05)
+    return reaped_peak(proc, BOUNDED, f"`bodies open` of {packet.name}")
 
 
 def test_a_named_pipe_on_the_stick_is_refused_not_waited_on(body_key: Path, tmp_path: Path) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.review.support import Server, start_review
+from tests.review.support import Server, reaped_peak, start_review
 
 # A refusal is immediate; this only bounds a run that hangs, on a busy machine.
 BOUNDED = 30.0
@@ -65,16 +64,6 @@ def test_a_sparse_file_of_gigabytes_on_the_stick_is_refused_unread(
         f.truncate(1 << 30)  # no block written: a stick holds it
     target = workspace if command == "keys install" else tmp_path / "new-workspace"
     proc = start_review(target, *_args(command, carried, server), cwd=tmp_path)
-    give_up = time.monotonic() + BOUNDED
-    while not (reaped := os.wait4(proc.pid, os.WNOHANG))[0]:
-        if time.monotonic() > give_up:
-            proc.kill()
-            proc.communicate()
-            pytest.fail(f"`{command}` of a sparse file still ran after {BOUNDED} s")
-        time.sleep(0.05)
-    _, status, usage = reaped
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    proc.communicate()
-    peak = usage.ru_maxrss * 1024
+    code, peak = reaped_peak(proc, BOUNDED, f"`{command}` of a sparse file")
     assert peak < 256 << 20, f"`{command}` took {peak >> 20} MiB to refuse a sparse file"
-    assert proc.returncode == 1
+    assert code == 1
