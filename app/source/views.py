@@ -811,8 +811,12 @@ def delete_reply() -> ResponseReturnValue:
         abort(400)
     if form.reply.data == EVERY_REPLY:
         replies_service.delete_every_reply(db_session(), who)
-    elif not replies_service.delete_reply(db_session(), who, form.reply.data or ""):
-        abort(404)
+    else:
+        # A reply not there (deleted by a press before, in this tab or another) or not hers
+        # is answered as one deleted: a `404` page, where a deletion takes a `303` and the
+        # account page, told whoever counts the answers that it was gone already. The
+        # account page after it shows what is left.
+        replies_service.delete_reply(db_session(), who, form.reply.data or "")
     return redirect(url_for("source.account"), code=303)
 
 

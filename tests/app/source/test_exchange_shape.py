@@ -258,6 +258,32 @@ def _deletions(app: Flask, instance: Path, later: ClockAhead) -> dict[str, tuple
     return seen
 
 
+def test_a_reply_deleted_already_is_answered_as_a_deletion_is(app: Flask, instance: Path) -> None:
+    # "Delete this reply" pressed twice on a slow link, or in a second tab: the second press
+    # was answered 404, one page where a deletion takes a 303 and the account page, so the
+    # count of answers said the reply was gone already. Another source's reply id, too.
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    owner, visitor = Visitor(app.test_client()), Visitor(app.test_client())
+    codenames = []
+    for someone in (owner, visitor):
+        page = someone.start()
+        someone.filed(someone.send(page, "first"))
+        codenames.append(page.fields["codename"])
+    theirs = reply_to(app, codenames[0], "For the first source only.", signer)
+    mine = reply_to(app, codenames[1], "Which station?", signer)
+    delete = deletion(visitor.get("/account"), mine)
+    seen = {"deleted": _exchange(visitor, visitor.client.post(delete.action, data=delete.fields))}
+    sent_again = visitor.client.post(delete.action, data=delete.fields)
+    seen["deleted already"] = _exchange(visitor, sent_again)
+    other = {**delete.fields, "reply": theirs}
+    seen["another's reply"] = _exchange(visitor, visitor.client.post(delete.action, data=other))
+    assert len(set(seen.values())) == 1, f"a deletion's answers say what came of it: {seen}"
+    with db_session(app) as session:
+        assert session.get(Reply, mine) is None
+        assert session.get(Reply, theirs) is not None, "a source deleted another's reply"
+
+
 def test_every_source_post_is_answered_alike_whatever_came_of_it(
     app: Flask, instance: Path, later: ClockAhead
 ) -> None:
