@@ -175,3 +175,28 @@ def test_a_first_report_its_form_refuses_takes_as_long_as_one_filed(app: Flask) 
         refused.append(took)
     slow, fast = _usual(filed), _usual(refused)
     assert slow <= 1.5 * fast + 2, f"{slow:.1f} ms filed, {fast:.1f} ms refused"
+
+
+def _timed_get(visitor: Visitor, path: str) -> float:
+    """Seconds from a GET of `path` to its answer."""
+    started = time.perf_counter()
+    visitor.client.get(path)
+    return time.perf_counter() - started
+
+
+def test_the_account_page_takes_as_long_with_no_login_as_signed_in(app: Flask) -> None:
+    # `/account` answers a visitor with no login (hers lapsed, say) with the login page in
+    # place, one answer of the size of the account page (test_exchange_shape.py); built in
+    # 2 ms to a signed-in source's 142 (first quartiles, load 13), the time said which.
+    source, stranger = Visitor(app.test_client()), Visitor(app.test_client())
+    source.filed(source.send(source.start(), "The SHO lets the vans through."))
+    stranger.client.get("/login")
+    signed_in: list[float] = []
+    no_login: list[float] = []
+    _timed_get(source, "/account")
+    for _ in range(_ROUNDS):
+        signed_in.append(_timed_get(source, "/account"))
+        no_login.append(_timed_get(stranger, "/account"))
+    assert 'action="/login"' in stranger.get("/account"), "a stranger was shown an account"
+    slow, fast = _usual(signed_in), _usual(no_login)
+    assert slow <= 1.5 * fast + 2, f"{slow:.1f} ms signed in, {fast:.1f} ms with no login"
