@@ -306,12 +306,19 @@ def receive(
     _expecting(session, proof, upload_id)
     store = services().store
     day = _reckoned_day(session)
-    if not make_room(session, store, length, day, keep=upload_id, files=1):
+
+    def room(need: int, files: int = 0) -> bool:
+        # Reading the day and choosing uploads began a transaction: kept open while the body
+        # came (hours at 500 bytes a second), it held a database connection per slow chunk, and
+        # a flood of them, one account's upload and one unspent challenge, took every one.
+        try:
+            return make_room(session, store, need, day, keep=upload_id, files=files)
+        finally:
+            session.rollback()
+
+    if not room(length, files=1):
         # Before a byte of it is read, or a file made: the space kept is for arrivals.
         raise _storage_full()
-
-    def room(need: int) -> bool:
-        return make_room(session, store, need, day, keep=upload_id)
 
     method, path, offset = request
     with received_chunk(stream, length, room) as (chunk, digest):
