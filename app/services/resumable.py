@@ -37,6 +37,7 @@ from typing import IO, Any, Final
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app import report_pacing
 from app.db import commit_or_confirm
 from app.errors import FAULT_RETRY_AFTER, CommitUnconfirmed, KeyringUnavailable
 from app.models import AuditEntry, Item, Source, Upload, today
@@ -145,6 +146,7 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
             f"this account has {unfinished} unfinished uploads: finish them, or wait a day or"
             " two for the idle ones to expire",
         )
+    _pace(session, source.id, fields["size"], limit)
     upload = Upload(id=secrets.token_hex(16), source_id=source.id, **fields)
     path = staged_path(upload.id)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -159,6 +161,25 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
         services().store.retire_file(path)  # freed now, its inode would date the start
         raise
     return upload
+
+
+def _pace(session: Session, source_id: str, size: int, limit: int) -> None:
+    """Refuse busy, before anything of it is written, a start past its account's pace of bytes
+    (`app.report_pacing`, shared with its later reports in Tor Browser).
+
+    Making room takes only unfinished uploads: an account's finished ones were paced by
+    nothing, and one codename sent down a few circuits stored envelope after envelope at the
+    upload limit, down to the share kept from uploads, where every other device's was refused.
+    """
+    wait = report_pacing.take_report_turn(source_id, size, limit)
+    if wait:
+        session.rollback()  # the account's lock goes with the transaction
+        raise ApiError(
+            503,
+            "busy",
+            "this account stored its share of uploads a moment ago: start this one later",
+            {"Retry-After": str(wait)},
+        )
 
 
 def _reckoned_day(session: Session) -> dt.date:
