@@ -306,14 +306,19 @@ def create_source(session: Session, proof: Proof, facts: RequestFacts, data: byt
         found = session.execute(
             select(Source).where(Source.lookup_tag == wanted.lookup_tag)
         ).scalar_one_or_none()
-        if found is not None:
-            _same_keys(found, wanted)
+        if found is not None and _holds_keys(found, wanted):
             found.active_day = today()
             session.commit()
             return False
         if not paced:
+            # Before the answer says whether the tag has an account: taken only when a new
+            # one would be made, it let anyone holding a tag (an old copy of the database),
+            # once their circuit had made its account of the minute, ask with keys of their
+            # own four times a second whether it has one here, a 409 or a 503 "busy".
             _account_turn(session)
             paced = True
+        if found is not None:
+            raise _other_keys(found)
         # Inserted only if nothing unique in it is taken, as in Tor Browser
         # (`sources.create_account`): a refused key is an error PostgreSQL logs, with the
         # designation and the time a source made an account.
@@ -382,21 +387,26 @@ def _refuse_for(session: Session, wait: int, message: str) -> None:
         raise ApiError(503, "busy", message, {"Retry-After": str(wait)})
 
 
-def _same_keys(found: Source, wanted: NewSource) -> None:
-    """An existing account answers only to the keys it was made with."""
+def _holds_keys(found: Source, wanted: NewSource) -> bool:
+    """Whether an existing account was made with exactly these keys (it answers to no other)."""
+    return found.signing_key is not None and (
+        found.public_key == wanted.public_key.to_text()
+        and found.signing_key == wanted.signing_key.to_text()
+    )
+
+
+def _other_keys(found: Source) -> ApiError:
+    """The 409 of a tag whose account has other keys, or none yet to sign with."""
     if found.signing_key is None:
         # Made in a browser before the API existed: its signing key was never
         # seen, and taking one on the word of whoever knows the lookup tag would
         # let a copy of the database speak for the source.
-        raise ApiError(
+        return ApiError(
             409,
             "conflict",
             "this account has no signing key yet: log in once with the codename in Tor Browser",
         )
-    if found.public_key != wanted.public_key.to_text() or (
-        found.signing_key != wanted.signing_key.to_text()
-    ):
-        raise ApiError(409, "conflict", "an account with this lookup tag has other keys")
+    return ApiError(409, "conflict", "an account with this lookup tag has other keys")
 
 
 def replies_and_notice(session: Session, proof: Proof, facts: RequestFacts) -> dict[str, Any]:
