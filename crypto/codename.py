@@ -25,6 +25,11 @@ from crypto.keys import PrivateKey, PublicKey, SigningKey, VerifyKey
 _INVISIBLE: Final = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 # Dashes that keyboards substitute for the hyphen in words like "t-shirt".
 _DASHES: Final = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+# The most characters a typed codename may have before it is normalised. Eight words of at
+# most nine letters and their spaces are 79, with room here for every mark a keyboard slips
+# in; NFKC makes as many as 18 characters of one (U+FDFA), and a login box holding a
+# megabyte of those cost the server seconds of CPU and a hundred MiB to find it no codename.
+LONGEST_TYPED: Final = 1024
 
 
 # Codenames of digits, for people who memorise numbers more easily than English
@@ -105,8 +110,12 @@ def generate_codename() -> str:
 
 
 def normalize_codename(text: str) -> str:
-    """Fold case, width and invisible characters, and collapse any whitespace to one space."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    """Fold case, width and invisible characters, and collapse any whitespace to one space.
+
+    Only the first `LONGEST_TYPED` characters and one more are read: anything longer is no
+    codename (`check_codename` refuses it), and stays longer than one.
+    """
+    folded = unicodedata.normalize("NFKC", text[: LONGEST_TYPED + 1]).casefold()
     words = " ".join(_DASHES.sub("-", _INVISIBLE.sub("", folded)).split())
     western = words.translate(_TO_WESTERN)
     if _DIGITS_TYPED.fullmatch(western):
@@ -117,6 +126,8 @@ def normalize_codename(text: str) -> str:
 
 def check_codename(text: str) -> str:
     """Return the normalised codename, or raise `CodenameError` saying what is wrong."""
+    if len(text) > LONGEST_TYPED:
+        raise CodenameError(f"a codename is far shorter: this has {len(text)} characters")
     normalized = normalize_codename(text)
     digits = normalized.replace(" ", "")
     if digits.isdigit() and digits.isascii():

@@ -23,7 +23,7 @@ from crypto import (
     random_words,
 )
 from crypto import constants as C
-from crypto.codename import wordlist
+from crypto.codename import LONGEST_TYPED, wordlist
 from tests.crypto.support import reference_checksum_word
 
 # PROTOCOL.md §7.2's example codename.
@@ -214,6 +214,21 @@ def test_codename_error_never_echoes_the_words() -> None:
         check_codename(typo)
     for word in typo.split(" "):
         assert word not in str(caught.value)
+
+
+def test_a_codename_padded_to_the_longest_typed_is_read_and_one_more_is_refused() -> None:
+    padded = CANONICAL + " " * (LONGEST_TYPED - len(CANONICAL))
+    assert check_codename(padded) == CANONICAL
+    with pytest.raises(CodenameError, match="far shorter"):
+        check_codename(padded + " ")
+
+
+def test_normalising_reads_no_more_than_a_codename_can_be() -> None:
+    """NFKC makes 18 letters of U+FDFA: a login box full of them was normalised whole."""
+    assert normalize_codename("\ufdfa" * 100_000) == normalize_codename(
+        "\ufdfa" * (LONGEST_TYPED + 1)
+    )
+    assert len(normalize_codename("\ufdfa" * (LONGEST_TYPED + 2))) > LONGEST_TYPED
 
 
 NORMALISES_TO_CANONICAL = {
