@@ -33,7 +33,7 @@ from app.models import Reply, Source, UsedChallenge, new_id, today
 from app.services import replies
 from app.services.context import services
 from app.services.sources import ACCOUNT_DRAWS, new_designation
-from crypto import CryptoError, PublicKey, TokenKey, VerifyKey, read_header
+from crypto import CryptoError, PublicKey, SigningKey, TokenKey, VerifyKey, read_header
 from crypto import constants as C
 from crypto.binding import UnheldPrekey
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
@@ -52,6 +52,9 @@ _ID: Final = re.compile(r"[0-9a-f]{32}")
 _READ_BLOCK: Final = 64 * 1024
 T = TypeVar("T")
 _REFUSED: Final = "the request proof was refused: get a new challenge and sign the request again"
+# What a proof whose tag names no account is checked against (`authenticate`): its signing
+# half is dropped here, so no proof verifies under it.
+_STAND_IN: Final = SigningKey.generate().verify_key.to_text()
 
 
 class ApiError(AppError):
@@ -225,14 +228,27 @@ def named_source(session: Session, proof: Proof) -> Source:
 
 
 def authenticate(session: Session, proof: Proof, facts: RequestFacts) -> Source:
-    """Return the source whose key signed this request over a fresh challenge, or a 401."""
-    source = named_source(session, proof)
+    """Return the source whose key signed this request over a fresh challenge, or a 401.
+
+    A tag that names no account that can sign is refused after the same checks, its
+    signature against a key nobody holds (`_STAND_IN`): refused at the look-up, it was
+    answered some 0.3 ms sooner than one naming an account, and whoever held a tag (an old
+    copy of the database) learnt from the timing of refusals whether it has one here.
+    """
     try:
-        key = VerifyKey.from_text(source.signing_key or "")
+        tag = b64decode(proof.source, length=32)
+    except CryptoError as exc:
+        raise _refuse(session) from exc
+    source = session.execute(select(Source).where(Source.lookup_tag == tag)).scalar_one_or_none()
+    signer = source if source is not None and source.signing_key is not None else None
+    try:
+        key = VerifyKey.from_text((signer.signing_key if signer else None) or _STAND_IN)
     except CryptoError as exc:
         raise _refuse(session) from exc
     _verify(session, proof, key, facts)
-    return source
+    if signer is None:  # never: nobody holds the stand-in's signing key
+        raise _refuse(session)
+    return signer
 
 
 def parse_json(data: bytes) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 
 from app import circuits
 from app.models import Source
+from app.services import api as api_service
 from crypto.encoding import b64encode
+from crypto.request import verify_request
 from tests.app.api_support import API, ApiClient
 from tests.app.support import db_session
 
@@ -68,3 +70,28 @@ def test_a_tag_holder_learns_whether_it_has_an_account_no_faster_than_it_makes_a
     assert _claim(holder, secrets.token_bytes(32)) == (503, "busy")
     # The account's own device is never held back: its keys bring its account.
     assert honest.register().status_code == 200
+
+
+def test_a_proof_for_a_tag_without_an_account_is_checked_as_one_for_a_tag_with_one(
+    device: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proof whose tag names no account was refused at the look-up; one whose tag names an
+    account had its challenge opened and its signature checked first (some 0.3 ms in the
+    process, more on a loaded host). Both are a 401, but whoever holds a tag and times
+    enough refusals, signed with any key, learns whether it has an account here. Now the
+    signature of a tag without one is checked against a key nobody holds."""
+    checked: list[str] = []
+    real = verify_request
+
+    def counted(*args: object, **kwargs: object) -> None:
+        checked.append("signature")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api_service, "verify_request", counted)
+    stranger = ApiClient(device.client, device.pinned)
+    path = f"{API}/replies"
+    for named, tag in (("an account", device.keys.lookup_tag), ("none", secrets.token_bytes(32))):
+        checked.clear()
+        response = device.client.get(path, headers=stranger.headers("GET", path, tag=tag))
+        assert response.status_code == 401
+        assert checked == ["signature"], f"a tag naming {named}: {len(checked)} signature checks"
