@@ -351,6 +351,12 @@ class _Bar:
         if self._task is not None:
             self._progress.update(self._task, completed=done)
 
+    def waiting(self, seconds: int) -> None:
+        self._console.print(
+            f"the instance paces large uploads: the next file goes in {seconds} s"
+            " (what was sent is kept; Ctrl-C stops, `send --resume` goes on later)"
+        )
+
 
 # -- commands -------------------------------------------------------------------
 

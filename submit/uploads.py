@@ -75,6 +75,13 @@ RETRY_WAIT: float = 2.0
 # on: a chunk pre-empted for another circuit (5 s), a signed request past its circuit's pace
 # (1 s). Longer ones (a full store's 60 s) end the run with the --resume hint.
 BUSY_WAIT_LONGEST: Final = 10
+# The longest the server may ask a device to wait for its account's next upload (503 "busy"
+# with Retry-After: an account's uploads are paced by their bytes, two upload limits at
+# once, then one a minute), and how many such waits a send takes: a report of several large
+# files waits for its next file's turn, telling the person, rather than ending with the
+# --resume hint at its third file.
+PACED_WAIT_LONGEST: Final = 300
+PACED_WAITS: Final = 12
 RESUME_HINT: Final = (
     "run `raazdar-submit send --resume` to finish it, once the instance is reachable"
 )
@@ -89,12 +96,18 @@ class ProgressSink(Protocol):
     def update(self, done: int) -> None:
         """Bytes of the submission sent so far (may go back after a dropped chunk)."""
 
+    def waiting(self, seconds: int) -> None:
+        """The server asked for a wait of `seconds` before the next file (its pacing)."""
+
 
 class _Quiet:
     def start(self, total: int, done: int) -> None:
         pass
 
     def update(self, done: int) -> None:
+        pass
+
+    def waiting(self, seconds: int) -> None:
         pass
 
 
@@ -370,7 +383,7 @@ class _Upload:
     retries: int
 
     def run(self) -> str:
-        failures = 0
+        failures = paced = 0
         restarted = False
         while True:
             try:
@@ -394,6 +407,13 @@ class _Upload:
                     # midway) and kept what came: ask where the upload stands and go on.
                     failures += 1
                     time.sleep(RETRY_WAIT * failures)
+                    continue
+                if self._paced(exc, paced):
+                    # Its account's uploads are paced by their bytes: this file's turn comes
+                    # in the time the server said; nothing of it was stored yet.
+                    paced += 1
+                    self.sink.waiting(exc.retry_after or 0)
+                    time.sleep(exc.retry_after or 0)
                     continue
                 if self._waits_out(exc, failures):
                     # Busy a moment (a flood's bodies holding its threads, or this circuit
@@ -420,6 +440,18 @@ class _Upload:
                     # sealed is kept.
                     exc.hint = RESUME_HINT
                 raise
+
+    def _paced(self, exc: ServerError, paced: int) -> bool:
+        """Whether a refusal is the account's pace of uploads, longer than a short "busy", to
+        wait out within `PACED_WAITS` and the send's deadline."""
+        return (
+            exc.status == 503
+            and exc.code == "busy"
+            and exc.retry_after is not None
+            and BUSY_WAIT_LONGEST < exc.retry_after <= PACED_WAIT_LONGEST
+            and paced < PACED_WAITS
+            and not self.api.run_over
+        )
 
     def _waits_out(self, exc: ServerError, failures: int) -> bool:
         """Whether a refusal is a short "busy" to wait out and go on from, within the retries

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from crypto import (
     open_bytes,
 )
 from crypto.vault import Vault
-from submit import transport
+from submit import transport, uploads
 from submit.errors import ServerError
 from submit.protocol import Api
 from submit.state import State
@@ -94,6 +95,9 @@ class Trip:
         if not self.tripped and done > self.at:
             self.tripped = True
             self.trip()
+
+    def waiting(self, seconds: int) -> None:
+        pass
 
 
 def sealed_device(live: Live, tmp_path: Path, size: int) -> tuple[Api, State, bytes, SourceKeys]:
@@ -298,3 +302,66 @@ def test_an_envelope_on_the_disk_weighs_its_class_and_no_more_than_64_mib_over()
     assert sizes == [mib, mib, mib, 2 * mib, 4 * mib]
     assert disk_size(64 * mib) == 64 * mib
     assert disk_size(300 * mib) == 320 * mib
+
+
+class _Clock:
+    """The time module as `submit.uploads` sees it, its waits recorded, not waited."""
+
+    def __init__(self, sleep: Callable[[float], object]) -> None:
+        self.sleep = sleep
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def test_a_start_the_server_paced_waits_for_its_turn_and_goes_on(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server paces an account's uploads by their bytes (two upload limits at once, then
+    one a minute: 503 "busy" with a Retry-After of up to a minute or so). A report of three
+    large files ended at its third with the --resume hint, as any wait over 10 s did; it
+    now waits the time the server said, saying so, and goes on."""
+    api, state, envelope, keys = sealed_device(live, tmp_path, 900_000)
+    real, told, slept = Api.start_upload, list[int](), list[float]()
+
+    def start_upload(self: Api, *args: Any, **kwargs: Any) -> Any:
+        if not told:
+            told.append(60)
+            raise ServerError(503, "busy", "start this one later", retry_after=60)
+        return real(self, *args, **kwargs)
+
+    class Sink:
+        def __init__(self) -> None:
+            self.waits: list[int] = []
+
+        def start(self, total: int, done: int) -> None:
+            pass
+
+        def update(self, done: int) -> None:
+            pass
+
+        def waiting(self, seconds: int) -> None:
+            self.waits.append(seconds)
+
+    monkeypatch.setattr(Api, "start_upload", start_upload)
+    monkeypatch.setattr(uploads, "time", _Clock(slept.append))
+    sink = Sink()
+    (item,) = upload_pending(api, keys, state, chunk_bytes=CHUNK, progress=sink)
+    assert (told, sink.waits, slept) == ([60], [60], [60])
+    assert_one_envelope(live, envelope, item)
+
+
+def test_a_busy_longer_than_a_turn_still_ends_the_send_with_the_resume_hint(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full store's "come back in an hour" is no turn to wait for on the spot."""
+    api, state, _envelope, keys = sealed_device(live, tmp_path, 900_000)
+
+    def start_upload(self: Api, *args: Any, **kwargs: Any) -> Any:
+        raise ServerError(503, "busy", "later", retry_after=3600)
+
+    monkeypatch.setattr(Api, "start_upload", start_upload)
+    monkeypatch.setattr(uploads, "time", _Clock(lambda _s: pytest.fail("waited an hour")))
+    with pytest.raises(ServerError) as refused:
+        upload_pending(api, keys, state, chunk_bytes=CHUNK)
+    assert refused.value.hint == uploads.RESUME_HINT
