@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.review import killed
 from tests.review.cli.test_killed_open import _CANARY, _SIZE
-from tests.review.cli.test_sensitive import _KILLED_WITH
 from tests.review.support import Server, review, start_review
 
 SECRET = "Inspector Qadir Bux keeps the ledger in his car"
@@ -47,27 +46,11 @@ def test_a_draft_left_by_a_command_killed_outright_is_removed_by_a_command_with_
 ) -> None:
     """The attack: `note 1` is killed outright with the editor open; the reviewer goes on
     with `show` and `list`; the seizer of the running workstation reads /dev/shm."""
-    record = tmp_path / "killed.txt"
-    editor = tmp_path / "bin" / "killed-with"
-    editor.parent.mkdir()
-    editor.write_text(_KILLED_WITH.format(python=sys.executable, secret=SECRET, record=str(record)))
-    editor.chmod(0o700)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", str(editor))
+    path, record = killed.editor(tmp_path, SECRET)
+    killed.use_editor(monkeypatch, path)
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    proc = start_review(filed, "note", "1", cwd=cwd)
-    try:
-        deadline = time.monotonic() + 30
-        while not record.is_file() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        draft_path, pid = record.read_text().split("\n")
-        proc.kill()
-        proc.wait(10)
-        os.kill(int(pid), signal.SIGKILL)
-    finally:
-        _stopped(proc)
-    draft = Path(draft_path)
+    draft = killed.kill_at_editor(start_review(filed, "note", "1", cwd=cwd), record, 30)
     assert draft.read_text() == SECRET  # left in memory by the killed command
 
     for args in (("show", "1"), ("list",)):

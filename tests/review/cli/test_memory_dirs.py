@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Final
 
@@ -24,7 +22,7 @@ import pytest
 from app.demo import DEMO_PASSPHRASE
 from review.present import disk
 from tests.editor import stub_editor
-from tests.review.cli.test_sensitive import _KILLED_WITH
+from tests.review import killed
 from tests.review.support import Server, review
 
 _TREE: Final = Path(__file__).parents[3]
@@ -109,25 +107,8 @@ def test_a_draft_on_the_disk_left_by_a_command_killed_outright_is_destroyed_by_t
     commands left looked in memory only: the draft stayed on the disk for good."""
     if not _namespaces():
         pytest.skip("no mount namespaces here (unshare needs CAP_SYS_ADMIN)")
-    record = tmp_path / "killed.txt"
-    editor = tmp_path / "bin" / "killed-with"
-    editor.parent.mkdir()
-    editor.write_text(_KILLED_WITH.format(python=sys.executable, secret=SECRET, record=str(record)))
-    editor.chmod(0o700)
-    proc = _over_shm(tmp_path, filed, editor, "note", "1")
-    try:
-        deadline = time.monotonic() + 60
-        while not record.is_file() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        draft_path, pid = record.read_text().split("\n")
-        proc.kill()
-        proc.wait(10)
-        os.kill(int(pid), signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=10)
-    draft = Path(draft_path)
+    editor, record = killed.editor(tmp_path, SECRET)
+    draft = killed.kill_at_editor(_over_shm(tmp_path, filed, editor, "note", "1"), record, 60)
     assert draft.is_relative_to(tmp_path / "tmp"), draft  # where no memory was found
     assert draft.read_text() == SECRET  # left on the disk by the killed command
 

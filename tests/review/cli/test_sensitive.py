@@ -23,6 +23,7 @@ from review.present import disk
 from review.workspace import Workspace, held
 from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.editor import stub_editor
+from tests.review import killed
 from tests.review.support import Server, review
 
 
@@ -294,55 +295,20 @@ def test_a_bodys_name_and_jurisdiction_are_asked_for_when_left_out(workspace: Pa
     assert "body 1: Anti-Corruption Cell" in result.output
 
 
-# The reviewer writes a note, and the tool is killed outright (SIGKILL, out of memory)
-# with the editor open: the editor records where its draft is, and its own pid.
-_KILLED_WITH = """#!{python}
-import os, sys, time
-with open(sys.argv[-1], "w") as out:
-    out.write({secret!r})
-with open({record!r}, "w") as out:
-    out.write(sys.argv[-1] + "\\n" + str(os.getpid()))
-time.sleep(60)
-"""
-
-
 def test_a_draft_left_by_a_command_killed_outright_is_removed_by_the_next(
     filed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The attack: SIGKILL reaches no `finally`, so a command killed with the editor open
     left the note's draft in plaintext in memory-backed /dev/shm until the machine
     restarts, for whoever takes it running, or reads the locked account's files."""
-    import signal
-    import time
-
     from tests.review.support import start_review
 
     secret = "Inspector Qadir Bux keeps the ledger in his car"
-    record = tmp_path / "killed.txt"
-    editor = tmp_path / "bin" / "killed-with"
-    editor.parent.mkdir(exist_ok=True)
-    editor.write_text(_KILLED_WITH.format(python=sys.executable, secret=secret, record=str(record)))
-    editor.chmod(0o700)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", str(editor))
+    path, record = killed.editor(tmp_path, secret)
+    killed.use_editor(monkeypatch, path)
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    proc = start_review(filed, "note", "1", cwd=cwd)
-    try:
-        deadline = time.monotonic() + 30
-        while not record.is_file() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        draft_path, pid = record.read_text().split("\n")
-        proc.kill()
-        proc.wait(10)
-        os.kill(int(pid), signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-        if proc.stdout is not None:
-            proc.stdout.close()
-    draft = Path(draft_path)
+    draft = killed.kill_at_editor(start_review(filed, "note", "1", cwd=cwd), record, 30)
     assert draft.read_text() == secret  # left in memory by the killed command
 
     stub, _seen = stub_editor(tmp_path, "vim")
