@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from app.cli import main
 from app.errors import AppError
-from app.instance import InstancePaths
 from app.models import AuditEntry, Item, Reply, Source, today
 from app.operations.retention import (
     CLOCK_JUMP_DAYS,
@@ -44,12 +43,6 @@ NOW = dt.timedelta(0)
 
 def days_ago(days: int) -> dt.date:
     return TODAY - dt.timedelta(days=days)
-
-
-@pytest.fixture
-def store(instance: Path) -> EnvelopeStore:
-    paths = InstancePaths(instance)
-    return EnvelopeStore(paths.store, paths.staging)
 
 
 @pytest.fixture

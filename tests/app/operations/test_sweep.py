@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,6 @@ from app import db as app_db
 from app import fsjournal
 from app import store as store_module
 from app.cli import main
-from app.config import config_for
-from app.instance import InstancePaths
 from app.models import AuditEntry, Throttle
 from app.operations import sweep as sweep_module
 from app.operations.sweep import compact, last_sweep, marker, sweep
@@ -38,19 +35,6 @@ from tests.app.support import flushes_seen, sqlite_temp_files_opened
 from tests.postgres import no_new_databases, postgres_admin_url
 
 DAY = 24 * 3600
-
-
-@pytest.fixture
-def engine(instance: Path) -> Iterator[Engine]:
-    engine = app_db.make_engine(config_for(instance).DATABASE_URL)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def store(instance: Path) -> EnvelopeStore:
-    paths = InstancePaths(instance)
-    return EnvelopeStore(paths.store, paths.staging)
 
 
 def arrive(store: EnvelopeStore, content: bytes) -> str:

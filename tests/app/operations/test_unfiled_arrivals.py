@@ -17,7 +17,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,27 +29,12 @@ from sqlalchemy.engine.default import DefaultDialect
 
 from app import db as app_db
 from app import store as store_module
-from app.config import config_for
-from app.instance import InstancePaths
 from app.models import Item
 from app.operations import sweep as sweep_module
 from app.operations.sweep import sweep
 from app.store import UNHELD_AFTER, EnvelopeStore
 from tests.app.operations.test_exchange import Review, cli, submit
 from tests.app.support import Visitor, db_session, reviewer_keys, row_counts
-
-
-@pytest.fixture
-def engine(instance: Path) -> Iterator[Engine]:
-    engine = app_db.make_engine(config_for(instance).DATABASE_URL)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def store(instance: Path) -> EnvelopeStore:
-    paths = InstancePaths(instance)
-    return EnvelopeStore(paths.store, paths.staging)
 
 
 def _without_file(app: Flask, store: EnvelopeStore) -> list[str]:
