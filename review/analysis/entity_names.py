@@ -1293,6 +1293,8 @@ def canonical_word(word: str, *, station: bool = False) -> str:
         spelt = _by_urdu(station).get(urdu_form(word))
         if spelt is not None:
             return spelt
+    if not station and (of_stem := _of_listed_stem(word)) is not None:
+        return of_stem
     s = sound(word)
     if len(s) < 2:
         # one consonant: "حق" and "Haq", "عین" and "Ain" meet by it; a letter stays itself
@@ -1345,6 +1347,46 @@ def _of_listed_head(word: str) -> str | None:
             return None
         return names().get(name + latin, name + latin)
     return None
+
+
+def _of_listed_stem(word: str) -> str | None:
+    """A woman's name the lists lack that is a listed given name and the vowel "a", keyed as
+    that name and the vowel: "Ameera", "Amira", "Ameerah" and "امیرہ" are all `amira`,
+    "Ammara" and "عمارہ" `ammara`.
+
+    Keyed by its consonants and the "a" alone (`OPEN_A`), such a name was one with every
+    other of its consonants: Ameera (of Amir) and Ammara (of Ammar) were one `~mra`, Karima
+    and Ikrama one `~krma`, Shamima and Hashima one `~sma`; two women of two names were one.
+    The name before the "a" says which name it is."""
+    ends = _LATIN_A_ENDS if word.isascii() else _URDU_A_ENDS
+    for end in ends:
+        stem = word[: -len(end)] if word.endswith(end) else ""
+        if len(stem) < (3 if word.isascii() else 2):
+            continue
+        name = _given_spelt(stem)
+        if name is not None and " " not in name:
+            return names().get(name + OPEN_A, name + OPEN_A)
+    return None
+
+
+def _given_spelt(word: str) -> str | None:
+    """The listed given name (no title) a word spells, by its spelling or by the form its
+    spellings share, if the lists know it as one name only."""
+    listed = names()
+    name = listed.get(word)
+    if name is None and word.isascii() and len(word) > 3:
+        name = _by_roman(False).get(roman_form(word))
+    elif name is None and not word.isascii() and len(word) > 2:
+        name = _by_urdu(False).get(urdu_form(word))
+    if name is None or name not in spellings() or word in titles() or name in titles():
+        return None
+    return name
+
+
+# How a woman's name in "a" ends: in Latin letters "a" or "ah" ("Ameera", "Ameerah"); in
+# Urdu letters heh, teh marbuta or alif ("امیرہ", "امیرا").
+_LATIN_A_ENDS: Final = ("ah", "a")
+_URDU_A_ENDS: Final = tuple(dict.fromkeys(normalize(c) for c in "ہۃا"))
 
 
 # Written after a sound key whose word ends in the vowel "a": a woman's name is so often a
