@@ -480,7 +480,30 @@ def is_name(doc: Doc, i: int, j: int) -> bool:
         if w not in weak or (doc.latin(k) and doc.capital(k)):
             return True
         count += 1
-    return count >= 2  # "اللہ دتہ", "غلام رسول": everyday words, but a name together
+    # "اللہ دتہ", "غلام رسول": everyday words, but a name together; or one after the record's
+    # mark ("ولد اکرام")
+    return count >= 2 or (j - i == 1 and _kin_before(doc, i))
+
+
+# The record's mark before a father's or husband's name ("ولد", "s/o"; `parentage`): a word
+# the list holds as a name is his name after it, though an everyday word too ("ولد اکرام",
+# son of Ikram, not "of honour"; "ولد امیر", son of Amir). Lost, his son met every other
+# man's son of his name, strongly.
+_KIN_BEFORE: Final = frozenset(
+    normalize(w) for w in ("ولد", "بنت", "زوجہ", "ابن", "walad", "bint", "zauja", "zoja")
+)
+
+
+def _kin_before(doc: Doc, k: int) -> bool:
+    """Whether the record's mark of whose son, daughter or wife ends just before token k."""
+    if k >= 1 and doc.words[k - 1] in _KIN_BEFORE:
+        return True
+    return (
+        k >= 3
+        and doc.words[k - 1] == "o"
+        and doc.words[k - 2] == "/"
+        and doc.words[k - 3] in _SLASHED
+    )
 
 
 def _letter(doc: Doc, k: int) -> bool:
@@ -544,10 +567,11 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
                 or doc.words[nxt] in enders
                 or (plain and (_paired(doc, nxt) or _paired(doc, start - 1, before=True)))
                 or (plain and _after_wala(doc, start))
+                or _kin_before(doc, start)
             ):
-                continue  # one Urdu word is a name only before نے, صاحب or a mark
-                # (a listed name that is no everyday word or title, or a compound of
-                # عبدال, before کا, کو, سے too, or "اور" and another name)
+                continue  # one Urdu word is a name only before نے, صاحب or a mark, or
+                # after "ولد" (a listed name that is no everyday word or title, or a
+                # compound of عبدال, before کا, کو, سے too, or "اور" and another name)
         yield start, end
 
 
