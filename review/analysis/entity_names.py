@@ -485,25 +485,18 @@ def is_name(doc: Doc, i: int, j: int) -> bool:
     return count >= 2 or (j - i == 1 and _kin_before(doc, i))
 
 
-# The record's mark before a father's or husband's name ("ولد", "s/o"; `parentage`): a word
+# The record's mark in Urdu letters before a father's or husband's name (`parentage`): a word
 # the list holds as a name is his name after it, though an everyday word too ("ولد اکرام",
 # son of Ikram, not "of honour"; "ولد امیر", son of Amir). Lost, his son met every other
-# man's son of his name, strongly.
-_KIN_BEFORE: Final = frozenset(
-    normalize(w) for w in ("ولد", "بنت", "زوجہ", "ابن", "walad", "bint", "zauja", "zoja")
-)
+# man's son of his name, strongly. Not in Latin letters: a capital says a name there, and
+# Roman Urdu's lower case "s/o sher dil" has a name of two words ("Sher Dil"), not "sher".
+_KIN_BEFORE: Final = frozenset(normalize(w) for w in ("ولد", "بنت", "زوجہ", "ابن"))
 
 
 def _kin_before(doc: Doc, k: int) -> bool:
-    """Whether the record's mark of whose son, daughter or wife ends just before token k."""
-    if k >= 1 and doc.words[k - 1] in _KIN_BEFORE:
-        return True
-    return (
-        k >= 3
-        and doc.words[k - 1] == "o"
-        and doc.words[k - 2] == "/"
-        and doc.words[k - 3] in _SLASHED
-    )
+    """Whether token k is an Urdu word just after the record's mark of whose son, daughter
+    or wife a name is."""
+    return k >= 1 and doc.urdu(k) and doc.words[k - 1] in _KIN_BEFORE
 
 
 def _letter(doc: Doc, k: int) -> bool:
