@@ -28,11 +28,10 @@ from review.workspace.schema import transaction
 # version is read again from its report (`rehash`) before it is compared with any other,
 # as one of an older hashing scheme is, so no stale key links two reports. 2 (session 42):
 # a compound or a clan's name of a listed name is keyed as that name ("Akram Ullah" was
-# "ikramullah", "Umarzai" and "Amirzai" one "~mrz"). 3 (session 42): a woman's name that
-# is a listed name and "a" is keyed as that name and "a" ("Ameera" and "Ammara" were one
-# "~mra"); Sameer is no Sami ("sami"); a father named by an everyday word after "ولد" is
-# kept ("ولد اکرام" was lost).
-EXTRACTOR_VERSION: Final = 3
+# "ikramullah", "Umarzai" and "Amirzai" one "~mrz"); so is a woman's name that is a listed
+# name and "a" ("Ameera" and "Ammara" were one "~mra"); Sameer is no Sami ("sami"); a
+# father named by an everyday word after "ولد" is kept ("ولد اکرام" was lost).
+EXTRACTOR_VERSION: Final = 2
 # The last lines after a form's last blank that are weighed as print (`forms.tail`): a
 # footer is a few lines, and each costs a reading of the text.
 _MOST_TAIL_LINES: Final = 8
