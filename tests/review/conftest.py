@@ -20,7 +20,8 @@ from crypto.constants import MANIFEST_FORMAT_INSTANCE
 from review import workspace as ws
 from review.workspace import head
 from tests.app.templates import copy_of_demo
-from tests.review.support import Server, init_workspace
+from tests.review.support import Server
+from tests.review.templates import copy_of_workspace
 
 
 @pytest.fixture(autouse=True)
@@ -90,14 +91,21 @@ def server_format_2(tmp_path: Path, _close_engines: None) -> Server:
 
 @pytest.fixture
 def workspace_format_2(tmp_path: Path, server_format_2: Server) -> Path:
-    """A workspace pinned to `server_format_2`, with the demo reviewer enrolled."""
-    return init_workspace(server_format_2, tmp_path / "workspace")
+    """A workspace pinned to `server_format_2`, with the demo reviewer enrolled.
+
+    A copy of one made once per test process (tests/review/templates.py).
+    """
+    return copy_of_workspace(server_format_2, tmp_path / "workspace")
 
 
 @pytest.fixture
 def workspace(tmp_path: Path, server: Server) -> Path:
-    """A workspace pinned to the demo server, with the demo reviewer enrolled."""
-    return init_workspace(server, tmp_path / "workspace")
+    """A workspace pinned to the demo server, with the demo reviewer enrolled.
+
+    A copy of one made once per test process (tests/review/templates.py): the copies share
+    their workspace key; a test that needs a workspace of its own calls `init_workspace`.
+    """
+    return copy_of_workspace(server, tmp_path / "workspace")
 
 
 @pytest.fixture
