@@ -8,8 +8,10 @@ the server's instance id and signing key, the reviewer's key file and the weekly
 files it adopts, and the day (the roster dates each reviewer's enrolment). So a copy is
 the workspace `init` would have made for the test, but for what `init` draws at random
 (the workspace key, the stored key file's name) and the second its audit entries were
-written: the copies of one process share those. A test that needs a workspace of its own
-(two compared, one on another disk) calls `init_workspace` itself.
+written: the copies of one process share those. The server is left as `init_workspace`
+leaves it too: `adopt` destroys the subkey secrets it took in, and so does a copy. A test
+that needs a workspace of its own (two compared, one on another disk) calls
+`init_workspace` itself.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from app.demo import DEMO_REVIEWER, subkeys_paths
+from review.workspace.erase import destroy
 from tests.review.support import Server, init_workspace
 
 # What `init` reads from the server, and the day -> the template workspace's directory.
@@ -39,6 +42,12 @@ def copy_of_workspace(server: Server, root: Path) -> Path:
         _TEMPLATES[key] = _make_template(server)
     # copy2 keeps each file's mode and its access and modification times, as `init` left them.
     shutil.copytree(_TEMPLATES[key], root, symlinks=True)
+    # `keys subkeys adopt` destroys the secrets it took in (review/cli/subkeys.py): a test
+    # that looks for them on the server must find them gone, as after `init_workspace`
+    # (the template's own `adopt` destroyed those of the server it was made from).
+    _, sealed = subkeys_paths(server.paths.demo_keys, DEMO_REVIEWER)
+    if sealed.exists():
+        destroy(sealed)
     return root
 
 
