@@ -379,7 +379,7 @@ def test_a_taken_back_bundle_handed_in_again_is_refused_and_its_withdrawn_reply_
     draft = tmp_path / "next.json"
     rotated = review(
         workspace,
-        *("keys", "rotate", "--draft", str(draft)),
+        *("keys", "rotate", "--draft", str(draft), "--fast-kdf"),
         passphrase=f"{DEMO_PASSPHRASE}\n{new}\n{new}",
     )
     assert rotated.exit_code == 0, rotated.output
