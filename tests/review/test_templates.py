@@ -87,4 +87,4 @@ def test_a_server_whose_key_changed_gets_a_workspace_pinned_to_its_new_key(
     copy_of_workspace(server, tmp_path / "before")
     server.paths.signing_key.write_text(SigningKey.generate().to_text())
     after = copy_of_workspace(server, tmp_path / "after")
-    assert dict(_tables(after)["meta"])["server_key"] == server.signing_key_text
+    assert ("server_key", server.signing_key_text) in _tables(after)["meta"]
