@@ -41,7 +41,7 @@ def _memory_of_its_own(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     if not base.is_dir() or not os.access(base, os.W_OK):
         yield
         return
-    own = Path(tempfile.mkdtemp(prefix="raazdar-tests-", dir=base))
+    own = Path(tempfile.mkdtemp(dir=base))  # "tmp…": no tool's name a test looks for
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(own))
     try:
         yield

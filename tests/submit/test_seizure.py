@@ -8,9 +8,9 @@ on the server. With `--no-state`, look for anything written at all.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from crypto.bundle import hash_file
+from submit import sensitive
 from submit.cli import cli
 from submit.sensitive import on_disk
 from submit.state import default_root
@@ -30,11 +31,21 @@ from tests.submit.test_codenames import _printed_to_file
 from tests.submit.test_transport import CODENAME
 
 
-def _scratch(path: Path) -> bool:
-    """Whether `path` is a run's scratch directory: one that holds its `.held` file."""
-    with contextlib.suppress(OSError):
-        return (path / ".held").exists()
-    return False
+def own_memory(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """A memory-backed directory in /dev/shm the client takes for this test alone: every
+    entry in it is the client's (/dev/shm itself the other worker's tests share)."""
+    ram = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    request.addfinalizer(lambda: shutil.rmtree(ram, ignore_errors=True))
+    monkeypatch.setattr(sensitive, "_RAM_DIRS", (str(ram),))
+    return ram
+
+
+def left_in_memory(ram: Path) -> list[str]:
+    """What is in the client's memory-backed directory, and anything in /dev/shm named as
+    the tool."""
+    shm = Path("/dev/shm")
+    shared = [f"{shm}/{n}" for n in os.listdir(shm) if n.startswith("raazdar")]
+    return sorted([*shared, *os.listdir(ram)])
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:
@@ -163,7 +174,11 @@ def test_the_attack_finds_what_an_unsealed_state_would_give_away(
 
 
 def test_the_amnesic_mode_writes_nothing_at_all(
-    tmp_path: Path, server: str, authorities: list[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    server: str,
+    authorities: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     home = tmp_path / "home"
     (home / "stick").mkdir(parents=True)
@@ -177,11 +192,10 @@ def test_the_amnesic_mode_writes_nothing_at_all(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.chdir(home)
-    ram = Path("/dev/shm")
+    ram = own_memory(monkeypatch, request)
 
     def ours() -> list[str]:
-        names = os.listdir(ram) if ram.is_dir() else []
-        return sorted(n for n in names if n.startswith("raazdar-") or _scratch(ram / n))
+        return left_in_memory(ram)
 
     before, ram_before = tree(home), ours()
     base = ["--no-state", "--pins-file", str(pins), "--direct", "--insecure-test-kdf"]
@@ -319,6 +333,7 @@ def test_a_full_session_leaves_nothing_outside_the_state_directory(
     app: Flask,
     instance: Path,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     # The attack: after a session (a report with a file sent, replies checked, one read),
     # search the phone's home, the directory the client ran in, the temporary directory
@@ -342,11 +357,10 @@ def test_a_full_session_leaves_nothing_outside_the_state_directory(
     evidence = home / "stick" / "IMG_20261203_0915.jpg"
     # A phone's photo, cleaned of its GPS and serial in memory: no clean copy left behind.
     evidence.write_bytes(camera_photo((640, 480)))
-    ram = Path("/dev/shm")
+    ram = own_memory(monkeypatch, request)
 
     def in_ram() -> list[str]:
-        names = os.listdir(ram) if ram.is_dir() else []
-        return sorted(n for n in names if n.startswith("raazdar") or _scratch(ram / n))
+        return left_in_memory(ram)
 
     before, ram_before = tree(home), in_ram()
     base = ["--fast-kdf", "--pins-file", str(pins), "--direct", "--insecure-test-kdf"]
