@@ -364,11 +364,19 @@ def test_an_export_whose_account_is_removed_while_it_is_written_is_not_handed_ou
 
 
 def test_an_export_settling_as_its_account_is_removed_does_not_deadlock(
-    app: Flask, visitor: Visitor, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    visitor: Visitor,
+    staff: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The export and a removal of its account take the same two locks, the account's row
     and the audit head, in one order: taken the other way round, each held what the other
-    waited for, and on PostgreSQL one was killed as a deadlock."""
+    waited for, and on PostgreSQL one was killed as a deadlock.
+
+    Under load the removal may end her login before the bundle's first piece: the download
+    is then cut, as any whose login ends (CI, once: a broken pipe at the request); cut, not
+    stopped by an error, which is what a deadlock's victim would be."""
     make_staff(app, "root", role="admin")
     report(visitor, "The SHO released the agent for money")
     holding = staff_service.hold_staff
@@ -391,10 +399,15 @@ def test_an_export_settling_as_its_account_is_removed_does_not_deadlock(
         holding(*args, **kwargs)
 
     monkeypatch.setattr(staff_service, "hold_staff", removed_as_it_settles)
-    response = export(staff)
+    try:
+        status = export(staff).status_code
+    except BrokenPipeError:  # cut before its first piece: the status went with it
+        status = 200
     removal[0].join(timeout=40)
     assert not failed, f"the removal failed: {failed}"
-    assert response.status_code in (200, 403), response.status_code
+    assert status in (200, 403), status
+    stopped = [m for r in caplog.records if "stopped before its last" in (m := r.getMessage())]
+    assert all(m.endswith("(NoneType)") for m in stopped), f"an error stopped it: {stopped}"
     trail = audit_trail(app)
     assert ("root", "staff-removed", {"username": "alice"}) in trail
 
