@@ -310,3 +310,39 @@ def test_a_file_changed_while_the_bundle_is_written_fails_loudly(tmp_path: Path)
 
     with pytest.raises(FormatError, match="changed while the bundle was written"):
         write_bundle(Changing(), {}, pairs, SIGNER)
+
+
+def _with_manifest(encoded: bytes, signer: SigningKey) -> bytes:
+    """A bundle whose manifest is `encoded` as it stands, signed by `signer`."""
+    return (
+        C.BUNDLE_VERSION_LINE
+        + b"\n"
+        + struct.pack(">I", len(encoded))
+        + encoded
+        + signer.sign(C.SIG_CONTEXT_BUNDLE, encoded)
+    )
+
+
+def test_a_manifest_a_trusted_key_signed_naming_another_key_is_refused() -> None:
+    other = SigningKey.generate()
+    manifest = {"items": [], "signer": other.verify_key.to_text()}
+    with pytest.raises(VerificationError, match="does not name"):
+        BundleReader(io.BytesIO(forged(manifest)), [*TRUSTED, other.verify_key])
+
+
+def test_an_unsigned_manifest_not_canonical_is_refused_as_such() -> None:
+    encoded = b'{ "items": [], "signer": "%s" }' % SIGNER.verify_key.to_text().encode()
+    with pytest.raises(FormatError, match="not canonical"):
+        BundleReader(io.BytesIO(_with_manifest(encoded, SigningKey.generate())), TRUSTED)
+
+
+@pytest.mark.parametrize("named", ["a stranger", "the trusted key"])
+def test_a_manifest_too_large_to_parse_unsigned_says_which_signature_failed(named: str) -> None:
+    """Past 256 KiB an unsigned manifest is not parsed: naming a trusted key, it is refused
+    as a signature that does not verify; naming none, as a key not trusted."""
+    stranger = SigningKey.generate()
+    signer = stranger if named == "a stranger" else SIGNER
+    encoded = b'{"items":[],"padding":"' + b"x" * (300 * 1024) + b'","signer":"'
+    encoded += signer.verify_key.to_text().encode() + b'"}'
+    with pytest.raises(VerificationError, match="not trusted" if signer is stranger else "verify"):
+        BundleReader(io.BytesIO(_with_manifest(encoded, stranger)), TRUSTED)

@@ -15,6 +15,7 @@ from crypto import (
     verify_password,
 )
 from crypto.codename import wordlist
+from crypto.password import hash_cost
 
 PASSWORD = "correct horse battery staple"
 
@@ -92,3 +93,12 @@ def test_an_unmatchable_hash_matches_no_password_and_costs_a_check() -> None:
     assert unmatchable_hash() != encoded
     assert not verify_password(encoded, PASSWORD)
     assert not verify_password(encoded, "")
+
+
+def test_a_hash_names_the_costs_it_was_made_at() -> None:
+    """What a login reads to check a stand-in at each cost in use (`hash_cost`)."""
+    assert hash_cost(hash_password(PASSWORD, KdfParams.TESTING)) == KdfParams.TESTING
+    assert hash_cost(unmatchable_hash()) == PASSWORD_COST
+    assert hash_cost("not a hash") is None
+    # Costs below what libsodium takes name no cost this module would hash at.
+    assert hash_cost("$argon2id$v=19$m=0,t=0,p=1$AAAAAAAAAAAAAAAAAAAAAA$" + "A" * 43) is None
