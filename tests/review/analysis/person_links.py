@@ -88,3 +88,18 @@ def assert_joins_neither(
         assert why in evidence.strength.why
         assert not evidence.counts
     assert corpus.related(num).corroborating == 0
+
+
+def person_keys(text: str) -> set[str]:
+    """The keys of the people a text names."""
+    return {e.key for e in extract(text) if e.kind == "person"}
+
+
+def assert_two_people(a: str, b: str) -> None:
+    """Two texts, each naming someone, share no person's key and so no link on a person."""
+    ka, kb = person_keys(a), person_keys(b)
+    assert ka, a
+    assert kb, b
+    assert ka.isdisjoint(kb), f"{a!r} and {b!r} share the key {ka & kb}"
+    linked = corpus_of([a, b]).related(1).links.get(2)
+    assert linked is None or not [e for e in linked.evidence if e.kind == "person"], linked

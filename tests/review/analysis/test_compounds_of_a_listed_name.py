@@ -19,16 +19,16 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
-from review.analysis.entities import extract
-from tests.review.analysis.person_links import corpus_of, person_evidence
+from tests.review.analysis.person_links import (
+    assert_two_people,
+    corpus_of,
+    person_evidence,
+    person_keys,
+)
 
 LATIN = "ASI {} Khosa of Thana Saddar Kasur took Rs 50,000 from the kiln owner."
 URDU = "تھانہ صدر قصور کے اے ایس آئی {} کھوسہ نے بھٹہ مالک سے پیسے لیے۔"
 BEAT = "ASI {} Khosa of Thana Saddar Kasur beat my brother at the thana."
-
-
-def person_keys(text: str) -> set[str]:
-    return {e.key for e in extract(text) if e.kind == "person"}
 
 
 # Two names a letter apart, each with the same ending; neither compound is listed but one.
@@ -54,14 +54,7 @@ def _text(name: str, template: str) -> str:
 
 @pytest.mark.parametrize(("a", "b"), TWO_MEN)
 def test_compounds_of_two_listed_names_are_two_men(a: str, b: str) -> None:
-    ka, kb = person_keys(_text(a, LATIN)), person_keys(_text(b, BEAT))
-    assert ka, a
-    assert kb, b
-    assert ka.isdisjoint(kb), f"{a!r} and {b!r} share the key {ka & kb}"
-    corpus = corpus_of([_text(a, LATIN), _text(b, BEAT)])
-    assert 2 not in corpus.related(1).links or not any(
-        e.kind == "person" for e in corpus.related(1).links[2].evidence
-    )
+    assert_two_people(_text(a, LATIN), _text(b, BEAT))
 
 
 # One man's name written apart, joined, in either script: one key, linked strongly.
@@ -108,10 +101,7 @@ CLAN_UR = "تھانہ صدر بنوں کے ایس ایچ او عمران {} نے
     [("Umarzai", "Amirzai"), ("Hassanzai", "Hussainzai"), ("Ahmadkhel", "Hamidkhel")],
 )
 def test_clans_of_two_listed_names_are_two(a: str, b: str) -> None:
-    ka, kb = person_keys(CLAN.format(a)), person_keys(CLAN.format(b))
-    assert ka, a
-    assert kb, b
-    assert ka.isdisjoint(kb), f"{a!r} and {b!r} share the key {ka & kb}"
+    assert_two_people(CLAN.format(a), CLAN.format(b).replace("took", "took again"))
 
 
 @pytest.mark.parametrize(

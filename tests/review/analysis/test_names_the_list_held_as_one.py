@@ -12,16 +12,15 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
-from review.analysis.entities import extract
-from tests.review.analysis.person_links import corpus_of, person_evidence
+from tests.review.analysis.person_links import (
+    assert_two_people,
+    corpus_of,
+    person_evidence,
+)
 
 LATIN = "ASI {} Khosa of Thana Saddar Kasur took Rs 50,000 from the kiln owner."
 URDU = "تھانہ صدر قصور کے اے ایس آئی {} کھوسہ نے بھٹہ مالک سے پیسے لیے۔"
 BEAT = "ASI {} Khosa of Thana Saddar Kasur beat my brother at the thana."
-
-
-def person_keys(text: str) -> set[str]:
-    return {e.key for e in extract(text) if e.kind == "person"}
 
 
 def _text(name: str, template: str) -> str:
@@ -39,10 +38,7 @@ def _text(name: str, template: str) -> str:
     ],
 )
 def test_two_names_the_list_held_as_one_are_two(a: str, b: str) -> None:
-    ka, kb = person_keys(_text(a, LATIN)), person_keys(_text(b, BEAT))
-    assert ka, a
-    assert kb, b
-    assert ka.isdisjoint(kb), f"{a!r} and {b!r} share the key {ka & kb}"
+    assert_two_people(_text(a, LATIN), _text(b, BEAT))
 
 
 @pytest.mark.parametrize(

@@ -16,16 +16,16 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
-from review.analysis.entities import extract
-from tests.review.analysis.person_links import corpus_of, person_evidence
+from tests.review.analysis.person_links import (
+    assert_two_people,
+    corpus_of,
+    person_evidence,
+    person_keys,
+)
 
 LATIN = "ASI {} Khosa of Thana Saddar Kasur took Rs 50,000 from the kiln owner."
 URDU = "تھانہ صدر قصور کی اے ایس آئی {} کھوسہ نے بھٹہ مالک سے پیسے لیے۔"
 BEAT = "ASI {} Khosa of Thana Saddar Kasur beat my sister at the thana."
-
-
-def person_keys(text: str) -> set[str]:
-    return {e.key for e in extract(text) if e.kind == "person"}
 
 
 def _text(name: str, template: str) -> str:
@@ -44,14 +44,7 @@ TWO_WOMEN = [
 
 @pytest.mark.parametrize(("a", "b"), TWO_WOMEN)
 def test_womens_names_of_two_listed_names_are_two_women(a: str, b: str) -> None:
-    ka, kb = person_keys(_text(a, LATIN)), person_keys(_text(b, BEAT))
-    assert ka, a
-    assert kb, b
-    assert ka.isdisjoint(kb), f"{a!r} and {b!r} share the key {ka & kb}"
-    corpus = corpus_of([_text(a, LATIN), _text(b, BEAT)])
-    assert 2 not in corpus.related(1).links or not any(
-        e.kind == "person" for e in corpus.related(1).links[2].evidence
-    )
+    assert_two_people(_text(a, LATIN), _text(b, BEAT))
 
 
 # One woman's name in either script, and with the "h" Latin may end it with: one key,
