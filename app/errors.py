@@ -94,6 +94,16 @@ class RestoreUnfinished(ConfigError):
     )
 
 
+class CommitsDated(ConfigError):
+    """The database's PostgreSQL keeps each commit's time (`app.commit_times`)."""
+
+    hint = (
+        "as a superuser, ALTER SYSTEM SET track_commit_timestamp = off; then restart "
+        "PostgreSQL (or set it off in postgresql.conf), and start the server; the times it "
+        "kept stay in pg_commit_ts/ until PostgreSQL truncates it (deploy/README.md §2.1)"
+    )
+
+
 class SchemaMismatch(ConfigError):
     """The database's schema is not the one this release's migrations end at."""
 

@@ -244,11 +244,17 @@ def serve(
 
 
 def _refuse_other_schema(instance: Path) -> None:
-    """Refuse to start on a database that `raazdar migrate` has not brought to this release."""
+    """Refuse to start on a database that `raazdar migrate` has not brought to this release.
+
+    Nor on one whose PostgreSQL dates every commit (`app.commit_times`).
+    """
+    from app.commit_times import refuse_dated_commits
     from app.config import config_for
     from app.migrate import refuse_other_schema
 
-    refuse_other_schema(config_for(instance).DATABASE_URL)
+    url = config_for(instance).DATABASE_URL
+    refuse_other_schema(url)
+    refuse_dated_commits(url)
 
 
 def recover_uploads(instance: Path, say: Callable[[str], None]) -> Recovered:

@@ -314,28 +314,43 @@ def _table_counts(session: Session) -> Check:
     were last reset: every report and source, purged ones included, and every login.
     From PostgreSQL 16 on it also keeps when each index was last scanned, to the
     millisecond: a codename's last try, a source's last read of replies. The app's
-    role can neither turn it off nor reset it (deploy/README.md §2.1).
+    role can neither turn it off nor reset it (deploy/README.md §2.1). Nor
+    `pg_stat_statements`, which counts each statement the app runs, reads included.
     """
     if session.get_bind().dialect.name != "postgresql":
         return Check("table-counts", Status.OK, "SQLite counts no table's writes")
-    value, role = session.execute(
-        text("SELECT current_setting('track_counts'), current_user")
+    value, role, statements = session.execute(
+        text(
+            "SELECT current_setting('track_counts'), current_user,"
+            " current_setting('pg_stat_statements.track', true)"
+        )
     ).one()
     session.rollback()
-    if value == "off":
+    counted = []
+    if value != "off":
+        counted.append(
+            f"PostgreSQL counts each table's inserts and deletes (track_counts is {value!r}): "
+            "its statistics count every report and source since they were last reset, "
+            "purged ones included, and from PostgreSQL 16 on keep when each index was last "
+            "read, to the millisecond; as a superuser: "
+            f"ALTER ROLE {role} SET track_counts = off; then SELECT pg_stat_reset(); "
+            "in this database"
+        )
+    if statements not in (None, "none"):
+        counted.append(
+            f"pg_stat_statements (pg_stat_statements.track is {statements!r}) counts each "
+            "statement of ours, a login's, a report's, a reading of replies, through every "
+            "sweep and restart (pg_stat/pg_stat_statements.stat), and from PostgreSQL 17 on "
+            "keeps when each was first run; as a superuser: "
+            f"ALTER ROLE {role} SET pg_stat_statements.track = none; then "
+            "SELECT pg_stat_statements_reset(); (or take it out of shared_preload_libraries "
+            "and restart PostgreSQL)"
+        )
+    if not counted:
         return Check(
             "table-counts", Status.OK, "PostgreSQL counts no writes to our tables (track_counts)"
         )
-    return Check(
-        "table-counts",
-        Status.WARN,
-        f"PostgreSQL counts each table's inserts and deletes (track_counts is {value!r}): "
-        "its statistics count every report and source since they were last reset, "
-        "purged ones included, and from PostgreSQL 16 on keep when each index was last "
-        "read, to the millisecond; as a superuser: "
-        f"ALTER ROLE {role} SET track_counts = off; then SELECT pg_stat_reset(); "
-        "in this database",
-    )
+    return Check("table-counts", Status.WARN, "; and ".join(counted))
 
 
 def _audit(session: Session) -> Check:

@@ -12,6 +12,7 @@ from typing import Final
 from sqlalchemy.engine import make_url
 
 from app import db, environment
+from app.commit_times import refuse_dated_commits
 from app.config import Config, config_for
 from app.demo import TIMESTAMP_KEY_NAME
 from app.errors import AppError
@@ -196,6 +197,7 @@ def startup_check(config: Config, where: Surroundings) -> Check:
             database.engine.dispose()
     try:
         refuse_other_schema(config.DATABASE_URL)
+        refuse_dated_commits(config.DATABASE_URL)
     except AppError as exc:
         return Check("startup", Status.FAIL, f"the server refuses to start: {exc}; {exc.hint}")
     flag = environment.get("FLASK_DEBUG", None, where.environ)
