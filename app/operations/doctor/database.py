@@ -40,7 +40,7 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
                 guarded("commit-times", lambda: _commit_times(session)),
                 guarded("vacuum-times", lambda: _vacuum_times(session)),
                 guarded("table-counts", lambda: _table_counts(session)),
-                guarded("statement-log", lambda: _statement_log(session)),
+                guarded("statement-log", lambda: statement_log(session)),
                 guarded("server-log", lambda: postgres.server_log(session)),
                 guarded("wal-times", lambda: postgres.wal_times(session)),
                 guarded("audit", lambda: _audit(session)),
@@ -228,7 +228,7 @@ def _commit_times(session: Session) -> Check:
     )
 
 
-def _statement_log(session: Session) -> Check:
+def statement_log(session: Session) -> Check:
     """Name PostgreSQL's own logging of statements and connections (deploy/README.md §2.1).
 
     The app logs no request; PostgreSQL's log, with its time on each line, would:
@@ -252,7 +252,9 @@ def _statement_log(session: Session) -> Check:
         Status.FAIL if every else Status.WARN,
         f"PostgreSQL logs {'statements' if every else 'connections or slow statements'} "
         f"({', '.join(every + some)}), each line with its time: a submission's or a "
-        "login's, for whoever reads its log; turn them off in postgresql.conf and reload",
+        "login's, for whoever reads its log; turn them off in postgresql.conf and reload, "
+        "and as a superuser take back any set for this database or the app's role "
+        "(ALTER DATABASE … RESET name; ALTER ROLE … RESET name;)",
     )
 
 
@@ -261,6 +263,10 @@ def _number(value: str) -> float:
         return float(value)
     except ValueError:
         return -1.0
+
+
+def _logs_each(value: str) -> str:
+    return "all" if value == "on" else ""
 
 
 # How much each setting logs: "all" (every statement of a kind), "some", or "" (nothing).
@@ -274,6 +280,24 @@ _LOGGING: Final[dict[str, Callable[[str], str]]] = {
     "log_min_duration_sample": lambda v: "some" if _number(v) >= 0 else "",
     "log_connections": lambda v: "some" if v == "on" else "",
     "log_disconnections": lambda v: "some" if v == "on" else "",
+    # A line of each statement's resources, or its parse tree or plan (its table and
+    # values), at every statement.
+    **dict.fromkeys(
+        (
+            "log_statement_stats",
+            "log_parser_stats",
+            "log_planner_stats",
+            "log_executor_stats",
+            "debug_print_parse",
+            "debug_print_rewritten",
+            "debug_print_plan",
+        ),
+        _logs_each,
+    ),
+    # Each statement's text and plan, once auto_explain is loaded (a setting of its own).
+    "auto_explain.log_min_duration": lambda v: (
+        "all" if _number(v) == 0 else "some" if _number(v) > 0 else ""
+    ),
 }
 
 
