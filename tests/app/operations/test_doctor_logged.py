@@ -47,7 +47,7 @@ def test_a_setting_that_logs_each_statement_of_ours_fails_the_doctor(
         superuser(f"ALTER DATABASE \"{database}\" SET {name} = '{value}'")
     engine = app_db.make_engine(postgres_url)
     try:
-        Throttle.__table__.create(engine)
+        app_db.Base.metadata.tables[Throttle.__tablename__].create(engine)
         with logged_for(database) as lines, Session(engine) as session:
             session.add(Throttle(bucket=secrets.token_hex(8), window=1, failures=1))
             session.commit()
