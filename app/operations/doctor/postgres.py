@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from app.operations import pg_wal
 from app.operations.doctor.verdict import Check, Status
 
-_WAL_SETTINGS: Final = ("wal_recycle", "wal_keep_size", "min_wal_size", "archive_mode")
+_WAL_SETTINGS: Final = (
+    "wal_recycle",
+    "wal_keep_size",
+    "min_wal_size",
+    "archive_mode",
+    "summarize_wal",
+    "wal_summary_keep_time",
+)
 
 
 def wal_times(session: Session) -> Check:
@@ -57,6 +64,15 @@ def wal_times(session: Session) -> Check:
             f"archive_mode is {found['archive_mode']}: the archive keeps every segment for as "
             "long as it keeps them; turn it off, or archive to encrypted storage under the "
             "retention rule"
+        )
+    if found.get("summarize_wal", "off") != "off":
+        kept.append(
+            "summarize_wal is on (PostgreSQL 17): pg_wal/summaries/ keeps, past every "
+            f"checkpoint, for wal_summary_keep_time ({found.get('wal_summary_keep_time', '?')} "
+            "min), which blocks of each table every stretch of WAL changed, each file dated "
+            "as it was written: when items, sources and logins were written, to the "
+            "checkpoint; as a superuser: ALTER SYSTEM SET summarize_wal = off; "
+            "SELECT pg_reload_conf(); (incremental backups need it: take full ones)"
         )
     if slots:
         kept.append(

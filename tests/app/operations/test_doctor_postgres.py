@@ -50,6 +50,9 @@ def test_a_cluster_that_keeps_the_wal_past_the_sweep_is_named_with_what_to_grant
         ({"wal_recycle": "on", "min_wal_size": "80"}, "wal_recycle is on"),
         ({"wal_recycle": "off", "wal_keep_size": "64"}, "wal_keep_size is 64 MB"),
         ({"wal_recycle": "off", "archive_mode": "on"}, "archive_mode is on"),
+        # PostgreSQL 17's summaries of the blocks each stretch of WAL changed, kept ten days
+        # past every checkpoint, each file dated: which tables were written, and when.
+        ({"wal_recycle": "off", "summarize_wal": "on"}, "summarize_wal is on"),
     ],
 )
 def test_each_setting_that_keeps_wal_segments_warns(
