@@ -145,11 +145,13 @@ def fault(exc: BaseException) -> str | None:
 
     A full disk, a disk that takes no writes (read-only: ext4 remounts itself so after
     an error; or failing), and a database that is locked, down or unreachable are told
-    as "busy, try again" (503), never as a failure of the server's own. A report a
-    browser sent is given back then (`app.source.views`): a 500 page in its place lost
-    what the source wrote.
+    as "busy, try again" (503), never as a failure of the server's own. So is a request
+    that waited out the pool for a connection (every one held by other threads): it was
+    a 500 and an "unexpected" error in the log. A report a browser sent is given back
+    then (`app.source.views`): a 500 page in its place lost what the source wrote.
     """
     from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     seen: BaseException | None = exc
     for _ in range(8):  # the exception and what caused it, a few links deep
@@ -159,7 +161,7 @@ def fault(exc: BaseException) -> str | None:
             return "storage-full"
         if isinstance(seen, OSError) and seen.errno in (errno.EROFS, errno.EIO):
             return "storage-unavailable"
-        if isinstance(seen, OperationalError) or (
+        if isinstance(seen, OperationalError | PoolTimeout) or (
             isinstance(seen, DBAPIError) and seen.connection_invalidated
         ):
             return "database-unavailable"
