@@ -212,11 +212,24 @@ def log_in(session: Session, codename: str) -> SignedIn | None:
     source = session.execute(
         select(Source).where(Source.lookup_tag == keys.lookup_tag)
     ).scalar_one_or_none()
-    if source is None or not well_formed:
+    if source is None or not well_formed or not _holds_own_keys(source, keys):
         return None
     source.active_day = today()
     _note_signing_key(source, keys)
     return SignedIn(source.id, keys.private_key)
+
+
+def _holds_own_keys(source: Source, keys: SourceKeys) -> bool:
+    """Whether the account under the codename's tag was made with the codename's own keys.
+
+    A tag is free again once its account is removed (the purge of one the API made that
+    never filed, expiry, a reply bundle), and whoever holds it (a copy of the database) can
+    make an account under it through the API with keys of their own: the codename, signed
+    into that one, filed reports whose replies were sealed to the other key.
+    """
+    if source.public_key != keys.public_key.to_text():
+        return False
+    return source.signing_key is None or source.signing_key == keys.verify_key.to_text()
 
 
 def resume(session: Session, stored: object) -> SignedIn | None:
