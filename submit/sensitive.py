@@ -44,6 +44,12 @@ NANO_ARGS: Final = ("--ignorercfiles",)
 _VIMS: Final = frozenset(
     {"vim", "nvim", "gvim", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk", "vim.gtk3"}
 )
+# Where neovim makes its own files at its first start, by the variable that moves each.
+_NVIM_HOMES: Final = (
+    ("XDG_DATA_HOME", ".local/share"),
+    ("XDG_STATE_HOME", ".local/state"),
+    ("XDG_CACHE_HOME", ".cache"),
+)
 # Memory-backed, so a draft never reaches a disk; mkdtemp makes a private directory in it.
 # The signals that ended the run (`stop_cleanly_on_hangup`): then nothing waits for Enter.
 _STOPPED: Final[list[int]] = []
@@ -192,19 +198,41 @@ def output_file() -> Path | None:
         return None
 
 
+def _program(words: list[str]) -> str:
+    """The name of what runs, not what it is called: `vi` may be vim, nvi or busybox."""
+    resolved = shutil.which(words[0])
+    return Path(os.path.realpath(resolved) if resolved else words[0]).name
+
+
 def editor_command(editor: str) -> list[str]:
     """The editor's command line with the options that stop it leaving traces."""
     words = shlex.split(editor)
     if not words:
         return words
-    # What runs, not what it is called: `vi` may be vim, nvi or busybox, which differ.
-    resolved = shutil.which(words[0])
-    name = Path(os.path.realpath(resolved) if resolved else words[0]).name
+    name = _program(words)
     if name in _VIMS:
         return [*words, *VIM_ARGS]
     if name in {"nano", "rnano"}:
         return [*words, *NANO_ARGS]
     return words
+
+
+def editor_env(editor: str, scratch: Path) -> dict[str, str]:
+    """The editor's environment: temporary files, and neovim's own, in the draft's directory.
+
+    Neovim makes its log file, and its data and state directories, in the home directory
+    at its first start: their creation times dated the first draft written here. Each
+    directory it has not made yet is made beside the draft instead (one it has holds the
+    person's plugins, and its creation time says nothing new).
+    """
+    env = {**os.environ, "TMPDIR": str(scratch), "NVIM_LOG_FILE": str(scratch / "nvim.log")}
+    words = shlex.split(editor)
+    if words and _program(words) == "nvim":
+        for variable, default in _NVIM_HOMES:
+            base = os.environ.get(variable) or str(Path.home() / default)
+            if not (Path(base) / "nvim").exists():
+                env[variable] = str(scratch)
+    return env
 
 
 def known_editor(editor: str) -> bool:
@@ -291,7 +319,7 @@ def edit_text(initial: str = "") -> str:
     with scratch_dir(base) as scratch:
         draft = scratch / "draft.txt"
         draft.write_text(initial, "utf-8")
-        env = {**os.environ, "TMPDIR": str(scratch)}
+        env = editor_env(editor, scratch)
         # Named from the directory it is in: the editor's command line, which every user
         # of the computer reads (`ps`), names no directory of this tool.
         command = [*editor_command(editor), draft.name]

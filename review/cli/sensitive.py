@@ -57,6 +57,12 @@ NANO_ARGS: Final = ("--ignorercfiles",)
 _VIMS: Final = frozenset(
     {"vim", "nvim", "gvim", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk", "vim.gtk3"}
 )
+# Where neovim makes its own files at its first start, by the variable that moves each.
+_NVIM_HOMES: Final = (
+    ("XDG_DATA_HOME", ".local/share"),
+    ("XDG_STATE_HOME", ".local/state"),
+    ("XDG_CACHE_HOME", ".cache"),
+)
 # This tool's scratch directories in memory; each holds `HELD`, locked (flock) by the
 # command it belongs to while that lives: one no command holds was left by one killed.
 _SCRATCH: Final = "raazdar-review-"
@@ -118,19 +124,41 @@ def warn_unless_listed(ctx: click.Context, param: click.Parameter, value: object
     return _warned(ctx, param, value, "give its number, as `show` lists it, instead")
 
 
+def _program(words: list[str]) -> str:
+    """The name of what runs, not what it is called: `vi` may be vim, nvi or busybox."""
+    resolved = shutil.which(words[0])
+    return Path(os.path.realpath(resolved) if resolved else words[0]).name
+
+
 def editor_command(editor: str) -> list[str]:
     """The editor's command line with the options that stop it leaving traces."""
     words = shlex.split(editor)
     if not words:
         return words
-    # What runs, not what it is called: `vi` may be vim, nvi or busybox, which differ.
-    resolved = shutil.which(words[0])
-    name = Path(os.path.realpath(resolved) if resolved else words[0]).name
+    name = _program(words)
     if name in _VIMS:
         return [*words, *VIM_ARGS]
     if name in {"nano", "rnano"}:
         return [*words, *NANO_ARGS]
     return words
+
+
+def editor_env(editor: str, scratch: Path) -> dict[str, str]:
+    """The editor's environment: temporary files, and neovim's own, in the draft's directory.
+
+    Neovim makes its log file, and its data and state directories, in the home directory
+    at its first start: their creation times dated the first draft written here. Each
+    directory it has not made yet is made beside the draft instead (one it has holds the
+    person's plugins, and its creation time says nothing new).
+    """
+    env = {**os.environ, "TMPDIR": str(scratch), "NVIM_LOG_FILE": str(scratch / "nvim.log")}
+    words = shlex.split(editor)
+    if words and _program(words) == "nvim":
+        for variable, default in _NVIM_HOMES:
+            base = os.environ.get(variable) or str(Path.home() / default)
+            if not (Path(base) / "nvim").exists():
+                env[variable] = str(scratch)
+    return env
 
 
 def known_editor(editor: str) -> bool:
@@ -192,9 +220,7 @@ def edit_text(initial: str = "") -> str:
     draft = scratch / "draft.txt"
     try:
         draft.write_text(initial, "utf-8")
-        # Neovim makes its log file (~/.cache/nvim/log, or ~/.local/state/nvim/log) at its
-        # first start, dating the first note written; here it is made beside the draft.
-        env = {**os.environ, "TMPDIR": str(scratch), "NVIM_LOG_FILE": str(scratch / "nvim.log")}
+        env = editor_env(editor, scratch)
         with _terminal_kept():
             command = editor_command(editor)
             editing = subprocess.Popen([*command, str(draft)], env=env)  # noqa: S603 - the person's own editor

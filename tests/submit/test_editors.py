@@ -1,0 +1,111 @@
+"""The editors a source may write a report in, run for real on a terminal: what they keep.
+
+tests/submit/test_sensitive.py checks, with a stub, the options the client starts an
+editor with; here vim, neovim and nano themselves are started by the client's
+`edit_text` (what `send` calls when no message is given) on a pty, with the source
+searching, yanking and saving in them, and the home directory is searched afterwards
+for anything they made: a file holding the report, or a file or directory whose
+creation time says when the first report was written on this device.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+REPORT: Final = "Nasreen Akhtar was sold at Thana Kotri"
+# What a source types in each: the report, a search for the name, a line yanked, saved.
+_KEYS: Final = {
+    "vim": (f"i{REPORT}\x1b".encode(), b"/Nasreen\r", b'"ayy', b":wq\r"),
+    "nvim": (f"i{REPORT}\x1b".encode(), b"/Nasreen\r", b'"ayy', b":wq\r"),
+    "nano": (REPORT.encode(), b"\x17Nasreen\r", b"\x18", b"y", b"\r"),
+}
+# The client's own editor step, as `send` runs it, writing what was written to argv[1].
+_EDIT: Final = (
+    "import sys; from pathlib import Path; from submit import sensitive;"
+    " Path(sys.argv[1]).write_text(sensitive.edit_text(), 'utf-8')"
+)
+
+
+def _write_in(editor: str, home: Path, out: Path) -> None:
+    """Start the client's editor step on a pty of its own with `editor`, typing its keys."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    env |= {"HOME": str(home), "EDITOR": editor, "TERM": "xterm"}
+    env.pop("VISUAL", None)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(  # noqa: S603 - this interpreter, on the client's own code
+        [sys.executable, "-c", _EDIT, str(out)],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        cwd=home.parent,
+        start_new_session=True,
+    )
+    os.close(follower)
+    drawn = b""
+    try:
+        drawn = _read_until(leader, proc, b"draft.txt", 60)
+        time.sleep(0.5)
+        for keys in _KEYS[editor]:
+            os.write(leader, keys)
+            drawn += _read_until(leader, proc, None, 0.5)
+        drawn += _read_until(leader, proc, None, 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+        os.close(leader)
+    assert proc.returncode == 0, drawn.decode(errors="replace")
+
+
+def _read_until(
+    leader: int, proc: subprocess.Popen[bytes], wanted: bytes | None, seconds: float
+) -> bytes:
+    """What the pty shows until `wanted` is drawn, the process ends, or the time is up."""
+    drawn = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and (wanted is None or wanted not in drawn):
+        if select.select([leader], [], [], 0.1)[0]:
+            try:
+                drawn += os.read(leader, 65536)
+            except OSError:
+                break
+        elif proc.poll() is not None:
+            break
+    return drawn
+
+
+@pytest.mark.parametrize("editor", ["vim", "nvim", "nano"])
+def test_a_report_written_in_a_real_editor_leaves_nothing_in_the_home(
+    tmp_path: Path, editor: str
+) -> None:
+    """The attack: the source writes a report in her own editor, searches a name in it and
+    yanks a line; whoever takes the device searches the home directory for the editor's
+    viminfo, shada, swap, undo, backup, history or log files, and for what the editor made
+    there, whose creation time dates the first report written (neovim's log, its data and
+    state directories)."""
+    if shutil.which(editor) is None:
+        pytest.skip(f"{editor} is not installed (tests/run.sh installs it)")
+    home = tmp_path / "home"
+    home.mkdir()
+    out = tmp_path / "written.txt"
+    _write_in(editor, home, out)
+    assert REPORT in out.read_text("utf-8"), "the report was not written"
+    kept = [
+        str(p.relative_to(home))
+        for p in home.rglob("*")
+        if p.is_file() and not p.is_symlink() and b"Nasreen" in p.read_bytes()
+    ]
+    assert kept == [], f"{editor} kept the report in the home directory"
+    left = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    assert left == [], f"{editor} left what dates the report in the home directory: {left}"
