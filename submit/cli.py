@@ -109,7 +109,7 @@ def fail(ctx: click.Context, message: str, hint: str | None, note: str | None = 
 
 
 class Group(click.Group):
-    """A group that turns the client's errors into messages and exit status 1."""
+    """A group that turns the client's errors, and its faults, into messages and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -124,6 +124,17 @@ class Group(click.Group):
             fail(ctx, str(exc), None)
         except OSError as exc:
             fail(ctx, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), None)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            # A fault nobody foresaw: its message and traceback may hold the report, a reply
+            # or a file's name, and the scrollback (or a file stderr goes to) would keep them.
+            fail(
+                ctx,
+                f"an unexpected {type(exc).__name__}: a fault in the tool, not in what you did;"
+                " its details are not shown, as they may hold what you wrote or read",
+                "tell whoever gave you the tool which command it was",
+            )
         return None
 
 
