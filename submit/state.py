@@ -390,7 +390,7 @@ def remove_if_unused(root: Path) -> bool:
 
     Its name says the client ran here, and where the filesystem keeps creation
     times, those of the directory, `device.json` and `lock` date the first use.
-    The salt is overwritten first; the directory it was made in keeps its times.
+    The salt and tor's files are overwritten first; the directory it was made in keeps its times.
     Anything else in it (another codename's state, a file not the client's) keeps it.
     """
     try:
@@ -401,7 +401,7 @@ def remove_if_unused(root: Path) -> bool:
     if not names <= _SHARED:
         return False
     _destroy(root / DEVICE_FILE)
-    shutil.rmtree(root / "tor", ignore_errors=True)
+    _destroy_tree(root / "tor")
     (root / LOCK_FILE).unlink(missing_ok=True)
     try:
         root.rmdir()
@@ -410,6 +410,24 @@ def remove_if_unused(root: Path) -> bool:
     with contextlib.suppress(OSError):
         os.utime(root.parent, ns=(parent.st_atime_ns, parent.st_mtime_ns))
     return True
+
+
+def _destroy_tree(root: Path) -> None:
+    """Overwrite every file under `root` with zeros, then remove it all (best effort).
+
+    A `--launch-tor` tor's `state` says when it last ran, and its consensus when it was
+    fetched: unlinked only, both stayed in the blocks the disk freed.
+    """
+    for directory, _dirs, names in os.walk(root, topdown=False):
+        for name in names:
+            path = Path(directory, name)
+            with contextlib.suppress(OSError):
+                if path.is_symlink() or not path.is_file():
+                    path.unlink()
+                else:
+                    _destroy(path)
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
 
 
 def _filled(record: bytes) -> bytes:
