@@ -22,6 +22,8 @@ from typing import Final
 
 import pytest
 
+from submit import sensitive
+
 REPORT: Final = "Nasreen Akhtar was sold at Thana Kotri"
 # What a source types in each: the report, a search for the name, a line yanked, saved.
 _KEYS: Final = {
@@ -109,3 +111,23 @@ def test_a_report_written_in_a_real_editor_leaves_nothing_in_the_home(
     assert kept == [], f"{editor} kept the report in the home directory"
     left = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
     assert left == [], f"{editor} left what dates the report in the home directory: {left}"
+
+
+def test_a_neovim_already_used_here_keeps_its_own_directories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only what neovim has not made yet is made beside the draft: a directory it has holds
+    the person's plugins, and says nothing new of when the first report was written."""
+    if shutil.which("nvim") is None:
+        pytest.skip("nvim is not installed (tests/run.sh installs it)")
+    home = tmp_path / "home"
+    (home / ".local" / "share" / "nvim").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    scratch = tmp_path / "scratch"
+    env = sensitive.editor_env("nvim", scratch)
+    assert "XDG_DATA_HOME" not in env
+    assert env["XDG_STATE_HOME"] == env["XDG_CACHE_HOME"] == str(scratch)
+    assert env["NVIM_LOG_FILE"] == str(scratch / "nvim.log")
+    assert "XDG_DATA_HOME" not in sensitive.editor_env("vim", scratch)
