@@ -600,7 +600,9 @@ def change_own_password(
     device is logged out. A wrong current password changes nothing and is not
     counted against the account (`WrongPassword`: it is counted against the
     session, `guesses`, which ends past the limit: `TooManyGuesses`, unchecked);
-    an account throttled for its codes is refused (`ThrottledError`).
+    every try is counted there, the right password's too (a right one given back
+    let the session live a guess longer, and said which was right), and an account
+    throttled for its codes is answered as a wrong password is, after the same work.
     The new password is written only over the epoch the check was made in: a
     reset or removal that lands meanwhile stands (`AccountChanged`), since the
     account's owner, told it is coming, would otherwise put their own password
@@ -613,7 +615,6 @@ def change_own_password(
     place = staff_devices.place_key(device, account)
     runshare.exchange(session)
     bucket = _bucket(account.username)
-    _check_throttle(session, bucket)  # told at once; the code's count (`_count_login_code`) decides
     # The typed strings alone, before the current password's check: refused after it, a
     # new password too short or the same said that the current one typed was right.
     _check_new_password(current, new)
@@ -623,7 +624,7 @@ def change_own_password(
     try:
         encoded = _new_password(current, new, place)
     except (AccountError, kdf_pool.KdfBusy):
-        guesses.settle(right, lambda: None)  # a wrong one was checked: it stays counted
+        guesses.settle(False, lambda: None)  # checked: it stays counted, right or wrong
         raise
     try:
         charged = _settle_guess(session, guesses, right, bucket, account)
@@ -840,28 +841,29 @@ def reauthenticate(
 ) -> bool:
     """Check a logged-in account's password and a fresh code again, before a change it asks.
 
-    A wrong password is `WrongPassword`, counted against the session (`guesses`),
-    not against the account: counted there, whoever sat at a laptop left logged in
-    locked its owner out of every login; past the session's limit it is
-    `TooManyGuesses`, unchecked. Codes tried behind the right password are counted
-    and throttled as at a login, and the code is spent. Refused (`NoLongerStaff`)
-    if the account changed since its session began, or its session ended. A known
-    device's cookie (`device`) gives the password's check its kept place in the
-    staff's slot, as at a login: without it, whoever held one staff device's onion
-    key could flood the slot and refuse every confirmation, a removal among them.
+    Every try is counted against the session (`guesses`), not against the account,
+    and given back only when both factors were right: past the session's limit it is
+    `TooManyGuesses`, unchecked. A wrong password, a wrong code and an account
+    throttled for its codes are one answer (False), after the same work: a right
+    password given back alone let the session live one guess longer, and a throttle
+    (reached only behind the right password) told at once, and either said to whoever
+    sat at a laptop left logged in which of their guesses was the password. Codes
+    tried behind the right password are counted and throttled as at a login, and the
+    code is spent. Refused (`NoLongerStaff`) if the account changed since its session
+    began, or its session ended. A known device's cookie (`device`) gives the
+    password's check its kept place in the staff's slot, as at a login: without it,
+    whoever held one staff device's onion key could flood the slot and refuse every
+    confirmation, a removal among them.
     """
     runshare.exchange(session)
     bucket = _bucket(account.username)
-    _check_throttle(session, bucket)  # told at once; the code's count (`_count_login_code`) decides
     place = staff_devices.place_key(device, account)
     right = _guess_password(session, guesses, lambda: account.password_hash, password, place)
     charged = _settle_guess(session, guesses, right, bucket, account)
-    # Behind a wrong password a stand-in's code is tried: the same work as a wrong code.
+    # Behind a wrong password or a throttle a stand-in's code is tried: a wrong code's work.
     tried = _try_code(session, account if charged is not None else None, code)
     if charged is None or not tried:
         session.rollback()  # the code's try stays counted
-        if charged is None:
-            raise WrongPassword("the password is wrong")
         return False
     try:
         hold_staff(session, account)
@@ -871,6 +873,9 @@ def reauthenticate(
     throttle.refund(session, charged)
     audit.record(session, account.username, "staff-reauthenticated", username=account.username)
     session.commit()
+    # Given back once both were right, so the owner's own confirmations never end her
+    # session (one that ended meanwhile is found as the confirmation is marked in it).
+    guesses.settle(True, lambda: None)
     return True
 
 
@@ -896,13 +901,16 @@ def _guess_password(
 def _settle_guess(
     session: Session, guesses: PasswordGuesses, right: bool, bucket: str, account: StaffAccount
 ) -> throttle.Charge | None:
-    """Settle a password's guess with the session; behind the right one, count a code's try.
+    """Keep a password's guess counted with the session; behind the right one, count a
+    code's try.
 
-    The guess given back and the code's try counted are one commit, and a wrong
-    guess's is the session's row re-sealed beside stand-in counts, counted in the same
-    statements (`_count_login_code`): neither the writes nor the work say which it
-    was. Return the code's try (None: the password was wrong), or raise
-    `ThrottledError` (the code's limit), `NoLongerStaff` (the session ended).
+    The session's row re-sealed and the code's try counted are one commit, and a wrong
+    guess's is the row re-sealed beside stand-in counts, counted in the same statements
+    (`_count_login_code`): neither the writes nor the work say which it was. The guess
+    stays counted whichever it was, until the caller gives it back for a right code.
+    Return the code's try (None: the password was wrong, or the account is throttled
+    for its codes, which is answered as a wrong password is), or raise `NoLongerStaff`
+    (the session ended).
     """
     charged: list[throttle.Charge | ThrottledError] = []
 
@@ -912,13 +920,11 @@ def _settle_guess(
         known = account if right else None
         charged.append(_count_login_code(session, bucket if right else None, known, True))
 
-    if not guesses.settle(right, alongside):
+    if not guesses.settle(False, alongside):
         session.rollback()
         raise NoLongerStaff("your session ended meanwhile: nothing was done")
-    if not right:
+    if not right or isinstance(charged[-1], ThrottledError):
         return None
-    if isinstance(charged[-1], ThrottledError):
-        raise charged[-1]
     return charged[-1]
 
 
