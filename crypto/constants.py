@@ -221,6 +221,8 @@ SIG_CONTEXT_POSSESSION: Final = b"raazdar proof of possession v1"
 # (SENSITIVE). A file asking for more (up to 4 GiB) is refused before deriving.
 KEYFILE_MAX_KDF_OPS: Final = ARGON2_OPS_SENSITIVE
 KEYFILE_MAX_KDF_MEM: Final = ARGON2_MEM_SENSITIVE
+# The largest key file read (some 2 KiB in use): a reader refuses a larger one unread.
+KEYFILE_MAX_BYTES: Final = 64 * 1024
 
 # Bundles (export: server -> review; replies: review -> server).
 BUNDLE_VERSION_LINE: Final = b"raazdar-bundle/v1"

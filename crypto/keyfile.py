@@ -28,7 +28,7 @@ from crypto.kdf import KdfParams, normalize_passphrase
 from crypto.keys import PrivateKey, PublicKey, SigningKey, VerifyKey
 
 _KIND: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
-_MAX_BYTES: Final = 64 * 1024
+_MAX_BYTES: Final = C.KEYFILE_MAX_BYTES
 _FIELDS_V1: Final = {"type", "format", "kind", "label", "public", "kdf", "salt", "nonce", "sealed"}
 _FIELDS: Final = {1: _FIELDS_V1, 2: _FIELDS_V1 | {"binding"}, 3: _FIELDS_V1 | {"binding"}}
 _KEYS_V1: Final = frozenset({"x25519", "ed25519"})

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from app.cli.base import fail, main, reports_errors
+from app.cli.base import fail, main, open_carried, reports_errors
 from crypto import KdfParams, SignedManifest
+from crypto.constants import MANIFEST_MAX_BYTES
 
 
 @main.command()
@@ -50,7 +51,11 @@ def init(
             "(/var/lib/raazdar/.pgpass, mode 0600), which PostgreSQL's client reads; or use "
             "peer authentication over the local socket (deploy/README.md, 2.1)",
         )
-    signed = SignedManifest.from_bytes(manifest.read_bytes()) if manifest else None
+    signed = None
+    if manifest is not None:
+        with open_carried(manifest) as src:
+            # One byte more than allowed, so that an oversized file is refused, not truncated.
+            signed = SignedManifest.from_bytes(src.read(MANIFEST_MAX_BYTES + 1))
     kdf = KdfParams.TESTING if fast_kdf else KdfParams.INTERACTIVE
     result = initialise(instance, signed=signed, database_url=database_url, kdf=kdf, demo=demo)
     click.echo(f"raazdar: created an instance in {instance}")

@@ -13,7 +13,7 @@ from crypto.errors import CryptoError
 from review import workspace as ws
 from review.casework import conflicts
 from review.cli import groups, paging
-from review.cli.base import PROG, Ctx, ask, pass_ctx, read_carried
+from review.cli.base import PROG, Ctx, ask, pass_ctx, read_carried, read_key_file
 from review.errors import ReviewError
 from review.intake.server_info import MAX_BYTES as SERVER_INFO_MAX_BYTES
 from review.intake.server_info import ServerInfo
@@ -119,7 +119,7 @@ def init(
     )
     if len(pinned.instance_id) != 32 or set(pinned.instance_id) - set("0123456789abcdef"):
         raise ReviewError("the instance id is 32 hex digits")
-    data = key_file.read_bytes()
+    data = read_key_file(key_file)
     file = KeyFile.from_bytes(data)
     label = file.label
     warn_test_grade(file)
@@ -213,7 +213,7 @@ def enrol(c: Ctx, key_file: Path, reviewer: str, name: str | None) -> None:
     """Enrol a key the keyring lists (administrators; its holder types their passphrase)."""
     u = c.unlock()
     u.require_admin("enrol a key")
-    data = key_file.read_bytes()
+    data = read_key_file(key_file)
     file = KeyFile.from_bytes(data)
     label = file.label
     warn_test_grade(file)

@@ -25,6 +25,7 @@ from typing import IO, Any, Final
 import click
 from rich.console import Console
 
+from crypto import constants as C
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.casework import writing
@@ -79,6 +80,12 @@ def read_carried(path: Path, limit: int, what: str) -> bytes:
             f"{shown(path)} is larger than {what} can be ({limit:,} bytes)", hint=hint
         )
     return data
+
+
+def read_key_file(path: Path) -> bytes:
+    """A key file (a reviewer's, an authority's, a body's) as `read_carried` reads one: a pipe
+    in its place waited on for ever, and a sparse file of gigabytes was read whole."""
+    return read_carried(path, C.KEYFILE_MAX_BYTES, "a key file")
 
 
 def fail(ctx: click.Context, message: str, hint: str | None) -> None:

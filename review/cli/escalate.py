@@ -16,7 +16,17 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import escalation
 from review.cli import groups, idle, paging
-from review.cli.base import PROG, Ctx, ask, compose, parse_date, pass_ctx, read_carried, shown
+from review.cli.base import (
+    PROG,
+    Ctx,
+    ask,
+    compose,
+    parse_date,
+    pass_ctx,
+    read_carried,
+    read_key_file,
+    shown,
+)
 from review.cli.keys import second_admin_option, with_second
 from review.cli.sensitive import (
     REPORT,
@@ -108,7 +118,7 @@ def bodies_add(
         raise click.UsageError("give --key-file or --encryption-key")
     try:
         if key_file is not None:
-            enc, sig = bodies.keys_from_file(key_file.read_bytes())
+            enc, sig = bodies.keys_from_file(read_key_file(key_file))
         else:
             assert encryption_key is not None  # noqa: S101 - checked above
             enc = PublicKey.from_text(encryption_key)
@@ -516,7 +526,7 @@ def open_packet_cmd(
         raise ReviewError(f"{out} already exists", hint="choose a new directory")
     try:
         trusted = _people(signers) if signers else None
-        keys = KeyFile.from_bytes(key_file.read_bytes())
+        keys = KeyFile.from_bytes(read_key_file(key_file))
     except CryptoError as exc:
         raise InvalidValue(str(exc)) from exc
     # Before the passphrase is asked for: what stands on the stick may be refused at once.

@@ -21,7 +21,7 @@ from crypto.constants import MANIFEST_MAX_BYTES, MANIFEST_MAX_DAYS, SUBKEYS_MAX_
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import groups, idle, sensitive
-from review.cli.base import Ctx, ask, make_console, pass_ctx, read_carried, shown
+from review.cli.base import Ctx, ask, make_console, pass_ctx, read_carried, read_key_file, shown
 from review.keys import ceremony, keyring, revocation, subkeys, witness
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import refresh_copy, rotate
@@ -84,15 +84,14 @@ def _read_manifest(path: Path) -> SignedManifest:
 
 def _read_subkey_list(path: Path) -> SignedSubkeyList:
     try:
-        with path.open("rb") as src:
-            return SignedSubkeyList.from_bytes(src.read(SUBKEYS_MAX_BYTES + 1))
+        return SignedSubkeyList.from_bytes(read_carried(path, SUBKEYS_MAX_BYTES, "a subkey list"))
     except (CryptoError, OSError) as exc:
         raise CeremonyError(f"{path} is not a subkey list: {exc}") from exc
 
 
 def _read_key_file(path: Path) -> KeyFile:
     try:
-        return KeyFile.from_bytes(path.read_bytes())
+        return KeyFile.from_bytes(read_key_file(path))
     except CryptoError as exc:
         raise CeremonyError(f"{path} is not a key file: {exc}") from exc
 
@@ -674,7 +673,9 @@ def list_instance(
     u = c.unlock()
     u.require_admin("list the instance in the keyring")
     current = _in_force(u)
-    listing, codename = ceremony.instance_description(description.read_bytes())
+    listing, codename = ceremony.instance_description(
+        read_carried(description, ceremony.DESCRIPTION_MAX_BYTES, "an instance description")
+    )
     if listing.id != u.workspace.pinned.instance_id:
         raise CeremonyError("this description is of another instance than this workspace's")
     policy = current.timestamp

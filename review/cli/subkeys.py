@@ -12,7 +12,7 @@ from crypto import Period
 from crypto import constants as C
 from crypto.errors import FormatError
 from review.cli import groups
-from review.cli.base import PROG, Ctx, pass_ctx, shown
+from review.cli.base import PROG, Ctx, pass_ctx, read_carried, shown
 from review.keys import subkeys
 from review.workspace.erase import destroy as destroy_file
 
@@ -171,6 +171,9 @@ def adopt(c: Ctx, secrets: Path, listed: Path) -> None:
     The file is destroyed once adopted: a copy left would open every week it
     holds, after the workstation destroyed that week.
     """
-    added = subkeys.adopt(c.unlock(), secrets.read_bytes(), listed.read_bytes(), today())
+    # Read before the passphrase is asked: what stands on the stick may be refused at once.
+    held = read_carried(secrets, C.SUBKEY_SECRETS_MAX_BYTES, "subkey secrets")
+    signed = read_carried(listed, C.SUBKEYS_MAX_BYTES, "a subkey list")
+    added = subkeys.adopt(c.unlock(), held, signed, today())
     destroy_file(secrets)
     click.echo(f"adopted: {_periods(added)}; {secrets} destroyed")

@@ -48,6 +48,8 @@ from review.workspace.erase import discard
 # How long a keyring is valid unless the ceremony says otherwise.
 DEFAULT_DAYS: Final = 365
 MAX_HOLDERS: Final = 16
+# The largest instance description read (`raazdar keyring instance-info` prints some 2 KiB).
+DESCRIPTION_MAX_BYTES: Final = 64 * 1024
 
 
 class CeremonyError(ReviewError):
@@ -525,7 +527,7 @@ def _marked(what: str, before: Sequence[str], after: Sequence[str]) -> list[str]
 def instance_description(data: bytes) -> tuple[InstanceListing, CodenameParams]:
     """Read what `raazdar keyring instance-info` printed: the instance's part of a draft."""
     try:
-        obj = parse_json_object(data, max_bytes=64 * 1024)
+        obj = parse_json_object(data, max_bytes=DESCRIPTION_MAX_BYTES)
         if obj.get("type") != "raazdar-instance":
             raise CeremonyError("not an instance description (`raazdar keyring instance-info`)")
         return InstanceListing.from_dict(obj["instance"]), CodenameParams.from_dict(obj["codename"])
