@@ -18,7 +18,8 @@ from werkzeug.test import TestResponse
 
 from tests.app.staff.test_staff_admin import Staff, staff_browser
 from tests.app.staff.test_staff_password import PATH, change
-from tests.app.staff_support import PASSWORD, login, make_staff, staff_client
+from tests.app.staff.test_staff_reauth_timing import _refused_change, _work
+from tests.app.staff_support import PASSWORD, login, make_staff, staff_client, submit_login
 
 LIMIT = 2
 # Past STAFF_REAUTH_SECONDS: a session left open on a desk since the morning.
@@ -66,3 +67,22 @@ def test_a_session_s_answers_are_the_same_whichever_password_guess_was_right(
     right = page(app, "alice", PASSWORD)
     wrong = page(app, "bilal", "not the password at all")
     assert right == wrong, f"the right password's answers {right}, a wrong one's {wrong}"
+
+
+def test_a_throttled_accounts_confirmation_does_a_wrong_passwords_work_after_the_hash(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A throttled account's confirmation was refused before the hash, at once, with a page
+    of its own: whoever timed it or read it knew that codes had been tried behind the right
+    password, their own guess's among them."""
+    root = make_staff(app, "root", role="admin")
+    for _ in range(int(app.config["STAFF_LOGIN_FAILURES"])):
+        assert submit_login(staff_client(app), "root", PASSWORD, _WRONG_CODE).status_code == 401
+    for right in (True, False):  # the first of each warms what is cached (runshare, the slot)
+        _refused_change(app, root, right)
+    right_password = _work(app, root, monkeypatch, True)
+    wrong_password = _work(app, root, monkeypatch, False)
+    assert right_password == wrong_password, (
+        f"a throttled account's right password did {len(right_password)} steps after the"
+        f" hash, a wrong one {len(wrong_password)}"
+    )
