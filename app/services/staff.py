@@ -130,11 +130,12 @@ class AccountChanged(AccountError):
 
 
 class PasswordGuesses(Protocol):
-    """A session's count of the wrong passwords typed in it (`app.staff.auth.SessionGuesses`).
+    """A session's count of the failed tries typed in it (`app.staff.auth.SessionGuesses`).
 
-    Each guess is counted before its check (`take`), and given back if it was right
-    (`settle`): counted after, guesses sent at once were each checked before any was
-    counted, the limit's and as many more as were waiting for the staff's slot.
+    Each try is counted before its password's check (`take`), and given back only once
+    its code was right too (`settle`): counted after, guesses sent at once were each
+    checked before any was counted, the limit's and as many more as were waiting for the
+    staff's slot; given back for the right password alone, it said which guess was right.
     """
 
     def take(self) -> bool:

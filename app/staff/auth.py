@@ -265,13 +265,14 @@ def _staff_change(grants: dict[str, Any], **values: object) -> dict[str, Any]:
 
 
 class SessionGuesses:
-    """This session's count of wrong passwords (`staff_service.PasswordGuesses`).
+    """This session's count of failed tries (`staff_service.PasswordGuesses`).
 
     Counted against the session, not the account: whoever holds a session left open
     gets a few guesses and loses it, and the account's owner is locked out of nothing.
-    Each guess is counted before its check, in the row (`sessions.regrant`, which
-    builds on the row as it stands), and given back if it was right: guesses sent at
-    once each find the others counted, so no more are checked than the limit.
+    Each try is counted before its check, in the row (`sessions.regrant`, which builds
+    on the row as it stands), and given back only once password and code were right:
+    guesses sent at once each find the others counted, so no more are checked than the
+    limit, and the session's end says nothing of which password was right.
     """
 
     def __init__(self, account: StaffAccount) -> None:
@@ -296,7 +297,7 @@ class SessionGuesses:
         return False
 
     def settle(self, give_back: bool, alongside: Callable[[], None]) -> bool:
-        """Give a right guess back (a wrong one stays counted), with `alongside`'s writes.
+        """Give a try back (`give_back`) or keep it counted, with `alongside`'s writes.
 
         Either is a re-seal of the row: the writes do not say which it was.
         """
