@@ -200,3 +200,25 @@ def test_the_account_page_takes_as_long_with_no_login_as_signed_in(app: Flask) -
     assert 'action="/login"' in stranger.get("/account"), "a stranger was shown an account"
     slow, fast = _usual(signed_in), _usual(no_login)
     assert slow <= 1.5 * fast + 2, f"{slow:.1f} ms signed in, {fast:.1f} ms with no login"
+
+
+def test_the_submit_page_takes_as_long_signed_in_as_for_a_new_visitor(
+    make_app: Callable[..., Flask],
+) -> None:
+    # `/submit` shows a signed-in source her account in place, one answer of the size of a
+    # new visitor's form (test_exchange_shape.py); built with every reply opened, 125 ms to
+    # a new visitor's 28 (first quartiles, load 13), the time said the browser held a login.
+    app = make_app(SOURCE_REPLIES_WEIGHED=Config.SOURCE_REPLIES_WEIGHED)  # a real instance's
+    source, stranger = Visitor(app.test_client()), Visitor(app.test_client())
+    source.filed(source.send(source.start(), "The SHO lets the vans through."))
+    stranger.client.get("/")
+    signed_in: list[float] = []
+    new: list[float] = []
+    _timed_get(source, "/submit")
+    _timed_get(stranger, "/submit")
+    for _ in range(_ROUNDS):
+        signed_in.append(_timed_get(source, "/submit"))
+        new.append(_timed_get(stranger, "/submit"))
+    assert 'action="/logout"' in source.get("/submit"), "a signed-in source was shown a codename"
+    slow, fast = _usual(signed_in), _usual(new)
+    assert slow <= 1.5 * fast + 2, f"{slow:.1f} ms signed in, {fast:.1f} ms for a new visitor"
