@@ -82,6 +82,8 @@ def accepts_reports(view: F) -> F:
 def gives_back(page: Callable[[], ResponseReturnValue]) -> Callable[[F], F]:
     """Name the page that gives a view's report back when its form's CSRF token is refused.
 
+    (Or that does what the form asked, where that is safe from anywhere: `logout`.)
+
     Another tab logging out (or in) replaces the cookie, and with it the token a
     report's form was shown with: the bare "form expired" page lost what the
     source wrote (Back refills no form). `app.handlers` shows `page` instead.
@@ -884,11 +886,32 @@ def delete_reply() -> ResponseReturnValue:
     return redirect(url_for("source.account"), code=303)
 
 
+def _logout_of_a_stale_tab() -> ResponseReturnValue:
+    """A "Log out" whose form's token was refused: the login ends, if this site's page sent it.
+
+    Pressed in a tab whose token another tab's logout (and login again) replaced, it was
+    refused as a form expired, and the login it was pressed to end stayed live on the
+    phone. Ending a login is nothing another site may make a browser do, and none can:
+    its POSTs are refused before any view (`app.cross_site`), its forms carry no cookie
+    (`SameSite=Strict`), and this asks the browser's word that the form was this site's.
+    """
+    if request.headers.get("Sec-Fetch-Site") != "same-origin":
+        # No word of where it came from: refused as any form's stale token is (`app.handlers`).
+        return render_template("error.html", status=400, kind="CSRFError"), 400
+    return _log_out()
+
+
 @bp.post("/logout")
+@gives_back(_logout_of_a_stale_tab)
 def logout() -> ResponseReturnValue:
     """End the session and advise Tor Browser's New Identity."""
     if not ActionForm().validate_on_submit():
         abort(400)
+    return _log_out()
+
+
+def _log_out() -> ResponseReturnValue:
+    """End this browser's login and session; show the advice in the language it read."""
     sessions.end_login(db_session())
     lang = current_language()
     session.clear()

@@ -246,6 +246,25 @@ def test_logging_out_leaves_the_browser_without_the_account(client: FlaskClient)
     assert shows_login(client.get("/account"))
 
 
+def test_log_out_pressed_in_a_tab_whose_token_went_stale_still_ends_the_login(
+    client: FlaskClient,
+) -> None:
+    # Two tabs: one shows the account page; in the other the source logs out, and back in.
+    # "Log out" pressed in the first carried the token that logout cleared: it was refused
+    # as "The form expired", and the login it was pressed to end stayed live on the phone.
+    visitor, codename = signed_in(client)
+    stale = visitor.action_token()
+    visitor.log_out()
+    assert visitor.logs_in(codename)
+    # As Tor Browser sends a form of this site's own page (another site's is refused: 403).
+    sent = client.post(
+        "/logout", data={"csrf_token": stale}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert sent.status_code == 200, sent.status_code
+    assert client.get_cookie("rz") is None
+    assert shows_login(client.get("/account")), "the login Log out was pressed to end is live"
+
+
 @pytest.mark.parametrize("lang", ["ur", "en"])
 def test_logging_out_leaves_the_browser_nothing_of_the_site(client: FlaskClient, lang: str) -> None:
     # A phone taken after the source logged out but before New Identity: a cookie
