@@ -52,10 +52,22 @@ def _reported(visitor: Visitor) -> str:
 def test_back_after_sending_shows_no_new_codename(visitor: Visitor) -> None:
     _reported(visitor)
     # Back in the browser: the submit page is fetched again (it is never cached), and
-    # shows the account in place (a redirect said "has a live login").
+    # shows her report form in place (a redirect said "has a live login").
     page = visitor.get("/submit")
     assert 'action="/logout"' in page
     assert shown_codename(page) is None
+
+
+def test_the_form_a_signed_in_source_is_shown_at_submit_files_a_later_report(
+    visitor: Visitor, app: Flask
+) -> None:
+    # Her replies are left to `/account` there, a button away (the page's time said she
+    # held a login: test_login_timing.py); what she writes in its form is filed all the same.
+    _reported(visitor)
+    page = visitor.get("/submit")
+    assert '<a class="button" href="/account">' in page
+    visitor.filed(visitor.send(form(page, "/account"), "The same vans, a second night."))
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
 
 
 def test_a_signed_in_source_posting_the_first_form_again_is_not_given_an_account(
