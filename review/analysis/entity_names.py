@@ -1312,6 +1312,8 @@ def canonical_word(word: str, *, station: bool = False) -> str:
             return spelt
     if not station and (of_stem := _of_listed_stem(word)) is not None:
         return of_stem
+    if not station and (nisba := _of_listed_nisba(word)) is not None:
+        return nisba
     s = sound(word)
     if len(s) < 2:
         # one consonant: "حق" and "Haq", "عین" and "Ain" meet by it; a letter stays itself
@@ -1384,6 +1386,33 @@ def _of_listed_stem(word: str) -> str | None:
         if name is not None and " " not in name:
             return names().get(name + OPEN_A, name + OPEN_A)
     return None
+
+
+def _of_listed_nisba(word: str) -> str | None:
+    """A surname of descent (a nisba) the lists lack that is a listed given name and "i",
+    keyed as that name and the "i": "Karimi", "Kareemi" and "کریمی" are all `kareemi`,
+    "Akrami" and "اکرمی" `akrami`.
+
+    Keyed by its consonants alone, such a surname was one with every other of its
+    consonants: Karimi (of Karim) and Akrami (of Akram) were one `~krm`, Saeedi and Asadi
+    one `~sd`; two men of two names were one. The name before the "i" says which name it
+    is. A nisba whose usual Latin spelling drops the name's vowel ("Hashmi", "Qasmi") is
+    listed with its other spellings ("Hashimi", "ہاشمی"), and the list's key wins."""
+    ends = _LATIN_I_ENDS if word.isascii() else _URDU_I_ENDS
+    for end in ends:
+        stem = word[: -len(end)] if word.endswith(end) else ""
+        if len(stem) < (3 if word.isascii() else 2):
+            continue
+        name = _given_spelt(stem)
+        if name is not None and " " not in name:
+            return names().get(name + _NISBA_I, name + _NISBA_I)
+    return None
+
+
+# How a nisba ends: Latin "i" or "y" ("Karimi", "Karimy"), Urdu ye ("کریمی"); keyed "i".
+_LATIN_I_ENDS: Final = ("i", "y")
+_URDU_I_ENDS: Final = tuple(dict.fromkeys(normalize(c) for c in "یي"))
+_NISBA_I: Final = "i"
 
 
 def _given_spelt(word: str) -> str | None:

@@ -30,8 +30,10 @@ from review.workspace.schema import transaction
 # a compound or a clan's name of a listed name is keyed as that name ("Akram Ullah" was
 # "ikramullah", "Umarzai" and "Amirzai" one "~mrz"); so is a woman's name that is a listed
 # name and "a" ("Ameera" and "Ammara" were one "~mra"); Sameer is no Sami ("sami"); a
-# father named by an everyday word after "ولد" is kept ("ولد اکرام" was lost).
-EXTRACTOR_VERSION: Final = 2
+# father named by an everyday word after "ولد" is kept ("ولد اکرام" was lost). 3 (session
+# 43): a surname that is a listed name and "i" is keyed as that name and the "i" ("Karimi"
+# and "Akrami" were one "~krm").
+EXTRACTOR_VERSION: Final = 3
 # The last lines after a form's last blank that are weighed as print (`forms.tail`): a
 # footer is a few lines, and each costs a reading of the text.
 _MOST_TAIL_LINES: Final = 8
