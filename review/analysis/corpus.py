@@ -390,7 +390,31 @@ class Corpus:
                 "the same name in Urdu letters, but the reports spell it in Latin letters as"
                 " two names (Gill, Gul)",
             )
+        if found.level == STRONG and kind == "person" and self._urdu_apart(a, b, key):
+            return Strength(
+                WEAK,
+                "the same name in Latin letters, but the reports spell it in Urdu letters as"
+                " two names (نذیر, نظیر)",
+            )
         return found
+
+    def _urdu_apart(self, a: int, b: int, key: str) -> bool:
+        """Whether reports a and b write a word of person `key` that Latin letters write as
+        one name in Urdu letters as two (`entity_names.URDU_APART`): "نذیر کھوسہ" and "نظیر
+        کھوسہ" are two men's names, though both are keyed "nazir khosa"."""
+        if entity_names.urdu_apart_keys().isdisjoint(key.split()):
+            return False
+
+        def written(num: int) -> dict[str, set[str]]:
+            texts = self._texts.get((num, key), ())
+            out: dict[str, set[str]] = {}
+            for w in (w for t in texts for w in normalize(t).split()):
+                if w in entity_names.URDU_APART:
+                    out.setdefault(entity_names.canonical_word(w), set()).add(w)
+            return out
+
+        in_a, in_b = written(a), written(b)
+        return any(in_b.get(word) and not spelt & in_b[word] for word, spelt in in_a.items())
 
     def _latin_apart(self, a: int, b: int, key: str) -> bool:
         """Whether reports a and b write a word of person `key` that Urdu writes as two names

@@ -65,6 +65,28 @@ def names() -> dict[str, str]:
 LATIN_APART: Final = {"gill": "gill", "gul": "gul"}
 
 
+# Name words Latin letters write alike that Urdu writes with two letters, each a name of its
+# own: نذیر ("one who warns") and نظیر ("a peer"), both "Nazir". `urdu_form` reads ذ, ز, ظ
+# and ض (and a weak ain or alif) as one, since writers type them for one another, so
+# `names` keys each pair as one word; two reports spelling the two link only weakly
+# (`review.analysis.corpus`). Each Urdu spelling (folded), as written.
+_URDU_PAIRS: Final = (
+    ("نذیر", "نظیر"),
+    ("نذر", "نظر"),
+    ("ذکی", "زکی"),
+    ("ظاہر", "زاہر"),
+    ("شفیع", "شافی"),
+    ("اسد", "اسعد"),
+)
+URDU_APART: Final = {normalize(w): w for pair in _URDU_PAIRS for w in pair}
+
+
+@functools.cache
+def urdu_apart_keys() -> frozenset[str]:
+    """The key words of the names in `URDU_APART` ("nazir", "asad")."""
+    return frozenset(canonical_word(w) for w in URDU_APART)
+
+
 # Answers kept for the last words met by `known` and `sound`, asked of the same words in
 # text after text: bounded, so that no text can grow them without end.
 _WORDS_KEPT: Final = 16384
