@@ -1343,6 +1343,8 @@ def canonical_word(word: str, *, station: bool = False) -> str:
     found = _by_sound(station).get(s) if len(s) >= _MIN_SOUND else None
     if found is not None and not _ends_alike(word, found):
         found = None  # "Mansha", "منشا" are no Minhas; "Saleema" no Saleem
+    if found is not None and not station and not _vowels_fit(word, found):
+        found = None  # "ظافر" (Zafir) is no Zafar (ظفر)
     if found is None:
         found = _by_vowels(word, s, station=station)
     return found or f"~{s}{OPEN_A if _ends_in_a(word) else ''}"
@@ -1586,10 +1588,31 @@ def _by_vowels(word: str, s: str, *, station: bool = False) -> str | None:
     if len(fits) != 1:
         return None
     (found,) = fits
+    return found if station or _long_vowels_fit(word, found) else None
+
+
+def _vowels_fit(word: str, found: str) -> bool:
+    """Whether the vowels an Urdu word writes fit listed word `found`, its consonants' one
+    listed name: a Latin spelling of it that they fit (`_vowel_pattern`), and as many long
+    vowels as an Urdu spelling of it writes. A Latin word says nothing here: its vowels do
+    not say which are long, and Roman spellings of one name differ in them ("Bisharat",
+    "Basharat"), so only the names list tells a Latin "Kashaf" from "Kashif"."""
+    pattern = None if word.isascii() else _vowel_pattern(word)
+    if pattern is None:
+        return True
+    latin = [roman_form(w) for w in spellings().get(found, ()) if w.isascii() and w.isalpha()]
+    if latin and not any(pattern.fullmatch(form) for form in latin):
+        return False
+    return _long_vowels_fit(word, found)
+
+
+def _long_vowels_fit(word: str, found: str) -> bool:
+    """Whether an Urdu word writes no more long vowels than some Urdu spelling of `found`:
+    "اسلام" (Islam) writes one that "اسلم" (Aslam) has not, "ظافر" (Zafir) one that "ظفر"
+    (Zafar) has not. Fewer is allowed: writers drop one ("چھٹو" for "چھوٹو", Chhotu), so
+    "کشف" (Kashaf) is told from "کاشف" (Kashif) by the names list holding it."""
     urdu = [w for w in spellings().get(found, ()) if not w.isascii()]
-    if urdu and all(_long_vowels(w) < _long_vowels(word) for w in urdu):
-        return None  # "اسلام" (Islam) writes a long vowel that "اسلم" (Aslam) has not
-    return found
+    return not urdu or any(_long_vowels(w) >= _long_vowels(word) for w in urdu)
 
 
 # Alif, vav and ye inside a word: its long vowels (or a consonant vav or ye, alike in both).

@@ -32,7 +32,8 @@ from review.workspace.schema import transaction
 # name and "a" ("Ameera" and "Ammara" were one "~mra"); Sameer is no Sami ("sami"); a
 # father named by an everyday word after "ولد" is kept ("ولد اکرام" was lost). 3 (session
 # 43): a surname that is a listed name and "i" is keyed as that name and the "i" ("Karimi"
-# and "Akrami" were one "~krm").
+# and "Akrami" were one "~krm"); an Urdu word writing more long vowels than a listed name of
+# its consonants is not that name ("ظافر" was "zafar"); Kashaf is listed (was "kashif").
 EXTRACTOR_VERSION: Final = 3
 # The last lines after a form's last blank that are weighed as print (`forms.tail`): a
 # footer is a few lines, and each costs a reading of the text.
