@@ -919,6 +919,8 @@ def _key_of(tokens: tuple[str, ...], station: bool) -> str:
     out: list[str] = []
     rest: list[str] = []  # the words still to come of the last listed name of several
     words = _articles([t for t in tokens if t not in _HONORIFICS])
+    if not station:
+        words = [p for w in words for p in _unspaced(w)]
     if len(words) > 1 and words[-1] in _HONORIFICS_AFTER:
         words = words[:-1]  # "Ghulam Mustafa Jatoi sain": Sindhi's "sir", after the name
     if len(words) > 2 and words[0] in _CALLED and words[1] not in _CALLED:
@@ -1089,6 +1091,45 @@ def _unjoined(word: str, *, last: bool) -> tuple[str, ...]:
     if at < 0 or tail.startswith(_UR_ARTICLE + _UR_ARTICLE[-1]) or not _listed(head):
         return (word,)  # "جلال", "اقبال": no article; "ثناءاللہ": a compound of Allah
     return (head, tail) if _short_or_listed(tail[len(_UR_ARTICLE) :]) or _listed(tail) else (word,)
+
+
+# Urdu letters that join no letter after them: a space after one changes nothing on the
+# screen, and writers leave it out ("محمداکرم" looks as "محمد اکرم" does).
+_NON_JOINING: Final = frozenset(normalize("اآأدڈذرڑزژوؤےۓۃ"))
+
+
+@functools.lru_cache(maxsize=_KEYS_KEPT)
+def _unspaced(word: str) -> tuple[str, ...]:
+    """An Urdu word the lists lack that is listed names typed with no space after a letter
+    that joins nothing ("محمداکرم", "نذیراحمد"), as those names: as the same name typed
+    with its spaces keys. Keyed as one word by its consonants, "محمداکرم" (Muhammad Akram)
+    and "محمداکرام" (Muhammad Ikram) were one `~mdkrm`: two men were one. A compound the
+    lists read ("نصراللہ", "عبدالستار") is left whole."""
+    if word.isascii() or len(word) < _UNSPACED_SHORTEST or _listed(word):
+        return (word,)
+    if word.startswith(_COMPOUND_HEADS) or word.endswith((*_COMPOUND_TAILS, *_TAILS)):
+        return (word,)
+    if word.endswith(tuple(_PLACE_TAILS)):
+        return (word,)  # a place's name: "محمدآباد", Muhammadabad
+    return _split_unspaced(word) or (word,)
+
+
+# Fewest letters of two Urdu name words typed as one ("علیرضا", Ali Raza, has five).
+_UNSPACED_SHORTEST: Final = 4
+
+
+def _split_unspaced(word: str) -> tuple[str, ...] | None:
+    """`word` as listed name words, each ending but the last in a letter that joins nothing,
+    or None; the first split from the left whose rest splits too."""
+    if word in names() or (len(word) > 2 and urdu_form(word) in _by_urdu(False)):
+        return (word,)
+    for at in range(2, len(word) - 1):
+        head = word[:at]
+        if head[-1] in _NON_JOINING and head in names():
+            rest = _split_unspaced(word[at:])
+            if rest is not None:
+                return (head, *rest)
+    return None
 
 
 def _listed(word: str) -> bool:

@@ -33,7 +33,9 @@ from review.workspace.schema import transaction
 # father named by an everyday word after "ولد" is kept ("ولد اکرام" was lost). 3 (session
 # 43): a surname that is a listed name and "i" is keyed as that name and the "i" ("Karimi"
 # and "Akrami" were one "~krm"); an Urdu word writing more long vowels than a listed name of
-# its consonants is not that name ("ظافر" was "zafar"); Kashaf is listed (was "kashif").
+# its consonants is not that name ("ظافر" was "zafar"); Kashaf is listed (was "kashif");
+# Urdu names typed with no space after a letter that joins nothing are split ("محمداکرم"
+# and "محمداکرام" were one "~mdkrm").
 EXTRACTOR_VERSION: Final = 3
 # The last lines after a form's last blank that are weighed as print (`forms.tail`): a
 # footer is a few lines, and each costs a reading of the text.
