@@ -1468,6 +1468,8 @@ def _of_listed_nisba(word: str) -> str | None:
         stem = word[: -len(end)] if word.endswith(end) else ""
         if len(stem) < (3 if word.isascii() else 2):
             continue
+        if word.isascii() and (stem[-1] in _VOWELS or (stem[-1] == "h" and stem[-2] in _VOWELS)):
+            continue  # "Kaloi", "Jatoi", "Agahi": a tribe's or a word's, no name's and "i"
         name = _given_spelt(stem)
         if name is not None and " " not in name:
             return names().get(name + _NISBA_I, name + _NISBA_I)
@@ -1478,6 +1480,10 @@ def _of_listed_nisba(word: str) -> str | None:
 _LATIN_I_ENDS: Final = ("i", "y")
 _URDU_I_ENDS: Final = tuple(dict.fromkeys(normalize(c) for c in "یي"))
 _NISBA_I: Final = "i"
+# A Latin stem ending in a vowel, or in an "h" after one, takes no nisba: Urdu writes "-oi",
+# "-ai" with hamza ("کلوئی"), so a Latin "Kaloi" read as Kalu and "i" would meet no Urdu
+# spelling of it; and Roman spellings drop such an "h" ("Agahi" is no Agha and "i").
+_VOWELS: Final = frozenset("aeiouy")
 
 
 def _given_spelt(word: str) -> str | None:
