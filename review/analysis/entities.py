@@ -82,6 +82,7 @@ from review.analysis.entity_text import (
     localities,
     provinces,
     station_homes,
+    station_namesakes,
     towns,
     weak_words,
     wings,
@@ -1143,6 +1144,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         districts = [d for d in districts if not i + j <= d < i + j + named.size]
     district = _district_near(doc, first, last, districts)
     guess = _guessed(doc, first, last, district, key)
+    if (city := _namesakes_city(doc, key, first, last, districts)) is not None:
+        district, guess = city, False  # "Rawalpindi ... Thana Sadiqabad": the city's own
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
     # a name only one city's stations bear is that city's, whatever else the report names:
@@ -1154,6 +1157,31 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     designation = links.PLACED_STATION if guess and key.partition("/")[0] not in homes else None
     span = doc.starts[first], doc.ends[last - 1]
     return _Candidate("police_station", *span, key, designation), last
+
+
+def _namesakes_city(doc: Doc, key: str, first: int, last: int, districts: list[int]) -> str | None:
+    """The city whose own station bears a town's or district's name (`station_namesakes`),
+    where the report names that city and not the town's district (nor another of its
+    towns) apart from the station's words (tokens first..last): "We live in Rawalpindi ...
+    Thana Sadiqabad" is Rawalpindi's Thana Sadiqabad. Keyed as the town's in Rahim Yar
+    Khan, it linked two men a province apart strongly. Another district named alone is no
+    sign (a route: "from Gujrat ... Thana Sambrial" is Sambrial's own): only a city known
+    to have such a station is."""
+    cities = station_namesakes().get(key)
+    if cities is None:
+        return None
+    named = {
+        t.key
+        for d in districts
+        if not first <= d < last and (t := doc.hit(d, "district")) is not None
+    }
+    # The name itself said again is no sign either way ("a unit in Saeedabad, Baldia"):
+    # the city's quarter bears it too.
+    own = towns().get(key, key)
+    if own in named or any(towns().get(k) == own for k in named if k != key):
+        return None
+    found = sorted(cities & {towns().get(k, k) for k in named})
+    return found[0] if len(found) == 1 else None
 
 
 def _generic_only(doc: Doc, start: int, end: int) -> bool:
@@ -1316,6 +1344,8 @@ def _unlisted_station(
     key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
     district = _district_near(doc, first, last, districts)
     guess = _guessed(doc, first, last, district, key)
+    if (city := _namesakes_city(doc, key, first, last, districts)) is not None:
+        district, guess = city, False  # "Rawalpindi ... Thana Sadiqabad": the city's own
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)
     if district and district != key:

@@ -100,6 +100,17 @@ _PLACED_FILES: Final = ("towns.txt", "localities.txt")
 
 
 @functools.cache
+def station_namesakes() -> dict[str, frozenset[str]]:
+    """Each town's or district's key to the districts of the cities with a police station of
+    its name (`data/station_namesakes.txt`): Sadiqabad to Rawalpindi."""
+    out: dict[str, set[str]] = {}
+    for line in data("station_namesakes.txt"):
+        city, _, name = line.partition(":")
+        out.setdefault(normalize(name.strip()), set()).add(normalize(city))
+    return {name: frozenset(cities) for name, cities in out.items()}
+
+
+@functools.cache
 def station_homes() -> dict[str, str]:
     """Each station name found in one city only to that city's district key: the names in
     a block of `data/stations.txt` that opens with "#> District" and closes with "#>"."""
