@@ -177,6 +177,9 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        # Inside the `try`: a COMMIT refused busy (another process reading) leaves the
+        # transaction open, its changes read as saved and every later write refused.
+        conn.execute("COMMIT")
     except BaseException:
         # A full disk (SQLITE_FULL) or an I/O error has rolled it back already: a
         # ROLLBACK then would raise, and hide the error that says what happened.
@@ -186,7 +189,6 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         with suppress(sqlite3.Error, OSError):
             scrub_journal(conn)
         raise
-    conn.execute("COMMIT")
     scrub_journal(conn)
 
 
@@ -204,7 +206,12 @@ def scrub_journal(conn: sqlite3.Connection) -> None:
     try:
         destroy(journal)
     finally:
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError:
+            # Refused busy (a reader came), it stays open, and every later write is refused:
+            # it wrote nothing, so it is rolled back, and the next commit scrubs.
+            conn.execute("ROLLBACK")
 
 
 def rebuild(conn: sqlite3.Connection) -> bool:
