@@ -157,6 +157,16 @@ def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[Re
 
 def set_status(u: Unlocked, num: int, status: str, reason: str | None = None) -> State:
     """Move a report along the workflow; closing needs a reason; the source gets a notice."""
+    with transaction(u.conn):
+        return move(u, num, status, reason)
+
+
+def move(u: Unlocked, num: int, status: str, reason: str | None = None) -> State:
+    """Move a report as `set_status` does, inside the caller's transaction.
+
+    For a change that moves reports with more: an escalation's first export commits its
+    reports' moves with it, so that no kill leaves it sent and its reports as they were.
+    """
     _choice(status, STATUSES, "status")
     if status == "closed":
         if reason is None:
@@ -176,11 +186,11 @@ def set_status(u: Unlocked, num: int, status: str, reason: str | None = None) ->
             )
         return replace(state, status=status, reason=reason)
 
-    def notice(state: State) -> None:
-        source = u.conn.execute("SELECT source FROM reports WHERE num = ?", (num,)).fetchone()[0]
-        notices.post(u, source, NOTICES[state.status])
-
-    return _update(u, num, "status", {"status": status, "reason": reason}, change, notice)
+    state = _apply(u, num, change)
+    source = u.conn.execute("SELECT source FROM reports WHERE num = ?", (num,)).fetchone()[0]
+    notices.post(u, source, NOTICES[state.status])
+    audit.append(u, "status", num, {"status": status, "reason": reason})
+    return state
 
 
 def assign(u: Unlocked, num: int, reviewer: str | None) -> State:

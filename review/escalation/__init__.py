@@ -376,16 +376,38 @@ def export(u: Unlocked, esc_id: int, out: Path, today: dt.date | None = None) ->
             _save(u, esc_id, esc.body, esc.author, record)
             detail = {"escalation": esc_id, "packet": record.packet, "out": str(out)}
             audit.append(u, "escalation-sent" if first else "escalation-export", None, detail)
-            os.replace(tmp_name, out)
+            if first:
+                # In the same transaction: moved after it, a kill between left the escalation
+                # sent and its reports as they were, their sources never told, for good.
+                for num in record.reports:
+                    if triage.load_state(u, num).status != "escalated":
+                        triage.move(u, num, "escalated")
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    if first:
-        for num in record.reports:
-            if triage.load_state(u, num).status != "escalated":
-                triage.set_status(u, num, "escalated")
+    # Only once the export is recorded: put in place first, a commit refused (a full disk,
+    # another process reading) left a packet on the stick for an escalation not sent.
+    try:
+        os.replace(tmp_name, out)
+        _flush_names(out.parent)
+    except OSError as exc:
+        raise ReviewError(
+            f"escalation {esc_id} was recorded as exported but its packet could not be put"
+            f" at {out} ({exc.strerror})",
+            hint=f"rename {tmp_name} to {out}, or export it again to a new file"
+            f" (`escalation export {esc_id} --out …`)",
+        ) from exc
     return replace(esc, record=record)
+
+
+def _flush_names(directory: Path) -> None:
+    """Force the names in `directory` to the disk: the packet is there before the answer."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def acknowledge(
