@@ -43,7 +43,7 @@ from crypto.workspace import WorkspaceKey, public_key_from_text
 from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
 from review.workspace import blobs, marks, outbox, roster, schema
-from review.workspace.erase import destroy_tree
+from review.workspace.erase import destroy_tree, discard
 from review.workspace.head import HISTORY as HISTORY  # where rewrap and tests find it
 from review.workspace.noatime import read_quietly
 
@@ -461,33 +461,67 @@ def enrol(
     hybrid = file.hybrid_public
     stored = f"{reviewer}-{secrets.token_hex(4)}.key"
     path = workspace.keys / stored
-    with schema.transaction(workspace.conn) as conn:
-        # Under the write lock: a key added on the disk must not be blessed with this one.
-        roster.check(conn, key)
-        conn.execute(
-            "INSERT OR IGNORE INTO reviewers (id, name, added, role) VALUES (?, ?, ?, ?)",
-            (reviewer, name, dt.date.today().isoformat(), role),
-        )
-        try:
+    made = False
+    try:
+        with schema.transaction(workspace.conn) as conn:
+            # Under the write lock: a key added on the disk must not be blessed with this one.
+            roster.check(conn, key)
             conn.execute(
-                "INSERT INTO reviewer_keys (reviewer, encryption_key, signing_key, key_file,"
-                " wrapped) VALUES (?, ?, ?, ?, ?)",
-                (
-                    reviewer,
-                    encryption.to_text(),
-                    signing.to_text(),
-                    stored,
-                    key.wrap_for(hybrid if key.is_hybrid and hybrid is not None else encryption),
-                ),
+                "INSERT OR IGNORE INTO reviewers (id, name, added, role) VALUES (?, ?, ?, ?)",
+                (reviewer, name, dt.date.today().isoformat(), role),
             )
-        except sqlite3.IntegrityError as exc:
-            raise UnlockError("this key is already enrolled") from exc
-        roster.put(conn, key)
-        if then is not None:
-            then()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(key_file)
+            try:
+                conn.execute(
+                    "INSERT INTO reviewer_keys (reviewer, encryption_key, signing_key, key_file,"
+                    " wrapped) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        reviewer,
+                        encryption.to_text(),
+                        signing.to_text(),
+                        stored,
+                        key.wrap_for(
+                            hybrid if key.is_hybrid and hybrid is not None else encryption
+                        ),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise UnlockError("this key is already enrolled") from exc
+            roster.put(conn, key)
+            if then is not None:
+                then()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            made = True
+            with os.fdopen(fd, "wb") as out:
+                out.write(key_file)
+                # On the disk before the row: unflushed, a power cut after the commit left the
+                # row and an empty file, and its reviewer unlocked no more, old keys and all.
+                out.flush()
+                os.fsync(out.fileno())
+            _flush_names(workspace.keys)
+    except BaseException:
+        # The copy of an enrolment not recorded (a commit refused) is no key's; one whose
+        # row was committed (an error after the commit) is its key's, kept.
+        if made and not _names_key_file(workspace, stored):
+            discard(path)
+        raise
+
+
+def _names_key_file(workspace: Workspace, stored: str) -> bool:
+    """Whether a committed row names the key file copy `stored` (True when it cannot say)."""
+    try:
+        query = "SELECT 1 FROM reviewer_keys WHERE key_file = ?"
+        return workspace.conn.execute(query, (stored,)).fetchone() is not None
+    except sqlite3.Error:
+        return True
+
+
+def _flush_names(directory: Path) -> None:
+    """Force the names in `directory` to the disk (a file just made in it)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def require_x_wing(key: WorkspaceKey, file: KeyFile) -> None:
