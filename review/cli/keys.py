@@ -27,6 +27,7 @@ from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import refresh_copy, rotate
 from review.keys.rewrap import RewrapSummary, hybrid_keys, rewrap
 from review.present.text import safe
+from review.workspace.erase import discard
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 _NEW_FILE = click.Path(path_type=Path, dir_okay=False)
@@ -108,6 +109,11 @@ def _in_force(u: ws.Unlocked) -> Manifest:
 
 def _write_draft(path: Path, signed: SignedManifest, current: Manifest | None) -> None:
     ceremony.write_new(path, signed.to_bytes())
+    _said_draft(path, signed, current)
+
+
+def _said_draft(path: Path, signed: SignedManifest, current: Manifest | None) -> None:
+    """Say what a draft keyring written to `path` changes and how many must sign it."""
     for line in ceremony.changes(current, signed.manifest):
         click.echo(line)
     need = ceremony.signatures(signed, current).need
@@ -555,14 +561,28 @@ def rotate_keys(c: Ctx, backup: Path | None, draft_out: Path, days: int, fast_kd
     current = _in_force(u)
     if backup is not None and backup.exists():
         raise CeremonyError(f"{backup} already exists", hint="choose another name")
-    file = rotate(u, _new_passphrase(f"{u.reviewer}'s new key"), kdf=_kdf(fast_kdf))
-    if backup is not None:
-        ceremony.write_new(backup, file.to_bytes())
-    name = next((r.name for r in current.recipients if r.id == u.reviewer), file.label)
-    entry = ceremony.recipient(u.reviewer, name, file)
-    _write_draft(
-        draft_out, ceremony.draft(current, today=dt.date.today(), days=days, add=entry), current
-    )
+    written: list[Path] = []
+    drafted: list[SignedManifest] = []
+
+    def write_out(file: KeyFile) -> None:
+        # Before the key is enrolled: a draft that cannot be written (its name taken, a full
+        # stick) left a key in service here that no keyring would name, and each try another.
+        if backup is not None:
+            written.append(ceremony.write_new(backup, file.to_bytes()))
+        name = next((r.name for r in current.recipients if r.id == u.reviewer), file.label)
+        entry = ceremony.recipient(u.reviewer, name, file)
+        signed = ceremony.draft(current, today=dt.date.today(), days=days, add=entry)
+        written.append(ceremony.write_new(draft_out, signed.to_bytes()))
+        drafted.append(signed)
+
+    passphrase = _new_passphrase(f"{u.reviewer}'s new key")
+    try:
+        rotate(u, passphrase, kdf=_kdf(fast_kdf), first=write_out)
+    except BaseException:
+        for path in written:
+            discard(path)  # a backup and a draft of a key enrolled nowhere
+        raise
+    _said_draft(draft_out, drafted[0], current)
     click.echo("until the new keyring is installed, you keep signing with your old key")
 
 

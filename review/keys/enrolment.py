@@ -20,6 +20,7 @@ format 3 must list it as the reviewer's `hybrid_key`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from crypto import KdfParams, KeyFile, Recipient, SignedManifest
@@ -168,10 +169,23 @@ def prove_possession(
         ) from exc
 
 
-def rotate(u: ws.Unlocked, passphrase: str, *, kdf: KdfParams = KdfParams.SENSITIVE) -> KeyFile:
-    """Give the acting reviewer new keys, enrolled beside their old ones (kept for old items)."""
+def rotate(
+    u: ws.Unlocked,
+    passphrase: str,
+    *,
+    kdf: KdfParams = KdfParams.SENSITIVE,
+    first: Callable[[KeyFile], None] | None = None,
+) -> KeyFile:
+    """Give the acting reviewer new keys, enrolled beside their old ones (kept for old items).
+
+    `first` gets the new key file before it is enrolled (the command writes its draft
+    keyring there): what it raises enrols nothing, so no key is left in service here
+    that no draft names.
+    """
     label = f"{u.reviewer} (from {dt.date.today().isoformat()})"
     file, _ = new_key_file(passphrase, kind="reviewer", label=label, encryption=True, kdf=kdf)
+    if first is not None:
+        first(file)
     name = u.conn.execute("SELECT name FROM reviewers WHERE id = ?", (u.reviewer,)).fetchone()[0]
     enrol_key(
         u,
