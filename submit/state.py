@@ -614,13 +614,19 @@ def opened(root: Path, codename: str, *, fast_kdf: bool = False) -> Iterator[Sta
     private_dir(root)
     fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise StateError(
-                f"another {APP_NAME} is using {root}",
-                hint="wait for it to finish, or give another directory with --state",
-            ) from exc
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        # No cleanup here: the directory is the running one's. Before its first save it
+        # holds only the salt, the lock and Tor's data, which a cleanup took from under it.
+        os.close(fd)
+        raise StateError(
+            f"another {APP_NAME} is using {root}",
+            hint="wait for it to finish, or give another directory with --state",
+        ) from exc
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
         state = State.load(root, device_vault(root, codename, fast=fast_kdf))
         sweep_killed(state)
         yield state
