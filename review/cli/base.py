@@ -102,7 +102,7 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             result = super().invoke(ctx)
-            idle.drop_drafts(_held(ctx))
+            _drop_drafts(ctx)
             return result
         except idle.IdleLocked as exc:
             locked(ctx, exc)
@@ -143,6 +143,23 @@ class Group(click.Group):
                 rebuild_after_writes(ctx.obj.root)
                 clear_times(ctx.obj.root)
         return None
+
+
+def _drop_drafts(ctx: click.Context) -> None:
+    """Drop the drafts a command that succeeded took up; a refusal is a warning, not its fault.
+
+    Failed as the command's error ("nothing of this command was kept … run it again"), it
+    had the reviewer run again a command whose note or reply was saved: twice, then.
+    """
+    try:
+        idle.drop_drafts(_held(ctx))
+    except (sqlite3.Error, OSError, ReviewError) as exc:
+        click.echo(
+            f"{PROG}: warning: done, but the draft it started from could not be removed"
+            f" ({clean(sensitive.unquoted(str(exc)))}): the next command that opens it starts"
+            " from it again; empty it there to throw it away",
+            err=True,
+        )
 
 
 def rebuild_after_writes(root: Path) -> None:
