@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,7 @@ from review.escalation.opened import render, write_new, write_opened
 from review.escalation.packets import Confirm, Selection
 from review.escalation.redaction import Candidate, Term, parse_term
 from review.present.text import safe
+from review.workspace import Unlocked
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 _NEW_FILE = click.Path(path_type=Path, dir_okay=False)
@@ -349,9 +351,26 @@ def escalate_cmd(
         if out is not None:
             tell(f"{PROG}: hint: {shown(out)} was not written", err=True)
     elif out is not None:
-        _report_sent(escalation.export(u, esc.id, out), out)
+        _send_made(u, esc.id, out, "made")
     else:
         tell(f"write it with `{PROG} escalation export {esc.id} --out FILE`")
+
+
+def _send_made(u: Unlocked, esc_id: int, out: Path, done: str) -> None:
+    """Export an escalation this command has just made or countersigned (`--out`).
+
+    What it did is kept whatever the export meets: said as the command's failure ("nothing
+    of this command was kept … run it again"), it had the reviewer make a second escalation
+    of the same reports.
+    """
+    try:
+        esc = escalation.export(u, esc_id, out)
+    except (ReviewError, sqlite3.Error, OSError) as exc:
+        raise ReviewError(
+            f"escalation {esc_id} was {done} and kept, but its packet was not written: {exc}",
+            hint=f"write it with `{PROG} escalation export {esc_id} --out FILE`",
+        ) from exc
+    _report_sent(esc, out)
 
 
 def _report_sent(esc: escalation.Escalation, out: Path) -> None:
@@ -448,7 +467,7 @@ def escalation_countersign(c: Ctx, esc_id: int, yes: bool, out: Path | None) -> 
     esc = escalation.countersign(u, esc_id)
     click.echo(f"escalation {esc_id}: countersigned, {esc.record.state}")
     if out is not None and esc.record.state == "ready":
-        _report_sent(escalation.export(u, esc_id, out), out)
+        _send_made(u, esc_id, out, "countersigned")
 
 
 @groups.escalation.command("export")

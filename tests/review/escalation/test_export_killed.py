@@ -128,3 +128,46 @@ def test_an_escalation_export_whose_commit_fails_leaves_no_packet_and_the_next_t
         assert out.is_file()
     finally:
         u.workspace.conn._conn.close()  # type: ignore[attr-defined]
+
+
+def test_an_escalation_made_whose_packet_cannot_be_written_says_it_was_made_and_how_to_send_it(
+    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `escalation new --out` made the escalation, then its export's commit was refused (another
+    # raazdar-review reading): the tool said "nothing of this command was kept … run it
+    # again", and run again, it made a second escalation of the same reports.
+    reader = sqlite3.connect(case.workspace / "workspace.db", isolation_level=None)
+    escalate, export = escalation.escalate, escalation.export
+
+    def then_a_reader_comes(u: ws.Unlocked, *args: Any, **kwargs: Any) -> Any:
+        made = escalate(u, *args, **kwargs)
+        u.conn.execute("PRAGMA busy_timeout = 50")
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM reports").fetchone()
+        return made
+
+    def then_it_goes(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return export(*args, **kwargs)
+        finally:
+            reader.execute("COMMIT")
+
+    monkeypatch.setattr(escalation, "escalate", then_a_reader_comes)
+    monkeypatch.setattr(escalation, "export", then_it_goes)
+    out = tmp_path / "packet.rzp"
+    try:
+        with pytest.raises(AssertionError) as failed:
+            _escalate(case, out=out)
+    finally:
+        reader.close()
+    said = str(failed.value)
+    assert "nothing of this command was kept" not in said, said
+    assert "escalation export 1 --out" in said, said
+    monkeypatch.undo()
+    u = _unlock(case.workspace)
+    try:
+        assert [e.id for e in escalation.list_escalations(u)] == [1]
+        escalation.export(u, 1, out)
+        assert escalation.load(u, 1).record.state == "sent"
+    finally:
+        u.workspace.close()
