@@ -82,3 +82,6 @@ def test_a_cluster_that_counts_each_statement_of_ours_is_named(dated_instance: P
     assert named, "doctor names no check of pg_stat_statements"
     assert all(c.status is not Status.OK for c in named), named
     assert checks["commit-times"].status is Status.FAIL, checks["commit-times"]
+    # The doctor says, too, that the server would not start.
+    assert checks["startup"].status is Status.FAIL, checks["startup"]
+    assert "track_commit_timestamp" in checks["startup"].message
