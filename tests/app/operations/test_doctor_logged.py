@@ -23,8 +23,13 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.mark.parametrize(
-    "settings",
+    "settings",  # (log_connections, which warns, cannot be set for one database)
     [
+        # Each INSERT, or each statement's duration, with its time.
+        {"log_statement": "mod"},
+        {"log_min_duration_statement": "0"},
+        {"log_duration": "on"},
+        {"log_transaction_sample_rate": "1"},
         # A line of the statement's resources, at each statement, dated.
         {"log_statement_stats": "on"},
         {"log_parser_stats": "on"},
