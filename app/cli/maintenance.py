@@ -361,6 +361,14 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
         engine = session.get_bind().engine
         session.close()
         report = run_sweep(engine, store, force=force, keyring=InstancePaths(instance))
+    if report.commits_dated:
+        click.echo(
+            "raazdar: sweep: warning: PostgreSQL keeps the time of every commit "
+            "(track_commit_timestamp is on), each report's and login's, and no sweep takes "
+            "it back: turn it off and restart PostgreSQL (raazdar serve refuses to start "
+            "until then)",
+            err=True,
+        )
     if report.wal_kept:
         click.echo(
             "raazdar: sweep: warning: PostgreSQL's WAL was kept, each commit's time in it "

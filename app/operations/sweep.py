@@ -62,7 +62,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from app import fsjournal
+from app import commit_times, fsjournal
 from app.db import checkpoint, renew_change_counter
 from app.instance import InstancePaths
 from app.keyring import keyring_held, timestamp_path, write_whole
@@ -103,6 +103,8 @@ class SweepReport:
     rebuild_waiting: bool = False
     # Why PostgreSQL's WAL, each commit's time in it, was not let go (`app.operations.pg_wal`).
     wal_kept: str | None = None
+    # PostgreSQL keeps each commit's time (`app.commit_times`), which no sweep can take back.
+    commits_dated: bool = False
     # Held envelopes whose copies found no room above the disk's last hundredth: still held,
     # their files say when each arrived (`EnvelopeStore.sweep`; the doctor says so too).
     unswept: int = 0
@@ -184,6 +186,7 @@ def sweep(
                 journal_failed=failed,
                 rebuild_waiting=not rebuilt,
                 wal_kept=wal_kept,
+                commits_dated=_commits_dated(engine),
             )
         last = last_sweep(store)
         # Before the sweep, which would copy them into the store for nothing.
@@ -212,6 +215,7 @@ def sweep(
         journal_failed=failed,
         rebuild_waiting=not rebuilt,
         wal_kept=wal_kept,
+        commits_dated=_commits_dated(engine),
         unswept=swept.unswept,
     )
 
@@ -383,6 +387,14 @@ def _wrap_journal(store: EnvelopeStore) -> tuple[int, str | None]:
         reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
         log.warning("sweep: the filesystem's journal was not written anew: %s", reason)
         return 0, reason
+
+
+def _commits_dated(engine: Engine) -> bool:
+    """Whether PostgreSQL keeps each commit's time: turned on since the server started."""
+    if engine.dialect.name != "postgresql":
+        return False  # and SQLite's files are left as the run set their times
+    with engine.connect() as connection:
+        return commit_times.dates_commits(connection)
 
 
 def _unswept(info: os.stat_result, last: float | None) -> bool:

@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import db as app_db
+from app.cli import main
 from app.instance import InstancePaths, load_config, write_private
 from app.migrate import upgrade
 from app.models import Throttle, today
@@ -85,3 +87,12 @@ def test_a_cluster_that_counts_each_statement_of_ours_is_named(dated_instance: P
     # The doctor says, too, that the server would not start.
     assert checks["startup"].status is Status.FAIL, checks["startup"]
     assert "track_commit_timestamp" in checks["startup"].message
+
+
+def test_the_timers_run_on_a_cluster_dating_every_commit_warns(
+    dated_instance: Path, runner: CliRunner
+) -> None:
+    """Turned on, and PostgreSQL restarted, while the server runs: the hourly run says so."""
+    result = runner.invoke(main, ["--instance", str(dated_instance), "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "track_commit_timestamp is on" in result.stderr
