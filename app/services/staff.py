@@ -90,7 +90,7 @@ class SamePassword(AccountError):
 
 
 class TooManyGuesses(AccountError):
-    """The session typed its limit of wrong passwords: it has ended, and nothing was checked."""
+    """The session used its limit of failed tries: it has ended, and nothing was checked."""
 
     status = 403
 
@@ -890,7 +890,7 @@ def _guess_password(
     """Check a logged-in account's password, its guess counted against the session first
     (`place`: its known device's kept place in the staff's slot, if any)."""
     if not guesses.take():
-        raise TooManyGuesses("too many wrong passwords: this session has ended")
+        raise TooManyGuesses("too many failed tries: this session has ended")
     try:
         right = _pooled(lambda: verify_password(encoded(), password), place)
     except kdf_pool.KdfBusy:
@@ -939,7 +939,7 @@ def end_other_sessions(session: Session, account: StaffAccount) -> int:
 
 
 def end_guessing_session(session: Session, account: StaffAccount) -> None:
-    """Audit that a session of `account` ended for typing too many wrong passwords."""
+    """Audit that a session of `account` ended for too many failed tries."""
     audit.record(session, account.username, "staff-session-ended", username=account.username)
     session.commit()
 

@@ -279,8 +279,18 @@ def end_other_sessions() -> ResponseReturnValue:
 
 
 def session_ended() -> ResponseReturnValue:
-    """Send a session ended for its wrong passwords to the login page, saying why."""
-    flash(_("Too many wrong passwords: this session has ended. Nothing changed."), "warn")
+    """Send a session ended for its failed tries to the login page, saying why.
+
+    Every try that was not accepted counted, the right password's with a wrong code too:
+    called wrong passwords, its owner looked for a typo in a password that was right.
+    """
+    flash(
+        _(
+            "Too many failed tries at the password and code: this session has ended."
+            " Nothing changed."
+        ),
+        "warn",
+    )
     return redirect(url_for("staff.login"), code=303)
 
 

@@ -186,6 +186,25 @@ def test_wrong_current_passwords_end_the_session_and_lock_no_one_out(
     assert "staff-login-throttled" not in {action for _, action, _ in audit_trail(app)}
 
 
+def test_a_session_ended_by_its_owner_s_wrong_codes_says_tries_failed_not_passwords(
+    make_app: Callable[..., Flask],
+) -> None:
+    """Every try counts against the session now, the right password's with a wrong code too:
+    its owner, typing her right password with codes her phone had moved past, had her
+    session ended with "Too many wrong passwords", and looked for a typo in a right one."""
+    app = make_app(STAFF_LOGIN_FAILURES=2)
+    alice = make_staff(app, "alice")
+    client = staff_client(app)
+    login(client, app, alice)
+    for _ in range(2):
+        assert change(client, PASSWORD, code="000000").status_code == 403
+    ended = change(client, PASSWORD, code="000000")
+    assert ended.status_code == 303
+    said = html.unescape(client.get(ended.headers["Location"]).get_data(as_text=True))
+    assert "wrong passwords" not in said, "a right password's wrong codes were called so"
+    assert "Too many failed tries at the password and code: this session has ended." in said
+
+
 def test_an_account_locked_for_the_day_is_answered_as_a_wrong_password_whatever_is_typed(
     make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -104,6 +104,24 @@ def test_a_wrong_password_or_code_changes_nothing_and_counts(
     assert "staff-reauthenticated" not in audit_actions(app)
 
 
+def test_a_session_ended_by_its_owner_s_wrong_codes_says_tries_failed_not_passwords(
+    app: Flask, idle_admin: Staff, root: StaffUser
+) -> None:
+    """A confirmation's wrong codes count against the session as wrong passwords do: the
+    administrator who typed her right password with spent codes was told at the end
+    "Too many wrong passwords", of a password that was right."""
+    data = {"username": "deputy", "role": "staff"}
+    data |= {"reauth_password": root.password, "reauth_code": "000000"}
+    for _ in range(int(app.config["STAFF_LOGIN_FAILURES"])):
+        assert idle_admin.post("/staff/admin/accounts/new", data).status_code == 401
+    ended = idle_admin.post("/staff/admin/accounts/new", data)
+    assert ended.status_code == 303
+    said = idle_admin.text(idle_admin.client.get(ended.headers["Location"]))
+    assert "wrong passwords" not in said, "a right password's wrong codes were called so"
+    assert "Too many failed tries at the password and code: this session has ended." in said
+    assert _role(app, "deputy") is None
+
+
 def test_a_confirmation_holds_for_its_own_session_only(
     app: Flask, idle_admin: Staff, root: StaffUser
 ) -> None:
