@@ -19,7 +19,6 @@ from flask import abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from app.db import db_session
-from app.errors import ThrottledError
 from app.models import StaffAccount
 from app.services import staff as staff_service
 from app.services import staff_devices
@@ -84,8 +83,6 @@ def gate(account: StaffAccount) -> ResponseReturnValue | None:
             auth.SessionGuesses(account),
             request.cookies.get(staff_devices.COOKIE),
         )
-    except ThrottledError as exc:
-        return _page(form, throttled=views.throttled(exc)), 429
     except staff_service.TooManyGuesses:
         return views.session_ended()
     except staff_service.WrongPassword:
@@ -103,7 +100,7 @@ def gate(account: StaffAccount) -> ResponseReturnValue | None:
     return None
 
 
-def _page(form: ReauthForm, *, failed: bool = False, throttled: str | None = None) -> str:
+def _page(form: ReauthForm, *, failed: bool = False) -> str:
     carried = [(k, v) for k, v in request.form.items(multi=True) if k not in _OWN]
     files = sorted({name for name, f in request.files.items(multi=True) if f.filename})
     return render_template(
@@ -112,7 +109,5 @@ def _page(form: ReauthForm, *, failed: bool = False, throttled: str | None = Non
         carried=carried,
         files=files,
         failed=failed,
-        throttled=throttled,
         minutes=int(current_app.config["STAFF_REAUTH_SECONDS"]) // 60,
-        wait=views.window_minutes(),
     )

@@ -215,8 +215,6 @@ def change_password() -> ResponseReturnValue:
                 auth.SessionGuesses(account),
                 request.cookies.get(staff_devices.COOKIE),
             )
-        except ThrottledError as exc:
-            return _password_page(form, throttled=throttled(exc)), 429
         except staff_service.TooManyGuesses:
             return session_ended()
         except (staff_service.WrongPassword, staff_service.WrongCode):
@@ -294,14 +292,12 @@ def session_ended() -> ResponseReturnValue:
     return redirect(url_for("staff.login"), code=303)
 
 
-def _password_page(form: ChangePasswordForm, *, throttled: str | None = None) -> str:
+def _password_page(form: ChangePasswordForm) -> str:
     return render_template(
         "staff/password.html",
         form=form,
         action_form=ActionForm(formdata=None),
         reauth_form=ReauthForm(formdata=None),
-        throttled=throttled,
-        minutes=window_minutes(),
         min_chars=PASSWORD_MIN_CHARS,
     )
 
