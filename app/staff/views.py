@@ -223,7 +223,11 @@ def change_password() -> ResponseReturnValue:
             form.current.errors = [str(_WRONG_FACTOR)]
             return _password_page(form), 403
         except staff_service.SamePassword:
-            form.new.errors = [_("The new password is your current one: choose another.")]
+            # Held against the one typed as current, before its hash: not said to be the
+            # account's, which a wrong guess typed in both is not.
+            form.new.errors = [
+                _("The new password is the same as the current password you typed: choose another.")
+            ]
             return _password_page(form), 400
         except staff_service.PasswordRefused:
             form.new.errors = [_SHORT % {"min": PASSWORD_MIN_CHARS, "max": PASSWORD_MAX_CHARS}]

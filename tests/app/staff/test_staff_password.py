@@ -124,7 +124,11 @@ def test_a_wrong_current_password_changes_nothing(
     [
         (NEW, NEW + " ", "The two new passwords differ."),
         ("too short", "too short", "A password has 12 to 1024 characters. Nothing changed."),
-        (PASSWORD, PASSWORD, "The new password is your current one: choose another."),
+        (
+            PASSWORD,
+            PASSWORD,
+            "The new password is the same as the current password you typed: choose another.",
+        ),
     ],
     ids=["differ", "short", "same"],
 )
@@ -143,6 +147,23 @@ def test_a_refused_new_password_changes_nothing(
     assert said in response.get_data(as_text=True)
     assert stored(app, alice) == before
     assert logged_in(other)
+
+
+def test_a_new_password_the_same_as_a_wrong_current_one_is_not_called_the_current_one(
+    app: Flask, alice: StaffUser, two_devices: tuple[FlaskClient, FlaskClient]
+) -> None:
+    """The new password is held against the one typed as current, before that one's hash
+    (after it, the answer said which typed was right): the page called a wrong guess,
+    typed in both, "your current one"."""
+    laptop, _other = two_devices
+    typed = "not the password at all"
+    before = stored(app, alice)
+    response = change(laptop, typed, typed)
+    assert response.status_code == 400
+    said = html.unescape(response.get_data(as_text=True))
+    assert "is your current one" not in said, "a wrong guess was called the current password"
+    assert "The new password is the same as the current password you typed" in said
+    assert stored(app, alice) == before
 
 
 def test_the_change_is_audited_without_any_password(app: Flask, alice: StaffUser) -> None:
