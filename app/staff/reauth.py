@@ -109,5 +109,6 @@ def _page(form: ReauthForm, *, failed: bool = False) -> str:
         carried=carried,
         files=files,
         failed=failed,
+        each_time=request.endpoint in EACH_TIME,
         minutes=int(current_app.config["STAFF_REAUTH_SECONDS"]) // 60,
     )
