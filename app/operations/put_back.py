@@ -52,8 +52,9 @@ from app.instance import (
     finish_moves,
     url_has_password,
 )
+from app.models import today
 from app.noatime import read_quietly
-from app.operations import pg_backup
+from app.operations import pg_backup, restore
 from app.operations.backup import DIRECTORY_MODE, FILE_MODE, ROOT_FILES
 from app.operations.tor.clients import CLIENTS_DIR_NAME
 from crypto import Fingerprint, SigningKey
@@ -223,6 +224,12 @@ class _Reader:
                     "(nothing was written)"
                 )
         self.day = _backup_day((self.staging / RESTORED_NAME).read_bytes())
+        # In the mark before it moves: finishing the restore then takes only a keyring
+        # timestamp signed since today (`restore.keyring_unconfirmed`).
+        with (self.staging / RESTORED_NAME).open("ab") as mark:
+            mark.write(restore.put_back_line(today()))
+            mark.flush()
+            os.fsync(mark.fileno())
         self._load_database()
         root = self.paths.root
         written = sorted(self.staging.rglob("*"), key=lambda p: len(p.parts), reverse=True)

@@ -6,10 +6,13 @@ both go back together, and a keyring a later ceremony replaced (a reviewer's key
 lost with a laptop) is in force again, its chain verifying and its timestamp,
 valid for days, still fresh. Nothing on the server remembers the newer one. So
 the `restored` mark each backup holds (`app.instance.refuse_unfinished_restore`)
-names the backup's day, and the purge that removes it refuses while no keyring
-timestamp issued on that day or later has been installed since the restore: only
-the holder of the timestamp key can make one, and it vouches for the newest
-version (and, format 2, the lowest subkey list number of each reviewer). A keyring
+names the backup's day, the restore adds the day it put the backup back, and the
+purge that removes it refuses while no keyring timestamp issued on that day or
+later has been installed since: only the holder of the timestamp key can make one,
+and it vouches for the version newest when it was signed (and, format 2, the lowest
+subkey list number of each reviewer). Issued on the backup's day was not enough: the
+day's stick, or the backup itself, holds a timestamp for the backup's keyring, fresh
+for days after a ceremony installed the next one. A keyring
 that names no timestamp key has nothing to vouch for it: the operator's word
 (`raazdar purge --keyring-reinstalled`) that the newest keyring and subkey lists
 were installed again stands in.
@@ -42,6 +45,7 @@ NOTE: Final = (
 )
 _BACKUP_DAY: Final = "backup-day"
 _STAMPED: Final = "timestamp-installed"
+_PUT_BACK: Final = "put-back"
 _LINE: Final = re.compile(r"^([a-z-]+): (\d{4}-\d{2}-\d{2})$", re.MULTILINE)
 _MARK_MAX: Final = 64 * 1024
 # Ids per DELETE: below SQLite's bound on a statement's parameters.
@@ -51,6 +55,11 @@ _CHUNK: Final = 500
 def mark(day: dt.date) -> bytes:
     """The `restored` mark a backup made on `day` holds."""
     return f"{NOTE}{_BACKUP_DAY}: {day.isoformat()}\n".encode()
+
+
+def put_back_line(day: dt.date) -> bytes:
+    """The line a restore adds to the backup's `restored` mark: the day it put it back."""
+    return f"{_PUT_BACK}: {day.isoformat()}\n".encode()
 
 
 def note_timestamp(paths: InstancePaths, issued: dt.date) -> None:
@@ -69,6 +78,10 @@ def keyring_unconfirmed(paths: InstancePaths, today: dt.date, *, reinstalled: bo
     """Why the restore cannot finish yet for its keyring, or None if it can."""
     lines = _lines(paths)
     made = backup_day(paths, today)
+    # Only a timestamp signed once the backup was back vouches for the newest keyring now;
+    # one of the backup's day may be for the keyring a later ceremony replaced. A restore
+    # by a release before this one wrote no such line: the backup's day, as it then did.
+    since = max([made, *lines.get(_PUT_BACK, [])])
     state = load_keyring(paths, today)
     if state.manifest is None:
         return f"the keyring cannot be used ({state.problem}): install the newest again"
@@ -82,16 +95,17 @@ def keyring_unconfirmed(paths: InstancePaths, today: dt.date, *, reinstalled: bo
             "`raazdar keyring subkeys install`), then `raazdar purge --keyring-reinstalled`"
         )
     stamp = fresh_timestamp(state, today)
-    installed = [d for d in lines.get(_STAMPED, []) if d >= made]
-    if stamp is not None and stamp.issued >= made and stamp.issued in installed:
+    installed = [d for d in lines.get(_STAMPED, []) if d >= since]
+    if stamp is not None and stamp.issued >= since and stamp.issued in installed:
         return None
     return (
         f"keyring v{state.manifest.version} came back with the backup of {made}, "
         "and a keyring a later ceremony installed (dropping a reviewer's lost key) would "
         "be forgotten: install the newest keyring and subkey lists from the workstation "
         "again (`raazdar keyring install`, `raazdar keyring subkeys install`) and a "
-        f"keyring timestamp for it issued on {made} or later (`raazdar keyring "
-        "timestamp`), then `raazdar purge` again"
+        f"keyring timestamp for it issued on {since} or later, the day the backup was put "
+        "back (`raazdar keyring timestamp`; one of an earlier day may vouch for a keyring "
+        "replaced since), then `raazdar purge` again"
     )
 
 

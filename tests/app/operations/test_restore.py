@@ -189,6 +189,52 @@ def test_a_restore_finishes_only_once_the_newest_keyring_is_vouched_for_again(
     assert not InstancePaths(instance).restored.exists()
 
 
+def test_a_timestamp_issued_on_the_backups_day_does_not_finish_a_restore_made_after_a_later_keyring(
+    instance: Path, app: Flask, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Last night's backup holds keyring v1 and the timestamp the stick brought that day;
+    today a ceremony replaces a compromised reviewer (v2); then the disk is lost and the
+    backup put back. The day's timestamp, kept by the carrier (or taken from the backup
+    itself), is still fresh and was issued on the backup's day, so the purge took it as
+    the holder's word that v1 is the newest: it says only that v1 was the newest then."""
+    from tests.app.test_instance_keyring import in_force, successor_file
+
+    yesterday = today() - dt.timedelta(days=1)
+    kept = _stamp(instance, tmp_path, yesterday)
+    timestamp_path(InstancePaths(instance)).unlink()
+    assert _cli(runner, instance, "keyring", "timestamp", str(kept)).exit_code == 0
+    with monkeypatch.context() as night:
+        night.setattr("app.operations.backup.today", lambda: yesterday)
+        backup = _cli(runner, instance, "backup")
+    assert backup.exit_code == 0, backup.stderr
+    (compromised,) = (r.id for r in in_force(instance).recipients)
+    _, replacement = new_reviewer()
+    v2 = successor_file(instance, tmp_path, recipients=(replacement,))
+    assert _cli(runner, instance, "keyring", "install", str(v2)).exit_code == 0
+    fresh = _stamp(instance, tmp_path, today())
+    assert _cli(runner, instance, "keyring", "timestamp", str(fresh)).exit_code == 0
+
+    _put_back(instance, backup.stdout_bytes)
+    assert in_force(instance).version == 1
+    assert _cli(runner, instance, "keyring", "timestamp", str(kept)).exit_code == 0
+    purged = _cli(runner, instance, "purge")
+    if purged.exit_code == 0 and "restore: finished" in purged.output:
+        pytest.fail(
+            f"a timestamp issued on the backup's day ({yesterday}) finished a restore put back "
+            f"today with keyring v1 in force, not v2: reports would be sealed to {compromised}"
+        )
+    assert purged.exit_code == 1, purged.output
+    assert InstancePaths(instance).restored.exists()
+    assert f"issued on {today()} or later" in purged.output
+    assert "Traceback" not in purged.output
+
+    assert _cli(runner, instance, "keyring", "install", str(v2)).exit_code == 0
+    assert _cli(runner, instance, "keyring", "timestamp", str(fresh)).exit_code == 0
+    purged = _cli(runner, instance, "purge")
+    assert purged.exit_code == 0, purged.output
+    assert "restore: finished" in purged.output
+
+
 def _replied_then_backed_up(
     instance: Path, app: Flask, visitor: Visitor, runner: CliRunner, words: str
 ) -> tuple[str, str, Result]:
