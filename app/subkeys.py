@@ -212,10 +212,42 @@ class ListStatus:
     problem: str | None = None
 
 
+def below_floor(
+    manifest: Manifest, lists: Mapping[str, SignedSubkeyList], floors: Mapping[str, int]
+) -> str | None:
+    """Why a reviewer's installed list is older than the one the keyring timestamp names.
+
+    `floors` are the fresh timestamp's (`Timestamp.subkeys`). The timestamp holder
+    names the re-keyed list after a leak, and every `raazdar-submit` device refuses a
+    lower number; the server must not seal browser reports to it either, whichever
+    way the lower list is here (the re-keyed one kept back on the stick, or put back
+    with a backup). None when every named reviewer's list is numbered at least so.
+    """
+    for r in manifest.recipients:
+        floor, signed = floors.get(r.id), lists.get(r.id)
+        if floor is None or signed is None:
+            continue
+        number = signed.subkeys.sequence
+        if number is None or number < floor:
+            installed = "an unnumbered list" if number is None else f"list {number}"
+            return (
+                f"the keyring timestamp names subkey list {floor} or later of {r.id}, and "
+                f"{installed} is installed here (a list replaced after a leak, perhaps): "
+                "install the newer list (raazdar keyring subkeys install)"
+            )
+    return None
+
+
 def statuses(
-    manifest: Manifest, lists: Mapping[str, SignedSubkeyList], today: dt.date
+    manifest: Manifest,
+    lists: Mapping[str, SignedSubkeyList],
+    today: dt.date,
+    floors: Mapping[str, int] | None = None,
 ) -> list[ListStatus]:
-    """Each reviewer of `manifest`: the weeks their list covers and the days left, or why not."""
+    """Each reviewer of `manifest`: the weeks their list covers and the days left, or why not.
+
+    `floors` (the fresh keyring timestamp's) make a list numbered below them a problem.
+    """
     result = []
     for r in manifest.recipients:
         signed = lists.get(r.id)
@@ -223,6 +255,10 @@ def statuses(
             result.append(ListStatus(r, problem="no subkey list installed"))
             continue
         weeks = signed.subkeys
+        older = below_floor(manifest, {r.id: signed}, floors or {})
+        if older is not None:
+            result.append(ListStatus(r, str(weeks.first), str(weeks.last), problem=older))
+            continue
         try:
             check_bound(manifest, weeks)
             left = days_left(signed, r.signing_key, today)

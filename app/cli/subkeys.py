@@ -74,16 +74,21 @@ def install(instance: Path, files: tuple[Path, ...], rekeyed: bool) -> None:
 
 def echo_statuses(instance: Path) -> None:
     """Print each reviewer's list and days left (for `keyring show`), warning when short."""
+    from app.keyring import fresh_timestamp
+    from app.models import today
     from app.services.context import services
     from app.subkeys import statuses
 
     with app_context(instance):
         svc = services()
-        manifest = svc.keyring().manifest
+        state = svc.keyring()
+        manifest = state.manifest
         if manifest is None:
             return
+        stamp = fresh_timestamp(state, today())
+        floors = dict(stamp.subkeys) if stamp is not None else {}
         # Counted from the week reports are sealed to, as doctor counts (`Services.sealing_day`).
-        found = statuses(manifest, svc.subkeys.lists(), svc.sealing_day())
+        found = statuses(manifest, svc.subkeys.lists(), svc.sealing_day(), floors)
         hybrid = requires_subkeys(manifest)
     if not hybrid and not any(s.first for s in found):
         return

@@ -29,8 +29,15 @@ from app.keyring import (
 from app.models import ExportHead, today
 from app.services import audit
 from app.store import EnvelopeStore, SealingKey
-from app.subkeys import SubkeyCache, sealing_day
-from crypto import CryptoError, Manifest, SignedSubkeyList, SignedTimestamp, VerifyKey
+from app.subkeys import SubkeyCache, below_floor, sealing_day
+from crypto import (
+    CryptoError,
+    Manifest,
+    SignedSubkeyList,
+    SignedTimestamp,
+    Timestamp,
+    VerifyKey,
+)
 from crypto.envelope import Header
 from crypto.subkeys import SubkeyError, check_sealed_to_subkeys, requires_subkeys, sealing_keys
 
@@ -85,7 +92,8 @@ class Services:
         one for everybody, nothing is sealed (docs/PROTOCOL.md §5A.8). Nor without a
         fresh timestamp for a keyring that names a timestamp key (`_require_fresh`).
         """
-        manifest = self._require_fresh(self.keyring()).require()
+        state = self._require_fresh(self.keyring())
+        manifest = state.require()
         if not requires_subkeys(manifest):
             return manifest, [r.encryption_key for r in manifest.recipients]
         # Checking the lists costs an Ed25519 verification and canonical JSON per
@@ -93,6 +101,10 @@ class Services:
         # keyring (`crypto.subkeys.current`), so it is kept for exactly that.
         day = self.sealing_day()
         stamp, lists = self.subkeys.current()
+        # Before the cache: a timestamp installed since may name a later list. The state
+        # passed `_require_fresh`: its timestamp, if the keyring names a key, is verified.
+        vouched = state.timestamp if manifest.timestamp is not None else None
+        _refuse_below_floor(vouched.timestamp if vouched else None, manifest, lists)
         cached = self._sealing
         if cached is not None and cached[0] is manifest and cached[1] == stamp and cached[2] == day:
             return manifest, list(cached[3])
@@ -181,6 +193,8 @@ class Services:
             return len(named) == len(wanted) and set(named) == wanted
         stamp, lists = self.subkeys.current()
         self._refuse_superseded(stamp, lists)
+        # Verified here: an upload's end is not held to a fresh timestamp, only its start.
+        _refuse_below_floor(fresh_timestamp(self.keyring(), today()), manifest, lists)
         try:
             check_sealed_to_subkeys(header, manifest, lists, self.sealing_day())
         except SubkeyError as exc:
@@ -231,6 +245,19 @@ class Services:
                     write_replacing(timestamp_path(self.paths), stamp.to_bytes())
                 return stamp
         return state.timestamp
+
+
+def _refuse_below_floor(
+    stamp: Timestamp | None, manifest: Manifest, lists: Mapping[str, SignedSubkeyList]
+) -> None:
+    """`KeyringUnavailable` if a list is numbered below what the verified timestamp names.
+
+    A browser report was sealed to list 7 under a timestamp naming list 8, the
+    re-keyed list every `raazdar-submit` device took instead (PROTOCOL §8.8).
+    """
+    older = below_floor(manifest, lists, dict(stamp.subkeys)) if stamp is not None else None
+    if older is not None:
+        raise KeyringUnavailable(older)
 
 
 def init_app(app: Flask) -> None:

@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from click.testing import CliRunner
+from flask import Flask
 
 from app.cli import main
 from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, TIMESTAMP_KEY_NAME
@@ -23,7 +24,7 @@ from app.subkeys import read_lists
 from crypto import KeyFile, SignedManifest, SignedSubkeyList, make_timestamp, sign_subkeys
 from crypto.subkeys import Period, generate
 from tests.app.subkeys_support import install, without_lists
-from tests.app.support import reviewer_keys
+from tests.app.support import Visitor, assert_clean_page, assert_nothing_stored, reviewer_keys
 
 
 def _numbered_list(instance: Path, sequence: int) -> bytes:
@@ -144,3 +145,33 @@ def test_a_timestamp_naming_no_list_is_refused_while_a_numbered_one_is_installed
     assert timestamp_path(InstancePaths(instance)).read_bytes() == before
     named = runner.invoke(main, [*command, str(_timestamp_naming(instance, 7, tomorrow))])
     assert named.exit_code == 0, named.output
+
+
+def test_a_browser_report_is_not_sealed_to_a_list_numbered_below_the_timestamps(
+    instance: Path, app: Flask, visitor: Visitor, runner: CliRunner
+) -> None:
+    """A reviewer's store leaks; she re-keys (list 8), and the timestamp holder names list
+    8. The carrier hands the server the timestamp and keeps the re-keyed list back (or the
+    server is put back from a backup holding list 7, and the stick brings only the
+    timestamp its purge asks for): every `raazdar-submit` device refuses list 7, as the
+    timestamp says, and the server sealed each browser report to its leaked subkey."""
+    leaked = SignedSubkeyList.from_bytes(_numbered_list(without_lists(instance), 7))
+    assert install(runner, instance, leaked).exit_code == 0
+    command = ["--instance", str(instance), "keyring", "timestamp"]
+    named = runner.invoke(main, [*command, str(_timestamp_naming(instance, 8))])
+    assert named.exit_code == 0, named.output
+
+    response = visitor.send(visitor.start(), "the SHO took the money")
+
+    assert response.status_code == 503, (
+        f"a browser report was sealed to subkey list 7 under a timestamp naming list 8 "
+        f"({response.status_code})"
+    )
+    assert_clean_page(response, "the SHO took the money")
+    assert_nothing_stored(app, instance)
+    shown = runner.invoke(main, ["--instance", str(instance), "keyring", "show"])
+    assert "list 8" in shown.output, shown.output
+    # The re-keyed list, once installed, takes reports again.
+    rekeyed = SignedSubkeyList.from_bytes(_numbered_list(instance, 8))
+    assert install(runner, instance, rekeyed, flags=("--rekeyed",)).exit_code == 0
+    visitor.filed(visitor.send(visitor.start(), "the SHO took the money"))
