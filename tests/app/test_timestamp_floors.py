@@ -20,6 +20,7 @@ from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, TIMESTAMP_KEY_NAME
 from app.instance import InstancePaths
 from app.keyring import manifest_path, timestamp_path
 from app.models import today
+from app.operations.doctor import Status, diagnose
 from app.subkeys import read_lists
 from crypto import KeyFile, SignedManifest, SignedSubkeyList, make_timestamp, sign_subkeys
 from crypto.subkeys import Period, generate
@@ -171,6 +172,9 @@ def test_a_browser_report_is_not_sealed_to_a_list_numbered_below_the_timestamps(
     assert_nothing_stored(app, instance)
     shown = runner.invoke(main, ["--instance", str(instance), "keyring", "show"])
     assert "list 8" in shown.output, shown.output
+    doctor = {check.name: check for check in diagnose(instance, today())}
+    assert doctor["subkeys"].status is Status.FAIL, doctor["subkeys"]
+    assert "list 8" in doctor["subkeys"].message
     # The re-keyed list, once installed, takes reports again.
     rekeyed = SignedSubkeyList.from_bytes(_numbered_list(instance, 8))
     assert install(runner, instance, rekeyed, flags=("--rekeyed",)).exit_code == 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from app.instance import InstancePaths
-from app.keyring import load_keyring
+from app.keyring import fresh_timestamp, load_keyring
 from app.operations.doctor.verdict import Check, Status
-from app.subkeys import read_lists, sealing_day, statuses
+from app.subkeys import below_floor, read_lists, sealing_day, statuses
 from crypto.constants import SUBKEYS_WARN_DAYS
 from crypto.subkeys import SubkeyError, requires_subkeys, sealing_keys
 
@@ -35,7 +35,8 @@ def subkeys_check(
         if day != today
         else ""
     )
-    manifest = load_keyring(paths, today, installed).manifest
+    state = load_keyring(paths, today, installed)
+    manifest = state.manifest
     if manifest is None:
         return Check("subkeys", Status.FAIL, "no keyring in force (see the keyring check)")
     if not requires_subkeys(manifest):
@@ -55,6 +56,10 @@ def subkeys_check(
             f"no report can be taken: a reviewer has no valid subkey for the week sealed to"
             f"{behind or ' (this week)'} ({exc}); " + _RENEW,
         )
+    stamp = fresh_timestamp(state, today)
+    older = below_floor(manifest, lists, dict(stamp.subkeys)) if stamp is not None else None
+    if older is not None:
+        return Check("subkeys", Status.FAIL, f"no report can be taken: {older}")
     found = statuses(manifest, lists, day)
     left = min(s.days_left for s in found if s.days_left is not None)
     short = [
