@@ -117,14 +117,16 @@ def install_timestamp(
     with keyring_held(paths):
         _check_floors(stamp, lists or {}, manifest)
         stored = read_timestamp(paths)
-        installed = fresh_timestamp(KeyringState(manifest, timestamp=stored), today)
+        # Lapsed or not: one issued before a lapsed one (naming the list a re-key replaced,
+        # and holding longer) would lower the floors that one set (PROTOCOL §5A.8).
+        installed = _signed_for(stored, manifest)
         if installed is not None and _says_less(stamp, installed):
             raise InstanceError(
                 f"timestamp refused: it is older than the one installed (issued {stamp.issued}, "
                 f"the installed one {installed.issued}, or naming lower subkey list numbers), "
                 "which it would replace; install the newest the workstation signed"
             )
-        _check_named(stamp, _signed_for(stored, manifest))
+        _check_named(stamp, installed)
         write_replacing(timestamp_path(paths), signed.to_bytes())
     return stamp
 

@@ -42,8 +42,11 @@ def _numbered_list(instance: Path, sequence: int) -> bytes:
     return sign_subkeys(public, signing).to_bytes()
 
 
-def _timestamp_naming(instance: Path, number: int | None, issued: dt.date | None = None) -> Path:
-    """A timestamp by the demo key naming list `number` (None: none), issued `issued`."""
+def _timestamp_naming(
+    instance: Path, number: int | None, issued: dt.date | None = None, days: int = 7
+) -> Path:
+    """A timestamp by the demo key naming list `number` (None: none), issued `issued`,
+    holding `days`."""
     paths = InstancePaths(instance)
     manifest = SignedManifest.from_bytes(manifest_path(paths, 1).read_bytes()).manifest
     key = KeyFile.from_bytes((paths.demo_keys / TIMESTAMP_KEY_NAME).read_bytes())
@@ -51,8 +54,8 @@ def _timestamp_naming(instance: Path, number: int | None, issued: dt.date | None
     assert signing is not None
     named = {DEMO_REVIEWER: number} if number is not None else {}
     day = issued or today()
-    stamp = make_timestamp(manifest, signing, issued=day, days=7, subkeys=named)
-    path = instance.parent / f"timestamp-{number}-{day}.json"
+    stamp = make_timestamp(manifest, signing, issued=day, days=days, subkeys=named)
+    path = instance.parent / f"timestamp-{number}-{day}-{days}.json"
     path.write_bytes(stamp.to_bytes())
     return path
 
@@ -121,6 +124,32 @@ def test_the_floor_of_a_lapsed_timestamp_still_stands_for_its_keyring(
     assert "names no subkey list of demo-reviewer" in taken.output
     assert timestamp_path(InstancePaths(instance)).read_bytes() == lapsed.read_bytes()
     named = runner.invoke(main, [*command, str(_timestamp_naming(instance, 7))])
+    assert named.exit_code == 0, named.output
+
+
+def test_a_timestamp_issued_before_a_lapsed_one_does_not_replace_it(
+    instance: Path, runner: CliRunner
+) -> None:
+    """A re-key's timestamp names list 8 while the carrier keeps list 8 back, so list 7
+    stays installed; once that timestamp lapsed, one issued before it, naming list 7 and
+    holding longer, was compared with no installed one (only a fresh one was looked at)
+    and went in: the floor fell back to the leaked list 7, which devices without state
+    and the server's own sealing then took again."""
+    listed = SignedSubkeyList.from_bytes(_numbered_list(without_lists(instance), 7))
+    assert install(runner, instance, listed).exit_code == 0
+    rekeyed = _timestamp_naming(instance, 8, today() - dt.timedelta(days=5), days=3)
+    timestamp_path(InstancePaths(instance)).write_bytes(rekeyed.read_bytes())
+    command = ["--instance", str(instance), "keyring", "timestamp"]
+    older = _timestamp_naming(instance, 7, today() - dt.timedelta(days=6), days=7)
+
+    taken = runner.invoke(main, [*command, str(older)])
+
+    assert taken.exit_code == 1, f"a timestamp issued before the lapsed one went in: {taken.output}"
+    assert "older than the one installed" in taken.output
+    assert "Traceback" not in taken.output
+    assert timestamp_path(InstancePaths(instance)).read_bytes() == rekeyed.read_bytes()
+    # The workstation's next one, issued today and naming list 8, goes in as before.
+    named = runner.invoke(main, [*command, str(_timestamp_naming(instance, 8))])
     assert named.exit_code == 0, named.output
 
 
