@@ -297,13 +297,20 @@ def received_chunk(
 def _reserved(
     store: EnvelopeStore, fd: int, length: int, room: Callable[[int], bool] | None
 ) -> bool:
-    """Allocate a chunk's space; refused, let it go, make room (`room`), and try once more.
+    """Allocate a chunk's space; refused, make room (`room`) with it kept, or else let it go,
+    make room and try once more.
 
     Chunks sent at once each found room before any had allocated its own, and those
     the others' allocations then left short were refused with no room made: uploads
     held over stayed, and every chunk but the first few was refused while they did.
     """
     if store.reserve(fd, length):
+        return True
+    # Allocated and short: room is made with the chunk's own space counted. Let go first,
+    # chunks refused together each found the room the others had let go, made none,
+    # allocated together again and were all refused again.
+    allocated = os.fstat(fd).st_size >= length
+    if room is not None and allocated and room(0) and store.space_for_uploads(0):
         return True
     os.ftruncate(fd, 0)  # what was allocated goes back, or it would count as room taken
     return room is not None and room(length) and store.reserve(fd, length)

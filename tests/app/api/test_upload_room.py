@@ -19,7 +19,7 @@ from sqlalchemy import Date, select
 
 from app.instance import InstancePaths
 from app.models import Upload
-from app.store import EnvelopeStore
+from app.services import resumable
 from crypto import Metadata
 from tests.app.api.test_api import assert_error
 from tests.app.api.test_api_uploads import counts
@@ -244,18 +244,30 @@ def test_chunks_sent_at_once_each_find_room_in_uploads_held_over(
     held = _hold(_flooders(app, device, 2), small)
     assert held, "the flood held nothing"
     _days_pass(app, 2, [h.upload for h in held])
-    # Every chunk's room is reckoned before any is allocated, as when their bodies come at once.
+    # The chunks kept in step, as when their bodies come at once: every allocation is made
+    # once all have checked their room, and checked once all are made; and a refused one's
+    # room is made again once all were refused. Held together only at their first check,
+    # the retries came together or not by the machine's load: under load they did, each
+    # found the room the others had let go, made none, and all four were refused again.
     together = threading.Barrier(many)
-    reserve, first = EnvelopeStore.reserve, threading.local()
+    allocate, make_room = os.posix_fallocate, resumable.make_room
 
-    def reserve_together(store: EnvelopeStore, fd: int, need: int) -> bool:
-        if not getattr(first, "done", False):
-            first.done = True
-            with contextlib.suppress(threading.BrokenBarrierError):
-                together.wait(timeout=5)
-        return reserve(store, fd, need)
+    def in_step() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            together.wait(timeout=5)
 
-    monkeypatch.setattr(EnvelopeStore, "reserve", reserve_together)
+    def allocate_together(fd: int, offset: int, length: int) -> None:
+        in_step()
+        allocate(fd, offset, length)
+        in_step()
+
+    def room_together(*args: Any, **kwargs: Any) -> bool:
+        if threading.current_thread() is not threading.main_thread() and not kwargs.get("files"):
+            in_step()  # the room a refused allocation makes, not the check before the body
+        return make_room(*args, **kwargs)
+
+    monkeypatch.setattr(os, "posix_fallocate", allocate_together)
+    monkeypatch.setattr(resumable, "make_room", room_together)
     chunk = 256 * 1024
     with concurrent.futures.ThreadPoolExecutor(many) as pool:
         sent = list(pool.map(lambda n: sources[n].patch(ours[n], 0, envelope[:chunk]), range(many)))
