@@ -12,25 +12,18 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Final
 
 import pytest
 
 from submit import sensitive
+from tests.editor import assert_home_untouched, write_on_pty
 
 REPORT: Final = "Nasreen Akhtar was sold at Thana Kotri"
-# What a source types in each: the report, a search for the name, a line yanked, saved.
-_KEYS: Final = {
-    "vim": (f"i{REPORT}\x1b".encode(), b"/Nasreen\r", b'"ayy', b":wq\r"),
-    "nvim": (f"i{REPORT}\x1b".encode(), b"/Nasreen\r", b'"ayy', b":wq\r"),
-    "nano": (REPORT.encode(), b"\x17Nasreen\r", b"\x18", b"y", b"\r"),
-}
 # The client's own editor step, as `send` runs it, writing what was written to argv[1].
 _EDIT: Final = (
     "import sys; from pathlib import Path; from submit import sensitive;"
@@ -56,35 +49,13 @@ def _write_in(editor: str, home: Path, out: Path) -> None:
     os.close(follower)
     drawn = b""
     try:
-        drawn = _read_until(leader, proc, b"draft.txt", 60)
-        time.sleep(0.5)
-        for keys in _KEYS[editor]:
-            os.write(leader, keys)
-            drawn += _read_until(leader, proc, None, 0.5)
-        drawn += _read_until(leader, proc, None, 30)
+        drawn = write_on_pty(leader, proc, editor, REPORT)
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait(10)
         os.close(leader)
     assert proc.returncode == 0, drawn.decode(errors="replace")
-
-
-def _read_until(
-    leader: int, proc: subprocess.Popen[bytes], wanted: bytes | None, seconds: float
-) -> bytes:
-    """What the pty shows until `wanted` is drawn, the process ends, or the time is up."""
-    drawn = b""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and (wanted is None or wanted not in drawn):
-        if select.select([leader], [], [], 0.1)[0]:
-            try:
-                drawn += os.read(leader, 65536)
-            except OSError:
-                break
-        elif proc.poll() is not None:
-            break
-    return drawn
 
 
 @pytest.mark.parametrize("editor", ["vim", "nvim", "nano"])
@@ -103,14 +74,7 @@ def test_a_report_written_in_a_real_editor_leaves_nothing_in_the_home(
     out = tmp_path / "written.txt"
     _write_in(editor, home, out)
     assert REPORT in out.read_text("utf-8"), "the report was not written"
-    kept = [
-        str(p.relative_to(home))
-        for p in home.rglob("*")
-        if p.is_file() and not p.is_symlink() and b"Nasreen" in p.read_bytes()
-    ]
-    assert kept == [], f"{editor} kept the report in the home directory"
-    left = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
-    assert left == [], f"{editor} left what dates the report in the home directory: {left}"
+    assert_home_untouched(home, editor, "report")
 
 
 def test_a_neovim_already_used_here_keeps_its_own_directories(
