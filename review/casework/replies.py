@@ -58,7 +58,7 @@ from review.casework.reports import reply_context
 from review.errors import InvalidValue, NotFound, ReviewError
 from review.intake import acks as acks_held
 from review.intake import exports, receipts
-from review.workspace import Unlocked, audit, outbox
+from review.workspace import Unlocked, audit, flush_names, outbox
 from review.workspace.erase import destroy, discard
 from review.workspace.schema import transaction
 
@@ -316,7 +316,7 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             os.fsync(dst.fileno())
         # The part file's name on the stick before the record: a power cut after it took
         # the bundle, its replies out of the queue and in no bundle.
-        _flush_names(out.parent)
+        flush_names(out.parent)
         with transaction(u.conn) as conn:
             conn.execute(
                 "INSERT INTO reply_bundles (id, created, signer) VALUES (?, date('now'), ?)",
@@ -356,7 +356,7 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         ) from exc
     try:
         # The new name too, before the answer: cut after it, the stick held the part file.
-        _flush_names(out.parent)
+        flush_names(out.parent)
     except OSError as exc:
         raise ReviewError(
             f"reply bundle {bundle_id} was written to {out}, but its name could not be forced "
@@ -374,15 +374,6 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         len(named),
         left,
     )
-
-
-def _flush_names(directory: Path) -> None:
-    """Force the names in `directory` to the disk (its renames and new files)."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def held_back(held: int) -> str:

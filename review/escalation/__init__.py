@@ -46,7 +46,7 @@ from review.errors import InvalidValue, NotFound, ReviewError
 from review.escalation.bodies import Body, check_usable, find_body, get_body, in_service
 from review.escalation.packets import Confirm, Selection, build, check_reports
 from review.escalation.redaction import Term
-from review.workspace import Unlocked, audit, escalations, head
+from review.workspace import Unlocked, audit, escalations, flush_names, head
 from review.workspace.blobs import put_inline, read_blob
 from review.workspace.schema import rebuild, transaction
 
@@ -390,7 +390,7 @@ def export(u: Unlocked, esc_id: int, out: Path, today: dt.date | None = None) ->
     # another process reading) left a packet on the stick for an escalation not sent.
     try:
         os.replace(tmp_name, out)
-        _flush_names(out.parent)
+        flush_names(out.parent)
     except OSError as exc:
         raise ReviewError(
             f"escalation {esc_id} was recorded as exported but its packet could not be put"
@@ -399,15 +399,6 @@ def export(u: Unlocked, esc_id: int, out: Path, today: dt.date | None = None) ->
             f" (`escalation export {esc_id} --out …`)",
         ) from exc
     return replace(esc, record=record)
-
-
-def _flush_names(directory: Path) -> None:
-    """Force the names in `directory` to the disk: the packet is there before the answer."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def acknowledge(

@@ -54,7 +54,7 @@ from crypto.subkeys import closed_through, destroy, destroyable, generate, verif
 from review.errors import ReviewError, WorkspaceError
 from review.intake import exports
 from review.keys.keyring import in_force
-from review.workspace import Unlocked, Workspace, audit, head
+from review.workspace import Unlocked, Workspace, audit, flush_names, head
 from review.workspace.blobs import open_blob
 from review.workspace.erase import destroy as destroy_file
 from review.workspace.noatime import read_quietly
@@ -330,7 +330,7 @@ def destroy_retired(u: Unlocked) -> tuple[str, ...]:
         for stale in path.parent.glob(f".{reviewer}.*.part"):  # left by a crash before a rename
             destroy_file(stale)
         destroy_file(path)
-        _fsync_dir(path.parent)
+        flush_names(path.parent)
         detail = {"reviewer": reviewer, "weeks": [str(p) for p in held or ()], "rule": RULE_REVOKED}
         with transaction(u.conn):
             audit.append(u, "subkeys-destroy", None, detail)
@@ -443,7 +443,7 @@ def _write(u: Unlocked, store: SubkeySecrets) -> None:
         # Held open across the rename, so the old store's bytes can be overwritten after it.
         with _old_store(store_path(u)) as old:
             os.replace(part, store_path(u))
-            _fsync_dir(directory)
+            flush_names(directory)
             if old is not None:
                 _overwrite(old)
     except BaseException:
@@ -469,14 +469,6 @@ def _overwrite(fd: int) -> None:
     size = os.fstat(fd).st_size
     os.pwrite(fd, bytes(size), 0)
     os.fsync(fd)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _record_key(u: Unlocked, reviewer: str | None = None) -> str:

@@ -497,7 +497,7 @@ def enrol(
                 # row and an empty file, and its reviewer unlocked no more, old keys and all.
                 out.flush()
                 os.fsync(out.fileno())
-            _flush_names(workspace.keys)
+            flush_names(workspace.keys)
     except BaseException:
         # The copy of an enrolment not recorded (a commit refused) is no key's; one whose
         # row was committed (an error after the commit) is its key's, kept.
@@ -515,8 +515,9 @@ def _names_key_file(workspace: Workspace, stored: str) -> bool:
         return True
 
 
-def _flush_names(directory: Path) -> None:
-    """Force the names in `directory` to the disk (a file just made in it)."""
+def flush_names(directory: Path) -> None:
+    """Force the names in `directory` to the disk: a file just made or renamed in it (a
+    power cut keeps the file's data, flushed, but may lose its name)."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
