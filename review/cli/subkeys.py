@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import click
@@ -13,7 +12,9 @@ from crypto import constants as C
 from crypto.errors import FormatError
 from review.cli import groups
 from review.cli.base import PROG, Ctx, pass_ctx, read_carried, shown
+from review.errors import ReviewError
 from review.keys import subkeys
+from review.keys.ceremony import write_new
 from review.workspace.erase import destroy as destroy_file
 
 
@@ -49,11 +50,13 @@ def _periods(periods: tuple[Period, ...]) -> str:
 @pass_ctx
 def new(c: Ctx, out: Path, weeks: int, rekey: bool) -> None:
     """Make subkeys for the weeks ahead and write the signed list an administrator installs."""
+    # Refused before the list is numbered and its weeks' secrets made: a name mistyped
+    # spent a number, and the secrets of a list no one would install stayed.
+    if out.exists() or out.is_symlink():
+        raise ReviewError(f"{shown(out)} already exists", hint="give --out a new file's name")
     u = c.unlock()
     signed, made = subkeys.issue(u, weeks, today(), rekey=rekey)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as dst:
-        dst.write(signed.to_bytes())
+    write_new(out, signed.to_bytes())  # flushed; removed if the stick fills mid-write
     listed = signed.subkeys
     if rekey:
         click.echo(f"subkey list {listed.first} to {listed.last} written to {shown(out)}")
