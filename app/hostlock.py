@@ -14,10 +14,16 @@ so a killed worker never leaves the lock held, and nothing touches a disk.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import threading
+import time
 from types import TracebackType
+from typing import Final
+
+# How long a lock the kernel called a deadlock is waited for before it is asked again.
+_DEADLOCK_PAUSE: Final = 0.001
 
 
 class HostLock:
@@ -35,7 +41,19 @@ class HostLock:
     def __enter__(self) -> None:
         self._threads.acquire()
         try:
-            fcntl.lockf(self._fd, fcntl.LOCK_EX)
+            while True:
+                try:
+                    fcntl.lockf(self._fd, fcntl.LOCK_EX)
+                    return
+                except OSError as exc:
+                    if exc.errno != errno.EDEADLK:
+                        raise
+                # The kernel looks for deadlocks between processes, not threads: this
+                # worker's one thread holding another host lock, while a worker that holds
+                # this one waits for that, is a cycle to it, though that thread lets its
+                # lock go waiting for nothing. Raised in the main loop, it ended the worker
+                # and every connection it held (tests/app/test_worker_crashes.py).
+                time.sleep(_DEADLOCK_PAUSE)
         except BaseException:
             self._threads.release()
             raise

@@ -704,6 +704,17 @@ class HeadFirstWorker(TurnTakingWorker):
         self.circuit_conns[circuit] = held
         return True
 
+    def on_client_socket_readable(self, conn: Any, client: Any) -> None:
+        """A kept-alive connection's next request: one closed for another's head
+        (`_make_room`) in the round of events that found it readable is passed over.
+
+        gunicorn unregistered its closed socket, and the selector's "Invalid file
+        descriptor: -1" ended the worker and every connection it held.
+        """
+        if _closed(conn):
+            return
+        super().on_client_socket_readable(conn, client)
+
     def _drop(self, conn: Any) -> None:
         """Forget a connection whose head never came (closed, or out of time), or kept alive."""
         self.reading_heads.pop(conn, None)
