@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import secrets
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,14 @@ def answer_lost(table: str, *, landed: bool = True, then_down: bool = False) -> 
     armed: set[int] = set()
     lost: list[str] = []
     prefix = f"INSERT INTO {table} "
+    # This thread's statements only: the listener and the patch are every engine's, and
+    # the worker's own thread makes the next tests' PostgreSQL databases meanwhile
+    # (tests/postgres.py), whose CREATE DATABASE the database "gone" refused.
+    here = threading.get_ident()
 
     def note(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.get_ident() != here:
+            return
         if then_down and lost:
             refused: type[Exception] = connection.dialect.loaded_dbapi.OperationalError
             raise refused("connection refused")
@@ -68,6 +75,9 @@ def answer_lost(table: str, *, landed: bool = True, then_down: bool = False) -> 
     real: Callable[[DefaultDialect, Any], None] = DefaultDialect.do_commit
 
     def do_commit(dialect: DefaultDialect, dbapi_connection: Any) -> None:
+        if threading.get_ident() != here:
+            real(dialect, dbapi_connection)
+            return
         key = id(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
         if key in armed and not lost and not landed:
             dbapi_connection.rollback()
